@@ -1,0 +1,23 @@
+/* Executor: a plan resolves each node's operator once and runs the graph on float inputs. Tensors are freed right
+ * after their last consumer, so memory stays bounded by the widest point of the graph. */
+#ifndef OQ_EXEC_EXEC_H
+#define OQ_EXEC_EXEC_H
+
+#include "core/error.h"
+#include "model/model.h"
+
+/* Called for every graph input (before the first node) and for every node output right after its node ran.
+ * t is valid only during the call. A non-OK return stops the run. */
+typedef oq_status (*oq_observer_fn)(void *user, int32_t value_id, const oq_tensor *t, oq_error *err);
+
+typedef struct oq_plan oq_plan;
+
+/* Fails, naming node, op type, domain and opset, when an operator is unsupported or its attributes are bad. */
+oq_status oq_plan_build(const oq_model *model, oq_plan **out, oq_error *err);
+void oq_plan_free(oq_plan *plan);
+/* One plan runs one sample at a time; use one plan per thread. inputs: graph inputs in oq_graph.inputs order.
+ * outputs: n_outputs zeroed tensors, filled with owned tensors the caller releases. observer may be NULL. */
+oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs, oq_observer_fn observer,
+                      void *user, oq_error *err);
+
+#endif

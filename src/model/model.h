@@ -1,0 +1,48 @@
+/* The loaded model: the unpacked ModelProto (read-only after load), the data of external tensors, and the graph
+ * index. Shared by model I/O, the executor and the quantizer. */
+#ifndef OQ_MODEL_MODEL_H
+#define OQ_MODEL_MODEL_H
+
+#include "core/error.h"
+#include "model/graph.h"
+#include "onnx.pb-c.h"
+
+/* Bytes of one tensor stored as external data, read at load time. */
+typedef struct oq_external_blob {
+  const Onnx__TensorProto *tensor; /* the initializer (or Constant attribute tensor) that references the data */
+  uint8_t *data;                   /* owned, malloc'd, `size` bytes */
+  size_t size;                     /* bytes */
+} oq_external_blob;
+
+/* Invariant: proto is owned by this struct and was produced by onnx__model_proto__unpack, so it is freed with
+ * onnx__model_proto__free_unpacked (a model built by the quantizer is packed and unpacked once to get there).
+ * graph indexes proto->graph. */
+struct oq_model {
+  Onnx__ModelProto *proto;     /* owned (see above) */
+  char *path;                  /* owned; the file it was loaded from (for a built model: its source model's file);
+                                  saving over it is refused */
+  char *dir;                   /* owned; folder of path ("." if none), base for external data */
+  oq_external_blob *blobs;     /* owned array */
+  size_t n_blobs;              /* entries in blobs */
+  oq_graph graph;              /* index over proto->graph */
+};
+
+/* Builds an oq_model around a proto from onnx__model_proto__unpack (takes ownership on success and on failure).
+ * Resolves external data relative to dir and builds the graph index. path may be NULL. */
+oq_status oq_model_wrap(Onnx__ModelProto *proto, const char *path, const char *dir, oq_model **out, oq_error *err);
+
+/* Decodes an initializer / attribute tensor into a dense tensor. Borrows raw_data or external bytes when they
+ * are suitably aligned and the dtype needs no conversion (owns_data == 0), else copies. Supports the typed
+ * fields (float_data, int32_data for the small int types, int64_data, double_data, uint64_data) and raw_data. */
+oq_status oq_model_tensor_decode(const oq_model *model, const Onnx__TensorProto *tp, oq_tensor *out, oq_error *err);
+
+/* External bytes for tp if it has data_location == EXTERNAL (NULL otherwise). */
+const oq_external_blob *oq_model_external_blob(const oq_model *model, const Onnx__TensorProto *tp);
+
+/* Opset version imported for a domain ("" and "ai.onnx" are the same), or -1. */
+int64_t oq_model_opset(const oq_model *model, const char *domain);
+
+/* Serializes a ModelProto to a malloc'd buffer (caller frees). Fails when it would exceed 2 GiB. */
+oq_status oq_model_pack(const Onnx__ModelProto *proto, uint8_t **out, size_t *size, oq_error *err);
+
+#endif

@@ -1,0 +1,175 @@
+/*
+ * onnxq — post-training quantization of ONNX models.
+ *
+ * The one public header of libonnxq. The library loads a float32 ONNX model (oq_model), runs it on its own CPU
+ * executor (oq_session), calibrates activation ranges from sample folders and rewrites the model into QDQ form
+ * (QuantizeLinear/DequantizeLinear around quantizable ops, int8 weights as initializers), then saves it.
+ *
+ * Design in brief (see docs/ and DESIGN.md):
+ *   load     protobuf-c unpacks the ModelProto; it stays read-only and is written back unchanged except where we
+ *            rewrite, so nothing we do not understand (metadata, functions, unknown fields) is lost.
+ *   index    values + nodes with producer/consumer maps, topological order, opsets, dtype/shape, fingerprint.
+ *   execute  each node's operator is resolved once; an observer hook sees every tensor right after its node.
+ *   quantize calibration statistics -> ranges -> scale/zero-point -> Q/DQ insertion -> new ModelProto.
+ *
+ * Conventions: every fallible function returns oq_status and, on failure, fills the caller's oq_error (which may
+ * be NULL) with a one-line message. The library never prints and never exits. Whoever allocates frees: objects
+ * returned through out-parameters are owned by the caller and released with the matching *_free function.
+ */
+#ifndef ONNXQ_H
+#define ONNXQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define OQ_VERSION_STRING "0.1.0"
+
+typedef enum oq_status {
+  OQ_OK = 0,
+  OQ_ERR_INVALID_ARG = 1, /* caller passed something unusable (bad option, NULL, same in/out path) */
+  OQ_ERR_IO = 2,          /* a file could not be read or written */
+  OQ_ERR_PARSE = 3,       /* bytes are not a valid protobuf / npy / table */
+  OQ_ERR_MODEL = 4,       /* the model is malformed (cycle, dangling input, bad tensor) */
+  OQ_ERR_UNSUPPORTED = 5, /* valid but not handled (unknown op, dtype) */
+  OQ_ERR_SHAPE = 6,       /* shapes or dtypes do not agree */
+  OQ_ERR_NOMEM = 7,       /* allocation failed or a size overflowed */
+  OQ_ERR_INTERNAL = 8     /* a bug in onnxq */
+} oq_status;
+
+/* Error record filled by a failing call. msg is one line, never ends with a newline. */
+typedef struct oq_error {
+  oq_status code;   /* OQ_OK when nothing failed */
+  char msg[1024];   /* human readable, names the file/node/value at fault */
+  const char *file; /* source file of onnxq where the failure was recorded (static string) */
+  int line;         /* line in that file */
+} oq_error;
+
+const char *oq_version(void);
+const char *oq_status_name(oq_status st);
+
+/* ---- tensors ---------------------------------------------------------------------------------------------- */
+
+#define OQ_MAX_DIMS 8
+
+/* ONNX TensorProto.DataType values. */
+typedef enum oq_dtype {
+  OQ_DTYPE_UNDEFINED = 0,
+  OQ_DTYPE_FLOAT = 1,
+  OQ_DTYPE_UINT8 = 2,
+  OQ_DTYPE_INT8 = 3,
+  OQ_DTYPE_UINT16 = 4,
+  OQ_DTYPE_INT16 = 5,
+  OQ_DTYPE_INT32 = 6,
+  OQ_DTYPE_INT64 = 7,
+  OQ_DTYPE_STRING = 8,
+  OQ_DTYPE_BOOL = 9,
+  OQ_DTYPE_FLOAT16 = 10,
+  OQ_DTYPE_DOUBLE = 11,
+  OQ_DTYPE_UINT32 = 12,
+  OQ_DTYPE_UINT64 = 13,
+  OQ_DTYPE_COMPLEX64 = 14,
+  OQ_DTYPE_COMPLEX128 = 15,
+  OQ_DTYPE_BFLOAT16 = 16,
+  OQ_DTYPE_FLOAT8E4M3FN = 17,
+  OQ_DTYPE_FLOAT8E4M3FNUZ = 18,
+  OQ_DTYPE_FLOAT8E5M2 = 19,
+  OQ_DTYPE_FLOAT8E5M2FNUZ = 20,
+  OQ_DTYPE_UINT4 = 21,
+  OQ_DTYPE_INT4 = 22,
+  OQ_DTYPE_FLOAT4E2M1 = 23,
+  OQ_DTYPE_COUNT_ = 24
+} oq_dtype;
+
+/* A dense tensor in ONNX dim order, C layout. Invariant: nbytes == numel * element size; data is NULL only when
+ * nbytes == 0. When owns_data is set, data was allocated by onnxq and oq_tensor_release frees it; otherwise the
+ * tensor borrows memory whose owner outlives it. */
+typedef struct oq_tensor {
+  int32_t dtype;               /* oq_dtype */
+  int32_t ndim;                /* 0 for a scalar */
+  int64_t dims[OQ_MAX_DIMS];   /* extents, each >= 0 */
+  void *data;                  /* element storage */
+  size_t nbytes;               /* bytes at data */
+  int32_t owns_data;           /* 1: freed by oq_tensor_release */
+} oq_tensor;
+
+const char *oq_dtype_name(int32_t dtype); /* "float32", "int64", ...; "undefined" for unknown codes */
+size_t oq_dtype_size(int32_t dtype);      /* bytes per element; 0 for string, sub-byte and unknown types */
+/* Zero-filled tensor of the given shape; fails on negative dims or size overflow. */
+oq_status oq_tensor_alloc(oq_tensor *t, int32_t dtype, int32_t ndim, const int64_t *dims, oq_error *err);
+void oq_tensor_release(oq_tensor *t); /* frees owned data, leaves an empty tensor; safe on a zeroed struct */
+int64_t oq_tensor_numel(const oq_tensor *t);
+
+/* ---- models ----------------------------------------------------------------------------------------------- */
+
+typedef struct oq_model oq_model;
+
+/* Loads an .onnx file, resolves external data (relative to the model's folder; absolute paths, '..' escapes and
+ * symlinks leaving the folder are refused) and builds the graph index. */
+oq_status oq_model_load(const char *path, oq_model **out, oq_error *err);
+void oq_model_free(oq_model *model);
+
+typedef struct oq_save_options {
+  const char *external_data; /* file name (no folder) for tensors moved out; NULL: keep inline unless > 2 GiB */
+  uint64_t size_threshold;   /* tensors of at least this many bytes go to external_data (default 1024) */
+} oq_save_options;
+
+/* Writes atomically (temporary file in the destination folder, fsync, rename). Refuses to overwrite the file the
+ * model was loaded from. opts may be NULL. */
+oq_status oq_model_save(const oq_model *model, const char *path, const oq_save_options *opts, oq_error *err);
+
+/* Stable 64-bit xxHash fingerprint of the model's computation (graph, opsets, weights), independent of producer
+ * strings, doc strings and where weights are stored. */
+uint64_t oq_model_fingerprint(const oq_model *model);
+
+/* Human-readable (json == 0) or JSON summary used by `onnxq inspect`. *out is malloc'd, caller frees with free(). */
+oq_status oq_model_describe(const oq_model *model, int json, char **out, oq_error *err);
+
+/* Graph inputs that need feeding (initializers excluded) and graph outputs. */
+int32_t oq_model_input_count(const oq_model *model);
+const char *oq_model_input_name(const oq_model *model, int32_t index);
+int32_t oq_model_output_count(const oq_model *model);
+const char *oq_model_output_name(const oq_model *model, int32_t index);
+
+/* ---- samples ---------------------------------------------------------------------------------------------- */
+
+/* Reads one sample folder (<input name>.npy or input_<k>.pb per model input) into inputs[0..input_count), in
+ * graph-input order, checking names, dtypes and shapes against the model. The caller releases each tensor. */
+oq_status oq_sample_load(const oq_model *model, const char *dir, oq_tensor *inputs, oq_error *err);
+/* Writes a tensor as NumPy .npy (v1.0, little-endian, C order), atomically. */
+oq_status oq_npy_save(const char *path, const oq_tensor *t, oq_error *err);
+/* Reads a .npy file. */
+oq_status oq_npy_load(const char *path, oq_tensor *out, oq_error *err);
+
+/* ---- execution -------------------------------------------------------------------------------------------- */
+
+typedef struct oq_session oq_session;
+
+oq_status oq_session_create(const oq_model *model, oq_session **out, oq_error *err);
+void oq_session_free(oq_session *session);
+/* inputs: one per model input in order; outputs: one per model output, filled with owned tensors that the caller
+ * releases. */
+oq_status oq_session_run(oq_session *session, const oq_tensor *inputs, oq_tensor *outputs, oq_error *err);
+
+/* ---- quantization ----------------------------------------------------------------------------------------- */
+
+typedef struct oq_quant_options {
+  int32_t threads;             /* calibration worker threads; 0 or 1 = one */
+  int32_t per_channel;         /* 1 (default): weights quantized per output channel */
+} oq_quant_options;
+
+void oq_quant_options_init(oq_quant_options *opts);
+
+/* Calibrates on every sample folder inside calib_dir (name order) and returns the QDQ model, owned by the caller.
+ * The input model is not modified. */
+oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_quant_options *opts,
+                      oq_model **out, oq_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ONNXQ_H */
