@@ -163,8 +163,10 @@ def main():
     os.makedirs(out, exist_ok=True)
     model_path = os.path.join(out, "model.onnx")
     export(model, model_path)
-    m = onnx.load(model_path)
+    # store inferred intermediate shapes (graph.value_info) in the model
+    m = onnx.shape_inference.infer_shapes(onnx.load(model_path))
     onnx.checker.check_model(m, full_check=True)
+    onnx.save(m, model_path)
     print("onnx nodes:", " ".join(n.op_type for n in m.graph.node))
 
     # calibration: 10 samples per class from the train split, in split order

@@ -1,0 +1,49 @@
+# End to end: quantize the bundled digits sample with onnxq, then run the float and quantized models in real
+# onnxruntime (npm onnxruntime-node, installed by scripts/setup.sh into tests/e2e/node_modules) and compare.
+# These cases fail (never skip) when node or onnxruntime-node is missing: CI installs both.
+find_program(ONNXQ_NODE NAMES node nodejs)
+set(ONNXQ_PYTHON3 /usr/bin/python3 CACHE FILEPATH "Python with the onnx package, for the ONNX checker")
+set(E2E_SRC ${PROJECT_SOURCE_DIR}/tests/e2e)
+set(E2E_OUT ${PROJECT_BINARY_DIR}/e2e)
+set(DIGITS ${PROJECT_SOURCE_DIR}/samples/digits)
+if(NOT ONNXQ_NODE)
+  set(ONNXQ_NODE node)
+endif()
+
+add_test(NAME e2e.output_dir
+         COMMAND ${CMAKE_COMMAND} -E make_directory ${E2E_OUT})
+add_test(NAME e2e.digits_quantize
+         COMMAND $<TARGET_FILE:onnxq_cli> quantize ${DIGITS}/model.onnx --calib ${DIGITS}/calib
+                 -o ${E2E_OUT}/digits.qdq.onnx --threads 2)
+set_tests_properties(e2e.output_dir PROPERTIES FIXTURES_SETUP e2e_dir)
+set_tests_properties(e2e.digits_quantize PROPERTIES FIXTURES_REQUIRED e2e_dir FIXTURES_SETUP digits_qdq)
+
+# Quantized accuracy in onnxruntime within 1 percentage point of the float model's.
+add_test(NAME e2e.digits_accuracy_ort
+         COMMAND ${ONNXQ_NODE} ${E2E_SRC}/compare_ort.mjs ${DIGITS}/model.onnx ${E2E_OUT}/digits.qdq.onnx
+                 ${DIGITS}/test/images.npy ${DIGITS}/test/labels.npy --max-drop 0.01)
+set_tests_properties(e2e.digits_accuracy_ort PROPERTIES FIXTURES_REQUIRED digits_qdq
+                     PASS_REGULAR_EXPRESSION "PASS")
+
+# The ONNX checker (Debian's python3-onnx) accepts the output.
+add_test(NAME e2e.digits_onnx_checker COMMAND ${ONNXQ_PYTHON3} ${E2E_SRC}/check_model.py ${E2E_OUT}/digits.qdq.onnx)
+set_tests_properties(e2e.digits_onnx_checker PROPERTIES FIXTURES_REQUIRED digits_qdq)
+
+# Our executor agrees with onnxruntime on the float model and on the quantized (QDQ) model.
+foreach(variant float qdq)
+  if(variant STREQUAL "float")
+    set(model ${DIGITS}/model.onnx)
+  else()
+    set(model ${E2E_OUT}/digits.qdq.onnx)
+  endif()
+  add_test(NAME e2e.digits_${variant}_ours_vs_ort
+           COMMAND sh -c "rm -rf '${E2E_OUT}/${variant}_ours' '${E2E_OUT}/${variant}_ort' && \
+$<TARGET_FILE:onnxq_cli> run '${model}' --inputs '${DIGITS}/calib/sample_000' -o '${E2E_OUT}/${variant}_ours' && \
+'${ONNXQ_NODE}' '${E2E_SRC}/run_ort.mjs' '${model}' '${DIGITS}/calib/sample_000' '${E2E_OUT}/${variant}_ort' && \
+'${ONNXQ_NODE}' '${E2E_SRC}/compare_npy.mjs' '${E2E_OUT}/${variant}_ort' '${E2E_OUT}/${variant}_ours' --atol 1e-4 --rtol 1e-3")
+  if(variant STREQUAL "float")
+    set_tests_properties(e2e.digits_${variant}_ours_vs_ort PROPERTIES FIXTURES_REQUIRED e2e_dir)
+  else()
+    set_tests_properties(e2e.digits_${variant}_ours_vs_ort PROPERTIES FIXTURES_REQUIRED "e2e_dir;digits_qdq")
+  endif()
+endforeach()
