@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 #include "core/error.h"
 
 #include <stdio.h>
@@ -27,11 +28,20 @@ void oq_error_prefix(oq_error *err, const char *fmt, ...) {
   char prefix[512];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(prefix, sizeof prefix, fmt, ap);
+  int n = vsnprintf(prefix, sizeof prefix, fmt, ap);
   va_end(ap);
-  char joined[sizeof err->msg];
-  snprintf(joined, sizeof joined, "%s: %s", prefix, err->msg);
-  memcpy(err->msg, joined, sizeof joined);
+  if (n < 0) return;
+  size_t plen = strlen(prefix);
+  size_t cap = sizeof err->msg;
+  if (plen + 2 >= cap) return;
+  /* Shift the message right (truncating its tail) and write "<prefix>: " in front. */
+  size_t mlen = strnlen(err->msg, cap - 1);
+  if (plen + 2 + mlen > cap - 1) mlen = cap - 1 - plen - 2;
+  memmove(err->msg + plen + 2, err->msg, mlen);
+  err->msg[plen + 2 + mlen] = '\0';
+  memcpy(err->msg, prefix, plen);
+  err->msg[plen] = ':';
+  err->msg[plen + 1] = ' ';
   flatten_line(err->msg);
 }
 

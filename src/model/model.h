@@ -12,6 +12,9 @@ typedef struct oq_external_blob {
   const Onnx__TensorProto *tensor; /* the initializer (or Constant attribute tensor) that references the data */
   uint8_t *data;                   /* owned, malloc'd, `size` bytes */
   size_t size;                     /* bytes */
+  char *file;                      /* owned; realpath of the file the bytes came from */
+  uint64_t file_dev;               /* st_dev of that file (saving refuses to overwrite it) */
+  uint64_t file_ino;               /* st_ino of that file */
 } oq_external_blob;
 
 /* Invariant: proto is owned by this struct and was produced by onnx__model_proto__unpack, so it is freed with
@@ -22,9 +25,10 @@ struct oq_model {
   char *path;                  /* owned; the file it was loaded from (for a built model: its source model's file);
                                   saving over it is refused */
   char *dir;                   /* owned; folder of path ("." if none), base for external data */
-  oq_external_blob *blobs;     /* owned array */
+  oq_external_blob *blobs;     /* owned array, sorted by tensor address */
   size_t n_blobs;              /* entries in blobs */
   oq_graph graph;              /* index over proto->graph */
+  int32_t graph_built;         /* 1 once graph is built (oq_model_free frees it only then) */
 };
 
 /* Builds an oq_model around a proto from onnx__model_proto__unpack (takes ownership on success and on failure).
