@@ -76,6 +76,12 @@ oq_status oq_model_load(const char *path, oq_model **out, oq_error *err) {
   if (!path || !path[0]) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_model_load: empty model path");
   size_t size = 0;
   OQ_CHECK(read_whole_file(path, &buf, &size, err));
+  /* protobuf-c's unpack recurses without a limit: refuse deep nesting before it can overflow the stack */
+  st = oq_model_check_nesting(buf, size, OQ_MODEL_MAX_NESTING, err);
+  if (st != OQ_OK) {
+    oq_error_prefix(err, "%s", path);
+    goto fail;
+  }
   Onnx__ModelProto *proto = onnx__model_proto__unpack(NULL, size, buf);
   free(buf);
   buf = NULL;

@@ -46,6 +46,17 @@ const oq_external_blob *oq_model_external_blob(const oq_model *model, const Onnx
 /* Opset version imported for a domain ("" and "ai.onnx" are the same), or -1. */
 int64_t oq_model_opset(const oq_model *model, const char *domain);
 
+/* Levels of embedded messages below the ModelProto that oq_model_load accepts: protobuf C++'s default recursion
+ * limit, so every model onnx / onnxruntime can parse loads here too (their test data nests at most 13). */
+#define OQ_MODEL_MAX_NESTING 100
+
+/* Scans serialized ModelProto bytes without recursion, following the schema's message-typed fields (unknown fields
+ * and non-message payloads are skipped), and fails with OQ_ERR_MODEL "protobuf nesting deeper than <max_depth>
+ * levels" when embedded messages nest more than max_depth levels below the top-level message (a ModelProto with a
+ * graph is 1 level), or with OQ_ERR_PARSE on malformed framing (truncated key, varint or length; groups). Run
+ * before onnx__model_proto__unpack, whose recursion is unbounded. Linear in len; memory O(max_depth). */
+oq_status oq_model_check_nesting(const uint8_t *buf, size_t len, size_t max_depth, oq_error *err);
+
 /* Serializes a ModelProto to a malloc'd buffer (caller frees). Fails when it would exceed 2 GiB. */
 oq_status oq_model_pack(const Onnx__ModelProto *proto, uint8_t **out, size_t *size, oq_error *err);
 

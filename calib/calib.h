@@ -1,0 +1,43 @@
+/* MinMax calibration: running min/max per graph value, fed by the executor's observer hook, memory constant in
+ * the number of samples. Samples can run on several threads (one plan and one statistics object each); the
+ * per-thread statistics are merged in thread order, and since min/max are exact the result does not depend on
+ * the thread count. */
+#ifndef OQ_CALIB_CALIB_H
+#define OQ_CALIB_CALIB_H
+
+#include "core/error.h"
+#include "model/model.h"
+
+/* Invariant: every array has n_values entries (the graph's value count). min[v] > max[v] (+inf / -inf) until a
+ * float tensor with at least one non-NaN element was seen for v. Owns its arrays. */
+typedef struct oq_calib_stats {
+  int32_t n_values;  /* entries per array */
+  uint8_t *tracked;  /* 1: the observer records this value */
+  float *min;        /* running minimum over every element seen (NaN ignored) */
+  float *max;        /* running maximum */
+  int64_t *seen;     /* float tensors observed for the value (counts empty ones too) */
+  int64_t n_samples; /* samples folded in */
+} oq_calib_stats;
+
+/* tracked may be NULL (track everything). */
+oq_status oq_calib_stats_init(oq_calib_stats *s, int32_t n_values, const uint8_t *tracked, oq_error *err);
+void oq_calib_stats_free(oq_calib_stats *s);
+/* Min of mins, max of maxes, sums of counts. Both must have the same n_values. */
+oq_status oq_calib_stats_merge(oq_calib_stats *dst, const oq_calib_stats *src, oq_error *err);
+/* Folds a float tensor into value_id's range (ignores untracked values and non-float tensors). */
+void oq_calib_stats_update(oq_calib_stats *s, int32_t value_id, const oq_tensor *t);
+/* An oq_observer_fn; user is the oq_calib_stats. */
+oq_status oq_calib_observe(void *user, int32_t value_id, const oq_tensor *t, oq_error *err);
+
+/* Sub-folders of dir whose names do not start with '.', sorted by name (byte order). *out is a malloc'd array of
+ * malloc'd "dir/name" paths (free with oq_calib_paths_free); fails with "<dir>: no sample folders" when empty. */
+oq_status oq_calib_list_samples(const char *dir, char ***out, size_t *count, oq_error *err);
+void oq_calib_paths_free(char **paths, size_t count);
+
+/* Runs every sample folder of dir through the model on `threads` workers (sample i on worker i % threads) and
+ * folds the observations into stats (already initialized for this model's graph). Errors name the sample folder;
+ * with several failures the one of the first failing sample (in name order) is reported. */
+oq_status oq_calib_run(const oq_model *model, const char *dir, int32_t threads, oq_calib_stats *stats,
+                       oq_error *err);
+
+#endif

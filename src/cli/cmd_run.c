@@ -1,0 +1,228 @@
+/* onnxq run: runs one sample folder through the executor and writes every graph output as .npy. Outputs are
+ * staged under temporary names and renamed only when all of them were written, so a failure leaves OUT_DIR as it
+ * was (folders this command created are removed again). */
+#define _POSIX_C_SOURCE 200809L
+
+#include "calib/dataset.h"
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+static const char k_help[] =
+    "Usage: onnxq run MODEL --inputs SAMPLE_DIR -o OUT_DIR [--threads N]\n"
+    "\n"
+    "Runs MODEL on onnxq's CPU executor with the tensors of one sample folder (one <input name>.npy or\n"
+    "input_<k>.pb per model input, see docs/file-formats.md) and writes each graph output to\n"
+    "OUT_DIR/<output name>.npy (characters other than letters, digits, '.', '_' and '-' become '_').\n"
+    "OUT_DIR is created when missing. On failure nothing is written.\n"
+    "\n"
+    "Options:\n"
+    "  -i, --inputs SAMPLE_DIR   sample folder holding the model inputs\n"
+    "  -o, --output OUT_DIR      folder for the outputs\n"
+    "  -t, --threads N           accepted for symmetry with quantize; one sample runs on one thread\n"
+    "  -h, --help                show this help and exit\n";
+
+#define MAX_CREATED 64
+
+/* Folders created by mkdir_p, deepest last, so they can be removed in reverse on failure. */
+typedef struct created_dirs {
+  char *paths[MAX_CREATED]; /* owned */
+  int n;                    /* entries used */
+} created_dirs;
+
+static int mkdir_p(const char *path, created_dirs *made) {
+  size_t len = strlen(path);
+  char *buf = malloc(len + 1);
+  if (!buf) return cli_fail("out of memory");
+  memcpy(buf, path, len + 1);
+  for (size_t i = 1; i <= len; i++) {
+    if (i < len && buf[i] != '/') continue;
+    if (i < len && buf[i - 1] == '/') continue;
+    char saved = buf[i];
+    buf[i] = '\0';
+    struct stat sb;
+    if (stat(buf, &sb) == 0) {
+      if (!S_ISDIR(sb.st_mode)) {
+        int rc = cli_fail("%s: not a directory", buf);
+        free(buf);
+        return rc;
+      }
+    } else if (mkdir(buf, 0777) == 0) {
+      if (made->n < MAX_CREATED) made->paths[made->n++] = strdup(buf);
+    } else if (errno != EEXIST) {
+      int rc = cli_fail("%s: cannot create folder: %s", buf, strerror(errno));
+      free(buf);
+      return rc;
+    }
+    buf[i] = saved;
+  }
+  free(buf);
+  return CLI_EXIT_OK;
+}
+
+static void undo_dirs(created_dirs *made, int remove) {
+  for (int i = made->n - 1; i >= 0; i--) {
+    if (remove && made->paths[i]) rmdir(made->paths[i]);
+    free(made->paths[i]);
+  }
+  made->n = 0;
+}
+
+static char *path_join(const char *dir, const char *name) {
+  size_t dl = strlen(dir), nl = strlen(name);
+  while (dl > 1 && dir[dl - 1] == '/') dl--;
+  char *p = malloc(dl + nl + 2);
+  if (!p) return NULL;
+  memcpy(p, dir, dl);
+  p[dl] = '/';
+  memcpy(p + dl + 1, name, nl + 1);
+  return p;
+}
+
+int cli_run(int argc, char **argv) {
+  static const struct option opts[] = {{"inputs", required_argument, NULL, 'i'},
+                                       {"output", required_argument, NULL, 'o'},
+                                       {"threads", required_argument, NULL, 't'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  const char *in_dir = NULL, *out_dir = NULL;
+  int32_t threads = 1;
+  int c;
+  opterr = 0;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, ":hi:o:t:", opts, NULL)) != -1) {
+    switch (c) {
+    case 'i': in_dir = optarg; break;
+    case 'o': out_dir = optarg; break;
+    case 't':
+      if (!cli_parse_threads(optarg, &threads))
+        return cli_usage_error("run", "--threads needs a number from 1 to 1024, got '%s'", optarg);
+      break;
+    case 'h': fputs(k_help, stdout); return cli_finish_stdout();
+    default: return cli_bad_option("run", c, argv);
+    }
+  }
+  (void)threads;
+  if (optind >= argc) return cli_usage_error("run", "missing MODEL");
+  if (argc - optind > 1) return cli_usage_error("run", "unexpected argument '%s'", argv[optind + 1]);
+  if (!in_dir || !*in_dir) return cli_usage_error("run", "missing --inputs SAMPLE_DIR");
+  if (!out_dir || !*out_dir) return cli_usage_error("run", "missing -o OUT_DIR");
+  const char *model_path = argv[optind];
+  if (cli_same_file(model_path, out_dir)) return cli_fail("%s: output would overwrite the input model", out_dir);
+
+  int rc = CLI_EXIT_FAIL;
+  oq_error err = {0};
+  oq_model *model = NULL;
+  oq_session *session = NULL;
+  oq_tensor *inputs = NULL, *outputs = NULL;
+  char **stems = NULL, **finals = NULL, **temps = NULL;
+  int32_t n_in = 0, n_out = 0, renamed = 0;
+  created_dirs made = {{NULL}, 0};
+
+  if (oq_model_load(model_path, &model, &err) != OQ_OK) {
+    rc = cli_fail_err(model_path, &err);
+    goto done;
+  }
+  n_in = oq_model_input_count(model);
+  n_out = oq_model_output_count(model);
+  inputs = calloc(n_in ? (size_t)n_in : 1, sizeof *inputs);
+  outputs = calloc(n_out ? (size_t)n_out : 1, sizeof *outputs);
+  stems = calloc(n_out ? (size_t)n_out : 1, sizeof *stems);
+  finals = calloc(n_out ? (size_t)n_out : 1, sizeof *finals);
+  temps = calloc(n_out ? (size_t)n_out : 1, sizeof *temps);
+  if (!inputs || !outputs || !stems || !finals || !temps) {
+    rc = cli_fail("out of memory");
+    goto done;
+  }
+
+  /* Output file names are known from the model: refuse collisions before running anything. */
+  for (int32_t k = 0; k < n_out; k++) {
+    stems[k] = oq_sample_file_stem(oq_model_output_name(model, k), &err);
+    if (!stems[k]) {
+      rc = cli_fail("out of memory");
+      goto done;
+    }
+    for (int32_t j = 0; j < k; j++)
+      if (strcmp(stems[j], stems[k]) == 0) {
+        rc = cli_fail("%s: outputs '%s' and '%s' would both be written to %s.npy", model_path,
+                      oq_model_output_name(model, j), oq_model_output_name(model, k), stems[k]);
+        goto done;
+      }
+  }
+
+  if (oq_sample_load(model, in_dir, inputs, &err) != OQ_OK) {
+    rc = cli_fail_err(in_dir, &err);
+    goto done;
+  }
+  if (oq_session_create(model, &session, &err) != OQ_OK || oq_session_run(session, inputs, outputs, &err) != OQ_OK) {
+    rc = cli_fail_err(model_path, &err);
+    goto done;
+  }
+
+  if (mkdir_p(out_dir, &made) != CLI_EXIT_OK) goto done;
+  for (int32_t k = 0; k < n_out; k++) {
+    size_t sl = strlen(stems[k]);
+    char *fname = malloc(sl + 5), *tname = malloc(sl + 64);
+    if (fname) snprintf(fname, sl + 5, "%s.npy", stems[k]);
+    if (tname) snprintf(tname, sl + 64, ".%s.npy.onnxq-%ld", stems[k], (long)getpid());
+    finals[k] = fname ? path_join(out_dir, fname) : NULL;
+    temps[k] = tname ? path_join(out_dir, tname) : NULL;
+    free(fname);
+    free(tname);
+    if (!finals[k] || !temps[k]) {
+      rc = cli_fail("out of memory");
+      goto done;
+    }
+    if (oq_npy_save(temps[k], &outputs[k], &err) != OQ_OK) {
+      /* name the real destination, not the staging file */
+      const char *msg = err.msg;
+      size_t tl = strlen(temps[k]);
+      if (strncmp(msg, temps[k], tl) == 0) msg += tl;
+      if (msg == err.msg) rc = cli_fail("%s: %s", finals[k], msg);
+      else rc = cli_fail("%s%s", finals[k], msg);
+      free(temps[k]);
+      temps[k] = NULL;
+      goto done;
+    }
+  }
+  for (int32_t k = 0; k < n_out; k++) {
+    if (rename(temps[k], finals[k]) != 0) {
+      rc = cli_fail("%s: cannot write: %s", finals[k], strerror(errno));
+      goto done;
+    }
+    free(temps[k]);
+    temps[k] = NULL;
+    renamed = k + 1;
+  }
+  rc = CLI_EXIT_OK;
+
+done:
+  for (int32_t k = 0; temps && k < n_out; k++)
+    if (temps[k]) {
+      unlink(temps[k]);
+      free(temps[k]);
+    }
+  /* a rename failed part-way: outputs already moved into place were written by this run, take them back */
+  for (int32_t k = 0; rc != CLI_EXIT_OK && k < renamed; k++) unlink(finals[k]);
+  undo_dirs(&made, rc != CLI_EXIT_OK);
+  for (int32_t k = 0; finals && k < n_out; k++) free(finals[k]);
+  for (int32_t k = 0; stems && k < n_out; k++) free(stems[k]);
+  for (int32_t k = 0; inputs && k < n_in; k++) oq_tensor_release(&inputs[k]);
+  for (int32_t k = 0; outputs && k < n_out; k++) oq_tensor_release(&outputs[k]);
+  free(temps);
+  free(finals);
+  free(stems);
+  free(inputs);
+  free(outputs);
+  oq_session_free(session);
+  oq_model_free(model);
+  if (rc == CLI_EXIT_OK) rc = cli_finish_stdout();
+  return rc;
+}

@@ -1,0 +1,414 @@
+/* Executor: resolves every node's operator once (oq_plan_build) and runs the graph in topological order
+ * (oq_plan_run).
+ *
+ * Memory: initializers are decoded once at build time and live as long as the plan. During a run each value holds
+ * its tensor until its last consumer ran. Storage is reference counted per owning value ("root"): a kernel output
+ * that does not own its data but lies inside one of the node's inputs (a view: Reshape, Identity, ...) takes a
+ * reference on that input's root, so the root's buffer is freed only when the root and every view of it are dead.
+ * Graph outputs are never freed during the run; at the end, owning graph outputs are moved to the caller and the
+ * others (views, graph inputs, initializers, duplicates) are copied, so the caller always gets owned tensors. */
+#include "exec/exec.h"
+#include "ops/op.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One node resolved against the operator table. */
+typedef struct plan_step {
+  int32_t node;            /* index into graph.nodes */
+  const oq_op_def *def;    /* operator row */
+  void *params;            /* from def->init; freed with def->free_params */
+  int32_t n_in;            /* input slots passed to the kernel (trailing omitted ones dropped) */
+  int32_t n_out;           /* output slots passed to the kernel (trailing omitted ones dropped) */
+} plan_step;
+
+/* Invariant: steps follow graph.topo. Per-run arrays are scratch, reset at the start of every run; a plan is used
+ * by one thread at a time. Only values with root[v] == v own the data in vals[v]. */
+struct oq_plan {
+  const oq_model *model;   /* borrowed; outlives the plan */
+  const oq_graph *g;       /* &model->graph */
+  plan_step *steps;        /* owned; n_steps entries in execution order */
+  int32_t n_steps;
+  oq_tensor *consts;       /* owned; per value: decoded initializer (zeroed for other values) */
+  int32_t max_in, max_out; /* largest kernel arity, sizes of in_ptrs/out_tmp */
+  /* per-run scratch, one entry per value unless noted */
+  oq_tensor *vals;         /* current tensor of inputs and intermediates */
+  int32_t *left;           /* consumers that have not run yet */
+  int32_t *refs;           /* for roots: live values (itself + views) using its storage */
+  int32_t *root;           /* value owning the storage this value uses; -1 when nothing we own */
+  const oq_tensor **in_ptrs; /* max_in entries */
+  oq_tensor *out_tmp;      /* max_out entries */
+};
+
+static const char *node_name(const oq_graph *g, int32_t i) {
+  const char *n = g->nodes[i].proto->name;
+  return n ? n : "";
+}
+
+static const char *node_domain(const oq_graph *g, int32_t i) {
+  const char *d = g->nodes[i].proto->domain;
+  return d ? d : "";
+}
+
+static const char *node_op(const oq_graph *g, int32_t i) {
+  const char *o = g->nodes[i].proto->op_type;
+  return o ? o : "";
+}
+
+/* "node 'name'" or "node #i" for unnamed nodes. */
+static void node_label(const oq_graph *g, int32_t i, char *buf, size_t cap) {
+  const char *n = node_name(g, i);
+  if (n[0])
+    snprintf(buf, cap, "node '%s'", n);
+  else
+    snprintf(buf, cap, "node #%d", (int)i);
+}
+
+void oq_plan_free(oq_plan *plan) {
+  if (!plan) return;
+  if (plan->steps)
+    for (int32_t i = 0; i < plan->n_steps; i++)
+      if (plan->steps[i].def) plan->steps[i].def->free_params(plan->steps[i].params);
+  if (plan->consts)
+    for (int32_t v = 0; v < plan->g->n_values; v++) oq_tensor_release(&plan->consts[v]);
+  if (plan->vals)
+    for (int32_t v = 0; v < plan->g->n_values; v++)
+      if (plan->vals[v].owns_data) oq_tensor_release(&plan->vals[v]);
+  free(plan->steps);
+  free(plan->consts);
+  free(plan->vals);
+  free(plan->left);
+  free(plan->refs);
+  free(plan->root);
+  free(plan->in_ptrs);
+  free(plan->out_tmp);
+  free(plan);
+}
+
+static oq_status build_step(oq_plan *plan, int32_t ni, plan_step *step, oq_error *err) {
+  oq_status st = OQ_OK;
+  const oq_graph *g = plan->g;
+  const oq_node *node = &g->nodes[ni];
+  char label[320];
+  node_label(g, ni, label, sizeof label);
+  const char *op = node_op(g, ni), *dom = node_domain(g, ni);
+  int64_t opset = oq_graph_opset(g, dom);
+  step->node = ni;
+  const oq_op_def *def = oq_op_find(op, dom, opset);
+  if (!def)
+    OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "%s (%s, domain '%s', opset %lld): operator not supported", label, op, dom,
+            (long long)opset);
+  int32_t n_in = node->n_inputs, n_out = node->n_outputs;
+  while (n_in > 0 && node->inputs[n_in - 1] < 0) n_in--;
+  while (n_out > 0 && node->outputs[n_out - 1] < 0) n_out--;
+  if (n_in < def->min_inputs || n_in > def->max_inputs)
+    OQ_FAIL(err, OQ_ERR_MODEL, "%s (%s, domain '%s', opset %lld): has %d inputs, expects %d to %d", label, op, dom,
+            (long long)opset, (int)n_in, (int)def->min_inputs, (int)def->max_inputs);
+  for (int32_t i = 0; i < def->min_inputs; i++)
+    if (node->inputs[i] < 0)
+      OQ_FAIL(err, OQ_ERR_MODEL, "%s (%s, domain '%s', opset %lld): required input %d is missing", label, op, dom,
+              (long long)opset, (int)i);
+  if (n_out < def->min_outputs || n_out > def->max_outputs)
+    OQ_FAIL(err, OQ_ERR_MODEL, "%s (%s, domain '%s', opset %lld): has %d outputs, expects %d to %d", label, op, dom,
+            (long long)opset, (int)n_out, (int)def->min_outputs, (int)def->max_outputs);
+  oq_op_init_ctx ctx = {plan->model, node, opset};
+  void *params = NULL;
+  st = def->init(&ctx, &params, err);
+  if (st != OQ_OK) {
+    oq_error_prefix(err, "%s (%s, domain '%s', opset %lld)", label, op, dom, (long long)opset);
+    goto fail;
+  }
+  step->def = def;
+  step->params = params;
+  step->n_in = n_in;
+  step->n_out = n_out;
+  if (n_in > plan->max_in) plan->max_in = n_in;
+  if (n_out > plan->max_out) plan->max_out = n_out;
+  return OQ_OK;
+fail:
+  return st;
+}
+
+oq_status oq_plan_build(const oq_model *model, oq_plan **out, oq_error *err) {
+  oq_status st = OQ_OK;
+  oq_plan *plan = NULL;
+  if (!model || !out) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "oq_plan_build: model and out are required");
+  *out = NULL;
+  plan = oq_calloc(1, sizeof *plan, err);
+  if (!plan) return OQ_ERR_NOMEM;
+  plan->model = model;
+  plan->g = &model->graph;
+  const oq_graph *g = plan->g;
+  size_t nv = (size_t)(g->n_values > 0 ? g->n_values : 0);
+  plan->steps = oq_calloc((size_t)(g->n_nodes > 0 ? g->n_nodes : 0), sizeof *plan->steps, err);
+  plan->consts = oq_calloc(nv, sizeof *plan->consts, err);
+  plan->vals = oq_calloc(nv, sizeof *plan->vals, err);
+  plan->left = oq_calloc(nv, sizeof *plan->left, err);
+  plan->refs = oq_calloc(nv, sizeof *plan->refs, err);
+  plan->root = oq_calloc(nv, sizeof *plan->root, err);
+  if (!plan->steps || !plan->consts || !plan->vals || !plan->left || !plan->refs || !plan->root) {
+    st = OQ_ERR_NOMEM;
+    goto fail;
+  }
+  /* Decode the initializers something reads (consumers or graph outputs). */
+  for (int32_t v = 0; v < g->n_values; v++) {
+    const oq_value *val = &g->values[v];
+    if (val->kind != OQ_VALUE_INITIALIZER || !val->init) continue;
+    if (val->n_consumers == 0 && !val->is_graph_output) continue;
+    st = oq_model_tensor_decode(model, val->init, &plan->consts[v], err);
+    if (st != OQ_OK) {
+      oq_error_prefix(err, "initializer '%s'", val->name ? val->name : "");
+      goto fail;
+    }
+  }
+  for (int32_t i = 0; i < g->n_nodes; i++) {
+    OQ_CHECK(build_step(plan, g->topo[i], &plan->steps[i], err));
+    plan->n_steps = i + 1;
+  }
+  plan->in_ptrs = oq_calloc((size_t)(plan->max_in > 0 ? plan->max_in : 1), sizeof *plan->in_ptrs, err);
+  plan->out_tmp = oq_calloc((size_t)(plan->max_out > 0 ? plan->max_out : 1), sizeof *plan->out_tmp, err);
+  if (!plan->in_ptrs || !plan->out_tmp) {
+    st = OQ_ERR_NOMEM;
+    goto fail;
+  }
+  *out = plan;
+  return OQ_OK;
+fail:
+  oq_plan_free(plan);
+  return st;
+}
+
+/* ---- run ----------------------------------------------------------------------------------------------------- */
+
+/* "float32 [1, 3, N, ?]" for a declared value type. */
+static void format_decl(const oq_value *v, char *buf, size_t cap) {
+  size_t used = (size_t)snprintf(buf, cap, "%s ", v->dtype ? oq_dtype_name(v->dtype) : "any");
+  if (v->ndim < 0) {
+    snprintf(buf + used, cap - used, "[any shape]");
+    return;
+  }
+  used += (size_t)snprintf(buf + used, cap - used, "[");
+  for (int32_t i = 0; i < v->ndim && used < cap; i++) {
+    const char *sep = i ? ", " : "";
+    if (v->dims[i].value >= 0)
+      used += (size_t)snprintf(buf + used, cap - used, "%s%lld", sep, (long long)v->dims[i].value);
+    else if (v->dims[i].param)
+      used += (size_t)snprintf(buf + used, cap - used, "%s%.32s", sep, v->dims[i].param);
+    else
+      used += (size_t)snprintf(buf + used, cap - used, "%s?", sep);
+  }
+  if (used < cap) snprintf(buf + used, cap - used, "]");
+}
+
+static void format_tensor(const oq_tensor *t, char *buf, size_t cap) {
+  size_t used = (size_t)snprintf(buf, cap, "%s [", oq_dtype_name(t->dtype));
+  int32_t nd = t->ndim < 0 ? 0 : t->ndim > OQ_MAX_DIMS ? OQ_MAX_DIMS : t->ndim;
+  for (int32_t i = 0; i < nd && used < cap; i++)
+    used += (size_t)snprintf(buf + used, cap - used, "%s%lld", i ? ", " : "", (long long)t->dims[i]);
+  if (used < cap) snprintf(buf + used, cap - used, "]");
+}
+
+/* A fed tensor must be self-consistent and match the declared type where the model declares one. */
+static oq_status check_input(const oq_value *v, const oq_tensor *t, oq_error *err) {
+  char want[256], got[256];
+  const char *name = v->name ? v->name : "";
+  if (t->ndim < 0 || t->ndim > OQ_MAX_DIMS)
+    OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "input '%s': rank %d is invalid", name, (int)t->ndim);
+  size_t esize = oq_dtype_size(t->dtype);
+  if (esize == 0)
+    OQ_RETURN_ERR(err, OQ_ERR_UNSUPPORTED, "input '%s': type %s is not supported", name, oq_dtype_name(t->dtype));
+  size_t total = esize;
+  for (int32_t i = 0; i < t->ndim; i++)
+    if (t->dims[i] < 0 || (uint64_t)t->dims[i] > SIZE_MAX || !oq_size_mul(total, (size_t)t->dims[i], &total))
+      OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "input '%s': dimension %d (%lld) is invalid", name, (int)i,
+                    (long long)t->dims[i]);
+  if (total != t->nbytes || (total > 0 && !t->data))
+    OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "input '%s': holds %zu bytes, its shape needs %zu", name, t->nbytes,
+                  total);
+  int ok = v->dtype == OQ_DTYPE_UNDEFINED || v->dtype == t->dtype;
+  if (ok && v->ndim >= 0) {
+    ok = v->ndim == t->ndim;
+    for (int32_t i = 0; ok && i < v->ndim; i++) ok = v->dims[i].value < 0 || v->dims[i].value == t->dims[i];
+  }
+  if (!ok) {
+    format_decl(v, want, sizeof want);
+    format_tensor(t, got, sizeof got);
+    OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "input '%s': expected %s, got %s", name, want, got);
+  }
+  return OQ_OK;
+}
+
+/* The tensor a value currently has (initializers live in consts). */
+static const oq_tensor *value_tensor(const oq_plan *plan, int32_t v) {
+  return plan->g->values[v].kind == OQ_VALUE_INITIALIZER ? &plan->consts[v] : &plan->vals[v];
+}
+
+/* Drops value v: releases its storage reference and frees the root's buffer with the last one. */
+static void drop_value(oq_plan *plan, int32_t v) {
+  int32_t r = plan->root[v];
+  if (r >= 0 && --plan->refs[r] == 0) oq_tensor_release(&plan->vals[r]);
+  if (r != v) memset(&plan->vals[v], 0, sizeof plan->vals[v]);
+  plan->root[v] = -1;
+}
+
+/* Whether t's bytes lie inside src's buffer (t borrows from src). */
+static int borrows_from(const oq_tensor *t, const oq_tensor *src) {
+  if (!src || !src->data || !t->data || t->nbytes == 0) return 0;
+  uintptr_t s = (uintptr_t)src->data, p = (uintptr_t)t->data;
+  return p >= s && p - s <= src->nbytes && t->nbytes <= src->nbytes - (p - s);
+}
+
+static oq_status copy_tensor(const oq_tensor *src, oq_tensor *dst, oq_error *err) {
+  oq_status st = oq_tensor_alloc(dst, src->dtype, src->ndim, src->dims, err);
+  if (st != OQ_OK) return st;
+  if (dst->nbytes != src->nbytes) {
+    oq_tensor_release(dst);
+    OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "tensor holds %zu bytes, its shape needs %zu", src->nbytes, dst->nbytes);
+  }
+  if (src->nbytes) memcpy(dst->data, src->data, src->nbytes);
+  return OQ_OK;
+}
+
+/* Checks what a kernel returned in out_tmp and stores it in the node's output values. */
+static oq_status take_outputs(oq_plan *plan, const plan_step *step, oq_error *err) {
+  const oq_graph *g = plan->g;
+  const oq_node *node = &g->nodes[step->node];
+  for (int32_t k = 0; k < step->n_out; k++) {
+    oq_tensor *t = &plan->out_tmp[k];
+    int32_t v = node->outputs[k];
+    if (v < 0) {
+      oq_tensor_release(t);
+      continue;
+    }
+    size_t esize = oq_dtype_size(t->dtype), total = esize;
+    int ok = esize > 0 && t->ndim >= 0 && t->ndim <= OQ_MAX_DIMS;
+    for (int32_t i = 0; ok && i < t->ndim; i++)
+      ok = t->dims[i] >= 0 && oq_size_mul(total, (size_t)t->dims[i], &total);
+    if (!ok || total != t->nbytes || (total && !t->data))
+      OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "output %d ('%s') was not produced correctly by the kernel", (int)k,
+                    g->values[v].name ? g->values[v].name : "");
+    plan->vals[v] = *t;
+    memset(t, 0, sizeof *t);
+    if (plan->vals[v].owns_data) {
+      plan->root[v] = v;
+      plan->refs[v] = 1;
+    } else {
+      /* A borrowed result: keep whatever it borrows from alive. Data from params or the model needs nothing. */
+      plan->root[v] = -1;
+      for (int32_t i = 0; i < step->n_in; i++) {
+        int32_t in = node->inputs[i];
+        if (in < 0 || !borrows_from(&plan->vals[v], plan->in_ptrs[i])) continue;
+        int32_t r = g->values[in].kind == OQ_VALUE_INITIALIZER ? -1 : plan->root[in];
+        if (r >= 0) {
+          plan->root[v] = r;
+          plan->refs[r]++;
+        }
+        break;
+      }
+    }
+  }
+  return OQ_OK;
+}
+
+static void reset_run(oq_plan *plan) {
+  const oq_graph *g = plan->g;
+  for (int32_t v = 0; v < g->n_values; v++) {
+    if (plan->vals[v].owns_data) oq_tensor_release(&plan->vals[v]);
+    memset(&plan->vals[v], 0, sizeof plan->vals[v]);
+    plan->left[v] = g->values[v].n_consumers;
+    plan->refs[v] = 0;
+    plan->root[v] = -1;
+  }
+  for (int32_t k = 0; k < plan->max_out; k++) oq_tensor_release(&plan->out_tmp[k]);
+}
+
+/* Hands graph outputs to the caller: copies first (views may read from a root that is about to be moved), then
+ * moves owning roots, once each. */
+static oq_status deliver_outputs(oq_plan *plan, oq_tensor *outputs, oq_error *err) {
+  const oq_graph *g = plan->g;
+  for (int32_t j = 0; j < g->n_outputs; j++) {
+    int32_t v = g->outputs[j];
+    int first = 1;
+    for (int32_t i = 0; i < j; i++) first = first && g->outputs[i] != v;
+    if (first && plan->root[v] == v && plan->refs[v] == 1) continue; /* moved below */
+    oq_status st = copy_tensor(value_tensor(plan, v), &outputs[j], err);
+    if (st != OQ_OK) {
+      oq_error_prefix(err, "graph output '%s'", g->values[v].name ? g->values[v].name : "");
+      return st;
+    }
+  }
+  for (int32_t j = 0; j < g->n_outputs; j++) {
+    int32_t v = g->outputs[j];
+    int first = 1;
+    for (int32_t i = 0; i < j; i++) first = first && g->outputs[i] != v;
+    if (!first || plan->root[v] != v || plan->refs[v] != 1) continue;
+    outputs[j] = plan->vals[v];
+    memset(&plan->vals[v], 0, sizeof plan->vals[v]);
+    plan->root[v] = -1;
+    plan->refs[v] = 0;
+  }
+  return OQ_OK;
+}
+
+oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs, oq_observer_fn observer,
+                      void *user, oq_error *err) {
+  oq_status st = OQ_OK;
+  if (!plan || !outputs || (!inputs && plan->g->n_inputs > 0))
+    OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_plan_run: plan, inputs and outputs are required");
+  const oq_graph *g = plan->g;
+  for (int32_t j = 0; j < g->n_outputs; j++) memset(&outputs[j], 0, sizeof outputs[j]);
+  reset_run(plan);
+  for (int32_t j = 0; j < g->n_inputs; j++) {
+    int32_t v = g->inputs[j];
+    OQ_CHECK(check_input(&g->values[v], &inputs[j], err));
+    plan->vals[v] = inputs[j];
+    plan->vals[v].owns_data = 0; /* borrowed from the caller for the run */
+  }
+  if (observer)
+    for (int32_t j = 0; j < g->n_inputs; j++) {
+      int32_t v = g->inputs[j];
+      OQ_CHECK(observer(user, v, &plan->vals[v], err));
+    }
+  for (int32_t s = 0; s < plan->n_steps; s++) {
+    const plan_step *step = &plan->steps[s];
+    const oq_node *node = &g->nodes[step->node];
+    for (int32_t i = 0; i < step->n_in; i++) {
+      int32_t v = node->inputs[i];
+      plan->in_ptrs[i] = v < 0 ? NULL : value_tensor(plan, v);
+    }
+    for (int32_t k = 0; k < step->n_out; k++) memset(&plan->out_tmp[k], 0, sizeof plan->out_tmp[k]);
+    oq_kernel_call call = {step->params, plan->in_ptrs, step->n_in, plan->out_tmp, step->n_out,
+                           node_name(g, step->node)};
+    st = step->def->exec(&call, err);
+    if (st == OQ_OK) st = take_outputs(plan, step, err);
+    if (st != OQ_OK) {
+      char label[320];
+      node_label(g, step->node, label, sizeof label);
+      oq_error_prefix(err, "%s (%s)", label, node_op(g, step->node));
+      goto fail;
+    }
+    if (observer)
+      for (int32_t k = 0; k < step->n_out; k++) {
+        int32_t v = node->outputs[k];
+        if (v >= 0) OQ_CHECK(observer(user, v, &plan->vals[v], err));
+      }
+    /* Free what is dead: inputs whose last consumer this was, outputs nobody reads. */
+    for (int32_t i = 0; i < step->n_in; i++) {
+      int32_t v = node->inputs[i];
+      if (v < 0 || g->values[v].kind != OQ_VALUE_INTERMEDIATE) continue;
+      if (--plan->left[v] == 0 && !g->values[v].is_graph_output) drop_value(plan, v);
+    }
+    for (int32_t k = 0; k < step->n_out; k++) {
+      int32_t v = node->outputs[k];
+      if (v >= 0 && g->values[v].n_consumers == 0 && !g->values[v].is_graph_output) drop_value(plan, v);
+    }
+  }
+  OQ_CHECK(deliver_outputs(plan, outputs, err));
+  reset_run(plan);
+  return OQ_OK;
+fail:
+  for (int32_t j = 0; j < g->n_outputs; j++) oq_tensor_release(&outputs[j]);
+  reset_run(plan);
+  return st;
+}

@@ -1,0 +1,34 @@
+/* Public execution API: a session is a plan over a model, run without an observer. */
+#include "exec/exec.h"
+
+#include <stdlib.h>
+
+struct oq_session {
+  oq_plan *plan; /* owned */
+};
+
+oq_status oq_session_create(const oq_model *model, oq_session **out, oq_error *err) {
+  oq_status st = OQ_OK;
+  oq_session *s = NULL;
+  if (!model || !out) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "oq_session_create: model and out are required");
+  *out = NULL;
+  s = oq_calloc(1, sizeof *s, err);
+  if (!s) return OQ_ERR_NOMEM;
+  OQ_CHECK(oq_plan_build(model, &s->plan, err));
+  *out = s;
+  return OQ_OK;
+fail:
+  free(s);
+  return st;
+}
+
+void oq_session_free(oq_session *session) {
+  if (!session) return;
+  oq_plan_free(session->plan);
+  free(session);
+}
+
+oq_status oq_session_run(oq_session *session, const oq_tensor *inputs, oq_tensor *outputs, oq_error *err) {
+  if (!session) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_session_run: session is required");
+  return oq_plan_run(session->plan, inputs, outputs, NULL, NULL, err);
+}

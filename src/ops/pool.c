@@ -1,0 +1,253 @@
+/* MaxPool (float32, int8, uint8), AveragePool (float32), GlobalAveragePool, GlobalMaxPool. Windows follow
+ * oq_window_resolve (explicit pads or auto_pad, strides, dilations, ceil_mode). MaxPool ignores padded taps;
+ * AveragePool divides by the taps inside the input, or with count_include_pad by the taps inside input + pads
+ * (taps that ceil_mode pushes past the end padding never count). */
+#include "ops/kernels.h"
+#include "ops/nn.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static oq_status pool_init(const oq_op_init_ctx *ctx, int is_avg, void **params, oq_error *err) {
+  oq_status st = OQ_OK;
+  oq_pool_params *p = oq_calloc(1, sizeof *p, err);
+  if (!p) return OQ_ERR_NOMEM;
+  OQ_CHECK(oq_window_parse(ctx->node->proto, 1, &p->win, err));
+  if (p->win.n_kernel == 0) OQ_FAIL(err, OQ_ERR_MODEL, "attribute kernel_shape is required");
+  if (is_avg) {
+    int64_t cip = 0;
+    OQ_CHECK(oq_attr_int(ctx->node->proto, "count_include_pad", 0, &cip, err));
+    if (cip != 0 && cip != 1)
+      OQ_FAIL(err, OQ_ERR_MODEL, "count_include_pad must be 0 or 1 (got %lld)", (long long)cip);
+    p->count_include_pad = (int32_t)cip;
+  } else {
+    int64_t so = 0;
+    OQ_CHECK(oq_attr_int(ctx->node->proto, "storage_order", 0, &so, err));
+    if (ctx->node->n_outputs > 1 && ctx->node->outputs[1] >= 0)
+      OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "the Indices output of MaxPool is not supported");
+  }
+  *params = p;
+  return OQ_OK;
+fail:
+  free(p);
+  return st;
+}
+
+oq_status oq_maxpool_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
+  return pool_init(ctx, 0, params, err);
+}
+
+oq_status oq_avgpool_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
+  return pool_init(ctx, 1, params, err);
+}
+
+/* Checks X, resolves the window and allocates Y [N, C, out...]. planes = N*C. */
+static oq_status pool_setup(const oq_kernel_call *call, const oq_pool_params *p, oq_window_geom *g, int64_t *planes,
+                            int64_t *in_sp, int64_t *out_sp, oq_error *err) {
+  const oq_tensor *x = call->inputs[0];
+  oq_tensor *y = &call->outputs[0];
+  if (x->ndim < 3) OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "input X has rank %d, pooling needs at least 3", (int)x->ndim);
+  int32_t nd = x->ndim - 2;
+  oq_status st = oq_nn_check_dims(x, "X", err);
+  if (st != OQ_OK) return st;
+  st = oq_window_resolve(&p->win, nd, x->dims + 2, NULL, g, err);
+  if (st != OQ_OK) return st;
+  int64_t ydims[OQ_MAX_DIMS];
+  ydims[0] = x->dims[0];
+  ydims[1] = x->dims[1];
+  for (int32_t i = 0; i < nd; i++) ydims[i + 2] = g->out[i];
+  st = oq_tensor_alloc(y, x->dtype, x->ndim, ydims, err);
+  if (st != OQ_OK) return st;
+  *planes = *in_sp = *out_sp = 0;
+  if (y->nbytes == 0) return OQ_OK; /* callers stop here; the products below need a non-empty Y */
+  *planes = x->dims[0] * x->dims[1];
+  *in_sp = 1;
+  *out_sp = 1;
+  for (int32_t i = 0; i < nd; i++) {
+    *in_sp *= g->in[i];
+    *out_sp *= g->out[i];
+  }
+  return OQ_OK;
+}
+
+/* Window taps of one output position: for every tap either its input offset or -1 (padding), plus how many taps
+ * fall in the padded extent [-pb, in + pe). Returns the number of taps written to offs. */
+static int64_t window_taps(const oq_window_geom *g, const int64_t *o, int64_t *offs, int64_t *padded_count) {
+  int64_t kprod = 1;
+  for (int32_t i = 0; i < g->nd; i++) kprod *= g->k[i];
+  int64_t padded = 0;
+  for (int64_t t = 0; t < kprod; t++) {
+    int64_t rem = t, off = 0;
+    int inside = 1, in_pad = 1;
+    int64_t idx[OQ_MAX_DIMS];
+    for (int32_t i = g->nd - 1; i >= 0; i--) {
+      idx[i] = rem % g->k[i];
+      rem /= g->k[i];
+    }
+    for (int32_t i = 0; i < g->nd; i++) {
+      int64_t ii = o[i] * g->s[i] - g->pb[i] + idx[i] * g->d[i];
+      if (ii < 0 || ii >= g->in[i]) inside = 0;
+      if (ii < -g->pb[i] || ii >= g->in[i] + g->pe[i]) in_pad = 0;
+      off = off * g->in[i] + ii;
+    }
+    offs[t] = inside ? off : -1;
+    padded += in_pad;
+  }
+  *padded_count = padded;
+  return kprod;
+}
+
+static void next_pos(const oq_window_geom *g, int64_t *o) {
+  for (int32_t i = g->nd - 1; i >= 0; i--) {
+    if (++o[i] < g->out[i]) return;
+    o[i] = 0;
+  }
+}
+
+static int64_t *tap_buffer(const oq_window_geom *g, oq_error *err) {
+  size_t kprod = 1;
+  for (int32_t i = 0; i < g->nd; i++)
+    if (!oq_size_mul(kprod, (size_t)g->k[i], &kprod)) {
+      oq_error_set(err, OQ_ERR_NOMEM, __FILE__, __LINE__, "pooling window is too large");
+      return NULL;
+    }
+  return oq_malloc_array(kprod, sizeof(int64_t), err);
+}
+
+#define MAXPOOL_LOOP(T, LOWEST)                                                                                \
+  do {                                                                                                         \
+    const T *xd = x->data;                                                                                     \
+    T *yd = y->data;                                                                                           \
+    int64_t o[OQ_MAX_DIMS] = {0};                                                                              \
+    for (int64_t op = 0; op < out_sp; op++) {                                                                  \
+      int64_t padded;                                                                                          \
+      int64_t kprod = window_taps(&g, o, taps, &padded);                                                       \
+      for (int64_t pl = 0; pl < planes; pl++) {                                                                \
+        const T *xp = xd + pl * in_sp;                                                                         \
+        T best = LOWEST;                                                                                       \
+        for (int64_t t = 0; t < kprod; t++)                                                                    \
+          if (taps[t] >= 0 && xp[taps[t]] > best) best = xp[taps[t]];                                          \
+        yd[pl * out_sp + op] = best;                                                                           \
+      }                                                                                                        \
+      next_pos(&g, o);                                                                                         \
+    }                                                                                                          \
+  } while (0)
+
+oq_status oq_maxpool_exec(const oq_kernel_call *call, oq_error *err) {
+  oq_status st = OQ_OK;
+  const oq_tensor *x = call->inputs[0];
+  oq_tensor *y = &call->outputs[0];
+  int64_t *taps = NULL;
+  if (x->dtype != OQ_DTYPE_FLOAT && x->dtype != OQ_DTYPE_INT8 && x->dtype != OQ_DTYPE_UINT8)
+    OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "input X has type %s; MaxPool supports float32, int8 and uint8",
+            oq_dtype_name(x->dtype));
+  if (call->n_outputs > 1) OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "the Indices output of MaxPool is not supported");
+  oq_window_geom g;
+  int64_t planes, in_sp, out_sp;
+  OQ_CHECK(pool_setup(call, call->params, &g, &planes, &in_sp, &out_sp, err));
+  if (y->nbytes == 0) return OQ_OK;
+  taps = tap_buffer(&g, err);
+  if (!taps) {
+    st = OQ_ERR_NOMEM;
+    goto fail;
+  }
+  if (x->dtype == OQ_DTYPE_FLOAT)
+    MAXPOOL_LOOP(float, -INFINITY);
+  else if (x->dtype == OQ_DTYPE_INT8)
+    MAXPOOL_LOOP(int8_t, INT8_MIN);
+  else
+    MAXPOOL_LOOP(uint8_t, 0);
+  free(taps);
+  return OQ_OK;
+fail:
+  free(taps);
+  oq_tensor_release(y);
+  return st;
+}
+
+oq_status oq_avgpool_exec(const oq_kernel_call *call, oq_error *err) {
+  oq_status st = OQ_OK;
+  const oq_pool_params *p = call->params;
+  const oq_tensor *x = call->inputs[0];
+  oq_tensor *y = &call->outputs[0];
+  int64_t *taps = NULL;
+  if (x->dtype != OQ_DTYPE_FLOAT)
+    OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "input X has type %s, only float32 is supported", oq_dtype_name(x->dtype));
+  oq_window_geom g;
+  int64_t planes, in_sp, out_sp;
+  OQ_CHECK(pool_setup(call, p, &g, &planes, &in_sp, &out_sp, err));
+  if (y->nbytes == 0) return OQ_OK;
+  taps = tap_buffer(&g, err);
+  if (!taps) {
+    st = OQ_ERR_NOMEM;
+    goto fail;
+  }
+  const float *xd = x->data;
+  float *yd = y->data;
+  int64_t o[OQ_MAX_DIMS] = {0};
+  for (int64_t op = 0; op < out_sp; op++) {
+    int64_t padded;
+    int64_t kprod = window_taps(&g, o, taps, &padded);
+    int64_t inside = 0;
+    for (int64_t t = 0; t < kprod; t++) inside += taps[t] >= 0;
+    int64_t count = p->count_include_pad ? padded : inside;
+    for (int64_t pl = 0; pl < planes; pl++) {
+      const float *xp = xd + pl * in_sp;
+      double s = 0.0;
+      for (int64_t t = 0; t < kprod; t++)
+        if (taps[t] >= 0) s += xp[taps[t]];
+      yd[pl * out_sp + op] = count > 0 ? (float)(s / (double)count) : 0.0f;
+    }
+    next_pos(&g, o);
+  }
+  free(taps);
+  return OQ_OK;
+fail:
+  free(taps);
+  oq_tensor_release(y);
+  return st;
+}
+
+/* ---- global pools -------------------------------------------------------------------------------------------- */
+
+static oq_status global_pool(const oq_kernel_call *call, int is_max, oq_error *err) {
+  oq_status st = OQ_OK;
+  const oq_tensor *x = call->inputs[0];
+  oq_tensor *y = &call->outputs[0];
+  if (x->dtype != OQ_DTYPE_FLOAT)
+    OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "input X has type %s, only float32 is supported", oq_dtype_name(x->dtype));
+  OQ_CHECK(oq_nn_check_dims(x, "X", err));
+  if (x->ndim < 2) OQ_FAIL(err, OQ_ERR_SHAPE, "input X has rank %d, global pooling needs at least 2", (int)x->ndim);
+  int64_t ydims[OQ_MAX_DIMS];
+  int64_t sp = 1;
+  for (int32_t i = 0; i < x->ndim; i++) {
+    ydims[i] = i < 2 ? x->dims[i] : 1;
+    if (i >= 2) sp *= x->dims[i];
+  }
+  OQ_CHECK(oq_tensor_alloc(y, OQ_DTYPE_FLOAT, x->ndim, ydims, err));
+  int64_t planes = x->dims[0] * x->dims[1];
+  const float *xd = x->data;
+  float *yd = y->data;
+  for (int64_t pl = 0; pl < planes; pl++) {
+    const float *xp = xd + pl * sp;
+    if (is_max) {
+      float best = -INFINITY;
+      for (int64_t i = 0; i < sp; i++)
+        if (xp[i] > best) best = xp[i];
+      yd[pl] = best;
+    } else {
+      double s = 0.0;
+      for (int64_t i = 0; i < sp; i++) s += xp[i];
+      yd[pl] = sp > 0 ? (float)(s / (double)sp) : 0.0f;
+    }
+  }
+  return OQ_OK;
+fail:
+  oq_tensor_release(y);
+  return st;
+}
+
+oq_status oq_global_avgpool_exec(const oq_kernel_call *call, oq_error *err) { return global_pool(call, 0, err); }
+
+oq_status oq_global_maxpool_exec(const oq_kernel_call *call, oq_error *err) { return global_pool(call, 1, err); }

@@ -1,0 +1,58 @@
+/* Helpers shared by the tensor-family kernels (eltwise, activation, shape, qdq): node-named errors, optional
+ * input access, reading shape-like int tensors, axis normalization and dtype-generic element load/store. */
+#ifndef OQ_OPS_TENSOR_UTIL_H
+#define OQ_OPS_TENSOR_UTIL_H
+
+#include "ops/op.h"
+
+/* Records "node '<node>': <message>" in err and returns code. */
+oq_status oq_kernel_error(oq_error *err, oq_status code, const char *file, int line, const char *node,
+                          const char *fmt, ...) OQ_PRINTF(6, 7);
+
+/* Fails the current function naming the node. Requires `oq_status st`, `oq_error *err` and a `fail:` label. */
+#define OQ_KFAIL(node, code, ...)                                                                              \
+  do {                                                                                                         \
+    st = oq_kernel_error(err, (code), __FILE__, __LINE__, (node), __VA_ARGS__);                                \
+    goto fail;                                                                                                 \
+  } while (0)
+
+/* For functions without cleanup. */
+#define OQ_KRETURN(node, code, ...) return oq_kernel_error(err, (code), __FILE__, __LINE__, (node), __VA_ARGS__)
+
+/* The node's name for messages ("" when unnamed). */
+const char *oq_init_node_name(const oq_op_init_ctx *ctx);
+
+/* Input i of the call, or NULL when omitted or beyond n_inputs. */
+static inline const oq_tensor *oq_kin(const oq_kernel_call *call, int32_t i) {
+  return (i >= 0 && i < call->n_inputs) ? call->inputs[i] : NULL;
+}
+
+/* Reads a scalar or 1-D int64/int32 tensor into out[0..*n) (at most cap values). what names it in errors. */
+oq_status oq_read_int_list(const oq_tensor *t, int64_t *out, size_t cap, size_t *n, const char *node,
+                           const char *what, oq_error *err);
+
+/* Maps axis in [-rank, rank) to [0, rank); false when out of range. */
+static inline int oq_norm_axis(int64_t axis, int64_t rank, int64_t *out) {
+  if (axis < -rank || axis >= rank) return 0;
+  *out = axis < 0 ? axis + rank : axis;
+  return 1;
+}
+
+/* Allocates out with src's dtype and the given shape and copies src's bytes (numel must match). */
+oq_status oq_tensor_copy_reshaped(const oq_tensor *src, int32_t ndim, const int64_t *dims, oq_tensor *out,
+                                  oq_error *err);
+
+/* Element i of a numeric tensor's data as double / int64 (bool, ints, float, double); other dtypes give 0. */
+double oq_load_f64(const void *data, int32_t dtype, int64_t i);
+int64_t oq_load_i64(const void *data, int32_t dtype, int64_t i);
+/* Stores v as element i; float->integer conversion saturates (NaN -> 0) so it is never undefined. */
+void oq_store_f64(void *data, int32_t dtype, int64_t i, double v);
+void oq_store_i64(void *data, int32_t dtype, int64_t i, int64_t v);
+/* 1 for the numeric types the generic load/store support. */
+int oq_dtype_is_numeric(int32_t dtype);
+int oq_dtype_is_float(int32_t dtype);
+
+/* Formats a shape as "[2,3]" into buf. */
+const char *oq_shape_str(int32_t ndim, const int64_t *dims, char *buf, size_t size);
+
+#endif

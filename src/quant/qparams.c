@@ -1,0 +1,138 @@
+/* Scale / zero-point math, matching onnxruntime's quant_utils (compute_scale_zp, quantize_nparray) and
+ * base_quantizer (quantize_bias_static_impl) bit for bit: where numpy works in float32 we work in float, where it
+ * promotes to float64 we use double. Requires FLT_EVAL_METHOD == 0 and no FMA contraction (C11 mode). */
+#include "quant/quant.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+
+double oq_round_half_even(double x) {
+  if (!isfinite(x)) return x;
+  double t = trunc(x);
+  double frac = x - t; /* exact (same binade or |x| < 1) */
+  if (fabs(frac) == 0.5) return fmod(t, 2.0) == 0.0 ? t : t + copysign(1.0, x);
+  return round(x);
+}
+
+static int32_t clamp_i32(double v, int32_t lo, int32_t hi) {
+  if (v != v) return lo > 0 ? lo : (hi < 0 ? hi : 0);
+  if (v < (double)lo) return lo;
+  if (v > (double)hi) return hi;
+  return (int32_t)v;
+}
+
+oq_qparams oq_qparams_compute(float rmin, float rmax, int32_t qmin, int32_t qmax, int symmetric) {
+  oq_qparams p = {1.0f, 0};
+  /* Widen to include 0 (a NaN bound becomes 0). */
+  rmin = rmin < 0.0f ? rmin : 0.0f;
+  rmax = rmax > 0.0f ? rmax : 0.0f;
+  if (symmetric) {
+    float a = fabsf(rmin) > fabsf(rmax) ? fabsf(rmin) : fabsf(rmax);
+    rmin = -a;
+    rmax = a;
+  }
+  float dr = rmax - rmin; /* numpy: float32 - float32 */
+  double scale = (double)dr / ((double)qmax - (double)qmin);
+  if (!(scale >= (double)FLT_MIN) || !(scale <= (double)FLT_MAX)) {
+    p.zero_point = qmin > 0 ? qmin : (qmax < 0 ? qmax : 0);
+    return p; /* onnxruntime: scale below float32 tiny -> 1, 0 (we also refuse an infinite scale) */
+  }
+  double zp = symmetric ? oq_round_half_even(((double)qmin + (double)qmax) / 2.0)
+                        : oq_round_half_even((double)qmin - (double)rmin / scale);
+  p.zero_point = clamp_i32(zp, qmin, qmax);
+  p.scale = (float)scale;
+  return p;
+}
+
+oq_qparams oq_qparams_uint8(float rmin, float rmax) { return oq_qparams_compute(rmin, rmax, 0, 255, 0); }
+
+oq_qparams oq_qparams_int8_symmetric(float rmin, float rmax) {
+  return oq_qparams_compute(rmin, rmax, -127, 127, 1);
+}
+
+int32_t oq_quantize_value(float x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
+  float v = x / scale; /* numpy: float32 / float32 */
+  if (v != v) return clamp_i32((double)zero_point, qmin, qmax);
+  double r = oq_round_half_even((double)v) + (double)zero_point;
+  return clamp_i32(r, qmin, qmax);
+}
+
+float oq_bias_scale(float input_scale, float weight_scale, float beta) {
+  float s = input_scale * weight_scale; /* numpy: float32 array * float32 array */
+  return s * beta;
+}
+
+int32_t oq_quantize_bias(float b, float bias_scale) {
+  double q = oq_round_half_even((double)b / (double)bias_scale);
+  return clamp_i32(q, INT32_MIN, INT32_MAX);
+}
+
+float oq_adjust_weight_scale_for_bias(float input_scale, float weight_scale, float bias_absmax) {
+  /* onnxruntime PR #22020: smallest bias scale that keeps round(bias / scale) inside int32, with 1e-4 slack. */
+  const double qrange = 2147483647.0 - (-2147483647.0);
+  double smallest = 1.0001 * (2.0 * (double)bias_absmax) / qrange;
+  double cand = (double)input_scale * (double)weight_scale;
+  if (cand < smallest && cand > 0.0) return (float)((double)weight_scale * (smallest / cand));
+  return weight_scale;
+}
+
+/* outer x channels x inner view of a tensor for a channel axis (axis < 0: one channel). */
+static oq_status split_dims(int32_t ndim, const int64_t *dims, int32_t axis, size_t *outer, size_t *ch,
+                            size_t *inner, oq_error *err) {
+  size_t o = 1, c = 1, in = 1;
+  if (axis >= ndim) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "channel axis %d out of range for rank %d", axis, ndim);
+  for (int32_t d = 0; d < ndim; d++) {
+    if (dims[d] < 0) OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "negative dimension %lld", (long long)dims[d]);
+    size_t *acc = axis < 0 ? &in : (d < axis ? &o : (d == axis ? &c : &in));
+    if (!oq_size_mul(*acc, (size_t)dims[d], acc)) OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "weight size overflows");
+  }
+  *outer = o;
+  *ch = c;
+  *inner = in;
+  return OQ_OK;
+}
+
+oq_status oq_quant_weight_params(const float *w, int32_t ndim, const int64_t *dims, int32_t axis, int is_signed,
+                                 oq_qparams *params, oq_error *err) {
+  size_t outer, ch, inner;
+  oq_status st = split_dims(ndim, dims, axis, &outer, &ch, &inner, err);
+  if (st != OQ_OK) return st;
+  for (size_t c = 0; c < ch; c++) {
+    float mn = INFINITY, mx = -INFINITY;
+    for (size_t o = 0; o < outer; o++) {
+      const float *p = w + (o * ch + c) * inner;
+      for (size_t i = 0; i < inner; i++) {
+        if (p[i] < mn) mn = p[i];
+        if (p[i] > mx) mx = p[i];
+      }
+    }
+    if (mn > mx) mn = mx = 0.0f; /* empty channel: numpy's len(data) == 0 case */
+    params[c] = is_signed ? oq_qparams_int8_symmetric(mn, mx) : oq_qparams_uint8(mn, mx);
+  }
+  return OQ_OK;
+}
+
+oq_status oq_quant_weight_apply(const float *w, int32_t ndim, const int64_t *dims, int32_t axis, int is_signed,
+                                const oq_qparams *params, void *q, oq_error *err) {
+  size_t outer, ch, inner;
+  oq_status st = split_dims(ndim, dims, axis, &outer, &ch, &inner, err);
+  if (st != OQ_OK) return st;
+  /* onnxruntime clips to the full type range here ([-128, 127] / [0, 255]). */
+  int32_t qmin = is_signed ? -128 : 0, qmax = is_signed ? 127 : 255;
+  for (size_t o = 0; o < outer; o++) {
+    for (size_t c = 0; c < ch; c++) {
+      size_t base = (o * ch + c) * inner;
+      float s = params[c].scale;
+      int32_t zp = params[c].zero_point;
+      for (size_t i = 0; i < inner; i++) {
+        int32_t v = oq_quantize_value(w[base + i], s, zp, qmin, qmax);
+        if (is_signed)
+          ((int8_t *)q)[base + i] = (int8_t)v;
+        else
+          ((uint8_t *)q)[base + i] = (uint8_t)v;
+      }
+    }
+  }
+  return OQ_OK;
+}

@@ -1,0 +1,87 @@
+/* Quantization: scale/zero-point math (qparams.c), the per-op policy table (policy.c) and the QDQ rewrite
+ * (rewrite.c). The formulas follow onnxruntime's quantize_static (QDQ format, QUInt8 activations, QInt8 weights,
+ * MinMax calibration) so that both tools produce the same numbers; docs/algorithms.md lists them. */
+#ifndef OQ_QUANT_QUANT_H
+#define OQ_QUANT_QUANT_H
+
+#include "calib/calib.h"
+#include "core/error.h"
+#include "model/model.h"
+
+/* ---- qparams ------------------------------------------------------------------------------------------------ */
+
+/* Scale and zero point of r = scale * (q - zero_point). */
+typedef struct oq_qparams {
+  float scale;        /* > 0 */
+  int32_t zero_point; /* within [qmin, qmax] of the target type */
+} oq_qparams;
+
+/* Rounds to the nearest integer, ties to even (numpy.round), independent of the FPU rounding mode. */
+double oq_round_half_even(double x);
+
+/* onnxruntime's compute_scale_zp: the range is widened to include 0; symmetric uses [-absmax, absmax];
+ * scale = (rmax - rmin) / (qmax - qmin) (difference in float32, division in double, stored as float32);
+ * zero_point = round(qmin - rmin / scale) (symmetric: round((qmin + qmax) / 2)); a scale below FLT_MIN (or a
+ * non-finite range) gives scale 1, zero point 0. */
+oq_qparams oq_qparams_compute(float rmin, float rmax, int32_t qmin, int32_t qmax, int symmetric);
+/* Activations: uint8, asymmetric, [0, 255]. */
+oq_qparams oq_qparams_uint8(float rmin, float rmax);
+/* Weights: int8, symmetric, [-127, 127] -> scale = absmax / 127, zero point 0. */
+oq_qparams oq_qparams_int8_symmetric(float rmin, float rmax);
+
+/* One element as numpy does it in quantize_nparray: round(float32(x / scale)) + zero_point, clipped to
+ * [qmin, qmax]. NaN maps to the zero point. */
+int32_t oq_quantize_value(float x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax);
+
+/* Bias: scale = float32(input_scale * weight_scale) * beta (float32 arithmetic), zero point 0,
+ * q = clip(round(double(b) / double(scale)), int32). */
+float oq_bias_scale(float input_scale, float weight_scale, float beta);
+int32_t oq_quantize_bias(float b, float bias_scale);
+/* onnxruntime >= 1.20 raises a weight scale when input_scale * weight_scale is too small for the bias to fit in
+ * int32: returns the (possibly larger) weight scale for a bias whose largest magnitude is bias_absmax. */
+float oq_adjust_weight_scale_for_bias(float input_scale, float weight_scale, float bias_absmax);
+
+/* Weight quantization of a dense float tensor, per channel along axis (0 <= axis < ndim) or per tensor
+ * (axis < 0). Channel ranges come from the data; signed: int8 symmetric [-127, 127] (q is int8_t[numel]); unsigned:
+ * uint8 asymmetric [0, 255] (q is uint8_t[numel]). params gets one entry per channel (1 when per tensor). */
+oq_status oq_quant_weight_params(const float *w, int32_t ndim, const int64_t *dims, int32_t axis, int is_signed,
+                                 oq_qparams *params, oq_error *err);
+/* Quantizes w with params computed as above (possibly adjusted), same layout rules. */
+oq_status oq_quant_weight_apply(const float *w, int32_t ndim, const int64_t *dims, int32_t axis, int is_signed,
+                                const oq_qparams *params, void *q, oq_error *err);
+
+/* ---- policy ------------------------------------------------------------------------------------------------- */
+
+/* How onnxruntime's QDQ quantizer treats an op type (its QDQRegistry, QDQOperatorBase for the other ops in its
+ * default op list). */
+typedef enum oq_quant_kind {
+  OQ_QUANT_NONE = 0,      /* left in float (ops onnxruntime does not quantize by default, e.g. Flatten) */
+  OQ_QUANT_GENERIC = 1,   /* every float input and output gets Q/DQ with its own range (Add, Mul, Concat, ...) */
+  OQ_QUANT_WEIGHTED = 2,  /* activation input 0 + output; weight input 1 int8 (per channel); int32 bias input 2 */
+  OQ_QUANT_MATMUL = 3,    /* initializer inputs int8 (per channel, axis 1), others activations; output too */
+  OQ_QUANT_DIRECT = 4,    /* output shares input 0's scale/zero point, only when input 0 is quantized */
+  OQ_QUANT_REMOVABLE = 5  /* Relu/Clip: removed by letting the producer write the output, when it can */
+} oq_quant_kind;
+
+typedef struct oq_quant_policy {
+  const char *op_type;   /* default-domain op type */
+  oq_quant_kind kind;    /* see enum */
+  int32_t weight_axis;   /* OQ_QUANT_WEIGHTED: per-channel axis of the weight (Gemm: -1 = from transB) */
+  int32_t min_opset;     /* the op is left in float below this opset (MaxPool: 12) */
+} oq_quant_policy;
+
+/* Row for (op_type, domain) at this opset, or NULL when the op stays in float. */
+const oq_quant_policy *oq_quant_policy_find(const char *op_type, const char *domain, int64_t opset);
+
+/* Values calibration must observe: every non-initializer input and output of a node the policy quantizes
+ * (onnxruntime calibrates the float inputs/outputs of all op types it quantizes). *out: calloc'd n_values flags. */
+oq_status oq_quant_tracked_values(const oq_model *model, uint8_t **out, oq_error *err);
+
+/* ---- rewrite ------------------------------------------------------------------------------------------------ */
+
+/* Builds the QDQ model from calibration statistics (ranges per value of model's graph). The input model and its
+ * proto are not modified; *out is an ordinary owned model (packed and unpacked once). */
+oq_status oq_quant_rewrite(const oq_model *model, const oq_calib_stats *stats, const oq_quant_options *opts,
+                           oq_model **out, oq_error *err);
+
+#endif

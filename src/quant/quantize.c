@@ -1,0 +1,38 @@
+/* Public entry: calibrate on a folder of samples (MinMax), then rewrite into QDQ form. */
+#include "quant/quant.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void oq_quant_options_init(oq_quant_options *opts) {
+  if (!opts) return;
+  memset(opts, 0, sizeof *opts);
+  opts->threads = 1;
+  opts->per_channel = 1;
+}
+
+oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_quant_options *opts, oq_model **out,
+                      oq_error *err) {
+  oq_status st = OQ_OK;
+  uint8_t *tracked = NULL;
+  oq_calib_stats stats = {0};
+  oq_quant_options defaults;
+  if (err) oq_error_clear(err);
+  if (!out) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_quantize: out is NULL");
+  *out = NULL;
+  if (!model) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_quantize: model is NULL");
+  if (!calib_dir) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_quantize: calibration folder is NULL");
+  if (!opts) {
+    oq_quant_options_init(&defaults);
+    opts = &defaults;
+  }
+  if (opts->threads < 0) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_quantize: negative thread count %d", opts->threads);
+  OQ_CHECK(oq_quant_tracked_values(model, &tracked, err));
+  OQ_CHECK(oq_calib_stats_init(&stats, model->graph.n_values, tracked, err));
+  OQ_CHECK(oq_calib_run(model, calib_dir, opts->threads, &stats, err));
+  OQ_CHECK(oq_quant_rewrite(model, &stats, opts, out, err));
+fail:
+  oq_calib_stats_free(&stats);
+  free(tracked);
+  return st;
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/python3
+"""Writes the hostile-input fixtures for tests/hostile into OUT_DIR (run by ctest before the cases).
+
+    /usr/bin/python3 tests/hostile/make_fixtures.py SOURCE_DIR OUT_DIR
+
+Everything is generated (nothing binary is committed): broken model files, models whose external data points
+outside their folder, graphs that are cyclic or dangling, and sample folders that disagree with the model.
+Deterministic: random bytes come from a fixed seed.
+"""
+import os
+import random
+import shutil
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+
+src, out = sys.argv[1], sys.argv[2]
+digits = os.path.join(src, "samples", "digits", "model.onnx")
+if os.path.isdir(out):
+    shutil.rmtree(out)
+os.makedirs(out)
+rng = random.Random(1234)
+
+
+def path(*parts):
+    p = os.path.join(out, *parts)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    return p
+
+
+def save(model, *parts):
+    with open(path(*parts), "wb") as f:
+        f.write(model.SerializeToString())
+
+
+def model_of(nodes, inputs, outputs, inits=(), opset=13):
+    g = helper.make_graph(nodes, "hostile", inputs, outputs, initializer=list(inits))
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], producer_name="onnxq-hostile")
+    m.ir_version = 7
+    return m
+
+
+X = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+Y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+
+# A valid tiny model and a calibration folder for it: the baseline that the broken variants differ from.
+tiny = model_of([helper.make_node("Relu", ["x"], ["y"], name="relu")], [X], [Y])
+save(tiny, "tiny.onnx")
+np.save(path("tiny_calib", "sample_000", "x.npy"), np.ones((1, 4), np.float32))
+np.save(path("tiny_calib", "sample_001", "x.npy"), -np.ones((1, 4), np.float32))
+
+# Broken files.
+raw = open(digits, "rb").read()
+open(path("truncated.onnx"), "wb").write(raw[: len(raw) // 2])
+open(path("random.onnx"), "wb").write(bytes(rng.randrange(256) for _ in range(4096)))
+open(path("empty.onnx"), "wb").close()
+open(path("text.onnx"), "w").write("this is not a protobuf\n" * 8)
+
+# External data escaping the model's folder. weights.bin sits in OUT_DIR; the models live in sub-folders.
+w = np.arange(4, dtype=np.float32)
+open(path("weights.bin"), "wb").write(w.tobytes())
+
+
+def ext_model(location, length=16):
+    init = helper.make_tensor("w", TensorProto.FLOAT, [4], vals=[0.0] * 4)
+    init.ClearField("float_data")
+    init.data_location = TensorProto.EXTERNAL
+    for k, v in (("location", location), ("offset", "0"), ("length", str(length))):
+        e = init.external_data.add()
+        e.key, e.value = k, v
+    return model_of([helper.make_node("Add", ["x", "w"], ["y"], name="add")], [X], [Y], [init])
+
+
+save(ext_model(os.path.abspath(path("weights.bin"))), "ext", "ext_absolute.onnx")
+save(ext_model("../weights.bin"), "ext", "ext_dotdot.onnx")
+save(ext_model("sub/../../weights.bin"), "ext", "ext_dotdot_inner.onnx")
+os.symlink(os.path.abspath(path("weights.bin")), path("ext", "link.bin"))
+save(ext_model("link.bin"), "ext", "ext_symlink.onnx")
+save(ext_model("nope.bin"), "ext", "ext_missing.onnx")
+shutil.copy(path("weights.bin"), path("ext", "short.bin"))
+save(ext_model("short.bin", length=4096), "ext", "ext_short.onnx")
+
+# Graphs that are structurally wrong.
+save(model_of([helper.make_node("Add", ["x", "c"], ["b"], name="n1"), helper.make_node("Relu", ["b"], ["c"], name="n2")],
+              [X], [helper.make_tensor_value_info("b", TensorProto.FLOAT, [1, 4])]), "cyclic.onnx")
+save(model_of([helper.make_node("Relu", ["ghost"], ["y"], name="relu")], [X], [Y]), "dangling.onnx")
+save(model_of([helper.make_node("Relu", ["x"], ["y"], name="a"), helper.make_node("Relu", ["x"], ["y"], name="b")],
+              [X], [Y]), "double_producer.onnx")
+save(model_of([helper.make_node("NoSuchOp", ["x"], ["y"], name="mystery")], [X], [Y]), "unsupported_op.onnx")
+save(model_of([helper.make_node("Relu", ["x"], ["y"], name="relu")], [X],
+              [helper.make_tensor_value_info("nowhere", TensorProto.FLOAT, [1, 4])]), "missing_output.onnx")
+
+# Sample folders for the digits model (input 'input': float32 [batch,1,8,8]).
+good = np.zeros((1, 1, 8, 8), np.float32)
+np.save(path("samples", "wrong_dtype", "input.npy"), good.astype(np.float64))
+np.save(path("samples", "wrong_shape", "input.npy"), np.zeros((1, 8, 8), np.float32))
+np.save(path("samples", "fortran", "input.npy"), np.asfortranarray(np.zeros((1, 1, 8, 2), np.float32)))
+open(path("samples", "corrupt_npy", "input.npy"), "wb").write(b"\x93NUMPY\x01\x00\x20\x00{'descr': '<f4', 'shape': (")
+with open(path("samples", "truncated_npy", "input.npy"), "wb") as f:
+    np.save(f, good)
+with open(path("samples", "truncated_npy", "input.npy"), "r+b") as f:
+    f.truncate(100)
+open(path("samples", "corrupt_pb", "input_0.pb"), "wb").write(bytes(rng.randrange(256) for _ in range(64)))
+np.save(path("samples", "extra_file", "input.npy"), good)
+np.save(path("samples", "extra_file", "stray.npy"), good)
+os.mkfifo(path("samples", "fifo", "input.npy"))  # opening must not block
+os.makedirs(path("samples", "missing_input", "x"), exist_ok=True)
+os.rmdir(path("samples", "missing_input", "x"))
+
+# Calibration folders: one bad sample among good ones, an empty one, one with a corrupt file.
+for name, bad in (("calib_bad_sample", good.astype(np.float64)), ("calib_corrupt", None)):
+    np.save(path(name, "sample_000", "input.npy"), good)
+    if bad is not None:
+        np.save(path(name, "sample_001", "input.npy"), bad)
+    else:
+        open(path(name, "sample_001", "input.npy"), "wb").write(b"\x93NUMPY garbage")
+os.makedirs(path("calib_empty"), exist_ok=True)
+
+# Output == input through aliases: a folder holding the tiny model and a symlink to it.
+shutil.copy(path("tiny.onnx"), path("alias", "tiny.onnx"))
+os.symlink("tiny.onnx", path("alias", "link.onnx"))
+
+# A file where run expects to create its output folder.
+shutil.copy(path("tiny.onnx"), path("blocker", "tiny.onnx"))
+open(path("blocker", "res"), "w").write("not a folder\n")
+print(f"fixtures written to {out}")
