@@ -24,7 +24,8 @@ static const char *tensor_label(const Onnx__TensorProto *tp) {
 static oq_status read_whole_file(const char *path, uint8_t **out, size_t *size, oq_error *err) {
   oq_status st = OQ_OK;
   uint8_t *buf = NULL;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer; non-regular files are refused right after. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) OQ_FAIL(err, OQ_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
   struct stat sb;
   if (fstat(fd, &sb) != 0) OQ_FAIL(err, OQ_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
@@ -196,7 +197,7 @@ static oq_status resolve_tensor(resolve_ctx *c, const Onnx__TensorProto *tp, oq_
   if (!inside)
     OQ_FAIL(err, OQ_ERR_MODEL, "tensor '%s': external data file '%s' resolves outside the model's folder", name,
             loc);
-  fd = open(real, O_RDONLY | O_CLOEXEC);
+  fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) OQ_FAIL(err, OQ_ERR_IO, "tensor '%s': cannot open external data '%s': %s", name, loc, strerror(errno));
   struct stat sb;
   if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))

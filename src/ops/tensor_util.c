@@ -13,7 +13,9 @@ oq_status oq_kernel_error(oq_error *err, oq_status code, const char *file, int l
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  return oq_error_set(err, code, file, line, "node '%s': %s", node ? node : "", msg);
+  /* The executor prefixes the node's label and op type; the name is kept for direct kernel calls in tests. */
+  (void)node;
+  return oq_error_set(err, code, file, line, "%s", msg);
 }
 
 const char *oq_init_node_name(const oq_op_init_ctx *ctx) {

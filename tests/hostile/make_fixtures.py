@@ -57,6 +57,28 @@ open(path("truncated.onnx"), "wb").write(raw[: len(raw) // 2])
 open(path("random.onnx"), "wb").write(bytes(rng.randrange(256) for _ in range(4096)))
 open(path("empty.onnx"), "wb").close()
 open(path("text.onnx"), "w").write("this is not a protobuf\n" * 8)
+os.mkfifo(path("fifo.onnx"))  # opening must not wait for a writer
+
+
+def varint(n):
+    b = bytearray()
+    while True:
+        if n < 0x80:
+            b.append(n)
+            return bytes(b)
+        b.append((n & 0x7F) | 0x80)
+        n >>= 7
+
+
+# 5000 nested TypeProto.sequence_type -> Sequence.elem_type pairs inside a graph input: protobuf parsers that
+# recurse without a limit overflow the stack on it. Built inside-out: TypeProto{4: Sequence{1: TypeProto{...}}}.
+inner = b""
+for _ in range(5000):
+    seq = b"\x0a" + varint(len(inner)) + inner  # Sequence.elem_type = 1
+    inner = b"\x22" + varint(len(seq)) + seq  # TypeProto.sequence_type = 4
+vi = b"\x0a\x01x" + b"\x12" + varint(len(inner)) + inner  # ValueInfoProto{name=1, type=2}
+graph = b"\x5a" + varint(len(vi)) + vi  # GraphProto.input = 11
+open(path("deep.onnx"), "wb").write(b"\x08\x07" + b"\x3a" + varint(len(graph)) + graph)  # ir_version, graph = 7
 
 # External data escaping the model's folder. weights.bin sits in OUT_DIR; the models live in sub-folders.
 w = np.arange(4, dtype=np.float32)

@@ -31,7 +31,7 @@ function(hostile_case test)
 endfunction()
 
 # ---- broken model files: every subcommand that loads a model --------------------------------------------------
-foreach(bad truncated random empty text missing cyclic dangling double_producer missing_output)
+foreach(bad truncated random empty text missing cyclic dangling double_producer missing_output fifo deep)
   set(m ${FX}/${bad}.onnx)
   hostile_case(inspect.${bad} NAME ${bad}.onnx ARGS inspect ${m})
   hostile_case(convert.${bad} NAME ${bad}.onnx ARGS convert ${m} -o @CASE@/out.onnx)

@@ -230,7 +230,7 @@ OQ_TEST(int_arith_wraps_and_div_zero_fails) {
   oq_tensor z = mk(OQ_DTYPE_INT64, 0, NULL, L(0));
   const oq_tensor *ins2[2] = {&a, &z};
   CHECK(run(oq_op_div_exec, NULL, 2, ins2, 1, &out, &err) != OQ_OK);
-  CHECK(strstr(err.msg, "n0") && strstr(err.msg, "division by zero"));
+  CHECK(strstr(err.msg, "division by zero") != NULL);
   CHECK(out.data == NULL);
   oq_tensor i32a = mk(OQ_DTYPE_INT32, 1, D(2), I32(3, -4)), i32b = mk(OQ_DTYPE_INT32, 1, D(2), I32(5, 6));
   const oq_tensor *ins3[2] = {&i32a, &i32b};
@@ -487,7 +487,7 @@ OQ_TEST(reshape_rules) {
   oq_tensor bad = mk(OQ_DTYPE_INT64, 1, D(1), L(5));
   ins[1] = &bad;
   CHECK(run(oq_op_reshape_exec, p, 2, ins, 1, &out, &err) == OQ_ERR_SHAPE);
-  CHECK(strstr(err.msg, "node 'n0': cannot reshape [2,3,4] to [5]") != NULL);
+  CHECK(strstr(err.msg, "cannot reshape [2,3,4] to [5]") != NULL);
   oq_op_params_free(p);
   /* allowzero: a literal 0 extent with an empty input */
   node_init(&n, "Reshape");
