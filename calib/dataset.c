@@ -3,6 +3,7 @@
  * rather than deep inside a kernel. */
 #define _POSIX_C_SOURCE 200809L
 
+#include "core/file.h"
 #include "calib/dataset.h"
 #include "model/model.h"
 
@@ -96,27 +97,6 @@ static int64_t pb_index(const char *name) {
   return strcmp(p, ".pb") == 0 ? k : -1;
 }
 
-/* Opens a regular file for reading. O_NONBLOCK keeps a FIFO or device from blocking the open; it has no effect on
- * regular files, the only kind accepted. */
-static FILE *open_regular(const char *path, oq_error *err) {
-  int fd = open(path, O_RDONLY | O_NONBLOCK);
-  if (fd < 0) {
-    oq_error_set(err, OQ_ERR_IO, __FILE__, __LINE__, "%s: cannot open: %s", path, strerror(errno));
-    return NULL;
-  }
-  struct stat sb;
-  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-    oq_error_set(err, OQ_ERR_IO, __FILE__, __LINE__, "%s: not a regular file", path);
-    close(fd);
-    return NULL;
-  }
-  FILE *f = fdopen(fd, "rb");
-  if (!f) {
-    oq_error_set(err, OQ_ERR_IO, __FILE__, __LINE__, "%s: cannot open: %s", path, strerror(errno));
-    close(fd);
-  }
-  return f;
-}
 
 /* "output_<k>.pb": the reference outputs that ONNX test data folders keep next to their inputs. */
 static int is_output_pb(const char *name) {
@@ -136,7 +116,7 @@ static oq_status load_pb(const oq_model *model, const char *path, oq_tensor *out
   oq_tensor t;
   memset(&t, 0, sizeof t);
 
-  f = open_regular(path, err);
+  f = oq_file_open_regular(path, err);
   if (!f) {
     st = err ? err->code : OQ_ERR_IO;
     goto fail;

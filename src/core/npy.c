@@ -3,6 +3,7 @@
  * user input (calibration samples) and must never crash or over-allocate. */
 #define _POSIX_C_SOURCE 200809L
 
+#include "core/file.h"
 #include "core/error.h"
 
 #include <errno.h>
@@ -125,27 +126,6 @@ static uint32_t le32(const unsigned char *b) {
   return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
-/* Opens a regular file for reading. O_NONBLOCK keeps a FIFO or device from blocking the open; it has no effect on
- * regular files, the only kind accepted. */
-static FILE *open_regular(const char *path, oq_error *err) {
-  int fd = open(path, O_RDONLY | O_NONBLOCK);
-  if (fd < 0) {
-    oq_error_set(err, OQ_ERR_IO, __FILE__, __LINE__, "%s: cannot open: %s", path, strerror(errno));
-    return NULL;
-  }
-  struct stat sb;
-  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-    oq_error_set(err, OQ_ERR_IO, __FILE__, __LINE__, "%s: not a regular file", path);
-    close(fd);
-    return NULL;
-  }
-  FILE *f = fdopen(fd, "rb");
-  if (!f) {
-    oq_error_set(err, OQ_ERR_IO, __FILE__, __LINE__, "%s: cannot open: %s", path, strerror(errno));
-    close(fd);
-  }
-  return f;
-}
 
 static int read_full(FILE *f, void *buf, size_t n) { return n == 0 || fread(buf, 1, n, f) == n; }
 
@@ -158,7 +138,7 @@ oq_status oq_npy_load(const char *path, oq_tensor *out, oq_error *err) {
   if (out) memset(out, 0, sizeof *out);
   if (!path || !out) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "oq_npy_load: NULL argument");
 
-  f = open_regular(path, err);
+  f = oq_file_open_regular(path, err);
   if (!f) {
     st = err ? err->code : OQ_ERR_IO;
     goto fail;

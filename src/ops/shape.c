@@ -284,16 +284,21 @@ static oq_status axis_params_new(const oq_op_init_ctx *ctx, const char *ints_nam
   return OQ_OK;
 }
 
-oq_status oq_op_flatten_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
+/* Params holding just an `axis` attribute with the given default (Flatten: 1, Concat/Split...: 0). */
+static oq_status axis_init_with_default(const oq_op_init_ctx *ctx, int64_t dflt, void **params, oq_error *err) {
   oq_status st = OQ_OK;
   axis_params *p = NULL;
   OQ_CHECK(axis_params_new(ctx, NULL, &p, err));
-  OQ_CHECK(oq_attr_int(ctx->node->proto, "axis", 1, &p->axis, err));
+  OQ_CHECK(oq_attr_int(ctx->node->proto, "axis", dflt, &p->axis, err));
   *params = p;
   return OQ_OK;
 fail:
   free(p);
   return st;
+}
+
+oq_status oq_op_flatten_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
+  return axis_init_with_default(ctx, 1, params, err);
 }
 
 oq_status oq_op_flatten_exec(const oq_kernel_call *call, oq_error *err) {
@@ -516,15 +521,7 @@ fail:
 /* ---- Concat, Split ---- */
 
 oq_status oq_op_axis_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
-  oq_status st = OQ_OK;
-  axis_params *p = NULL;
-  OQ_CHECK(axis_params_new(ctx, NULL, &p, err));
-  OQ_CHECK(oq_attr_int(ctx->node->proto, "axis", 0, &p->axis, err));
-  *params = p;
-  return OQ_OK;
-fail:
-  free(p);
-  return st;
+  return axis_init_with_default(ctx, 0, params, err);
 }
 
 oq_status oq_op_concat_exec(const oq_kernel_call *call, oq_error *err) {
