@@ -47,3 +47,35 @@ $<TARGET_FILE:onnxq_cli> run '${model}' --inputs '${DIGITS}/calib/sample_000' -o
     set_tests_properties(e2e.digits_${variant}_ours_vs_ort PROPERTIES FIXTURES_REQUIRED "e2e_dir;digits_qdq")
   endif()
 endforeach()
+
+# Per-tensor weights: the same accuracy bound in onnxruntime.
+add_test(NAME e2e.digits_per_tensor_quantize
+         COMMAND $<TARGET_FILE:onnxq_cli> quantize ${DIGITS}/model.onnx --calib ${DIGITS}/calib
+                 -o ${E2E_OUT}/digits.per_tensor.onnx --per-tensor)
+set_tests_properties(e2e.digits_per_tensor_quantize PROPERTIES FIXTURES_REQUIRED e2e_dir
+                     FIXTURES_SETUP digits_per_tensor)
+add_test(NAME e2e.digits_per_tensor_accuracy_ort
+         COMMAND ${ONNXQ_NODE} ${E2E_SRC}/compare_ort.mjs ${DIGITS}/model.onnx ${E2E_OUT}/digits.per_tensor.onnx
+                 ${DIGITS}/test/images.npy ${DIGITS}/test/labels.npy --max-drop 0.01)
+set_tests_properties(e2e.digits_per_tensor_accuracy_ort PROPERTIES FIXTURES_REQUIRED digits_per_tensor
+                     PASS_REGULAR_EXPRESSION "PASS")
+
+# The quantizer's fixture models (Conv/Relu/MaxPool/Flatten/Gemm at opset 12; Relu/MatMul/Add/Softmax): calibrate on
+# random data, then the quantized model in onnxruntime must stay within 5% of the float output's range on other
+# random data, and the ONNX checker must accept it.
+foreach(fixture tiny mixed)
+  set(fx_model ${PROJECT_SOURCE_DIR}/tests/fixtures/quant/${fixture}.onnx)
+  set(fx_out ${E2E_OUT}/${fixture})
+  add_test(NAME e2e.${fixture}_quantize
+           COMMAND sh -c "'${ONNXQ_PYTHON3}' '${E2E_SRC}/make_calib.py' '${fx_model}' '${fx_out}/calib' 32 1 && \
+'${ONNXQ_PYTHON3}' '${E2E_SRC}/make_calib.py' '${fx_model}' '${fx_out}/eval' 16 2 && \
+$<TARGET_FILE:onnxq_cli> quantize '${fx_model}' --calib '${fx_out}/calib' -o '${fx_out}/qdq.onnx'")
+  set_tests_properties(e2e.${fixture}_quantize PROPERTIES FIXTURES_REQUIRED e2e_dir FIXTURES_SETUP fx_${fixture})
+  add_test(NAME e2e.${fixture}_float_vs_qdq_ort
+           COMMAND ${ONNXQ_NODE} ${E2E_SRC}/compare_models_ort.mjs ${fx_model} ${fx_out}/qdq.onnx ${fx_out}/eval
+                   --max-rel 0.05)
+  add_test(NAME e2e.${fixture}_onnx_checker COMMAND ${ONNXQ_PYTHON3} ${E2E_SRC}/check_model.py ${fx_out}/qdq.onnx)
+  set_tests_properties(e2e.${fixture}_float_vs_qdq_ort e2e.${fixture}_onnx_checker PROPERTIES
+                       FIXTURES_REQUIRED fx_${fixture})
+  set_tests_properties(e2e.${fixture}_float_vs_qdq_ort PROPERTIES PASS_REGULAR_EXPRESSION "PASS")
+endforeach()
