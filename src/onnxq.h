@@ -148,7 +148,12 @@ oq_status oq_npy_load(const char *path, oq_tensor *out, oq_error *err);
 
 typedef struct oq_session oq_session;
 
+/* Runs on the calling thread only. */
 oq_status oq_session_create(const oq_model *model, oq_session **out, oq_error *err);
+/* Runs each node's kernel on up to `threads` threads (0 or 1 = the calling thread only; values above 1024 are
+ * clamped; fewer are used when the system refuses to start more). Outputs are bit-identical for every thread
+ * count. A session still runs one oq_session_run at a time. */
+oq_status oq_session_create_threads(const oq_model *model, int32_t threads, oq_session **out, oq_error *err);
 void oq_session_free(oq_session *session);
 /* inputs: one per model input in order; outputs: one per model output, filled with owned tensors that the caller
  * releases. */

@@ -11,10 +11,15 @@
 typedef oq_status (*oq_observer_fn)(void *user, int32_t value_id, const oq_tensor *t, oq_error *err);
 
 typedef struct oq_plan oq_plan;
+struct oq_threadpool; /* exec/threadpool.h */
 
 /* Fails, naming node, op type, domain and opset, when an operator is unsupported or its attributes are bad. */
 oq_status oq_plan_build(const oq_model *model, oq_plan **out, oq_error *err);
 void oq_plan_free(oq_plan *plan);
+/* Lets the plan's kernels split their work over pool (borrowed, must outlive the plan's runs; NULL = one thread,
+ * the default). Results are bit-identical whatever the pool's size. Calibration keeps one plan per thread and
+ * leaves this NULL. */
+void oq_plan_set_pool(oq_plan *plan, struct oq_threadpool *pool);
 /* One plan runs one sample at a time; use one plan per thread. inputs: graph inputs in oq_graph.inputs order.
  * outputs: n_outputs zeroed tensors, filled with owned tensors the caller releases. observer may be NULL. */
 oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs, oq_observer_fn observer,

@@ -39,6 +39,7 @@ struct oq_plan {
   int32_t *root;           /* value owning the storage this value uses; -1 when nothing we own */
   const oq_tensor **in_ptrs; /* max_in entries */
   oq_tensor *out_tmp;      /* max_out entries */
+  struct oq_threadpool *pool; /* borrowed; handed to every kernel call, NULL = one thread */
 };
 
 static const char *node_name(const oq_graph *g, int32_t i) {
@@ -128,6 +129,10 @@ static oq_status build_step(oq_plan *plan, int32_t ni, plan_step *step, oq_error
   return OQ_OK;
 fail:
   return st;
+}
+
+void oq_plan_set_pool(oq_plan *plan, struct oq_threadpool *pool) {
+  if (plan) plan->pool = pool;
 }
 
 oq_status oq_plan_build(const oq_model *model, oq_plan **out, oq_error *err) {
@@ -379,7 +384,7 @@ oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs
     }
     for (int32_t k = 0; k < step->n_out; k++) memset(&plan->out_tmp[k], 0, sizeof plan->out_tmp[k]);
     oq_kernel_call call = {step->params, plan->in_ptrs, step->n_in, plan->out_tmp, step->n_out,
-                           node_name(g, step->node)};
+                           node_name(g, step->node), plan->pool};
     st = step->def->exec(&call, err);
     if (st == OQ_OK) st = take_outputs(plan, step, err);
     if (st != OQ_OK) {

@@ -2,6 +2,7 @@
  * Math is float32 (Neg/Abs/Sign/Clip also take integers). */
 #include "ops/kernels.h"
 #include "ops/tensor_util.h"
+#include "exec/threadpool.h"
 
 #include <float.h>
 #include <math.h>
@@ -32,24 +33,43 @@ static oq_status unary_prepare(const oq_kernel_call *call, oq_error *err, const 
   return OQ_OK;
 }
 
+/* One unary op over elements [begin, end): each element independent, so the split cannot change results. */
+typedef struct unary_job {
+  const float *in;
+  float *out;
+  float alpha, beta, gamma; /* unary_params fields the expression may use */
+  int tanh;                 /* Gelu: approximate="tanh" */
+} unary_job;
+
+/* Elements below which a chunk is not worth a thread. */
+#define UNARY_MIN_ELEMS (1 << 15)
+
+static int32_t unary_chunks(int64_t n) {
+  int64_t c = n / UNARY_MIN_ELEMS;
+  return c < 1 ? 1 : c > 1024 ? 1024 : (int32_t)c;
+}
+
 #define DEF_UNARY(fname, opname, EXPR)                                                                         \
-  oq_status fname(const oq_kernel_call *call, oq_error *err) {                                                 \
-    static const unary_params none = {0, 0, 0, 0};                                                             \
-    const unary_params *p = call->params ? (const unary_params *)call->params : &none;                         \
-    const float *in;                                                                                           \
-    float *out;                                                                                                \
-    int64_t n;                                                                                                 \
-    oq_status st = unary_prepare(call, err, opname, &in, &out, &n);                                            \
-    if (st != OQ_OK) return st;                                                                                \
+  static oq_status fname##_range(void *ctx, int64_t begin, int64_t end) {                                      \
+    const unary_job *p = ctx;                                                                                  \
     const float alpha = p->alpha, beta = p->beta, gamma = p->gamma;                                            \
     (void)alpha;                                                                                               \
     (void)beta;                                                                                                \
     (void)gamma;                                                                                               \
-    for (int64_t i = 0; i < n; i++) {                                                                          \
-      const float x = in[i];                                                                                   \
-      out[i] = (EXPR);                                                                                         \
+    for (int64_t i = begin; i < end; i++) {                                                                    \
+      const float x = p->in[i];                                                                                \
+      p->out[i] = (EXPR);                                                                                      \
     }                                                                                                          \
     return OQ_OK;                                                                                              \
+  }                                                                                                            \
+  oq_status fname(const oq_kernel_call *call, oq_error *err) {                                                 \
+    static const unary_params none = {0, 0, 0, 0};                                                             \
+    const unary_params *p = call->params ? (const unary_params *)call->params : &none;                         \
+    unary_job j = {NULL, NULL, p->alpha, p->beta, p->gamma, p->tanh};                                          \
+    int64_t n;                                                                                                 \
+    oq_status st = unary_prepare(call, err, opname, &j.in, &j.out, &n);                                        \
+    if (st != OQ_OK) return st;                                                                                \
+    return oq_parallel_for_max(call->pool, n, unary_chunks(n), fname##_range, &j);                             \
   }
 
 static inline float sigmoidf(float x) {

@@ -6,6 +6,7 @@
  * path is the direct 2*(nd+2)-deep loop nest. */
 #include "ops/kernels.h"
 #include "ops/nn.h"
+#include "exec/threadpool.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -151,8 +152,8 @@ typedef struct conv_shape {
   int64_t in_sp, out_sp, kprod; /* spatial element counts, kernel taps */
 } conv_shape;
 
-/* Output positions [p0, p1) of one (image, group): rows = cg * kprod taps, col[row][p - p0]. */
-static void im2col(const conv_shape *cs, const float *x, int64_t p0, int64_t p1, float *col) {
+/* Output positions [p0, p1) of one (image, group), all cg * kprod rows: col[row * ld + p - p0]. */
+static void im2col(const conv_shape *cs, const float *x, int64_t p0, int64_t p1, float *col, int64_t ld) {
   const oq_window_geom *g = &cs->g;
   int32_t nd = g->nd;
   int64_t pc = p1 - p0;
@@ -174,7 +175,7 @@ static void im2col(const conv_shape *cs, const float *x, int64_t p0, int64_t p1,
       off0[i] = kidx[i] * g->d[i] - g->pb[i]; /* input index of output 0 for this tap */
     }
     const float *xc = x + c * cs->in_sp;
-    float *dst = col + r * pc;
+    float *dst = col + r * ld;
     int64_t o[OQ_MAX_DIMS];
     memcpy(o, start, sizeof(int64_t) * (size_t)nd);
     int64_t p = 0;
@@ -263,50 +264,113 @@ static void conv_reference(const conv_shape *cs, const float *x, const float *w,
 /* Column-buffer budget in floats: bounds memory for large images while keeping products wide. */
 #define COL_BUDGET ((int64_t)1 << 20)
 
-static oq_status conv_fast(const conv_shape *cs, const float *x, const float *w, const float *b, float *y,
-                           oq_error *err) {
+/* One Conv call on the optimized path. The work is a list of (image, group) items; each item runs im2col over
+ * fixed chunks of output positions (the chunk size depends on the shapes only) and one sgemm per chunk. With a
+ * pool, either the items are spread over the threads (each running its sgemm alone), or, when there are fewer
+ * items than threads, each chunk's sgemm is split over column blocks and every thread builds the im2col columns
+ * of its own block right before using them. Neither changes the arithmetic of any output element, so results are
+ * the same for every thread count. */
+typedef struct conv_job {
+  const conv_shape *cs;
+  const float *x, *w, *b;       /* X, W, optional bias */
+  float *y;
+  int pointwise;                /* 1x1, stride 1, no pads: X is the column matrix */
+  int64_t rows;                 /* cg * kprod: rows of the column matrix */
+  int64_t chunk;                /* output positions per im2col chunk */
+} conv_job;
+
+/* The im2col chunk an sgemm is about to consume: columns are filled block by block (oq_sgemm_pool_fill). */
+typedef struct col_fill {
+  const conv_shape *cs;
+  const float *xg;              /* X of the item */
+  int64_t p0, p1;               /* output positions of the chunk */
+  float *col;                   /* rows x (p1 - p0) */
+} col_fill;
+
+static void fill_cols(void *ctx, size_t j0, size_t j1) {
+  const col_fill *f = ctx;
+  im2col(f->cs, f->xg, f->p0 + (int64_t)j0, f->p0 + (int64_t)j1, f->col + j0, f->p1 - f->p0);
+}
+
+/* Item idx = image * groups + group. pool splits the item's own work (NULL when items run in parallel). */
+static oq_status conv_item(conv_job *j, int64_t idx, float *col, oq_threadpool *pool) {
+  const conv_shape *cs = j->cs;
+  int64_t groups = cs->c / cs->cg, n = idx / groups, grp = idx % groups, rows = j->rows;
+  const float *xg = j->x + (n * cs->c + grp * cs->cg) * cs->in_sp;
+  const float *wg = j->w + grp * cs->mg * rows;
+  float *yg = j->y + (n * cs->m + grp * cs->mg) * cs->out_sp;
   oq_status st = OQ_OK;
-  const oq_window_geom *g = &cs->g;
-  int pointwise = cs->kprod == 1;
-  for (int32_t i = 0; i < g->nd; i++) pointwise = pointwise && g->s[i] == 1 && g->pb[i] == 0 && g->pe[i] == 0;
-  int64_t rows = cs->cg * cs->kprod;
-  int64_t chunk = cs->out_sp;
-  if (rows > 0 && rows * chunk > COL_BUDGET) {
-    chunk = COL_BUDGET / rows;
-    if (chunk < 64) chunk = 64;
-    if (chunk > cs->out_sp) chunk = cs->out_sp;
-  }
-  float *col = NULL;
-  if (!pointwise) {
-    col = oq_malloc_array((size_t)rows, (size_t)chunk * sizeof(float), err);
-    if (!col) return OQ_ERR_NOMEM;
-  }
-  for (int64_t n = 0; n < cs->n; n++)
-    for (int64_t grp = 0; grp < cs->c / cs->cg; grp++) {
-      const float *xg = x + (n * cs->c + grp * cs->cg) * cs->in_sp;
-      const float *wg = w + grp * cs->mg * rows;
-      float *yg = y + (n * cs->m + grp * cs->mg) * cs->out_sp;
-      if (pointwise) {
-        OQ_CHECK(oq_sgemm(0, 0, (size_t)cs->mg, (size_t)cs->out_sp, (size_t)rows, 1.0f, wg, (size_t)rows, xg,
-                          (size_t)cs->in_sp, 0.0f, yg, (size_t)cs->out_sp, err));
-      } else {
-        for (int64_t p0 = 0; p0 < cs->out_sp; p0 += chunk) {
-          int64_t p1 = p0 + chunk < cs->out_sp ? p0 + chunk : cs->out_sp;
-          im2col(cs, xg, p0, p1, col);
-          OQ_CHECK(oq_sgemm(0, 0, (size_t)cs->mg, (size_t)(p1 - p0), (size_t)rows, 1.0f, wg, (size_t)rows, col,
-                            (size_t)(p1 - p0), 0.0f, yg + p0, (size_t)cs->out_sp, err));
-        }
-      }
-      if (b)
-        for (int64_t m = 0; m < cs->mg; m++) {
-          float bv = b[grp * cs->mg + m];
-          float *ym = yg + m * cs->out_sp;
-          for (int64_t p = 0; p < cs->out_sp; p++) ym[p] += bv;
-        }
+  if (j->pointwise) {
+    st = oq_sgemm_pool(pool, 0, 0, (size_t)cs->mg, (size_t)cs->out_sp, (size_t)rows, 1.0f, wg, (size_t)rows, xg,
+                       (size_t)cs->in_sp, 0.0f, yg, (size_t)cs->out_sp, NULL);
+  } else {
+    for (int64_t p0 = 0; p0 < cs->out_sp && st == OQ_OK; p0 += j->chunk) {
+      int64_t p1 = p0 + j->chunk < cs->out_sp ? p0 + j->chunk : cs->out_sp;
+      col_fill f = {cs, xg, p0, p1, col};
+      st = oq_sgemm_pool_fill(pool, 0, (size_t)cs->mg, (size_t)(p1 - p0), (size_t)rows, 1.0f, wg, (size_t)rows, col,
+                              (size_t)(p1 - p0), fill_cols, &f, 0.0f, yg + p0, (size_t)cs->out_sp, NULL);
     }
-fail:
+  }
+  if (st != OQ_OK) return st;
+  if (j->b)
+    for (int64_t m = 0; m < cs->mg; m++) {
+      float bv = j->b[grp * cs->mg + m];
+      float *ym = yg + m * cs->out_sp;
+      for (int64_t p = 0; p < cs->out_sp; p++) ym[p] += bv;
+    }
+  return OQ_OK;
+}
+
+static float *alloc_col(const conv_job *j) {
+  if (j->pointwise) return NULL;
+  /* rows * chunk was checked against COL_BUDGET or is rows * out_sp of a non-empty Y */
+  return oq_malloc_array((size_t)j->rows, (size_t)j->chunk * sizeof(float), NULL);
+}
+
+/* Items [begin, end) on one thread, with a column buffer of their own. */
+static oq_status conv_items(void *ctx, int64_t begin, int64_t end) {
+  conv_job *j = ctx;
+  float *col = alloc_col(j);
+  if (!j->pointwise && !col) return OQ_ERR_NOMEM;
+  oq_status st = OQ_OK;
+  for (int64_t i = begin; i < end && st == OQ_OK; i++) st = conv_item(j, i, col, NULL);
   free(col);
   return st;
+}
+
+static oq_status conv_fast(const conv_shape *cs, const float *x, const float *w, const float *b, float *y,
+                           oq_threadpool *pool, oq_error *err) {
+  const oq_window_geom *g = &cs->g;
+  conv_job j;
+  memset(&j, 0, sizeof j);
+  j.cs = cs;
+  j.x = x;
+  j.w = w;
+  j.b = b;
+  j.y = y;
+  j.pointwise = cs->kprod == 1;
+  for (int32_t i = 0; i < g->nd; i++) j.pointwise = j.pointwise && g->s[i] == 1 && g->pb[i] == 0 && g->pe[i] == 0;
+  j.rows = cs->cg * cs->kprod;
+  j.chunk = cs->out_sp;
+  if (j.rows > 0 && j.rows * j.chunk > COL_BUDGET) {
+    j.chunk = COL_BUDGET / j.rows;
+    if (j.chunk < 64) j.chunk = 64;
+    if (j.chunk > cs->out_sp) j.chunk = cs->out_sp;
+  }
+  int64_t items = cs->n * (cs->c / cs->cg);
+  oq_status st = OQ_OK;
+  int64_t nth = oq_threadpool_size(pool);
+  /* items over threads when they divide evenly or are many; otherwise split inside each item */
+  if (items >= nth && (items % nth == 0 || items >= 4 * nth)) {
+    st = oq_parallel_for(pool, items, conv_items, &j);
+  } else {
+    float *col = alloc_col(&j);
+    if (!j.pointwise && !col) st = OQ_ERR_NOMEM;
+    for (int64_t i = 0; i < items && st == OQ_OK; i++) st = conv_item(&j, i, col, pool);
+    free(col);
+  }
+  if (st != OQ_OK) return oq_error_set(err, st, __FILE__, __LINE__, "out of memory for the convolution buffers");
+  return OQ_OK;
 }
 
 oq_status oq_conv_exec(const oq_kernel_call *call, oq_error *err) {
@@ -374,7 +438,7 @@ oq_status oq_conv_exec(const oq_kernel_call *call, oq_error *err) {
   if (p->reference)
     conv_reference(&cs, x->data, w->data, bd, y->data);
   else
-    OQ_CHECK(conv_fast(&cs, x->data, w->data, bd, y->data, err));
+    OQ_CHECK(conv_fast(&cs, x->data, w->data, bd, y->data, call->pool, err));
   return OQ_OK;
 fail:
   oq_tensor_release(y);

@@ -6,6 +6,7 @@
  * them in whatever order they are stored. Small products skip packing. */
 #include "ops/kernels.h"
 #include "ops/nn.h"
+#include "exec/threadpool.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -171,14 +172,11 @@ static void micro_kernel(size_t kc, const float *ap, const float *bp, float *c, 
 
 static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
 
-oq_status oq_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
-                   const float *b, size_t ldb, float beta, float *c, size_t ldc, oq_error *err) {
-  scale_c(m, n, beta, c, ldc);
-  if (m == 0 || n == 0 || k == 0) return OQ_OK;
-  if (m < MR || n < NR || (double)m * (double)n * (double)k < 32.0 * 32.0 * 32.0) {
-    gemm_small(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc);
-    return OQ_OK;
-  }
+/* The packed product over all of C (C already scaled by beta). Each element of C receives, per KC-deep block of k
+ * in order, one micro-kernel sum over that block: its arithmetic does not depend on which rows or columns of C are
+ * computed together, so C may be split into row or column blocks freely. */
+static oq_status gemm_packed(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
+                             size_t lda, const float *b, size_t ldb, float *c, size_t ldc) {
   size_t kcap = k < KC ? k : KC;
   size_t ncap = round_up(n < NC ? n : NC, NR);
   size_t mcap = round_up(m < MC ? m : MC, MR);
@@ -188,7 +186,7 @@ oq_status oq_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float
   if (!bpack || !apack) {
     free(bpack);
     free(apack);
-    return oq_error_set(err, OQ_ERR_NOMEM, __FILE__, __LINE__, "out of memory packing a matrix product");
+    return OQ_ERR_NOMEM;
   }
   for (size_t jc = 0; jc < n; jc += NC) {
     size_t nc = n - jc < NC ? n - jc : NC;
@@ -211,6 +209,89 @@ oq_status oq_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float
   free(bpack);
   free(apack);
   return OQ_OK;
+}
+
+/* One sgemm split over blocks of rows or columns of C for oq_parallel_for. The path (small or packed) is chosen
+ * once for the whole product, so every element is computed the same way whatever the split. */
+typedef struct gemm_job {
+  int ta, tb;            /* operand transposition */
+  size_t m, n, k;        /* whole product */
+  float alpha, beta;
+  const float *a, *b;
+  size_t lda, ldb, ldc;
+  float *c;
+  int small;             /* 1: gemm_small, 0: gemm_packed */
+  int by_rows;           /* 1: items are row blocks of C, 0: column blocks */
+  size_t unit;           /* rows or columns per item */
+  oq_sgemm_fill_fn fill; /* NULL, or produces B's columns of a block first (column split only) */
+  void *fill_ctx;
+} gemm_job;
+
+static oq_status gemm_items(void *ctx, int64_t begin, int64_t end) {
+  const gemm_job *j = ctx;
+  size_t extent = j->by_rows ? j->m : j->n;
+  size_t lo = (size_t)begin * j->unit, hi = (size_t)end * j->unit;
+  if (hi > extent) hi = extent;
+  if (lo >= hi) return OQ_OK;
+  size_t m = j->m, n = j->n;
+  const float *a = j->a, *b = j->b;
+  float *c = j->c;
+  if (j->by_rows) { /* rows lo..hi of op(A) and C */
+    m = hi - lo;
+    a += j->ta ? lo : lo * j->lda;
+    c += lo * j->ldc;
+  } else { /* columns lo..hi of op(B) and C */
+    if (j->fill) j->fill(j->fill_ctx, lo, hi);
+    n = hi - lo;
+    b += j->tb ? lo * j->ldb : lo;
+    c += lo;
+  }
+  scale_c(m, n, j->beta, c, j->ldc);
+  if (j->small) {
+    gemm_small(j->ta, j->tb, m, n, j->k, j->alpha, a, j->lda, b, j->ldb, c, j->ldc);
+    return OQ_OK;
+  }
+  return gemm_packed(j->ta, j->tb, m, n, j->k, j->alpha, a, j->lda, b, j->ldb, c, j->ldc);
+}
+
+/* Multiply-adds below which a product is not worth splitting further (thread wake-up costs microseconds). */
+#define GEMM_MIN_WORK ((double)(1 << 18))
+
+static oq_status sgemm_split(struct oq_threadpool *pool, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                             float alpha, const float *a, size_t lda, const float *b, size_t ldb,
+                             oq_sgemm_fill_fn fill, void *fill_ctx, float beta, float *c, size_t ldc, oq_error *err) {
+  if (m == 0 || n == 0) return OQ_OK;
+  gemm_job j = {trans_a, trans_b, m, n, k, alpha, beta, a, b, lda, ldb, ldc, c, 0, 0, 1, fill, fill_ctx};
+  double work = (double)m * (double)n * (double)k;
+  j.small = k == 0 || m < MR || n < NR || work < 32.0 * 32.0 * 32.0;
+  /* Split the larger side of C; for the packed path, in whole register tiles. Columns duplicate the packing of A
+   * in every block, rows that of B, so the split along the larger side also duplicates the smaller operand. */
+  j.by_rows = !fill && m > n;
+  j.unit = j.small ? 1 : (j.by_rows ? MR : NR);
+  size_t extent = j.by_rows ? m : n;
+  int64_t items = (int64_t)((extent + j.unit - 1) / j.unit);
+  double max_chunks = work / GEMM_MIN_WORK;
+  int32_t chunks = max_chunks < 1.0 ? 1 : max_chunks > OQ_THREADPOOL_MAX ? OQ_THREADPOOL_MAX : (int32_t)max_chunks;
+  oq_status st = oq_parallel_for_max(pool, items, chunks, gemm_items, &j);
+  if (st != OQ_OK) return oq_error_set(err, st, __FILE__, __LINE__, "out of memory packing a matrix product");
+  return OQ_OK;
+}
+
+oq_status oq_sgemm_pool(struct oq_threadpool *pool, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                        float alpha, const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
+                        size_t ldc, oq_error *err) {
+  return sgemm_split(pool, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, NULL, NULL, beta, c, ldc, err);
+}
+
+oq_status oq_sgemm_pool_fill(struct oq_threadpool *pool, int trans_a, size_t m, size_t n, size_t k, float alpha,
+                             const float *a, size_t lda, const float *b, size_t ldb, oq_sgemm_fill_fn fill,
+                             void *fill_ctx, float beta, float *c, size_t ldc, oq_error *err) {
+  return sgemm_split(pool, trans_a, 0, m, n, k, alpha, a, lda, b, ldb, fill, fill_ctx, beta, c, ldc, err);
+}
+
+oq_status oq_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
+                   const float *b, size_t ldb, float beta, float *c, size_t ldc, oq_error *err) {
+  return oq_sgemm_pool(NULL, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, err);
 }
 
 void oq_sgemm_ref(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
@@ -296,8 +377,8 @@ oq_status oq_gemm_exec(const oq_kernel_call *call, oq_error *err) {
     oq_sgemm_ref(p->trans_a, p->trans_b, (size_t)m, (size_t)n, (size_t)ka, p->alpha, a->data, lda, b->data, ldb,
                  beta, yd, (size_t)n);
   else
-    OQ_CHECK(oq_sgemm(p->trans_a, p->trans_b, (size_t)m, (size_t)n, (size_t)ka, p->alpha, a->data, lda, b->data,
-                      ldb, beta, yd, (size_t)n, err));
+    OQ_CHECK(oq_sgemm_pool(call->pool, p->trans_a, p->trans_b, (size_t)m, (size_t)n, (size_t)ka, p->alpha, a->data,
+                           lda, b->data, ldb, beta, yd, (size_t)n, err));
   return OQ_OK;
 fail:
   oq_tensor_release(y);
@@ -361,8 +442,8 @@ oq_status oq_matmul_exec(const oq_kernel_call *call, oq_error *err) {
     if (p->reference)
       oq_sgemm_ref(0, 0, rows, (size_t)n, (size_t)k, 1.0f, ad, (size_t)k, bd, (size_t)n, 0.0f, yd, (size_t)n);
     else
-      OQ_CHECK(oq_sgemm(0, 0, rows, (size_t)n, (size_t)k, 1.0f, ad, (size_t)k, bd, (size_t)n, 0.0f, yd, (size_t)n,
-                        err));
+      OQ_CHECK(oq_sgemm_pool(call->pool, 0, 0, rows, (size_t)n, (size_t)k, 1.0f, ad, (size_t)k, bd, (size_t)n, 0.0f,
+                             yd, (size_t)n, err));
     return OQ_OK;
   }
   int64_t idx[OQ_MAX_DIMS] = {0};
@@ -377,8 +458,8 @@ oq_status oq_matmul_exec(const oq_kernel_call *call, oq_error *err) {
       oq_sgemm_ref(0, 0, (size_t)m, (size_t)n, (size_t)k, 1.0f, ad + ao, (size_t)k, bd + bo, (size_t)n, 0.0f, yt,
                    (size_t)n);
     else
-      OQ_CHECK(oq_sgemm(0, 0, (size_t)m, (size_t)n, (size_t)k, 1.0f, ad + ao, (size_t)k, bd + bo, (size_t)n, 0.0f,
-                        yt, (size_t)n, err));
+      OQ_CHECK(oq_sgemm_pool(call->pool, 0, 0, (size_t)m, (size_t)n, (size_t)k, 1.0f, ad + ao, (size_t)k, bd + bo,
+                             (size_t)n, 0.0f, yt, (size_t)n, err));
     for (int32_t i = nbat - 1; i >= 0; i--) {
       if (++idx[i] < bdims[i]) break;
       idx[i] = 0;

@@ -11,6 +11,18 @@
  * hold garbage). Fails only when the packing buffer for a transposed operand cannot be allocated. */
 oq_status oq_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
                    const float *b, size_t ldb, float beta, float *c, size_t ldc, oq_error *err);
+/* oq_sgemm with the rows or columns of C split over pool (NULL = calling thread only). Every element of C is
+ * computed by the same arithmetic whatever the pool's size, so results are bit-identical to oq_sgemm. */
+oq_status oq_sgemm_pool(struct oq_threadpool *pool, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                        float alpha, const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
+                        size_t ldc, oq_error *err);
+/* Fills columns [j0, j1) of B (not transposed) just before they are used, on the thread that computes those
+ * columns of C: lets Conv build its im2col columns where they are consumed. */
+typedef void (*oq_sgemm_fill_fn)(void *ctx, size_t j0, size_t j1);
+/* oq_sgemm_pool for trans_b == 0 with B produced by fill: C is split over columns only. */
+oq_status oq_sgemm_pool_fill(struct oq_threadpool *pool, int trans_a, size_t m, size_t n, size_t k, float alpha,
+                             const float *a, size_t lda, const float *b, size_t ldb, oq_sgemm_fill_fn fill,
+                             void *fill_ctx, float beta, float *c, size_t ldc, oq_error *err);
 /* The same product as three plain loops (double accumulation), for tests. */
 void oq_sgemm_ref(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
                   const float *b, size_t ldb, float beta, float *c, size_t ldc);

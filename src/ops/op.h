@@ -13,9 +13,13 @@ typedef struct oq_op_init_ctx {
   int64_t opset;                /* opset version of the node's domain */
 } oq_op_init_ctx;
 
+struct oq_threadpool; /* exec/threadpool.h */
+
 /* A kernel call. inputs[i] is NULL for an omitted optional input. Kernels allocate outputs[j] themselves
  * (oq_tensor_alloc) or make them views (borrowing input data: only with OQ_OP_FLAG_VIEW, the executor then keeps
- * the input alive as long as the view). */
+ * the input alive as long as the view). A kernel may split its work over pool with oq_parallel_for, over
+ * independent output elements only, so that its results do not depend on the number of threads. pool is last so
+ * that calls written without it (zero-initialized) run on one thread. */
 typedef struct oq_kernel_call {
   const void *params;           /* from init (may be NULL) */
   const oq_tensor *const *inputs;
@@ -23,6 +27,7 @@ typedef struct oq_kernel_call {
   oq_tensor *outputs;           /* n_outputs zeroed tensors to fill */
   int32_t n_outputs;
   const char *node_name;        /* for messages */
+  struct oq_threadpool *pool;   /* borrowed; NULL = run on the calling thread only */
 } oq_kernel_call;
 
 typedef oq_status (*oq_op_init_fn)(const oq_op_init_ctx *ctx, void **params, oq_error *err);

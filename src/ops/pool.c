@@ -4,6 +4,7 @@
  * (taps that ceil_mode pushes past the end padding never count). */
 #include "ops/kernels.h"
 #include "ops/nn.h"
+#include "exec/threadpool.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -105,111 +106,149 @@ static void next_pos(const oq_window_geom *g, int64_t *o) {
   }
 }
 
-static int64_t *tap_buffer(const oq_window_geom *g, oq_error *err) {
-  size_t kprod = 1;
+/* Taps in one window; fails when their count overflows. */
+static oq_status window_size(const oq_window_geom *g, size_t *kprod, oq_error *err) {
+  *kprod = 1;
   for (int32_t i = 0; i < g->nd; i++)
-    if (!oq_size_mul(kprod, (size_t)g->k[i], &kprod)) {
-      oq_error_set(err, OQ_ERR_NOMEM, __FILE__, __LINE__, "pooling window is too large");
-      return NULL;
-    }
-  return oq_malloc_array(kprod, sizeof(int64_t), err);
+    if (!oq_size_mul(*kprod, (size_t)g->k[i], kprod))
+      OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "pooling window is too large");
+  return OQ_OK;
 }
+
+/* One pooling call, split over planes (image, channel): each output element is computed by the same loop
+ * whatever the split. */
+typedef struct pool_job {
+  const oq_window_geom *g;
+  const void *x;                /* X data */
+  void *y;                      /* Y data */
+  int32_t dtype;                /* X and Y dtype */
+  int32_t is_avg;               /* AveragePool, else MaxPool */
+  int32_t count_include_pad;    /* AveragePool divisor mode */
+  int64_t in_sp, out_sp;        /* spatial element counts */
+  size_t kprod;                 /* taps per window */
+} pool_job;
 
 #define MAXPOOL_LOOP(T, LOWEST)                                                                                \
   do {                                                                                                         \
-    const T *xd = x->data;                                                                                     \
-    T *yd = y->data;                                                                                           \
+    const T *xd = j->x;                                                                                        \
+    T *yd = j->y;                                                                                              \
     int64_t o[OQ_MAX_DIMS] = {0};                                                                              \
-    for (int64_t op = 0; op < out_sp; op++) {                                                                  \
+    for (int64_t op = 0; op < j->out_sp; op++) {                                                               \
       int64_t padded;                                                                                          \
-      int64_t kprod = window_taps(&g, o, taps, &padded);                                                       \
-      for (int64_t pl = 0; pl < planes; pl++) {                                                                \
-        const T *xp = xd + pl * in_sp;                                                                         \
+      int64_t kprod = window_taps(j->g, o, taps, &padded);                                                     \
+      for (int64_t pl = pl0; pl < pl1; pl++) {                                                                 \
+        const T *xp = xd + pl * j->in_sp;                                                                      \
         T best = LOWEST;                                                                                       \
         for (int64_t t = 0; t < kprod; t++)                                                                    \
           if (taps[t] >= 0 && xp[taps[t]] > best) best = xp[taps[t]];                                          \
-        yd[pl * out_sp + op] = best;                                                                           \
+        yd[pl * j->out_sp + op] = best;                                                                        \
       }                                                                                                        \
-      next_pos(&g, o);                                                                                         \
+      next_pos(j->g, o);                                                                                       \
     }                                                                                                          \
   } while (0)
 
-oq_status oq_maxpool_exec(const oq_kernel_call *call, oq_error *err) {
-  oq_status st = OQ_OK;
-  const oq_tensor *x = call->inputs[0];
-  oq_tensor *y = &call->outputs[0];
-  int64_t *taps = NULL;
-  if (x->dtype != OQ_DTYPE_FLOAT && x->dtype != OQ_DTYPE_INT8 && x->dtype != OQ_DTYPE_UINT8)
-    OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "input X has type %s; MaxPool supports float32, int8 and uint8",
-            oq_dtype_name(x->dtype));
-  if (call->n_outputs > 1) OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "the Indices output of MaxPool is not supported");
-  oq_window_geom g;
-  int64_t planes, in_sp, out_sp;
-  OQ_CHECK(pool_setup(call, call->params, &g, &planes, &in_sp, &out_sp, err));
-  if (y->nbytes == 0) return OQ_OK;
-  taps = tap_buffer(&g, err);
-  if (!taps) {
-    st = OQ_ERR_NOMEM;
-    goto fail;
+static oq_status pool_planes(void *ctx, int64_t pl0, int64_t pl1) {
+  const pool_job *j = ctx;
+  int64_t *taps = oq_malloc_array(j->kprod, sizeof(int64_t), NULL);
+  if (!taps) return OQ_ERR_NOMEM;
+  if (!j->is_avg) {
+    if (j->dtype == OQ_DTYPE_FLOAT)
+      MAXPOOL_LOOP(float, -INFINITY);
+    else if (j->dtype == OQ_DTYPE_INT8)
+      MAXPOOL_LOOP(int8_t, INT8_MIN);
+    else
+      MAXPOOL_LOOP(uint8_t, 0);
+    free(taps);
+    return OQ_OK;
   }
-  if (x->dtype == OQ_DTYPE_FLOAT)
-    MAXPOOL_LOOP(float, -INFINITY);
-  else if (x->dtype == OQ_DTYPE_INT8)
-    MAXPOOL_LOOP(int8_t, INT8_MIN);
-  else
-    MAXPOOL_LOOP(uint8_t, 0);
+  const float *xd = j->x;
+  float *yd = j->y;
+  int64_t o[OQ_MAX_DIMS] = {0};
+  for (int64_t op = 0; op < j->out_sp; op++) {
+    int64_t padded;
+    int64_t kprod = window_taps(j->g, o, taps, &padded);
+    int64_t inside = 0;
+    for (int64_t t = 0; t < kprod; t++) inside += taps[t] >= 0;
+    int64_t count = j->count_include_pad ? padded : inside;
+    for (int64_t pl = pl0; pl < pl1; pl++) {
+      const float *xp = xd + pl * j->in_sp;
+      double s = 0.0;
+      for (int64_t t = 0; t < kprod; t++)
+        if (taps[t] >= 0) s += xp[taps[t]];
+      yd[pl * j->out_sp + op] = count > 0 ? (float)(s / (double)count) : 0.0f;
+    }
+    next_pos(j->g, o);
+  }
   free(taps);
   return OQ_OK;
-fail:
-  free(taps);
-  oq_tensor_release(y);
-  return st;
 }
 
-oq_status oq_avgpool_exec(const oq_kernel_call *call, oq_error *err) {
+/* Window-element visits below which a chunk is not worth a thread. */
+#define POOL_MIN_WORK ((double)(1 << 15))
+
+static int32_t chunks_for(double work, double min_work) {
+  double c = work / min_work;
+  return c < 1.0 ? 1 : c > OQ_THREADPOOL_MAX ? OQ_THREADPOOL_MAX : (int32_t)c;
+}
+
+static oq_status pool_exec(const oq_kernel_call *call, int is_avg, oq_error *err) {
   oq_status st = OQ_OK;
   const oq_pool_params *p = call->params;
   const oq_tensor *x = call->inputs[0];
   oq_tensor *y = &call->outputs[0];
-  int64_t *taps = NULL;
-  if (x->dtype != OQ_DTYPE_FLOAT)
+  if (is_avg && x->dtype != OQ_DTYPE_FLOAT)
     OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "input X has type %s, only float32 is supported", oq_dtype_name(x->dtype));
+  if (!is_avg && x->dtype != OQ_DTYPE_FLOAT && x->dtype != OQ_DTYPE_INT8 && x->dtype != OQ_DTYPE_UINT8)
+    OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "input X has type %s; MaxPool supports float32, int8 and uint8",
+            oq_dtype_name(x->dtype));
+  if (!is_avg && call->n_outputs > 1)
+    OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "the Indices output of MaxPool is not supported");
   oq_window_geom g;
-  int64_t planes, in_sp, out_sp;
+  int64_t planes = 0, in_sp = 0, out_sp = 0;
   OQ_CHECK(pool_setup(call, p, &g, &planes, &in_sp, &out_sp, err));
   if (y->nbytes == 0) return OQ_OK;
-  taps = tap_buffer(&g, err);
-  if (!taps) {
-    st = OQ_ERR_NOMEM;
-    goto fail;
-  }
-  const float *xd = x->data;
-  float *yd = y->data;
-  int64_t o[OQ_MAX_DIMS] = {0};
-  for (int64_t op = 0; op < out_sp; op++) {
-    int64_t padded;
-    int64_t kprod = window_taps(&g, o, taps, &padded);
-    int64_t inside = 0;
-    for (int64_t t = 0; t < kprod; t++) inside += taps[t] >= 0;
-    int64_t count = p->count_include_pad ? padded : inside;
-    for (int64_t pl = 0; pl < planes; pl++) {
-      const float *xp = xd + pl * in_sp;
-      double s = 0.0;
-      for (int64_t t = 0; t < kprod; t++)
-        if (taps[t] >= 0) s += xp[taps[t]];
-      yd[pl * out_sp + op] = count > 0 ? (float)(s / (double)count) : 0.0f;
-    }
-    next_pos(&g, o);
-  }
-  free(taps);
+  pool_job j = {&g, x->data, y->data, x->dtype, is_avg, p->count_include_pad, in_sp, out_sp, 0};
+  OQ_CHECK(window_size(&g, &j.kprod, err));
+  double work = (double)planes * (double)out_sp * (double)j.kprod;
+  st = oq_parallel_for_max(call->pool, planes, chunks_for(work, POOL_MIN_WORK), pool_planes, &j);
+  if (st != OQ_OK) OQ_FAIL(err, st, "out of memory for the pooling window");
   return OQ_OK;
 fail:
-  free(taps);
   oq_tensor_release(y);
   return st;
 }
 
+oq_status oq_maxpool_exec(const oq_kernel_call *call, oq_error *err) { return pool_exec(call, 0, err); }
+
+oq_status oq_avgpool_exec(const oq_kernel_call *call, oq_error *err) { return pool_exec(call, 1, err); }
+
 /* ---- global pools -------------------------------------------------------------------------------------------- */
+
+/* Global pooling over planes [begin, end). */
+typedef struct global_job {
+  const float *x;
+  float *y;
+  int64_t sp;      /* elements per plane */
+  int32_t is_max;
+} global_job;
+
+static oq_status global_planes(void *ctx, int64_t begin, int64_t end) {
+  const global_job *j = ctx;
+  for (int64_t pl = begin; pl < end; pl++) {
+    const float *xp = j->x + pl * j->sp;
+    if (j->is_max) {
+      float best = -INFINITY;
+      for (int64_t i = 0; i < j->sp; i++)
+        if (xp[i] > best) best = xp[i];
+      j->y[pl] = best;
+    } else {
+      double s = 0.0;
+      for (int64_t i = 0; i < j->sp; i++) s += xp[i];
+      j->y[pl] = j->sp > 0 ? (float)(s / (double)j->sp) : 0.0f;
+    }
+  }
+  return OQ_OK;
+}
 
 static oq_status global_pool(const oq_kernel_call *call, int is_max, oq_error *err) {
   oq_status st = OQ_OK;
@@ -227,21 +266,8 @@ static oq_status global_pool(const oq_kernel_call *call, int is_max, oq_error *e
   }
   OQ_CHECK(oq_tensor_alloc(y, OQ_DTYPE_FLOAT, x->ndim, ydims, err));
   int64_t planes = x->dims[0] * x->dims[1];
-  const float *xd = x->data;
-  float *yd = y->data;
-  for (int64_t pl = 0; pl < planes; pl++) {
-    const float *xp = xd + pl * sp;
-    if (is_max) {
-      float best = -INFINITY;
-      for (int64_t i = 0; i < sp; i++)
-        if (xp[i] > best) best = xp[i];
-      yd[pl] = best;
-    } else {
-      double s = 0.0;
-      for (int64_t i = 0; i < sp; i++) s += xp[i];
-      yd[pl] = sp > 0 ? (float)(s / (double)sp) : 0.0f;
-    }
-  }
+  global_job j = {x->data, y->data, sp, is_max};
+  oq_parallel_for_max(call->pool, planes, chunks_for((double)planes * (double)sp, POOL_MIN_WORK), global_planes, &j);
   return OQ_OK;
 fail:
   oq_tensor_release(y);

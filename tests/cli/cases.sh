@@ -106,6 +106,21 @@ run_npy)
   ok "$onnxq" run "$digits/model.onnx" --inputs "$digits/calib/sample_001" -o new/nested/res --threads 2
   [ "$(ls -A new/nested/res)" = "logits.npy" ] || fail "unexpected files: $(ls -A new/nested/res)"
   ;;
+run_threads)
+  # --threads N splits each kernel's work; the outputs are the same bytes whatever N is
+  ok "$onnxq" run "$digits/model.onnx" --inputs "$digits/test_data_set_0" -o t1 --threads 1
+  ok "$onnxq" run "$digits/model.onnx" --inputs "$digits/test_data_set_0" -o t3 --threads 3
+  cmp t1/logits.npy t3/logits.npy || fail "--threads 3 computes something else than --threads 1"
+  # a batch of 64 images, so that Conv and the pools really split their work
+  mkdir batch
+  "$py" -c "import numpy as n; x = n.random.default_rng(7).standard_normal((64, 1, 8, 8)); \
+n.save('batch/input.npy', x.astype(n.float32))" || fail "cannot write the batch input"
+  ok "$onnxq" run "$digits/model.onnx" --inputs batch -o b1
+  ok "$onnxq" run "$digits/model.onnx" --inputs batch -o b3 --threads 3
+  ok "$onnxq" run "$digits/model.onnx" --inputs batch -o b2 -t 2
+  cmp b1/logits.npy b3/logits.npy || fail "--threads 3 computes something else than one thread on a batch"
+  cmp b1/logits.npy b2/logits.npy || fail "-t 2 computes something else than one thread on a batch"
+  ;;
 convert)
   ok "$onnxq" convert "$digits/model.onnx" -o inline.onnx
   ok "$onnxq" inspect inline.onnx

@@ -5,7 +5,7 @@ if(NOT DEFINED ONNXQ_PYTHON)
 endif()
 
 foreach(c help version inspect_help convert_help run_help quantize_help usage_errors inspect_text inspect_json
-          run_pb run_npy convert quantize)
+          run_pb run_npy run_threads convert quantize)
   add_test(NAME cli.${c}
            COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/cases.sh ${c} $<TARGET_FILE:onnxq_cli> ${PROJECT_SOURCE_DIR}
                    ${CMAKE_CURRENT_BINARY_DIR}/cli/${c} ${ONNXQ_PYTHON})

@@ -1,0 +1,39 @@
+/* A small persistent thread pool for splitting one kernel's work: N-1 worker threads plus the calling thread.
+ *
+ * oq_parallel_for splits [0, n) into at most N contiguous chunks, statically: chunk t of c is
+ * [n*t/c, n*(t+1)/c). Which thread runs which chunk never changes what is computed, as long as the kernel splits
+ * only over independent output elements (never over a reduction): then results are bit-identical for every N.
+ *
+ * A NULL pool, a pool of one thread, n <= 1, or a call made while the pool is already busy (a nested call from
+ * inside a chunk, or a second thread sharing the pool) run every chunk inline on the calling thread, so nesting
+ * can never deadlock. */
+#ifndef OQ_EXEC_THREADPOOL_H
+#define OQ_EXEC_THREADPOOL_H
+
+#include "core/error.h"
+
+/* Most threads a pool will start; larger requests are clamped. */
+#define OQ_THREADPOOL_MAX 1024
+
+typedef struct oq_threadpool oq_threadpool;
+
+/* Runs items [begin, end) of the work described by ctx. Returns OQ_OK or the failure (e.g. OQ_ERR_NOMEM for
+ * scratch memory); chunks cannot fill an oq_error, the caller words the message. */
+typedef oq_status (*oq_parallel_fn)(void *ctx, int64_t begin, int64_t end);
+
+/* threads <= 1 gives a pool that runs everything inline (no thread is started). When the system refuses to start
+ * a worker the pool keeps the ones it got: never an error for that. Fails only for threads < 0 or no memory. */
+oq_status oq_threadpool_create(int32_t threads, oq_threadpool **out, oq_error *err);
+/* Stops and joins the workers. Must not be called while a oq_parallel_for on the pool is running. NULL is fine. */
+void oq_threadpool_free(oq_threadpool *pool);
+/* Threads that take part in a oq_parallel_for (workers + caller); 1 for NULL. */
+int32_t oq_threadpool_size(const oq_threadpool *pool);
+
+/* Calls fn over chunks covering [0, n) exactly once each and returns when all are done. Returns OQ_OK, or the
+ * status of the lowest-numbered chunk that failed (every chunk still runs). n <= 0 does nothing. */
+oq_status oq_parallel_for(oq_threadpool *pool, int64_t n, oq_parallel_fn fn, void *ctx);
+
+/* The same split, with at most max_chunks chunks (>= 1): for callers that size per-chunk scratch up front. */
+oq_status oq_parallel_for_max(oq_threadpool *pool, int64_t n, int32_t max_chunks, oq_parallel_fn fn, void *ctx);
+
+#endif

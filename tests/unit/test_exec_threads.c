@@ -1,0 +1,237 @@
+/* Multi-threaded execution is deterministic: every parallelized kernel (Conv on all its paths, Gemm, MatMul, the
+ * pools, unary activations) and whole sessions (samples/digits, the exec fixtures) give bit-identical outputs with
+ * 1, 2, 3 and 4 threads. Shapes are chosen large enough that the kernels really split their work. */
+#include "oq_test.h"
+
+#include "exec/threadpool.h"
+#include "ops/kernels.h"
+#include "ops/nn.h"
+
+#include "onnxq.h"
+
+static uint64_t rng_state = 0x2545f4914f6cdd1dull;
+static float rnd_f(void) {
+  rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+  return (float)((double)(uint32_t)(rng_state >> 33) / 2147483648.0 - 1.0);
+}
+
+static oq_tensor rand_tensor(int32_t ndim, const int64_t *dims) {
+  oq_tensor t;
+  oq_error err = {0};
+  if (oq_tensor_alloc(&t, OQ_DTYPE_FLOAT, ndim, dims, &err) != OQ_OK) abort();
+  float *d = t.data;
+  for (int64_t i = 0; i < oq_tensor_numel(&t); i++) d[i] = rnd_f();
+  return t;
+}
+
+static int same_bytes(const oq_tensor *a, const oq_tensor *b) {
+  if (a->dtype != b->dtype || a->ndim != b->ndim || a->nbytes != b->nbytes) return 0;
+  for (int32_t i = 0; i < a->ndim; i++)
+    if (a->dims[i] != b->dims[i]) return 0;
+  return a->nbytes == 0 || memcmp(a->data, b->data, a->nbytes) == 0;
+}
+
+/* Runs fn single-threaded, then on pools of 2, 3 and 4 threads; every result must equal the first byte for byte. */
+static int same_on_all_pools(const char *what, oq_op_exec_fn fn, const void *params, const oq_tensor **ins, int n_in) {
+  oq_error err = {0};
+  oq_tensor base, y;
+  memset(&base, 0, sizeof base);
+  oq_kernel_call c = {params, ins, n_in, &base, 1, what, NULL};
+  if (fn(&c, &err) != OQ_OK) {
+    fprintf(stderr, "%s: %s\n", what, err.msg);
+    return 0;
+  }
+  int ok = 1;
+  for (int32_t threads = 2; threads <= 4 && ok; threads++) {
+    oq_threadpool *pool = NULL;
+    if (oq_threadpool_create(threads, &pool, &err) != OQ_OK) abort();
+    memset(&y, 0, sizeof y);
+    c.outputs = &y;
+    c.pool = pool;
+    if (fn(&c, &err) != OQ_OK) {
+      fprintf(stderr, "%s with %d threads: %s\n", what, (int)threads, err.msg);
+      ok = 0;
+    } else if (!same_bytes(&base, &y)) {
+      fprintf(stderr, "%s: %d threads give different bytes\n", what, (int)threads);
+      ok = 0;
+    }
+    oq_tensor_release(&y);
+    oq_threadpool_free(pool);
+  }
+  oq_tensor_release(&base);
+  return ok;
+}
+
+typedef struct conv_case {
+  const char *name;
+  int64_t n, c, h, w, m, k, group, stride, pad;
+} conv_case;
+
+OQ_TEST(conv_bit_identical) {
+  /* one item (split inside: im2col rows + sgemm columns), several items (spread over threads, odd and even
+   * counts), depthwise (many tiny items), pointwise (no im2col), strided, and an image large enough for several
+   * im2col chunks */
+  static const conv_case cases[] = {{"single item 3x3", 1, 16, 20, 20, 24, 3, 1, 1, 1},
+                                    {"batch 3", 3, 8, 17, 15, 12, 3, 1, 1, 1},
+                                    {"batch 4 groups 2", 2, 16, 12, 12, 16, 3, 2, 1, 1},
+                                    {"depthwise", 1, 32, 16, 16, 32, 3, 32, 1, 1},
+                                    {"pointwise", 1, 64, 14, 14, 48, 1, 1, 1, 0},
+                                    {"strided 5x5", 1, 6, 31, 29, 10, 5, 1, 2, 2},
+                                    {"several im2col chunks", 1, 16, 100, 100, 8, 3, 1, 1, 1}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    const conv_case *cc = &cases[i];
+    int64_t xd[4] = {cc->n, cc->c, cc->h, cc->w}, wd[4] = {cc->m, cc->c / cc->group, cc->k, cc->k}, bd[1] = {cc->m};
+    oq_tensor x = rand_tensor(4, xd), w = rand_tensor(4, wd), b = rand_tensor(1, bd);
+    const oq_tensor *ins[3] = {&x, &w, &b};
+    oq_conv_params p;
+    memset(&p, 0, sizeof p);
+    p.group = cc->group;
+    p.win.n_strides = 2;
+    p.win.strides[0] = p.win.strides[1] = cc->stride;
+    p.win.n_pads = 4;
+    for (int j = 0; j < 4; j++) p.win.pads[j] = cc->pad;
+    CHECK(same_on_all_pools(cc->name, oq_conv_exec, &p, ins, 3));
+    CHECK(same_on_all_pools(cc->name, oq_conv_exec, &p, ins, 2));
+    oq_tensor_release(&x);
+    oq_tensor_release(&w);
+    oq_tensor_release(&b);
+  }
+}
+
+OQ_TEST(gemm_bit_identical) {
+  /* (m, n, k): batch-1 fully connected (unpacked path, split over columns), tall (split over rows), square */
+  static const int64_t shapes[][3] = {{1, 1000, 512}, {300, 40, 200}, {96, 130, 257}, {7, 9, 5}};
+  for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+    for (int tr = 0; tr < 4; tr++) {
+      int64_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+      oq_gemm_params p = {tr == 3 ? 0.5f : 1.0f, 1.5f, tr & 1, (tr >> 1) & 1, 0};
+      int64_t ad[2] = {p.trans_a ? k : m, p.trans_a ? m : k}, bd[2] = {p.trans_b ? n : k, p.trans_b ? k : n};
+      int64_t cd[1] = {n};
+      oq_tensor a = rand_tensor(2, ad), b = rand_tensor(2, bd), c = rand_tensor(1, cd);
+      const oq_tensor *ins[3] = {&a, &b, &c};
+      CHECK(same_on_all_pools("Gemm", oq_gemm_exec, &p, ins, 3));
+      oq_tensor_release(&a);
+      oq_tensor_release(&b);
+      oq_tensor_release(&c);
+    }
+}
+
+OQ_TEST(matmul_bit_identical) {
+  int64_t ad[3] = {4, 64, 96}, bd[2] = {96, 80}, bd3[3] = {4, 96, 80};
+  oq_tensor a = rand_tensor(3, ad), b = rand_tensor(2, bd), b3 = rand_tensor(3, bd3);
+  const oq_tensor *shared[2] = {&a, &b}, *batched[2] = {&a, &b3};
+  CHECK(same_on_all_pools("MatMul shared B", oq_matmul_exec, NULL, shared, 2));
+  CHECK(same_on_all_pools("MatMul batched", oq_matmul_exec, NULL, batched, 2));
+  oq_tensor_release(&a);
+  oq_tensor_release(&b);
+  oq_tensor_release(&b3);
+}
+
+OQ_TEST(pools_and_activations_bit_identical) {
+  int64_t xd[4] = {2, 24, 33, 31};
+  oq_tensor x = rand_tensor(4, xd);
+  const oq_tensor *ins[1] = {&x};
+  oq_pool_params p;
+  memset(&p, 0, sizeof p);
+  p.win.n_kernel = 2;
+  p.win.kernel[0] = p.win.kernel[1] = 3;
+  p.win.n_strides = 2;
+  p.win.strides[0] = p.win.strides[1] = 2;
+  p.win.n_pads = 4;
+  for (int j = 0; j < 4; j++) p.win.pads[j] = 1;
+  p.win.ceil_mode = 1;
+  CHECK(same_on_all_pools("MaxPool", oq_maxpool_exec, &p, ins, 1));
+  CHECK(same_on_all_pools("AveragePool", oq_avgpool_exec, &p, ins, 1));
+  p.count_include_pad = 1;
+  CHECK(same_on_all_pools("AveragePool count_include_pad", oq_avgpool_exec, &p, ins, 1));
+  CHECK(same_on_all_pools("GlobalAveragePool", oq_global_avgpool_exec, NULL, ins, 1));
+  CHECK(same_on_all_pools("GlobalMaxPool", oq_global_maxpool_exec, NULL, ins, 1));
+  CHECK(same_on_all_pools("Relu", oq_op_relu_exec, NULL, ins, 1));
+  CHECK(same_on_all_pools("Sigmoid", oq_op_sigmoid_exec, NULL, ins, 1));
+  CHECK(same_on_all_pools("Tanh", oq_op_tanh_exec, NULL, ins, 1));
+  oq_tensor_release(&x);
+}
+
+/* ---- whole sessions -------------------------------------------------------------------------------------------- */
+
+/* Runs model on inputs with 1..4 threads and requires bit-identical outputs. */
+static int session_same_on_all_threads(const char *path, const oq_tensor *inputs) {
+  oq_error err = {0};
+  oq_model *model = NULL;
+  if (oq_model_load(path, &model, &err) != OQ_OK) {
+    fprintf(stderr, "%s\n", err.msg);
+    return 0;
+  }
+  int32_t n_out = oq_model_output_count(model);
+  oq_tensor base[8], out[8];
+  int ok = n_out >= 1 && n_out <= 8;
+  memset(base, 0, sizeof base);
+  for (int32_t threads = 1; threads <= 4 && ok; threads++) {
+    oq_session *s = NULL;
+    memset(out, 0, sizeof out);
+    ok = oq_session_create_threads(model, threads, &s, &err) == OQ_OK;
+    /* twice on the same session: the pool is reused between runs */
+    for (int rep = 0; ok && rep < 2; rep++) {
+      ok = oq_session_run(s, inputs, out, &err) == OQ_OK;
+      for (int32_t j = 0; ok && j < n_out; j++) {
+        if (threads == 1 && rep == 0) {
+          base[j] = out[j];
+          memset(&out[j], 0, sizeof out[j]);
+          continue;
+        }
+        ok = same_bytes(&base[j], &out[j]);
+        if (!ok) fprintf(stderr, "%s: output %d differs with %d threads\n", path, (int)j, (int)threads);
+      }
+      for (int32_t j = 0; j < n_out && j < 8; j++) oq_tensor_release(&out[j]);
+    }
+    if (!ok && err.msg[0]) fprintf(stderr, "%s: %s\n", path, err.msg);
+    oq_session_free(s);
+  }
+  for (int32_t j = 0; j < 8; j++) oq_tensor_release(&base[j]);
+  oq_model_free(model);
+  return ok;
+}
+
+OQ_TEST(digits_sessions_bit_identical) {
+  oq_error err = {0};
+  oq_tensor x;
+  REQUIRE_OK(oq_npy_load(ONNXQ_SOURCE_DIR "/samples/digits/calib/sample_000/input.npy", &x, &err));
+  CHECK(session_same_on_all_threads(ONNXQ_SOURCE_DIR "/samples/digits/model.onnx", &x));
+  oq_tensor_release(&x);
+  /* a batch large enough that Conv spreads images over threads */
+  int64_t xd[4] = {37, 1, 8, 8};
+  x = rand_tensor(4, xd);
+  CHECK(session_same_on_all_threads(ONNXQ_SOURCE_DIR "/samples/digits/model.onnx", &x));
+  oq_tensor_release(&x);
+}
+
+OQ_TEST(fixture_sessions_bit_identical) {
+  oq_error err = {0};
+  static const char *models[] = {"chain", "views"};
+  for (int i = 0; i < 2; i++) {
+    char path[1024];
+    oq_tensor x;
+    snprintf(path, sizeof path, "%s/tests/fixtures/exec/%s_X.npy", ONNXQ_SOURCE_DIR, models[i]);
+    REQUIRE_OK(oq_npy_load(path, &x, &err));
+    snprintf(path, sizeof path, "%s/tests/fixtures/exec/%s.onnx", ONNXQ_SOURCE_DIR, models[i]);
+    CHECK(session_same_on_all_threads(path, &x));
+    oq_tensor_release(&x);
+  }
+}
+
+OQ_TEST(session_thread_counts) {
+  oq_error err = {0};
+  oq_model *model = NULL;
+  oq_session *s = NULL;
+  REQUIRE_OK(oq_model_load(ONNXQ_SOURCE_DIR "/samples/digits/model.onnx", &model, &err));
+  CHECK(oq_session_create_threads(model, -1, &s, &err) == OQ_ERR_INVALID_ARG && s == NULL);
+  CHECK(oq_session_create_threads(NULL, 2, &s, &err) == OQ_ERR_INVALID_ARG);
+  REQUIRE_OK(oq_session_create_threads(model, 0, &s, &err));
+  oq_session_free(s);
+  s = NULL;
+  REQUIRE_OK(oq_session_create(model, &s, &err));
+  oq_session_free(s);
+  oq_model_free(model);
+}
+
+OQ_TEST_MAIN()
