@@ -28,6 +28,13 @@ extern "C" {
 
 #define OQ_VERSION_STRING "0.1.0"
 
+/* The shared library exports exactly the functions declared here; everything else is built hidden. */
+#if defined(ONNXQ_BUILDING_LIBRARY) && defined(__GNUC__)
+#define OQ_API __attribute__((visibility("default")))
+#else
+#define OQ_API
+#endif
+
 typedef enum oq_status {
   OQ_OK = 0,
   OQ_ERR_INVALID_ARG = 1, /* caller passed something unusable (bad option, NULL, same in/out path) */
@@ -48,8 +55,8 @@ typedef struct oq_error {
   int line;         /* line in that file */
 } oq_error;
 
-const char *oq_version(void);
-const char *oq_status_name(oq_status st);
+OQ_API const char *oq_version(void);
+OQ_API const char *oq_status_name(oq_status st);
 
 /* ---- tensors ---------------------------------------------------------------------------------------------- */
 
@@ -96,12 +103,12 @@ typedef struct oq_tensor {
   int32_t owns_data;           /* 1: freed by oq_tensor_release */
 } oq_tensor;
 
-const char *oq_dtype_name(int32_t dtype); /* "float32", "int64", ...; "undefined" for unknown codes */
-size_t oq_dtype_size(int32_t dtype);      /* bytes per element; 0 for string, sub-byte and unknown types */
+OQ_API const char *oq_dtype_name(int32_t dtype); /* "float32", "int64", ...; "undefined" for unknown codes */
+OQ_API size_t oq_dtype_size(int32_t dtype);      /* bytes per element; 0 for string, sub-byte and unknown types */
 /* Zero-filled tensor of the given shape; fails on negative dims or size overflow. */
-oq_status oq_tensor_alloc(oq_tensor *t, int32_t dtype, int32_t ndim, const int64_t *dims, oq_error *err);
-void oq_tensor_release(oq_tensor *t); /* frees owned data, leaves an empty tensor; safe on a zeroed struct */
-int64_t oq_tensor_numel(const oq_tensor *t);
+OQ_API oq_status oq_tensor_alloc(oq_tensor *t, int32_t dtype, int32_t ndim, const int64_t *dims, oq_error *err);
+OQ_API void oq_tensor_release(oq_tensor *t); /* frees owned data, leaves an empty tensor; safe on a zeroed struct */
+OQ_API int64_t oq_tensor_numel(const oq_tensor *t);
 
 /* ---- models ----------------------------------------------------------------------------------------------- */
 
@@ -109,8 +116,8 @@ typedef struct oq_model oq_model;
 
 /* Loads an .onnx file, resolves external data (relative to the model's folder; absolute paths, '..' escapes and
  * symlinks leaving the folder are refused) and builds the graph index. */
-oq_status oq_model_load(const char *path, oq_model **out, oq_error *err);
-void oq_model_free(oq_model *model);
+OQ_API oq_status oq_model_load(const char *path, oq_model **out, oq_error *err);
+OQ_API void oq_model_free(oq_model *model);
 
 typedef struct oq_save_options {
   const char *external_data; /* file name (no folder) for tensors moved out; NULL: keep inline unless > 2 GiB */
@@ -119,45 +126,45 @@ typedef struct oq_save_options {
 
 /* Writes atomically (temporary file in the destination folder, fsync, rename). Refuses to overwrite the file the
  * model was loaded from. opts may be NULL. */
-oq_status oq_model_save(const oq_model *model, const char *path, const oq_save_options *opts, oq_error *err);
+OQ_API oq_status oq_model_save(const oq_model *model, const char *path, const oq_save_options *opts, oq_error *err);
 
 /* Stable 64-bit xxHash fingerprint of the model's computation (graph, opsets, weights), independent of producer
  * strings, doc strings and where weights are stored. */
-uint64_t oq_model_fingerprint(const oq_model *model);
+OQ_API uint64_t oq_model_fingerprint(const oq_model *model);
 
 /* Human-readable (json == 0) or JSON summary used by `onnxq inspect`. *out is malloc'd, caller frees with free(). */
-oq_status oq_model_describe(const oq_model *model, int json, char **out, oq_error *err);
+OQ_API oq_status oq_model_describe(const oq_model *model, int json, char **out, oq_error *err);
 
 /* Graph inputs that need feeding (initializers excluded) and graph outputs. */
-int32_t oq_model_input_count(const oq_model *model);
-const char *oq_model_input_name(const oq_model *model, int32_t index);
-int32_t oq_model_output_count(const oq_model *model);
-const char *oq_model_output_name(const oq_model *model, int32_t index);
+OQ_API int32_t oq_model_input_count(const oq_model *model);
+OQ_API const char *oq_model_input_name(const oq_model *model, int32_t index);
+OQ_API int32_t oq_model_output_count(const oq_model *model);
+OQ_API const char *oq_model_output_name(const oq_model *model, int32_t index);
 
 /* ---- samples ---------------------------------------------------------------------------------------------- */
 
 /* Reads one sample folder (<input name>.npy or input_<k>.pb per model input) into inputs[0..input_count), in
  * graph-input order, checking names, dtypes and shapes against the model. The caller releases each tensor. */
-oq_status oq_sample_load(const oq_model *model, const char *dir, oq_tensor *inputs, oq_error *err);
+OQ_API oq_status oq_sample_load(const oq_model *model, const char *dir, oq_tensor *inputs, oq_error *err);
 /* Writes a tensor as NumPy .npy (v1.0, little-endian, C order), atomically. */
-oq_status oq_npy_save(const char *path, const oq_tensor *t, oq_error *err);
+OQ_API oq_status oq_npy_save(const char *path, const oq_tensor *t, oq_error *err);
 /* Reads a .npy file. */
-oq_status oq_npy_load(const char *path, oq_tensor *out, oq_error *err);
+OQ_API oq_status oq_npy_load(const char *path, oq_tensor *out, oq_error *err);
 
 /* ---- execution -------------------------------------------------------------------------------------------- */
 
 typedef struct oq_session oq_session;
 
 /* Runs on the calling thread only. */
-oq_status oq_session_create(const oq_model *model, oq_session **out, oq_error *err);
+OQ_API oq_status oq_session_create(const oq_model *model, oq_session **out, oq_error *err);
 /* Runs each node's kernel on up to `threads` threads (0 or 1 = the calling thread only; values above 1024 are
  * clamped; fewer are used when the system refuses to start more). Outputs are bit-identical for every thread
  * count. A session still runs one oq_session_run at a time. */
-oq_status oq_session_create_threads(const oq_model *model, int32_t threads, oq_session **out, oq_error *err);
-void oq_session_free(oq_session *session);
+OQ_API oq_status oq_session_create_threads(const oq_model *model, int32_t threads, oq_session **out, oq_error *err);
+OQ_API void oq_session_free(oq_session *session);
 /* inputs: one per model input in order; outputs: one per model output, filled with owned tensors that the caller
  * releases. */
-oq_status oq_session_run(oq_session *session, const oq_tensor *inputs, oq_tensor *outputs, oq_error *err);
+OQ_API oq_status oq_session_run(oq_session *session, const oq_tensor *inputs, oq_tensor *outputs, oq_error *err);
 
 /* ---- quantization ----------------------------------------------------------------------------------------- */
 
@@ -166,11 +173,11 @@ typedef struct oq_quant_options {
   int32_t per_channel;         /* 1 (default): weights quantized per output channel */
 } oq_quant_options;
 
-void oq_quant_options_init(oq_quant_options *opts);
+OQ_API void oq_quant_options_init(oq_quant_options *opts);
 
 /* Calibrates on every sample folder inside calib_dir (name order) and returns the QDQ model, owned by the caller.
  * The input model is not modified. */
-oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_quant_options *opts,
+OQ_API oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_quant_options *opts,
                       oq_model **out, oq_error *err);
 
 #ifdef __cplusplus
