@@ -37,7 +37,6 @@ void oq_calib_paths_free(char **paths, size_t count);
 /* Runs every sample folder of dir through the model on `threads` workers (sample i on worker i % threads) and
  * folds the observations into stats (already initialized for this model's graph). Errors name the sample folder;
  * with several failures the one of the first failing sample (in name order) is reported. */
-oq_status oq_calib_run(const oq_model *model, const char *dir, int32_t threads, oq_calib_stats *stats,
-                       oq_error *err);
+oq_status oq_calib_run(const oq_model *model, const char *dir, int32_t threads, oq_calib_stats *stats, oq_error *err);
 
 #endif

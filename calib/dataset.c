@@ -32,8 +32,8 @@ char *oq_sample_file_stem(const char *name, oq_error *err) {
   int only_dots = 1;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)name[i];
-    int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-             c == '-';
+    int ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     s[i] = ok ? (char)c : '_';
     if (c != '.') only_dots = 0;
   }
@@ -96,7 +96,6 @@ static int64_t pb_index(const char *name) {
   }
   return strcmp(p, ".pb") == 0 ? k : -1;
 }
-
 
 /* "output_<k>.pb": the reference outputs that ONNX test data folders keep next to their inputs. */
 static int is_output_pb(const char *name) {
@@ -163,9 +162,9 @@ static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const
 oq_status oq_sample_load(const oq_model *model, const char *dir, oq_tensor *inputs, oq_error *err) {
   oq_status st = OQ_OK;
   int32_t n_in = 0;
-  char **stems = NULL;   /* sanitized input names */
-  char **files = NULL;   /* chosen file per input (borrowed from names) */
-  char **names = NULL;   /* folder entries, sorted */
+  char **stems = NULL; /* sanitized input names */
+  char **files = NULL; /* chosen file per input (borrowed from names) */
+  char **names = NULL; /* folder entries, sorted */
   size_t n_names = 0, cap_names = 0;
   char *path = NULL;
   DIR *d = NULL;
@@ -220,7 +219,7 @@ oq_status oq_sample_load(const oq_model *model, const char *dir, oq_tensor *inpu
       if (k >= 0 && k < n_in) match = (int32_t)k;
     }
     if (match < 0) {
-      if (nm[0] == '.') continue; /* hidden files (editor backups, .DS_Store) are not samples */
+      if (nm[0] == '.') continue;     /* hidden files (editor backups, .DS_Store) are not samples */
       if (is_output_pb(nm)) continue; /* expected outputs of an ONNX test_data_set_<n> folder */
       free(path);
       path = join_path(dir, nm, err);
@@ -236,8 +235,8 @@ oq_status oq_sample_load(const oq_model *model, const char *dir, oq_tensor *inpu
   for (int32_t k = 0; k < n_in; k++) {
     const char *iname = oq_model_input_name(model, k);
     if (!files[k])
-      OQ_FAIL(err, OQ_ERR_INVALID_ARG, "%s: missing input '%s' (expected %s.npy or input_%d.pb)", dir, iname,
-              stems[k], (int)k);
+      OQ_FAIL(err, OQ_ERR_INVALID_ARG, "%s: missing input '%s' (expected %s.npy or input_%d.pb)", dir, iname, stems[k],
+              (int)k);
     free(path);
     path = join_path(dir, files[k], err);
     if (!path) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory");
@@ -260,8 +259,7 @@ oq_status oq_sample_load(const oq_model *model, const char *dir, oq_tensor *inpu
       fmt_value_shape(v, want, sizeof want);
       fmt_tensor_shape(t, got, sizeof got);
       OQ_FAIL(err, OQ_ERR_SHAPE, "%s: input '%s' expects %s %s, got %s %s", path, iname,
-              v->dtype == OQ_DTYPE_UNDEFINED ? "any" : oq_dtype_name(v->dtype), want, oq_dtype_name(t->dtype),
-              got);
+              v->dtype == OQ_DTYPE_UNDEFINED ? "any" : oq_dtype_name(v->dtype), want, oq_dtype_name(t->dtype), got);
     }
   }
 

@@ -48,8 +48,8 @@ void oq_calib_stats_free(oq_calib_stats *s) {
 
 oq_status oq_calib_stats_merge(oq_calib_stats *dst, const oq_calib_stats *src, oq_error *err) {
   if (dst->n_values != src->n_values)
-    OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "calibration statistics of different graphs (%d vs %d values)",
-                  dst->n_values, src->n_values);
+    OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "calibration statistics of different graphs (%d vs %d values)", dst->n_values,
+                  src->n_values);
   for (int32_t v = 0; v < dst->n_values; v++) {
     if (src->min[v] < dst->min[v]) dst->min[v] = src->min[v];
     if (src->max[v] > dst->max[v]) dst->max[v] = src->max[v];
@@ -90,9 +90,7 @@ void oq_calib_paths_free(char **paths, size_t count) {
   free(paths);
 }
 
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
+static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
 oq_status oq_calib_list_samples(const char *dir, char ***out, size_t *count, oq_error *err) {
   oq_status st = OQ_OK;
@@ -162,17 +160,16 @@ typedef struct worker {
   const oq_model *model; /* borrowed */
   char **paths;          /* borrowed sample folders */
   size_t n_paths;
-  size_t index, stride;  /* this worker runs samples index, index + stride, ... */
-  shared_state *shared;  /* borrowed */
-  oq_calib_stats stats;  /* owned, this worker's observations */
-  oq_status st;          /* outcome */
-  size_t fail_at;        /* sample that failed (valid when st != OQ_OK and failed_sample) */
-  int failed_sample;     /* 1: st comes from a sample (not from setup) */
-  oq_error err;          /* message when st != OQ_OK */
+  size_t index, stride; /* this worker runs samples index, index + stride, ... */
+  shared_state *shared; /* borrowed */
+  oq_calib_stats stats; /* owned, this worker's observations */
+  oq_status st;         /* outcome */
+  size_t fail_at;       /* sample that failed (valid when st != OQ_OK and failed_sample) */
+  int failed_sample;    /* 1: st comes from a sample (not from setup) */
+  oq_error err;         /* message when st != OQ_OK */
 } worker;
 
-static oq_status run_one(oq_plan *plan, const oq_model *model, const char *path, oq_calib_stats *stats,
-                         oq_error *err) {
+static oq_status run_one(oq_plan *plan, const oq_model *model, const char *path, oq_calib_stats *stats, oq_error *err) {
   oq_status st = OQ_OK;
   const oq_graph *g = &model->graph;
   oq_tensor *in = oq_calloc(g->n_inputs > 0 ? (size_t)g->n_inputs : 1, sizeof *in, err);
@@ -219,8 +216,7 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-oq_status oq_calib_run(const oq_model *model, const char *dir, int32_t threads, oq_calib_stats *stats,
-                       oq_error *err) {
+oq_status oq_calib_run(const oq_model *model, const char *dir, int32_t threads, oq_calib_stats *stats, oq_error *err) {
   oq_status st = OQ_OK;
   char **paths = NULL;
   size_t n_paths = 0, nth = 0, started = 0;
@@ -230,8 +226,8 @@ oq_status oq_calib_run(const oq_model *model, const char *dir, int32_t threads, 
   int lock_ready = 0;
 
   if (stats->n_values != model->graph.n_values)
-    OQ_FAIL(err, OQ_ERR_INTERNAL, "calibration statistics do not match the model (%d vs %d values)",
-            stats->n_values, model->graph.n_values);
+    OQ_FAIL(err, OQ_ERR_INTERNAL, "calibration statistics do not match the model (%d vs %d values)", stats->n_values,
+            model->graph.n_values);
   OQ_CHECK(oq_calib_list_samples(dir, &paths, &n_paths, err));
   nth = threads > 1 ? (size_t)threads : 1;
   if (nth > n_paths) nth = n_paths;

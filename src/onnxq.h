@@ -95,12 +95,12 @@ typedef enum oq_dtype {
  * nbytes == 0. When owns_data is set, data was allocated by onnxq and oq_tensor_release frees it; otherwise the
  * tensor borrows memory whose owner outlives it. */
 typedef struct oq_tensor {
-  int32_t dtype;               /* oq_dtype */
-  int32_t ndim;                /* 0 for a scalar */
-  int64_t dims[OQ_MAX_DIMS];   /* extents, each >= 0 */
-  void *data;                  /* element storage */
-  size_t nbytes;               /* bytes at data */
-  int32_t owns_data;           /* 1: freed by oq_tensor_release */
+  int32_t dtype;             /* oq_dtype */
+  int32_t ndim;              /* 0 for a scalar */
+  int64_t dims[OQ_MAX_DIMS]; /* extents, each >= 0 */
+  void *data;                /* element storage */
+  size_t nbytes;             /* bytes at data */
+  int32_t owns_data;         /* 1: freed by oq_tensor_release */
 } oq_tensor;
 
 OQ_API const char *oq_dtype_name(int32_t dtype); /* "float32", "int64", ...; "undefined" for unknown codes */
@@ -169,16 +169,16 @@ OQ_API oq_status oq_session_run(oq_session *session, const oq_tensor *inputs, oq
 /* ---- quantization ----------------------------------------------------------------------------------------- */
 
 typedef struct oq_quant_options {
-  int32_t threads;             /* calibration worker threads; 0 or 1 = one */
-  int32_t per_channel;         /* 1 (default): weights quantized per output channel */
+  int32_t threads;     /* calibration worker threads; 0 or 1 = one */
+  int32_t per_channel; /* 1 (default): weights quantized per output channel */
 } oq_quant_options;
 
 OQ_API void oq_quant_options_init(oq_quant_options *opts);
 
 /* Calibrates on every sample folder inside calib_dir (name order) and returns the QDQ model, owned by the caller.
  * The input model is not modified. */
-OQ_API oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_quant_options *opts,
-                      oq_model **out, oq_error *err);
+OQ_API oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_quant_options *opts, oq_model **out,
+                             oq_error *err);
 
 #ifdef __cplusplus
 }

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#define CLI_EXIT_OK 0
+#define CLI_EXIT_OK   0
 #define CLI_EXIT_FAIL 1
 
 int cli_inspect(int argc, char **argv);

@@ -74,8 +74,10 @@ int cli_convert(int argc, char **argv) {
     const char *base = strrchr(out_path, '/');
     int clash_out = strcmp(base ? base + 1 : out_path, ext) == 0;
     int rc = CLI_EXIT_OK;
-    if (clash_model) rc = cli_fail("%s: external data file would overwrite the input model", ext_path);
-    else if (clash_out) rc = cli_fail("%s: external data file would overwrite the output model", ext_path);
+    if (clash_model)
+      rc = cli_fail("%s: external data file would overwrite the input model", ext_path);
+    else if (clash_out)
+      rc = cli_fail("%s: external data file would overwrite the output model", ext_path);
     free(ext_path);
     if (rc != CLI_EXIT_OK) return rc;
     so.external_data = ext;

@@ -72,12 +72,10 @@ static int32_t count_quantized(const oq_model *q) {
 
 int cli_quantize(int argc, char **argv) {
   enum { OPT_PER_TENSOR = 256 };
-  static const struct option opts[] = {{"calib", required_argument, NULL, 'c'},
-                                       {"output", required_argument, NULL, 'o'},
-                                       {"threads", required_argument, NULL, 't'},
-                                       {"per-tensor", no_argument, NULL, OPT_PER_TENSOR},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {
+      {"calib", required_argument, NULL, 'c'},   {"output", required_argument, NULL, 'o'},
+      {"threads", required_argument, NULL, 't'}, {"per-tensor", no_argument, NULL, OPT_PER_TENSOR},
+      {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
   const char *calib = NULL, *out_path = NULL;
   oq_quant_options qo;
   oq_quant_options_init(&qo);
@@ -123,7 +121,7 @@ int cli_quantize(int argc, char **argv) {
   int32_t quantized = count_quantized(q);
   int32_t after = q->graph.n_nodes;
   oq_model_free(q);
-  printf("%s: %ld calibration samples, %d of %d nodes quantized (%d nodes with Q/DQ), %s weights\n", out_path,
-         samples, (int)quantized, (int)before, (int)after, qo.per_channel ? "per-channel" : "per-tensor");
+  printf("%s: %ld calibration samples, %d of %d nodes quantized (%d nodes with Q/DQ), %s weights\n", out_path, samples,
+         (int)quantized, (int)before, (int)after, qo.per_channel ? "per-channel" : "per-tensor");
   return cli_finish_stdout();
 }

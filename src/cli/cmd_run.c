@@ -186,8 +186,10 @@ int cli_run(int argc, char **argv) {
       const char *msg = err.msg;
       size_t tl = strlen(temps[k]);
       if (strncmp(msg, temps[k], tl) == 0) msg += tl;
-      if (msg == err.msg) rc = cli_fail("%s: %s", finals[k], msg);
-      else rc = cli_fail("%s%s", finals[k], msg);
+      if (msg == err.msg)
+        rc = cli_fail("%s: %s", finals[k], msg);
+      else
+        rc = cli_fail("%s%s", finals[k], msg);
       free(temps[k]);
       temps[k] = NULL;
       goto done;

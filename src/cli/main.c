@@ -25,7 +25,7 @@ static const char k_usage[] =
     "(one line on stderr: \"onnxq: <file>: <problem>\").\n";
 
 typedef struct command {
-  const char *name;              /* as typed */
+  const char *name;                 /* as typed */
   int (*fn)(int argc, char **argv); /* argv[0] is the command name */
 } command;
 

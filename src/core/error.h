@@ -15,24 +15,23 @@
 #endif
 
 /* Fills err (if not NULL) with code and a printf-formatted one-line message; returns code. */
-oq_status oq_error_set(oq_error *err, oq_status code, const char *file, int line, const char *fmt, ...)
-    OQ_PRINTF(5, 6);
+oq_status oq_error_set(oq_error *err, oq_status code, const char *file, int line, const char *fmt, ...) OQ_PRINTF(5, 6);
 /* Prepends "<context>: " to an already recorded message (e.g. the file name). No-op when err is NULL. */
 void oq_error_prefix(oq_error *err, const char *fmt, ...) OQ_PRINTF(2, 3);
 void oq_error_clear(oq_error *err);
 
 /* Requires a local `oq_status st` and a `fail:` label. */
-#define OQ_FAIL(err, code, ...)                                                                                \
-  do {                                                                                                         \
-    st = oq_error_set((err), (code), __FILE__, __LINE__, __VA_ARGS__);                                         \
-    goto fail;                                                                                                 \
+#define OQ_FAIL(err, code, ...)                                                                                        \
+  do {                                                                                                                 \
+    st = oq_error_set((err), (code), __FILE__, __LINE__, __VA_ARGS__);                                                 \
+    goto fail;                                                                                                         \
   } while (0)
 
 /* Propagates a failure already recorded by a callee. Requires `oq_status st` and `fail:`. */
-#define OQ_CHECK(expr)                                                                                         \
-  do {                                                                                                         \
-    st = (expr);                                                                                               \
-    if (st != OQ_OK) goto fail;                                                                                \
+#define OQ_CHECK(expr)                                                                                                 \
+  do {                                                                                                                 \
+    st = (expr);                                                                                                       \
+    if (st != OQ_OK) goto fail;                                                                                        \
   } while (0)
 
 /* For functions without cleanup: record and return. */

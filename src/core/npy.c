@@ -15,8 +15,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#define NPY_MAGIC "\x93NUMPY"
-#define NPY_MAGIC_LEN 6
+#define NPY_MAGIC      "\x93NUMPY"
+#define NPY_MAGIC_LEN  6
 #define NPY_MAX_HEADER 65536 /* numpy itself refuses headers above 10000 bytes by default */
 
 typedef struct npy_type {
@@ -25,9 +25,9 @@ typedef struct npy_type {
 } npy_type;
 
 static const npy_type k_types[] = {
-    {"<f4", OQ_DTYPE_FLOAT}, {"<f8", OQ_DTYPE_DOUBLE}, {"<i8", OQ_DTYPE_INT64}, {"<i4", OQ_DTYPE_INT32},
-    {"<i2", OQ_DTYPE_INT16}, {"<u2", OQ_DTYPE_UINT16}, {"|u1", OQ_DTYPE_UINT8}, {"|i1", OQ_DTYPE_INT8},
-    {"|b1", OQ_DTYPE_BOOL},
+    {"<f4", OQ_DTYPE_FLOAT}, {"<f8", OQ_DTYPE_DOUBLE}, {"<i8", OQ_DTYPE_INT64},
+    {"<i4", OQ_DTYPE_INT32}, {"<i2", OQ_DTYPE_INT16},  {"<u2", OQ_DTYPE_UINT16},
+    {"|u1", OQ_DTYPE_UINT8}, {"|i1", OQ_DTYPE_INT8},   {"|b1", OQ_DTYPE_BOOL},
 };
 
 static const char *descr_of(int32_t dtype) {
@@ -126,7 +126,6 @@ static uint32_t le32(const unsigned char *b) {
   return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
-
 static int read_full(FILE *f, void *buf, size_t n) { return n == 0 || fread(buf, 1, n, f) == n; }
 
 oq_status oq_npy_load(const char *path, oq_tensor *out, oq_error *err) {
@@ -184,9 +183,12 @@ oq_status oq_npy_load(const char *path, oq_tensor *out, oq_error *err) {
         OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "%s: unsupported .npy descr (structured or malformed)", path);
       have_descr = 1;
     } else if (strcmp(key, "fortran_order") == 0 && !have_fortran) {
-      if (parse_word(&h, "False")) fortran = 0;
-      else if (parse_word(&h, "True")) fortran = 1;
-      else OQ_FAIL(err, OQ_ERR_PARSE, "%s: malformed fortran_order in .npy header", path);
+      if (parse_word(&h, "False"))
+        fortran = 0;
+      else if (parse_word(&h, "True"))
+        fortran = 1;
+      else
+        OQ_FAIL(err, OQ_ERR_PARSE, "%s: malformed fortran_order in .npy header", path);
       have_fortran = 1;
     } else if (strcmp(key, "shape") == 0 && !have_shape) {
       if (!parse_shape(&h, &ndim, dims, &too_many)) {
@@ -206,7 +208,9 @@ oq_status oq_npy_load(const char *path, oq_tensor *out, oq_error *err) {
   if (h.p != h.end) OQ_FAIL(err, OQ_ERR_PARSE, "%s: trailing bytes after the .npy header dict", path);
   if (!have_descr || !have_fortran || !have_shape)
     OQ_FAIL(err, OQ_ERR_PARSE, "%s: .npy header lacks %s", path,
-            !have_descr ? "'descr'" : !have_fortran ? "'fortran_order'" : "'shape'");
+            !have_descr     ? "'descr'"
+            : !have_fortran ? "'fortran_order'"
+                            : "'shape'");
   if (fortran) OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "%s: Fortran-order .npy arrays are not supported", path);
 
   int32_t dtype = OQ_DTYPE_UNDEFINED;
@@ -292,8 +296,8 @@ oq_status oq_npy_save(const char *path, const oq_tensor *t, oq_error *err) {
   memset(hdr + n, ' ', padded - total);
   hdr[padded - 10 - 1] = '\n';
   size_t hlen = padded - 10;
-  unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
-                           (unsigned char)(hlen >> 8)};
+  unsigned char pre[10] = {
+      0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff), (unsigned char)(hlen >> 8)};
 
   /* Temporary file next to the destination, then rename: readers never see a half-written file. */
   size_t plen = strlen(path);
@@ -306,8 +310,7 @@ oq_status oq_npy_save(const char *path, const oq_tensor *t, oq_error *err) {
   created = 1;
   if (!write_full(fd, pre, sizeof pre) || !write_full(fd, hdr, hlen) || !write_full(fd, t->data, t->nbytes))
     OQ_FAIL(err, OQ_ERR_IO, "%s: write error: %s", path, strerror(errno));
-  if (fchmod(fd, 0644) != 0 || fsync(fd) != 0)
-    OQ_FAIL(err, OQ_ERR_IO, "%s: write error: %s", path, strerror(errno));
+  if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) OQ_FAIL(err, OQ_ERR_IO, "%s: write error: %s", path, strerror(errno));
   int rc = close(fd);
   fd = -1;
   if (rc != 0) OQ_FAIL(err, OQ_ERR_IO, "%s: write error: %s", path, strerror(errno));

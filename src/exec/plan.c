@@ -16,29 +16,29 @@
 
 /* One node resolved against the operator table. */
 typedef struct plan_step {
-  int32_t node;            /* index into graph.nodes */
-  const oq_op_def *def;    /* operator row */
-  void *params;            /* from def->init; freed with def->free_params */
-  int32_t n_in;            /* input slots passed to the kernel (trailing omitted ones dropped) */
-  int32_t n_out;           /* output slots passed to the kernel (trailing omitted ones dropped) */
+  int32_t node;         /* index into graph.nodes */
+  const oq_op_def *def; /* operator row */
+  void *params;         /* from def->init; freed with def->free_params */
+  int32_t n_in;         /* input slots passed to the kernel (trailing omitted ones dropped) */
+  int32_t n_out;        /* output slots passed to the kernel (trailing omitted ones dropped) */
 } plan_step;
 
 /* Invariant: steps follow graph.topo. Per-run arrays are scratch, reset at the start of every run; a plan is used
  * by one thread at a time. Only values with root[v] == v own the data in vals[v]. */
 struct oq_plan {
-  const oq_model *model;   /* borrowed; outlives the plan */
-  const oq_graph *g;       /* &model->graph */
-  plan_step *steps;        /* owned; n_steps entries in execution order */
+  const oq_model *model; /* borrowed; outlives the plan */
+  const oq_graph *g;     /* &model->graph */
+  plan_step *steps;      /* owned; n_steps entries in execution order */
   int32_t n_steps;
   oq_tensor *consts;       /* owned; per value: decoded initializer (zeroed for other values) */
   int32_t max_in, max_out; /* largest kernel arity, sizes of in_ptrs/out_tmp */
   /* per-run scratch, one entry per value unless noted */
-  oq_tensor *vals;         /* current tensor of inputs and intermediates */
-  int32_t *left;           /* consumers that have not run yet */
-  int32_t *refs;           /* for roots: live values (itself + views) using its storage */
-  int32_t *root;           /* value owning the storage this value uses; -1 when nothing we own */
-  const oq_tensor **in_ptrs; /* max_in entries */
-  oq_tensor *out_tmp;      /* max_out entries */
+  oq_tensor *vals;            /* current tensor of inputs and intermediates */
+  int32_t *left;              /* consumers that have not run yet */
+  int32_t *refs;              /* for roots: live values (itself + views) using its storage */
+  int32_t *root;              /* value owning the storage this value uses; -1 when nothing we own */
+  const oq_tensor **in_ptrs;  /* max_in entries */
+  oq_tensor *out_tmp;         /* max_out entries */
   struct oq_threadpool *pool; /* borrowed; handed to every kernel call, NULL = one thread */
 };
 
@@ -229,8 +229,7 @@ static oq_status check_input(const oq_value *v, const oq_tensor *t, oq_error *er
       OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "input '%s': dimension %d (%lld) is invalid", name, (int)i,
                     (long long)t->dims[i]);
   if (total != t->nbytes || (total > 0 && !t->data))
-    OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "input '%s': holds %zu bytes, its shape needs %zu", name, t->nbytes,
-                  total);
+    OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "input '%s': holds %zu bytes, its shape needs %zu", name, t->nbytes, total);
   int ok = v->dtype == OQ_DTYPE_UNDEFINED || v->dtype == t->dtype;
   if (ok && v->ndim >= 0) {
     ok = v->ndim == t->ndim;
@@ -288,8 +287,7 @@ static oq_status take_outputs(oq_plan *plan, const plan_step *step, oq_error *er
     }
     size_t esize = oq_dtype_size(t->dtype), total = esize;
     int ok = esize > 0 && t->ndim >= 0 && t->ndim <= OQ_MAX_DIMS;
-    for (int32_t i = 0; ok && i < t->ndim; i++)
-      ok = t->dims[i] >= 0 && oq_size_mul(total, (size_t)t->dims[i], &total);
+    for (int32_t i = 0; ok && i < t->ndim; i++) ok = t->dims[i] >= 0 && oq_size_mul(total, (size_t)t->dims[i], &total);
     if (!ok || total != t->nbytes || (total && !t->data))
       OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "output %d ('%s') was not produced correctly by the kernel", (int)k,
                     g->values[v].name ? g->values[v].name : "");
@@ -356,8 +354,8 @@ static oq_status deliver_outputs(oq_plan *plan, oq_tensor *outputs, oq_error *er
   return OQ_OK;
 }
 
-oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs, oq_observer_fn observer,
-                      void *user, oq_error *err) {
+oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs, oq_observer_fn observer, void *user,
+                      oq_error *err) {
   oq_status st = OQ_OK;
   if (!plan || !outputs || (!inputs && plan->g->n_inputs > 0))
     OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_plan_run: plan, inputs and outputs are required");
@@ -383,8 +381,8 @@ oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs
       plan->in_ptrs[i] = v < 0 ? NULL : value_tensor(plan, v);
     }
     for (int32_t k = 0; k < step->n_out; k++) memset(&plan->out_tmp[k], 0, sizeof plan->out_tmp[k]);
-    oq_kernel_call call = {step->params, plan->in_ptrs, step->n_in, plan->out_tmp, step->n_out,
-                           node_name(g, step->node), plan->pool};
+    oq_kernel_call call = {
+        step->params, plan->in_ptrs, step->n_in, plan->out_tmp, step->n_out, node_name(g, step->node), plan->pool};
     st = step->def->exec(&call, err);
     if (st == OQ_OK) st = take_outputs(plan, step, err);
     if (st != OQ_OK) {

@@ -52,8 +52,8 @@ const Onnx__AttributeProto *oq_attr_find(const Onnx__NodeProto *node, const char
 }
 
 /* Finds name; *out is NULL when absent. Fails when present with another type. */
-static oq_status lookup(const Onnx__NodeProto *node, const char *name, attr_type want,
-                        const Onnx__AttributeProto **out, oq_error *err) {
+static oq_status lookup(const Onnx__NodeProto *node, const char *name, attr_type want, const Onnx__AttributeProto **out,
+                        oq_error *err) {
   const Onnx__AttributeProto *a = oq_attr_find(node, name);
   *out = NULL;
   if (!a) return OQ_OK;
@@ -82,8 +82,7 @@ oq_status oq_attr_float(const Onnx__NodeProto *node, const char *name, float dfl
   return st;
 }
 
-oq_status oq_attr_ints(const Onnx__NodeProto *node, const char *name, const int64_t **out, size_t *n,
-                       oq_error *err) {
+oq_status oq_attr_ints(const Onnx__NodeProto *node, const char *name, const int64_t **out, size_t *n, oq_error *err) {
   const Onnx__AttributeProto *a;
   oq_status st = lookup(node, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS, &a, err);
   *out = (st == OQ_OK && a) ? a->ints : NULL;
@@ -91,8 +90,7 @@ oq_status oq_attr_ints(const Onnx__NodeProto *node, const char *name, const int6
   return st;
 }
 
-oq_status oq_attr_floats(const Onnx__NodeProto *node, const char *name, const float **out, size_t *n,
-                         oq_error *err) {
+oq_status oq_attr_floats(const Onnx__NodeProto *node, const char *name, const float **out, size_t *n, oq_error *err) {
   const Onnx__AttributeProto *a;
   oq_status st = lookup(node, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS, &a, err);
   *out = (st == OQ_OK && a) ? a->floats : NULL;
@@ -100,8 +98,8 @@ oq_status oq_attr_floats(const Onnx__NodeProto *node, const char *name, const fl
   return st;
 }
 
-oq_status oq_attr_string(const Onnx__NodeProto *node, const char *name, const char *dflt, const char **out,
-                         size_t *len, oq_error *err) {
+oq_status oq_attr_string(const Onnx__NodeProto *node, const char *name, const char *dflt, const char **out, size_t *len,
+                         oq_error *err) {
   const Onnx__AttributeProto *a;
   oq_status st = lookup(node, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING, &a, err);
   if (st == OQ_OK && a) {
@@ -114,8 +112,7 @@ oq_status oq_attr_string(const Onnx__NodeProto *node, const char *name, const ch
   return st;
 }
 
-oq_status oq_attr_tensor(const Onnx__NodeProto *node, const char *name, const Onnx__TensorProto **out,
-                         oq_error *err) {
+oq_status oq_attr_tensor(const Onnx__NodeProto *node, const char *name, const Onnx__TensorProto **out, oq_error *err) {
   const Onnx__AttributeProto *a;
   oq_status st = lookup(node, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR, &a, err);
   *out = NULL;

@@ -17,7 +17,7 @@
 #define FP_MAX_DEPTH 32
 
 typedef struct fp_ctx {
-  XXH3_state_t st;      /* running hash */
+  XXH3_state_t st;       /* running hash */
   const oq_model *model; /* for decoding initializers (external data) */
 } fp_ctx;
 

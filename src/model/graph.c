@@ -45,8 +45,7 @@ static oq_status apply_type(oq_value *v, const Onnx__ValueInfoProto *vi, oq_erro
     if (!d) continue;
     if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d->dim_value >= 0)
       v->dims[i].value = d->dim_value;
-    else if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM && d->dim_param &&
-             d->dim_param[0])
+    else if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM && d->dim_param && d->dim_param[0])
       v->dims[i].param = d->dim_param;
   }
   return OQ_OK;
@@ -252,9 +251,9 @@ oq_status oq_graph_build(const Onnx__ModelProto *model, oq_graph *g, oq_error *e
                   node_label(pp, prev->producer, lb2, sizeof lb2), str_or(pp->op_type, "?"),
                   node_label(np, n, lb, sizeof lb), str_or(np->op_type, "?"));
         }
-        OQ_FAIL(err, OQ_ERR_MODEL, "value '%s' is produced twice: it is a graph %s and an output of node %s (%s)",
-                name, prev->kind == OQ_VALUE_INITIALIZER ? "initializer" : "input",
-                node_label(np, n, lb, sizeof lb), str_or(np->op_type, "?"));
+        OQ_FAIL(err, OQ_ERR_MODEL, "value '%s' is produced twice: it is a graph %s and an output of node %s (%s)", name,
+                prev->kind == OQ_VALUE_INITIALIZER ? "initializer" : "input", node_label(np, n, lb, sizeof lb),
+                str_or(np->op_type, "?"));
       }
       id = g->n_values;
       oq_value *v = new_value(g, name, OQ_VALUE_INTERMEDIATE);
@@ -302,8 +301,7 @@ oq_status oq_graph_build(const Onnx__ModelProto *model, oq_graph *g, oq_error *e
     if (!vi || !vi->name || !vi->name[0]) OQ_FAIL(err, OQ_ERR_MODEL, "graph output #%zu has no name", i);
     int32_t id = oq_graph_find(g, vi->name);
     if (id < 0)
-      OQ_FAIL(err, OQ_ERR_MODEL, "graph output '%s' is not produced by any node, initializer or graph input",
-              vi->name);
+      OQ_FAIL(err, OQ_ERR_MODEL, "graph output '%s' is not produced by any node, initializer or graph input", vi->name);
     g->values[id].is_graph_output = 1;
     OQ_CHECK(apply_type(&g->values[id], vi, err));
     g->outputs[g->n_outputs++] = id;

@@ -161,21 +161,22 @@ static oq_status resolve_tensor(resolve_ctx *c, const Onnx__TensorProto *tp, oq_
   char *full = NULL, *real = NULL;
   uint8_t *data = NULL;
   int fd = -1;
-  if (!tp || !tp->has_data_location || tp->data_location != ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
-    return OQ_OK;
+  if (!tp || !tp->has_data_location || tp->data_location != ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) return OQ_OK;
   const char *name = tensor_label(tp);
   const char *loc = NULL, *off_s = NULL, *len_s = NULL;
   for (size_t i = 0; i < tp->n_external_data; i++) {
     const Onnx__StringStringEntryProto *e = tp->external_data[i];
     if (!e || !e->key) continue;
-    if (strcmp(e->key, "location") == 0) loc = e->value;
-    else if (strcmp(e->key, "offset") == 0) off_s = e->value;
-    else if (strcmp(e->key, "length") == 0) len_s = e->value;
+    if (strcmp(e->key, "location") == 0)
+      loc = e->value;
+    else if (strcmp(e->key, "offset") == 0)
+      off_s = e->value;
+    else if (strcmp(e->key, "length") == 0)
+      len_s = e->value;
   }
   if (!loc || !loc[0]) OQ_FAIL(err, OQ_ERR_MODEL, "tensor '%s': external data without a location", name);
   if (!location_is_safe(loc))
-    OQ_FAIL(err, OQ_ERR_MODEL, "tensor '%s': external data location '%s' is absolute or contains '..'", name,
-            loc);
+    OQ_FAIL(err, OQ_ERR_MODEL, "tensor '%s': external data location '%s' is absolute or contains '..'", name, loc);
   uint64_t off = 0, len = 0;
   if (off_s && !parse_u64(off_s, &off))
     OQ_FAIL(err, OQ_ERR_MODEL, "tensor '%s': bad external data offset '%s'", name, off_s);
@@ -192,11 +193,9 @@ static oq_status resolve_tensor(resolve_ctx *c, const Onnx__TensorProto *tp, oq_
   if (!real) OQ_FAIL(err, OQ_ERR_IO, "tensor '%s': external data file '%s': %s", name, loc, strerror(errno));
   /* Symlinks may not lead out of the model's folder. */
   size_t rl = strlen(c->root);
-  bool inside = strcmp(c->root, "/") == 0 ? real[0] == '/'
-                                          : strncmp(real, c->root, rl) == 0 && real[rl] == '/';
+  bool inside = strcmp(c->root, "/") == 0 ? real[0] == '/' : strncmp(real, c->root, rl) == 0 && real[rl] == '/';
   if (!inside)
-    OQ_FAIL(err, OQ_ERR_MODEL, "tensor '%s': external data file '%s' resolves outside the model's folder", name,
-            loc);
+    OQ_FAIL(err, OQ_ERR_MODEL, "tensor '%s': external data file '%s' resolves outside the model's folder", name, loc);
   fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) OQ_FAIL(err, OQ_ERR_IO, "tensor '%s': cannot open external data '%s': %s", name, loc, strerror(errno));
   struct stat sb;
@@ -204,8 +203,8 @@ static oq_status resolve_tensor(resolve_ctx *c, const Onnx__TensorProto *tp, oq_
     OQ_FAIL(err, OQ_ERR_IO, "tensor '%s': external data '%s' is not a regular file", name, loc);
   uint64_t fsize = (uint64_t)sb.st_size;
   if (off > fsize)
-    OQ_FAIL(err, OQ_ERR_MODEL, "tensor '%s': external data offset %llu is beyond the end of '%s' (%llu bytes)",
-            name, (unsigned long long)off, loc, (unsigned long long)fsize);
+    OQ_FAIL(err, OQ_ERR_MODEL, "tensor '%s': external data offset %llu is beyond the end of '%s' (%llu bytes)", name,
+            (unsigned long long)off, loc, (unsigned long long)fsize);
   if (!len_s) len = fsize - off;
   if (len > fsize - off)
     OQ_FAIL(err, OQ_ERR_MODEL,
@@ -217,8 +216,9 @@ static oq_status resolve_tensor(resolve_ctx *c, const Onnx__TensorProto *tp, oq_
     OQ_FAIL(err, OQ_ERR_MODEL, "tensor '%s': external data has %llu bytes, its type and shape need %zu", name,
             (unsigned long long)len, want);
   data = malloc(len ? (size_t)len : 1);
-  if (!data) OQ_FAIL(err, OQ_ERR_NOMEM, "tensor '%s': out of memory for %llu bytes of external data", name,
-                     (unsigned long long)len);
+  if (!data)
+    OQ_FAIL(err, OQ_ERR_NOMEM, "tensor '%s': out of memory for %llu bytes of external data", name,
+            (unsigned long long)len);
   size_t got = 0;
   while (got < (size_t)len) {
     ssize_t r = pread(fd, data + got, (size_t)len - got, (off_t)(off + got));
@@ -314,8 +314,10 @@ const oq_external_blob *oq_model_external_blob(const oq_model *model, const Onnx
     size_t mid = lo + (hi - lo) / 2;
     const Onnx__TensorProto *t = model->blobs[mid].tensor;
     if (t == tp) return &model->blobs[mid];
-    if ((uintptr_t)t < (uintptr_t)tp) lo = mid + 1;
-    else hi = mid;
+    if ((uintptr_t)t < (uintptr_t)tp)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return NULL;
 }
@@ -420,12 +422,20 @@ static void copy_le(uint8_t *dst, const uint8_t *src, size_t nbytes, size_t esiz
 
 static bool decodable(int32_t dtype) {
   switch (dtype) {
-  case OQ_DTYPE_FLOAT: case OQ_DTYPE_DOUBLE: case OQ_DTYPE_INT8: case OQ_DTYPE_INT16: case OQ_DTYPE_INT32:
-  case OQ_DTYPE_INT64: case OQ_DTYPE_UINT8: case OQ_DTYPE_UINT16: case OQ_DTYPE_UINT32: case OQ_DTYPE_UINT64:
-  case OQ_DTYPE_BOOL: case OQ_DTYPE_FLOAT16: case OQ_DTYPE_BFLOAT16:
-    return true;
-  default:
-    return false;
+  case OQ_DTYPE_FLOAT:
+  case OQ_DTYPE_DOUBLE:
+  case OQ_DTYPE_INT8:
+  case OQ_DTYPE_INT16:
+  case OQ_DTYPE_INT32:
+  case OQ_DTYPE_INT64:
+  case OQ_DTYPE_UINT8:
+  case OQ_DTYPE_UINT16:
+  case OQ_DTYPE_UINT32:
+  case OQ_DTYPE_UINT64:
+  case OQ_DTYPE_BOOL:
+  case OQ_DTYPE_FLOAT16:
+  case OQ_DTYPE_BFLOAT16: return true;
+  default: return false;
   }
 }
 
@@ -444,8 +454,8 @@ oq_status oq_model_tensor_decode(const oq_model *model, const Onnx__TensorProto 
                   OQ_MAX_DIMS);
   size_t esize = oq_dtype_size(dtype), numel = 1, nbytes;
   for (size_t i = 0; i < tp->n_dims; i++) {
-    if (tp->dims[i] < 0) OQ_RETURN_ERR(err, OQ_ERR_MODEL, "tensor '%s': negative dimension %lld", name,
-                                       (long long)tp->dims[i]);
+    if (tp->dims[i] < 0)
+      OQ_RETURN_ERR(err, OQ_ERR_MODEL, "tensor '%s': negative dimension %lld", name, (long long)tp->dims[i]);
     if ((uint64_t)tp->dims[i] > SIZE_MAX || !oq_size_mul(numel, (size_t)tp->dims[i], &numel))
       OQ_RETURN_ERR(err, OQ_ERR_MODEL, "tensor '%s': element count overflows", name);
   }
@@ -474,8 +484,8 @@ oq_status oq_model_tensor_decode(const oq_model *model, const Onnx__TensorProto 
   }
   if (have_raw) {
     if (raw_len != nbytes)
-      OQ_FAIL(err, OQ_ERR_MODEL, "tensor '%s': has %zu bytes of data, its type %s and shape need %zu", name,
-              raw_len, oq_dtype_name(dtype), nbytes);
+      OQ_FAIL(err, OQ_ERR_MODEL, "tensor '%s': has %zu bytes of data, its type %s and shape need %zu", name, raw_len,
+              oq_dtype_name(dtype), nbytes);
     if (nbytes == 0) return OQ_OK;
     if (host_little_endian() && (uintptr_t)raw % esize == 0) {
       out->data = (void *)raw; /* borrowed from the proto / blob, which outlive the tensor */
@@ -495,7 +505,8 @@ oq_status oq_model_tensor_decode(const oq_model *model, const Onnx__TensorProto 
   case OQ_DTYPE_FLOAT: have = tp->n_float_data; break;
   case OQ_DTYPE_DOUBLE: have = tp->n_double_data; break;
   case OQ_DTYPE_INT64: have = tp->n_int64_data; break;
-  case OQ_DTYPE_UINT32: case OQ_DTYPE_UINT64: have = tp->n_uint64_data; break;
+  case OQ_DTYPE_UINT32:
+  case OQ_DTYPE_UINT64: have = tp->n_uint64_data; break;
   default: have = tp->n_int32_data; break;
   }
   if (have != numel)
@@ -517,7 +528,9 @@ oq_status oq_model_tensor_decode(const oq_model *model, const Onnx__TensorProto 
   case OQ_DTYPE_INT16:
     for (size_t i = 0; i < numel; i++) ((int16_t *)out->data)[i] = (int16_t)tp->int32_data[i];
     break;
-  case OQ_DTYPE_UINT16: case OQ_DTYPE_FLOAT16: case OQ_DTYPE_BFLOAT16:
+  case OQ_DTYPE_UINT16:
+  case OQ_DTYPE_FLOAT16:
+  case OQ_DTYPE_BFLOAT16:
     /* 16-bit floats travel as their bit pattern in int32_data */
     for (size_t i = 0; i < numel; i++) ((uint16_t *)out->data)[i] = (uint16_t)tp->int32_data[i];
     break;
@@ -530,8 +543,7 @@ oq_status oq_model_tensor_decode(const oq_model *model, const Onnx__TensorProto 
   case OQ_DTYPE_BOOL:
     for (size_t i = 0; i < numel; i++) ((uint8_t *)out->data)[i] = tp->int32_data[i] != 0;
     break;
-  default:
-    OQ_FAIL(err, OQ_ERR_INTERNAL, "tensor '%s': unhandled data type", name);
+  default: OQ_FAIL(err, OQ_ERR_INTERNAL, "tensor '%s': unhandled data type", name);
   }
   return OQ_OK;
 fail:

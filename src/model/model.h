@@ -21,14 +21,14 @@ typedef struct oq_external_blob {
  * onnx__model_proto__free_unpacked (a model built by the quantizer is packed and unpacked once to get there).
  * graph indexes proto->graph. */
 struct oq_model {
-  Onnx__ModelProto *proto;     /* owned (see above) */
-  char *path;                  /* owned; the file it was loaded from (for a built model: its source model's file);
-                                  saving over it is refused */
-  char *dir;                   /* owned; folder of path ("." if none), base for external data */
-  oq_external_blob *blobs;     /* owned array, sorted by tensor address */
-  size_t n_blobs;              /* entries in blobs */
-  oq_graph graph;              /* index over proto->graph */
-  int32_t graph_built;         /* 1 once graph is built (oq_model_free frees it only then) */
+  Onnx__ModelProto *proto; /* owned (see above) */
+  char *path;              /* owned; the file it was loaded from (for a built model: its source model's file);
+                              saving over it is refused */
+  char *dir;               /* owned; folder of path ("." if none), base for external data */
+  oq_external_blob *blobs; /* owned array, sorted by tensor address */
+  size_t n_blobs;          /* entries in blobs */
+  oq_graph graph;          /* index over proto->graph */
+  int32_t graph_built;     /* 1 once graph is built (oq_model_free frees it only then) */
 };
 
 /* Builds an oq_model around a proto from onnx__model_proto__unpack (takes ownership on success and on failure).

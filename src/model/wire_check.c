@@ -60,8 +60,7 @@ oq_status oq_model_check_nesting(const uint8_t *buf, size_t len, size_t max_dept
       OQ_FAIL(err, OQ_ERR_PARSE, "protobuf: truncated field key at byte %zu", at);
     uint64_t field = key >> 3;
     unsigned wire = (unsigned)(key & 7);
-    if (field == 0 || field > 0x1fffffff)
-      OQ_FAIL(err, OQ_ERR_PARSE, "protobuf: invalid field number at byte %zu", at);
+    if (field == 0 || field > 0x1fffffff) OQ_FAIL(err, OQ_ERR_PARSE, "protobuf: invalid field number at byte %zu", at);
     uint64_t n;
     switch (wire) {
     case PROTOBUF_C_WIRE_TYPE_VARINT:
@@ -83,8 +82,7 @@ oq_status oq_model_check_nesting(const uint8_t *buf, size_t len, size_t max_dept
         pos += (size_t)n;
         break;
       }
-      if (depth - 1 == max_depth)
-        OQ_FAIL(err, OQ_ERR_MODEL, "protobuf nesting deeper than %zu levels", max_depth);
+      if (depth - 1 == max_depth) OQ_FAIL(err, OQ_ERR_MODEL, "protobuf nesting deeper than %zu levels", max_depth);
       stack[depth++] = (wire_frame){fd->descriptor, pos + (size_t)n};
       break;
     }

@@ -18,9 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_GRAPH_DEPTH 64
+#define MAX_GRAPH_DEPTH   64
 #define DEFAULT_THRESHOLD 1024
-#define PROTO_LIMIT ((size_t)INT32_MAX) /* protobuf refuses messages of 2 GiB and more */
+#define PROTO_LIMIT       ((size_t)INT32_MAX) /* protobuf refuses messages of 2 GiB and more */
 
 /* ---- atomic file writing -------------------------------------------------------------------------------------- */
 
@@ -150,14 +150,14 @@ oq_status oq_model_pack(const Onnx__ModelProto *proto, uint8_t **out, size_t *si
 
 typedef struct write_ctx {
   const oq_model *model;
-  void **owned;         /* every allocation made for the copy, freed after packing */
+  void **owned; /* every allocation made for the copy, freed after packing */
   size_t n_owned, cap_owned;
   /* external data output (ext_name == NULL: keep everything inline) */
-  const char *ext_name; /* location written into the tensors; borrowed */
-  uint64_t threshold;   /* bytes; initializers at least this large move out */
-  atomic_file ext;      /* the data file; opened on first use (ext.final_path == NULL before) */
+  const char *ext_name;  /* location written into the tensors; borrowed */
+  uint64_t threshold;    /* bytes; initializers at least this large move out */
+  atomic_file ext;       /* the data file; opened on first use (ext.final_path == NULL before) */
   const char *ext_final; /* full destination path of the data file; borrowed */
-  size_t moved;         /* tensors written to the data file */
+  size_t moved;          /* tensors written to the data file */
 } write_ctx;
 
 static void *track(write_ctx *c, void *p, oq_error *err) {
@@ -248,7 +248,7 @@ static oq_status make_external_copy(write_ctx *c, const Onnx__TensorProto *tp, u
   const char *vals[3] = {c->ext_name, num, num + 24};
   for (int i = 0; i < 3; i++) {
     onnx__string_string_entry_proto__init(&e[i]);
-    e[i].key = (char *)keys[i];   /* only read by the packer */
+    e[i].key = (char *)keys[i]; /* only read by the packer */
     e[i].value = (char *)vals[i];
     ep[i] = &e[i];
   }
@@ -293,8 +293,7 @@ static oq_status rewrite_tensor(write_ctx *c, const Onnx__TensorProto *tp, bool 
       bytes = tp->raw_data.data;
       len = tp->raw_data.len;
     } else if (host_little_endian() && tp->n_string_data == 0 &&
-               (tp->n_float_data || tp->n_int32_data || tp->n_int64_data || tp->n_double_data ||
-                tp->n_uint64_data)) {
+               (tp->n_float_data || tp->n_int32_data || tp->n_int64_data || tp->n_double_data || tp->n_uint64_data)) {
       oq_error scratch;
       if (oq_model_tensor_decode(c->model, tp, &dec, &scratch) == OQ_OK) { /* else: keep it inline as is */
         bytes = dec.data;
@@ -389,8 +388,7 @@ fail:
   return st;
 }
 
-static oq_status rewrite_node(write_ctx *c, const Onnx__NodeProto *n, int depth, Onnx__NodeProto **out,
-                              oq_error *err) {
+static oq_status rewrite_node(write_ctx *c, const Onnx__NodeProto *n, int depth, Onnx__NodeProto **out, oq_error *err) {
   oq_status st = OQ_OK;
   *out = (Onnx__NodeProto *)n;
   if (!n) return OQ_OK;
@@ -416,8 +414,8 @@ static oq_status rewrite_graph(write_ctx *c, const Onnx__GraphProto *g, int dept
   oq_status st = OQ_OK;
   *out = (Onnx__GraphProto *)g;
   if (!g) return OQ_OK;
-  if (depth > MAX_GRAPH_DEPTH) OQ_RETURN_ERR(err, OQ_ERR_MODEL, "subgraphs nested deeper than %d levels",
-                                             MAX_GRAPH_DEPTH);
+  if (depth > MAX_GRAPH_DEPTH)
+    OQ_RETURN_ERR(err, OQ_ERR_MODEL, "subgraphs nested deeper than %d levels", MAX_GRAPH_DEPTH);
   Onnx__GraphProto cp = *g;
   bool changed = false;
   void *arr = NULL;
@@ -529,8 +527,8 @@ oq_status oq_model_save(const oq_model *model, const char *path, const oq_save_o
   for (int attempt = 0; attempt < 2; attempt++) {
     if (ext_name) {
       if (!plain_file_name(ext_name))
-        OQ_FAIL(err, OQ_ERR_INVALID_ARG, "%s: external data name '%s' must be a plain file name (no '/' or '..')",
-                path, ext_name);
+        OQ_FAIL(err, OQ_ERR_INVALID_ARG, "%s: external data name '%s' must be a plain file name (no '/' or '..')", path,
+                ext_name);
       if (strcmp(ext_name, base) == 0)
         OQ_FAIL(err, OQ_ERR_INVALID_ARG, "%s: external data file must differ from the model file", path);
       if (!(ext_path = join_path(dir, ext_name, err))) {

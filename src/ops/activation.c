@@ -18,13 +18,12 @@ typedef struct unary_params {
 } unary_params;
 
 /* Checks a float input and allocates the same-shaped output. */
-static oq_status unary_prepare(const oq_kernel_call *call, oq_error *err, const char *op, const float **in,
-                               float **out, int64_t *n) {
+static oq_status unary_prepare(const oq_kernel_call *call, oq_error *err, const char *op, const float **in, float **out,
+                               int64_t *n) {
   const oq_tensor *x = oq_kin(call, 0);
   if (!x || call->n_outputs < 1) OQ_KRETURN(call->node_name, OQ_ERR_MODEL, "%s needs one input", op);
   if (x->dtype != OQ_DTYPE_FLOAT)
-    OQ_KRETURN(call->node_name, OQ_ERR_UNSUPPORTED, "%s supports float32 only, got %s", op,
-               oq_dtype_name(x->dtype));
+    OQ_KRETURN(call->node_name, OQ_ERR_UNSUPPORTED, "%s supports float32 only, got %s", op, oq_dtype_name(x->dtype));
   oq_status st = oq_tensor_alloc(&call->outputs[0], OQ_DTYPE_FLOAT, x->ndim, x->dims, err);
   if (st != OQ_OK) return st;
   *in = x->data;
@@ -49,27 +48,27 @@ static int32_t unary_chunks(int64_t n) {
   return c < 1 ? 1 : c > 1024 ? 1024 : (int32_t)c;
 }
 
-#define DEF_UNARY(fname, opname, EXPR)                                                                         \
-  static oq_status fname##_range(void *ctx, int64_t begin, int64_t end) {                                      \
-    const unary_job *p = ctx;                                                                                  \
-    const float alpha = p->alpha, beta = p->beta, gamma = p->gamma;                                            \
-    (void)alpha;                                                                                               \
-    (void)beta;                                                                                                \
-    (void)gamma;                                                                                               \
-    for (int64_t i = begin; i < end; i++) {                                                                    \
-      const float x = p->in[i];                                                                                \
-      p->out[i] = (EXPR);                                                                                      \
-    }                                                                                                          \
-    return OQ_OK;                                                                                              \
-  }                                                                                                            \
-  oq_status fname(const oq_kernel_call *call, oq_error *err) {                                                 \
-    static const unary_params none = {0, 0, 0, 0};                                                             \
-    const unary_params *p = call->params ? (const unary_params *)call->params : &none;                         \
-    unary_job j = {NULL, NULL, p->alpha, p->beta, p->gamma, p->tanh};                                          \
-    int64_t n;                                                                                                 \
-    oq_status st = unary_prepare(call, err, opname, &j.in, &j.out, &n);                                        \
-    if (st != OQ_OK) return st;                                                                                \
-    return oq_parallel_for_max(call->pool, n, unary_chunks(n), fname##_range, &j);                             \
+#define DEF_UNARY(fname, opname, EXPR)                                                                                 \
+  static oq_status fname##_range(void *ctx, int64_t begin, int64_t end) {                                              \
+    const unary_job *p = ctx;                                                                                          \
+    const float alpha = p->alpha, beta = p->beta, gamma = p->gamma;                                                    \
+    (void)alpha;                                                                                                       \
+    (void)beta;                                                                                                        \
+    (void)gamma;                                                                                                       \
+    for (int64_t i = begin; i < end; i++) {                                                                            \
+      const float x = p->in[i];                                                                                        \
+      p->out[i] = (EXPR);                                                                                              \
+    }                                                                                                                  \
+    return OQ_OK;                                                                                                      \
+  }                                                                                                                    \
+  oq_status fname(const oq_kernel_call *call, oq_error *err) {                                                         \
+    static const unary_params none = {0, 0, 0, 0};                                                                     \
+    const unary_params *p = call->params ? (const unary_params *)call->params : &none;                                 \
+    unary_job j = {NULL, NULL, p->alpha, p->beta, p->gamma, p->tanh};                                                  \
+    int64_t n;                                                                                                         \
+    oq_status st = unary_prepare(call, err, opname, &j.in, &j.out, &n);                                                \
+    if (st != OQ_OK) return st;                                                                                        \
+    return oq_parallel_for_max(call->pool, n, unary_chunks(n), fname##_range, &j);                                     \
   }
 
 static inline float sigmoidf(float x) {
@@ -87,16 +86,16 @@ static inline float geluf(float x, int approx) {
 DEF_UNARY(oq_op_relu_exec, "Relu", x > 0 ? x : 0.0f)
 DEF_UNARY(oq_op_leaky_relu_exec, "LeakyRelu", x >= 0 ? x : alpha * x)
 DEF_UNARY(oq_op_elu_exec, "Elu", x >= 0 ? x : alpha * (expf(x) - 1.0f))
-DEF_UNARY(oq_op_selu_exec, "Selu", gamma * (x > 0 ? x : alpha * (expf(x) - 1.0f)))
-DEF_UNARY(oq_op_celu_exec, "Celu", fmaxf(0.0f, x) + fminf(0.0f, alpha * expm1f(x / alpha)))
+DEF_UNARY(oq_op_selu_exec, "Selu", gamma *(x > 0 ? x : alpha * (expf(x) - 1.0f)))
+DEF_UNARY(oq_op_celu_exec, "Celu", fmaxf(0.0f, x) + fminf(0.0f, alpha *expm1f(x / alpha)))
 DEF_UNARY(oq_op_thresholded_relu_exec, "ThresholdedRelu", x > alpha ? x : 0.0f)
 DEF_UNARY(oq_op_sigmoid_exec, "Sigmoid", sigmoidf(x))
-DEF_UNARY(oq_op_hard_sigmoid_exec, "HardSigmoid", fmaxf(0.0f, fminf(1.0f, alpha * x + beta)))
-DEF_UNARY(oq_op_hard_swish_exec, "HardSwish", x * fmaxf(0.0f, fminf(1.0f, x / 6.0f + 0.5f)))
+DEF_UNARY(oq_op_hard_sigmoid_exec, "HardSigmoid", fmaxf(0.0f, fminf(1.0f, alpha *x + beta)))
+DEF_UNARY(oq_op_hard_swish_exec, "HardSwish", x *fmaxf(0.0f, fminf(1.0f, x / 6.0f + 0.5f)))
 DEF_UNARY(oq_op_tanh_exec, "Tanh", tanhf(x))
 DEF_UNARY(oq_op_softplus_exec, "Softplus", softplusf(x))
 DEF_UNARY(oq_op_softsign_exec, "Softsign", x / (1.0f + fabsf(x)))
-DEF_UNARY(oq_op_mish_exec, "Mish", x * tanhf(softplusf(x)))
+DEF_UNARY(oq_op_mish_exec, "Mish", x *tanhf(softplusf(x)))
 DEF_UNARY(oq_op_exp_exec, "Exp", expf(x))
 DEF_UNARY(oq_op_log_exec, "Log", logf(x))
 DEF_UNARY(oq_op_sqrt_exec, "Sqrt", sqrtf(x))
@@ -145,20 +144,16 @@ fail:
   return st;
 }
 
-oq_status oq_op_neg_exec(const oq_kernel_call *call, oq_error *err) {
-  return int_unary_exec(call, err, "Neg", IU_NEG);
-}
-oq_status oq_op_abs_exec(const oq_kernel_call *call, oq_error *err) {
-  return int_unary_exec(call, err, "Abs", IU_ABS);
-}
+oq_status oq_op_neg_exec(const oq_kernel_call *call, oq_error *err) { return int_unary_exec(call, err, "Neg", IU_NEG); }
+oq_status oq_op_abs_exec(const oq_kernel_call *call, oq_error *err) { return int_unary_exec(call, err, "Abs", IU_ABS); }
 oq_status oq_op_sign_exec(const oq_kernel_call *call, oq_error *err) {
   return int_unary_exec(call, err, "Sign", IU_SIGN);
 }
 
 /* ---- attribute parsing for the parametrized activations ---- */
 
-static oq_status unary_init(const oq_op_init_ctx *ctx, void **params, oq_error *err, float alpha_dflt,
-                            float beta_dflt, float gamma_dflt, int has_beta, int has_gamma) {
+static oq_status unary_init(const oq_op_init_ctx *ctx, void **params, oq_error *err, float alpha_dflt, float beta_dflt,
+                            float gamma_dflt, int has_beta, int has_gamma) {
   oq_status st = OQ_OK;
   unary_params *p = oq_calloc(1, sizeof *p, err);
   if (!p) return OQ_ERR_NOMEM;
@@ -362,9 +357,12 @@ static oq_status softmax_exec(const oq_kernel_call *call, oq_error *err, const c
   OQ_CHECK(oq_tensor_alloc(out, OQ_DTYPE_FLOAT, x->ndim, x->dims, err));
   int64_t outer = 1, len = 1, inner = 1;
   for (int64_t i = 0; i < x->ndim; i++) {
-    if (i < axis) outer *= x->dims[i];
-    else if (i == axis || opset < 13) len *= x->dims[i];
-    else inner *= x->dims[i];
+    if (i < axis)
+      outer *= x->dims[i];
+    else if (i == axis || opset < 13)
+      len *= x->dims[i];
+    else
+      inner *= x->dims[i];
   }
   if (len == 0 || outer == 0 || inner == 0) return OQ_OK;
   const float *s = x->data;

@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-oq_status oq_bcast_shape(const oq_tensor *const *ins, int32_t n, int32_t *out_ndim, int64_t *out_dims,
-                         const char *node, oq_error *err) {
+oq_status oq_bcast_shape(const oq_tensor *const *ins, int32_t n, int32_t *out_ndim, int64_t *out_dims, const char *node,
+                         oq_error *err) {
   int32_t rank = 0;
   for (int32_t k = 0; k < n; k++)
     if (ins[k]->ndim > rank) rank = ins[k]->ndim;
@@ -18,8 +18,8 @@ oq_status oq_bcast_shape(const oq_tensor *const *ins, int32_t n, int32_t *out_nd
         out = d;
       } else if (out != d) {
         return oq_error_set(err, OQ_ERR_SHAPE, __FILE__, __LINE__,
-                            "node '%s': cannot broadcast dimension %d: extents %lld and %lld", node ? node : "",
-                            (int)i, (long long)out, (long long)d);
+                            "node '%s': cannot broadcast dimension %d: extents %lld and %lld", node ? node : "", (int)i,
+                            (long long)out, (long long)d);
       }
     }
     out_dims[i] = out;

@@ -20,12 +20,11 @@ typedef struct oq_bcast {
 
 /* Called for one output row of n elements starting at element out_off; input k's elements start at in_off[k]
  * and advance by in_step[k] (0: the same element repeated, 1: contiguous). */
-typedef void (*oq_bcast_row_fn)(void *ctx, int64_t out_off, const int64_t *in_off, const int64_t *in_step,
-                                int64_t n);
+typedef void (*oq_bcast_row_fn)(void *ctx, int64_t out_off, const int64_t *in_off, const int64_t *in_step, int64_t n);
 
 /* Broadcast output shape of n (<= OQ_BCAST_MAX_IN) shapes; fails naming node when extents disagree. */
-oq_status oq_bcast_shape(const oq_tensor *const *ins, int32_t n, int32_t *out_ndim, int64_t *out_dims,
-                         const char *node, oq_error *err);
+oq_status oq_bcast_shape(const oq_tensor *const *ins, int32_t n, int32_t *out_ndim, int64_t *out_dims, const char *node,
+                         oq_error *err);
 /* Prepares iteration of the given inputs over out_dims (each input must broadcast to it: checked by
  * oq_bcast_shape or by the caller). */
 void oq_bcast_plan(oq_bcast *b, const oq_tensor *const *ins, int32_t n, int32_t out_ndim, const int64_t *out_dims);

@@ -63,8 +63,8 @@ fail:
   return st;
 }
 
-oq_status oq_window_resolve(const oq_window *w, int32_t nd, const int64_t *in, const int64_t *kernel,
-                            oq_window_geom *g, oq_error *err) {
+oq_status oq_window_resolve(const oq_window *w, int32_t nd, const int64_t *in, const int64_t *kernel, oq_window_geom *g,
+                            oq_error *err) {
   memset(g, 0, sizeof *g);
   if (nd < 1 || nd > OQ_MAX_DIMS - 2) OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "spatial rank %d is not supported", (int)nd);
   if (w->n_kernel && w->n_kernel != nd)
@@ -72,8 +72,7 @@ oq_status oq_window_resolve(const oq_window *w, int32_t nd, const int64_t *in, c
   if (w->n_strides && w->n_strides != nd)
     OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "strides has %d entries for %d spatial dims", (int)w->n_strides, (int)nd);
   if (w->n_dilations && w->n_dilations != nd)
-    OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "dilations has %d entries for %d spatial dims", (int)w->n_dilations,
-                  (int)nd);
+    OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "dilations has %d entries for %d spatial dims", (int)w->n_dilations, (int)nd);
   if (w->n_pads && w->n_pads != 2 * nd)
     OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "pads has %d entries for %d spatial dims", (int)w->n_pads, (int)nd);
   g->nd = nd;
@@ -272,19 +271,19 @@ static void conv_reference(const conv_shape *cs, const float *x, const float *w,
  * the same for every thread count. */
 typedef struct conv_job {
   const conv_shape *cs;
-  const float *x, *w, *b;       /* X, W, optional bias */
+  const float *x, *w, *b; /* X, W, optional bias */
   float *y;
-  int pointwise;                /* 1x1, stride 1, no pads: X is the column matrix */
-  int64_t rows;                 /* cg * kprod: rows of the column matrix */
-  int64_t chunk;                /* output positions per im2col chunk */
+  int pointwise; /* 1x1, stride 1, no pads: X is the column matrix */
+  int64_t rows;  /* cg * kprod: rows of the column matrix */
+  int64_t chunk; /* output positions per im2col chunk */
 } conv_job;
 
 /* The im2col chunk an sgemm is about to consume: columns are filled block by block (oq_sgemm_pool_fill). */
 typedef struct col_fill {
   const conv_shape *cs;
-  const float *xg;              /* X of the item */
-  int64_t p0, p1;               /* output positions of the chunk */
-  float *col;                   /* rows x (p1 - p0) */
+  const float *xg; /* X of the item */
+  int64_t p0, p1;  /* output positions of the chunk */
+  float *col;      /* rows x (p1 - p0) */
 } col_fill;
 
 static void fill_cols(void *ctx, size_t j0, size_t j1) {
@@ -389,8 +388,7 @@ oq_status oq_conv_exec(const oq_kernel_call *call, oq_error *err) {
   for (int i = 0; i < 3; i++)
     if (i < 2 || b) OQ_CHECK(oq_nn_check_dims(i == 0 ? x : i == 1 ? w : b, names[i], err));
   if (x->ndim < 3) OQ_FAIL(err, OQ_ERR_SHAPE, "input X has rank %d, Conv needs at least 3", (int)x->ndim);
-  if (w->ndim != x->ndim)
-    OQ_FAIL(err, OQ_ERR_SHAPE, "W has rank %d but X has rank %d", (int)w->ndim, (int)x->ndim);
+  if (w->ndim != x->ndim) OQ_FAIL(err, OQ_ERR_SHAPE, "W has rank %d but X has rank %d", (int)w->ndim, (int)x->ndim);
   conv_shape cs;
   memset(&cs, 0, sizeof cs);
   int32_t nd = x->ndim - 2;
@@ -399,8 +397,8 @@ oq_status oq_conv_exec(const oq_kernel_call *call, oq_error *err) {
   cs.m = w->dims[0];
   cs.cg = w->dims[1];
   if (cs.c % p->group != 0 || cs.c / p->group != cs.cg)
-    OQ_FAIL(err, OQ_ERR_SHAPE, "X has %lld channels but W expects %lld x group %lld", (long long)cs.c,
-            (long long)cs.cg, (long long)p->group);
+    OQ_FAIL(err, OQ_ERR_SHAPE, "X has %lld channels but W expects %lld x group %lld", (long long)cs.c, (long long)cs.cg,
+            (long long)p->group);
   if (cs.m % p->group != 0)
     OQ_FAIL(err, OQ_ERR_SHAPE, "%lld output channels are not divisible by group %lld", (long long)cs.m,
             (long long)p->group);
@@ -410,8 +408,8 @@ oq_status oq_conv_exec(const oq_kernel_call *call, oq_error *err) {
   if (p->win.n_kernel == nd)
     for (int32_t i = 0; i < nd; i++)
       if (p->win.kernel[i] != w->dims[i + 2])
-        OQ_FAIL(err, OQ_ERR_SHAPE, "kernel_shape[%d] = %lld but W has extent %lld", (int)i,
-                (long long)p->win.kernel[i], (long long)w->dims[i + 2]);
+        OQ_FAIL(err, OQ_ERR_SHAPE, "kernel_shape[%d] = %lld but W has extent %lld", (int)i, (long long)p->win.kernel[i],
+                (long long)w->dims[i + 2]);
   OQ_CHECK(oq_window_resolve(&p->win, nd, x->dims + 2, w->dims + 2, &cs.g, err));
   int64_t ydims[OQ_MAX_DIMS];
   ydims[0] = cs.n;

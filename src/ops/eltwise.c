@@ -10,79 +10,79 @@
 #include <string.h>
 
 typedef struct bin_ctx {
-  const void *a;  /* first operand data */
-  const void *b;  /* second operand data */
-  void *out;      /* output data */
-  int32_t dtype;  /* operand dtype */
-  int32_t btype;  /* second operand dtype (Pow only) */
-  int32_t otype;  /* output dtype (Pow only) */
-  int64_t fmod;   /* Mod: 1 = C fmod semantics, 0 = sign of divisor */
-  int zero;       /* set when an integer division by zero was met */
+  const void *a; /* first operand data */
+  const void *b; /* second operand data */
+  void *out;     /* output data */
+  int32_t dtype; /* operand dtype */
+  int32_t btype; /* second operand dtype (Pow only) */
+  int32_t otype; /* output dtype (Pow only) */
+  int64_t fmod;  /* Mod: 1 = C fmod semantics, 0 = sign of divisor */
+  int zero;      /* set when an integer division by zero was met */
 } bin_ctx;
 
 /* One row of a binary op; x and y are the operands, EXPR the result. Step cases: both contiguous, a repeated,
  * b repeated. */
-#define ROW(TI, TO, EXPR)                                                                                      \
-  do {                                                                                                         \
-    const TI *A = (const TI *)c->a + io[0];                                                                    \
-    const TI *B = (const TI *)c->b + io[1];                                                                    \
-    TO *O = (TO *)c->out + oo;                                                                                 \
-    if (is[0] == 1 && is[1] == 1) {                                                                            \
-      for (int64_t i = 0; i < n; i++) {                                                                        \
-        TI x = A[i], y = B[i];                                                                                 \
-        O[i] = (TO)(EXPR);                                                                                     \
-      }                                                                                                        \
-    } else if (is[0] == 0) {                                                                                   \
-      TI x = A[0];                                                                                             \
-      int64_t sb = is[1];                                                                                      \
-      for (int64_t i = 0; i < n; i++) {                                                                        \
-        TI y = B[i * sb];                                                                                      \
-        O[i] = (TO)(EXPR);                                                                                     \
-      }                                                                                                        \
-    } else {                                                                                                   \
-      TI y = B[0];                                                                                             \
-      for (int64_t i = 0; i < n; i++) {                                                                        \
-        TI x = A[i];                                                                                           \
-        O[i] = (TO)(EXPR);                                                                                     \
-      }                                                                                                        \
-    }                                                                                                          \
+#define ROW(TI, TO, EXPR)                                                                                              \
+  do {                                                                                                                 \
+    const TI *A = (const TI *)c->a + io[0];                                                                            \
+    const TI *B = (const TI *)c->b + io[1];                                                                            \
+    TO *O = (TO *)c->out + oo;                                                                                         \
+    if (is[0] == 1 && is[1] == 1) {                                                                                    \
+      for (int64_t i = 0; i < n; i++) {                                                                                \
+        TI x = A[i], y = B[i];                                                                                         \
+        O[i] = (TO)(EXPR);                                                                                             \
+      }                                                                                                                \
+    } else if (is[0] == 0) {                                                                                           \
+      TI x = A[0];                                                                                                     \
+      int64_t sb = is[1];                                                                                              \
+      for (int64_t i = 0; i < n; i++) {                                                                                \
+        TI y = B[i * sb];                                                                                              \
+        O[i] = (TO)(EXPR);                                                                                             \
+      }                                                                                                                \
+    } else {                                                                                                           \
+      TI y = B[0];                                                                                                     \
+      for (int64_t i = 0; i < n; i++) {                                                                                \
+        TI x = A[i];                                                                                                   \
+        O[i] = (TO)(EXPR);                                                                                             \
+      }                                                                                                                \
+    }                                                                                                                  \
   } while (0)
 
 /* Integer division and modulo that never trap. */
-#define DEF_SDIV(T)                                                                                            \
-  static inline T div_##T(T x, T y, int *zero) {                                                               \
-    if (y == 0) {                                                                                              \
-      *zero = 1;                                                                                               \
-      return 0;                                                                                                \
-    }                                                                                                          \
-    if (y == -1) return (T)(0 - (uint64_t)x);                                                                  \
-    return (T)(x / y);                                                                                         \
-  }                                                                                                            \
-  static inline T mod_##T(T x, T y, int64_t cmod, int *zero) {                                                 \
-    if (y == 0) {                                                                                              \
-      *zero = 1;                                                                                               \
-      return 0;                                                                                                \
-    }                                                                                                          \
-    if (y == -1) return 0;                                                                                     \
-    T r = (T)(x % y);                                                                                          \
-    if (!cmod && r != 0 && ((r < 0) != (y < 0))) r = (T)(r + y);                                               \
-    return r;                                                                                                  \
+#define DEF_SDIV(T)                                                                                                    \
+  static inline T div_##T(T x, T y, int *zero) {                                                                       \
+    if (y == 0) {                                                                                                      \
+      *zero = 1;                                                                                                       \
+      return 0;                                                                                                        \
+    }                                                                                                                  \
+    if (y == -1) return (T)(0 - (uint64_t)x);                                                                          \
+    return (T)(x / y);                                                                                                 \
+  }                                                                                                                    \
+  static inline T mod_##T(T x, T y, int64_t cmod, int *zero) {                                                         \
+    if (y == 0) {                                                                                                      \
+      *zero = 1;                                                                                                       \
+      return 0;                                                                                                        \
+    }                                                                                                                  \
+    if (y == -1) return 0;                                                                                             \
+    T r = (T)(x % y);                                                                                                  \
+    if (!cmod && r != 0 && ((r < 0) != (y < 0))) r = (T)(r + y);                                                       \
+    return r;                                                                                                          \
   }
-#define DEF_UDIV(T)                                                                                            \
-  static inline T div_##T(T x, T y, int *zero) {                                                               \
-    if (y == 0) {                                                                                              \
-      *zero = 1;                                                                                               \
-      return 0;                                                                                                \
-    }                                                                                                          \
-    return (T)(x / y);                                                                                         \
-  }                                                                                                            \
-  static inline T mod_##T(T x, T y, int64_t cmod, int *zero) {                                                 \
-    (void)cmod;                                                                                                \
-    if (y == 0) {                                                                                              \
-      *zero = 1;                                                                                               \
-      return 0;                                                                                                \
-    }                                                                                                          \
-    return (T)(x % y);                                                                                         \
+#define DEF_UDIV(T)                                                                                                    \
+  static inline T div_##T(T x, T y, int *zero) {                                                                       \
+    if (y == 0) {                                                                                                      \
+      *zero = 1;                                                                                                       \
+      return 0;                                                                                                        \
+    }                                                                                                                  \
+    return (T)(x / y);                                                                                                 \
+  }                                                                                                                    \
+  static inline T mod_##T(T x, T y, int64_t cmod, int *zero) {                                                         \
+    (void)cmod;                                                                                                        \
+    if (y == 0) {                                                                                                      \
+      *zero = 1;                                                                                                       \
+      return 0;                                                                                                        \
+    }                                                                                                                  \
+    return (T)(x % y);                                                                                                 \
   }
 DEF_SDIV(int8_t)
 DEF_SDIV(int16_t)
@@ -97,22 +97,22 @@ static inline float fmod_py_f(float x, float y) { return fmodf(x, y); }
 static inline double fmod_py_d(double x, double y) { return fmod(x, y); }
 
 /* Defines a row function over all numeric types: FEXPR for float/double, IEXPR(T) for integers. */
-#define DEF_ARITH_ROW(name, FEXPR, DEXPR, IEXPR)                                                               \
-  static void name(void *vc, int64_t oo, const int64_t *io, const int64_t *is, int64_t n) {                   \
-    bin_ctx *c = vc;                                                                                           \
-    switch (c->dtype) {                                                                                        \
-    case OQ_DTYPE_FLOAT: ROW(float, float, FEXPR); break;                                                      \
-    case OQ_DTYPE_DOUBLE: ROW(double, double, DEXPR); break;                                                   \
-    case OQ_DTYPE_INT8: ROW(int8_t, int8_t, IEXPR(int8_t)); break;                                             \
-    case OQ_DTYPE_INT16: ROW(int16_t, int16_t, IEXPR(int16_t)); break;                                         \
-    case OQ_DTYPE_INT32: ROW(int32_t, int32_t, IEXPR(int32_t)); break;                                         \
-    case OQ_DTYPE_INT64: ROW(int64_t, int64_t, IEXPR(int64_t)); break;                                         \
-    case OQ_DTYPE_UINT8: ROW(uint8_t, uint8_t, IEXPR(uint8_t)); break;                                         \
-    case OQ_DTYPE_UINT16: ROW(uint16_t, uint16_t, IEXPR(uint16_t)); break;                                     \
-    case OQ_DTYPE_UINT32: ROW(uint32_t, uint32_t, IEXPR(uint32_t)); break;                                     \
-    case OQ_DTYPE_UINT64: ROW(uint64_t, uint64_t, IEXPR(uint64_t)); break;                                     \
-    default: break;                                                                                            \
-    }                                                                                                          \
+#define DEF_ARITH_ROW(name, FEXPR, DEXPR, IEXPR)                                                                       \
+  static void name(void *vc, int64_t oo, const int64_t *io, const int64_t *is, int64_t n) {                            \
+    bin_ctx *c = vc;                                                                                                   \
+    switch (c->dtype) {                                                                                                \
+    case OQ_DTYPE_FLOAT: ROW(float, float, FEXPR); break;                                                              \
+    case OQ_DTYPE_DOUBLE: ROW(double, double, DEXPR); break;                                                           \
+    case OQ_DTYPE_INT8: ROW(int8_t, int8_t, IEXPR(int8_t)); break;                                                     \
+    case OQ_DTYPE_INT16: ROW(int16_t, int16_t, IEXPR(int16_t)); break;                                                 \
+    case OQ_DTYPE_INT32: ROW(int32_t, int32_t, IEXPR(int32_t)); break;                                                 \
+    case OQ_DTYPE_INT64: ROW(int64_t, int64_t, IEXPR(int64_t)); break;                                                 \
+    case OQ_DTYPE_UINT8: ROW(uint8_t, uint8_t, IEXPR(uint8_t)); break;                                                 \
+    case OQ_DTYPE_UINT16: ROW(uint16_t, uint16_t, IEXPR(uint16_t)); break;                                             \
+    case OQ_DTYPE_UINT32: ROW(uint32_t, uint32_t, IEXPR(uint32_t)); break;                                             \
+    case OQ_DTYPE_UINT64: ROW(uint64_t, uint64_t, IEXPR(uint64_t)); break;                                             \
+    default: break;                                                                                                    \
+    }                                                                                                                  \
   }
 
 #define ADD_I(T) (T)((uint64_t)x + (uint64_t)y)
@@ -125,7 +125,7 @@ static inline double fmod_py_d(double x, double y) { return fmod(x, y); }
 
 DEF_ARITH_ROW(row_add, x + y, x + y, ADD_I)
 DEF_ARITH_ROW(row_sub, x - y, x - y, SUB_I)
-DEF_ARITH_ROW(row_mul, x * y, x * y, MUL_I)
+DEF_ARITH_ROW(row_mul, x *y, x *y, MUL_I)
 DEF_ARITH_ROW(row_div, x / y, x / y, DIV_I)
 DEF_ARITH_ROW(row_mod, fmod_py_f(x, y), fmod_py_d(x, y), MOD_I)
 /* NaN propagates, as in numpy.maximum */
@@ -133,23 +133,23 @@ DEF_ARITH_ROW(row_max, (x > y || x != x) ? x : y, (x > y || x != x) ? x : y, MAX
 DEF_ARITH_ROW(row_min, (x < y || x != x) ? x : y, (x < y || x != x) ? x : y, MIN_I)
 
 /* Comparisons write bool (uint8); bool operands compare as uint8. */
-#define DEF_CMP_ROW(name, EXPR)                                                                                \
-  static void name(void *vc, int64_t oo, const int64_t *io, const int64_t *is, int64_t n) {                   \
-    bin_ctx *c = vc;                                                                                           \
-    switch (c->dtype) {                                                                                        \
-    case OQ_DTYPE_FLOAT: ROW(float, uint8_t, EXPR); break;                                                     \
-    case OQ_DTYPE_DOUBLE: ROW(double, uint8_t, EXPR); break;                                                   \
-    case OQ_DTYPE_INT8: ROW(int8_t, uint8_t, EXPR); break;                                                     \
-    case OQ_DTYPE_INT16: ROW(int16_t, uint8_t, EXPR); break;                                                   \
-    case OQ_DTYPE_INT32: ROW(int32_t, uint8_t, EXPR); break;                                                   \
-    case OQ_DTYPE_INT64: ROW(int64_t, uint8_t, EXPR); break;                                                   \
-    case OQ_DTYPE_BOOL:                                                                                        \
-    case OQ_DTYPE_UINT8: ROW(uint8_t, uint8_t, EXPR); break;                                                   \
-    case OQ_DTYPE_UINT16: ROW(uint16_t, uint8_t, EXPR); break;                                                 \
-    case OQ_DTYPE_UINT32: ROW(uint32_t, uint8_t, EXPR); break;                                                 \
-    case OQ_DTYPE_UINT64: ROW(uint64_t, uint8_t, EXPR); break;                                                 \
-    default: break;                                                                                            \
-    }                                                                                                          \
+#define DEF_CMP_ROW(name, EXPR)                                                                                        \
+  static void name(void *vc, int64_t oo, const int64_t *io, const int64_t *is, int64_t n) {                            \
+    bin_ctx *c = vc;                                                                                                   \
+    switch (c->dtype) {                                                                                                \
+    case OQ_DTYPE_FLOAT: ROW(float, uint8_t, EXPR); break;                                                             \
+    case OQ_DTYPE_DOUBLE: ROW(double, uint8_t, EXPR); break;                                                           \
+    case OQ_DTYPE_INT8: ROW(int8_t, uint8_t, EXPR); break;                                                             \
+    case OQ_DTYPE_INT16: ROW(int16_t, uint8_t, EXPR); break;                                                           \
+    case OQ_DTYPE_INT32: ROW(int32_t, uint8_t, EXPR); break;                                                           \
+    case OQ_DTYPE_INT64: ROW(int64_t, uint8_t, EXPR); break;                                                           \
+    case OQ_DTYPE_BOOL:                                                                                                \
+    case OQ_DTYPE_UINT8: ROW(uint8_t, uint8_t, EXPR); break;                                                           \
+    case OQ_DTYPE_UINT16: ROW(uint16_t, uint8_t, EXPR); break;                                                         \
+    case OQ_DTYPE_UINT32: ROW(uint32_t, uint8_t, EXPR); break;                                                         \
+    case OQ_DTYPE_UINT64: ROW(uint64_t, uint8_t, EXPR); break;                                                         \
+    default: break;                                                                                                    \
+    }                                                                                                                  \
   }
 
 DEF_CMP_ROW(row_eq, x == y)
@@ -194,18 +194,24 @@ static void row_pow(void *vc, int64_t oo, const int64_t *io, const int64_t *is, 
 }
 
 typedef enum type_class {
-  TC_ARITH,   /* float, double, all ints */
-  TC_FLOAT,   /* float, double */
-  TC_CMP,     /* arithmetic types and bool */
-  TC_BOOL     /* bool only */
+  TC_ARITH, /* float, double, all ints */
+  TC_FLOAT, /* float, double */
+  TC_CMP,   /* arithmetic types and bool */
+  TC_BOOL   /* bool only */
 } type_class;
 
 static int type_ok(int32_t dtype, type_class tc) {
   switch (dtype) {
-  case OQ_DTYPE_FLOAT: case OQ_DTYPE_DOUBLE: return tc != TC_BOOL;
-  case OQ_DTYPE_INT8: case OQ_DTYPE_INT16: case OQ_DTYPE_INT32: case OQ_DTYPE_INT64:
-  case OQ_DTYPE_UINT8: case OQ_DTYPE_UINT16: case OQ_DTYPE_UINT32: case OQ_DTYPE_UINT64:
-    return tc == TC_ARITH || tc == TC_CMP;
+  case OQ_DTYPE_FLOAT:
+  case OQ_DTYPE_DOUBLE: return tc != TC_BOOL;
+  case OQ_DTYPE_INT8:
+  case OQ_DTYPE_INT16:
+  case OQ_DTYPE_INT32:
+  case OQ_DTYPE_INT64:
+  case OQ_DTYPE_UINT8:
+  case OQ_DTYPE_UINT16:
+  case OQ_DTYPE_UINT32:
+  case OQ_DTYPE_UINT64: return tc == TC_ARITH || tc == TC_CMP;
   case OQ_DTYPE_BOOL: return tc == TC_CMP || tc == TC_BOOL;
   default: return 0;
   }
@@ -387,17 +393,17 @@ fail:
 }
 
 typedef struct where_ctx {
-  const uint8_t *cond;   /* bool condition */
+  const uint8_t *cond;        /* bool condition */
   const unsigned char *x, *y; /* value operands */
-  unsigned char *out;    /* output */
-  size_t esize;          /* bytes per element */
+  unsigned char *out;         /* output */
+  size_t esize;               /* bytes per element */
 } where_ctx;
 
-#define WHERE_LOOP(T)                                                                                          \
-  do {                                                                                                         \
-    const T *X = (const T *)(const void *)w->x + io[1], *Y = (const T *)(const void *)w->y + io[2];            \
-    T *O = (T *)(void *)w->out + oo;                                                                           \
-    for (int64_t i = 0; i < n; i++) O[i] = C[i * is[0]] ? X[i * is[1]] : Y[i * is[2]];                         \
+#define WHERE_LOOP(T)                                                                                                  \
+  do {                                                                                                                 \
+    const T *X = (const T *)(const void *)w->x + io[1], *Y = (const T *)(const void *)w->y + io[2];                    \
+    T *O = (T *)(void *)w->out + oo;                                                                                   \
+    for (int64_t i = 0; i < n; i++) O[i] = C[i * is[0]] ? X[i * is[1]] : Y[i * is[2]];                                 \
   } while (0)
 
 static void row_where(void *vc, int64_t oo, const int64_t *io, const int64_t *is, int64_t n) {
@@ -410,8 +416,8 @@ static void row_where(void *vc, int64_t oo, const int64_t *io, const int64_t *is
   case 8: WHERE_LOOP(uint64_t); break;
   default:
     for (int64_t i = 0; i < n; i++) {
-      const unsigned char *src = C[i * is[0]] ? w->x + (size_t)(io[1] + i * is[1]) * w->esize
-                                              : w->y + (size_t)(io[2] + i * is[2]) * w->esize;
+      const unsigned char *src =
+          C[i * is[0]] ? w->x + (size_t)(io[1] + i * is[1]) * w->esize : w->y + (size_t)(io[2] + i * is[2]) * w->esize;
       memcpy(w->out + (size_t)(oo + i) * w->esize, src, w->esize);
     }
   }

@@ -26,10 +26,10 @@ typedef float vfloat __attribute__((vector_size(VL * sizeof(float))));
 #else
 #define NR 8
 #endif
-#define MR 6     /* rows of the register tile */
-#define KC 256   /* depth of a packed block */
-#define MC 72    /* rows of A packed at once (multiple of MR) */
-#define NC 1024  /* columns of B packed at once (multiple of NR) */
+#define MR 6    /* rows of the register tile */
+#define KC 256  /* depth of a packed block */
+#define MC 72   /* rows of A packed at once (multiple of MR) */
+#define NC 1024 /* columns of B packed at once (multiple of NR) */
 
 static inline float at(const float *m, size_t ld, int trans, size_t r, size_t c) {
   return trans ? m[c * ld + r] : m[r * ld + c];
@@ -123,8 +123,8 @@ static inline vfloat vload(const float *p) {
 
 /* C[0..mr, 0..nr) += A panel x B panel over kc. */
 static void micro_kernel(size_t kc, const float *ap, const float *bp, float *c, size_t ldc, size_t mr, size_t nr) {
-  vfloat z = {0}, c0l = z, c0h = z, c1l = z, c1h = z, c2l = z, c2h = z, c3l = z, c3h = z, c4l = z, c4h = z,
-         c5l = z, c5h = z;
+  vfloat z = {0}, c0l = z, c0h = z, c1l = z, c1h = z, c2l = z, c2h = z, c3l = z, c3h = z, c4l = z, c4h = z, c5l = z,
+         c5h = z;
   for (size_t p = 0; p < kc; p++) {
     vfloat bl = vload(bp), bh = vload(bp + VL);
     c0l += bl * ap[0];
@@ -214,8 +214,8 @@ static oq_status gemm_packed(int trans_a, int trans_b, size_t m, size_t n, size_
 /* One sgemm split over blocks of rows or columns of C for oq_parallel_for. The path (small or packed) is chosen
  * once for the whole product, so every element is computed the same way whatever the split. */
 typedef struct gemm_job {
-  int ta, tb;            /* operand transposition */
-  size_t m, n, k;        /* whole product */
+  int ta, tb;     /* operand transposition */
+  size_t m, n, k; /* whole product */
   float alpha, beta;
   const float *a, *b;
   size_t lda, ldb, ldc;
@@ -258,8 +258,8 @@ static oq_status gemm_items(void *ctx, int64_t begin, int64_t end) {
 #define GEMM_MIN_WORK ((double)(1 << 18))
 
 static oq_status sgemm_split(struct oq_threadpool *pool, int trans_a, int trans_b, size_t m, size_t n, size_t k,
-                             float alpha, const float *a, size_t lda, const float *b, size_t ldb,
-                             oq_sgemm_fill_fn fill, void *fill_ctx, float beta, float *c, size_t ldc, oq_error *err) {
+                             float alpha, const float *a, size_t lda, const float *b, size_t ldb, oq_sgemm_fill_fn fill,
+                             void *fill_ctx, float beta, float *c, size_t ldc, oq_error *err) {
   if (m == 0 || n == 0) return OQ_OK;
   gemm_job j = {trans_a, trans_b, m, n, k, alpha, beta, a, b, lda, ldb, ldc, c, 0, 0, 1, fill, fill_ctx};
   double work = (double)m * (double)n * (double)k;
@@ -277,9 +277,9 @@ static oq_status sgemm_split(struct oq_threadpool *pool, int trans_a, int trans_
   return OQ_OK;
 }
 
-oq_status oq_sgemm_pool(struct oq_threadpool *pool, int trans_a, int trans_b, size_t m, size_t n, size_t k,
-                        float alpha, const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
-                        size_t ldc, oq_error *err) {
+oq_status oq_sgemm_pool(struct oq_threadpool *pool, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                        const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc,
+                        oq_error *err) {
   return sgemm_split(pool, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, NULL, NULL, beta, c, ldc, err);
 }
 
@@ -351,8 +351,7 @@ oq_status oq_gemm_exec(const oq_kernel_call *call, oq_error *err) {
   int64_t m = p->trans_a ? a->dims[1] : a->dims[0], ka = p->trans_a ? a->dims[0] : a->dims[1];
   int64_t kb = p->trans_b ? b->dims[1] : b->dims[0], n = p->trans_b ? b->dims[0] : b->dims[1];
   if (ka != kb)
-    OQ_FAIL(err, OQ_ERR_SHAPE, "inner dimensions differ: A gives K=%lld, B gives K=%lld", (long long)ka,
-            (long long)kb);
+    OQ_FAIL(err, OQ_ERR_SHAPE, "inner dimensions differ: A gives K=%lld, B gives K=%lld", (long long)ka, (long long)kb);
   if (c) {
     int ok = c->ndim <= 2;
     int64_t cm = c->ndim == 2 ? c->dims[0] : 1, cn = c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
@@ -374,11 +373,11 @@ oq_status oq_gemm_exec(const oq_kernel_call *call, oq_error *err) {
   }
   size_t lda = (size_t)a->dims[1], ldb = (size_t)b->dims[1];
   if (p->reference)
-    oq_sgemm_ref(p->trans_a, p->trans_b, (size_t)m, (size_t)n, (size_t)ka, p->alpha, a->data, lda, b->data, ldb,
-                 beta, yd, (size_t)n);
+    oq_sgemm_ref(p->trans_a, p->trans_b, (size_t)m, (size_t)n, (size_t)ka, p->alpha, a->data, lda, b->data, ldb, beta,
+                 yd, (size_t)n);
   else
-    OQ_CHECK(oq_sgemm_pool(call->pool, p->trans_a, p->trans_b, (size_t)m, (size_t)n, (size_t)ka, p->alpha, a->data,
-                           lda, b->data, ldb, beta, yd, (size_t)n, err));
+    OQ_CHECK(oq_sgemm_pool(call->pool, p->trans_a, p->trans_b, (size_t)m, (size_t)n, (size_t)ka, p->alpha, a->data, lda,
+                           b->data, ldb, beta, yd, (size_t)n, err));
   return OQ_OK;
 fail:
   oq_tensor_release(y);
@@ -402,8 +401,7 @@ oq_status oq_matmul_exec(const oq_kernel_call *call, oq_error *err) {
   int64_t m = a->ndim == 1 ? 1 : a->dims[a->ndim - 2], k = a->dims[a->ndim - 1];
   int64_t kb = b->ndim == 1 ? b->dims[0] : b->dims[b->ndim - 2], n = b->ndim == 1 ? 1 : b->dims[b->ndim - 1];
   if (k != kb)
-    OQ_FAIL(err, OQ_ERR_SHAPE, "inner dimensions differ: A gives K=%lld, B gives K=%lld", (long long)k,
-            (long long)kb);
+    OQ_FAIL(err, OQ_ERR_SHAPE, "inner dimensions differ: A gives K=%lld, B gives K=%lld", (long long)k, (long long)kb);
   int32_t abat = a->ndim > 2 ? a->ndim - 2 : 0, bbat = b->ndim > 2 ? b->ndim - 2 : 0;
   int32_t nbat = abat > bbat ? abat : bbat;
   int64_t bdims[OQ_MAX_DIMS], astr[OQ_MAX_DIMS], bstr[OQ_MAX_DIMS];
@@ -442,8 +440,8 @@ oq_status oq_matmul_exec(const oq_kernel_call *call, oq_error *err) {
     if (p->reference)
       oq_sgemm_ref(0, 0, rows, (size_t)n, (size_t)k, 1.0f, ad, (size_t)k, bd, (size_t)n, 0.0f, yd, (size_t)n);
     else
-      OQ_CHECK(oq_sgemm_pool(call->pool, 0, 0, rows, (size_t)n, (size_t)k, 1.0f, ad, (size_t)k, bd, (size_t)n, 0.0f,
-                             yd, (size_t)n, err));
+      OQ_CHECK(oq_sgemm_pool(call->pool, 0, 0, rows, (size_t)n, (size_t)k, 1.0f, ad, (size_t)k, bd, (size_t)n, 0.0f, yd,
+                             (size_t)n, err));
     return OQ_OK;
   }
   int64_t idx[OQ_MAX_DIMS] = {0};

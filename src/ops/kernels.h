@@ -6,8 +6,8 @@
 
 #include "ops/op.h"
 
-#define OQ_OP(type, domain, since, min_in, max_in, min_out, max_out, init, exec, free_fn, flags)               \
-  oq_status init(const oq_op_init_ctx *ctx, void **params, oq_error *err);                                     \
+#define OQ_OP(type, domain, since, min_in, max_in, min_out, max_out, init, exec, free_fn, flags)                       \
+  oq_status init(const oq_op_init_ctx *ctx, void **params, oq_error *err);                                             \
   oq_status exec(const oq_kernel_call *call, oq_error *err);
 #include "ops/op_list_nn.h"
 #include "ops/op_list_tensor.h"

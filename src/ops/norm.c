@@ -48,8 +48,8 @@ oq_status oq_batchnorm_exec(const oq_kernel_call *call, oq_error *err) {
   for (int i = 1; i < 5; i++) {
     const oq_tensor *t = call->inputs[i];
     if (t->ndim != 1 || t->dims[0] != c)
-      OQ_FAIL(err, OQ_ERR_SHAPE, "input %s must be 1-D with %lld entries (X has %lld channels)", names[i],
-              (long long)c, (long long)c);
+      OQ_FAIL(err, OQ_ERR_SHAPE, "input %s must be 1-D with %lld entries (X has %lld channels)", names[i], (long long)c,
+              (long long)c);
   }
   OQ_CHECK(oq_tensor_alloc(y, OQ_DTYPE_FLOAT, x->ndim, x->dims, err));
   if (y->nbytes == 0) return OQ_OK;

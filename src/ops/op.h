@@ -8,9 +8,9 @@
 
 /* What init may look at. Everything is borrowed for the duration of the call. */
 typedef struct oq_op_init_ctx {
-  const oq_model *model;        /* for constant inputs (initializers) and external data */
-  const oq_node *node;          /* node being planned (node->proto for attributes) */
-  int64_t opset;                /* opset version of the node's domain */
+  const oq_model *model; /* for constant inputs (initializers) and external data */
+  const oq_node *node;   /* node being planned (node->proto for attributes) */
+  int64_t opset;         /* opset version of the node's domain */
 } oq_op_init_ctx;
 
 struct oq_threadpool; /* exec/threadpool.h */
@@ -21,13 +21,13 @@ struct oq_threadpool; /* exec/threadpool.h */
  * independent output elements only, so that its results do not depend on the number of threads. pool is last so
  * that calls written without it (zero-initialized) run on one thread. */
 typedef struct oq_kernel_call {
-  const void *params;           /* from init (may be NULL) */
+  const void *params; /* from init (may be NULL) */
   const oq_tensor *const *inputs;
   int32_t n_inputs;
-  oq_tensor *outputs;           /* n_outputs zeroed tensors to fill */
+  oq_tensor *outputs; /* n_outputs zeroed tensors to fill */
   int32_t n_outputs;
-  const char *node_name;        /* for messages */
-  struct oq_threadpool *pool;   /* borrowed; NULL = run on the calling thread only */
+  const char *node_name;      /* for messages */
+  struct oq_threadpool *pool; /* borrowed; NULL = run on the calling thread only */
 } oq_kernel_call;
 
 typedef oq_status (*oq_op_init_fn)(const oq_op_init_ctx *ctx, void **params, oq_error *err);
@@ -41,13 +41,13 @@ enum {
 
 typedef struct oq_op_def {
   const char *op_type;
-  const char *domain;           /* "" for ai.onnx */
-  int32_t since_version;        /* used for opsets >= this, until a later row of the same op */
+  const char *domain;    /* "" for ai.onnx */
+  int32_t since_version; /* used for opsets >= this, until a later row of the same op */
   int32_t min_inputs, max_inputs;
   int32_t min_outputs, max_outputs;
-  oq_op_init_fn init;           /* never NULL */
+  oq_op_init_fn init; /* never NULL */
   oq_op_exec_fn exec;
-  oq_op_free_fn free_params;    /* never NULL; called with the params init made (may be NULL) */
+  oq_op_free_fn free_params; /* never NULL; called with the params init made (may be NULL) */
   uint32_t flags;
 } oq_op_def;
 

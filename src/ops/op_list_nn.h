@@ -33,16 +33,12 @@ OQ_OP("AveragePool", "", 11, 1, 1, 1, 1, oq_avgpool_init, oq_avgpool_exec, oq_op
 OQ_OP("AveragePool", "", 19, 1, 1, 1, 1, oq_avgpool_init, oq_avgpool_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("GlobalAveragePool", "", 1, 1, 1, 1, 1, oq_op_init_none, oq_global_avgpool_exec, oq_op_params_free,
       OQ_OP_FLAG_NONE)
-OQ_OP("GlobalMaxPool", "", 1, 1, 1, 1, 1, oq_op_init_none, oq_global_maxpool_exec, oq_op_params_free,
-      OQ_OP_FLAG_NONE)
+OQ_OP("GlobalMaxPool", "", 1, 1, 1, 1, 1, oq_op_init_none, oq_global_maxpool_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 
 /* norm.c (inference only) */
-OQ_OP("BatchNormalization", "", 6, 5, 5, 1, 5, oq_batchnorm_init, oq_batchnorm_exec, oq_op_params_free,
-      OQ_OP_FLAG_NONE)
-OQ_OP("BatchNormalization", "", 7, 5, 5, 1, 5, oq_batchnorm_init, oq_batchnorm_exec, oq_op_params_free,
-      OQ_OP_FLAG_NONE)
-OQ_OP("BatchNormalization", "", 9, 5, 5, 1, 5, oq_batchnorm_init, oq_batchnorm_exec, oq_op_params_free,
-      OQ_OP_FLAG_NONE)
+OQ_OP("BatchNormalization", "", 6, 5, 5, 1, 5, oq_batchnorm_init, oq_batchnorm_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
+OQ_OP("BatchNormalization", "", 7, 5, 5, 1, 5, oq_batchnorm_init, oq_batchnorm_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
+OQ_OP("BatchNormalization", "", 9, 5, 5, 1, 5, oq_batchnorm_init, oq_batchnorm_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("BatchNormalization", "", 14, 5, 5, 1, 3, oq_batchnorm_init, oq_batchnorm_exec, oq_op_params_free,
       OQ_OP_FLAG_NONE)
 OQ_OP("BatchNormalization", "", 15, 5, 5, 1, 3, oq_batchnorm_init, oq_batchnorm_exec, oq_op_params_free,

@@ -20,7 +20,8 @@ OQ_OP("Equal", "", 7, 2, 2, 1, 1, oq_op_init_none, oq_op_equal_exec, oq_op_param
 OQ_OP("Less", "", 7, 2, 2, 1, 1, oq_op_init_none, oq_op_less_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Greater", "", 7, 2, 2, 1, 1, oq_op_init_none, oq_op_greater_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("LessOrEqual", "", 12, 2, 2, 1, 1, oq_op_init_none, oq_op_less_equal_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
-OQ_OP("GreaterOrEqual", "", 12, 2, 2, 1, 1, oq_op_init_none, oq_op_greater_equal_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
+OQ_OP("GreaterOrEqual", "", 12, 2, 2, 1, 1, oq_op_init_none, oq_op_greater_equal_exec, oq_op_params_free,
+      OQ_OP_FLAG_NONE)
 OQ_OP("And", "", 7, 2, 2, 1, 1, oq_op_init_none, oq_op_and_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Or", "", 7, 2, 2, 1, 1, oq_op_init_none, oq_op_or_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Xor", "", 7, 2, 2, 1, 1, oq_op_init_none, oq_op_xor_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
@@ -33,9 +34,11 @@ OQ_OP("LeakyRelu", "", 1, 1, 1, 1, 1, oq_op_leaky_relu_init, oq_op_leaky_relu_ex
 OQ_OP("Elu", "", 1, 1, 1, 1, 1, oq_op_elu_init, oq_op_elu_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Selu", "", 1, 1, 1, 1, 1, oq_op_selu_init, oq_op_selu_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Celu", "", 12, 1, 1, 1, 1, oq_op_celu_init, oq_op_celu_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
-OQ_OP("ThresholdedRelu", "", 10, 1, 1, 1, 1, oq_op_thresholded_relu_init, oq_op_thresholded_relu_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
+OQ_OP("ThresholdedRelu", "", 10, 1, 1, 1, 1, oq_op_thresholded_relu_init, oq_op_thresholded_relu_exec,
+      oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Sigmoid", "", 1, 1, 1, 1, 1, oq_op_init_none, oq_op_sigmoid_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
-OQ_OP("HardSigmoid", "", 1, 1, 1, 1, 1, oq_op_hard_sigmoid_init, oq_op_hard_sigmoid_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
+OQ_OP("HardSigmoid", "", 1, 1, 1, 1, 1, oq_op_hard_sigmoid_init, oq_op_hard_sigmoid_exec, oq_op_params_free,
+      OQ_OP_FLAG_NONE)
 OQ_OP("HardSwish", "", 14, 1, 1, 1, 1, oq_op_init_none, oq_op_hard_swish_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Tanh", "", 1, 1, 1, 1, 1, oq_op_init_none, oq_op_tanh_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Softplus", "", 1, 1, 1, 1, 1, oq_op_init_none, oq_op_softplus_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
@@ -64,14 +67,17 @@ OQ_OP("Hardmax", "", 1, 1, 1, 1, 1, oq_op_softmax_init, oq_op_hardmax_exec, oq_o
 OQ_OP("Identity", "", 1, 1, 1, 1, 1, oq_op_init_none, oq_op_identity_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Dropout", "", 1, 1, 3, 1, 2, oq_op_init_none, oq_op_dropout_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Constant", "", 1, 0, 0, 1, 1, oq_op_constant_init, oq_op_constant_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
-OQ_OP("ConstantOfShape", "", 9, 1, 1, 1, 1, oq_op_constant_of_shape_init, oq_op_constant_of_shape_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
+OQ_OP("ConstantOfShape", "", 9, 1, 1, 1, 1, oq_op_constant_of_shape_init, oq_op_constant_of_shape_exec,
+      oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Flatten", "", 1, 1, 1, 1, 1, oq_op_flatten_init, oq_op_flatten_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Reshape", "", 5, 2, 2, 1, 1, oq_op_reshape_init, oq_op_reshape_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Squeeze", "", 1, 1, 2, 1, 1, oq_op_axes_init, oq_op_squeeze_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Unsqueeze", "", 1, 1, 2, 1, 1, oq_op_axes_init, oq_op_unsqueeze_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Transpose", "", 1, 1, 1, 1, 1, oq_op_transpose_init, oq_op_transpose_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
-OQ_OP("Concat", "", 4, 1, OQ_TENSOR_VARIADIC, 1, 1, oq_op_axis_init, oq_op_concat_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
-OQ_OP("Split", "", 2, 1, 2, 1, OQ_TENSOR_VARIADIC, oq_op_split_init, oq_op_split_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
+OQ_OP("Concat", "", 4, 1, OQ_TENSOR_VARIADIC, 1, 1, oq_op_axis_init, oq_op_concat_exec, oq_op_params_free,
+      OQ_OP_FLAG_NONE)
+OQ_OP("Split", "", 2, 1, 2, 1, OQ_TENSOR_VARIADIC, oq_op_split_init, oq_op_split_exec, oq_op_params_free,
+      OQ_OP_FLAG_NONE)
 OQ_OP("Slice", "", 1, 1, 5, 1, 1, oq_op_slice_init, oq_op_slice_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Gather", "", 1, 2, 2, 1, 1, oq_op_axis_init, oq_op_gather_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Expand", "", 8, 2, 2, 1, 1, oq_op_init_none, oq_op_expand_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
@@ -83,7 +89,9 @@ OQ_OP("CastLike", "", 15, 2, 2, 1, 1, oq_op_init_none, oq_op_cast_like_exec, oq_
 OQ_OP("Range", "", 11, 3, 3, 1, 1, oq_op_init_none, oq_op_range_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 
 /* qdq.c */
-OQ_OP("QuantizeLinear", "", 10, 2, 3, 1, 1, oq_op_qdq_init, oq_op_quantize_linear_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
-OQ_OP("DequantizeLinear", "", 10, 2, 3, 1, 1, oq_op_qdq_init, oq_op_dequantize_linear_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
+OQ_OP("QuantizeLinear", "", 10, 2, 3, 1, 1, oq_op_qdq_init, oq_op_quantize_linear_exec, oq_op_params_free,
+      OQ_OP_FLAG_NONE)
+OQ_OP("DequantizeLinear", "", 10, 2, 3, 1, 1, oq_op_qdq_init, oq_op_dequantize_linear_exec, oq_op_params_free,
+      OQ_OP_FLAG_NONE)
 
 #undef OQ_TENSOR_VARIADIC

@@ -19,8 +19,7 @@ static oq_status pool_init(const oq_op_init_ctx *ctx, int is_avg, void **params,
   if (is_avg) {
     int64_t cip = 0;
     OQ_CHECK(oq_attr_int(ctx->node->proto, "count_include_pad", 0, &cip, err));
-    if (cip != 0 && cip != 1)
-      OQ_FAIL(err, OQ_ERR_MODEL, "count_include_pad must be 0 or 1 (got %lld)", (long long)cip);
+    if (cip != 0 && cip != 1) OQ_FAIL(err, OQ_ERR_MODEL, "count_include_pad must be 0 or 1 (got %lld)", (long long)cip);
     p->count_include_pad = (int32_t)cip;
   } else {
     int64_t so = 0;
@@ -110,8 +109,7 @@ static void next_pos(const oq_window_geom *g, int64_t *o) {
 static oq_status window_size(const oq_window_geom *g, size_t *kprod, oq_error *err) {
   *kprod = 1;
   for (int32_t i = 0; i < g->nd; i++)
-    if (!oq_size_mul(*kprod, (size_t)g->k[i], kprod))
-      OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "pooling window is too large");
+    if (!oq_size_mul(*kprod, (size_t)g->k[i], kprod)) OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "pooling window is too large");
   return OQ_OK;
 }
 
@@ -119,32 +117,32 @@ static oq_status window_size(const oq_window_geom *g, size_t *kprod, oq_error *e
  * whatever the split. */
 typedef struct pool_job {
   const oq_window_geom *g;
-  const void *x;                /* X data */
-  void *y;                      /* Y data */
-  int32_t dtype;                /* X and Y dtype */
-  int32_t is_avg;               /* AveragePool, else MaxPool */
-  int32_t count_include_pad;    /* AveragePool divisor mode */
-  int64_t in_sp, out_sp;        /* spatial element counts */
-  size_t kprod;                 /* taps per window */
+  const void *x;             /* X data */
+  void *y;                   /* Y data */
+  int32_t dtype;             /* X and Y dtype */
+  int32_t is_avg;            /* AveragePool, else MaxPool */
+  int32_t count_include_pad; /* AveragePool divisor mode */
+  int64_t in_sp, out_sp;     /* spatial element counts */
+  size_t kprod;              /* taps per window */
 } pool_job;
 
-#define MAXPOOL_LOOP(T, LOWEST)                                                                                \
-  do {                                                                                                         \
-    const T *xd = j->x;                                                                                        \
-    T *yd = j->y;                                                                                              \
-    int64_t o[OQ_MAX_DIMS] = {0};                                                                              \
-    for (int64_t op = 0; op < j->out_sp; op++) {                                                               \
-      int64_t padded;                                                                                          \
-      int64_t kprod = window_taps(j->g, o, taps, &padded);                                                     \
-      for (int64_t pl = pl0; pl < pl1; pl++) {                                                                 \
-        const T *xp = xd + pl * j->in_sp;                                                                      \
-        T best = LOWEST;                                                                                       \
-        for (int64_t t = 0; t < kprod; t++)                                                                    \
-          if (taps[t] >= 0 && xp[taps[t]] > best) best = xp[taps[t]];                                          \
-        yd[pl * j->out_sp + op] = best;                                                                        \
-      }                                                                                                        \
-      next_pos(j->g, o);                                                                                       \
-    }                                                                                                          \
+#define MAXPOOL_LOOP(T, LOWEST)                                                                                        \
+  do {                                                                                                                 \
+    const T *xd = j->x;                                                                                                \
+    T *yd = j->y;                                                                                                      \
+    int64_t o[OQ_MAX_DIMS] = {0};                                                                                      \
+    for (int64_t op = 0; op < j->out_sp; op++) {                                                                       \
+      int64_t padded;                                                                                                  \
+      int64_t kprod = window_taps(j->g, o, taps, &padded);                                                             \
+      for (int64_t pl = pl0; pl < pl1; pl++) {                                                                         \
+        const T *xp = xd + pl * j->in_sp;                                                                              \
+        T best = LOWEST;                                                                                               \
+        for (int64_t t = 0; t < kprod; t++)                                                                            \
+          if (taps[t] >= 0 && xp[taps[t]] > best) best = xp[taps[t]];                                                  \
+        yd[pl * j->out_sp + op] = best;                                                                                \
+      }                                                                                                                \
+      next_pos(j->g, o);                                                                                               \
+    }                                                                                                                  \
   } while (0)
 
 static oq_status pool_planes(void *ctx, int64_t pl0, int64_t pl1) {
@@ -228,7 +226,7 @@ oq_status oq_avgpool_exec(const oq_kernel_call *call, oq_error *err) { return po
 typedef struct global_job {
   const float *x;
   float *y;
-  int64_t sp;      /* elements per plane */
+  int64_t sp; /* elements per plane */
   int32_t is_max;
 } global_job;
 

@@ -23,7 +23,8 @@ oq_status oq_op_qdq_init(const oq_op_init_ctx *ctx, void **params, oq_error *err
   OQ_CHECK(oq_attr_int(ctx->node->proto, "axis", 1, &p->axis, err));
   OQ_CHECK(oq_attr_int(ctx->node->proto, "block_size", 0, &block, err));
   OQ_CHECK(oq_attr_int(ctx->node->proto, "output_dtype", 0, &p->output_dtype, err));
-  if (block != 0) OQ_KFAIL(node, OQ_ERR_UNSUPPORTED, "blocked quantization (block_size=%lld) is not supported", (long long)block);
+  if (block != 0)
+    OQ_KFAIL(node, OQ_ERR_UNSUPPORTED, "blocked quantization (block_size=%lld) is not supported", (long long)block);
   *params = p;
   return OQ_OK;
 fail:
@@ -33,18 +34,29 @@ fail:
 
 static int quant_range(int32_t dtype, float *lo, float *hi) {
   switch (dtype) {
-  case OQ_DTYPE_UINT8: *lo = 0; *hi = 255; return 1;
-  case OQ_DTYPE_INT8: *lo = -128; *hi = 127; return 1;
-  case OQ_DTYPE_UINT16: *lo = 0; *hi = 65535; return 1;
-  case OQ_DTYPE_INT16: *lo = -32768; *hi = 32767; return 1;
+  case OQ_DTYPE_UINT8:
+    *lo = 0;
+    *hi = 255;
+    return 1;
+  case OQ_DTYPE_INT8:
+    *lo = -128;
+    *hi = 127;
+    return 1;
+  case OQ_DTYPE_UINT16:
+    *lo = 0;
+    *hi = 65535;
+    return 1;
+  case OQ_DTYPE_INT16:
+    *lo = -32768;
+    *hi = 32767;
+    return 1;
   default: return 0;
   }
 }
 
 /* Validates scale / zero point and derives the per-axis layout: element e uses channel (e / inner) % channels. */
-static oq_status qparams_layout(const oq_kernel_call *call, const char *op, const oq_tensor *x,
-                                const oq_tensor *scale, const oq_tensor *zp, int64_t *channels, int64_t *inner,
-                                oq_error *err) {
+static oq_status qparams_layout(const oq_kernel_call *call, const char *op, const oq_tensor *x, const oq_tensor *scale,
+                                const oq_tensor *zp, int64_t *channels, int64_t *inner, oq_error *err) {
   const qdq_params *p = call->params;
   const char *node = call->node_name;
   if (scale->dtype != OQ_DTYPE_FLOAT)

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OQ_OP(type, domain, since, min_in, max_in, min_out, max_out, init, exec, free_fn, flags)               \
+#define OQ_OP(type, domain, since, min_in, max_in, min_out, max_out, init, exec, free_fn, flags)                       \
   {type, domain, since, min_in, max_in, min_out, max_out, init, exec, free_fn, flags},
 
 static const oq_op_def k_ops[] = {

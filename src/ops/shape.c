@@ -122,8 +122,8 @@ oq_status oq_op_dropout_exec(const oq_kernel_call *call, oq_error *err) {
 /* One malloc'd block: the struct, then the value's bytes (value.data points there, owns_data 0), so
  * oq_op_params_free releases everything. */
 typedef struct const_params {
-  oq_tensor value;        /* the constant; data borrows the bytes after the struct */
-  max_align_t bytes[];    /* value storage */
+  oq_tensor value;     /* the constant; data borrows the bytes after the struct */
+  max_align_t bytes[]; /* value storage */
 } const_params;
 
 static oq_status const_params_new(const oq_tensor *v, const_params **out, oq_error *err) {
@@ -153,8 +153,10 @@ static oq_status const_from_attr(const oq_op_init_ctx *ctx, const char *name, oq
   if (strcmp(name, "value_float") == 0 || strcmp(name, "value_int") == 0) {
     int is_float = name[6] == 'f';
     OQ_CHECK(oq_tensor_alloc(out, is_float ? OQ_DTYPE_FLOAT : OQ_DTYPE_INT64, 0, dims, err));
-    if (is_float) OQ_CHECK(oq_attr_float(np, name, 0, (float *)out->data, err));
-    else OQ_CHECK(oq_attr_int(np, name, 0, (int64_t *)out->data, err));
+    if (is_float)
+      OQ_CHECK(oq_attr_float(np, name, 0, (float *)out->data, err));
+    else
+      OQ_CHECK(oq_attr_int(np, name, 0, (int64_t *)out->data, err));
     return OQ_OK;
   }
   if (strcmp(name, "value_floats") == 0) {
@@ -242,7 +244,8 @@ oq_status oq_op_constant_of_shape_exec(const oq_kernel_call *call, oq_error *err
   if (!p || !shape) OQ_KFAIL(call->node_name, OQ_ERR_MODEL, "ConstantOfShape needs its shape input");
   OQ_CHECK(oq_read_int_list(shape, dims, OQ_MAX_DIMS, &nd, call->node_name, "ConstantOfShape shape", err));
   for (size_t i = 0; i < nd; i++)
-    if (dims[i] < 0) OQ_KFAIL(call->node_name, OQ_ERR_SHAPE, "ConstantOfShape: negative extent %lld", (long long)dims[i]);
+    if (dims[i] < 0)
+      OQ_KFAIL(call->node_name, OQ_ERR_SHAPE, "ConstantOfShape: negative extent %lld", (long long)dims[i]);
   OQ_CHECK(oq_tensor_alloc(out, p->value.dtype, (int32_t)nd, dims, err));
   size_t es = oq_dtype_size(out->dtype);
   unsigned char *d = out->data;
@@ -255,17 +258,16 @@ fail:
 /* ---- Flatten, Reshape, Squeeze, Unsqueeze ---- */
 
 typedef struct axis_params {
-  int64_t axis;     /* Flatten/Concat/Gather/Split axis, as given */
-  int64_t flag;     /* Reshape allowzero; Cast target dtype; Shape start */
-  int64_t end;      /* Shape end */
-  int32_t has_end;  /* Shape: end given */
-  int64_t opset;    /* opset of the node's domain */
-  size_t n_ints;    /* entries in ints */
-  int64_t ints[];   /* Transpose perm / (Un)Squeeze axes / Split sizes / Slice-1 starts,ends,axes */
+  int64_t axis;    /* Flatten/Concat/Gather/Split axis, as given */
+  int64_t flag;    /* Reshape allowzero; Cast target dtype; Shape start */
+  int64_t end;     /* Shape end */
+  int32_t has_end; /* Shape: end given */
+  int64_t opset;   /* opset of the node's domain */
+  size_t n_ints;   /* entries in ints */
+  int64_t ints[];  /* Transpose perm / (Un)Squeeze axes / Split sizes / Slice-1 starts,ends,axes */
 } axis_params;
 
-static oq_status axis_params_new(const oq_op_init_ctx *ctx, const char *ints_name, axis_params **out,
-                                 oq_error *err) {
+static oq_status axis_params_new(const oq_op_init_ctx *ctx, const char *ints_name, axis_params **out, oq_error *err) {
   const int64_t *ints = NULL;
   size_t n = 0;
   if (ints_name) {
@@ -450,12 +452,14 @@ oq_status oq_op_unsqueeze_exec(const oq_kernel_call *call, oq_error *err) {
   OQ_CHECK(read_axes(call, "Unsqueeze", axes, &n, &given, err));
   if (!given) OQ_KFAIL(node, OQ_ERR_MODEL, "Unsqueeze needs axes");
   int64_t rank = x->ndim + (int64_t)n;
-  if (rank > OQ_MAX_DIMS) OQ_KFAIL(node, OQ_ERR_UNSUPPORTED, "Unsqueeze result rank %lld exceeds %d", (long long)rank, OQ_MAX_DIMS);
+  if (rank > OQ_MAX_DIMS)
+    OQ_KFAIL(node, OQ_ERR_UNSUPPORTED, "Unsqueeze result rank %lld exceeds %d", (long long)rank, OQ_MAX_DIMS);
   int ins[OQ_MAX_DIMS] = {0};
   for (size_t k = 0; k < n; k++) {
     int64_t a;
     if (!oq_norm_axis(axes[k], rank, &a))
-      OQ_KFAIL(node, OQ_ERR_SHAPE, "Unsqueeze axis %lld out of range for rank %lld", (long long)axes[k], (long long)rank);
+      OQ_KFAIL(node, OQ_ERR_SHAPE, "Unsqueeze axis %lld out of range for rank %lld", (long long)axes[k],
+               (long long)rank);
     if (ins[a]) OQ_KFAIL(node, OQ_ERR_SHAPE, "Unsqueeze axis %lld repeated", (long long)axes[k]);
     ins[a] = 1;
   }
@@ -613,15 +617,15 @@ oq_status oq_op_split_exec(const oq_kernel_call *call, oq_error *err) {
     n_given = (size_t)oq_tensor_numel(split);
   }
   if (given) {
-    if (n_given != (size_t)nout)
-      OQ_KFAIL(node, OQ_ERR_SHAPE, "Split has %zu sizes for %d outputs", n_given, (int)nout);
+    if (n_given != (size_t)nout) OQ_KFAIL(node, OQ_ERR_SHAPE, "Split has %zu sizes for %d outputs", n_given, (int)nout);
     int64_t sum = 0;
     for (int32_t k = 0; k < nout; k++) {
       if (given[k] < 0 || given[k] > d) OQ_KFAIL(node, OQ_ERR_SHAPE, "Split size %lld is invalid", (long long)given[k]);
       sizes[k] = given[k];
       sum += given[k];
     }
-    if (sum != d) OQ_KFAIL(node, OQ_ERR_SHAPE, "Split sizes sum to %lld, dimension is %lld", (long long)sum, (long long)d);
+    if (sum != d)
+      OQ_KFAIL(node, OQ_ERR_SHAPE, "Split sizes sum to %lld, dimension is %lld", (long long)sum, (long long)d);
   } else { /* equal parts; the last one smaller when not divisible (opset 18) */
     int64_t part = (d + nout - 1) / nout;
     for (int32_t k = 0; k < nout; k++) {
@@ -843,7 +847,8 @@ oq_status oq_op_expand_exec(const oq_kernel_call *call, oq_error *err) {
   OQ_CHECK(oq_read_int_list(shape, target.dims, OQ_MAX_DIMS, &nd, node, "Expand shape", err));
   target.ndim = (int32_t)nd;
   for (size_t i = 0; i < nd; i++)
-    if (target.dims[i] < 0) OQ_KFAIL(node, OQ_ERR_SHAPE, "Expand shape has negative extent %lld", (long long)target.dims[i]);
+    if (target.dims[i] < 0)
+      OQ_KFAIL(node, OQ_ERR_SHAPE, "Expand shape has negative extent %lld", (long long)target.dims[i]);
   const oq_tensor *ins[2] = {x, &target};
   int32_t ondim;
   int64_t dims[OQ_MAX_DIMS];
@@ -990,8 +995,7 @@ oq_status oq_op_range_exec(const oq_kernel_call *call, oq_error *err) {
   oq_tensor *out = &call->outputs[0];
   if (!ts || !tl || !td) OQ_KFAIL(node, OQ_ERR_MODEL, "Range needs start, limit and delta");
   int32_t dt = ts->dtype;
-  if (tl->dtype != dt || td->dtype != dt)
-    OQ_KFAIL(node, OQ_ERR_SHAPE, "Range inputs must share one type");
+  if (tl->dtype != dt || td->dtype != dt) OQ_KFAIL(node, OQ_ERR_SHAPE, "Range inputs must share one type");
   if (dt != OQ_DTYPE_FLOAT && dt != OQ_DTYPE_DOUBLE && dt != OQ_DTYPE_INT16 && dt != OQ_DTYPE_INT32 &&
       dt != OQ_DTYPE_INT64)
     OQ_KFAIL(node, OQ_ERR_UNSUPPORTED, "Range does not support %s", oq_dtype_name(dt));

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-oq_status oq_kernel_error(oq_error *err, oq_status code, const char *file, int line, const char *node,
-                          const char *fmt, ...) {
+oq_status oq_kernel_error(oq_error *err, oq_status code, const char *file, int line, const char *node, const char *fmt,
+                          ...) {
   if (!err) return code;
   char msg[sizeof err->msg];
   va_list ap;
@@ -23,8 +23,8 @@ const char *oq_init_node_name(const oq_op_init_ctx *ctx) {
   return ctx->node->proto->name;
 }
 
-oq_status oq_read_int_list(const oq_tensor *t, int64_t *out, size_t cap, size_t *n, const char *node,
-                           const char *what, oq_error *err) {
+oq_status oq_read_int_list(const oq_tensor *t, int64_t *out, size_t cap, size_t *n, const char *node, const char *what,
+                           oq_error *err) {
   if (t->dtype != OQ_DTYPE_INT64 && t->dtype != OQ_DTYPE_INT32)
     OQ_KRETURN(node, OQ_ERR_UNSUPPORTED, "%s must be int64 or int32, got %s", what, oq_dtype_name(t->dtype));
   if (t->ndim > 1) OQ_KRETURN(node, OQ_ERR_SHAPE, "%s must be 1-D, got rank %d", what, (int)t->ndim);
@@ -75,7 +75,7 @@ static uint16_t float_to_half(float f) {
   uint32_t ax = x & 0x7fffffffu;
   if (ax >= 0x7f800000u) return (uint16_t)(sign | 0x7c00u | (ax > 0x7f800000u ? 0x200u : 0));
   if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u); /* rounds to >= 65520: infinity */
-  if (ax < 0x38800000u) {                                    /* below the smallest normal half: subnormal */
+  if (ax < 0x38800000u) {                                   /* below the smallest normal half: subnormal */
     float a;
     memcpy(&a, &ax, 4);
     float scaled = a * 16777216.0f; /* 2^24: units of the smallest subnormal */
@@ -105,15 +105,23 @@ static uint16_t float_to_bf16(float f) {
 }
 
 int oq_dtype_is_float(int32_t dtype) {
-  return dtype == OQ_DTYPE_FLOAT || dtype == OQ_DTYPE_DOUBLE || dtype == OQ_DTYPE_FLOAT16 ||
-         dtype == OQ_DTYPE_BFLOAT16;
+  return dtype == OQ_DTYPE_FLOAT || dtype == OQ_DTYPE_DOUBLE || dtype == OQ_DTYPE_FLOAT16 || dtype == OQ_DTYPE_BFLOAT16;
 }
 
 int oq_dtype_is_numeric(int32_t dtype) {
   switch (dtype) {
-  case OQ_DTYPE_FLOAT: case OQ_DTYPE_DOUBLE: case OQ_DTYPE_FLOAT16: case OQ_DTYPE_BFLOAT16:
-  case OQ_DTYPE_INT8: case OQ_DTYPE_INT16: case OQ_DTYPE_INT32: case OQ_DTYPE_INT64:
-  case OQ_DTYPE_UINT8: case OQ_DTYPE_UINT16: case OQ_DTYPE_UINT32: case OQ_DTYPE_UINT64:
+  case OQ_DTYPE_FLOAT:
+  case OQ_DTYPE_DOUBLE:
+  case OQ_DTYPE_FLOAT16:
+  case OQ_DTYPE_BFLOAT16:
+  case OQ_DTYPE_INT8:
+  case OQ_DTYPE_INT16:
+  case OQ_DTYPE_INT32:
+  case OQ_DTYPE_INT64:
+  case OQ_DTYPE_UINT8:
+  case OQ_DTYPE_UINT16:
+  case OQ_DTYPE_UINT32:
+  case OQ_DTYPE_UINT64:
   case OQ_DTYPE_BOOL: return 1;
   default: return 0;
   }

@@ -6,14 +6,14 @@
 #include "ops/op.h"
 
 /* Records "node '<node>': <message>" in err and returns code. */
-oq_status oq_kernel_error(oq_error *err, oq_status code, const char *file, int line, const char *node,
-                          const char *fmt, ...) OQ_PRINTF(6, 7);
+oq_status oq_kernel_error(oq_error *err, oq_status code, const char *file, int line, const char *node, const char *fmt,
+                          ...) OQ_PRINTF(6, 7);
 
 /* Fails the current function naming the node. Requires `oq_status st`, `oq_error *err` and a `fail:` label. */
-#define OQ_KFAIL(node, code, ...)                                                                              \
-  do {                                                                                                         \
-    st = oq_kernel_error(err, (code), __FILE__, __LINE__, (node), __VA_ARGS__);                                \
-    goto fail;                                                                                                 \
+#define OQ_KFAIL(node, code, ...)                                                                                      \
+  do {                                                                                                                 \
+    st = oq_kernel_error(err, (code), __FILE__, __LINE__, (node), __VA_ARGS__);                                        \
+    goto fail;                                                                                                         \
   } while (0)
 
 /* For functions without cleanup. */
@@ -28,8 +28,8 @@ static inline const oq_tensor *oq_kin(const oq_kernel_call *call, int32_t i) {
 }
 
 /* Reads a scalar or 1-D int64/int32 tensor into out[0..*n) (at most cap values). what names it in errors. */
-oq_status oq_read_int_list(const oq_tensor *t, int64_t *out, size_t cap, size_t *n, const char *node,
-                           const char *what, oq_error *err);
+oq_status oq_read_int_list(const oq_tensor *t, int64_t *out, size_t cap, size_t *n, const char *node, const char *what,
+                           oq_error *err);
 
 /* Maps axis in [-rank, rank) to [0, rank); false when out of range. */
 static inline int oq_norm_axis(int64_t axis, int64_t rank, int64_t *out) {

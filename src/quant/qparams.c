@@ -47,9 +47,7 @@ oq_qparams oq_qparams_compute(float rmin, float rmax, int32_t qmin, int32_t qmax
 
 oq_qparams oq_qparams_uint8(float rmin, float rmax) { return oq_qparams_compute(rmin, rmax, 0, 255, 0); }
 
-oq_qparams oq_qparams_int8_symmetric(float rmin, float rmax) {
-  return oq_qparams_compute(rmin, rmax, -127, 127, 1);
-}
+oq_qparams oq_qparams_int8_symmetric(float rmin, float rmax) { return oq_qparams_compute(rmin, rmax, -127, 127, 1); }
 
 int32_t oq_quantize_value(float x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
   float v = x / scale; /* numpy: float32 / float32 */
@@ -78,8 +76,8 @@ float oq_adjust_weight_scale_for_bias(float input_scale, float weight_scale, flo
 }
 
 /* outer x channels x inner view of a tensor for a channel axis (axis < 0: one channel). */
-static oq_status split_dims(int32_t ndim, const int64_t *dims, int32_t axis, size_t *outer, size_t *ch,
-                            size_t *inner, oq_error *err) {
+static oq_status split_dims(int32_t ndim, const int64_t *dims, int32_t axis, size_t *outer, size_t *ch, size_t *inner,
+                            oq_error *err) {
   size_t o = 1, c = 1, in = 1;
   if (axis >= ndim) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "channel axis %d out of range for rank %d", axis, ndim);
   for (int32_t d = 0; d < ndim; d++) {

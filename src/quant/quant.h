@@ -55,19 +55,19 @@ oq_status oq_quant_weight_apply(const float *w, int32_t ndim, const int64_t *dim
 /* How onnxruntime's QDQ quantizer treats an op type (its QDQRegistry, QDQOperatorBase for the other ops in its
  * default op list). */
 typedef enum oq_quant_kind {
-  OQ_QUANT_NONE = 0,      /* left in float (ops onnxruntime does not quantize by default, e.g. Flatten) */
-  OQ_QUANT_GENERIC = 1,   /* every float input and output gets Q/DQ with its own range (Add, Mul, Concat, ...) */
-  OQ_QUANT_WEIGHTED = 2,  /* activation input 0 + output; weight input 1 int8 (per channel); int32 bias input 2 */
-  OQ_QUANT_MATMUL = 3,    /* initializer inputs int8 (per channel, axis 1), others activations; output too */
-  OQ_QUANT_DIRECT = 4,    /* output shares input 0's scale/zero point, only when input 0 is quantized */
-  OQ_QUANT_REMOVABLE = 5  /* Relu/Clip: removed by letting the producer write the output, when it can */
+  OQ_QUANT_NONE = 0,     /* left in float (ops onnxruntime does not quantize by default, e.g. Flatten) */
+  OQ_QUANT_GENERIC = 1,  /* every float input and output gets Q/DQ with its own range (Add, Mul, Concat, ...) */
+  OQ_QUANT_WEIGHTED = 2, /* activation input 0 + output; weight input 1 int8 (per channel); int32 bias input 2 */
+  OQ_QUANT_MATMUL = 3,   /* initializer inputs int8 (per channel, axis 1), others activations; output too */
+  OQ_QUANT_DIRECT = 4,   /* output shares input 0's scale/zero point, only when input 0 is quantized */
+  OQ_QUANT_REMOVABLE = 5 /* Relu/Clip: removed by letting the producer write the output, when it can */
 } oq_quant_kind;
 
 typedef struct oq_quant_policy {
-  const char *op_type;   /* default-domain op type */
-  oq_quant_kind kind;    /* see enum */
-  int32_t weight_axis;   /* OQ_QUANT_WEIGHTED: per-channel axis of the weight (Gemm: -1 = from transB) */
-  int32_t min_opset;     /* the op is left in float below this opset (MaxPool: 12) */
+  const char *op_type; /* default-domain op type */
+  oq_quant_kind kind;  /* see enum */
+  int32_t weight_axis; /* OQ_QUANT_WEIGHTED: per-channel axis of the weight (Gemm: -1 = from transB) */
+  int32_t min_opset;   /* the op is left in float below this opset (MaxPool: 12) */
 } oq_quant_policy;
 
 /* Row for (op_type, domain) at this opset, or NULL when the op stays in float. */

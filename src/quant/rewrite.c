@@ -75,34 +75,34 @@ typedef struct rw {
   const oq_calib_stats *stats;
   int per_channel;
   int64_t opset;
-  alist A;              /* proto pieces of the new model */
-  uint8_t *has_range;   /* calibrated (ranges adjusted like onnxruntime) */
-  float *rmin, *rmax;   /* ranges */
-  uint8_t *tq;          /* TQ_* : onnxruntime's tensors_to_quantize */
-  int32_t *tq_axis;     /* TQ_WEIGHT_PC axis */
-  int32_t *provider;    /* shared-params source value, -1 none */
-  uint8_t *is_bias;     /* registered as a bias */
-  int32_t *bias_in;     /* bias: activation input of the node */
-  int32_t *bias_w;      /* bias: weight of the node */
-  float *bias_beta;     /* bias: Gemm beta */
-  int32_t *order;       /* values in first-registration order (tq or bias) */
+  alist A;            /* proto pieces of the new model */
+  uint8_t *has_range; /* calibrated (ranges adjusted like onnxruntime) */
+  float *rmin, *rmax; /* ranges */
+  uint8_t *tq;        /* TQ_* : onnxruntime's tensors_to_quantize */
+  int32_t *tq_axis;   /* TQ_WEIGHT_PC axis */
+  int32_t *provider;  /* shared-params source value, -1 none */
+  uint8_t *is_bias;   /* registered as a bias */
+  int32_t *bias_in;   /* bias: activation input of the node */
+  int32_t *bias_w;    /* bias: weight of the node */
+  float *bias_beta;   /* bias: Gemm beta */
+  int32_t *order;     /* values in first-registration order (tq or bias) */
   int32_t n_order;
-  int32_t *prod_node;   /* current producer node, -1 none */
-  int32_t *prod_slot;   /* its output slot */
-  int32_t *out_off;     /* per node: offset into cur_out */
-  int32_t *cur_out;     /* current output value per node slot */
-  uint8_t *removed;     /* per node: removed (Relu/Clip folded) */
-  uint8_t *act;         /* final: value gets Q -> DQ as an activation */
-  int32_t *root;        /* final: value whose scale/zero point it uses */
-  oq_qparams *qp;       /* final: params of activation roots */
-  wquant **wq;          /* final: quantized initializers */
-  uint8_t *bias_done;   /* final: bias quantized */
-  int32_t **bias_q;     /* bias data (int32) */
-  float **bias_scale;   /* bias scales */
-  int32_t *bias_n;      /* bias scale count */
-  uint8_t *emitted;     /* initializer DQ already placed */
-  char **dq_name;       /* name consumers read instead of the value */
-  oq_strmap names;      /* every value name of the new graph (collision check) */
+  int32_t *prod_node; /* current producer node, -1 none */
+  int32_t *prod_slot; /* its output slot */
+  int32_t *out_off;   /* per node: offset into cur_out */
+  int32_t *cur_out;   /* current output value per node slot */
+  uint8_t *removed;   /* per node: removed (Relu/Clip folded) */
+  uint8_t *act;       /* final: value gets Q -> DQ as an activation */
+  int32_t *root;      /* final: value whose scale/zero point it uses */
+  oq_qparams *qp;     /* final: params of activation roots */
+  wquant **wq;        /* final: quantized initializers */
+  uint8_t *bias_done; /* final: bias quantized */
+  int32_t **bias_q;   /* bias data (int32) */
+  float **bias_scale; /* bias scales */
+  int32_t *bias_n;    /* bias scale count */
+  uint8_t *emitted;   /* initializer DQ already placed */
+  char **dq_name;     /* name consumers read instead of the value */
+  oq_strmap names;    /* every value name of the new graph (collision check) */
 } rw;
 
 static const char *vname(const rw *r, int32_t v) { return r->g->values[v].name; }
@@ -569,8 +569,8 @@ static oq_status make_initializers(rw *r, out_lists *o, oq_error *err) {
       float *s = alist_alloc(&r->A, (size_t)w->nch, sizeof *s, err);
       uint8_t *z = alist_alloc(&r->A, (size_t)w->nch, 1, err);
       if (!qn || !sn || !zn || !dn || !q || !s || !z) return OQ_ERR_NOMEM;
-      OQ_CHECK(oq_quant_weight_apply(w->data.data, w->data.ndim, w->data.dims, w->axis, w->is_signed, w->params, q,
-                                     err));
+      OQ_CHECK(
+          oq_quant_weight_apply(w->data.data, w->data.ndim, w->data.dims, w->axis, w->is_signed, w->params, q, err));
       for (int32_t c = 0; c < w->nch; c++) {
         s[c] = w->params[c].scale;
         z[c] = w->is_signed ? (uint8_t)(int8_t)w->params[c].zero_point : (uint8_t)w->params[c].zero_point;
@@ -621,8 +621,10 @@ static oq_status make_initializers(rw *r, out_lists *o, oq_error *err) {
       OQ_CHECK(claim_name(r, qn, err));
       OQ_CHECK(claim_name(r, sn, err));
       OQ_CHECK(claim_name(r, zn, err));
-      OQ_CHECK(add_init(o, make_tensor(r, qn, OQ_DTYPE_INT32, (int32_t)val->init->n_dims, val->init->dims,
-                                       r->bias_q[v], (size_t)numel, 4, err), err));
+      OQ_CHECK(add_init(o,
+                        make_tensor(r, qn, OQ_DTYPE_INT32, (int32_t)val->init->n_dims, val->init->dims, r->bias_q[v],
+                                    (size_t)numel, 4, err),
+                        err));
       /* onnxruntime: scale always 1-D ([1] per tensor), zero point [C] or a scalar. */
       OQ_CHECK(add_init(o, make_tensor(r, sn, OQ_DTYPE_FLOAT, 1, &sd, r->bias_scale[v], (size_t)ns, 4, err), err));
       OQ_CHECK(add_init(o, make_tensor(r, zn, OQ_DTYPE_INT32, ns > 1 ? 1 : 0, &sd, z, (size_t)ns, 4, err), err));
@@ -676,8 +678,8 @@ static oq_status emit_init_dq(rw *r, out_lists *o, int32_t v, oq_error *err) {
   }
   char *dnn = alist_printf(&r->A, err, "%s_DequantizeLinear", nm);
   if (!in[0] || !in[1] || !in[2] || !dnn) return OQ_ERR_NOMEM;
-  OQ_CHECK(add_node(o, make_node(r, "DequantizeLinear", dnn, (const char *const *)in, 3, r->dq_name[v], axis, err),
-                    err));
+  OQ_CHECK(
+      add_node(o, make_node(r, "DequantizeLinear", dnn, (const char *const *)in, 3, r->dq_name[v], axis, err), err));
   r->emitted[v] = 1;
 fail:
   return st;
@@ -918,7 +920,7 @@ oq_status oq_quant_rewrite(const oq_model *model, const oq_calib_stats *stats, c
   size_t nv = g->n_values > 0 ? (size_t)g->n_values : 1, nn = g->n_nodes > 0 ? (size_t)g->n_nodes : 1;
   size_t n_slots = 0;
   for (int32_t n = 0; n < g->n_nodes; n++) n_slots += (size_t)g->nodes[n].n_outputs;
-#define ALLOC(field, count) \
+#define ALLOC(field, count)                                                                                            \
   if (!(r.field = oq_calloc((count), sizeof *r.field, err))) goto nomem
   ALLOC(has_range, nv);
   ALLOC(rmin, nv);

@@ -50,8 +50,10 @@ static int walk(const char *dir, path_list *l) {
     snprintf(p, n, "%s/%s", dir, e->d_name);
     struct stat sb;
     if (lstat(p, &sb) == 0) {
-      if (S_ISDIR(sb.st_mode)) rc = walk(p, l);
-      else if (S_ISREG(sb.st_mode) && strcmp(e->d_name, "model.onnx") == 0) rc = push(l, p);
+      if (S_ISDIR(sb.st_mode))
+        rc = walk(p, l);
+      else if (S_ISREG(sb.st_mode) && strcmp(e->d_name, "model.onnx") == 0)
+        rc = push(l, p);
     }
     free(p);
   }

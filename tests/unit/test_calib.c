@@ -45,8 +45,8 @@ OQ_TEST(merge_is_thread_count_independent) {
   REQUIRE_OK(oq_calib_stats_init(&ref, NV, tracked, &err));
   for (int s = 0; s < NS; s++)
     for (int v = 0; v < NV; v++) {
-      oq_tensor t = {.dtype = OQ_DTYPE_FLOAT, .ndim = 1, .dims = {LEN}, .data = data[s][v],
-                     .nbytes = sizeof data[s][v]};
+      oq_tensor t = {
+          .dtype = OQ_DTYPE_FLOAT, .ndim = 1, .dims = {LEN}, .data = data[s][v], .nbytes = sizeof data[s][v]};
       REQUIRE_OK(oq_calib_observe(&ref, v, &t, &err));
     }
   CHECK(ref.seen[0] == NS && ref.seen[2] == 0 && !(ref.min[2] <= ref.max[2]));
@@ -57,8 +57,8 @@ OQ_TEST(merge_is_thread_count_independent) {
     for (int t = 0; t < nth; t++) REQUIRE_OK(oq_calib_stats_init(&per[t], NV, tracked, &err));
     for (int s = 0; s < NS; s++)
       for (int v = 0; v < NV; v++) {
-        oq_tensor t = {.dtype = OQ_DTYPE_FLOAT, .ndim = 1, .dims = {LEN}, .data = data[s][v],
-                     .nbytes = sizeof data[s][v]};
+        oq_tensor t = {
+            .dtype = OQ_DTYPE_FLOAT, .ndim = 1, .dims = {LEN}, .data = data[s][v], .nbytes = sizeof data[s][v]};
         oq_calib_stats_update(&per[s % nth], v, &t);
       }
     for (int t = 0; t < nth; t++) REQUIRE_OK(oq_calib_stats_merge(&all, &per[t], &err));

@@ -218,8 +218,8 @@ OQ_TEST(file_stem) {
   oq_error err = {0};
   struct {
     const char *in, *out;
-  } cases[] = {{"input", "input"}, {"a/b:c d", "a_b_c_d"}, {"", "_"}, {"..", "__"}, {"x.y-z_1", "x.y-z_1"},
-               {"\xc3\xa9", "__"}};
+  } cases[] = {{"input", "input"}, {"a/b:c d", "a_b_c_d"}, {"", "_"},
+               {"..", "__"},       {"x.y-z_1", "x.y-z_1"}, {"\xc3\xa9", "__"}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char *s = oq_sample_file_stem(cases[i].in, &err);
     REQUIRE(s);

@@ -56,10 +56,10 @@ OQ_TEST(chain_matches_reference) {
 }
 
 typedef struct seen {
-  int count[64];  /* calls per value id */
-  int order[64];  /* call sequence */
+  int count[64]; /* calls per value id */
+  int order[64]; /* call sequence */
   int n;
-  int fail_on;    /* value id whose observation fails, -1 none */
+  int fail_on; /* value id whose observation fails, -1 none */
   const oq_graph *g;
   int bad_tensor; /* an observed tensor was inconsistent */
 } seen;

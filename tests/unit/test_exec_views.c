@@ -2,10 +2,10 @@
  * operator lookup turns Identity into a kernel that borrows its input's buffer, as a view op may. The views.onnx
  * fixture then checks under ASan that a view's source buffer lives exactly as long as its last view, that views
  * which are graph outputs are handed out as owned copies, and that a graph input's view is copied too. */
-#define oq_op_find view_op_find
+#define oq_op_find    view_op_find
 #define oq_plan_build view_plan_build
-#define oq_plan_free view_plan_free
-#define oq_plan_run view_plan_run
+#define oq_plan_free  view_plan_free
+#define oq_plan_run   view_plan_run
 #include "../../src/exec/plan.c"
 #undef oq_op_find
 
@@ -70,8 +70,8 @@ OQ_TEST(borrowed_outputs_stay_valid) {
       CHECK(out[j].owns_data);
       CHECK(same(&out[j], &want[j]));
     }
-    CHECK(out[2].data != x.data);          /* the graph input's view is a copy */
-    CHECK(out[0].data != out[3].data);     /* 'i' views 'c': both outputs, two buffers */
+    CHECK(out[2].data != x.data);      /* the graph input's view is a copy */
+    CHECK(out[0].data != out[3].data); /* 'i' views 'c': both outputs, two buffers */
     for (int j = 0; j < 5; j++) oq_tensor_release(&out[j]);
   }
   for (int j = 0; j < 5; j++) oq_tensor_release(&want[j]);

@@ -278,10 +278,10 @@ OQ_TEST(topo_order) {
 
   /* Reversed chain: ties among ready nodes go to the earliest one. */
   memset(&s, 0, sizeof s);
-  s.nodes[s.n_nodes++] = mk_node("Relu", "c", "b", "y");   /* 0 */
-  s.nodes[s.n_nodes++] = mk_node("Relu", "b", "a", "b");   /* 1 */
-  s.nodes[s.n_nodes++] = mk_node("Relu", "z", "x", "z");   /* 2 */
-  s.nodes[s.n_nodes++] = mk_node("Relu", "a", "x", "a");   /* 3 */
+  s.nodes[s.n_nodes++] = mk_node("Relu", "c", "b", "y"); /* 0 */
+  s.nodes[s.n_nodes++] = mk_node("Relu", "b", "a", "b"); /* 1 */
+  s.nodes[s.n_nodes++] = mk_node("Relu", "z", "x", "z"); /* 2 */
+  s.nodes[s.n_nodes++] = mk_node("Relu", "a", "x", "a"); /* 3 */
   s.inputs[s.n_inputs++] = mk_vi("x", OQ_DTYPE_FLOAT, 1, k_w_dims);
   s.outputs[s.n_outputs++] = mk_vi("y", OQ_DTYPE_FLOAT, 1, k_w_dims);
   s.outputs[s.n_outputs++] = mk_vi("z", OQ_DTYPE_FLOAT, 1, k_w_dims);
@@ -332,8 +332,7 @@ OQ_TEST(error_dangling_input) {
   s.nodes[s.n_nodes++] = mk_node("Add", "X", "x,yy", "y");
   s.inputs[s.n_inputs++] = mk_vi("x", OQ_DTYPE_FLOAT, 1, k_w_dims);
   s.outputs[s.n_outputs++] = mk_vi("y", OQ_DTYPE_FLOAT, 1, k_w_dims);
-  expect_error(&s, OQ_ERR_MODEL,
-               "node 'X' (Add) input 'yy' is not produced by any node, initializer or graph input");
+  expect_error(&s, OQ_ERR_MODEL, "node 'X' (Add) input 'yy' is not produced by any node, initializer or graph input");
   /* unnamed node: named by its index */
   memset(&s, 0, sizeof s);
   s.nodes[s.n_nodes++] = mk_node("Relu", "r", "x", "a");
@@ -524,8 +523,8 @@ OQ_TEST(fingerprint) {
   REQUIRE(a && a2 && doc && ext && w);
   uint64_t fa = oq_model_fingerprint(a);
   CHECK(fa != 0);
-  CHECK(fa == oq_model_fingerprint(a));  /* repeatable */
-  CHECK(fa == oq_model_fingerprint(a2)); /* stable across loads */
+  CHECK(fa == oq_model_fingerprint(a));   /* repeatable */
+  CHECK(fa == oq_model_fingerprint(a2));  /* stable across loads */
   CHECK(fa == oq_model_fingerprint(doc)); /* doc strings, producer, metadata do not count */
   CHECK(fa == oq_model_fingerprint(ext)); /* external vs inline storage does not count */
   CHECK(fa != oq_model_fingerprint(w));   /* a weight does */
@@ -586,12 +585,16 @@ OQ_TEST(describe) {
   char *json = NULL, *text = NULL;
   REQUIRE_OK(oq_model_describe(m, 1, &json, &err));
   REQUIRE_OK(oq_model_describe(m, 0, &text, &err));
-  static const char *keys[] = {"\"ir_version\":8", "\"producer\":{\"name\":\"fixture-gen\",\"version\":\"1.0\"}",
+  static const char *keys[] = {"\"ir_version\":8",
+                               "\"producer\":{\"name\":\"fixture-gen\",\"version\":\"1.0\"}",
                                "\"opsets\":[{\"domain\":\"ai.onnx\",\"version\":13}]",
                                "\"inputs\":[{\"name\":\"x\",\"dtype\":\"float32\",\"shape\":[\"N\",1,4,4]}]",
-                               "\"outputs\":[{\"name\":\"y\"", "\"ops\":{\"Add\":1,\"Conv\":1,\"Relu\":1}",
-                               "\"initializers\":{\"float32\":{\"count\":2,\"bytes\":80}}", "\"parameters\":20",
-                               "\"fingerprint\":\"", "\"unsupported_ops\":["};
+                               "\"outputs\":[{\"name\":\"y\"",
+                               "\"ops\":{\"Add\":1,\"Conv\":1,\"Relu\":1}",
+                               "\"initializers\":{\"float32\":{\"count\":2,\"bytes\":80}}",
+                               "\"parameters\":20",
+                               "\"fingerprint\":\"",
+                               "\"unsupported_ops\":["};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     if (!strstr(json, keys[i])) {
       fprintf(stderr, "missing %s in %s\n", keys[i], json);

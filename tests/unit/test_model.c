@@ -435,8 +435,10 @@ OQ_TEST(hostile_files) {
   for (size_t cut = 1; cut < n; cut += 7) {
     REQUIRE(write_bytes(p, buf, cut) == 0);
     oq_status st = oq_model_load(p, &m, &err);
-    if (st == OQ_OK) oq_model_free(m);
-    else CHECK(strncmp(err.msg, p, strlen(p)) == 0);
+    if (st == OQ_OK)
+      oq_model_free(m);
+    else
+      CHECK(strncmp(err.msg, p, strlen(p)) == 0);
     m = NULL;
   }
   free(buf);

@@ -59,7 +59,7 @@ static void check_values(const oq_tensor *t, const float *want, int64_t n) {
 
 OQ_TEST(sgemm_matches_reference) {
   oq_error err = {0};
-  static const size_t sizes[][3] = {{1, 1, 1},   {3, 5, 7},    {4, 8, 1},     {33, 17, 65}, {64, 64, 64},
+  static const size_t sizes[][3] = {{1, 1, 1},      {3, 5, 7},     {4, 8, 1},     {33, 17, 65},  {64, 64, 64},
                                     {65, 1030, 31}, {7, 300, 513}, {130, 9, 260}, {1, 500, 300}, {100, 100, 3}};
   for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++)
     for (int ta = 0; ta < 2; ta++)

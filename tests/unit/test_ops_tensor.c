@@ -8,12 +8,12 @@
 #include <float.h>
 #include <stdint.h>
 
-#define D(...) ((const int64_t[]){__VA_ARGS__})
-#define F(...) ((const float[]){__VA_ARGS__})
-#define L(...) ((const int64_t[]){__VA_ARGS__})
+#define D(...)   ((const int64_t[]){__VA_ARGS__})
+#define F(...)   ((const float[]){__VA_ARGS__})
+#define L(...)   ((const int64_t[]){__VA_ARGS__})
 #define I32(...) ((const int32_t[]){__VA_ARGS__})
-#define U8(...) ((const uint8_t[]){__VA_ARGS__})
-#define I8(...) ((const int8_t[]){__VA_ARGS__})
+#define U8(...)  ((const uint8_t[]){__VA_ARGS__})
+#define I8(...)  ((const int8_t[]){__VA_ARGS__})
 
 static oq_tensor mk(int32_t dtype, int32_t nd, const int64_t *dims, const void *vals) {
   oq_tensor t;
@@ -23,16 +23,15 @@ static oq_tensor mk(int32_t dtype, int32_t nd, const int64_t *dims, const void *
   return t;
 }
 
-static oq_status run(oq_op_exec_fn fn, const void *params, int32_t n_in, const oq_tensor *const *ins,
-                     int32_t n_out, oq_tensor *outs, oq_error *err) {
+static oq_status run(oq_op_exec_fn fn, const void *params, int32_t n_in, const oq_tensor *const *ins, int32_t n_out,
+                     oq_tensor *outs, oq_error *err) {
   memset(outs, 0, (size_t)n_out * sizeof *outs);
   oq_kernel_call c = {params, ins, n_in, outs, n_out, "n0", NULL};
   return fn(&c, err);
 }
 
 /* Compares shape, dtype and values (floats within tol, others exactly). */
-static int expect(const oq_tensor *t, int32_t dtype, int32_t nd, const int64_t *dims, const void *vals,
-                  double tol) {
+static int expect(const oq_tensor *t, int32_t dtype, int32_t nd, const int64_t *dims, const void *vals, double tol) {
   if (t->dtype != dtype || t->ndim != nd) {
     fprintf(stderr, "  got dtype %s rank %d, want %s rank %d\n", oq_dtype_name(t->dtype), (int)t->ndim,
             oq_dtype_name(dtype), (int)nd);

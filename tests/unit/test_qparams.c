@@ -128,8 +128,8 @@ OQ_TEST(weight_per_channel) {
   CHECK(p[0].scale == 0x1.47ae14p-7f && p[0].zero_point == 0);
   CHECK(p[1].scale == (float)(0.5 / 127.0));
   REQUIRE_OK(oq_quant_weight_apply(w, 2, dims, 0, 1, p, q, &err));
-  CHECK(q[0] == 127 && q[1] == -64 && q[2] == 0); /* -0.635/0.01 = -63.5 -> -64 (even) */
-  CHECK(q[3] == 64 && q[4] == -127 && q[5] == 32);  /* 0.25/(0.5/127) = 63.5 -> 64 */
+  CHECK(q[0] == 127 && q[1] == -64 && q[2] == 0);  /* -0.635/0.01 = -63.5 -> -64 (even) */
+  CHECK(q[3] == 64 && q[4] == -127 && q[5] == 32); /* 0.25/(0.5/127) = 63.5 -> 64 */
   /* axis 1: three channels of two elements */
   oq_qparams p3[3];
   REQUIRE_OK(oq_quant_weight_params(w, 2, dims, 1, 1, p3, &err));

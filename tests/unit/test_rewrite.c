@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 
 #define MIXED ONNXQ_SOURCE_DIR "/tests/fixtures/quant/mixed.onnx"
-#define TINY ONNXQ_SOURCE_DIR "/tests/fixtures/quant/tiny.onnx"
+#define TINY  ONNXQ_SOURCE_DIR "/tests/fixtures/quant/tiny.onnx"
 
 static void set_range(oq_calib_stats *s, const oq_model *m, const char *name, float lo, float hi) {
   int32_t v = oq_graph_find(&m->graph, name);
@@ -92,10 +92,11 @@ OQ_TEST(layout_like_onnxruntime) {
   free(after);
 
   const Onnx__ModelProto *p = q->proto;
-  const char *want[] = {"QuantizeLinear", "DequantizeLinear", "DequantizeLinear", "DequantizeLinear", "Conv",
-                        "QuantizeLinear", "DequantizeLinear", "MaxPool", "QuantizeLinear", "DequantizeLinear",
-                        "Flatten", "QuantizeLinear", "DequantizeLinear", "DequantizeLinear", "DequantizeLinear",
-                        "Gemm", "QuantizeLinear", "DequantizeLinear"};
+  const char *want[] = {
+      "QuantizeLinear", "DequantizeLinear", "DequantizeLinear", "DequantizeLinear", "Conv",
+      "QuantizeLinear", "DequantizeLinear", "MaxPool",          "QuantizeLinear",   "DequantizeLinear",
+      "Flatten",        "QuantizeLinear",   "DequantizeLinear", "DequantizeLinear", "DequantizeLinear",
+      "Gemm",           "QuantizeLinear",   "DequantizeLinear"};
   size_t n_want = sizeof want / sizeof want[0];
   CHECK(p->graph->n_node == n_want);
   for (size_t i = 0; i < n_want && i < p->graph->n_node; i++) {

@@ -108,8 +108,8 @@ OQ_TEST(limit_boundary) {
     CHECK(oq_model_check_nesting(b, len, depth, &err) == OQ_OK);
     CHECK(oq_model_check_nesting(b, len, depth + 1, &err) == OQ_OK);
     CHECK(oq_model_check_nesting(b, len, depth - 1, &err) == OQ_ERR_MODEL);
-    CHECK(oq_model_check_nesting(b, len, OQ_MODEL_MAX_NESTING, &err) == (depth <= OQ_MODEL_MAX_NESTING ? OQ_OK
-                                                                                                  : OQ_ERR_MODEL));
+    CHECK(oq_model_check_nesting(b, len, OQ_MODEL_MAX_NESTING, &err) ==
+          (depth <= OQ_MODEL_MAX_NESTING ? OQ_OK : OQ_ERR_MODEL));
     /* protobuf-c agrees the bytes are a model as long as they are not refused */
     if (depth <= OQ_MODEL_MAX_NESTING) {
       Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, b);
@@ -261,12 +261,10 @@ OQ_TEST(malformed) {
   CHECK(oq_model_check_nesting((const uint8_t *)"\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12, 64, &err) ==
         OQ_ERR_PARSE);
   /* 10-byte varint is fine */
-  CHECK(oq_model_check_nesting((const uint8_t *)"\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11, 64, &err) ==
-        OQ_OK);
+  CHECK(oq_model_check_nesting((const uint8_t *)"\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11, 64, &err) == OQ_OK);
   /* length past the end of the buffer, and past the end of the enclosing message */
   CHECK(oq_model_check_nesting((const uint8_t *)"\x3a\x05\x0a\x00", 4, 64, &err) == OQ_ERR_PARSE);
-  CHECK(oq_model_check_nesting((const uint8_t *)"\x3a\x02\x0a\x05\x00\x00\x00\x00\x00", 9, 64, &err) ==
-        OQ_ERR_PARSE);
+  CHECK(oq_model_check_nesting((const uint8_t *)"\x3a\x02\x0a\x05\x00\x00\x00\x00\x00", 9, 64, &err) == OQ_ERR_PARSE);
   /* fixed fields cut off */
   CHECK(oq_model_check_nesting((const uint8_t *)"\x09\x00\x00", 3, 64, &err) == OQ_ERR_PARSE);
   CHECK(oq_model_check_nesting((const uint8_t *)"\x0d\x00\x00", 3, 64, &err) == OQ_ERR_PARSE);
