@@ -80,7 +80,10 @@ oq_status oq_model_load(const char *path, oq_model **out, oq_error *err) {
   /* protobuf-c's unpack recurses without a limit: refuse deep nesting before it can overflow the stack */
   st = oq_model_check_nesting(buf, size, OQ_MODEL_MAX_NESTING, err);
   if (st != OQ_OK) {
-    oq_error_prefix(err, "%s", path);
+    if (st == OQ_ERR_PARSE)
+      oq_error_prefix(err, "%s: not an ONNX model (truncated or corrupt)", path);
+    else
+      oq_error_prefix(err, "%s", path);
     goto fail;
   }
   Onnx__ModelProto *proto = onnx__model_proto__unpack(NULL, size, buf);
