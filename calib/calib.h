@@ -11,20 +11,21 @@
 /* Invariant: every array has n_values entries (the graph's value count). min[v] > max[v] (+inf / -inf) until a
  * float tensor with at least one non-NaN element was seen for v. Owns its arrays. */
 typedef struct oq_calib_stats {
-  int32_t n_values;  /* entries per array */
-  uint8_t *tracked;  /* 1: the observer records this value */
-  float *min;        /* running minimum over every element seen (NaN ignored) */
-  float *max;        /* running maximum */
-  int64_t *seen;     /* float tensors observed for the value (counts empty ones too) */
-  int64_t n_samples; /* samples folded in */
+  int32_t n_values;   /* entries per array */
+  uint8_t *tracked;   /* 1: the observer records this value */
+  float *min;         /* running minimum over every element seen (NaN ignored) */
+  float *max;         /* running maximum */
+  int64_t *seen;      /* float tensors observed for the value (counts empty ones too) */
+  uint8_t *non_float; /* 1: a tensor of another dtype was observed for the value (value_info may claim float) */
+  int64_t n_samples;  /* samples folded in */
 } oq_calib_stats;
 
 /* tracked may be NULL (track everything). */
 oq_status oq_calib_stats_init(oq_calib_stats *s, int32_t n_values, const uint8_t *tracked, oq_error *err);
 void oq_calib_stats_free(oq_calib_stats *s);
-/* Min of mins, max of maxes, sums of counts. Both must have the same n_values. */
+/* Min of mins, max of maxes, sums of counts, or of non_float. Both must have the same n_values. */
 oq_status oq_calib_stats_merge(oq_calib_stats *dst, const oq_calib_stats *src, oq_error *err);
-/* Folds a float tensor into value_id's range (ignores untracked values and non-float tensors). */
+/* Folds a float tensor into value_id's range (ignores untracked values; other dtypes only set non_float). */
 void oq_calib_stats_update(oq_calib_stats *s, int32_t value_id, const oq_tensor *t);
 /* An oq_observer_fn; user is the oq_calib_stats. */
 oq_status oq_calib_observe(void *user, int32_t value_id, const oq_tensor *t, oq_error *err);

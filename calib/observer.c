@@ -22,7 +22,8 @@ oq_status oq_calib_stats_init(oq_calib_stats *s, int32_t n_values, const uint8_t
   s->min = oq_malloc_array(n, sizeof *s->min, err);
   s->max = oq_malloc_array(n, sizeof *s->max, err);
   s->seen = oq_calloc(n, sizeof *s->seen, err);
-  if (!s->tracked || !s->min || !s->max || !s->seen) {
+  s->non_float = oq_calloc(n, sizeof *s->non_float, err);
+  if (!s->tracked || !s->min || !s->max || !s->seen || !s->non_float) {
     st = OQ_ERR_NOMEM;
     goto fail;
   }
@@ -43,6 +44,7 @@ void oq_calib_stats_free(oq_calib_stats *s) {
   free(s->min);
   free(s->max);
   free(s->seen);
+  free(s->non_float);
   memset(s, 0, sizeof *s);
 }
 
@@ -54,6 +56,7 @@ oq_status oq_calib_stats_merge(oq_calib_stats *dst, const oq_calib_stats *src, o
     if (src->min[v] < dst->min[v]) dst->min[v] = src->min[v];
     if (src->max[v] > dst->max[v]) dst->max[v] = src->max[v];
     dst->seen[v] += src->seen[v];
+    dst->non_float[v] |= src->non_float[v];
   }
   dst->n_samples += src->n_samples;
   return OQ_OK;
@@ -61,7 +64,11 @@ oq_status oq_calib_stats_merge(oq_calib_stats *dst, const oq_calib_stats *src, o
 
 void oq_calib_stats_update(oq_calib_stats *s, int32_t value_id, const oq_tensor *t) {
   if (value_id < 0 || value_id >= s->n_values || !s->tracked[value_id]) return;
-  if (!t || t->dtype != OQ_DTYPE_FLOAT) return;
+  if (!t) return;
+  if (t->dtype != OQ_DTYPE_FLOAT) {
+    s->non_float[value_id] = 1;
+    return;
+  }
   size_t n = t->nbytes / sizeof(float);
   const float *p = t->data;
   float mn = s->min[value_id], mx = s->max[value_id];
@@ -173,21 +180,18 @@ static oq_status run_one(oq_plan *plan, const oq_model *model, const char *path,
   oq_status st = OQ_OK;
   const oq_graph *g = &model->graph;
   oq_tensor *in = oq_calloc(g->n_inputs > 0 ? (size_t)g->n_inputs : 1, sizeof *in, err);
-  oq_tensor *out = oq_calloc(g->n_outputs > 0 ? (size_t)g->n_outputs : 1, sizeof *out, err);
-  if (!in || !out) {
+  if (!in) {
     st = OQ_ERR_NOMEM;
     goto done;
   }
   st = oq_sample_load(model, path, in, err);
-  if (st == OQ_OK) st = oq_plan_run(plan, in, out, oq_calib_observe, stats, err);
+  /* graph outputs are observed like every other value; copies of them would only be freed again */
+  if (st == OQ_OK) st = oq_plan_run(plan, in, NULL, oq_calib_observe, stats, err);
   if (st == OQ_OK) stats->n_samples++;
 done:
   if (in)
     for (int32_t i = 0; i < g->n_inputs; i++) oq_tensor_release(&in[i]);
-  if (out)
-    for (int32_t i = 0; i < g->n_outputs; i++) oq_tensor_release(&out[i]);
   free(in);
-  free(out);
   if (st != OQ_OK && err && !strstr(err->msg, path)) oq_error_prefix(err, "sample %s", path);
   return st;
 }

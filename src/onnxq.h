@@ -61,6 +61,13 @@ OQ_API const char *oq_status_name(oq_status st);
 /* ---- tensors ---------------------------------------------------------------------------------------------- */
 
 #define OQ_MAX_DIMS 8
+/* Largest tensor oq_tensor_alloc creates (4 GiB). Every kernel output goes through it, so a model that asks for
+ * more (ConstantOfShape of 2^40 elements, Expand/Tile/Range/pad bombs) fails at once with OQ_ERR_NOMEM naming the
+ * size, instead of exhausting memory while it fills the tensor. Initializers read from the model are bounded by
+ * its files and not subject to it. Build with -DOQ_MAX_TENSOR_BYTES=<bytes> to change it. */
+#ifndef OQ_MAX_TENSOR_BYTES
+#define OQ_MAX_TENSOR_BYTES ((uint64_t)1 << 32)
+#endif
 
 /* ONNX TensorProto.DataType values. */
 typedef enum oq_dtype {
@@ -105,7 +112,7 @@ typedef struct oq_tensor {
 
 OQ_API const char *oq_dtype_name(int32_t dtype); /* "float32", "int64", ...; "undefined" for unknown codes */
 OQ_API size_t oq_dtype_size(int32_t dtype);      /* bytes per element; 0 for string, sub-byte and unknown types */
-/* Zero-filled tensor of the given shape; fails on negative dims or size overflow. */
+/* Zero-filled tensor of the given shape; fails on negative dims, size overflow or more than OQ_MAX_TENSOR_BYTES. */
 OQ_API oq_status oq_tensor_alloc(oq_tensor *t, int32_t dtype, int32_t ndim, const int64_t *dims, oq_error *err);
 OQ_API void oq_tensor_release(oq_tensor *t); /* frees owned data, leaves an empty tensor; safe on a zeroed struct */
 OQ_API int64_t oq_tensor_numel(const oq_tensor *t);

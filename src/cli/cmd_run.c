@@ -5,6 +5,7 @@
 
 #include "calib/dataset.h"
 #include "cli/cli.h"
+#include "core/strmap.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -125,6 +126,7 @@ int cli_run(int argc, char **argv) {
   char **stems = NULL, **finals = NULL, **temps = NULL;
   int32_t n_in = 0, n_out = 0, renamed = 0;
   created_dirs made = {{NULL}, 0};
+  oq_strmap seen = {0}; /* output file stem -> output index; keys borrowed from stems */
 
   if (oq_model_load(model_path, &model, &err) != OQ_OK) {
     rc = cli_fail_err(model_path, &err);
@@ -142,19 +144,28 @@ int cli_run(int argc, char **argv) {
     goto done;
   }
 
-  /* Output file names are known from the model: refuse collisions before running anything. */
+  /* Output file names are known from the model: refuse collisions before running anything (a map, not pairwise
+   * comparisons: a hostile model may list a hundred thousand outputs). */
+  if (oq_strmap_init(&seen, (size_t)n_out, &err) != OQ_OK) {
+    rc = cli_fail("out of memory");
+    goto done;
+  }
   for (int32_t k = 0; k < n_out; k++) {
     stems[k] = oq_sample_file_stem(oq_model_output_name(model, k), &err);
     if (!stems[k]) {
       rc = cli_fail("out of memory");
       goto done;
     }
-    for (int32_t j = 0; j < k; j++)
-      if (strcmp(stems[j], stems[k]) == 0) {
-        rc = cli_fail("%s: outputs '%s' and '%s' would both be written to %s.npy", model_path,
-                      oq_model_output_name(model, j), oq_model_output_name(model, k), stems[k]);
-        goto done;
-      }
+    int32_t j = oq_strmap_get(&seen, stems[k]);
+    if (j >= 0) {
+      rc = cli_fail("%s: outputs '%s' and '%s' would both be written to %s.npy", model_path,
+                    oq_model_output_name(model, j), oq_model_output_name(model, k), stems[k]);
+      goto done;
+    }
+    if (oq_strmap_put(&seen, stems[k], k, &err) != OQ_OK) {
+      rc = cli_fail("out of memory");
+      goto done;
+    }
   }
 
   if (oq_sample_load(model, in_dir, inputs, &err) != OQ_OK) {
@@ -219,6 +230,7 @@ done:
   for (int32_t k = 0; stems && k < n_out; k++) free(stems[k]);
   for (int32_t k = 0; inputs && k < n_in; k++) oq_tensor_release(&inputs[k]);
   for (int32_t k = 0; outputs && k < n_out; k++) oq_tensor_release(&outputs[k]);
+  oq_strmap_free(&seen);
   free(temps);
   free(finals);
   free(stems);

@@ -46,4 +46,10 @@ void *oq_calloc(size_t count, size_t size, oq_error *err);
 void *oq_malloc_array(size_t count, size_t size, oq_error *err);
 char *oq_strdup(const char *s, oq_error *err);
 
+/* Whether every extent is >= 0 and the non-zero extents multiply to at most INT64_MAX. Empty tensors must pass it
+ * too: kernels multiply subsets of the extents (outer/inner products, Flatten) in int64, and [0, 2^40, 2^40] holds
+ * no bytes but would overflow them. Every tensor a kernel sees was checked with it (oq_tensor_alloc, initializer
+ * decoding, fed inputs). */
+bool oq_tensor_extents_ok(int32_t ndim, const int64_t *dims);
+
 #endif

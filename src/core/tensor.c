@@ -1,6 +1,7 @@
 /* dtype traits table and dense tensor helpers. */
 #include "core/error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,17 @@ size_t oq_dtype_size(int32_t dtype) {
   return k_dtypes[dtype].size;
 }
 
+bool oq_tensor_extents_ok(int32_t ndim, const int64_t *dims) {
+  int64_t prod = 1;
+  for (int32_t i = 0; i < ndim; i++) {
+    if (dims[i] < 0) return false;
+    if (dims[i] == 0) continue;
+    if (prod > INT64_MAX / dims[i]) return false;
+    prod *= dims[i];
+  }
+  return true;
+}
+
 oq_status oq_tensor_alloc(oq_tensor *t, int32_t dtype, int32_t ndim, const int64_t *dims, oq_error *err) {
   memset(t, 0, sizeof *t);
   size_t esize = oq_dtype_size(dtype);
@@ -57,6 +69,16 @@ oq_status oq_tensor_alloc(oq_tensor *t, int32_t dtype, int32_t ndim, const int64
     if (dims[i] < 0) OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "negative dimension %lld", (long long)dims[i]);
     if ((uint64_t)dims[i] > SIZE_MAX || !oq_size_mul(total, (size_t)dims[i], &total))
       OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "tensor size overflows");
+  }
+  if (!oq_tensor_extents_ok(ndim, dims)) OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "tensor extents multiply past 2^63");
+  if ((uint64_t)total > (uint64_t)OQ_MAX_TENSOR_BYTES) {
+    char shape[160];
+    size_t used = 0;
+    for (int32_t i = 0; i < ndim && used < sizeof shape; i++)
+      used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%lld", i ? "," : "", (long long)dims[i]);
+    if (ndim == 0) shape[0] = '\0';
+    OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "a %s tensor of shape [%s] needs %zu bytes, over the limit of %llu per tensor",
+                  oq_dtype_name(dtype), shape, total, (unsigned long long)OQ_MAX_TENSOR_BYTES);
   }
   void *data = NULL;
   if (total > 0) {

@@ -21,7 +21,9 @@ void oq_plan_free(oq_plan *plan);
  * leaves this NULL. */
 void oq_plan_set_pool(oq_plan *plan, struct oq_threadpool *pool);
 /* One plan runs one sample at a time; use one plan per thread. inputs: graph inputs in oq_graph.inputs order.
- * outputs: n_outputs zeroed tensors, filled with owned tensors the caller releases. observer may be NULL. */
+ * outputs: n_outputs zeroed tensors, filled with owned tensors the caller releases, or NULL when only the observer
+ * matters (calibration: a model listing one output 20000 times must not make 20000 copies). observer may be
+ * NULL. */
 oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs, oq_observer_fn observer, void *user,
                       oq_error *err);
 

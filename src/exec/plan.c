@@ -40,6 +40,7 @@ struct oq_plan {
   const oq_tensor **in_ptrs;  /* max_in entries */
   oq_tensor *out_tmp;         /* max_out entries */
   struct oq_threadpool *pool; /* borrowed; handed to every kernel call, NULL = one thread */
+  uint8_t *out_first;         /* owned; per graph output: 1 when no earlier graph output is the same value */
 };
 
 static const char *node_name(const oq_graph *g, int32_t i) {
@@ -84,6 +85,7 @@ void oq_plan_free(oq_plan *plan) {
   free(plan->root);
   free(plan->in_ptrs);
   free(plan->out_tmp);
+  free(plan->out_first);
   free(plan);
 }
 
@@ -152,10 +154,19 @@ oq_status oq_plan_build(const oq_model *model, oq_plan **out, oq_error *err) {
   plan->left = oq_calloc(nv, sizeof *plan->left, err);
   plan->refs = oq_calloc(nv, sizeof *plan->refs, err);
   plan->root = oq_calloc(nv, sizeof *plan->root, err);
-  if (!plan->steps || !plan->consts || !plan->vals || !plan->left || !plan->refs || !plan->root) {
+  plan->out_first = oq_calloc((size_t)(g->n_outputs > 0 ? g->n_outputs : 1), sizeof *plan->out_first, err);
+  if (!plan->steps || !plan->consts || !plan->vals || !plan->left || !plan->refs || !plan->root || !plan->out_first) {
     st = OQ_ERR_NOMEM;
     goto fail;
   }
+  /* Duplicate graph outputs, found once here (a hostile model may list the same value 100000 times): refs is
+   * zero now and serves as the seen-marker. */
+  for (int32_t j = 0; j < g->n_outputs; j++) {
+    int32_t v = g->outputs[j];
+    plan->out_first[j] = !plan->refs[v];
+    plan->refs[v] = 1;
+  }
+  memset(plan->refs, 0, nv * sizeof *plan->refs);
   /* Decode the initializers something reads (consumers or graph outputs). */
   for (int32_t v = 0; v < g->n_values; v++) {
     const oq_value *val = &g->values[v];
@@ -228,6 +239,8 @@ static oq_status check_input(const oq_value *v, const oq_tensor *t, oq_error *er
     if (t->dims[i] < 0 || (uint64_t)t->dims[i] > SIZE_MAX || !oq_size_mul(total, (size_t)t->dims[i], &total))
       OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "input '%s': dimension %d (%lld) is invalid", name, (int)i,
                     (long long)t->dims[i]);
+  if (!oq_tensor_extents_ok(t->ndim, t->dims))
+    OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "input '%s': extents multiply past 2^63 (even though it is empty)", name);
   if (total != t->nbytes || (total > 0 && !t->data))
     OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "input '%s': holds %zu bytes, its shape needs %zu", name, t->nbytes, total);
   int ok = v->dtype == OQ_DTYPE_UNDEFINED || v->dtype == t->dtype;
@@ -332,9 +345,7 @@ static oq_status deliver_outputs(oq_plan *plan, oq_tensor *outputs, oq_error *er
   const oq_graph *g = plan->g;
   for (int32_t j = 0; j < g->n_outputs; j++) {
     int32_t v = g->outputs[j];
-    int first = 1;
-    for (int32_t i = 0; i < j; i++) first = first && g->outputs[i] != v;
-    if (first && plan->root[v] == v && plan->refs[v] == 1) continue; /* moved below */
+    if (plan->out_first[j] && plan->root[v] == v && plan->refs[v] == 1) continue; /* moved below */
     oq_status st = copy_tensor(value_tensor(plan, v), &outputs[j], err);
     if (st != OQ_OK) {
       oq_error_prefix(err, "graph output '%s'", g->values[v].name ? g->values[v].name : "");
@@ -343,9 +354,7 @@ static oq_status deliver_outputs(oq_plan *plan, oq_tensor *outputs, oq_error *er
   }
   for (int32_t j = 0; j < g->n_outputs; j++) {
     int32_t v = g->outputs[j];
-    int first = 1;
-    for (int32_t i = 0; i < j; i++) first = first && g->outputs[i] != v;
-    if (!first || plan->root[v] != v || plan->refs[v] != 1) continue;
+    if (!plan->out_first[j] || plan->root[v] != v || plan->refs[v] != 1) continue;
     outputs[j] = plan->vals[v];
     memset(&plan->vals[v], 0, sizeof plan->vals[v]);
     plan->root[v] = -1;
@@ -357,10 +366,10 @@ static oq_status deliver_outputs(oq_plan *plan, oq_tensor *outputs, oq_error *er
 oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs, oq_observer_fn observer, void *user,
                       oq_error *err) {
   oq_status st = OQ_OK;
-  if (!plan || !outputs || (!inputs && plan->g->n_inputs > 0))
-    OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_plan_run: plan, inputs and outputs are required");
+  if (!plan || (!inputs && plan->g->n_inputs > 0))
+    OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_plan_run: plan and inputs are required");
   const oq_graph *g = plan->g;
-  for (int32_t j = 0; j < g->n_outputs; j++) memset(&outputs[j], 0, sizeof outputs[j]);
+  for (int32_t j = 0; outputs && j < g->n_outputs; j++) memset(&outputs[j], 0, sizeof outputs[j]);
   reset_run(plan);
   for (int32_t j = 0; j < g->n_inputs; j++) {
     int32_t v = g->inputs[j];
@@ -407,11 +416,11 @@ oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs
       if (v >= 0 && g->values[v].n_consumers == 0 && !g->values[v].is_graph_output) drop_value(plan, v);
     }
   }
-  OQ_CHECK(deliver_outputs(plan, outputs, err));
+  if (outputs) OQ_CHECK(deliver_outputs(plan, outputs, err));
   reset_run(plan);
   return OQ_OK;
 fail:
-  for (int32_t j = 0; j < g->n_outputs; j++) oq_tensor_release(&outputs[j]);
+  for (int32_t j = 0; outputs && j < g->n_outputs; j++) oq_tensor_release(&outputs[j]);
   reset_run(plan);
   return st;
 }

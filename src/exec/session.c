@@ -42,6 +42,6 @@ void oq_session_free(oq_session *session) {
 }
 
 oq_status oq_session_run(oq_session *session, const oq_tensor *inputs, oq_tensor *outputs, oq_error *err) {
-  if (!session) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_session_run: session is required");
+  if (!session || !outputs) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_session_run: session and outputs are required");
   return oq_plan_run(session->plan, inputs, outputs, NULL, NULL, err);
 }

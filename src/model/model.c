@@ -464,6 +464,8 @@ oq_status oq_model_tensor_decode(const oq_model *model, const Onnx__TensorProto 
   }
   if (!oq_size_mul(numel, esize, &nbytes) || numel > (size_t)INT64_MAX)
     OQ_RETURN_ERR(err, OQ_ERR_MODEL, "tensor '%s': byte size overflows", name);
+  if (!oq_tensor_extents_ok((int32_t)tp->n_dims, tp->dims))
+    OQ_RETURN_ERR(err, OQ_ERR_MODEL, "tensor '%s': extents multiply past 2^63 (even though it is empty)", name);
 
   out->dtype = dtype;
   out->ndim = (int32_t)tp->n_dims;

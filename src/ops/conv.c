@@ -372,12 +372,57 @@ static oq_status conv_fast(const conv_shape *cs, const float *x, const float *w,
   return OQ_OK;
 }
 
+/* The box of output positions whose window reaches the input, as a geometry of its own (padding shifted, so it may
+ * be negative) with its first position in lo. Returns 0 when the box is the whole output (the usual case). Pads far
+ * wider than the kernel make every other position pure padding: a 1x1 input padded by 2^12 with a 64x64 kernel
+ * has 8130^2 outputs but only 64^2 that are not just the bias, and computing all of them took hours. */
+static int inner_box(const conv_shape *cs, conv_shape *inner, int64_t *lo) {
+  const oq_window_geom *g = &cs->g;
+  int boxed = 0;
+  *inner = *cs;
+  inner->out_sp = 1;
+  for (int32_t i = 0; i < g->nd; i++) {
+    int64_t ek = (g->k[i] - 1) * g->d[i] + 1;
+    /* the window of o covers [o*s - pb, o*s - pb + ek): it reaches [0, in) when pb - ek < o*s < in + pb */
+    int64_t l = g->pb[i] - ek < 0 ? 0 : (g->pb[i] - ek) / g->s[i] + 1;
+    int64_t h = (g->in[i] + g->pb[i] + g->s[i] - 1) / g->s[i];
+    if (h > g->out[i]) h = g->out[i];
+    if (l > h) l = h;
+    lo[i] = l;
+    inner->g.out[i] = h - l;
+    inner->g.pb[i] = g->pb[i] - l * g->s[i];
+    int64_t pe = (h - l - 1) * g->s[i] + ek - g->in[i] - inner->g.pb[i];
+    inner->g.pe[i] = pe > 0 ? pe : 0;
+    inner->out_sp *= h - l;
+    boxed |= l > 0 || h < g->out[i];
+  }
+  return boxed;
+}
+
+/* Copies the box results (N x M planes of the inner geometry) into Y at offset lo in every spatial dim. */
+static void place_box(const conv_shape *cs, const conv_shape *inner, const int64_t *lo, const float *box, float *y) {
+  int32_t nd = cs->g.nd;
+  int64_t run = inner->g.out[nd - 1], rows = inner->out_sp / run;
+  for (int64_t pl = 0; pl < cs->n * cs->m; pl++)
+    for (int64_t r = 0; r < rows; r++) {
+      int64_t rem = r, off = 0, stride = 1;
+      /* offset of row r's first element in Y's plane */
+      for (int32_t i = nd - 1; i >= 0; i--) {
+        int64_t idx = i == nd - 1 ? 0 : rem % inner->g.out[i];
+        if (i < nd - 1) rem /= inner->g.out[i];
+        off += (lo[i] + idx) * stride;
+        stride *= cs->g.out[i];
+      }
+      memcpy(y + pl * cs->out_sp + off, box + pl * inner->out_sp + r * run, (size_t)run * sizeof *y);
+    }
+}
+
 oq_status oq_conv_exec(const oq_kernel_call *call, oq_error *err) {
   oq_status st = OQ_OK;
   const oq_conv_params *p = call->params;
   const oq_tensor *x = call->inputs[0], *w = call->inputs[1];
   const oq_tensor *b = call->n_inputs > 2 ? call->inputs[2] : NULL;
-  oq_tensor *y = &call->outputs[0];
+  oq_tensor *y = &call->outputs[0], box = {0};
   const char *names[3] = {"X", "W", "B"};
   for (int i = 0; i < 3; i++) {
     const oq_tensor *t = i == 0 ? x : i == 1 ? w : b;
@@ -433,12 +478,36 @@ oq_status oq_conv_exec(const oq_kernel_call *call, oq_error *err) {
     return OQ_OK;
   }
   const float *bd = b ? b->data : NULL;
+  conv_shape inner;
+  int64_t lo[OQ_MAX_DIMS];
+  if (!inner_box(&cs, &inner, lo)) {
+    if (p->reference)
+      conv_reference(&cs, x->data, w->data, bd, y->data);
+    else
+      OQ_CHECK(conv_fast(&cs, x->data, w->data, bd, y->data, call->pool, err));
+    return OQ_OK;
+  }
+  /* Positions outside the box only see padding: their output is the bias. Compute the box, then place it. */
+  float *yd = y->data;
+  for (int64_t pl = 0; pl < cs.n * cs.m; pl++) {
+    float v = bd ? bd[pl % cs.m] : 0.0f;
+    for (int64_t q = 0; q < cs.out_sp; q++) yd[pl * cs.out_sp + q] = v;
+  }
+  if (inner.out_sp == 0) return OQ_OK;
+  int64_t bdims[OQ_MAX_DIMS];
+  bdims[0] = cs.n;
+  bdims[1] = cs.m;
+  for (int32_t i = 0; i < nd; i++) bdims[i + 2] = inner.g.out[i];
+  OQ_CHECK(oq_tensor_alloc(&box, OQ_DTYPE_FLOAT, x->ndim, bdims, err));
   if (p->reference)
-    conv_reference(&cs, x->data, w->data, bd, y->data);
+    conv_reference(&inner, x->data, w->data, bd, box.data);
   else
-    OQ_CHECK(conv_fast(&cs, x->data, w->data, bd, y->data, call->pool, err));
+    OQ_CHECK(conv_fast(&inner, x->data, w->data, bd, box.data, call->pool, err));
+  place_box(&cs, &inner, lo, box.data, yd);
+  oq_tensor_release(&box);
   return OQ_OK;
 fail:
+  oq_tensor_release(&box);
   oq_tensor_release(y);
   return st;
 }

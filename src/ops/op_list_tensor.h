@@ -1,7 +1,8 @@
 /* Operator rows, tensor family. No include guard: included with different OQ_OP definitions.
  * OQ_OP(op_type, domain, since_version, min_in, max_in, min_out, max_out, init, exec, free_params, flags)
  * One row per op covers every later opset: init reads ctx->opset where attributes moved to inputs (Clip 11,
- * Squeeze/Unsqueeze/Split 13, Slice 10) or semantics changed (Softmax 13). Outputs are copies (no view flag). */
+ * Squeeze/Unsqueeze/Split 13, Slice 10) or semantics changed (Softmax 13); a second row only where the arity
+ * changed, so that inputs an opset does not have are refused, not ignored. Outputs are copies (no view flag). */
 #define OQ_TENSOR_VARIADIC 2147483647
 
 /* eltwise.c */
@@ -58,27 +59,36 @@ OQ_OP("Gelu", "", 20, 1, 1, 1, 1, oq_op_gelu_init, oq_op_gelu_exec, oq_op_params
 OQ_OP("Neg", "", 1, 1, 1, 1, 1, oq_op_init_none, oq_op_neg_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Abs", "", 1, 1, 1, 1, 1, oq_op_init_none, oq_op_abs_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Sign", "", 9, 1, 1, 1, 1, oq_op_init_none, oq_op_sign_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
-OQ_OP("Clip", "", 1, 1, 3, 1, 1, oq_op_clip_init, oq_op_clip_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
+/* Inputs that later opsets added are refused before them rather than ignored (Clip's min/max from 11, Dropout's
+ * ratio from 12, Squeeze/Unsqueeze axes and Split sizes from 13, Slice's inputs from 10). */
+OQ_OP("Clip", "", 1, 1, 1, 1, 1, oq_op_clip_init, oq_op_clip_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
+OQ_OP("Clip", "", 11, 1, 3, 1, 1, oq_op_clip_init, oq_op_clip_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Softmax", "", 1, 1, 1, 1, 1, oq_op_softmax_init, oq_op_softmax_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("LogSoftmax", "", 1, 1, 1, 1, 1, oq_op_softmax_init, oq_op_log_softmax_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Hardmax", "", 1, 1, 1, 1, 1, oq_op_softmax_init, oq_op_hardmax_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 
 /* shape.c */
 OQ_OP("Identity", "", 1, 1, 1, 1, 1, oq_op_init_none, oq_op_identity_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
-OQ_OP("Dropout", "", 1, 1, 3, 1, 2, oq_op_init_none, oq_op_dropout_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
+OQ_OP("Dropout", "", 1, 1, 1, 1, 2, oq_op_init_none, oq_op_dropout_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
+OQ_OP("Dropout", "", 12, 1, 3, 1, 2, oq_op_init_none, oq_op_dropout_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Constant", "", 1, 0, 0, 1, 1, oq_op_constant_init, oq_op_constant_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("ConstantOfShape", "", 9, 1, 1, 1, 1, oq_op_constant_of_shape_init, oq_op_constant_of_shape_exec,
       oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Flatten", "", 1, 1, 1, 1, 1, oq_op_flatten_init, oq_op_flatten_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Reshape", "", 5, 2, 2, 1, 1, oq_op_reshape_init, oq_op_reshape_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
-OQ_OP("Squeeze", "", 1, 1, 2, 1, 1, oq_op_axes_init, oq_op_squeeze_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
-OQ_OP("Unsqueeze", "", 1, 1, 2, 1, 1, oq_op_axes_init, oq_op_unsqueeze_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
+OQ_OP("Squeeze", "", 1, 1, 1, 1, 1, oq_op_axes_init, oq_op_squeeze_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
+OQ_OP("Squeeze", "", 13, 1, 2, 1, 1, oq_op_axes_init, oq_op_squeeze_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
+OQ_OP("Unsqueeze", "", 1, 1, 1, 1, 1, oq_op_axes_init, oq_op_unsqueeze_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
+OQ_OP("Unsqueeze", "", 13, 2, 2, 1, 1, oq_op_axes_init, oq_op_unsqueeze_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Transpose", "", 1, 1, 1, 1, 1, oq_op_transpose_init, oq_op_transpose_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Concat", "", 4, 1, OQ_TENSOR_VARIADIC, 1, 1, oq_op_axis_init, oq_op_concat_exec, oq_op_params_free,
       OQ_OP_FLAG_NONE)
-OQ_OP("Split", "", 2, 1, 2, 1, OQ_TENSOR_VARIADIC, oq_op_split_init, oq_op_split_exec, oq_op_params_free,
+OQ_OP("Split", "", 2, 1, 1, 1, OQ_TENSOR_VARIADIC, oq_op_split_init, oq_op_split_exec, oq_op_params_free,
       OQ_OP_FLAG_NONE)
-OQ_OP("Slice", "", 1, 1, 5, 1, 1, oq_op_slice_init, oq_op_slice_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
+OQ_OP("Split", "", 13, 1, 2, 1, OQ_TENSOR_VARIADIC, oq_op_split_init, oq_op_split_exec, oq_op_params_free,
+      OQ_OP_FLAG_NONE)
+OQ_OP("Slice", "", 1, 1, 1, 1, 1, oq_op_slice_init, oq_op_slice_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
+OQ_OP("Slice", "", 10, 3, 5, 1, 1, oq_op_slice_init, oq_op_slice_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Gather", "", 1, 2, 2, 1, 1, oq_op_axis_init, oq_op_gather_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Expand", "", 8, 2, 2, 1, 1, oq_op_init_none, oq_op_expand_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
 OQ_OP("Tile", "", 6, 2, 2, 1, 1, oq_op_init_none, oq_op_tile_exec, oq_op_params_free, OQ_OP_FLAG_NONE)

@@ -71,31 +71,43 @@ static oq_status pool_setup(const oq_kernel_call *call, const oq_pool_params *p,
   return OQ_OK;
 }
 
-/* Window taps of one output position: for every tap either its input offset or -1 (padding), plus how many taps
- * fall in the padded extent [-pb, in + pe). Returns the number of taps written to offs. */
+/* Input offsets of the taps of one output position that fall inside the input (row-major tap order, the same order
+ * as the full window, so sums are unchanged), plus how many taps of the full window fall in the padded extent
+ * [-pb, in + pe). Taps in the padding contribute nothing to either pool but their count: enumerating only the
+ * inside ones keeps a huge kernel over padding (kernel 2^15 x 2^15 with pads 2^15 - 1 on a 1x1 input) from
+ * visiting 2^30 taps per output. Returns the number of offsets written (at most window_capacity). */
 static int64_t window_taps(const oq_window_geom *g, const int64_t *o, int64_t *offs, int64_t *padded_count) {
-  int64_t kprod = 1;
-  for (int32_t i = 0; i < g->nd; i++) kprod *= g->k[i];
-  int64_t padded = 0;
-  for (int64_t t = 0; t < kprod; t++) {
-    int64_t rem = t, off = 0;
-    int inside = 1, in_pad = 1;
-    int64_t idx[OQ_MAX_DIMS];
-    for (int32_t i = g->nd - 1; i >= 0; i--) {
-      idx[i] = rem % g->k[i];
-      rem /= g->k[i];
-    }
-    for (int32_t i = 0; i < g->nd; i++) {
-      int64_t ii = o[i] * g->s[i] - g->pb[i] + idx[i] * g->d[i];
-      if (ii < 0 || ii >= g->in[i]) inside = 0;
-      if (ii < -g->pb[i] || ii >= g->in[i] + g->pe[i]) in_pad = 0;
-      off = off * g->in[i] + ii;
-    }
-    offs[t] = inside ? off : -1;
-    padded += in_pad;
+  int64_t lo[OQ_MAX_DIMS], hi[OQ_MAX_DIMS], base[OQ_MAX_DIMS];
+  int64_t count = 1, padded = 1;
+  for (int32_t i = 0; i < g->nd; i++) {
+    int64_t b = o[i] * g->s[i] - g->pb[i], d = g->d[i], k = g->k[i];
+    base[i] = b;
+    /* b + t * d in [0, in): t in [ceil(-b / d), ceil((in - b) / d)) */
+    int64_t l = b >= 0 ? 0 : (-b + d - 1) / d;
+    int64_t h = g->in[i] - b > 0 ? (g->in[i] - b + d - 1) / d : 0;
+    if (h > k) h = k;
+    if (l > h) l = h;
+    lo[i] = l;
+    hi[i] = h;
+    count *= h - l;
+    /* b + t * d < in + pe (b >= -pb always holds for a window of this geometry) */
+    int64_t ph = g->in[i] + g->pe[i] - b > 0 ? (g->in[i] + g->pe[i] - b + d - 1) / d : 0;
+    padded *= ph < k ? ph : k;
   }
   *padded_count = padded;
-  return kprod;
+  if (count == 0) return 0;
+  int64_t t[OQ_MAX_DIMS];
+  for (int32_t i = 0; i < g->nd; i++) t[i] = lo[i];
+  for (int64_t n = 0; n < count; n++) {
+    int64_t off = 0;
+    for (int32_t i = 0; i < g->nd; i++) off = off * g->in[i] + base[i] + t[i] * g->d[i];
+    offs[n] = off;
+    for (int32_t i = g->nd - 1; i >= 0; i--) {
+      if (++t[i] < hi[i]) break;
+      t[i] = lo[i];
+    }
+  }
+  return count;
 }
 
 static void next_pos(const oq_window_geom *g, int64_t *o) {
@@ -105,11 +117,15 @@ static void next_pos(const oq_window_geom *g, int64_t *o) {
   }
 }
 
-/* Taps in one window; fails when their count overflows. */
-static oq_status window_size(const oq_window_geom *g, size_t *kprod, oq_error *err) {
-  *kprod = 1;
-  for (int32_t i = 0; i < g->nd; i++)
-    if (!oq_size_mul(*kprod, (size_t)g->k[i], kprod)) OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "pooling window is too large");
+/* Most taps of one window that can fall inside the input: per dim at most min(kernel, input extent), so the
+ * buffer is bounded by the input's size however large the kernel. */
+static oq_status window_capacity(const oq_window_geom *g, size_t *cap, oq_error *err) {
+  *cap = 1;
+  for (int32_t i = 0; i < g->nd; i++) {
+    int64_t n = g->k[i] < g->in[i] ? g->k[i] : g->in[i];
+    if (!oq_size_mul(*cap, (size_t)(n > 0 ? n : 1), cap))
+      OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "pooling window is too large");
+  }
   return OQ_OK;
 }
 
@@ -123,7 +139,7 @@ typedef struct pool_job {
   int32_t is_avg;            /* AveragePool, else MaxPool */
   int32_t count_include_pad; /* AveragePool divisor mode */
   int64_t in_sp, out_sp;     /* spatial element counts */
-  size_t kprod;              /* taps per window */
+  size_t kprod;              /* capacity of the per-window tap buffer (taps inside the input) */
 } pool_job;
 
 #define MAXPOOL_LOOP(T, LOWEST)                                                                                        \
@@ -165,9 +181,7 @@ static oq_status pool_planes(void *ctx, int64_t pl0, int64_t pl1) {
   for (int64_t op = 0; op < j->out_sp; op++) {
     int64_t padded;
     int64_t kprod = window_taps(j->g, o, taps, &padded);
-    int64_t inside = 0;
-    for (int64_t t = 0; t < kprod; t++) inside += taps[t] >= 0;
-    int64_t count = j->count_include_pad ? padded : inside;
+    int64_t count = j->count_include_pad ? padded : kprod;
     for (int64_t pl = pl0; pl < pl1; pl++) {
       const float *xp = xd + pl * j->in_sp;
       double s = 0.0;
@@ -206,7 +220,7 @@ static oq_status pool_exec(const oq_kernel_call *call, int is_avg, oq_error *err
   OQ_CHECK(pool_setup(call, p, &g, &planes, &in_sp, &out_sp, err));
   if (y->nbytes == 0) return OQ_OK;
   pool_job j = {&g, x->data, y->data, x->dtype, is_avg, p->count_include_pad, in_sp, out_sp, 0};
-  OQ_CHECK(window_size(&g, &j.kprod, err));
+  OQ_CHECK(window_capacity(&g, &j.kprod, err));
   double work = (double)planes * (double)out_sp * (double)j.kprod;
   st = oq_parallel_for_max(call->pool, planes, chunks_for(work, POOL_MIN_WORK), pool_planes, &j);
   if (st != OQ_OK) OQ_FAIL(err, st, "out of memory for the pooling window");

@@ -554,6 +554,8 @@ oq_status oq_op_concat_exec(const oq_kernel_call *call, oq_error *err) {
     dims[axis] += t->dims[axis];
   }
   OQ_CHECK(oq_tensor_alloc(out, x0->dtype, x0->ndim, dims, err));
+  /* an empty result may still have huge outer extents ([2^40, 0]): do not loop over them */
+  if (out->nbytes == 0) return OQ_OK;
   size_t es = oq_dtype_size(x0->dtype);
   int64_t outer = 1, inner = 1;
   for (int32_t i = 0; i < x0->ndim; i++) {
@@ -818,7 +820,7 @@ oq_status oq_op_gather_exec(const oq_kernel_call *call, oq_error *err) {
     if (i > axis) inner *= x->dims[i];
   }
   size_t block = (size_t)inner * es;
-  if (block == 0) return OQ_OK;
+  if (block == 0 || out->nbytes == 0) return OQ_OK; /* empty: outer may still be huge */
   unsigned char *dst = out->data;
   const unsigned char *src = x->data;
   for (int64_t o = 0; o < outer; o++)

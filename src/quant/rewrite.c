@@ -432,6 +432,10 @@ static oq_status compute_numbers(rw *r, oq_error *err) {
     if (r->provider[x] >= 0 || r->tq[x] == TQ_NONE) continue; /* provider not quantized: stays float */
     if (is_init(r, x)) {
       if (!r->wq[x] || r->wq[x]->nch != 1) continue; /* per-channel params cannot be shared */
+    } else if (r->stats->non_float[x]) {
+      /* value_info (or an untyped input fed different dtypes) calls it float, the model computes something else */
+      OQ_FAIL(err, OQ_ERR_MODEL, "quantize: value '%s' is declared float32 but holds other data when the model runs",
+              vname(r, x));
     } else if (!r->has_range[x]) {
       OQ_FAIL(err, OQ_ERR_INTERNAL, "quantize: value '%s' has no calibration range", vname(r, x));
     } else {
@@ -767,6 +771,109 @@ static oq_status put_names(oq_strmap *m, char **names, size_t n, oq_error *err) 
   return OQ_OK;
 }
 
+/* Opsets at which an operator's inputs, attributes or meaning changed incompatibly (ONNX operator changelog, up to
+ * 13): a node written for an earlier opset is invalid or computes something else once the model's opset is raised
+ * past one of them (Squeeze-11's axes attribute is an input from 13; Softmax-11 flattens to 2-D, Softmax-13 does
+ * not). attr: the change only matters when the node has this attribute (NULL: always). */
+static const struct {
+  const char *op;
+  int32_t since;
+  const char *attr;
+} k_breaking[] = {
+    {"Concat", 4, NULL},
+    {"Reshape", 5, NULL},
+    {"Cast", 6, NULL},
+    {"Tile", 6, NULL},
+    {"BatchNormalization", 7, "is_test"},
+    {"BatchNormalization", 9, "spatial"},
+    {"Gemm", 7, "broadcast"},
+    {"Dropout", 7, "is_test"},
+    {"Dropout", 10, NULL},
+    {"Dropout", 12, "ratio"},
+    {"Upsample", 7, NULL},
+    {"Slice", 10, NULL},
+    {"TopK", 10, NULL},
+    {"Clip", 11, "min"},
+    {"Clip", 11, "max"},
+    {"Pad", 11, NULL},
+    {"Resize", 11, NULL},
+    {"Resize", 13, NULL},
+    {"Squeeze", 13, "axes"},
+    {"Unsqueeze", 13, "axes"},
+    {"Split", 13, "split"},
+    {"ReduceSum", 13, "axes"},
+    {"Softmax", 13, NULL},
+    {"LogSoftmax", 13, NULL},
+    {"Hardmax", 13, NULL},
+};
+
+/* Attributes that opset 6 and 7 dropped from many operators (element-wise legacy attributes). */
+static const struct {
+  const char *attr;
+  int32_t since;
+} k_dropped_attrs[] = {{"consumed_inputs", 6}, {"broadcast", 7}, {"axis", 7}};
+
+static int has_attr(const Onnx__NodeProto *np, const char *name) {
+  for (size_t i = 0; i < np->n_attribute; i++)
+    if (np->attribute[i] && np->attribute[i]->name && !strcmp(np->attribute[i]->name, name)) return 1;
+  return 0;
+}
+
+/* Whether node n's meaning changes between opsets from (exclusive) and to (inclusive). */
+static int node_breaks(const Onnx__NodeProto *np, int64_t from, int64_t to) {
+  if (!np->op_type) return 0;
+  for (size_t k = 0; k < sizeof k_breaking / sizeof k_breaking[0]; k++)
+    if (!strcmp(np->op_type, k_breaking[k].op) && from < k_breaking[k].since && k_breaking[k].since <= to &&
+        (!k_breaking[k].attr || has_attr(np, k_breaking[k].attr)))
+      return 1;
+  /* element-wise legacy attributes; "axis" only for the binary ops that used it with broadcast */
+  int binary = !strcmp(np->op_type, "Add") || !strcmp(np->op_type, "Sub") || !strcmp(np->op_type, "Mul") ||
+               !strcmp(np->op_type, "Div") || !strcmp(np->op_type, "Pow") || !strcmp(np->op_type, "And") ||
+               !strcmp(np->op_type, "Or") || !strcmp(np->op_type, "Xor") || !strcmp(np->op_type, "Equal") ||
+               !strcmp(np->op_type, "Greater") || !strcmp(np->op_type, "Less");
+  for (size_t k = 0; k < sizeof k_dropped_attrs / sizeof k_dropped_attrs[0]; k++) {
+    if (!strcmp(k_dropped_attrs[k].attr, "axis") && !binary) continue;
+    if (from < k_dropped_attrs[k].since && k_dropped_attrs[k].since <= to && has_attr(np, k_dropped_attrs[k].attr))
+      return 1;
+  }
+  return 0;
+}
+
+/* First node of the default domain whose meaning changes between opsets from and to, or -1. */
+static int32_t breaking_node(const rw *r, int64_t from, int64_t to) {
+  for (int32_t n = 0; n < r->g->n_nodes; n++) {
+    const Onnx__NodeProto *np = r->g->nodes[n].proto;
+    if (np->domain && np->domain[0] && strcmp(np->domain, "ai.onnx") != 0) continue;
+    if (node_breaks(np, from, to)) return n;
+  }
+  return -1;
+}
+
+/* The default-domain opset of the result. Raised to 13 (per-axis DequantizeLinear) as onnxruntime does, unless that
+ * would silently change a node's meaning: then per-tensor results keep the model's opset (QuantizeLinear exists
+ * from 10), and anything else is refused naming the node. */
+static oq_status target_opset(const rw *r, int64_t *out, oq_error *err) {
+  int64_t from = r->opset;
+  *out = from;
+  if (from >= 13) return OQ_OK;
+  int32_t bad = breaking_node(r, from, 13);
+  if (bad < 0) {
+    *out = 13;
+    return OQ_OK;
+  }
+  int per_axis = 0;
+  for (int32_t v = 0; v < r->g->n_values && !per_axis; v++)
+    per_axis = (r->wq[v] && r->wq[v]->axis >= 0) || (r->bias_done[v] && r->bias_n[v] > 1);
+  if (!per_axis && from >= 10) return OQ_OK;
+  const Onnx__NodeProto *np = r->g->nodes[bad].proto;
+  OQ_RETURN_ERR(err, OQ_ERR_UNSUPPORTED,
+                "quantize: %s needs opset %d, but the model has opset %lld and node '%s' (%s) would change meaning "
+                "if it were raised; re-export the model at opset 13%s",
+                per_axis ? "per-channel quantization" : "QuantizeLinear", per_axis ? 13 : 10, (long long)from,
+                np->name ? np->name : "", np->op_type ? np->op_type : "",
+                per_axis && from >= 10 ? " or use per-tensor quantization" : "");
+}
+
 /* Assembles the copy: graph/model shallow copies around the new lists; drops value_info of vanished values. */
 static oq_status build_model(rw *r, out_lists *o, Onnx__ModelProto **out, oq_error *err) {
   oq_status st = OQ_OK;
@@ -825,6 +932,8 @@ static oq_status build_model(rw *r, out_lists *o, Onnx__ModelProto **out, oq_err
   *nm = *mp;
   nm->graph = ng;
   /* Per-axis DequantizeLinear needs opset 13 (IR version 7). */
+  int64_t target;
+  OQ_CHECK(target_opset(r, &target, err));
   int found = 0;
   size_t nops = 0;
   for (size_t i = 0; i < mp->n_opset_import; i++) {
@@ -834,7 +943,7 @@ static oq_status build_model(rw *r, out_lists *o, Onnx__ModelProto **out, oq_err
       found = 1;
       *def = *op;
       def->has_version = 1;
-      if (!op->has_version || op->version < 13) def->version = 13;
+      if (!op->has_version || op->version < target) def->version = target;
       ops[nops++] = def;
     } else {
       ops[nops++] = (Onnx__OperatorSetIdProto *)op;
@@ -844,7 +953,7 @@ static oq_status build_model(rw *r, out_lists *o, Onnx__ModelProto **out, oq_err
     onnx__operator_set_id_proto__init(def);
     def->domain = "";
     def->has_version = 1;
-    def->version = 13;
+    def->version = target > 13 ? target : 13;
     ops[nops++] = def;
   }
   nm->opset_import = ops;

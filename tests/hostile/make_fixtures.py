@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
 
 src, out = sys.argv[1], sys.argv[2]
 digits = os.path.join(src, "samples", "digits", "model.onnx")
@@ -113,6 +113,43 @@ save(model_of([helper.make_node("Relu", ["x"], ["y"], name="a"), helper.make_nod
 save(model_of([helper.make_node("NoSuchOp", ["x"], ["y"], name="mystery")], [X], [Y]), "unsupported_op.onnx")
 save(model_of([helper.make_node("Relu", ["x"], ["y"], name="relu")], [X],
               [helper.make_tensor_value_info("nowhere", TensorProto.FLOAT, [1, 4])]), "missing_output.onnx")
+
+# Executor and quantizer fuzzing regressions (tests/fuzz): memory bombs must fail at once with a size error,
+# empty tensors whose extents multiply past int64 are refused, a value_info that lies about a dtype is a model
+# error, and an opset raise that would change a node's meaning is refused.
+def i64(name, v):
+    return numpy_helper.from_array(np.array(v, np.int64), name)
+
+
+def f32(name, v):
+    return numpy_helper.from_array(np.array(v, np.float32), name)
+
+
+cos = helper.make_node("ConstantOfShape", ["s"], ["c"], name="cos")
+save(model_of([cos, helper.make_node("Add", ["x", "c"], ["y"], name="add")], [X], [Y], [i64("s", [2**40])]),
+     "bomb_constantofshape.onnx")
+save(model_of([helper.make_node("Expand", ["x", "s"], ["y"], name="expand")], [X], [Y],
+              [i64("s", [2**20, 2**20, 4])]), "bomb_expand.onnx")
+save(model_of([helper.make_node("Tile", ["x", "r"], ["y"], name="tile")], [X], [Y], [i64("r", [2**20, 2**20])]),
+     "bomb_tile.onnx")
+save(model_of([helper.make_node("Range", ["a", "b", "d"], ["r"], name="range"),
+               helper.make_node("Add", ["x", "r"], ["y"], name="add")], [X], [Y],
+              [f32("a", 0.0), f32("b", 1e12), f32("d", 1.0)]), "bomb_range.onnx")
+empty = helper.make_tensor("e", TensorProto.FLOAT, [0, 2**40, 2**40], [])
+save(model_of([helper.make_node("Flatten", ["e"], ["f"], name="flatten"),
+               helper.make_node("Relu", ["x"], ["y"], name="relu")], [X],
+              [Y, helper.make_tensor_value_info("f", TensorProto.FLOAT, None)], [empty]), "empty_huge_extents.onnx")
+lying = model_of([helper.make_node("Cast", ["x"], ["c"], name="cast", to=TensorProto.INT64),
+                  helper.make_node("Add", ["c", "c"], ["y"], name="add")], [X],
+                 [helper.make_tensor_value_info("y", TensorProto.INT64, [1, 4])])
+lying.graph.value_info.append(helper.make_tensor_value_info("c", TensorProto.FLOAT, [1, 4]))
+save(lying, "lying_value_info.onnx")
+np.save(path("unsq11_calib", "sample_000", "x.npy"), np.linspace(0, 1, 16, dtype=np.float32).reshape(1, 1, 4, 4))
+# 100000 outputs whose file names collide only at the end ("o 0" and "o_0"): found without pairwise comparisons
+names = ["o 0"] + [f"o{k}" for k in range(1, 99999)] + ["o_0"]
+outs = [helper.make_tensor_value_info(nm, TensorProto.FLOAT, [1, 4]) for nm in names]
+save(model_of([helper.make_node("Relu", ["x"], [o.name], name=f"r{k}") for k, o in enumerate(outs)], [X], outs),
+     "many_outputs.onnx")
 
 # Sample folders for the digits model (input 'input': float32 [batch,1,8,8]).
 good = np.zeros((1, 1, 8, 8), np.float32)

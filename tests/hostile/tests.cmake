@@ -60,6 +60,29 @@ hostile_case(run.unsupported_op NAME unsupported_op.onnx ARGS run ${FX}/unsuppor
 hostile_case(quantize.unsupported_op NAME unsupported_op.onnx ARGS quantize ${FX}/unsupported_op.onnx
              --calib ${FX}/tiny_calib -o @CASE@/out.onnx)
 
+# ---- executor and quantizer on hostile graphs (regressions from tests/fuzz) -------------------------------------
+# memory bombs: refused at once with the tensor size limit (OQ_MAX_TENSOR_BYTES), in run and in calibration
+foreach(bomb constantofshape expand tile range)
+  hostile_case(run.bomb_${bomb} NAME "over the limit" ARGS run ${FX}/bomb_${bomb}.onnx
+               --inputs ${FX}/tiny_calib/sample_000 -o @CASE@/res)
+  hostile_case(quantize.bomb_${bomb} NAME "over the limit" ARGS quantize ${FX}/bomb_${bomb}.onnx
+               --calib ${FX}/tiny_calib -o @CASE@/out.onnx)
+endforeach()
+# an empty initializer [0, 2^40, 2^40]: its extents would overflow the kernels' int64 products
+hostile_case(run.empty_huge_extents NAME "multiply past 2^63" ARGS run ${FX}/empty_huge_extents.onnx
+             --inputs ${FX}/tiny_calib/sample_000 -o @CASE@/res)
+hostile_case(quantize.empty_huge_extents NAME "multiply past 2^63" ARGS quantize ${FX}/empty_huge_extents.onnx
+             --calib ${FX}/tiny_calib -o @CASE@/out.onnx)
+# value_info says float32, the Cast makes int64
+hostile_case(quantize.lying_value_info NAME "'c' is declared float32" ARGS quantize ${FX}/lying_value_info.onnx
+             --calib ${FX}/tiny_calib -o @CASE@/out.onnx)
+# opset 11 with Unsqueeze(axes=...): per-channel weights need opset 13, which would break the Unsqueeze
+hostile_case(quantize.opset_raise_breaks_node NAME "'unsq' (Unsqueeze)" ARGS quantize
+             ${PROJECT_SOURCE_DIR}/tests/fixtures/quant/unsq11.onnx --calib ${FX}/unsq11_calib -o @CASE@/out.onnx)
+# 100000 outputs, the last one's file name taking the first one's
+hostile_case(run.many_outputs_collide NAME "would both be written to o_0.npy" ARGS run ${FX}/many_outputs.onnx
+             --inputs ${FX}/tiny_calib/sample_000 -o @CASE@/res)
+
 # ---- sample folders that disagree with the model (digits: input float32 [batch,1,8,8]) ----------------------
 foreach(bad wrong_dtype wrong_shape fortran corrupt_npy truncated_npy corrupt_pb extra_file missing_input fifo)
   if(bad STREQUAL "corrupt_pb")

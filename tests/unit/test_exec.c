@@ -113,6 +113,65 @@ OQ_TEST(observer_sees_every_value_once) {
   oq_model_free(model);
 }
 
+/* Without an outputs array (calibration) the run still observes every value and delivers nothing: a model listing
+ * one big output thousands of times used to make that many copies per sample. */
+OQ_TEST(observer_only_run_without_outputs) {
+  oq_error err = {0};
+  oq_model *model = NULL;
+  oq_plan *plan = NULL;
+  oq_tensor x = {0};
+  REQUIRE_OK(oq_model_load(FIX "chain.onnx", &model, &err));
+  REQUIRE_OK(oq_plan_build(model, &plan, &err));
+  REQUIRE(load_npy("chain_X", &x));
+  const oq_graph *g = &model->graph;
+  REQUIRE(g->n_values <= 64);
+  for (int round = 0; round < 2; round++) {
+    seen s;
+    memset(&s, 0, sizeof s);
+    s.fail_on = -1;
+    REQUIRE_OK(oq_plan_run(plan, &x, NULL, observe, &s, &err));
+    for (int32_t v = 0; v < g->n_values; v++) CHECK(s.count[v] == (g->values[v].kind == OQ_VALUE_INITIALIZER ? 0 : 1));
+  }
+  /* the public session API still insists on an outputs array */
+  oq_session *sess = NULL;
+  REQUIRE_OK(oq_session_create(model, &sess, &err));
+  CHECK(oq_session_run(sess, &x, NULL, &err) == OQ_ERR_INVALID_ARG);
+  oq_session_free(sess);
+  oq_tensor_release(&x);
+  oq_plan_free(plan);
+  oq_model_free(model);
+}
+
+/* Fed tensors: empty ones whose extents multiply past int64 are refused before any kernel multiplies them. */
+OQ_TEST(fed_empty_tensor_with_huge_extents) {
+  oq_error err = {0};
+  oq_model *model = NULL;
+  oq_plan *plan = NULL;
+  oq_tensor out[8] = {{0}}; /* chain has 3 outputs, views 5 */
+  REQUIRE_OK(oq_model_load(FIX "chain.onnx", &model, &err));
+  REQUIRE_OK(oq_plan_build(model, &plan, &err));
+  oq_tensor x = {0};
+  x.dtype = OQ_DTYPE_FLOAT;
+  x.ndim = 4;
+  x.dims[0] = 0; /* the declared shape is [N, 3, 8, 8]: N is free */
+  x.dims[1] = 3;
+  x.dims[2] = 8;
+  x.dims[3] = 8;
+  REQUIRE_OK(oq_plan_run(plan, &x, out, NULL, NULL, &err)); /* an empty batch is fine */
+  for (int j = 0; j < 3; j++) oq_tensor_release(&out[j]);
+  oq_plan_free(plan);
+  oq_model_free(model);
+  /* [0, 2^40, 2^40]: refused for its extents before the declared shape is even compared */
+  REQUIRE_OK(oq_model_load(FIX "views.onnx", &model, &err));
+  REQUIRE_OK(oq_plan_build(model, &plan, &err));
+  x.ndim = 3;
+  x.dims[1] = x.dims[2] = (int64_t)1 << 40;
+  CHECK(oq_plan_run(plan, &x, out, NULL, NULL, &err) == OQ_ERR_SHAPE);
+  CHECK(strstr(err.msg, "2^63") != NULL);
+  oq_plan_free(plan);
+  oq_model_free(model);
+}
+
 OQ_TEST(observer_error_stops_run) {
   oq_error err = {0};
   oq_model *model = NULL;

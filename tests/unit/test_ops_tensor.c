@@ -889,6 +889,87 @@ OQ_TEST(constant_and_constant_of_shape) {
   release_all(&sh, 1);
 }
 
+/* Fuzzing regressions: empty tensors whose other extents are huge hold no bytes, but kernels that loop over their
+ * outer extents ([2^40, 0] concatenated on axis 1) or multiply their extents (Flatten of [0, 2^40, 2^40]) hung or
+ * overflowed int64. */
+OQ_TEST(empty_tensors_with_huge_extents) {
+  oq_error err = {0};
+  void *p;
+  test_node n;
+  const int64_t big = (int64_t)1 << 40;
+  oq_tensor e = mk(OQ_DTYPE_FLOAT, 2, D(big, 0), NULL), out;
+  node_init(&n, "Concat");
+  add_int(&n, "axis", 1);
+  REQUIRE_OK(init_params(oq_op_axis_init, &n, 13, &p, &err));
+  const oq_tensor *ins[2] = {&e, &e};
+  REQUIRE_OK(run(oq_op_concat_exec, p, 2, ins, 1, &out, &err)); /* used to loop 2^40 times */
+  CHECK(expect(&out, OQ_DTYPE_FLOAT, 2, D(big, 0), NULL, 0));
+  oq_tensor_release(&out);
+  oq_op_params_free(p);
+  node_init(&n, "Gather");
+  add_int(&n, "axis", 1);
+  REQUIRE_OK(init_params(oq_op_axis_init, &n, 13, &p, &err));
+  oq_tensor none = mk(OQ_DTYPE_INT64, 1, D(0), NULL);
+  ins[1] = &none;
+  REQUIRE_OK(run(oq_op_gather_exec, p, 2, ins, 1, &out, &err)); /* same */
+  CHECK(expect(&out, OQ_DTYPE_FLOAT, 2, D(big, 0), NULL, 0));
+  oq_tensor_release(&out);
+  oq_op_params_free(p);
+  /* extents that multiply past int64 are refused even for empty tensors; 2^62 is fine */
+  oq_tensor t;
+  CHECK(oq_tensor_alloc(&t, OQ_DTYPE_FLOAT, 3, D(0, big, big), &err) == OQ_ERR_SHAPE);
+  CHECK(!oq_tensor_extents_ok(3, D(0, big, big)));
+  CHECK(oq_tensor_extents_ok(3, D(0, (int64_t)1 << 31, (int64_t)1 << 31)));
+  oq_tensor wide = mk(OQ_DTYPE_FLOAT, 3, D(0, (int64_t)1 << 31, (int64_t)1 << 31), NULL);
+  node_init(&n, "Flatten");
+  add_int(&n, "axis", 1);
+  REQUIRE_OK(init_params(oq_op_flatten_init, &n, 13, &p, &err));
+  ins[0] = &wide;
+  REQUIRE_OK(run(oq_op_flatten_exec, p, 1, ins, 1, &out, &err));
+  CHECK(expect(&out, OQ_DTYPE_FLOAT, 2, D(0, (int64_t)1 << 62), NULL, 0));
+  oq_tensor_release(&out);
+  oq_op_params_free(p);
+  release_all(&e, 1);
+  release_all(&none, 1);
+  release_all(&wide, 1);
+}
+
+/* Memory bombs fail at once with a size error instead of allocating (and filling) terabytes. */
+OQ_TEST(tensor_size_limit) {
+  oq_error err = {0};
+  void *p;
+  test_node n;
+  oq_tensor t, out;
+  CHECK(oq_tensor_alloc(&t, OQ_DTYPE_FLOAT, 1, D((int64_t)(OQ_MAX_TENSOR_BYTES / 4) + 1), &err) == OQ_ERR_NOMEM);
+  CHECK(strstr(err.msg, "over the limit") != NULL);
+  node_init(&n, "ConstantOfShape");
+  REQUIRE_OK(init_params(oq_op_constant_of_shape_init, &n, 13, &p, &err));
+  oq_tensor sh = mk(OQ_DTYPE_INT64, 1, D(1), L((int64_t)1 << 40));
+  const oq_tensor *ins[3] = {&sh, NULL, NULL};
+  CHECK(run(oq_op_constant_of_shape_exec, p, 1, ins, 1, &out, &err) == OQ_ERR_NOMEM);
+  CHECK(strstr(err.msg, "[1099511627776]") != NULL);
+  oq_op_params_free(p);
+  oq_tensor x = mk(OQ_DTYPE_FLOAT, 2, D(1, 4), F(1, 2, 3, 4));
+  oq_tensor shape = mk(OQ_DTYPE_INT64, 1, D(3), L((int64_t)1 << 20, (int64_t)1 << 20, 4));
+  oq_tensor reps = mk(OQ_DTYPE_INT64, 1, D(2), L((int64_t)1 << 20, (int64_t)1 << 20));
+  ins[0] = &x;
+  ins[1] = &shape;
+  CHECK(run(oq_op_expand_exec, NULL, 2, ins, 1, &out, &err) == OQ_ERR_NOMEM);
+  ins[1] = &reps;
+  CHECK(run(oq_op_tile_exec, NULL, 2, ins, 1, &out, &err) == OQ_ERR_NOMEM);
+  oq_tensor a = mk(OQ_DTYPE_FLOAT, 0, NULL, F(0)), l = mk(OQ_DTYPE_FLOAT, 0, NULL, F(1e12f)),
+            d = mk(OQ_DTYPE_FLOAT, 0, NULL, F(1));
+  const oq_tensor *r[3] = {&a, &l, &d};
+  CHECK(run(oq_op_range_exec, NULL, 3, r, 1, &out, &err) == OQ_ERR_NOMEM);
+  release_all(&sh, 1);
+  release_all(&x, 1);
+  release_all(&shape, 1);
+  release_all(&reps, 1);
+  release_all(&a, 1);
+  release_all(&l, 1);
+  release_all(&d, 1);
+}
+
 /* ---- qdq ---- */
 
 OQ_TEST(quantize_rounds_half_even_and_saturates) {

@@ -12,8 +12,9 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#define MIXED ONNXQ_SOURCE_DIR "/tests/fixtures/quant/mixed.onnx"
-#define TINY  ONNXQ_SOURCE_DIR "/tests/fixtures/quant/tiny.onnx"
+#define MIXED  ONNXQ_SOURCE_DIR "/tests/fixtures/quant/mixed.onnx"
+#define TINY   ONNXQ_SOURCE_DIR "/tests/fixtures/quant/tiny.onnx"
+#define UNSQ11 ONNXQ_SOURCE_DIR "/tests/fixtures/quant/unsq11.onnx"
 
 static void set_range(oq_calib_stats *s, const oq_model *m, const char *name, float lo, float hi) {
   int32_t v = oq_graph_find(&m->graph, name);
@@ -253,6 +254,62 @@ OQ_TEST(missing_range_is_error) {
   CHECK(st != OQ_OK);
   CHECK(strstr(err.msg, "flat") != NULL);
   CHECK(q == NULL);
+  oq_model_free(m);
+  oq_calib_stats_free(&s);
+}
+
+/* value_info calls a value float32 but calibration saw another dtype: a model error naming it, not an internal
+ * "no calibration range" (found by fuzzing: a Cast to int64 whose output value_info said float). */
+OQ_TEST(declared_float_holding_other_data) {
+  oq_error err = {0};
+  oq_model *m = NULL, *q = NULL;
+  oq_calib_stats s;
+  REQUIRE_OK(oq_model_load(TINY, &m, &err));
+  REQUIRE(make_stats(m, &s, &err));
+  int32_t v = oq_graph_find(&m->graph, "flat");
+  s.seen[v] = 0;
+  s.non_float[v] = 1;
+  CHECK(oq_quant_rewrite(m, &s, NULL, &q, &err) == OQ_ERR_MODEL);
+  CHECK(strstr(err.msg, "'flat' is declared float32") != NULL);
+  CHECK(q == NULL);
+  oq_model_free(m);
+  oq_calib_stats_free(&s);
+}
+
+/* unsq11.onnx (opset 11, Unsqueeze with an axes attribute): raising the opset to 13 for per-channel weights would
+ * make the Unsqueeze invalid, so per-channel is refused naming the node; per-tensor keeps opset 11 and runs (the
+ * raise used to happen silently and the written model failed to load). */
+OQ_TEST(opset_kept_when_raising_changes_meaning) {
+  oq_error err = {0};
+  oq_model *m = NULL, *q = NULL;
+  oq_calib_stats s;
+  REQUIRE_OK(oq_model_load(UNSQ11, &m, &err));
+  uint8_t *tracked = NULL;
+  REQUIRE_OK(oq_quant_tracked_values(m, &tracked, &err));
+  REQUIRE_OK(oq_calib_stats_init(&s, m->graph.n_values, tracked, &err));
+  free(tracked);
+  set_range(&s, m, "x", 0.0f, 1.0f);
+  set_range(&s, m, "conv_out", -2.0f, 3.0f);
+  set_range(&s, m, "y", -2.0f, 3.0f);
+  CHECK(oq_quant_rewrite(m, &s, NULL, &q, &err) == OQ_ERR_UNSUPPORTED);
+  CHECK(strstr(err.msg, "'unsq' (Unsqueeze)") != NULL && strstr(err.msg, "opset 11") != NULL);
+  CHECK(q == NULL);
+  oq_quant_options o;
+  oq_quant_options_init(&o);
+  o.per_channel = 0;
+  REQUIRE_OK(oq_quant_rewrite(m, &s, &o, &q, &err));
+  CHECK(oq_model_opset(q, "") == 11);
+  oq_session *sq = NULL;
+  REQUIRE_OK(oq_session_create(q, &sq, &err));
+  oq_tensor x = {0}, y = {0};
+  const int64_t dims[4] = {1, 1, 4, 4};
+  REQUIRE_OK(oq_tensor_alloc(&x, OQ_DTYPE_FLOAT, 4, dims, &err));
+  REQUIRE_OK(oq_session_run(sq, &x, &y, &err));
+  CHECK(y.ndim == 5 && y.dims[0] == 1 && y.dims[2] == 2);
+  oq_tensor_release(&x);
+  oq_tensor_release(&y);
+  oq_session_free(sq);
+  oq_model_free(q);
   oq_model_free(m);
   oq_calib_stats_free(&s);
 }
