@@ -42,6 +42,36 @@ oq_status oq_avgpool_init(const oq_op_init_ctx *ctx, void **params, oq_error *er
   return pool_init(ctx, 1, params, err);
 }
 
+/* Taps inside the input summed over every output position of one plane: separable, so exact in O(sum of the output
+ * extents that reach the input). Visiting only those taps is the whole cost of a pool. Stops early once a single
+ * dim exceeds limit (the product can only be larger, or 0 when another dim is all padding). */
+static double window_visits(const oq_window_geom *g, double limit) {
+  double total = 1.0;
+  for (int32_t i = 0; i < g->nd; i++) {
+    double dim = 0.0;
+    int64_t ek = (g->k[i] - 1) * g->d[i] + 1;
+    /* only positions whose window reaches [0, in) can hold taps inside it (as for Conv's inner box) */
+    int64_t o0 = g->pb[i] - ek < 0 ? 0 : (g->pb[i] - ek) / g->s[i] + 1;
+    int64_t o1 = (g->in[i] + g->pb[i] + g->s[i] - 1) / g->s[i];
+    if (o1 > g->out[i]) o1 = g->out[i];
+    for (int64_t o = o0; o < o1 && dim <= limit; o++) {
+      int64_t b = o * g->s[i] - g->pb[i], d = g->d[i];
+      int64_t l = b >= 0 ? 0 : (-b + d - 1) / d;
+      int64_t h = g->in[i] - b > 0 ? (g->in[i] - b + d - 1) / d : 0;
+      if (h > g->k[i]) h = g->k[i];
+      if (h > l) dim += (double)(h - l);
+    }
+    total *= dim;
+  }
+  return total;
+}
+
+/* Window taps one pool may visit: 4096 per input element, and at least 2^30. A real pool visits each element about
+ * (kernel area / stride area) times, a few to a few hundred; a window thousands wide over padding with stride 1
+ * visits each element of a 32x32 image millions of times (hours of work). */
+#define POOL_VISITS_PER_ELEMENT 4096.0
+#define POOL_MIN_VISIT_LIMIT    ((double)((int64_t)1 << 30))
+
 /* Checks X, resolves the window and allocates Y [N, C, out...]. planes = N*C. */
 static oq_status pool_setup(const oq_kernel_call *call, const oq_pool_params *p, oq_window_geom *g, int64_t *planes,
                             int64_t *in_sp, int64_t *out_sp, oq_error *err) {
@@ -53,6 +83,14 @@ static oq_status pool_setup(const oq_kernel_call *call, const oq_pool_params *p,
   if (st != OQ_OK) return st;
   st = oq_window_resolve(&p->win, nd, x->dims + 2, NULL, g, err);
   if (st != OQ_OK) return st;
+  double limit = POOL_VISITS_PER_ELEMENT * (double)oq_tensor_numel(x);
+  if (limit < POOL_MIN_VISIT_LIMIT) limit = POOL_MIN_VISIT_LIMIT;
+  double visits = (double)x->dims[0] * (double)x->dims[1] * window_visits(g, limit);
+  if (visits > limit)
+    OQ_RETURN_ERR(err, OQ_ERR_UNSUPPORTED,
+                  "the pooling windows would visit %.3g input elements, more than the limit of %.3g (4096 per "
+                  "element of X): a window far wider than the input?",
+                  visits, limit);
   int64_t ydims[OQ_MAX_DIMS];
   ydims[0] = x->dims[0];
   ydims[1] = x->dims[1];
@@ -221,7 +259,7 @@ static oq_status pool_exec(const oq_kernel_call *call, int is_avg, oq_error *err
   if (y->nbytes == 0) return OQ_OK;
   pool_job j = {&g, x->data, y->data, x->dtype, is_avg, p->count_include_pad, in_sp, out_sp, 0};
   OQ_CHECK(window_capacity(&g, &j.kprod, err));
-  double work = (double)planes * (double)out_sp * (double)j.kprod;
+  double work = (double)planes * window_visits(&g, INFINITY);
   st = oq_parallel_for_max(call->pool, planes, chunks_for(work, POOL_MIN_WORK), pool_planes, &j);
   if (st != OQ_OK) OQ_FAIL(err, st, "out of memory for the pooling window");
   return OQ_OK;

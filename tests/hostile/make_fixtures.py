@@ -144,6 +144,15 @@ lying = model_of([helper.make_node("Cast", ["x"], ["c"], name="cast", to=TensorP
                  [helper.make_tensor_value_info("y", TensorProto.INT64, [1, 4])])
 lying.graph.value_info.append(helper.make_tensor_value_info("c", TensorProto.FLOAT, [1, 4]))
 save(lying, "lying_value_info.onnx")
+# Clip-6 has one input (min/max are attributes until opset 11): extra inputs must be refused, not ignored (the
+# quantizer's opset raise would otherwise give them a meaning)
+save(model_of([helper.make_node("Clip", ["x", "lo", "hi"], ["y"], name="clip")], [X], [Y],
+              [f32("lo", 0.0), f32("hi", 1.0)], opset=6), "clip6_inputs.onnx")
+# a 4096-wide MaxPool window over padding on a 32x32 image, stride 1: 5e10 visits, refused (it ran for hours)
+img = numpy_helper.from_array(np.ones((1, 1, 32, 32), np.float32), "img")
+save(model_of([helper.make_node("MaxPool", ["img"], ["p"], name="pool", kernel_shape=[4096, 4096], pads=[4095] * 4),
+               helper.make_node("Relu", ["x"], ["y"], name="relu")], [X],
+              [Y, helper.make_tensor_value_info("p", TensorProto.FLOAT, None)], [img]), "pool_over_padding.onnx")
 np.save(path("unsq11_calib", "sample_000", "x.npy"), np.linspace(0, 1, 16, dtype=np.float32).reshape(1, 1, 4, 4))
 # 100000 outputs whose file names collide only at the end ("o 0" and "o_0"): found without pairwise comparisons
 names = ["o 0"] + [f"o{k}" for k in range(1, 99999)] + ["o_0"]

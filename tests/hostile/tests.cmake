@@ -79,6 +79,14 @@ hostile_case(quantize.lying_value_info NAME "'c' is declared float32" ARGS quant
 # opset 11 with Unsqueeze(axes=...): per-channel weights need opset 13, which would break the Unsqueeze
 hostile_case(quantize.opset_raise_breaks_node NAME "'unsq' (Unsqueeze)" ARGS quantize
              ${PROJECT_SOURCE_DIR}/tests/fixtures/quant/unsq11.onnx --calib ${FX}/unsq11_calib -o @CASE@/out.onnx)
+# pooling windows thousands wide over padding: refused for the work they would take
+hostile_case(run.pool_over_padding NAME "more than the limit" ARGS run ${FX}/pool_over_padding.onnx
+             --inputs ${FX}/tiny_calib/sample_000 -o @CASE@/res)
+# inputs an opset does not have (Clip-6 with min/max inputs) are refused at load time
+hostile_case(run.inputs_beyond_opset NAME "has 3 inputs, expects 1 to 1" ARGS run ${FX}/clip6_inputs.onnx
+             --inputs ${FX}/tiny_calib/sample_000 -o @CASE@/res)
+hostile_case(quantize.inputs_beyond_opset NAME "has 3 inputs, expects 1 to 1" ARGS quantize ${FX}/clip6_inputs.onnx
+             --calib ${FX}/tiny_calib -o @CASE@/out.onnx)
 # 100000 outputs, the last one's file name taking the first one's
 hostile_case(run.many_outputs_collide NAME "would both be written to o_0.npy" ARGS run ${FX}/many_outputs.onnx
              --inputs ${FX}/tiny_calib/sample_000 -o @CASE@/res)

@@ -602,6 +602,16 @@ OQ_TEST(pool_huge_kernel_over_padding) {
   CHECK(((float *)y.data)[0] == (float)(5.0 / (double)(k * k)));
   oq_tensor_release(&y);
   oq_tensor_release(&x);
+  /* stride 1 over a 32x32 image: 16415^2 windows each holding up to the whole image, 8e11 visits: refused before
+   * Y (1 GiB) is even allocated */
+  int64_t xd2[4] = {1, 3, 32, 32};
+  oq_tensor x2 = mk(4, xd2, NULL);
+  ins[0] = &x2;
+  p.win.n_strides = 0;
+  CHECK(call1(oq_avgpool_exec, &p, ins, 1, &y, &err) == OQ_ERR_UNSUPPORTED);
+  CHECK(strstr(err.msg, "more than the limit") != NULL && y.data == NULL);
+  CHECK(call1(oq_maxpool_exec, &p, ins, 1, &y, &err) == OQ_ERR_UNSUPPORTED);
+  oq_tensor_release(&x2);
 }
 
 OQ_TEST(pools_hand_computed) {
