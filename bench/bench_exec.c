@@ -17,7 +17,7 @@
 
 #include "onnxq.h"
 #include "exec/exec.h"
-#include "exec/threadpool.h"
+#include "core/pool.h"
 #include "model/model.h"
 
 #include <dirent.h>

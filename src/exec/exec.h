@@ -11,7 +11,7 @@
 typedef oq_status (*oq_observer_fn)(void *user, int32_t value_id, const oq_tensor *t, oq_error *err);
 
 typedef struct oq_plan oq_plan;
-struct oq_threadpool; /* exec/threadpool.h */
+struct oq_threadpool; /* core/pool.h */
 
 /* Fails, naming node, op type, domain and opset, when an operator is unsupported or its attributes are bad. */
 oq_status oq_plan_build(const oq_model *model, oq_plan **out, oq_error *err);

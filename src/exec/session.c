@@ -1,7 +1,7 @@
 /* Public execution API: a session is a plan over a model, run without an observer, optionally with a thread pool
  * that the kernels split their work over. */
 #include "exec/exec.h"
-#include "exec/threadpool.h"
+#include "core/pool.h"
 
 #include <stdlib.h>
 

@@ -2,7 +2,7 @@
  * Math is float32 (Neg/Abs/Sign/Clip also take integers). */
 #include "ops/kernels.h"
 #include "ops/tensor_util.h"
-#include "exec/threadpool.h"
+#include "core/pool.h"
 
 #include <float.h>
 #include <math.h>

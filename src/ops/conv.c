@@ -6,7 +6,7 @@
  * path is the direct 2*(nd+2)-deep loop nest. */
 #include "ops/kernels.h"
 #include "ops/nn.h"
-#include "exec/threadpool.h"
+#include "core/pool.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  * them in whatever order they are stored. Small products skip packing. */
 #include "ops/kernels.h"
 #include "ops/nn.h"
-#include "exec/threadpool.h"
+#include "core/pool.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -13,7 +13,7 @@ typedef struct oq_op_init_ctx {
   int64_t opset;         /* opset version of the node's domain */
 } oq_op_init_ctx;
 
-struct oq_threadpool; /* exec/threadpool.h */
+struct oq_threadpool; /* core/pool.h */
 
 /* A kernel call. inputs[i] is NULL for an omitted optional input. Kernels allocate outputs[j] themselves
  * (oq_tensor_alloc) or make them views (borrowing input data: only with OQ_OP_FLAG_VIEW, the executor then keeps

@@ -4,7 +4,7 @@
  * (taps that ceil_mode pushes past the end padding never count). */
 #include "ops/kernels.h"
 #include "ops/nn.h"
-#include "exec/threadpool.h"
+#include "core/pool.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * 1, 2, 3 and 4 threads. Shapes are chosen large enough that the kernels really split their work. */
 #include "oq_test.h"
 
-#include "exec/threadpool.h"
+#include "core/pool.h"
 #include "ops/kernels.h"
 #include "ops/nn.h"
 

@@ -3,7 +3,7 @@
  * short calls, bad arguments. */
 #include "oq_test.h"
 
-#include "exec/threadpool.h"
+#include "core/pool.h"
 
 #include <pthread.h>
 

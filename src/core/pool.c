@@ -1,8 +1,8 @@
-/* Persistent thread pool (see threadpool.h). One job at a time: the caller publishes fn/ctx/n and the chunk count
+/* Persistent thread pool (see pool.h). One job at a time: the caller publishes fn/ctx/n and the chunk count
  * under the lock, bumps the generation and wakes the workers; worker t runs chunk t (the caller runs chunk 0) and
  * the caller waits until every worker chunk has reported. Workers that have no chunk in a job just go back to
  * sleep; since the caller waits for all chunks, no worker can miss a generation in which it had work. */
-#include "exec/threadpool.h"
+#include "core/pool.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -7,8 +7,8 @@
  * A NULL pool, a pool of one thread, n <= 1, or a call made while the pool is already busy (a nested call from
  * inside a chunk, or a second thread sharing the pool) run every chunk inline on the calling thread, so nesting
  * can never deadlock. */
-#ifndef OQ_EXEC_THREADPOOL_H
-#define OQ_EXEC_THREADPOOL_H
+#ifndef OQ_CORE_POOL_H
+#define OQ_CORE_POOL_H
 
 #include "core/error.h"
 
