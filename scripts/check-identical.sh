@@ -30,7 +30,8 @@ if [ ! -x "$base_src/build/onnxq" ]; then
   cmake --build "$base_src/build" -j"$(nproc)" --target onnxq_cli >/dev/null
 fi
 base_bin=$base_src/build/onnxq
-out=$scratch/out
+# outputs go under this tree's build folder, so that checks of several trees can run at once
+out=$root/${ONNXQ_BUILD_DIR:-build}/identical
 rm -rf "$out"
 mkdir -p "$out/base" "$out/new"
 
@@ -97,7 +98,7 @@ for m in "$testdata"/*/*/model.onnx; do
   run_both "$name/inspect_json" inspect "$m" --json
   [ -d "$d/test_data_set_0" ] || continue
   # the data sets hold output_*.pb beside the inputs: copy the inputs alone into sample folders
-  calib=$scratch/calib/$name
+  calib=$out/calib/$name
   if [ ! -d "$calib" ]; then
     for s in "$d"/test_data_set_*; do
       mkdir -p "$calib/$(basename "$s")"
@@ -109,13 +110,13 @@ for m in "$testdata"/*/*/model.onnx; do
   n_backend=$((n_backend + 1))
 done
 
-if diff -r "$out/base" "$out/new" >"$scratch/diff.txt" 2>&1; then
+if diff -r "$out/base" "$out/new" >"$out/diff.txt" 2>&1; then
   n_files=$(find "$out/new" -type f | wc -l)
   n_q=$(find "$out/new" -name q.onnx | wc -l)
   echo "identical: $n_cases cases ($n_torch torchvision exports, $n_backend backend models with data), $n_files files" \
        "($n_q quantized models) byte for byte against $sha"
 else
   echo "DIFFERENT from $sha:"
-  head -50 "$scratch/diff.txt"
+  head -50 "$out/diff.txt"
   exit 1
 fi
