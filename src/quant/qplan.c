@@ -15,6 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The types onnxruntime's quantize_static uses by default (QUInt8 activations, QInt8 weights); weights are
+ * symmetric, activations are not. */
+#define ACT_QTYPE    OQ_QTYPE_UINT8
+#define WEIGHT_QTYPE OQ_QTYPE_INT8
+
 /* Planner state next to the plan: ranges and the producer map the decisions edit, decoded float weights. */
 typedef struct planner {
   const oq_model *model;
@@ -115,14 +120,14 @@ static int quantizable(const planner *pl, int32_t v) {
   return val->dtype == OQ_DTYPE_UNDEFINED && pl->stats->seen[v] > 0; /* type known from calibration */
 }
 
-/* Marks v quantized: an activation, an initializer quantized like one (uint8, asymmetric, per tensor), or a
- * weight (int8, symmetric; per channel on axis when axis >= 0). Run-time values are always activations. */
+/* Marks v quantized: an activation, an initializer quantized like one (ACT_QTYPE, asymmetric, per tensor), or a
+ * weight (WEIGHT_QTYPE, symmetric; per channel on axis when axis >= 0). Run-time values are always activations. */
 static void set_quantized(planner *pl, oq_qrec *r, int weight, int32_t axis, oq_qrule rule, int32_t node) {
   int init = is_init(pl, r->value);
   int w = init && weight;
   r->quantized = 1;
   r->role = init ? OQ_QROLE_WEIGHT : OQ_QROLE_ACT;
-  r->qtype = oq_qtype_get(w ? OQ_QTYPE_INT8 : OQ_QTYPE_UINT8);
+  r->qtype = oq_qtype_get(w ? WEIGHT_QTYPE : ACT_QTYPE);
   r->dtype = r->qtype->dtype;
   r->symmetric = w;
   r->axis = w ? axis : -1;
@@ -409,7 +414,8 @@ static float input_scale(const planner *pl, int32_t in) {
   const oq_qrec *r = rec_of(pl, in);
   if (r && r->quantized && r->role == OQ_QROLE_ACT) return rec_of(pl, r->params_of)->params[0].scale;
   if (r && r->quantized && r->role == OQ_QROLE_WEIGHT && r->n_params == 1) return r->params[0].scale;
-  if (pl->has_range[in]) return oq_qparams_for(oq_qtype_get(OQ_QTYPE_UINT8), pl->rmin[in], pl->rmax[in], 0).scale;
+  /* not quantized, but calibrated: the scale it would have as an activation */
+  if (pl->has_range[in]) return oq_qparams_for(oq_qtype_get(ACT_QTYPE), pl->rmin[in], pl->rmax[in], 0).scale;
   return 0.0f;
 }
 
@@ -584,7 +590,7 @@ static int32_t breaking_node(const oq_graph *g, int64_t from, int64_t to) {
  * at least 13. */
 static oq_status plan_opset(planner *pl, oq_error *err) {
   oq_qplan *p = pl->p;
-  const oq_qtype *u8 = oq_qtype_get(OQ_QTYPE_UINT8);
+  const oq_qtype *u8 = oq_qtype_get(ACT_QTYPE); /* the opsets of 8-bit Q/DQ */
   int64_t from = pl->opset, to = from;
   p->opset_from = from;
   p->opset_rule = OQ_QRULE_OPSET_KEPT;
