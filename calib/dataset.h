@@ -5,9 +5,6 @@
 
 #include "core/error.h"
 
-/* The file-name stem for a tensor name: every character other than ASCII letters, digits, '.', '_' and '-' becomes
- * '_'; an empty name or one made only of dots becomes that many '_' (so "." and ".." never name a folder).
- * Returns a malloc'd string, or NULL with OQ_ERR_NOMEM recorded. */
-char *oq_sample_file_stem(const char *name, oq_error *err);
+/* oq_sample_load and oq_sample_file_stem are public (onnxq.h); nothing else is shared yet. */
 
 #endif

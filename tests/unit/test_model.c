@@ -561,7 +561,10 @@ OQ_TEST(save_external_data) {
   oq_error err = {0};
   oq_model *m = NULL, *m2 = NULL, *m3 = NULL;
   REQUIRE_OK(oq_model_load(in_dir("m.onnx"), &m, &err));
-  oq_save_options o = {.external_data = "weights.bin", .size_threshold = 0};
+  oq_save_options o;
+  oq_save_options_init(&o);
+  o.external_data = "weights.bin";
+  o.size_threshold = 0;
   REQUIRE_OK(oq_model_save(m, in_dir("out.onnx"), &o, &err));
   CHECK(file_exists(in_dir("weights.bin")));
   CHECK(count_temp_files() == 0);
