@@ -192,12 +192,14 @@ oq_status oq_sample_load(const oq_model *model, const char *dir, int32_t n_input
       OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory");
 
   d = opendir(dir);
-  if (!d) OQ_FAIL_ABOUT(err, OQ_ERR_IO, OQ_SUBJECT_FILE, dir, "%s: cannot open sample folder: %s", dir, strerror(errno));
+  if (!d)
+    OQ_FAIL_ABOUT(err, OQ_ERR_IO, OQ_SUBJECT_FILE, dir, "%s: cannot open sample folder: %s", dir, strerror(errno));
   for (;;) {
     errno = 0;
     struct dirent *e = readdir(d);
     if (!e) {
-      if (errno) OQ_FAIL_ABOUT(err, OQ_ERR_IO, OQ_SUBJECT_FILE, dir, "%s: cannot read folder: %s", dir, strerror(errno));
+      if (errno)
+        OQ_FAIL_ABOUT(err, OQ_ERR_IO, OQ_SUBJECT_FILE, dir, "%s: cannot read folder: %s", dir, strerror(errno));
       break;
     }
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
@@ -276,8 +278,8 @@ oq_status oq_sample_load(const oq_model *model, const char *dir, int32_t n_input
       fmt_value_shape(v, want, sizeof want);
       fmt_tensor_shape(t, got, sizeof got);
       st = oq_error_set(err, OQ_ERR_SHAPE, __FILE__, __LINE__, "%s: input '%s' expects %s %s, got %s %s", path, iname,
-                        v->dtype == OQ_DTYPE_UNDEFINED ? "any" : oq_dtype_name(v->dtype), want,
-                        oq_dtype_name(t->dtype), got);
+                        v->dtype == OQ_DTYPE_UNDEFINED ? "any" : oq_dtype_name(v->dtype), want, oq_dtype_name(t->dtype),
+                        got);
       value_in_file(err, iname, path);
       goto fail;
     }

@@ -107,7 +107,8 @@ oq_status oq_calib_list_samples(const char *dir, char ***out, size_t *count, oq_
   *count = 0;
   if (!dir || !*dir) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "calibration folder not given");
   DIR *d = opendir(dir);
-  if (!d) OQ_FAIL_ABOUT(err, OQ_ERR_IO, OQ_SUBJECT_FILE, dir, "%s: cannot open calibration folder: %s", dir, strerror(errno));
+  if (!d)
+    OQ_FAIL_ABOUT(err, OQ_ERR_IO, OQ_SUBJECT_FILE, dir, "%s: cannot open calibration folder: %s", dir, strerror(errno));
   size_t dlen = strlen(dir);
   for (struct dirent *e; (e = readdir(d)) != NULL;) {
     if (e->d_name[0] == '.') continue;

@@ -199,12 +199,12 @@ OQ_API int32_t oq_model_find_output(const oq_model *model, const char *name);
 
 /* Type and shape of a graph input or output as the model declares them. Set size (oq_value_info_init) first. */
 typedef struct oq_value_info {
-  uint32_t size;                         /* sizeof(oq_value_info), set by oq_value_info_init */
-  const char *name;                      /* borrowed from the model */
-  int32_t dtype;                         /* oq_dtype; OQ_DTYPE_UNDEFINED when not declared or not a tensor */
-  int32_t rank;                          /* number of dims, -1 when unknown */
-  int64_t dims[OQ_MAX_DIMS];             /* first rank valid: extent, or -1 when unknown or symbolic */
-  const char *dim_names[OQ_MAX_DIMS];    /* first rank valid: symbolic name ("batch"), borrowed, or NULL */
+  uint32_t size;                      /* sizeof(oq_value_info), set by oq_value_info_init */
+  const char *name;                   /* borrowed from the model */
+  int32_t dtype;                      /* oq_dtype; OQ_DTYPE_UNDEFINED when not declared or not a tensor */
+  int32_t rank;                       /* number of dims, -1 when unknown */
+  int64_t dims[OQ_MAX_DIMS];          /* first rank valid: extent, or -1 when unknown or symbolic */
+  const char *dim_names[OQ_MAX_DIMS]; /* first rank valid: symbolic name ("batch"), borrowed, or NULL */
 } oq_value_info;
 
 OQ_API void oq_value_info_init(oq_value_info *info);

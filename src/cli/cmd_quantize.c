@@ -103,6 +103,7 @@ int cli_quantize(int argc, char **argv) {
   long samples = count_samples(calib);
   oq_model_free(q);
   printf("%s: %ld calibration samples, %d of %d nodes quantized (%d nodes with Q/DQ), %s weights\n", out_path, samples,
-         (int)after.quantized_nodes, (int)before.nodes, (int)after.nodes, qo.per_channel ? "per-channel" : "per-tensor");
+         (int)after.quantized_nodes, (int)before.nodes, (int)after.nodes,
+         qo.per_channel ? "per-channel" : "per-tensor");
   return cli_finish_stdout();
 }

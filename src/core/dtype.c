@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#define INT_ROW(nm, b, lo, hi, signed_, descr)                                                                        \
+#define INT_ROW(nm, b, lo, hi, signed_, descr)                                                                         \
   {                                                                                                                    \
     .name = nm, .bits = b, .size = (b) >= 8 ? (b) / 8 : 0, .is_signed = signed_, .is_integer = true, .min = lo,        \
     .max = hi, .npy = descr, .decodable = (b) >= 8                                                                     \

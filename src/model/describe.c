@@ -282,7 +282,7 @@ int32_t oq_model_find_output(const oq_model *model, const char *name) {
 }
 
 /* First layouts with a size field; later fields are appended, so these stay. */
-#define VALUE_INFO_SIZE_V1 (offsetof(oq_value_info, dim_names) + sizeof(const char *[OQ_MAX_DIMS]))
+#define VALUE_INFO_SIZE_V1  (offsetof(oq_value_info, dim_names) + sizeof(const char *[OQ_MAX_DIMS]))
 #define MODEL_STATS_SIZE_V1 (offsetof(oq_model_stats, quantized_nodes) + sizeof(int32_t))
 
 void oq_value_info_init(oq_value_info *info) {
