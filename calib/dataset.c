@@ -1,9 +1,10 @@
-/* Sample folder reader: maps the files of one folder onto the model's fed inputs and checks each tensor's dtype
- * and shape against the graph index before anything runs, so a bad sample fails with a message naming its file
- * rather than deep inside a kernel. */
+/* Sample folder reader (oq_sample_load and oq_sample_file_stem in onnxq.h). A sample folder holds one file per
+ * model input: `<sanitized input name>.npy` or `input_<k>.pb` (a serialized TensorProto, k = index among the fed
+ * inputs). The files are mapped onto the model's inputs and each tensor's dtype and shape is checked against the
+ * graph index before anything runs, so a bad sample fails with a message naming its file rather than deep inside a
+ * kernel. */
 #define _POSIX_C_SOURCE 200809L
 
-#include "calib/dataset.h"
 #include "core/file.h"
 #include "model/model.h"
 

@@ -3,7 +3,6 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "oq_test.h"
-#include "calib/dataset.h"
 #include "onnx.pb-c.h"
 #include "onnxq.h"
 
