@@ -722,6 +722,12 @@ OQ_TEST(constant_external_inlined) {
   CHECK(m->proto->graph->node[0]->attribute[0]->t->has_data_location);
   oq_model_free(m);
   oq_model_free(m2);
+  /* without its data file the node is the subject of the error, and the model file its path */
+  REQUIRE(unlink(in_dir("c.bin")) == 0);
+  m = NULL;
+  CHECK(oq_model_load(in_dir("m.onnx"), &m, &err) == OQ_ERR_IO && m == NULL);
+  CHECK(err.subject_kind == OQ_SUBJECT_NODE && strcmp(err.subject, "const0") == 0);
+  CHECK(strcmp(err.path, in_dir("m.onnx")) == 0 && strstr(err.msg, "node 'const0'") != NULL);
   tmp_end();
 }
 
