@@ -295,4 +295,35 @@ OQ_TEST(run_allocation_failures) {
   oq_model_free(m);
 }
 
+/* oq_model_describe (text and JSON) and oq_model_save: every allocation failure ends in OQ_ERR_NOMEM, no text or
+ * file left behind. */
+OQ_TEST(describe_save_allocation_failures) {
+  oq_error err = {0};
+  oq_model *m = digits();
+  REQUIRE(m);
+  const char *out = ONNXQ_BINARY_DIR "/tests/api_alloc_save.onnx";
+  mkdir(ONNXQ_BINARY_DIR "/tests", 0777);
+  for (int what = 0; what < 3; what++) {
+    for (uint64_t n = 1;; n++) {
+      char *text = NULL;
+      remove(out);
+      oq_alloc_test_begin(n);
+      oq_status st =
+          what < 2 ? oq_model_describe(m, what ? OQ_DESCRIBE_JSON : 0, &text, &err) : oq_model_save(m, out, NULL, &err);
+      int hit = oq_alloc_test_failed();
+      oq_alloc_test_end();
+      oq_free(text);
+      if (!hit) {
+        CHECK(st == OQ_OK);
+        break;
+      }
+      struct stat sb;
+      if (st != OQ_ERR_NOMEM) fprintf(stderr, "case %d allocation %llu: %s\n", what, (unsigned long long)n, err.msg);
+      CHECK(st == OQ_ERR_NOMEM && text == NULL && (what < 2 || stat(out, &sb) != 0));
+    }
+  }
+  remove(out);
+  oq_model_free(m);
+}
+
 OQ_TEST_MAIN()
