@@ -22,10 +22,9 @@ struct oq_edit {
 
 static oq_status track(oq_edit *ed, void *ptr, void (*release)(void *), oq_error *err) {
   if (ed->n_objs == ed->cap) {
-    size_t ncap = ed->cap ? ed->cap * 2 : 256, bytes;
-    edit_obj *no = NULL;
-    if (oq_size_mul(ncap, sizeof *no, &bytes)) no = realloc(ed->objs, bytes);
-    if (!no) OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "out of memory");
+    size_t ncap = ed->cap ? ed->cap * 2 : 256;
+    edit_obj *no = oq_realloc_array(ed->objs, ncap, sizeof *no, err);
+    if (!no) return OQ_ERR_NOMEM;
     ed->objs = no;
     ed->cap = ncap;
   }
@@ -44,7 +43,7 @@ oq_status oq_edit_create(size_t expected_names, oq_edit **out, oq_error *err) {
   *out = ed;
   return OQ_OK;
 fail:
-  free(ed);
+  oq_free(ed);
   return st;
 }
 
@@ -54,18 +53,18 @@ void oq_edit_free(oq_edit *ed) {
     if (ed->objs[i].release)
       ed->objs[i].release(ed->objs[i].ptr);
     else
-      free(ed->objs[i].ptr);
+      oq_free(ed->objs[i].ptr);
   }
-  free(ed->objs);
+  oq_free(ed->objs);
   oq_strmap_free(&ed->names);
-  free(ed);
+  oq_free(ed);
 }
 
 void *oq_edit_alloc(oq_edit *ed, size_t count, size_t size, oq_error *err) {
   void *p = oq_calloc(count ? count : 1, size ? size : 1, err);
   if (!p) return NULL;
   if (track(ed, p, NULL, err) != OQ_OK) {
-    free(p);
+    oq_free(p);
     return NULL;
   }
   return p;
@@ -79,12 +78,12 @@ void *oq_edit_dup(oq_edit *ed, const void *src, size_t size, oq_error *err) {
 
 oq_status oq_edit_adopt(oq_edit *ed, void *obj, void (*release)(void *), oq_error *err) {
   if (!obj) return OQ_OK;
-  oq_status st = track(ed, obj, release ? release : free, err);
+  oq_status st = track(ed, obj, release ? release : oq_free, err);
   if (st != OQ_OK) {
     if (release)
       release(obj);
     else
-      free(obj);
+      oq_free(obj);
   }
   return st;
 }

@@ -60,16 +60,16 @@ const oq_qrec *oq_qplan_find(const oq_qplan *plan, int32_t v) {
 void oq_qplan_free(oq_qplan *plan) {
   if (!plan) return;
   for (int32_t i = 0; i < plan->n_recs; i++) {
-    free(plan->recs[i].params);
-    free(plan->recs[i].data);
+    oq_free(plan->recs[i].params);
+    oq_free(plan->recs[i].data);
   }
-  free(plan->recs);
-  free(plan->rec_of);
-  free(plan->node_removed);
-  free(plan->node_rule);
-  free(plan->out_off);
-  free(plan->out_value);
-  free(plan);
+  oq_free(plan->recs);
+  oq_free(plan->rec_of);
+  oq_free(plan->node_removed);
+  oq_free(plan->node_rule);
+  oq_free(plan->out_off);
+  oq_free(plan->out_value);
+  oq_free(plan);
 }
 
 /* ---- registration ------------------------------------------------------------------------------------------ */
@@ -457,11 +457,16 @@ static oq_status number_bias(planner *pl, oq_qrec *r, int adjust_only, oq_error 
     goto done;
   }
   int32_t ns = wr->axis >= 0 ? nch : 1;
-  size_t nbytes;
-  if (!oq_size_mul(numel > 0 ? (size_t)numel : 1, sizeof *q, &nbytes)) OQ_FAIL(err, OQ_ERR_NOMEM, "bias too large");
-  q = malloc(nbytes);
+  q = oq_malloc_array(numel > 0 ? (size_t)numel : 1, sizeof *q, err);
+  if (!q) {
+    st = OQ_ERR_NOMEM;
+    goto fail;
+  }
   r->params = oq_calloc((size_t)ns, sizeof *r->params, err);
-  if (!q || !r->params) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory");
+  if (!r->params) {
+    st = OQ_ERR_NOMEM;
+    goto fail;
+  }
   r->n_params = ns;
   for (int32_t c = 0; c < ns; c++) r->params[c].scale = oq_bias_scale(in_scale, wr->params[c].scale, r->bias_beta);
   for (int64_t i = 0; i < numel; i++) q[i] = oq_quantize_bias(bd[i], r->params[ns > 1 ? i : 0].scale);
@@ -487,7 +492,7 @@ keep_float:
   if (!adjust_only && !r->quantized) r->rule = OQ_QRULE_BIAS_FLOAT;
 done:
 fail:
-  free(q);
+  oq_free(q);
   oq_tensor_release(&t);
   if (st != OQ_OK) oq_error_prefix(err, "bias '%s'", val->name);
   return st;
@@ -714,12 +719,12 @@ fail:
 done:
   if (pl.wdata)
     for (int32_t v = 0; v < g->n_values; v++) oq_tensor_release(&pl.wdata[v]);
-  free(pl.has_range);
-  free(pl.rmin);
-  free(pl.rmax);
-  free(pl.prod_node);
-  free(pl.prod_slot);
-  free(pl.wdata);
+  oq_free(pl.has_range);
+  oq_free(pl.rmin);
+  oq_free(pl.rmax);
+  oq_free(pl.prod_node);
+  oq_free(pl.prod_slot);
+  oq_free(pl.wdata);
   oq_qplan_free(p);
   return st;
 }

@@ -92,7 +92,7 @@ const oq_qrec *oq_qplan_find(const oq_qplan *plan, int32_t v);
 const char *oq_qrule_name(oq_qrule rule);
 const char *oq_qrole_name(oq_qrole role);
 
-/* The plan as one JSON object (malloc'd, NUL-terminated; the caller frees it):
+/* The plan as one JSON object (NUL-terminated; the caller releases it with oq_free):
  *   {"opset":{"from":12,"to":13,"rule":"opset_raised"},
  *    "removed_nodes":[{"node":"relu","op":"Relu","rule":"relu_removed"}],
  *    "values":[{"name":"x","role":"activation","rule":"weighted","node":"conv","quantized":true,"type":"uint8",

@@ -30,7 +30,7 @@ static void jb_reserve(jbuf *b, size_t more) {
     }
     ncap *= 2;
   }
-  char *ns = realloc(b->s, ncap);
+  char *ns = oq_mem_realloc(b->s, ncap);
   if (!ns) {
     b->ok = 0;
     return;
@@ -159,7 +159,7 @@ oq_status oq_qplan_describe(const oq_qplan *plan, char **out, oq_error *err) {
   }
   jb_puts(&b, "]}");
   if (!b.ok) {
-    free(b.s);
+    oq_free(b.s);
     OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "out of memory describing the quantization plan");
   }
   *out = b.s;

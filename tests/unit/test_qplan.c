@@ -279,7 +279,7 @@ OQ_TEST(describe_json) {
     fprintf(stderr, "got  %s\nwant %s\n", json, want);
     oq_test_failed = 1;
   }
-  free(json);
+  oq_free(json);
   oq_qplan_free(p);
   oq_calib_stats_free(&s);
   oq_model_free(m);

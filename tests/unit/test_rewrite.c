@@ -318,14 +318,14 @@ OQ_TEST(runs_close_to_float) {
   REQUIRE(make_stats(m, &s, &err));
   REQUIRE_OK(oq_quant_rewrite(m, &s, NULL, &q, &err));
   oq_session *sf = NULL, *sq = NULL;
-  REQUIRE_OK(oq_session_create(m, &sf, &err));
-  REQUIRE_OK(oq_session_create(q, &sq, &err));
+  REQUIRE_OK(oq_session_create(m, NULL, &sf, &err));
+  REQUIRE_OK(oq_session_create(q, NULL, &sq, &err));
   oq_tensor x = {0}, yf = {0}, yq = {0};
   const int64_t dims[4] = {1, 1, 4, 4};
   REQUIRE_OK(oq_tensor_alloc(&x, OQ_DTYPE_FLOAT, 4, dims, &err));
   for (int i = 0; i < 16; i++) ((float *)x.data)[i] = (float)((i * 7) % 16) / 15.0f;
-  REQUIRE_OK(oq_session_run(sf, &x, &yf, &err));
-  REQUIRE_OK(oq_session_run(sq, &x, &yq, &err));
+  REQUIRE_OK(oq_session_run(sf, 1, &x, 1, &yf, &err));
+  REQUIRE_OK(oq_session_run(sq, 1, &x, 1, &yq, &err));
   REQUIRE(yf.dtype == OQ_DTYPE_FLOAT && yq.dtype == OQ_DTYPE_FLOAT && yq.nbytes == yf.nbytes);
   for (int i = 0; i < 3; i++) CHECK_NEAR(((float *)yq.data)[i], ((float *)yf.data)[i], 0.1);
   oq_tensor_release(&x);
@@ -398,11 +398,11 @@ OQ_TEST(opset_kept_when_raising_changes_meaning) {
   REQUIRE_OK(oq_quant_rewrite(m, &s, &o, &q, &err));
   CHECK(oq_model_opset(q, "") == 11);
   oq_session *sq = NULL;
-  REQUIRE_OK(oq_session_create(q, &sq, &err));
+  REQUIRE_OK(oq_session_create(q, NULL, &sq, &err));
   oq_tensor x = {0}, y = {0};
   const int64_t dims[4] = {1, 1, 4, 4};
   REQUIRE_OK(oq_tensor_alloc(&x, OQ_DTYPE_FLOAT, 4, dims, &err));
-  REQUIRE_OK(oq_session_run(sq, &x, &y, &err));
+  REQUIRE_OK(oq_session_run(sq, 1, &x, 1, &y, &err));
   CHECK(y.ndim == 5 && y.dims[0] == 1 && y.dims[2] == 2);
   oq_tensor_release(&x);
   oq_tensor_release(&y);
@@ -459,12 +459,12 @@ OQ_TEST(mixed_ops) {
   CHECK(!find_init(p, "M") && !find_init(p, "C"));
   /* It runs and the softmax rows still sum to about 1. */
   oq_session *sq = NULL;
-  REQUIRE_OK(oq_session_create(q, &sq, &err));
+  REQUIRE_OK(oq_session_create(q, NULL, &sq, &err));
   oq_tensor x = {0}, y = {0};
   const int64_t dims[2] = {2, 4};
   REQUIRE_OK(oq_tensor_alloc(&x, OQ_DTYPE_FLOAT, 2, dims, &err));
   for (int i = 0; i < 8; i++) ((float *)x.data)[i] = (float)(i % 3) - 0.5f;
-  REQUIRE_OK(oq_session_run(sq, &x, &y, &err));
+  REQUIRE_OK(oq_session_run(sq, 1, &x, 1, &y, &err));
   const float *yd = y.data;
   CHECK_NEAR(yd[0] + yd[1] + yd[2], 1.0, 0.02);
   oq_tensor_release(&x);
@@ -534,7 +534,9 @@ OQ_TEST(no_pack_above_limit) {
   uint8_t *buf = NULL;
   size_t n = 0;
   CHECK(oq_model_pack(q->proto, &buf, &n, &err) == OQ_ERR_UNSUPPORTED); /* really above the limit */
-  oq_save_options so = {"q.data", 1024};
+  oq_save_options so;
+  oq_save_options_init(&so);
+  so.external_data = "q.data";
   snprintf(path, sizeof path, "%s/q.onnx", dir);
   st = oq_model_save(q, path, &so, &err);
   snprintf(data, sizeof data, "%s/auto.onnx", dir);
@@ -578,7 +580,10 @@ OQ_TEST(external_data_input) {
   snprintf(p2, sizeof p2, "%s/q2.onnx", dir);
   oq_model *m = big_matmul(), *mf = NULL, *q1 = NULL, *q2 = NULL;
   REQUIRE(m);
-  oq_save_options fo = {"f.data", 128};
+  oq_save_options fo;
+  oq_save_options_init(&fo);
+  fo.external_data = "f.data";
+  fo.size_threshold = 128;
   REQUIRE_OK(oq_model_save(m, fpath, &fo, &err));
   oq_calib_stats s;
   REQUIRE(big_stats(m, &s, &err));
@@ -601,7 +606,9 @@ OQ_TEST(external_data_input) {
   CHECK(b1 && b2 && n1 == n2 && n1 > 0 && memcmp(b1, b2, n1) == 0);
   free(b1);
   free(b2);
-  oq_save_options over = {"f.data", 16};
+  oq_save_options over;
+  oq_save_options_init(&over);
+  over.external_data = "f.data";
   CHECK(oq_model_save(q2, p2, &over, &err) == OQ_ERR_INVALID_ARG);
   CHECK(strstr(err.msg, "external data file") != NULL);
   CHECK(oq_model_save(q2, fpath, NULL, &err) == OQ_ERR_INVALID_ARG);
