@@ -7,6 +7,7 @@
 #include "oq_test.h"
 
 #include "calib/calib.h"
+#include "core/alloc.h"
 #include "model/model.h"
 #include "quant/quant.h"
 #include "test_build.h"
@@ -473,6 +474,40 @@ OQ_TEST(mixed_ops) {
   oq_model_free(q);
   oq_model_free(m);
   nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Fails every allocation of a rewrite (planner, emitter, edit context, wrapping) one at a time: each ends in
+ * OQ_ERR_NOMEM with no model returned and nothing leaked (the ASan build checks leaks at exit); the input model
+ * stays usable. */
+OQ_TEST(allocation_failures) {
+  oq_error err = {0};
+  oq_model *m = NULL, *q = NULL;
+  oq_calib_stats s;
+  REQUIRE_OK(oq_model_load(TINY, &m, &err));
+  REQUIRE(make_stats(m, &s, &err));
+  oq_alloc_test_begin(0);
+  oq_status st = oq_quant_rewrite(m, &s, NULL, &q, &err);
+  uint64_t count = oq_alloc_test_count();
+  oq_alloc_test_end();
+  REQUIRE(st == OQ_OK);
+  oq_model_free(q);
+  REQUIRE(count > 20);
+  for (uint64_t n = 1; n <= count; n++) {
+    q = NULL;
+    oq_alloc_test_begin(n);
+    st = oq_quant_rewrite(m, &s, NULL, &q, &err);
+    int hit = oq_alloc_test_failed();
+    oq_alloc_test_end();
+    if (st != OQ_ERR_NOMEM || q != NULL || !hit)
+      fprintf(stderr, "allocation %llu of %llu: status %d (%s)\n", (unsigned long long)n, (unsigned long long)count,
+              (int)st, err.msg);
+    CHECK(st == OQ_ERR_NOMEM && q == NULL && hit);
+    oq_model_free(q);
+  }
+  REQUIRE_OK(oq_quant_rewrite(m, &s, NULL, &q, &err));
+  oq_model_free(m);
+  oq_model_free(q);
+  oq_calib_stats_free(&s);
 }
 
 /* x [1, 64] -> MatMul(M [64, 64]) -> y -> Sub(S [64]) -> z: 16 KiB of weights that quantize to 4 KiB, and an
