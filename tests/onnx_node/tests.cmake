@@ -633,6 +633,10 @@ endforeach()
 add_test(NAME onnx_node.list_complete
          COMMAND ${ONNXQ_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/check_list.py ${CMAKE_CURRENT_LIST_FILE}
                  $<TARGET_FILE:onnxq_cli> ${ONNXQ_TESTDATA_ROOT})
+# ... and catches a broken list (a copy with a test dropped, a reason removed and a missing test listed).
+add_test(NAME onnx_node.list_check_catches
+         COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/check_list_selftest.sh ${ONNXQ_PYTHON3} ${CMAKE_CURRENT_LIST_FILE}
+                 $<TARGET_FILE:onnxq_cli> ${ONNXQ_TESTDATA_ROOT} ${CMAKE_CURRENT_BINARY_DIR}/list_check_selftest)
 # ... and every excluded test still fails: one that passes now must be listed.
 add_test(NAME onnx_node.exclusions_still_fail
          COMMAND ${ONNXQ_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/check_list.py ${CMAKE_CURRENT_LIST_FILE}
