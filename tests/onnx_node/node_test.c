@@ -261,8 +261,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "load: %s\n", err.msg);
     return 2;
   }
-  if (oq_session_create_threads(model, (int32_t)threads, &session, &err) != OQ_OK ||
-      (threads > 1 && oq_session_create(model, &single, &err) != OQ_OK)) {
+  oq_session_options opts;
+  oq_session_options_init(&opts);
+  opts.threads = (int32_t)threads;
+  if (oq_session_create(model, &opts, &session, &err) != OQ_OK ||
+      (threads > 1 && oq_session_create(model, NULL, &single, &err) != OQ_OK)) {
     fprintf(stderr, "plan: %s\n", err.msg);
     rc = 2;
     goto done;
@@ -290,10 +293,10 @@ int main(int argc, char **argv) {
     }
     if (loaded < n_in) {
       rc = 2;
-    } else if (oq_session_run(session, ins, outs, &err) != OQ_OK) {
+    } else if (oq_session_run(session, n_in, ins, n_out, outs, &err) != OQ_OK) {
       fprintf(stderr, "%s: run: %s\n", sets[s]->d_name, err.msg);
       rc = 2;
-    } else if (single && oq_session_run(single, ins, ref, &err) != OQ_OK) {
+    } else if (single && oq_session_run(single, n_in, ins, n_out, ref, &err) != OQ_OK) {
       fprintf(stderr, "%s: single-threaded run: %s\n", sets[s]->d_name, err.msg);
       release_all(outs, n_out);
       rc = 2;
