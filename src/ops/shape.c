@@ -1,6 +1,6 @@
-/* Data movement and shape kernels: Identity, Dropout, Constant, ConstantOfShape, Flatten, Reshape, Squeeze,
- * Unsqueeze, Transpose, Concat, Split, Slice, Gather, Expand, Tile, Shape, Size, Cast, CastLike, Range.
- * Movement kernels work on any fixed-size dtype by element size; outputs are always copies (no views). */
+/* Data movement and shape kernels: Constant, ConstantOfShape, Transpose, Concat, Split, Slice, Gather, Expand,
+ * Tile, Shape, Size, Cast, CastLike, Range (the view ops are reshape.c). Movement kernels work on any fixed-size
+ * dtype by element size; outputs are copies into tensors the executor allocates. */
 #include "ops/broadcast.h"
 #include "ops/kernels.h"
 #include "ops/tensor_util.h"
@@ -75,47 +75,7 @@ static void contiguous_strides(int32_t nd, const int64_t *dims, int64_t *str) {
   }
 }
 
-/* Requires an input with a fixed-size dtype. */
-static oq_status need_input(const oq_kernel_call *call, int32_t i, const char *op, const oq_tensor **out,
-                            oq_error *err) {
-  const oq_tensor *t = oq_kin(call, i);
-  if (!t) OQ_KRETURN(call->node_name, OQ_ERR_MODEL, "%s input %d is missing", op, (int)i);
-  if (oq_dtype_size(t->dtype) == 0)
-    OQ_KRETURN(call->node_name, OQ_ERR_UNSUPPORTED, "%s does not support %s tensors", op, oq_dtype_name(t->dtype));
-  *out = t;
-  return OQ_OK;
-}
-
-/* ---- Identity, Dropout ---- */
-
-oq_status oq_op_identity_exec(const oq_kernel_call *call, oq_error *err) {
-  const oq_tensor *x;
-  oq_status st = need_input(call, 0, "Identity", &x, err);
-  if (st != OQ_OK) return st;
-  return oq_tensor_copy_reshaped(x, x->ndim, x->dims, &call->outputs[0], err);
-}
-
-/* Inference-mode Dropout: output = input, optional mask all true. */
-oq_status oq_op_dropout_exec(const oq_kernel_call *call, oq_error *err) {
-  const oq_tensor *x;
-  oq_status st = need_input(call, 0, "Dropout", &x, err);
-  if (st != OQ_OK) return st;
-  /* opset 12+: training_mode true drops at random unless the ratio is 0; only inference is deterministic */
-  const oq_tensor *ratio = oq_kin(call, 1), *training = oq_kin(call, 2);
-  if (training && oq_tensor_numel(training) > 0 && oq_load_i64(training->data, training->dtype, 0) != 0) {
-    double r = (ratio && oq_tensor_numel(ratio) > 0) ? oq_load_f64(ratio->data, ratio->dtype, 0) : 0.5;
-    if (r != 0) OQ_KRETURN(call->node_name, OQ_ERR_UNSUPPORTED, "Dropout in training mode is not supported");
-  }
-  st = oq_tensor_copy_reshaped(x, x->ndim, x->dims, &call->outputs[0], err);
-  if (st != OQ_OK || call->n_outputs < 2) return st;
-  st = oq_tensor_alloc(&call->outputs[1], OQ_DTYPE_BOOL, x->ndim, x->dims, err);
-  if (st != OQ_OK) {
-    oq_tensor_release(&call->outputs[0]);
-    return st;
-  }
-  if (call->outputs[1].nbytes) memset(call->outputs[1].data, 1, call->outputs[1].nbytes);
-  return OQ_OK;
-}
+#define need_input oq_kin_fixed
 
 /* ---- Constant, ConstantOfShape ---- */
 
@@ -139,12 +99,20 @@ static oq_status const_params_new(const oq_tensor *v, const_params **out, oq_err
   return OQ_OK;
 }
 
-/* Decodes the Constant's one value attribute through the typed accessors (which also accept old files that
- * omit the attribute's type field). */
-static oq_status const_from_attr(const oq_op_init_ctx *ctx, const char *name, oq_tensor *out, oq_error *err) {
+/* The scalar a value_float / value_int attribute holds (storage for the borrowed view below). */
+typedef union const_scalar {
+  float f;
+  int64_t i;
+} const_scalar;
+
+/* Describes the Constant's one value attribute as a tensor in *out: decoded (owned, release it) for "value", else
+ * borrowing the attribute's numbers or *scalar. Uses the typed accessors (which also accept old files that omit
+ * the attribute's type field). */
+static oq_status const_from_attr(const oq_op_init_ctx *ctx, const char *name, const_scalar *scalar, oq_tensor *out,
+                                 oq_error *err) {
   const Onnx__NodeProto *np = ctx->node->proto;
   oq_status st = OQ_OK;
-  int64_t dims[1] = {0};
+  memset(out, 0, sizeof *out);
   if (strcmp(name, "value") == 0) {
     const Onnx__TensorProto *t;
     OQ_CHECK(oq_attr_tensor(np, name, &t, err));
@@ -152,34 +120,37 @@ static oq_status const_from_attr(const oq_op_init_ctx *ctx, const char *name, oq
   }
   if (strcmp(name, "value_float") == 0 || strcmp(name, "value_int") == 0) {
     int is_float = name[6] == 'f';
-    OQ_CHECK(oq_tensor_alloc(out, is_float ? OQ_DTYPE_FLOAT : OQ_DTYPE_INT64, 0, dims, err));
+    out->dtype = is_float ? OQ_DTYPE_FLOAT : OQ_DTYPE_INT64;
     if (is_float)
-      OQ_CHECK(oq_attr_float(np, name, 0, (float *)out->data, err));
+      OQ_CHECK(oq_attr_float(np, name, 0, &scalar->f, err));
     else
-      OQ_CHECK(oq_attr_int(np, name, 0, (int64_t *)out->data, err));
+      OQ_CHECK(oq_attr_int(np, name, 0, &scalar->i, err));
+    out->data = scalar;
+    out->nbytes = oq_dtype_size(out->dtype);
     return OQ_OK;
   }
-  if (strcmp(name, "value_floats") == 0) {
-    const float *v;
+  if (strcmp(name, "value_floats") == 0 || strcmp(name, "value_ints") == 0) {
     size_t n;
-    OQ_CHECK(oq_attr_floats(np, name, &v, &n, err));
-    dims[0] = (int64_t)n;
-    OQ_CHECK(oq_tensor_alloc(out, OQ_DTYPE_FLOAT, 1, dims, err));
-    if (n) memcpy(out->data, v, n * sizeof *v);
-    return OQ_OK;
-  }
-  if (strcmp(name, "value_ints") == 0) {
-    const int64_t *v;
-    size_t n;
-    OQ_CHECK(oq_attr_ints(np, name, &v, &n, err));
-    dims[0] = (int64_t)n;
-    OQ_CHECK(oq_tensor_alloc(out, OQ_DTYPE_INT64, 1, dims, err));
-    if (n) memcpy(out->data, v, n * sizeof *v);
+    const void *v;
+    if (name[6] == 'f') {
+      const float *fv;
+      OQ_CHECK(oq_attr_floats(np, name, &fv, &n, err));
+      v = fv;
+      out->dtype = OQ_DTYPE_FLOAT;
+    } else {
+      const int64_t *iv;
+      OQ_CHECK(oq_attr_ints(np, name, &iv, &n, err));
+      v = iv;
+      out->dtype = OQ_DTYPE_INT64;
+    }
+    out->ndim = 1;
+    out->dims[0] = (int64_t)n;
+    out->data = (void *)v;
+    out->nbytes = n * oq_dtype_size(out->dtype);
     return OQ_OK;
   }
   OQ_KFAIL(oq_init_node_name(ctx), OQ_ERR_UNSUPPORTED, "Constant attribute '%s' is not supported", name);
 fail:
-  oq_tensor_release(out);
   return st;
 }
 
@@ -188,10 +159,11 @@ oq_status oq_op_constant_init(const oq_op_init_ctx *ctx, void **params, oq_error
   const char *node = oq_init_node_name(ctx);
   const Onnx__NodeProto *np = ctx->node->proto;
   oq_tensor v = {0};
+  const_scalar scalar;
   if (np->n_attribute != 1 || !np->attribute[0] || !np->attribute[0]->name)
     OQ_KFAIL(node, OQ_ERR_MODEL, "Constant needs exactly one value attribute, has %zu", np->n_attribute);
   const Onnx__AttributeProto *a = np->attribute[0];
-  OQ_CHECK(const_from_attr(ctx, a->name, &v, err));
+  OQ_CHECK(const_from_attr(ctx, a->name, &scalar, &v, err));
   if (oq_dtype_size(v.dtype) == 0)
     OQ_KFAIL(node, OQ_ERR_UNSUPPORTED, "Constant of type %s is not supported", oq_dtype_name(v.dtype));
   const_params *p;
@@ -204,10 +176,24 @@ fail:
   return st;
 }
 
+oq_status oq_op_constant_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+                               int32_t n_out, oq_error *err) {
+  (void)in;
+  (void)n_in;
+  (void)n_out;
+  (void)err;
+  const const_params *p = params;
+  if (p) {
+    oq_info_set(&out[0], p->value.dtype, p->value.ndim, p->value.dims);
+    out[0].value = &p->value;
+  }
+  return OQ_OK;
+}
+
 oq_status oq_op_constant_exec(const oq_kernel_call *call, oq_error *err) {
   const const_params *p = call->params;
   if (!p) OQ_KRETURN(call->node_name, OQ_ERR_INTERNAL, "Constant without parameters");
-  return oq_tensor_copy_reshaped(&p->value, p->value.ndim, p->value.dims, &call->outputs[0], err);
+  return oq_kout_bytes_of(call, 0, &p->value, p->value.ndim, p->value.dims, err);
 }
 
 oq_status oq_op_constant_of_shape_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
@@ -220,9 +206,13 @@ oq_status oq_op_constant_of_shape_init(const oq_op_init_ctx *ctx, void **params,
     OQ_CHECK(oq_model_tensor_decode(ctx->model, t, &v, err));
     if (oq_tensor_numel(&v) != 1 || oq_dtype_size(v.dtype) == 0)
       OQ_KFAIL(node, OQ_ERR_MODEL, "ConstantOfShape 'value' must hold one element of a fixed-size type");
-  } else {
-    int64_t one = 1;
-    OQ_CHECK(oq_tensor_alloc(&v, OQ_DTYPE_FLOAT, 1, &one, err));
+  } else { /* default: float 0 of shape [1], borrowed from zero */
+    static const float zero = 0.0f;
+    v.dtype = OQ_DTYPE_FLOAT;
+    v.ndim = 1;
+    v.dims[0] = 1;
+    v.data = (void *)&zero;
+    v.nbytes = sizeof zero;
   }
   const_params *p;
   OQ_CHECK(const_params_new(&v, &p, err));
@@ -246,7 +236,7 @@ oq_status oq_op_constant_of_shape_exec(const oq_kernel_call *call, oq_error *err
   for (size_t i = 0; i < nd; i++)
     if (dims[i] < 0)
       OQ_KFAIL(call->node_name, OQ_ERR_SHAPE, "ConstantOfShape: negative extent %lld", (long long)dims[i]);
-  OQ_CHECK(oq_tensor_alloc(out, p->value.dtype, (int32_t)nd, dims, err));
+  OQ_CHECK(oq_kout(call, 0, p->value.dtype, (int32_t)nd, dims, err));
   size_t es = oq_dtype_size(out->dtype);
   unsigned char *d = out->data;
   for (size_t off = 0; off < out->nbytes; off += es) memcpy(d + off, p->value.data, es);
@@ -255,267 +245,80 @@ fail:
   return st;
 }
 
-/* ---- Flatten, Reshape, Squeeze, Unsqueeze ---- */
-
-typedef struct axis_params {
-  int64_t axis;    /* Flatten/Concat/Gather/Split axis, as given */
-  int64_t flag;    /* Reshape allowzero; Cast target dtype; Shape start */
-  int64_t end;     /* Shape end */
-  int32_t has_end; /* Shape: end given */
-  int64_t opset;   /* opset of the node's domain */
-  size_t n_ints;   /* entries in ints */
-  int64_t ints[];  /* Transpose perm / (Un)Squeeze axes / Split sizes / Slice-1 starts,ends,axes */
-} axis_params;
-
-static oq_status axis_params_new(const oq_op_init_ctx *ctx, const char *ints_name, axis_params **out, oq_error *err) {
-  const int64_t *ints = NULL;
-  size_t n = 0;
-  if (ints_name) {
-    oq_status st = oq_attr_ints(ctx->node->proto, ints_name, &ints, &n, err);
-    if (st != OQ_OK) return st;
-  }
-  size_t bytes;
-  if (!oq_size_mul(n, sizeof(int64_t), &bytes) || !oq_size_add(bytes, sizeof(axis_params), &bytes))
-    OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "attribute too large");
-  axis_params *p = oq_calloc(1, bytes, err);
-  if (!p) return OQ_ERR_NOMEM;
-  p->opset = ctx->opset;
-  p->n_ints = n;
-  if (n) memcpy(p->ints, ints, n * sizeof(int64_t));
-  *out = p;
-  return OQ_OK;
-}
-
-/* Params holding just an `axis` attribute with the given default (Flatten: 1, Concat/Split...: 0). */
-static oq_status axis_init_with_default(const oq_op_init_ctx *ctx, int64_t dflt, void **params, oq_error *err) {
-  oq_status st = OQ_OK;
-  axis_params *p = NULL;
-  OQ_CHECK(axis_params_new(ctx, NULL, &p, err));
-  OQ_CHECK(oq_attr_int(ctx->node->proto, "axis", dflt, &p->axis, err));
-  *params = p;
-  return OQ_OK;
-fail:
-  free(p);
-  return st;
-}
-
-oq_status oq_op_flatten_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
-  return axis_init_with_default(ctx, 1, params, err);
-}
-
-oq_status oq_op_flatten_exec(const oq_kernel_call *call, oq_error *err) {
-  const axis_params *p = call->params;
-  const oq_tensor *x;
-  oq_status st = need_input(call, 0, "Flatten", &x, err);
-  if (st != OQ_OK) return st;
-  int64_t axis;
-  int64_t raw = p ? p->axis : 1;
-  /* axis in [-r, r]; negative counts from the back like other axes (-1 -> r - 1) */
-  axis = raw < 0 ? raw + x->ndim : raw;
-  if (axis < 0 || axis > x->ndim)
-    OQ_KRETURN(call->node_name, OQ_ERR_SHAPE, "Flatten axis %lld out of range for rank %d", (long long)raw,
-               (int)x->ndim);
-  int64_t dims[2] = {1, 1};
-  for (int32_t i = 0; i < x->ndim; i++) dims[i < axis ? 0 : 1] *= x->dims[i];
-  return oq_tensor_copy_reshaped(x, 2, dims, &call->outputs[0], err);
-}
-
-oq_status oq_op_reshape_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
-  oq_status st = OQ_OK;
-  axis_params *p = NULL;
-  OQ_CHECK(axis_params_new(ctx, NULL, &p, err));
-  OQ_CHECK(oq_attr_int(ctx->node->proto, "allowzero", 0, &p->flag, err));
-  *params = p;
-  return OQ_OK;
-fail:
-  free(p);
-  return st;
-}
-
-oq_status oq_op_reshape_exec(const oq_kernel_call *call, oq_error *err) {
-  oq_status st = OQ_OK;
-  const axis_params *p = call->params;
-  const char *node = call->node_name;
-  const oq_tensor *x, *shape = oq_kin(call, 1);
-  char b1[160], b2[160];
-  OQ_CHECK(need_input(call, 0, "Reshape", &x, err));
-  if (!shape) OQ_KFAIL(node, OQ_ERR_MODEL, "Reshape needs its shape input");
-  int64_t dims[OQ_MAX_DIMS];
-  size_t nd;
-  OQ_CHECK(oq_read_int_list(shape, dims, OQ_MAX_DIMS, &nd, node, "Reshape shape", err));
-  int allowzero = p && p->flag;
-  int infer = -1;
-  int64_t known = 1;
-  for (size_t i = 0; i < nd; i++) {
-    if (dims[i] == 0 && !allowzero) {
-      if ((int32_t)i >= x->ndim)
-        OQ_KFAIL(node, OQ_ERR_SHAPE, "cannot reshape %s to %s: 0 at position %zu has no input dimension",
-                 oq_shape_str(x->ndim, x->dims, b1, sizeof b1), oq_shape_str((int32_t)nd, dims, b2, sizeof b2), i);
-      dims[i] = x->dims[i];
-    }
-    if (dims[i] == -1) {
-      if (infer >= 0) OQ_KFAIL(node, OQ_ERR_SHAPE, "Reshape shape has more than one -1");
-      infer = (int)i;
-      continue;
-    }
-    if (dims[i] < 0) OQ_KFAIL(node, OQ_ERR_SHAPE, "Reshape shape has invalid extent %lld", (long long)dims[i]);
-    if (dims[i] != 0 && known > INT64_MAX / dims[i]) OQ_KFAIL(node, OQ_ERR_SHAPE, "Reshape shape overflows");
-    known *= dims[i];
-  }
-  int64_t numel = oq_tensor_numel(x);
-  if (infer >= 0) {
-    if (known == 0 || numel % known != 0)
-      OQ_KFAIL(node, OQ_ERR_SHAPE, "cannot reshape %s to %s", oq_shape_str(x->ndim, x->dims, b1, sizeof b1),
-               oq_shape_str((int32_t)nd, dims, b2, sizeof b2));
-    dims[infer] = numel / known;
-    known = numel;
-  }
-  if (known != numel)
-    OQ_KFAIL(node, OQ_ERR_SHAPE, "cannot reshape %s to %s", oq_shape_str(x->ndim, x->dims, b1, sizeof b1),
-             oq_shape_str((int32_t)nd, dims, b2, sizeof b2));
-  return oq_tensor_copy_reshaped(x, (int32_t)nd, dims, &call->outputs[0], err);
-fail:
-  return st;
-}
-
-oq_status oq_op_axes_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
-  oq_status st = OQ_OK;
-  axis_params *p = NULL;
-  /* Squeeze/Unsqueeze: axes is an attribute before opset 13, an input from 13 */
-  OQ_CHECK(axis_params_new(ctx, ctx->opset < 13 ? "axes" : NULL, &p, err));
-  p->flag = ctx->opset < 13 ? oq_attr_find(ctx->node->proto, "axes") != NULL : 0;
-  *params = p;
-  return OQ_OK;
-fail:
-  free(p);
-  return st;
-}
-
-/* Axes from the attribute (opset < 13) or input 1; *given is 0 when neither is present. */
-static oq_status read_axes(const oq_kernel_call *call, const char *op, int64_t *axes, size_t *n, int *given,
-                           oq_error *err) {
-  const axis_params *p = call->params;
-  *n = 0;
-  *given = 0;
-  if (p && p->opset < 13) {
-    if (p->n_ints > OQ_MAX_DIMS) OQ_KRETURN(call->node_name, OQ_ERR_SHAPE, "%s has too many axes", op);
-    memcpy(axes, p->ints, p->n_ints * sizeof(int64_t));
-    *n = p->n_ints;
-    *given = (int)p->flag;
-    return OQ_OK;
-  }
-  const oq_tensor *t = oq_kin(call, 1);
-  if (!t) return OQ_OK;
-  *given = 1;
-  return oq_read_int_list(t, axes, OQ_MAX_DIMS, n, call->node_name, "axes", err);
-}
-
-oq_status oq_op_squeeze_exec(const oq_kernel_call *call, oq_error *err) {
-  oq_status st = OQ_OK;
-  const char *node = call->node_name;
-  const oq_tensor *x;
-  OQ_CHECK(need_input(call, 0, "Squeeze", &x, err));
-  int64_t axes[OQ_MAX_DIMS];
-  size_t n;
-  int given;
-  OQ_CHECK(read_axes(call, "Squeeze", axes, &n, &given, err));
-  int drop[OQ_MAX_DIMS] = {0};
-  if (!given) {
-    for (int32_t i = 0; i < x->ndim; i++) drop[i] = x->dims[i] == 1;
-  }
-  for (size_t k = 0; k < n; k++) {
-    int64_t a;
-    if (!oq_norm_axis(axes[k], x->ndim, &a))
-      OQ_KFAIL(node, OQ_ERR_SHAPE, "Squeeze axis %lld out of range for rank %d", (long long)axes[k], (int)x->ndim);
-    if (x->dims[a] != 1)
-      OQ_KFAIL(node, OQ_ERR_SHAPE, "cannot squeeze axis %lld of extent %lld", (long long)axes[k],
-               (long long)x->dims[a]);
-    drop[a] = 1;
-  }
-  int64_t dims[OQ_MAX_DIMS];
-  int32_t nd = 0;
-  for (int32_t i = 0; i < x->ndim; i++)
-    if (!drop[i]) dims[nd++] = x->dims[i];
-  return oq_tensor_copy_reshaped(x, nd, dims, &call->outputs[0], err);
-fail:
-  return st;
-}
-
-oq_status oq_op_unsqueeze_exec(const oq_kernel_call *call, oq_error *err) {
-  oq_status st = OQ_OK;
-  const char *node = call->node_name;
-  const oq_tensor *x;
-  OQ_CHECK(need_input(call, 0, "Unsqueeze", &x, err));
-  int64_t axes[OQ_MAX_DIMS];
-  size_t n;
-  int given;
-  OQ_CHECK(read_axes(call, "Unsqueeze", axes, &n, &given, err));
-  if (!given) OQ_KFAIL(node, OQ_ERR_MODEL, "Unsqueeze needs axes");
-  int64_t rank = x->ndim + (int64_t)n;
-  if (rank > OQ_MAX_DIMS)
-    OQ_KFAIL(node, OQ_ERR_UNSUPPORTED, "Unsqueeze result rank %lld exceeds %d", (long long)rank, OQ_MAX_DIMS);
-  int ins[OQ_MAX_DIMS] = {0};
-  for (size_t k = 0; k < n; k++) {
-    int64_t a;
-    if (!oq_norm_axis(axes[k], rank, &a))
-      OQ_KFAIL(node, OQ_ERR_SHAPE, "Unsqueeze axis %lld out of range for rank %lld", (long long)axes[k],
-               (long long)rank);
-    if (ins[a]) OQ_KFAIL(node, OQ_ERR_SHAPE, "Unsqueeze axis %lld repeated", (long long)axes[k]);
-    ins[a] = 1;
-  }
-  int64_t dims[OQ_MAX_DIMS];
-  int32_t j = 0;
-  for (int64_t i = 0; i < rank; i++) dims[i] = ins[i] ? 1 : x->dims[j++];
-  return oq_tensor_copy_reshaped(x, (int32_t)rank, dims, &call->outputs[0], err);
-fail:
-  return st;
-}
-
 /* ---- Transpose ---- */
+
+typedef struct transpose_params {
+  int32_t has_perm;           /* the perm attribute is present (else: reverse the dims) */
+  int32_t n_perm;             /* entries in perm, <= OQ_MAX_DIMS */
+  int64_t perm[OQ_MAX_DIMS];  /* as given */
+} transpose_params;
 
 oq_status oq_op_transpose_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
   oq_status st = OQ_OK;
-  axis_params *p = NULL;
-  OQ_CHECK(axis_params_new(ctx, "perm", &p, err));
-  p->flag = oq_attr_find(ctx->node->proto, "perm") != NULL;
-  if (p->n_ints > OQ_MAX_DIMS) OQ_KFAIL(oq_init_node_name(ctx), OQ_ERR_MODEL, "Transpose perm is too long");
+  const int64_t *perm = NULL;
+  size_t n = 0;
+  OQ_CHECK(oq_attr_ints(ctx->node->proto, "perm", &perm, &n, err));
+  if (n > OQ_MAX_DIMS) OQ_KFAIL(oq_init_node_name(ctx), OQ_ERR_MODEL, "Transpose perm is too long");
+  transpose_params *p = oq_calloc(1, sizeof *p, err);
+  if (!p) return OQ_ERR_NOMEM;
+  p->has_perm = oq_attr_find(ctx->node->proto, "perm") != NULL;
+  p->n_perm = (int32_t)n;
+  if (n) memcpy(p->perm, perm, n * sizeof *perm);
   *params = p;
   return OQ_OK;
 fail:
-  free(p);
   return st;
 }
 
-oq_status oq_op_transpose_exec(const oq_kernel_call *call, oq_error *err) {
-  oq_status st = OQ_OK;
-  const axis_params *p = call->params;
-  const char *node = call->node_name;
-  const oq_tensor *x;
-  oq_tensor *out = &call->outputs[0];
-  OQ_CHECK(need_input(call, 0, "Transpose", &x, err));
-  int32_t nd = x->ndim;
-  int64_t perm[OQ_MAX_DIMS];
+/* The permutation for rank nd: perm[i] is the input axis of output axis i. */
+static oq_status transpose_perm(const transpose_params *p, const char *node, int32_t nd, int64_t *perm,
+                                oq_error *err) {
   int seen[OQ_MAX_DIMS] = {0};
-  if (p && p->flag) {
-    if ((int32_t)p->n_ints != nd)
-      OQ_KFAIL(node, OQ_ERR_SHAPE, "Transpose perm has %zu entries for rank %d", p->n_ints, (int)nd);
+  if (p && p->has_perm) {
+    if (p->n_perm != nd)
+      OQ_KRETURN(node, OQ_ERR_SHAPE, "Transpose perm has %zu entries for rank %d", (size_t)p->n_perm, (int)nd);
     for (int32_t i = 0; i < nd; i++) {
-      int64_t a = p->ints[i];
+      int64_t a = p->perm[i];
       if (!oq_norm_axis(a, nd, &a) || seen[a])
-        OQ_KFAIL(node, OQ_ERR_SHAPE, "Transpose perm is not a permutation of 0..%d", (int)nd - 1);
+        OQ_KRETURN(node, OQ_ERR_SHAPE, "Transpose perm is not a permutation of 0..%d", (int)nd - 1);
       seen[a] = 1;
       perm[i] = a;
     }
   } else {
     for (int32_t i = 0; i < nd; i++) perm[i] = nd - 1 - i;
   }
+  return OQ_OK;
+}
+
+oq_status oq_op_transpose_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+                                int32_t n_out, oq_error *err) {
+  (void)n_in;
+  (void)n_out;
+  if (!in[0] || in[0]->ndim < 0 || in[0]->ndim > OQ_MAX_DIMS) return OQ_OK;
+  int64_t perm[OQ_MAX_DIMS], dims[OQ_MAX_DIMS];
+  oq_status st = transpose_perm(params, "", in[0]->ndim, perm, err);
+  if (st != OQ_OK) return st;
+  for (int32_t i = 0; i < in[0]->ndim; i++) dims[i] = in[0]->dims[perm[i]];
+  oq_info_set(&out[0], in[0]->dtype, in[0]->ndim, dims);
+  return OQ_OK;
+}
+
+oq_status oq_op_transpose_exec(const oq_kernel_call *call, oq_error *err) {
+  oq_status st = OQ_OK;
+  const char *node = call->node_name;
+  const oq_tensor *x;
+  oq_tensor *out = &call->outputs[0];
+  OQ_CHECK(need_input(call, 0, "Transpose", &x, err));
+  int32_t nd = x->ndim;
+  int64_t perm[OQ_MAX_DIMS];
+  OQ_CHECK(transpose_perm(call->params, node, nd, perm, err));
   int64_t in_str[OQ_MAX_DIMS], sstr[OQ_MAX_DIMS], dims[OQ_MAX_DIMS];
   contiguous_strides(nd, x->dims, in_str);
   for (int32_t i = 0; i < nd; i++) {
     dims[i] = x->dims[perm[i]];
     sstr[i] = in_str[perm[i]];
   }
-  OQ_CHECK(oq_tensor_alloc(out, x->dtype, nd, dims, err));
+  OQ_CHECK(oq_kout(call, 0, x->dtype, nd, dims, err));
   strided_copy(out->data, x->data, oq_dtype_size(x->dtype), nd, dims, sstr, 0);
   return OQ_OK;
 fail:
@@ -524,8 +327,31 @@ fail:
 
 /* ---- Concat, Split ---- */
 
-oq_status oq_op_axis_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
-  return axis_init_with_default(ctx, 0, params, err);
+/* Concat and Gather: just an axis (default 0). */
+typedef struct axis_params {
+  int64_t axis; /* as given (may be negative) */
+} axis_params;
+
+static const oq_attr_field k_axis0_fields[] = {OQ_ATTR_INT(axis_params, axis, "axis", 0, -HUGE_VAL, HUGE_VAL)};
+const oq_attr_spec oq_attrs_axis0 = {sizeof(axis_params), k_axis0_fields, 1};
+
+oq_status oq_op_concat_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+                             int32_t n_out, oq_error *err) {
+  (void)n_out;
+  (void)err;
+  const axis_params *p = params;
+  int64_t axis, dims[OQ_MAX_DIMS];
+  if (!oq_info_known(in[0]) || !oq_norm_axis(p ? p->axis : 0, in[0]->ndim, &axis)) return OQ_OK;
+  memcpy(dims, in[0]->dims, sizeof dims);
+  dims[axis] = 0;
+  for (int32_t k = 0; k < n_in; k++) {
+    if (!oq_info_known(in[k]) || in[k]->dtype != in[0]->dtype || in[k]->ndim != in[0]->ndim) return OQ_OK;
+    for (int32_t i = 0; i < in[0]->ndim; i++)
+      if (i != axis && in[k]->dims[i] != in[0]->dims[i]) return OQ_OK;
+    dims[axis] += in[k]->dims[axis];
+  }
+  oq_info_set(&out[0], in[0]->dtype, in[0]->ndim, dims);
+  return OQ_OK;
 }
 
 oq_status oq_op_concat_exec(const oq_kernel_call *call, oq_error *err) {
@@ -553,7 +379,7 @@ oq_status oq_op_concat_exec(const oq_kernel_call *call, oq_error *err) {
                  (long long)t->dims[i], (int)i, (long long)x0->dims[i]);
     dims[axis] += t->dims[axis];
   }
-  OQ_CHECK(oq_tensor_alloc(out, x0->dtype, x0->ndim, dims, err));
+  OQ_CHECK(oq_kout(call, 0, x0->dtype, x0->ndim, dims, err));
   /* an empty result may still have huge outer extents ([2^40, 0]): do not loop over them */
   if (out->nbytes == 0) return OQ_OK;
   size_t es = oq_dtype_size(x0->dtype);
@@ -577,12 +403,29 @@ fail:
   return st;
 }
 
+typedef struct split_params {
+  int64_t axis;        /* as given */
+  int64_t opset;       /* < 13: sizes from the split attribute; < 18: equal parts must divide evenly */
+  int64_t num_outputs; /* opset 18 attribute; the parts follow the node's output count, so it is only validated */
+  size_t n_split;      /* entries in split (opset < 13) */
+  int64_t split[];     /* the split attribute, as given */
+} split_params;
+
 oq_status oq_op_split_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
   oq_status st = OQ_OK;
-  axis_params *p = NULL;
-  OQ_CHECK(axis_params_new(ctx, ctx->opset < 13 ? "split" : NULL, &p, err));
+  const int64_t *sizes = NULL;
+  size_t n = 0, bytes;
+  split_params *p = NULL;
+  if (ctx->opset < 13) OQ_CHECK(oq_attr_ints(ctx->node->proto, "split", &sizes, &n, err));
+  if (!oq_size_mul(n, sizeof(int64_t), &bytes) || !oq_size_add(bytes, sizeof(split_params), &bytes))
+    OQ_FAIL(err, OQ_ERR_NOMEM, "attribute too large");
+  p = oq_calloc(1, bytes, err);
+  if (!p) return OQ_ERR_NOMEM;
+  p->opset = ctx->opset;
+  p->n_split = n;
+  if (n) memcpy(p->split, sizes, n * sizeof(int64_t));
   OQ_CHECK(oq_attr_int(ctx->node->proto, "axis", 0, &p->axis, err));
-  OQ_CHECK(oq_attr_int(ctx->node->proto, "num_outputs", 0, &p->end, err));
+  OQ_CHECK(oq_attr_int(ctx->node->proto, "num_outputs", 0, &p->num_outputs, err));
   *params = p;
   return OQ_OK;
 fail:
@@ -590,9 +433,18 @@ fail:
   return st;
 }
 
+size_t oq_op_split_workspace(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out,
+                             int32_t threads) {
+  (void)params;
+  (void)in;
+  (void)n_in;
+  (void)threads;
+  return (size_t)(n_out > 0 ? n_out : 0) * sizeof(int64_t);
+}
+
 oq_status oq_op_split_exec(const oq_kernel_call *call, oq_error *err) {
   oq_status st = OQ_OK;
-  const axis_params *p = call->params;
+  const split_params *p = call->params;
   const char *node = call->node_name;
   const oq_tensor *x;
   int64_t *sizes = NULL;
@@ -602,15 +454,16 @@ oq_status oq_op_split_exec(const oq_kernel_call *call, oq_error *err) {
   if (!oq_norm_axis(raw, x->ndim, &axis))
     OQ_KFAIL(node, OQ_ERR_SHAPE, "Split axis %lld out of range for rank %d", (long long)raw, (int)x->ndim);
   if (nout < 1) OQ_KFAIL(node, OQ_ERR_MODEL, "Split has no outputs");
-  sizes = oq_calloc((size_t)nout, sizeof *sizes, err);
-  if (!sizes) OQ_FAIL(err, OQ_ERR_NOMEM, "node '%s': out of memory", node ? node : "");
+  void *scratch;
+  OQ_CHECK(oq_kscratch(call, (size_t)nout * sizeof *sizes, &scratch, err));
+  sizes = scratch;
   int64_t d = x->dims[axis];
   const oq_tensor *split = oq_kin(call, 1);
   const int64_t *given = NULL;
   size_t n_given = 0;
-  if (p && p->opset < 13 && p->n_ints) {
-    given = p->ints;
-    n_given = p->n_ints;
+  if (p && p->opset < 13 && p->n_split) {
+    given = p->split;
+    n_given = p->n_split;
   }
   if (split && (!p || p->opset >= 13)) {
     if (split->dtype != OQ_DTYPE_INT64 || split->ndim > 1)
@@ -648,7 +501,7 @@ oq_status oq_op_split_exec(const oq_kernel_call *call, oq_error *err) {
     int64_t dims[OQ_MAX_DIMS];
     memcpy(dims, x->dims, sizeof dims);
     dims[axis] = sizes[k];
-    OQ_CHECK(oq_tensor_alloc(&call->outputs[k], x->dtype, x->ndim, dims, err));
+    OQ_CHECK(oq_kout(call, k, x->dtype, x->ndim, dims, err));
     size_t block = (size_t)(sizes[k] * inner) * es, row = (size_t)(d * inner) * es;
     unsigned char *dst = call->outputs[k].data;
     for (int64_t o = 0; o < outer && block; o++)
@@ -656,43 +509,46 @@ oq_status oq_op_split_exec(const oq_kernel_call *call, oq_error *err) {
              block);
     start += sizes[k];
   }
-  free(sizes);
   return OQ_OK;
 fail:
-  for (int32_t k = 0; k < nout; k++) oq_tensor_release(&call->outputs[k]);
-  free(sizes);
   return st;
 }
 
 /* ---- Slice ---- */
 
+typedef struct slice_params {
+  int64_t opset;                 /* < 10: starts/ends/axes are attributes (below), no steps */
+  size_t n;                      /* entries in starts/ends/axes (opset < 10) */
+  int64_t starts[OQ_MAX_DIMS];   /* as given */
+  int64_t ends[OQ_MAX_DIMS];     /* as given */
+  int64_t axes[OQ_MAX_DIMS];     /* as given, or 0..n-1 when the attribute is absent */
+} slice_params;
+
 oq_status oq_op_slice_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
   oq_status st = OQ_OK;
-  axis_params *p = NULL;
-  if (ctx->opset >= 10) {
-    OQ_CHECK(axis_params_new(ctx, NULL, &p, err));
-    *params = p;
-    return OQ_OK;
+  slice_params *p = NULL;
+  if (ctx->opset < 10) {
+    const int64_t *s, *e, *a;
+    size_t ns, ne, na;
+    const char *node = oq_init_node_name(ctx);
+    OQ_CHECK(oq_attr_ints(ctx->node->proto, "starts", &s, &ns, err));
+    OQ_CHECK(oq_attr_ints(ctx->node->proto, "ends", &e, &ne, err));
+    OQ_CHECK(oq_attr_ints(ctx->node->proto, "axes", &a, &na, err));
+    if (ns != ne || (na && na != ns) || ns > OQ_MAX_DIMS)
+      OQ_KFAIL(node, OQ_ERR_MODEL, "Slice starts/ends/axes lengths disagree (%zu, %zu, %zu)", ns, ne, na);
+    p = oq_calloc(1, sizeof *p, err);
+    if (!p) return OQ_ERR_NOMEM;
+    p->n = ns;
+    for (size_t i = 0; i < ns; i++) {
+      p->starts[i] = s[i];
+      p->ends[i] = e[i];
+      p->axes[i] = na ? a[i] : (int64_t)i;
+    }
+  } else {
+    p = oq_calloc(1, sizeof *p, err);
+    if (!p) return OQ_ERR_NOMEM;
   }
-  /* opset 1: starts, ends, axes attributes packed into ints as [starts | ends | axes] */
-  const int64_t *s, *e, *a;
-  size_t ns, ne, na;
-  const char *node = oq_init_node_name(ctx);
-  OQ_CHECK(oq_attr_ints(ctx->node->proto, "starts", &s, &ns, err));
-  OQ_CHECK(oq_attr_ints(ctx->node->proto, "ends", &e, &ne, err));
-  OQ_CHECK(oq_attr_ints(ctx->node->proto, "axes", &a, &na, err));
-  if (ns != ne || (na && na != ns) || ns > OQ_MAX_DIMS)
-    OQ_KFAIL(node, OQ_ERR_MODEL, "Slice starts/ends/axes lengths disagree (%zu, %zu, %zu)", ns, ne, na);
-  p = oq_calloc(1, sizeof *p + 3 * OQ_MAX_DIMS * sizeof(int64_t), err);
-  if (!p) return OQ_ERR_NOMEM;
   p->opset = ctx->opset;
-  p->n_ints = ns;
-  p->flag = na != 0;
-  for (size_t i = 0; i < ns; i++) {
-    p->ints[i] = s[i];
-    p->ints[OQ_MAX_DIMS + i] = e[i];
-    p->ints[2 * OQ_MAX_DIMS + i] = na ? a[i] : (int64_t)i;
-  }
   *params = p;
   return OQ_OK;
 fail:
@@ -702,7 +558,7 @@ fail:
 
 oq_status oq_op_slice_exec(const oq_kernel_call *call, oq_error *err) {
   oq_status st = OQ_OK;
-  const axis_params *p = call->params;
+  const slice_params *p = call->params;
   const char *node = call->node_name;
   const oq_tensor *x;
   oq_tensor *out = &call->outputs[0];
@@ -710,11 +566,11 @@ oq_status oq_op_slice_exec(const oq_kernel_call *call, oq_error *err) {
   int64_t starts[OQ_MAX_DIMS], ends[OQ_MAX_DIMS], axes[OQ_MAX_DIMS], steps[OQ_MAX_DIMS];
   size_t n = 0, n2 = 0;
   if (p && p->opset < 10) {
-    n = p->n_ints;
+    n = p->n;
     for (size_t i = 0; i < n; i++) {
-      starts[i] = p->ints[i];
-      ends[i] = p->ints[OQ_MAX_DIMS + i];
-      axes[i] = p->ints[2 * OQ_MAX_DIMS + i];
+      starts[i] = p->starts[i];
+      ends[i] = p->ends[i];
+      axes[i] = p->axes[i];
       steps[i] = 1;
     }
   } else {
@@ -778,7 +634,7 @@ oq_status oq_op_slice_exec(const oq_kernel_call *call, oq_error *err) {
     sstr[i] = in_str[i] * sp_[i];
     base += st_[i] * in_str[i];
   }
-  OQ_CHECK(oq_tensor_alloc(out, x->dtype, nd, dims, err));
+  OQ_CHECK(oq_kout(call, 0, x->dtype, nd, dims, err));
   strided_copy(out->data, x->data, oq_dtype_size(x->dtype), nd, dims, sstr, base);
   return OQ_OK;
 fail:
@@ -812,7 +668,7 @@ oq_status oq_op_gather_exec(const oq_kernel_call *call, oq_error *err) {
     if (v < -d || v >= d)
       OQ_KFAIL(node, OQ_ERR_SHAPE, "Gather index %lld out of range for extent %lld", (long long)v, (long long)d);
   }
-  OQ_CHECK(oq_tensor_alloc(out, x->dtype, nd, dims, err));
+  OQ_CHECK(oq_kout(call, 0, x->dtype, nd, dims, err));
   size_t es = oq_dtype_size(x->dtype);
   int64_t outer = 1, inner = 1;
   for (int32_t i = 0; i < x->ndim; i++) {
@@ -855,7 +711,7 @@ oq_status oq_op_expand_exec(const oq_kernel_call *call, oq_error *err) {
   int32_t ondim;
   int64_t dims[OQ_MAX_DIMS];
   OQ_CHECK(oq_bcast_shape(ins, 2, &ondim, dims, node, err));
-  OQ_CHECK(oq_tensor_alloc(out, x->dtype, ondim, dims, err));
+  OQ_CHECK(oq_kout(call, 0, x->dtype, ondim, dims, err));
   oq_bcast_copy(x, out);
   return OQ_OK;
 fail:
@@ -878,7 +734,7 @@ oq_status oq_op_tile_exec(const oq_kernel_call *call, oq_error *err) {
     if (r[i] != 0 && x->dims[i] > INT64_MAX / r[i]) OQ_KFAIL(node, OQ_ERR_SHAPE, "Tile result too large");
     dims[i] = x->dims[i] * r[i];
   }
-  OQ_CHECK(oq_tensor_alloc(out, x->dtype, x->ndim, dims, err));
+  OQ_CHECK(oq_kout(call, 0, x->dtype, x->ndim, dims, err));
   int64_t total = oq_tensor_numel(out);
   size_t es = oq_dtype_size(x->dtype);
   int64_t in_str[OQ_MAX_DIMS], idx[OQ_MAX_DIMS] = {0};
@@ -900,11 +756,17 @@ fail:
 
 /* ---- Shape, Size ---- */
 
+typedef struct shape_params {
+  int64_t start;   /* first dim, as given (opset 15) */
+  int64_t end;     /* one past the last dim, as given, when has_end */
+  int32_t has_end; /* the end attribute is present */
+} shape_params;
+
 oq_status oq_op_shape_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
   oq_status st = OQ_OK;
-  axis_params *p = NULL;
-  OQ_CHECK(axis_params_new(ctx, NULL, &p, err));
-  OQ_CHECK(oq_attr_int(ctx->node->proto, "start", 0, &p->flag, err));
+  shape_params *p = oq_calloc(1, sizeof *p, err);
+  if (!p) return OQ_ERR_NOMEM;
+  OQ_CHECK(oq_attr_int(ctx->node->proto, "start", 0, &p->start, err));
   p->has_end = oq_attr_find(ctx->node->proto, "end") != NULL;
   OQ_CHECK(oq_attr_int(ctx->node->proto, "end", 0, &p->end, err));
   *params = p;
@@ -914,26 +776,55 @@ fail:
   return st;
 }
 
-oq_status oq_op_shape_exec(const oq_kernel_call *call, oq_error *err) {
-  const axis_params *p = call->params;
-  const oq_tensor *x = oq_kin(call, 0);
-  if (!x) OQ_KRETURN(call->node_name, OQ_ERR_MODEL, "Shape needs an input");
-  int64_t r = x->ndim, s = p ? p->flag : 0, e = (p && p->has_end) ? p->end : r;
+/* The dims [*s, *s + *n) of a rank r input that Shape returns. */
+static void shape_range(const shape_params *p, int64_t r, int64_t *s_out, int64_t *n_out) {
+  int64_t s = p ? p->start : 0, e = (p && p->has_end) ? p->end : r;
   if (s < 0) s += r;
   if (e < 0) e += r;
   s = s < 0 ? 0 : (s > r ? r : s);
   e = e < 0 ? 0 : (e > r ? r : e);
-  int64_t n = e > s ? e - s : 0;
-  oq_status st = oq_tensor_alloc(&call->outputs[0], OQ_DTYPE_INT64, 1, &n, err);
+  *s_out = s;
+  *n_out = e > s ? e - s : 0;
+}
+
+oq_status oq_op_shape_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+                            int32_t n_out, oq_error *err) {
+  (void)n_in;
+  (void)n_out;
+  (void)err;
+  if (!in[0] || in[0]->ndim < 0) return OQ_OK;
+  int64_t s, n;
+  shape_range(params, in[0]->ndim, &s, &n);
+  oq_info_set(&out[0], OQ_DTYPE_INT64, 1, &n);
+  return OQ_OK;
+}
+
+oq_status oq_op_shape_exec(const oq_kernel_call *call, oq_error *err) {
+  const oq_tensor *x = oq_kin(call, 0);
+  if (!x) OQ_KRETURN(call->node_name, OQ_ERR_MODEL, "Shape needs an input");
+  int64_t s, n;
+  shape_range(call->params, x->ndim, &s, &n);
+  oq_status st = oq_kout(call, 0, OQ_DTYPE_INT64, 1, &n, err);
   if (st != OQ_OK) return st;
   for (int64_t i = 0; i < n; i++) ((int64_t *)call->outputs[0].data)[i] = x->dims[s + i];
+  return OQ_OK;
+}
+
+oq_status oq_op_size_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+                           int32_t n_out, oq_error *err) {
+  (void)params;
+  (void)in;
+  (void)n_in;
+  (void)n_out;
+  (void)err;
+  oq_info_set(&out[0], OQ_DTYPE_INT64, 0, NULL);
   return OQ_OK;
 }
 
 oq_status oq_op_size_exec(const oq_kernel_call *call, oq_error *err) {
   const oq_tensor *x = oq_kin(call, 0);
   if (!x) OQ_KRETURN(call->node_name, OQ_ERR_MODEL, "Size needs an input");
-  oq_status st = oq_tensor_alloc(&call->outputs[0], OQ_DTYPE_INT64, 0, NULL, err);
+  oq_status st = oq_kout(call, 0, OQ_DTYPE_INT64, 0, NULL, err);
   if (st != OQ_OK) return st;
   ((int64_t *)call->outputs[0].data)[0] = oq_tensor_numel(x);
   return OQ_OK;
@@ -941,15 +832,18 @@ oq_status oq_op_size_exec(const oq_kernel_call *call, oq_error *err) {
 
 /* ---- Cast, CastLike ---- */
 
+typedef struct cast_params {
+  int64_t to; /* target oq_dtype, numeric (checked at init) */
+} cast_params;
+
 oq_status oq_op_cast_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
   oq_status st = OQ_OK;
-  axis_params *p = NULL;
-  OQ_CHECK(axis_params_new(ctx, NULL, &p, err));
+  cast_params *p = oq_calloc(1, sizeof *p, err);
+  if (!p) return OQ_ERR_NOMEM;
   if (!oq_attr_find(ctx->node->proto, "to")) OQ_KFAIL(oq_init_node_name(ctx), OQ_ERR_MODEL, "Cast needs 'to'");
-  OQ_CHECK(oq_attr_int(ctx->node->proto, "to", 0, &p->flag, err));
-  if (!oq_dtype_is_numeric((int32_t)p->flag) || p->flag != (int32_t)p->flag)
-    OQ_KFAIL(oq_init_node_name(ctx), OQ_ERR_UNSUPPORTED, "Cast to %s is not supported",
-             oq_dtype_name((int32_t)p->flag));
+  OQ_CHECK(oq_attr_int(ctx->node->proto, "to", 0, &p->to, err));
+  if (!oq_dtype_is_numeric((int32_t)p->to) || p->to != (int32_t)p->to)
+    OQ_KFAIL(oq_init_node_name(ctx), OQ_ERR_UNSUPPORTED, "Cast to %s is not supported", oq_dtype_name((int32_t)p->to));
   *params = p;
   return OQ_OK;
 fail:
@@ -957,12 +851,22 @@ fail:
   return st;
 }
 
+oq_status oq_op_cast_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+                           int32_t n_out, oq_error *err) {
+  (void)n_in;
+  (void)n_out;
+  (void)err;
+  const cast_params *p = params;
+  if (p && in[0] && in[0]->ndim >= 0) oq_info_set(&out[0], (int32_t)p->to, in[0]->ndim, in[0]->dims);
+  return OQ_OK;
+}
+
 static oq_status cast_to(const oq_kernel_call *call, const oq_tensor *x, int32_t to, oq_error *err) {
   if (!oq_dtype_is_numeric(x->dtype) || !oq_dtype_is_numeric(to))
     OQ_KRETURN(call->node_name, OQ_ERR_UNSUPPORTED, "Cast from %s to %s is not supported", oq_dtype_name(x->dtype),
                oq_dtype_name(to));
   oq_tensor *out = &call->outputs[0];
-  oq_status st = oq_tensor_alloc(out, to, x->ndim, x->dims, err);
+  oq_status st = oq_kout(call, 0, to, x->ndim, x->dims, err);
   if (st != OQ_OK) return st;
   int64_t n = oq_tensor_numel(x);
   if (x->dtype == to) {
@@ -976,10 +880,10 @@ static oq_status cast_to(const oq_kernel_call *call, const oq_tensor *x, int32_t
 }
 
 oq_status oq_op_cast_exec(const oq_kernel_call *call, oq_error *err) {
-  const axis_params *p = call->params;
+  const cast_params *p = call->params;
   const oq_tensor *x = oq_kin(call, 0);
   if (!x || !p) OQ_KRETURN(call->node_name, OQ_ERR_MODEL, "Cast needs an input and 'to'");
-  return cast_to(call, x, (int32_t)p->flag, err);
+  return cast_to(call, x, (int32_t)p->to, err);
 }
 
 oq_status oq_op_cast_like_exec(const oq_kernel_call *call, oq_error *err) {
@@ -1010,7 +914,7 @@ oq_status oq_op_range_exec(const oq_kernel_call *call, oq_error *err) {
     double c = ceil((l - s) / d);
     if (!(c < 9.0e18)) OQ_KFAIL(node, OQ_ERR_SHAPE, "Range has too many elements");
     n = c > 0 ? (int64_t)c : 0;
-    OQ_CHECK(oq_tensor_alloc(out, dt, 1, &n, err));
+    OQ_CHECK(oq_kout(call, 0, dt, 1, &n, err));
     for (int64_t i = 0; i < n; i++) {
       if (dt == OQ_DTYPE_FLOAT) /* accumulate in float like the reference implementation */
         ((float *)out->data)[i] = (float)s + (float)i * (float)d;
@@ -1023,7 +927,7 @@ oq_status oq_op_range_exec(const oq_kernel_call *call, oq_error *err) {
     double c = ceil(((double)l - (double)s) / (double)d);
     if (!(c < 9.0e18)) OQ_KFAIL(node, OQ_ERR_SHAPE, "Range has too many elements");
     n = c > 0 ? (int64_t)c : 0;
-    OQ_CHECK(oq_tensor_alloc(out, dt, 1, &n, err));
+    OQ_CHECK(oq_kout(call, 0, dt, 1, &n, err));
     for (int64_t i = 0; i < n; i++) oq_store_i64(out->data, dt, i, (int64_t)((uint64_t)s + (uint64_t)i * (uint64_t)d));
   }
   return OQ_OK;
