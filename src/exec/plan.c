@@ -51,14 +51,14 @@ struct oq_plan {
   uint8_t *out_first;         /* owned; per graph output: 1 when no earlier graph output is the same value */
   oq_value_info *info;        /* owned; per value: what is known before a run (infer); value borrows consts/params */
   /* scratch (exec_scratch): blocks reused across calls, freed with the plan */
-  void *scratch[MAX_SCRATCH];       /* owned; 64-byte aligned blocks */
-  size_t scratch_cap[MAX_SCRATCH];  /* bytes of each block */
-  int32_t scratch_used;             /* blocks handed to the running call */
-  int32_t ws_threads;               /* pool size the first block was reserved for; 0 = not yet */
+  void *scratch[MAX_SCRATCH];      /* owned; 64-byte aligned blocks */
+  size_t scratch_cap[MAX_SCRATCH]; /* bytes of each block */
+  int32_t scratch_used;            /* blocks handed to the running call */
+  int32_t ws_threads;              /* pool size the first block was reserved for; 0 = not yet */
   /* the running step (hooks) */
-  const struct plan_step *cur;      /* step being executed */
-  int32_t cur_view;                 /* output 0 was made a view of input 0 */
-  int32_t cur_inplace;              /* output 0 took input 0's buffer */
+  const struct plan_step *cur; /* step being executed */
+  int32_t cur_view;            /* output 0 was made a view of input 0 */
+  int32_t cur_inplace;         /* output 0 took input 0's buffer */
 };
 
 static const char *node_name(const oq_graph *g, int32_t i) {
@@ -565,8 +565,9 @@ oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs
       plan->in_ptrs[i] = v < 0 ? NULL : value_tensor(plan, v);
     }
     for (int32_t k = 0; k < step->n_out; k++) memset(&plan->out_tmp[k], 0, sizeof plan->out_tmp[k]);
-    oq_kernel_call call = {step->params, plan->in_ptrs,          step->n_in,   plan->out_tmp, step->n_out,
-                           node_name(g, step->node), plan->pool, 0, &k_exec_hooks, plan};
+    oq_kernel_call call = {
+        step->params,  plan->in_ptrs, step->n_in, plan->out_tmp, step->n_out, node_name(g, step->node), plan->pool, 0,
+        &k_exec_hooks, plan};
     plan->cur = step;
     plan->cur_view = plan->cur_inplace = 0;
     plan->scratch_used = 0;

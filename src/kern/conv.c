@@ -60,19 +60,20 @@ typedef struct conv_job {
   const oq_conv_shape *cs;
   const float *x, *w, *b; /* X, W, optional bias */
   float *y;
-  int pointwise;          /* 1x1, stride 1, no pads: X is the column matrix */
-  int64_t rows;           /* cg * kprod: rows of the column matrix */
-  int64_t chunk;          /* output positions per im2col chunk */
-  int by_items;           /* 1: items spread over the pool, 0: each item's sgemm split over it */
-  int32_t n_slots;        /* scratch slots: threads running items, or 1 */
-  size_t col_floats;      /* column buffer per slot (0 when pointwise) */
-  size_t pack_floats;     /* sgemm packing floats per packing slot */
-  int32_t pack_slots;     /* packing slots per scratch slot */
-  float *scratch;         /* borrowed; n_slots * slot_floats */
-  atomic_int next_slot;   /* slots claimed by running chunks */
+  int pointwise;        /* 1x1, stride 1, no pads: X is the column matrix */
+  int64_t rows;         /* cg * kprod: rows of the column matrix */
+  int64_t chunk;        /* output positions per im2col chunk */
+  int by_items;         /* 1: items spread over the pool, 0: each item's sgemm split over it */
+  int32_t n_slots;      /* scratch slots: threads running items, or 1 */
+  size_t col_floats;    /* column buffer per slot (0 when pointwise) */
+  size_t pack_floats;   /* sgemm packing floats per packing slot */
+  int32_t pack_slots;   /* packing slots per scratch slot */
+  float *scratch;       /* borrowed; n_slots * slot_floats */
+  atomic_int next_slot; /* slots claimed by running chunks */
 } conv_job;
 
-/* Plans the split of cs on threads threads; fills everything but the pointers. Returns 0 when the scratch size overflows. */
+/* Plans the split of cs on threads threads; fills everything but the pointers. Returns 0 when the scratch size
+ * overflows. */
 static int conv_plan(const oq_conv_shape *cs, int32_t threads, conv_job *j) {
   const oq_window_geom *g = &cs->g;
   memset(j, 0, sizeof *j);
@@ -223,7 +224,8 @@ int oq_conv_inner_box(const oq_conv_shape *cs, oq_conv_shape *inner, int64_t *lo
 }
 
 /* Copies the box results (N x M planes of the inner geometry) into Y at offset lo in every spatial dim. */
-void oq_conv_place_box(const oq_conv_shape *cs, const oq_conv_shape *inner, const int64_t *lo, const float *box, float *y) {
+void oq_conv_place_box(const oq_conv_shape *cs, const oq_conv_shape *inner, const int64_t *lo, const float *box,
+                       float *y) {
   int32_t nd = cs->g.nd;
   int64_t run = inner->g.out[nd - 1], rows = inner->out_sp / run;
   for (int64_t pl = 0; pl < cs->n * cs->m; pl++)
@@ -239,4 +241,3 @@ void oq_conv_place_box(const oq_conv_shape *cs, const oq_conv_shape *inner, cons
       memcpy(y + pl * cs->out_sp + off, box + pl * inner->out_sp + r * run, (size_t)run * sizeof *y);
     }
 }
-

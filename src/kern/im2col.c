@@ -74,4 +74,3 @@ void oq_im2col(const oq_conv_shape *cs, const float *x, int64_t p0, int64_t p1, 
     }
   }
 }
-

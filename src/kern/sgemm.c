@@ -174,8 +174,8 @@ static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
 /* The packed product over all of C (C already scaled by beta). Each element of C receives, per KC-deep block of k
  * in order, one micro-kernel sum over that block: its arithmetic does not depend on which rows or columns of C are
  * computed together, so C may be split into row or column blocks freely. */
-static void gemm_packed(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
-                        size_t lda, const float *b, size_t ldb, float *c, size_t ldc, float *scratch) {
+static void gemm_packed(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
+                        const float *b, size_t ldb, float *c, size_t ldc, float *scratch) {
   size_t kcap = k < KC ? k : KC;
   size_t ncap = round_up(n < NC ? n : NC, NR);
   float *bpack = scratch, *apack = scratch + kcap * ncap;
@@ -292,10 +292,9 @@ int32_t oq_sgemm_slots(int32_t threads, size_t m, size_t n, size_t k, int with_f
   return chunks < 1 ? 1 : chunks;
 }
 
-static oq_status sgemm_split(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, int trans_b,
-                             size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda, const float *b,
-                             size_t ldb, oq_sgemm_fill_fn fill, void *fill_ctx, float beta, float *c, size_t ldc,
-                             oq_error *err) {
+static oq_status sgemm_split(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, int trans_b, size_t m,
+                             size_t n, size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb,
+                             oq_sgemm_fill_fn fill, void *fill_ctx, float beta, float *c, size_t ldc, oq_error *err) {
   if (m == 0 || n == 0) return OQ_OK;
   gemm_job j = {trans_a, trans_b, m, n, k, alpha, beta, a, b, lda, ldb, ldc, c, 0, 0, 1, fill, fill_ctx, pack, 0};
   atomic_init(&j.next_slot, 0);
@@ -333,4 +332,3 @@ void oq_sgemm_ref(int trans_a, int trans_b, size_t m, size_t n, size_t k, float 
       c[i * ldc + j] = (float)((double)alpha * s + prev);
     }
 }
-

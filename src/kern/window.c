@@ -137,4 +137,3 @@ oq_status oq_window_tap_capacity(const oq_window_geom *g, size_t *cap, oq_error 
   }
   return OQ_OK;
 }
-

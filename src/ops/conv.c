@@ -108,7 +108,8 @@ static size_t conv_scratch_bytes(const oq_conv_shape *cs, int32_t threads, int r
   return oq_size_add(*box_bytes, rest, &total) ? total : SIZE_MAX;
 }
 
-size_t oq_op_conv_workspace(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out, int32_t threads) {
+size_t oq_op_conv_workspace(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out,
+                            int32_t threads) {
   (void)n_out;
   oq_tensor x, w, b;
   oq_error err = {0};

@@ -117,7 +117,8 @@ oq_status oq_op_gemm_infer(const void *params, const oq_value_info *const *in, i
   return st;
 }
 
-size_t oq_op_gemm_workspace(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out, int32_t threads) {
+size_t oq_op_gemm_workspace(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out,
+                            int32_t threads) {
   (void)n_out;
   oq_tensor a, b, c;
   const oq_tensor *cp;
@@ -155,8 +156,8 @@ oq_status oq_op_gemm_exec(const oq_kernel_call *call, oq_error *err) {
   } else {
     oq_sgemm_pack pack;
     OQ_CHECK(pack_for(call, (size_t)m, (size_t)n, (size_t)ka, &pack, err));
-    OQ_CHECK(oq_sgemm(call->pool, &pack, ta, tb, (size_t)m, (size_t)n, (size_t)ka, p->alpha, a->data, lda, b->data,
-                      ldb, beta, yd, (size_t)n, err));
+    OQ_CHECK(oq_sgemm(call->pool, &pack, ta, tb, (size_t)m, (size_t)n, (size_t)ka, p->alpha, a->data, lda, b->data, ldb,
+                      beta, yd, (size_t)n, err));
   }
   return OQ_OK;
 fail:
@@ -167,13 +168,13 @@ fail:
 
 /* MatMul's shape facts: Y's shape, the batch broadcast and whether one product covers every batch. */
 typedef struct matmul_shape {
-  int64_t m, n, k;                             /* per product */
-  int32_t nbat;                                /* batch dims of Y */
-  int64_t bdims[OQ_MAX_DIMS];                  /* batch extents */
+  int64_t m, n, k;                              /* per product */
+  int32_t nbat;                                 /* batch dims of Y */
+  int64_t bdims[OQ_MAX_DIMS];                   /* batch extents */
   int64_t astr[OQ_MAX_DIMS], bstr[OQ_MAX_DIMS]; /* per-batch-dim element strides (0 where broadcast) */
-  int32_t yn;                                  /* Y's rank */
-  int64_t ydims[OQ_MAX_DIMS];                  /* Y's shape */
-  int stacked;                                 /* B shared by every batch and A contiguous: one product */
+  int32_t yn;                                   /* Y's rank */
+  int64_t ydims[OQ_MAX_DIMS];                   /* Y's shape */
+  int stacked;                                  /* B shared by every batch and A contiguous: one product */
 } matmul_shape;
 
 static oq_status matmul_setup(const oq_tensor *a, const oq_tensor *b, matmul_shape *s, oq_error *err) {
@@ -242,7 +243,8 @@ oq_status oq_op_matmul_infer(const void *params, const oq_value_info *const *in,
   return st;
 }
 
-size_t oq_op_matmul_workspace(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out, int32_t threads) {
+size_t oq_op_matmul_workspace(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out,
+                              int32_t threads) {
   (void)n_out;
   (void)params;
   (void)n_in;

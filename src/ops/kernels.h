@@ -7,7 +7,7 @@
 #include "ops/op.h"
 
 #define OQ_NONE oq_op_none_init_
-#define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn,  \
+#define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn, \
               flags, qkind, qaxis, qmin, attrs)                                                                        \
   oq_status init(const oq_op_init_ctx *ctx, void **params, oq_error *err);                                             \
   extern const oq_attr_spec attrs;
@@ -16,7 +16,7 @@
 #undef OQ_NONE
 
 #define OQ_NONE oq_op_none_infer_
-#define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn,  \
+#define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn, \
               flags, qkind, qaxis, qmin, attrs)                                                                        \
   oq_status infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out, int32_t n_out, \
                   oq_error *err);
@@ -25,7 +25,7 @@
 #undef OQ_NONE
 
 #define OQ_NONE oq_op_none_workspace_
-#define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn,  \
+#define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn, \
               flags, qkind, qaxis, qmin, attrs)                                                                        \
   size_t workspace(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out, int32_t threads);
 #include "ops/op_list.h"
@@ -33,7 +33,7 @@
 #undef OQ_NONE
 
 #define OQ_NONE oq_op_none_exec_
-#define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn,  \
+#define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn, \
               flags, qkind, qaxis, qmin, attrs)                                                                        \
   oq_status exec(const oq_kernel_call *call, oq_error *err);
 #include "ops/op_list.h"

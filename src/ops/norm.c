@@ -34,7 +34,8 @@ fail:
   return st;
 }
 
-size_t oq_op_batchnorm_workspace(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out, int32_t threads) {
+size_t oq_op_batchnorm_workspace(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out,
+                                 int32_t threads) {
   (void)n_out;
   (void)params;
   (void)n_in;

@@ -18,9 +18,9 @@ struct oq_threadpool; /* core/pool.h */
 
 /* What init may look at. Everything is borrowed for the duration of the call. */
 typedef struct oq_op_init_ctx {
-  const oq_model *model;      /* for constant inputs (initializers) and external data */
-  const oq_node *node;        /* node being planned (node->proto for attributes) */
-  int64_t opset;              /* opset version of the node's domain */
+  const oq_model *model;       /* for constant inputs (initializers) and external data */
+  const oq_node *node;         /* node being planned (node->proto for attributes) */
+  int64_t opset;               /* opset version of the node's domain */
   const struct oq_op_def *def; /* the row being bound (its attribute spec); NULL in some direct test calls */
 } oq_op_init_ctx;
 
@@ -51,16 +51,16 @@ typedef struct oq_kernel_call {
   int32_t n_inputs;
   oq_tensor *outputs; /* n_outputs tensors, filled through oq_kout */
   int32_t n_outputs;
-  const char *node_name;       /* for messages */
-  struct oq_threadpool *pool;  /* borrowed; NULL = run on the calling thread only */
-  int32_t reference;           /* 1: use the plain reference twins of the optimized paths (tests) */
+  const char *node_name;        /* for messages */
+  struct oq_threadpool *pool;   /* borrowed; NULL = run on the calling thread only */
+  int32_t reference;            /* 1: use the plain reference twins of the optimized paths (tests) */
   const oq_kernel_hooks *hooks; /* executor's; never NULL when exec runs */
-  void *hooks_ctx;             /* first argument of the hooks */
+  void *hooks_ctx;              /* first argument of the hooks */
 } oq_kernel_call;
 
 /* Output j of the call with this dtype and shape (see oq_kernel_hooks.out). */
-static inline oq_status oq_kout(const oq_kernel_call *call, int32_t j, int32_t dtype, int32_t ndim,
-                                const int64_t *dims, oq_error *err) {
+static inline oq_status oq_kout(const oq_kernel_call *call, int32_t j, int32_t dtype, int32_t ndim, const int64_t *dims,
+                                oq_error *err) {
   return call->hooks->out(call->hooks_ctx, call, j, dtype, ndim, dims, err);
 }
 
@@ -86,8 +86,8 @@ typedef oq_status (*oq_op_infer_fn)(const void *params, const oq_value_info *con
                                     oq_value_info *out, int32_t n_out, oq_error *err);
 /* Scratch bytes an exec with these (fully known) input shapes asks oq_kscratch for in total, with threads threads
  * in the pool; SIZE_MAX when it does not fit. */
-typedef size_t (*oq_op_workspace_fn)(const void *params, const oq_value_info *const *in, int32_t n_in,
-                                     int32_t n_out, int32_t threads);
+typedef size_t (*oq_op_workspace_fn)(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out,
+                                     int32_t threads);
 
 typedef oq_status (*oq_op_init_fn)(const oq_op_init_ctx *ctx, void **params, oq_error *err);
 typedef oq_status (*oq_op_exec_fn)(const oq_kernel_call *call, oq_error *err);
@@ -130,9 +130,9 @@ typedef struct oq_attr_spec {
   int32_t n_fields;
 } oq_attr_spec;
 
-#define OQ_ATTR_INT(st, field, name, dflt, lo, hi) /* int64_t field */                                                                    \
+#define OQ_ATTR_INT(st, field, name, dflt, lo, hi) /* int64_t field */                                                 \
   { name, OQ_ATTR_T_INT, dflt, lo, hi, offsetof(st, field) }
-#define OQ_ATTR_FLOAT(st, field, name, dflt) /* float field */                                                                         \
+#define OQ_ATTR_FLOAT(st, field, name, dflt) /* float field */                                                         \
   { name, OQ_ATTR_T_FLOAT, dflt, -HUGE_VAL, HUGE_VAL, offsetof(st, field) }
 
 /* ---- the table ------------------------------------------------------------------------------------------------ */
@@ -142,9 +142,9 @@ typedef struct oq_attr_spec {
  * max_opset >= since_version. */
 typedef struct oq_op_def {
   const char *op_type;
-  const char *domain;    /* "" for ai.onnx */
-  int32_t since_version; /* used for opsets >= this ... */
-  int32_t max_opset;     /* ... up to this; a model above it is refused at load time */
+  const char *domain;               /* "" for ai.onnx */
+  int32_t since_version;            /* used for opsets >= this ... */
+  int32_t max_opset;                /* ... up to this; a model above it is refused at load time */
   int32_t min_inputs, max_inputs;   /* accepted input slots (trailing omitted ones dropped) */
   int32_t min_outputs, max_outputs; /* accepted output slots */
   oq_op_init_fn init;               /* never NULL for executable rows */

@@ -38,210 +38,211 @@
 
 /* conv.c */
 OQ_ROW("Conv", "", 1, 21, 2, 3, 1, 1, oq_op_conv_init, oq_op_conv_infer, oq_op_conv_workspace, oq_op_conv_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_WEIGHTED, 0, 1, oq_attrs_none)
-OQ_ROW("ConvTranspose", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE, OQ_OP_QUANT_WEIGHTED, 1, 1,
-      oq_attrs_none)
+       oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_WEIGHTED, 0, 1, oq_attrs_none)
+OQ_ROW("ConvTranspose", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE,
+       OQ_OP_QUANT_WEIGHTED, 1, 1, oq_attrs_none)
 
 /* gemm.c */
 OQ_ROW("Gemm", "", 1, 10, 3, 3, 1, 1, oq_op_gemm_init, oq_op_gemm_infer, oq_op_gemm_workspace, oq_op_gemm_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_WEIGHTED, -1, 1, oq_attrs_gemm)
+       oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_WEIGHTED, -1, 1, oq_attrs_gemm)
 OQ_ROW("Gemm", "", 11, 28, 2, 3, 1, 1, oq_op_gemm_init, oq_op_gemm_infer, oq_op_gemm_workspace, oq_op_gemm_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_WEIGHTED, -1, 1, oq_attrs_gemm)
+       oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_WEIGHTED, -1, 1, oq_attrs_gemm)
 OQ_ROW("MatMul", "", 1, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_matmul_infer, oq_op_matmul_workspace, oq_op_matmul_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_MATMUL, 1, 1, oq_attrs_none)
+       oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_MATMUL, 1, 1, oq_attrs_none)
 
 /* pool.c (MaxPool's optional Indices output is refused at init) */
 OQ_ROW("MaxPool", "", 1, 7, 1, 1, 1, 1, oq_op_maxpool_init, oq_op_pool_infer, oq_op_pool_workspace, oq_op_maxpool_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 12, oq_attrs_none)
+       oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 12, oq_attrs_none)
 OQ_ROW("MaxPool", "", 8, 21, 1, 1, 1, 2, oq_op_maxpool_init, oq_op_pool_infer, oq_op_pool_workspace, oq_op_maxpool_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 12, oq_attrs_none)
+       oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 12, oq_attrs_none)
 OQ_ROW("AveragePool", "", 1, 21, 1, 1, 1, 1, oq_op_avgpool_init, oq_op_pool_infer, oq_op_pool_workspace,
-      oq_op_avgpool_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
+       oq_op_avgpool_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
 OQ_ROW("GlobalAveragePool", "", 1, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_global_pool_infer, OQ_NONE,
-      oq_op_global_avgpool_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_GEN, oq_attrs_none)
-OQ_ROW("GlobalMaxPool", "", 1, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_global_pool_infer, OQ_NONE, oq_op_global_maxpool_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       oq_op_global_avgpool_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_GEN, oq_attrs_none)
+OQ_ROW("GlobalMaxPool", "", 1, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_global_pool_infer, OQ_NONE,
+       oq_op_global_maxpool_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* norm.c (inference only) */
 OQ_ROW("BatchNormalization", "", 6, 13, 5, 5, 1, 5, oq_op_batchnorm_init, oq_op_infer_same, oq_op_batchnorm_workspace,
-      oq_op_batchnorm_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_batchnorm)
+       oq_op_batchnorm_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_batchnorm)
 OQ_ROW("BatchNormalization", "", 14, 28, 5, 5, 1, 3, oq_op_batchnorm_init, oq_op_infer_same, oq_op_batchnorm_workspace,
-      oq_op_batchnorm_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_batchnorm)
+       oq_op_batchnorm_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_batchnorm)
 
 /* eltwise.c */
 OQ_ROW("Add", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_add_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_GEN, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_GEN, oq_attrs_none)
 OQ_ROW("Sub", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_sub_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Mul", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_mul_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_GEN, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_GEN, oq_attrs_none)
 OQ_ROW("Div", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_div_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Pow", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_pow_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Mod", "", 10, 28, 2, 2, 1, 1, oq_op_init_attrs, oq_op_infer_bcast, OQ_NONE, oq_op_mod_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_mod)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_mod)
 OQ_ROW("PRelu", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_prelu_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Max", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_max_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Min", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_min_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Sum", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_sum_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Mean", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_mean_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Equal", "", 7, 18, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_equal_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Less", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_less_exec, oq_op_params_free,
-      OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Less", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_less_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Greater", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_greater_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("LessOrEqual", "", 12, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_less_equal_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("GreaterOrEqual", "", 12, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE,
-      oq_op_greater_equal_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("And", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_and_exec, oq_op_params_free,
-      OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       oq_op_greater_equal_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("And", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_and_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Or", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_or_exec, oq_op_params_free,
-      OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Xor", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_xor_exec, oq_op_params_free,
-      OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Xor", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_xor_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Not", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_not_exec, oq_op_params_free,
-      OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Where", "", 9, 28, 3, 3, 1, 1, oq_op_init_none, oq_op_infer_where, OQ_NONE, oq_op_where_exec, oq_op_params_free,
-      OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* activation.c */
 OQ_ROW("Relu", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_relu_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_REMOVE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_REMOVE, oq_attrs_none)
 OQ_ROW("LeakyRelu", "", 1, 28, 1, 1, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_leaky_relu_exec,
-      oq_op_params_free, OQ_F_INPL, OQ_Q_GEN, oq_attrs_leaky_relu)
+       oq_op_params_free, OQ_F_INPL, OQ_Q_GEN, oq_attrs_leaky_relu)
 OQ_ROW("Elu", "", 1, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_elu_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_elu)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_elu)
 OQ_ROW("Selu", "", 1, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_selu_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_selu)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_selu)
 OQ_ROW("Celu", "", 12, 27, 1, 1, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_celu_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_celu)
-OQ_ROW("ThresholdedRelu", "", 10, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_thresholded_relu_exec,
-      oq_op_params_free, OQ_F_INPL, OQ_Q_NONE, oq_attrs_thresholded_relu)
-OQ_ROW("Sigmoid", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_sigmoid_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_GEN, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_celu)
+OQ_ROW("ThresholdedRelu", "", 10, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE,
+       oq_op_thresholded_relu_exec, oq_op_params_free, OQ_F_INPL, OQ_Q_NONE, oq_attrs_thresholded_relu)
+OQ_ROW("Sigmoid", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_sigmoid_exec,
+       oq_op_params_free, OQ_F_INPL, OQ_Q_GEN, oq_attrs_none)
 OQ_ROW("HardSigmoid", "", 1, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_hard_sigmoid_exec,
-      oq_op_params_free, OQ_F_INPL, OQ_Q_NONE, oq_attrs_hard_sigmoid)
+       oq_op_params_free, OQ_F_INPL, OQ_Q_NONE, oq_attrs_hard_sigmoid)
 OQ_ROW("HardSwish", "", 14, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_hard_swish_exec,
-      oq_op_params_free, OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       oq_op_params_free, OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Tanh", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_tanh_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Softplus", "", 1, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_softplus_exec,
-      oq_op_params_free, OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       oq_op_params_free, OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Softsign", "", 1, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_softsign_exec,
-      oq_op_params_free, OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       oq_op_params_free, OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Mish", "", 18, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_mish_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Exp", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_exp_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Log", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_log_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Sqrt", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_sqrt_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Reciprocal", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_reciprocal_exec,
-      oq_op_params_free, OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       oq_op_params_free, OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Floor", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_floor_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Ceil", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_ceil_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Round", "", 11, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_round_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Erf", "", 9, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_erf_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Sin", "", 7, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_sin_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Cos", "", 7, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_cos_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Gelu", "", 20, 28, 1, 1, 1, 1, oq_op_gelu_init, oq_op_infer_same, OQ_NONE, oq_op_gelu_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Neg", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_neg_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Abs", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_abs_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Sign", "", 9, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_sign_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Clip", "", 1, 10, 1, 1, 1, 1, oq_op_clip_init, oq_op_infer_same, OQ_NONE, oq_op_clip_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_REMOVE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_REMOVE, oq_attrs_none)
 OQ_ROW("Clip", "", 11, 28, 1, 3, 1, 1, oq_op_clip_init, oq_op_infer_same, OQ_NONE, oq_op_clip_exec, oq_op_params_free,
-      OQ_F_INPL, OQ_Q_REMOVE, oq_attrs_none)
+       OQ_F_INPL, OQ_Q_REMOVE, oq_attrs_none)
 OQ_ROW("Softmax", "", 1, 28, 1, 1, 1, 1, oq_op_softmax_init, oq_op_infer_same, OQ_NONE, oq_op_softmax_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_Q_GEN, oq_attrs_none)
+       oq_op_params_free, OQ_F_NONE, OQ_Q_GEN, oq_attrs_none)
 OQ_ROW("LogSoftmax", "", 1, 28, 1, 1, 1, 1, oq_op_softmax_init, oq_op_infer_same, OQ_NONE, oq_op_log_softmax_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Hardmax", "", 1, 28, 1, 1, 1, 1, oq_op_softmax_init, oq_op_infer_same, OQ_NONE, oq_op_hardmax_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* reshape.c: ops whose output 0 is input 0's bytes (views) */
 OQ_ROW("Identity", "", 1, 18, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_identity_exec,
-      oq_op_params_free, OQ_F_VIEW, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Dropout", "", 1, 11, 1, 1, 1, 2, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_dropout_exec, oq_op_params_free,
-      OQ_F_VIEW, OQ_Q_NONE, oq_attrs_none)
+       oq_op_params_free, OQ_F_VIEW, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Dropout", "", 1, 11, 1, 1, 1, 2, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_dropout_exec,
+       oq_op_params_free, OQ_F_VIEW, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Dropout", "", 12, 21, 1, 3, 1, 2, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_dropout_exec,
-      oq_op_params_free, OQ_F_VIEW, OQ_Q_NONE, oq_attrs_none)
+       oq_op_params_free, OQ_F_VIEW, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Flatten", "", 1, 20, 1, 1, 1, 1, oq_op_init_attrs, oq_op_flatten_infer, OQ_NONE, oq_op_flatten_exec,
-      oq_op_params_free, OQ_F_VIEW, OQ_Q_NONE, oq_attrs_flatten)
+       oq_op_params_free, OQ_F_VIEW, OQ_Q_NONE, oq_attrs_flatten)
 OQ_ROW("Reshape", "", 5, 18, 2, 2, 1, 1, oq_op_init_attrs, oq_op_reshape_infer, OQ_NONE, oq_op_reshape_exec,
-      oq_op_params_free, OQ_F_VIEW, OQ_Q_DIRECT, oq_attrs_reshape)
+       oq_op_params_free, OQ_F_VIEW, OQ_Q_DIRECT, oq_attrs_reshape)
 OQ_ROW("Squeeze", "", 1, 12, 1, 1, 1, 1, oq_op_axes_init, oq_op_squeeze_infer, OQ_NONE, oq_op_squeeze_exec,
-      oq_op_params_free, OQ_F_VIEW, OQ_Q_DIRECT, oq_attrs_none)
+       oq_op_params_free, OQ_F_VIEW, OQ_Q_DIRECT, oq_attrs_none)
 OQ_ROW("Squeeze", "", 13, 20, 1, 2, 1, 1, oq_op_axes_init, oq_op_squeeze_infer, OQ_NONE, oq_op_squeeze_exec,
-      oq_op_params_free, OQ_F_VIEW, OQ_Q_DIRECT, oq_attrs_none)
+       oq_op_params_free, OQ_F_VIEW, OQ_Q_DIRECT, oq_attrs_none)
 OQ_ROW("Unsqueeze", "", 1, 12, 1, 1, 1, 1, oq_op_axes_init, oq_op_unsqueeze_infer, OQ_NONE, oq_op_unsqueeze_exec,
-      oq_op_params_free, OQ_F_VIEW, OQ_Q_DIRECT, oq_attrs_none)
+       oq_op_params_free, OQ_F_VIEW, OQ_Q_DIRECT, oq_attrs_none)
 OQ_ROW("Unsqueeze", "", 13, 20, 2, 2, 1, 1, oq_op_axes_init, oq_op_unsqueeze_infer, OQ_NONE, oq_op_unsqueeze_exec,
-      oq_op_params_free, OQ_F_VIEW, OQ_Q_DIRECT, oq_attrs_none)
+       oq_op_params_free, OQ_F_VIEW, OQ_Q_DIRECT, oq_attrs_none)
 
 /* shape.c */
 OQ_ROW("Constant", "", 1, 18, 0, 0, 1, 1, oq_op_constant_init, oq_op_constant_infer, OQ_NONE, oq_op_constant_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("ConstantOfShape", "", 9, 19, 1, 1, 1, 1, oq_op_constant_of_shape_init, OQ_NONE, OQ_NONE, oq_op_constant_of_shape_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ConstantOfShape", "", 9, 19, 1, 1, 1, 1, oq_op_constant_of_shape_init, OQ_NONE, OQ_NONE,
+       oq_op_constant_of_shape_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Transpose", "", 1, 20, 1, 1, 1, 1, oq_op_transpose_init, oq_op_transpose_infer, OQ_NONE, oq_op_transpose_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
+       oq_op_params_free, OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
 OQ_ROW("Concat", "", 4, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_attrs, oq_op_concat_infer, OQ_NONE, oq_op_concat_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_Q_GEN, oq_attrs_axis0)
+       oq_op_params_free, OQ_F_NONE, OQ_Q_GEN, oq_attrs_axis0)
 OQ_ROW("Split", "", 2, 12, 1, 1, 1, OQ_VARIADIC, oq_op_split_init, OQ_NONE, oq_op_split_workspace, oq_op_split_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Split", "", 13, 28, 1, 2, 1, OQ_VARIADIC, oq_op_split_init, OQ_NONE, oq_op_split_workspace, oq_op_split_exec,
-      oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Slice", "", 1, 9, 1, 1, 1, 1, oq_op_slice_init, OQ_NONE, OQ_NONE, oq_op_slice_exec, oq_op_params_free, OQ_F_NONE,
-      OQ_Q_DIRECT, oq_attrs_none)
-OQ_ROW("Slice", "", 10, 28, 3, 5, 1, 1, oq_op_slice_init, OQ_NONE, OQ_NONE, oq_op_slice_exec, oq_op_params_free, OQ_F_NONE,
-      OQ_Q_DIRECT, oq_attrs_none)
-OQ_ROW("Gather", "", 1, 28, 2, 2, 1, 1, oq_op_init_attrs, OQ_NONE, OQ_NONE, oq_op_gather_exec, oq_op_params_free, OQ_F_NONE,
-      OQ_Q_NONE, oq_attrs_axis0)
-OQ_ROW("Expand", "", 8, 28, 2, 2, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_expand_exec, oq_op_params_free, OQ_F_NONE,
-      OQ_Q_NONE, oq_attrs_none)
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Slice", "", 1, 9, 1, 1, 1, 1, oq_op_slice_init, OQ_NONE, OQ_NONE, oq_op_slice_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
+OQ_ROW("Slice", "", 10, 28, 3, 5, 1, 1, oq_op_slice_init, OQ_NONE, OQ_NONE, oq_op_slice_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
+OQ_ROW("Gather", "", 1, 28, 2, 2, 1, 1, oq_op_init_attrs, OQ_NONE, OQ_NONE, oq_op_gather_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_axis0)
+OQ_ROW("Expand", "", 8, 28, 2, 2, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_expand_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Tile", "", 6, 28, 2, 2, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_tile_exec, oq_op_params_free, OQ_F_NONE,
-      OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Shape", "", 1, 18, 1, 1, 1, 1, oq_op_shape_init, oq_op_shape_infer, OQ_NONE, oq_op_shape_exec, oq_op_params_free,
-      OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Shape", "", 1, 18, 1, 1, 1, 1, oq_op_shape_init, oq_op_shape_infer, OQ_NONE, oq_op_shape_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Size", "", 1, 18, 1, 1, 1, 1, oq_op_init_none, oq_op_size_infer, OQ_NONE, oq_op_size_exec, oq_op_params_free,
-      OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Cast", "", 6, 18, 1, 1, 1, 1, oq_op_cast_init, oq_op_cast_infer, OQ_NONE, oq_op_cast_exec, oq_op_params_free,
-      OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("CastLike", "", 15, 18, 2, 2, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_cast_like_exec, oq_op_params_free,
-      OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Range", "", 11, 26, 3, 3, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_range_exec, oq_op_params_free, OQ_F_NONE,
-      OQ_Q_NONE, oq_attrs_none)
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Range", "", 11, 26, 3, 3, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_range_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* qdq.c */
 OQ_ROW("QuantizeLinear", "", 10, 22, 2, 3, 1, 1, oq_op_qdq_init, oq_op_quantize_linear_infer, OQ_NONE,
-      oq_op_quantize_linear_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       oq_op_quantize_linear_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("DequantizeLinear", "", 10, 22, 2, 3, 1, 1, oq_op_qdq_init, oq_op_dequantize_linear_infer, OQ_NONE,
-      oq_op_dequantize_linear_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       oq_op_dequantize_linear_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* policy-only rows: onnxruntime quantizes these; the executor does not run them */
-OQ_ROW("Resize", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 11,
-      oq_attrs_none)
-OQ_ROW("TopK", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
+OQ_ROW("Resize", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0,
+       11, oq_attrs_none)
+OQ_ROW("TopK", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE, OQ_Q_DIRECT,
+       oq_attrs_none)
 OQ_ROW("ArgMax", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE, OQ_Q_GEN, oq_attrs_none)
 OQ_ROW("CumSum", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE, OQ_Q_GEN, oq_attrs_none)
 

@@ -116,7 +116,7 @@ typedef struct pool_job {
     int64_t o[OQ_MAX_DIMS] = {0};                                                                                      \
     for (int64_t op = 0; op < j->out_sp; op++) {                                                                       \
       int64_t padded;                                                                                                  \
-      int64_t kprod = oq_window_taps(j->g, o, taps, &padded);                                                             \
+      int64_t kprod = oq_window_taps(j->g, o, taps, &padded);                                                          \
       for (int64_t pl = pl0; pl < pl1; pl++) {                                                                         \
         const T *xp = xd + pl * j->in_sp;                                                                              \
         T best = LOWEST;                                                                                               \
@@ -124,7 +124,7 @@ typedef struct pool_job {
           if (taps[t] >= 0 && xp[taps[t]] > best) best = xp[taps[t]];                                                  \
         yd[pl * j->out_sp + op] = best;                                                                                \
       }                                                                                                                \
-      oq_window_next(j->g, o);                                                                                               \
+      oq_window_next(j->g, o);                                                                                         \
     }                                                                                                                  \
   } while (0)
 
@@ -189,7 +189,8 @@ oq_status oq_op_pool_infer(const void *params, const oq_value_info *const *in, i
   return st;
 }
 
-size_t oq_op_pool_workspace(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out, int32_t threads) {
+size_t oq_op_pool_workspace(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out,
+                            int32_t threads) {
   (void)n_out;
   (void)n_in;
   if (!oq_info_known(in[0])) return 0;
@@ -308,8 +309,8 @@ oq_status oq_op_global_avgpool_exec(const oq_kernel_call *call, oq_error *err) {
 
 oq_status oq_op_global_maxpool_exec(const oq_kernel_call *call, oq_error *err) { return global_pool(call, 1, err); }
 
-oq_status oq_op_global_pool_infer(const void *params, const oq_value_info *const *in, int32_t n_in,
-                                  oq_value_info *out, int32_t n_out, oq_error *err) {
+oq_status oq_op_global_pool_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+                                  int32_t n_out, oq_error *err) {
   (void)params;
   (void)n_in;
   (void)n_out;

@@ -9,10 +9,10 @@
 #include <string.h>
 
 #define OQ_NONE NULL
-#define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn,  \
+#define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn, \
               flags, qkind, qaxis, qmin, attrs)                                                                        \
-  {type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn, flags,     \
-   qkind, qaxis, qmin, &attrs},
+  {type,  domain,    since, max_opset, min_in, max_in, min_out, max_out, init,                                         \
+   infer, workspace, exec,  free_fn,   flags,  qkind,  qaxis,   qmin,    &attrs},
 
 static const oq_op_def k_ops[] = {
 #include "ops/op_list.h"
@@ -21,7 +21,7 @@ static const oq_op_def k_ops[] = {
 #undef OQ_OP
 
 /* Row invariants checked at compile time, one assertion per row. */
-#define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn,  \
+#define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn, \
               flags, qkind, qaxis, qmin, attrs)                                                                        \
   _Static_assert((since) >= 1 && (max_opset) >= (since) && (min_in) <= (max_in) && (min_out) <= (max_out) &&           \
                      (qkind) >= OQ_OP_QUANT_NONE && (qkind) <= OQ_OP_QUANT_REMOVABLE,                                  \

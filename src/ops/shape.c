@@ -248,9 +248,9 @@ fail:
 /* ---- Transpose ---- */
 
 typedef struct transpose_params {
-  int32_t has_perm;           /* the perm attribute is present (else: reverse the dims) */
-  int32_t n_perm;             /* entries in perm, <= OQ_MAX_DIMS */
-  int64_t perm[OQ_MAX_DIMS];  /* as given */
+  int32_t has_perm;          /* the perm attribute is present (else: reverse the dims) */
+  int32_t n_perm;            /* entries in perm, <= OQ_MAX_DIMS */
+  int64_t perm[OQ_MAX_DIMS]; /* as given */
 } transpose_params;
 
 oq_status oq_op_transpose_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
@@ -271,8 +271,7 @@ fail:
 }
 
 /* The permutation for rank nd: perm[i] is the input axis of output axis i. */
-static oq_status transpose_perm(const transpose_params *p, const char *node, int32_t nd, int64_t *perm,
-                                oq_error *err) {
+static oq_status transpose_perm(const transpose_params *p, const char *node, int32_t nd, int64_t *perm, oq_error *err) {
   int seen[OQ_MAX_DIMS] = {0};
   if (p && p->has_perm) {
     if (p->n_perm != nd)
@@ -517,11 +516,11 @@ fail:
 /* ---- Slice ---- */
 
 typedef struct slice_params {
-  int64_t opset;                 /* < 10: starts/ends/axes are attributes (below), no steps */
-  size_t n;                      /* entries in starts/ends/axes (opset < 10) */
-  int64_t starts[OQ_MAX_DIMS];   /* as given */
-  int64_t ends[OQ_MAX_DIMS];     /* as given */
-  int64_t axes[OQ_MAX_DIMS];     /* as given, or 0..n-1 when the attribute is absent */
+  int64_t opset;               /* < 10: starts/ends/axes are attributes (below), no steps */
+  size_t n;                    /* entries in starts/ends/axes (opset < 10) */
+  int64_t starts[OQ_MAX_DIMS]; /* as given */
+  int64_t ends[OQ_MAX_DIMS];   /* as given */
+  int64_t axes[OQ_MAX_DIMS];   /* as given, or 0..n-1 when the attribute is absent */
 } slice_params;
 
 oq_status oq_op_slice_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {

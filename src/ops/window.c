@@ -63,4 +63,3 @@ oq_status oq_nn_check_dims(const oq_tensor *t, const char *what, oq_error *err) 
   }
   return OQ_OK;
 }
-

@@ -15,7 +15,7 @@ _Static_assert(OQ_OP_QUANT_NONE == (int)OQ_QUANT_NONE && OQ_OP_QUANT_GENERIC == 
 
 /* The policy column of every table row, in the rewriter's struct: index i is row i of oq_op_table. */
 #define OQ_NONE NULL
-#define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn,  \
+#define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn, \
               flags, qkind, qaxis, qmin, attrs)                                                                        \
   {type, (oq_quant_kind)(qkind), qaxis, qmin},
 static const oq_quant_policy k_policies[] = {
