@@ -1,5 +1,8 @@
-/* Executor: a plan resolves each node's operator once and runs the graph on float inputs. Tensors are freed right
- * after their last consumer, so memory stays bounded by the widest point of the graph. */
+/* Executor: a plan resolves each node's operator once (refusing ops it does not have or opsets above a row's
+ * bound), infers what it can about every value before a run, and runs the graph. It is the owner of every kernel
+ * output and scratch buffer (the oq_kernel_hooks it hands to kernels), makes views and in-place outputs from the
+ * rows' flags, and frees tensors right after their last consumer, so memory stays bounded by the widest point of
+ * the graph. */
 #ifndef OQ_EXEC_EXEC_H
 #define OQ_EXEC_EXEC_H
 

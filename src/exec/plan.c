@@ -59,6 +59,7 @@ struct oq_plan {
   const struct plan_step *cur; /* step being executed */
   int32_t cur_view;            /* output 0 was made a view of input 0 */
   int32_t cur_inplace;         /* output 0 took input 0's buffer */
+  int32_t check_infer; /* ONNXQ_CHECK_INFER=1: every output must match what infer said */
 };
 
 static const char *node_name(const oq_graph *g, int32_t i) {
@@ -288,6 +289,10 @@ oq_status oq_plan_build(const oq_model *model, oq_plan **out, oq_error *err) {
     goto fail;
   }
   infer_values(plan);
+  {
+    const char *check = getenv("ONNXQ_CHECK_INFER");
+    plan->check_infer = check && strcmp(check, "1") == 0;
+  }
   plan->in_ptrs = oq_calloc((size_t)(plan->max_in > 0 ? plan->max_in : 1), sizeof *plan->in_ptrs, err);
   plan->out_tmp = oq_calloc((size_t)(plan->max_out > 0 ? plan->max_out : 1), sizeof *plan->out_tmp, err);
   if (!plan->in_ptrs || !plan->out_tmp) {
@@ -482,6 +487,15 @@ static oq_status take_outputs(oq_plan *plan, const plan_step *step, oq_error *er
     if (!ok || total != t->nbytes || (total && !t->data))
       OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "output %d ('%s') was not produced correctly by the kernel", (int)k,
                     g->values[v].name ? g->values[v].name : "");
+    if (plan->check_infer) {
+      const oq_value_info *info = &plan->info[v];
+      int same = (info->dtype == 0 || info->dtype == t->dtype) && (info->ndim < 0 || info->ndim == t->ndim);
+      for (int32_t i = 0; same && info->ndim >= 0 && i < info->ndim; i++)
+        same = info->dims[i] < 0 || info->dims[i] == t->dims[i];
+      if (!same)
+        OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "output %d ('%s') disagrees with its inferred type (ONNXQ_CHECK_INFER)",
+                      (int)k, g->values[v].name ? g->values[v].name : "");
+    }
     plan->vals[v] = *t;
     memset(t, 0, sizeof *t);
     plan->root[v] = -1;

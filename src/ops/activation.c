@@ -24,12 +24,12 @@ static const oq_attr_field k_selu[] = {ALPHA(1.67326319217681884765625f),
                                        OQ_ATTR_FLOAT(unary_params, gamma, "gamma", 1.05070102214813232421875f)};
 static const oq_attr_field k_hard_sigmoid[] = {ALPHA(0.2f), OQ_ATTR_FLOAT(unary_params, beta, "beta", 0.5f)};
 #undef ALPHA
-const oq_attr_spec oq_attrs_leaky_relu = {sizeof(unary_params), k_leaky, 1};
-const oq_attr_spec oq_attrs_elu = {sizeof(unary_params), k_alpha1, 1};
-const oq_attr_spec oq_attrs_selu = {sizeof(unary_params), k_selu, 2};
-const oq_attr_spec oq_attrs_celu = {sizeof(unary_params), k_alpha1, 1};
-const oq_attr_spec oq_attrs_thresholded_relu = {sizeof(unary_params), k_alpha1, 1};
-const oq_attr_spec oq_attrs_hard_sigmoid = {sizeof(unary_params), k_hard_sigmoid, 2};
+const oq_attr_spec oq_attrs_leaky_relu = {sizeof(unary_params), k_leaky, 1, NULL};
+const oq_attr_spec oq_attrs_elu = {sizeof(unary_params), k_alpha1, 1, NULL};
+const oq_attr_spec oq_attrs_selu = {sizeof(unary_params), k_selu, 2, NULL};
+const oq_attr_spec oq_attrs_celu = {sizeof(unary_params), k_alpha1, 1, NULL};
+const oq_attr_spec oq_attrs_thresholded_relu = {sizeof(unary_params), k_alpha1, 1, NULL};
+const oq_attr_spec oq_attrs_hard_sigmoid = {sizeof(unary_params), k_hard_sigmoid, 2, NULL};
 
 /* Checks a float input and allocates the same-shaped output. */
 static oq_status unary_prepare(const oq_kernel_call *call, oq_error *err, const char *op, const float **in, float **out,

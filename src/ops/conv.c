@@ -84,13 +84,17 @@ oq_status oq_op_conv_infer(const void *params, const oq_value_info *const *in, i
                            int32_t n_out, oq_error *err) {
   (void)n_out;
   oq_tensor x, w, b;
-  if (!oq_info_known(in[0]) || !oq_info_known(in[1]) || (n_in > 2 && in[2] && !oq_info_known(in[2]))) return OQ_OK;
+  if (!oq_info_known_but_batch(in[0]) || !oq_info_known(in[1]) || (n_in > 2 && in[2] && !oq_info_known(in[2])))
+    return OQ_OK;
+  int batch_unknown = in[0]->dims[0] < 0;
   oq_info_tensor(in[0], &x);
+  if (batch_unknown) x.dims[0] = 1; /* the batch goes through unchanged */
   oq_info_tensor(in[1], &w);
   if (n_in > 2 && in[2]) oq_info_tensor(in[2], &b);
   oq_conv_shape cs;
   int64_t ydims[OQ_MAX_DIMS];
   oq_status st = conv_setup(params, &x, &w, n_in > 2 && in[2] ? &b : NULL, &cs, ydims, err);
+  if (batch_unknown) ydims[0] = -1;
   if (st == OQ_OK) oq_info_set(&out[0], OQ_DTYPE_FLOAT, x.ndim, ydims);
   return st;
 }

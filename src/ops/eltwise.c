@@ -294,7 +294,7 @@ typedef struct mod_params {
 } mod_params;
 
 static const oq_attr_field k_mod_fields[] = {OQ_ATTR_INT(mod_params, fmod, "fmod", 0, -HUGE_VAL, HUGE_VAL)};
-const oq_attr_spec oq_attrs_mod = {sizeof(mod_params), k_mod_fields, 1};
+const oq_attr_spec oq_attrs_mod = {sizeof(mod_params), k_mod_fields, 1, NULL};
 
 oq_status oq_op_mod_exec(const oq_kernel_call *call, oq_error *err) {
   const mod_params *p = call->params;

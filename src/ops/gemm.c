@@ -37,22 +37,16 @@ static const oq_attr_field k_gemm_fields[] = {
     OQ_ATTR_INT(oq_gemm_params, trans_a, "transA", 0, -HUGE_VAL, HUGE_VAL),
     OQ_ATTR_INT(oq_gemm_params, trans_b, "transB", 0, -HUGE_VAL, HUGE_VAL),
 };
-const oq_attr_spec oq_attrs_gemm = {sizeof(oq_gemm_params), k_gemm_fields, 4};
-
-oq_status oq_op_gemm_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
-  oq_status st = OQ_OK;
-  oq_gemm_params *p = oq_calloc(1, sizeof *p, err);
-  if (!p) return OQ_ERR_NOMEM;
-  OQ_CHECK(oq_op_parse_attrs(ctx, &oq_attrs_gemm, p, err));
+static oq_status gemm_check(const oq_op_init_ctx *ctx, const void *params, oq_error *err) {
+  (void)ctx;
+  const oq_gemm_params *p = params;
   if ((p->trans_a != 0 && p->trans_a != 1) || (p->trans_b != 0 && p->trans_b != 1))
-    OQ_FAIL(err, OQ_ERR_MODEL, "transA/transB must be 0 or 1 (got %lld, %lld)", (long long)p->trans_a,
-            (long long)p->trans_b);
-  *params = p;
+    OQ_RETURN_ERR(err, OQ_ERR_MODEL, "transA/transB must be 0 or 1 (got %lld, %lld)", (long long)p->trans_a,
+                  (long long)p->trans_b);
   return OQ_OK;
-fail:
-  free(p);
-  return st;
 }
+
+const oq_attr_spec oq_attrs_gemm = {sizeof(oq_gemm_params), k_gemm_fields, 4, gemm_check};
 
 static oq_status check_float(const oq_tensor *t, const char *what, oq_error *err) {
   if (t->dtype != OQ_DTYPE_FLOAT)
@@ -108,11 +102,23 @@ static int gemm_infos(const oq_value_info *const *in, int32_t n_in, oq_tensor *a
 oq_status oq_op_gemm_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
                            int32_t n_out, oq_error *err) {
   (void)n_out;
+  const oq_gemm_params *p = params;
   oq_tensor a, b, c;
   const oq_tensor *cp;
   int64_t dims[2], k;
-  if (!gemm_infos(in, n_in, &a, &b, &c, &cp)) return OQ_OK;
+  /* a symbolic batch: A's rows unknown (A not transposed, C not broadcast over rows) */
+  int rows_unknown = in[0] && !p->trans_a && in[0]->ndim == 2 && in[0]->dims[0] < 0 && oq_info_known_but_batch(in[0]) &&
+                     (n_in < 3 || !in[2] || in[2]->ndim < 2 || in[2]->dims[0] == 1);
+  oq_value_info a1;
+  const oq_value_info *ins[3] = {in[0], in[1], n_in > 2 ? in[2] : NULL};
+  if (rows_unknown) {
+    a1 = *in[0];
+    a1.dims[0] = 1;
+    ins[0] = &a1;
+  }
+  if (!gemm_infos(ins, n_in, &a, &b, &c, &cp)) return OQ_OK;
   oq_status st = gemm_setup(params, &a, &b, cp, &dims[0], &dims[1], &k, err);
+  if (rows_unknown) dims[0] = -1;
   if (st == OQ_OK) oq_info_set(&out[0], OQ_DTYPE_FLOAT, 2, dims);
   return st;
 }
@@ -233,12 +239,17 @@ oq_status oq_op_matmul_infer(const void *params, const oq_value_info *const *in,
   (void)params;
   (void)n_in;
   (void)n_out;
-  if (!oq_info_known(in[0]) || !oq_info_known(in[1])) return OQ_OK;
+  /* a symbolic batch: A's first extent unknown, A of rank >= 2, B at most a matrix (so it is Y's first extent) */
+  int batch_unknown = in[0] && in[0]->ndim >= 2 && in[0]->dims[0] < 0 && oq_info_known_but_batch(in[0]) && in[1] &&
+                      in[1]->ndim <= 2;
+  if ((!oq_info_known(in[0]) && !batch_unknown) || !oq_info_known(in[1])) return OQ_OK;
   oq_tensor a, b;
   oq_info_tensor(in[0], &a);
   oq_info_tensor(in[1], &b);
+  if (batch_unknown) a.dims[0] = 1;
   matmul_shape s;
   oq_status st = matmul_setup(&a, &b, &s, err);
+  if (batch_unknown) s.ydims[0] = -1;
   if (st == OQ_OK) oq_info_set(&out[0], OQ_DTYPE_FLOAT, s.yn, s.ydims);
   return st;
 }

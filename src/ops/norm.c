@@ -13,26 +13,20 @@ static const oq_attr_field k_bn_fields[] = {
     OQ_ATTR_INT(oq_bn_params, training_mode, "training_mode", 0, -HUGE_VAL, HUGE_VAL),
     OQ_ATTR_INT(oq_bn_params, spatial, "spatial", 1, -HUGE_VAL, HUGE_VAL),
 };
-const oq_attr_spec oq_attrs_batchnorm = {sizeof(oq_bn_params), k_bn_fields, 3};
-
-oq_status oq_op_batchnorm_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
-  oq_status st = OQ_OK;
-  oq_bn_params *p = oq_calloc(1, sizeof *p, err);
-  if (!p) return OQ_ERR_NOMEM;
-  OQ_CHECK(oq_op_parse_attrs(ctx, &oq_attrs_batchnorm, p, err));
+/* Inference only: training mode and its statistics outputs, and the non-spatial variant, are refused. */
+static oq_status bn_check(const oq_op_init_ctx *ctx, const void *params, oq_error *err) {
+  const oq_bn_params *p = params;
   if (p->training_mode != 0)
-    OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "training_mode=%lld is not supported", (long long)p->training_mode);
-  if (p->spatial != 1) OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "spatial=%lld is not supported", (long long)p->spatial);
+    OQ_RETURN_ERR(err, OQ_ERR_UNSUPPORTED, "training_mode=%lld is not supported", (long long)p->training_mode);
+  if (p->spatial != 1) OQ_RETURN_ERR(err, OQ_ERR_UNSUPPORTED, "spatial=%lld is not supported", (long long)p->spatial);
   for (int32_t i = 1; i < ctx->node->n_outputs; i++)
     if (ctx->node->outputs[i] >= 0)
-      OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "output %d (training statistics) is not supported", (int)i);
-  if (!(p->epsilon >= 0.0f)) OQ_FAIL(err, OQ_ERR_MODEL, "epsilon must be >= 0");
-  *params = p;
+      OQ_RETURN_ERR(err, OQ_ERR_UNSUPPORTED, "output %d (training statistics) is not supported", (int)i);
+  if (!(p->epsilon >= 0.0f)) OQ_RETURN_ERR(err, OQ_ERR_MODEL, "epsilon must be >= 0");
   return OQ_OK;
-fail:
-  free(p);
-  return st;
 }
+
+const oq_attr_spec oq_attrs_batchnorm = {sizeof(oq_bn_params), k_bn_fields, 3, bn_check};
 
 size_t oq_op_batchnorm_workspace(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out,
                                  int32_t threads) {

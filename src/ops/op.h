@@ -128,6 +128,8 @@ typedef struct oq_attr_spec {
   size_t params_size;          /* bytes of the params struct (0: no params) */
   const oq_attr_field *fields; /* n_fields entries */
   int32_t n_fields;
+  /* NULL, or validates the parsed params (and the node, e.g. outputs it does not support) */
+  oq_status (*check)(const struct oq_op_init_ctx *ctx, const void *params, oq_error *err);
 } oq_attr_spec;
 
 #define OQ_ATTR_INT(st, field, name, dflt, lo, hi) /* int64_t field */                                                 \

@@ -43,9 +43,9 @@ OQ_ROW("ConvTranspose", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NON
        OQ_OP_QUANT_WEIGHTED, 1, 1, oq_attrs_none)
 
 /* gemm.c */
-OQ_ROW("Gemm", "", 1, 10, 3, 3, 1, 1, oq_op_gemm_init, oq_op_gemm_infer, oq_op_gemm_workspace, oq_op_gemm_exec,
+OQ_ROW("Gemm", "", 1, 10, 3, 3, 1, 1, oq_op_init_attrs, oq_op_gemm_infer, oq_op_gemm_workspace, oq_op_gemm_exec,
        oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_WEIGHTED, -1, 1, oq_attrs_gemm)
-OQ_ROW("Gemm", "", 11, 28, 2, 3, 1, 1, oq_op_gemm_init, oq_op_gemm_infer, oq_op_gemm_workspace, oq_op_gemm_exec,
+OQ_ROW("Gemm", "", 11, 28, 2, 3, 1, 1, oq_op_init_attrs, oq_op_gemm_infer, oq_op_gemm_workspace, oq_op_gemm_exec,
        oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_WEIGHTED, -1, 1, oq_attrs_gemm)
 OQ_ROW("MatMul", "", 1, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_matmul_infer, oq_op_matmul_workspace, oq_op_matmul_exec,
        oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_MATMUL, 1, 1, oq_attrs_none)
@@ -63,9 +63,9 @@ OQ_ROW("GlobalMaxPool", "", 1, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_global_poo
        oq_op_global_maxpool_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* norm.c (inference only) */
-OQ_ROW("BatchNormalization", "", 6, 13, 5, 5, 1, 5, oq_op_batchnorm_init, oq_op_infer_same, oq_op_batchnorm_workspace,
+OQ_ROW("BatchNormalization", "", 6, 13, 5, 5, 1, 5, oq_op_init_attrs, oq_op_infer_same, oq_op_batchnorm_workspace,
        oq_op_batchnorm_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_batchnorm)
-OQ_ROW("BatchNormalization", "", 14, 28, 5, 5, 1, 3, oq_op_batchnorm_init, oq_op_infer_same, oq_op_batchnorm_workspace,
+OQ_ROW("BatchNormalization", "", 14, 28, 5, 5, 1, 3, oq_op_init_attrs, oq_op_infer_same, oq_op_batchnorm_workspace,
        oq_op_batchnorm_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_batchnorm)
 
 /* eltwise.c */
@@ -198,29 +198,37 @@ OQ_ROW("Unsqueeze", "", 1, 12, 1, 1, 1, 1, oq_op_axes_init, oq_op_unsqueeze_infe
 OQ_ROW("Unsqueeze", "", 13, 20, 2, 2, 1, 1, oq_op_axes_init, oq_op_unsqueeze_infer, OQ_NONE, oq_op_unsqueeze_exec,
        oq_op_params_free, OQ_F_VIEW, OQ_Q_DIRECT, oq_attrs_none)
 
-/* shape.c */
+/* constant.c */
 OQ_ROW("Constant", "", 1, 18, 0, 0, 1, 1, oq_op_constant_init, oq_op_constant_infer, OQ_NONE, oq_op_constant_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("ConstantOfShape", "", 9, 19, 1, 1, 1, 1, oq_op_constant_of_shape_init, OQ_NONE, OQ_NONE,
        oq_op_constant_of_shape_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Range", "", 11, 26, 3, 3, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_range_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* slice.c */
 OQ_ROW("Transpose", "", 1, 20, 1, 1, 1, 1, oq_op_transpose_init, oq_op_transpose_infer, OQ_NONE, oq_op_transpose_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
+OQ_ROW("Slice", "", 1, 9, 1, 1, 1, 1, oq_op_slice_init, OQ_NONE, OQ_NONE, oq_op_slice_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
+OQ_ROW("Slice", "", 10, 28, 3, 5, 1, 1, oq_op_slice_init, OQ_NONE, OQ_NONE, oq_op_slice_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
+OQ_ROW("Expand", "", 8, 28, 2, 2, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_expand_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Tile", "", 6, 28, 2, 2, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_tile_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+
+/* concat.c */
 OQ_ROW("Concat", "", 4, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_attrs, oq_op_concat_infer, OQ_NONE, oq_op_concat_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_GEN, oq_attrs_axis0)
 OQ_ROW("Split", "", 2, 12, 1, 1, 1, OQ_VARIADIC, oq_op_split_init, OQ_NONE, oq_op_split_workspace, oq_op_split_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Split", "", 13, 28, 1, 2, 1, OQ_VARIADIC, oq_op_split_init, OQ_NONE, oq_op_split_workspace, oq_op_split_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Slice", "", 1, 9, 1, 1, 1, 1, oq_op_slice_init, OQ_NONE, OQ_NONE, oq_op_slice_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
-OQ_ROW("Slice", "", 10, 28, 3, 5, 1, 1, oq_op_slice_init, OQ_NONE, OQ_NONE, oq_op_slice_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
 OQ_ROW("Gather", "", 1, 28, 2, 2, 1, 1, oq_op_init_attrs, OQ_NONE, OQ_NONE, oq_op_gather_exec, oq_op_params_free,
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_axis0)
-OQ_ROW("Expand", "", 8, 28, 2, 2, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_expand_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Tile", "", 6, 28, 2, 2, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_tile_exec, oq_op_params_free, OQ_F_NONE,
-       OQ_Q_NONE, oq_attrs_none)
+
+/* cast.c */
 OQ_ROW("Shape", "", 1, 18, 1, 1, 1, 1, oq_op_shape_init, oq_op_shape_infer, OQ_NONE, oq_op_shape_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Size", "", 1, 18, 1, 1, 1, 1, oq_op_init_none, oq_op_size_infer, OQ_NONE, oq_op_size_exec, oq_op_params_free,
@@ -228,8 +236,6 @@ OQ_ROW("Size", "", 1, 18, 1, 1, 1, 1, oq_op_init_none, oq_op_size_infer, OQ_NONE
 OQ_ROW("Cast", "", 6, 18, 1, 1, 1, 1, oq_op_cast_init, oq_op_cast_infer, OQ_NONE, oq_op_cast_exec, oq_op_params_free,
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("CastLike", "", 15, 18, 2, 2, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_cast_like_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Range", "", 11, 26, 3, 3, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_range_exec, oq_op_params_free,
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* qdq.c */

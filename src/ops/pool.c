@@ -179,12 +179,15 @@ oq_status oq_op_pool_infer(const void *params, const oq_value_info *const *in, i
                            int32_t n_out, oq_error *err) {
   (void)n_in;
   (void)n_out;
-  if (!oq_info_known(in[0])) return OQ_OK;
+  if (!oq_info_known_but_batch(in[0])) return OQ_OK;
   oq_tensor x;
   oq_info_tensor(in[0], &x);
+  int batch_unknown = x.dims[0] < 0;
+  if (batch_unknown) x.dims[0] = 1; /* the batch goes through unchanged */
   oq_window_geom g;
   int64_t ydims[OQ_MAX_DIMS];
   oq_status st = pool_geometry(params, &x, &g, ydims, err);
+  if (batch_unknown) ydims[0] = -1;
   if (st == OQ_OK) oq_info_set(&out[0], x.dtype, x.ndim, ydims);
   return st;
 }

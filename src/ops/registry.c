@@ -100,7 +100,7 @@ const oq_op_def *oq_op_table(int32_t *n_rows) {
 
 /* ---- params ---------------------------------------------------------------------------------------------------- */
 
-const oq_attr_spec oq_attrs_none = {0, NULL, 0};
+const oq_attr_spec oq_attrs_none = {0, NULL, 0, NULL};
 
 oq_status oq_op_init_none(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
   (void)ctx;
@@ -143,6 +143,7 @@ oq_status oq_op_init_attrs(const oq_op_init_ctx *ctx, void **params, oq_error *e
   void *p = oq_calloc(1, spec->params_size, err);
   if (!p) return OQ_ERR_NOMEM;
   OQ_CHECK(oq_op_parse_attrs(ctx, spec, p, err));
+  if (spec->check) OQ_CHECK(spec->check(ctx, p, err));
   *params = p;
   return OQ_OK;
 fail:

@@ -44,7 +44,7 @@ typedef struct flatten_params {
 } flatten_params;
 
 static const oq_attr_field k_flatten_fields[] = {OQ_ATTR_INT(flatten_params, axis, "axis", 1, -HUGE_VAL, HUGE_VAL)};
-const oq_attr_spec oq_attrs_flatten = {sizeof(flatten_params), k_flatten_fields, 1};
+const oq_attr_spec oq_attrs_flatten = {sizeof(flatten_params), k_flatten_fields, 1, NULL};
 
 /* Flatten's output extents for input shape (ndim, dims); 0 when axis is out of range. */
 static int flatten_dims(const flatten_params *p, int32_t ndim, const int64_t *dims, int64_t *out, int64_t *axis_out) {
@@ -64,9 +64,15 @@ oq_status oq_op_flatten_infer(const void *params, const oq_value_info *const *in
   (void)n_in;
   (void)n_out;
   (void)err;
-  int64_t dims[2], axis;
-  if (oq_info_known(in[0]) && flatten_dims(params, in[0]->ndim, in[0]->dims, dims, &axis))
+  int64_t dims[2], axis, xd[OQ_MAX_DIMS];
+  if (!oq_info_known_but_batch(in[0]) && !oq_info_known(in[0])) return OQ_OK;
+  memcpy(xd, in[0]->dims, sizeof xd);
+  int batch_unknown = in[0]->ndim > 0 && xd[0] < 0;
+  if (batch_unknown) xd[0] = 1;
+  if (flatten_dims(params, in[0]->ndim, xd, dims, &axis)) {
+    if (batch_unknown) dims[axis > 0 ? 0 : 1] = -1; /* the batch lands in the outer or (axis 0) inner extent */
     oq_info_set(&out[0], in[0]->dtype, 2, dims);
+  }
   return OQ_OK;
 }
 
@@ -88,7 +94,7 @@ typedef struct reshape_params {
 
 static const oq_attr_field k_reshape_fields[] = {
     OQ_ATTR_INT(reshape_params, allowzero, "allowzero", 0, -HUGE_VAL, HUGE_VAL)};
-const oq_attr_spec oq_attrs_reshape = {sizeof(reshape_params), k_reshape_fields, 1};
+const oq_attr_spec oq_attrs_reshape = {sizeof(reshape_params), k_reshape_fields, 1, NULL};
 
 /* Reshape's output shape for x (only its shape is read) and the shape tensor. */
 static oq_status reshape_dims(const reshape_params *p, const char *node, const oq_tensor *x, const oq_tensor *shape,
@@ -137,7 +143,20 @@ oq_status oq_op_reshape_infer(const void *params, const oq_value_info *const *in
                               int32_t n_out, oq_error *err) {
   (void)n_in;
   (void)n_out;
-  if (!oq_info_known(in[0]) || !in[1] || !in[1]->value) return OQ_OK;
+  if (!in[0] || !in[1] || !in[1]->value) return OQ_OK;
+  if (!oq_info_known(in[0])) { /* the output shape is still known when the shape input spells every extent */
+    const reshape_params *p = params;
+    int64_t dims[OQ_MAX_DIMS];
+    size_t nd;
+    oq_error ignored = {0};
+    if (in[0]->dtype == 0 ||
+        oq_read_int_list(in[1]->value, dims, OQ_MAX_DIMS, &nd, "", "Reshape shape", &ignored) != OQ_OK)
+      return OQ_OK;
+    for (size_t i = 0; i < nd; i++)
+      if (dims[i] < 0 || (dims[i] == 0 && !(p && p->allowzero))) return OQ_OK;
+    oq_info_set(&out[0], in[0]->dtype, (int32_t)nd, dims);
+    return OQ_OK;
+  }
   oq_tensor x;
   oq_info_tensor(in[0], &x);
   int64_t dims[OQ_MAX_DIMS];
@@ -275,7 +294,10 @@ static oq_status axes_infer(axes_shape_fn fn, const void *params, const oq_value
                             oq_value_info *out, oq_error *err) {
   const axes_params *p = params;
   const oq_value_info *t = n_in > 1 ? in[1] : NULL;
-  if (!oq_info_known(in[0]) || (!(p && p->opset < 13) && t && !t->value)) return OQ_OK;
+  /* Unsqueeze only moves extents around, so unknown ones may pass; Squeeze checks them */
+  int ok = fn == unsqueeze_dims ? in[0] && in[0]->dtype && in[0]->ndim >= 0 && in[0]->ndim <= OQ_MAX_DIMS
+                                : oq_info_known(in[0]);
+  if (!ok || (!(p && p->opset < 13) && t && !t->value)) return OQ_OK;
   oq_tensor x;
   oq_info_tensor(in[0], &x);
   int64_t dims[OQ_MAX_DIMS];

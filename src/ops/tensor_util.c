@@ -63,6 +63,13 @@ int oq_info_known(const oq_value_info *v) {
   return 1;
 }
 
+int oq_info_known_but_batch(const oq_value_info *v) {
+  if (!v || v->dtype == 0 || v->ndim < 1 || v->ndim > OQ_MAX_DIMS) return 0;
+  for (int32_t i = 1; i < v->ndim; i++)
+    if (v->dims[i] < 0) return 0;
+  return 1;
+}
+
 void oq_info_tensor(const oq_value_info *v, oq_tensor *t) {
   memset(t, 0, sizeof *t);
   t->dtype = v->dtype;
@@ -91,11 +98,12 @@ oq_status oq_op_infer_same(const void *params, const oq_value_info *const *in, i
   return OQ_OK;
 }
 
-/* Broadcast shape of the inputs in[first..n_in) into out; 0 when some rank or extent is unknown. */
+/* Broadcast shape of the inputs in[first..n_in) into out; 0 when some rank is unknown. An unknown extent (-1)
+ * broadcast against 1 or another unknown stays unknown, against e > 1 becomes e (a valid model has it 1 or e). */
 static int bcast_infos(const oq_value_info *const *in, int32_t first, int32_t n_in, oq_value_info *out) {
   int32_t nd = 0;
   for (int32_t k = first; k < n_in; k++) {
-    if (!in[k] || !oq_info_known(in[k])) return 0;
+    if (!in[k] || in[k]->ndim < 0 || in[k]->ndim > OQ_MAX_DIMS) return 0;
     if (in[k]->ndim > nd) nd = in[k]->ndim;
   }
   int64_t dims[OQ_MAX_DIMS];
@@ -105,7 +113,11 @@ static int bcast_infos(const oq_value_info *const *in, int32_t first, int32_t n_
       int32_t off = nd - in[k]->ndim;
       int64_t e = i < off ? 1 : in[k]->dims[i - off];
       if (e == d || e == 1) continue;
-      if (d != 1) return 0; /* does not broadcast: the kernel will say so */
+      if (e < 0) {
+        if (d == 1) d = -1;
+        continue;
+      }
+      if (d > 1) return 0; /* does not broadcast: the kernel will say so */
       d = e;
     }
     dims[i] = d;

@@ -50,6 +50,8 @@ oq_status oq_kout_bytes_of(const oq_kernel_call *call, int32_t j, const oq_tenso
 
 /* 1 when dtype, rank and every extent of v are known. */
 int oq_info_known(const oq_value_info *v);
+/* 1 when dtype and rank of v are known and every extent but the first (a symbolic batch) is. */
+int oq_info_known_but_batch(const oq_value_info *v);
 /* A data-less tensor with v's dtype and shape (data = the constant's when v has one), for shape checks shared
  * with exec. v must be known. */
 void oq_info_tensor(const oq_value_info *v, oq_tensor *t);

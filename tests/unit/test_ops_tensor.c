@@ -1048,6 +1048,56 @@ OQ_TEST(registry_rows) {
   CHECK(oq_op_find("QuantizeLinear", "", 9) == NULL);
   CHECK(oq_op_find("Gelu", "", 18) == NULL);
   CHECK(oq_op_find("Reshape", "", 5)->exec == oq_op_reshape_exec);
+  /* rows bind by arity: Clip-6 has no min/max inputs, Clip-11 has */
+  CHECK(oq_op_find("Clip", "", 6)->max_inputs == 1 && oq_op_find("Clip", "", 11)->max_inputs == 3);
+  /* upper bounds: Reshape's schema changed at 19, Conv's at 22; Gemm has not changed since 13 */
+  const oq_op_def *row = NULL;
+  CHECK(oq_op_resolve("Reshape", "", 18, &row) == OQ_OP_FOUND && row->exec == oq_op_reshape_exec);
+  CHECK(oq_op_resolve("Reshape", "", 19, &row) == OQ_OP_TOO_NEW && row && row->max_opset == 18);
+  CHECK(oq_op_resolve("Conv", "", 22, &row) == OQ_OP_TOO_NEW);
+  CHECK(oq_op_resolve("Gemm", "", 28, &row) == OQ_OP_FOUND);
+  CHECK(oq_op_resolve("Reshape", "", 4, &row) == OQ_OP_UNKNOWN);
+  CHECK(oq_op_resolve("NoSuchOp", "", 13, &row) == OQ_OP_UNKNOWN && row == NULL);
+  CHECK(oq_op_resolve("Relu", "com.example", 13, &row) == OQ_OP_UNKNOWN);
+  /* policy-only rows carry a quantization policy but are not executable */
+  CHECK(oq_op_find("ConvTranspose", "", 13) == NULL);
+  CHECK(oq_op_first_row("ConvTranspose", "")->quant_kind == OQ_OP_QUANT_WEIGHTED);
+  /* the flags the executor reads */
+  CHECK(oq_op_find("Identity", "", 13)->flags & OQ_OP_FLAG_VIEW);
+  CHECK(oq_op_find("Flatten", "", 13)->flags & OQ_OP_FLAG_VIEW);
+  CHECK(oq_op_find("Relu", "", 13)->flags & OQ_OP_FLAG_INPLACE);
+  CHECK(!(oq_op_find("Softmax", "", 13)->flags & (OQ_OP_FLAG_INPLACE | OQ_OP_FLAG_VIEW)));
+}
+
+/* The invariants the lookup relies on, over the whole table: rows of one op are adjacent with increasing
+ * since-versions, each non-last row ends where the next begins, every executable row has its functions, every
+ * row of an op carries the same quantization policy, and each op is found by hash at each of its opsets. */
+OQ_TEST(op_table_invariants) {
+  int32_t n;
+  const oq_op_def *t = oq_op_table(&n);
+  REQUIRE(n > 80);
+  for (int32_t i = 0; i < n; i++) {
+    const oq_op_def *d = &t[i];
+    CHECK(d->since_version >= 1 && d->max_opset >= d->since_version);
+    CHECK(d->attrs != NULL);
+    if (d->exec) CHECK(d->init && d->free_params && d->min_inputs <= d->max_inputs && d->min_outputs <= d->max_outputs);
+    int same_next = i + 1 < n && strcmp(t[i + 1].op_type, d->op_type) == 0 && strcmp(t[i + 1].domain, d->domain) == 0;
+    if (same_next) {
+      CHECK(t[i + 1].since_version > d->since_version);
+      CHECK(d->max_opset == t[i + 1].since_version - 1);
+      CHECK(t[i + 1].quant_kind == d->quant_kind && t[i + 1].quant_axis == d->quant_axis &&
+            t[i + 1].quant_min_opset == d->quant_min_opset);
+      CHECK((t[i + 1].exec == NULL) == (d->exec == NULL));
+    }
+    for (int32_t j = i + 1; j < n; j++) /* no op appears again after its group */
+      if (strcmp(t[j].op_type, d->op_type) == 0 && strcmp(t[j].domain, d->domain) == 0)
+        CHECK(strcmp(t[j - 1].op_type, d->op_type) == 0 && strcmp(t[j - 1].domain, d->domain) == 0);
+    if (d->exec) {
+      CHECK(oq_op_find(d->op_type, d->domain, d->since_version) == d);
+      CHECK(oq_op_find(d->op_type, d->domain, d->max_opset) == d);
+    }
+    CHECK(oq_op_first_row(d->op_type, d->domain) != NULL);
+  }
 }
 
 OQ_TEST_MAIN()
