@@ -59,7 +59,7 @@ struct oq_plan {
   const struct plan_step *cur; /* step being executed */
   int32_t cur_view;            /* output 0 was made a view of input 0 */
   int32_t cur_inplace;         /* output 0 took input 0's buffer */
-  int32_t check_infer; /* ONNXQ_CHECK_INFER=1: every output must match what infer said */
+  int32_t check_infer;         /* ONNXQ_CHECK_INFER=1: every output must match what infer said */
 };
 
 static const char *node_name(const oq_graph *g, int32_t i) {

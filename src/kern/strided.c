@@ -38,7 +38,7 @@ static void copy_elems(unsigned char *dst, const unsigned char *src, size_t es, 
 
 /* dst (contiguous, shape dims) = src elements at base + sum(idx[i] * sstr[i]); strides may be negative. */
 void oq_strided_copy(unsigned char *dst, const unsigned char *src, size_t es, int32_t nd, const int64_t *dims,
-                         const int64_t *sstr, int64_t base) {
+                     const int64_t *sstr, int64_t base) {
   int64_t total = 1;
   for (int32_t i = 0; i < nd; i++) total *= dims[i];
   if (total == 0) return;

@@ -147,4 +147,3 @@ oq_status oq_op_cast_like_exec(const oq_kernel_call *call, oq_error *err) {
   if (!x || !like) OQ_KRETURN(call->node_name, OQ_ERR_MODEL, "CastLike needs two inputs");
   return cast_to(call, x, like->dtype, err);
 }
-

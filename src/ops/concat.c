@@ -249,4 +249,3 @@ oq_status oq_op_gather_exec(const oq_kernel_call *call, oq_error *err) {
 fail:
   return st;
 }
-

@@ -240,8 +240,8 @@ oq_status oq_op_matmul_infer(const void *params, const oq_value_info *const *in,
   (void)n_in;
   (void)n_out;
   /* a symbolic batch: A's first extent unknown, A of rank >= 2, B at most a matrix (so it is Y's first extent) */
-  int batch_unknown = in[0] && in[0]->ndim >= 2 && in[0]->dims[0] < 0 && oq_info_known_but_batch(in[0]) && in[1] &&
-                      in[1]->ndim <= 2;
+  int batch_unknown =
+      in[0] && in[0]->ndim >= 2 && in[0]->dims[0] < 0 && oq_info_known_but_batch(in[0]) && in[1] && in[1]->ndim <= 2;
   if ((!oq_info_known(in[0]) && !batch_unknown) || !oq_info_known(in[1])) return OQ_OK;
   oq_tensor a, b;
   oq_info_tensor(in[0], &a);

@@ -280,4 +280,3 @@ oq_status oq_op_tile_exec(const oq_kernel_call *call, oq_error *err) {
 fail:
   return st;
 }
-

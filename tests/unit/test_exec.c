@@ -306,7 +306,8 @@ static oq_status check_against_info(void *user, int32_t value_id, const oq_tenso
   c->mismatches += !ok;
   c->seen++;
   if (!(info && info->dtype != 0 && info->ndim >= 0))
-    fprintf(stderr, "value '%s' unknown before the run\n", c->g->values[value_id].name ? c->g->values[value_id].name : "");
+    fprintf(stderr, "value '%s' unknown before the run\n",
+            c->g->values[value_id].name ? c->g->values[value_id].name : "");
   c->ranked += ok && info->dtype != 0 && info->ndim >= 0;
   c->known += ok && full;
   return OQ_OK;
