@@ -33,7 +33,7 @@ oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs
 
 /* What the plan inferred about value_id before any run (rows' infer functions from declared input types and the
  * initializers): dtype 0 / ndim -1 / extents -1 where only the run will tell. NULL for a bad id. */
-const oq_value_info *oq_plan_value_info(const oq_plan *plan, int32_t value_id);
+const oq_shape_info *oq_plan_value_info(const oq_plan *plan, int32_t value_id);
 
 /* Runs one kernel outside a plan (tests, benchmarks): call->hooks are set to standalone ones (zeroed outputs from
  * oq_tensor_alloc, never views or in-place; scratch malloc'd and freed on return). On success the caller owns

@@ -1,6 +1,7 @@
 /* Standalone kernel calls (oq_exec_kernel): the executor's side of the kernel contract without a plan, for unit
  * tests and benchmarks that call one kernel on hand-made tensors. */
 #include "exec/exec.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,7 @@ static oq_status alone_scratch(void *ctx, size_t bytes, void **out, oq_error *er
   standalone *s = ctx;
   *out = NULL;
   if (s->n_blocks >= MAX_BLOCKS) OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "too many scratch blocks");
-  size_t rounded = (bytes + 63) / 64 * 64;
-  void *p = rounded >= bytes ? aligned_alloc(64, rounded ? rounded : 64) : NULL;
+  void *p = oq_mem_alloc(bytes);
   if (!p) OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "out of memory for %zu bytes of kernel scratch", bytes);
   s->blocks[s->n_blocks++] = p;
   *out = p;

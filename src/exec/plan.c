@@ -12,6 +12,7 @@
  * caller always gets owned tensors. Scratch blocks are kept between calls and runs and reused; the first is sized
  * up front from the rows' workspace functions over the inferred shapes. */
 #include "exec/exec.h"
+#include "core/alloc.h"
 #include "core/pool.h"
 #include "ops/op.h"
 
@@ -49,9 +50,9 @@ struct oq_plan {
   oq_tensor *out_tmp;         /* max_out entries */
   struct oq_threadpool *pool; /* borrowed; handed to every kernel call, NULL = one thread */
   uint8_t *out_first;         /* owned; per graph output: 1 when no earlier graph output is the same value */
-  oq_value_info *info;        /* owned; per value: what is known before a run (infer); value borrows consts/params */
+  oq_shape_info *info;        /* owned; per value: what is known before a run (infer); value borrows consts/params */
   /* scratch (exec_scratch): blocks reused across calls, freed with the plan */
-  void *scratch[MAX_SCRATCH];      /* owned; 64-byte aligned blocks */
+  void *scratch[MAX_SCRATCH];      /* owned; blocks from oq_mem_alloc */
   size_t scratch_cap[MAX_SCRATCH]; /* bytes of each block */
   int32_t scratch_used;            /* blocks handed to the running call */
   int32_t ws_threads;              /* pool size the first block was reserved for; 0 = not yet */
@@ -161,7 +162,7 @@ fail:
 
 /* ---- static facts --------------------------------------------------------------------------------------------- */
 
-static void info_unknown(oq_value_info *v) {
+static void info_unknown(oq_shape_info *v) {
   memset(v, 0, sizeof *v);
   v->ndim = -1;
 }
@@ -173,7 +174,7 @@ static void infer_values(oq_plan *plan) {
   const oq_graph *g = plan->g;
   for (int32_t v = 0; v < g->n_values; v++) {
     const oq_value *val = &g->values[v];
-    oq_value_info *info = &plan->info[v];
+    oq_shape_info *info = &plan->info[v];
     info_unknown(info);
     if (val->kind == OQ_VALUE_INITIALIZER && plan->consts[v].dtype) {
       const oq_tensor *t = &plan->consts[v];
@@ -187,8 +188,8 @@ static void infer_values(oq_plan *plan) {
       for (int32_t i = 0; i < info->ndim; i++) info->dims[i] = val->dims[i].value >= 0 ? val->dims[i].value : -1;
     }
   }
-  const oq_value_info *ins[64];
-  oq_value_info outs[16];
+  const oq_shape_info *ins[64];
+  oq_shape_info outs[16];
   for (int32_t s = 0; s < plan->n_steps; s++) {
     const plan_step *step = &plan->steps[s];
     const oq_node *node = &g->nodes[step->node];
@@ -205,7 +206,7 @@ static void infer_values(oq_plan *plan) {
   }
 }
 
-const oq_value_info *oq_plan_value_info(const oq_plan *plan, int32_t value_id) {
+const oq_shape_info *oq_plan_value_info(const oq_plan *plan, int32_t value_id) {
   if (!plan || value_id < 0 || value_id >= plan->g->n_values) return NULL;
   return &plan->info[value_id];
 }
@@ -214,7 +215,7 @@ const oq_value_info *oq_plan_value_info(const oq_plan *plan, int32_t value_id) {
  * threads threads; kernels then run without allocating scratch (oq_kscratch hands them that block). */
 static void reserve_workspace(oq_plan *plan, int32_t threads) {
   const oq_graph *g = plan->g;
-  const oq_value_info *ins[64];
+  const oq_shape_info *ins[64];
   size_t most = 0;
   plan->ws_threads = threads;
   for (int32_t s = 0; s < plan->n_steps; s++) {
@@ -226,12 +227,11 @@ static void reserve_workspace(oq_plan *plan, int32_t threads) {
     if (bytes != SIZE_MAX && bytes > most) most = bytes;
   }
   if (most == 0 || most <= plan->scratch_cap[0]) return;
-  size_t rounded = (most + 63) / 64 * 64;
-  void *p = rounded >= most ? aligned_alloc(64, rounded) : NULL;
+  void *p = most <= OQ_MAX_TENSOR_BYTES ? oq_mem_alloc(most) : NULL;
   if (!p) return; /* not an error: the call that needs it asks again */
   free(plan->scratch[0]);
   plan->scratch[0] = p;
-  plan->scratch_cap[0] = rounded;
+  plan->scratch_cap[0] = most;
 }
 
 void oq_plan_set_pool(oq_plan *plan, struct oq_threadpool *pool) {
@@ -444,13 +444,12 @@ static oq_status exec_scratch(void *ctx, size_t bytes, void **out, oq_error *err
   if (plan->scratch_used >= MAX_SCRATCH)
     OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "a kernel asked for more than %d scratch blocks", MAX_SCRATCH);
   int32_t i = plan->scratch_used;
-  if (bytes > plan->scratch_cap[i]) {
-    size_t rounded = (bytes + 63) / 64 * 64;
-    void *p = rounded >= bytes && bytes <= OQ_MAX_TENSOR_BYTES ? aligned_alloc(64, rounded) : NULL;
+  if (bytes > plan->scratch_cap[i] || !plan->scratch[i]) {
+    void *p = bytes <= OQ_MAX_TENSOR_BYTES ? oq_mem_alloc(bytes) : NULL;
     if (!p) OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "out of memory for %zu bytes of kernel scratch", bytes);
     free(plan->scratch[i]);
     plan->scratch[i] = p;
-    plan->scratch_cap[i] = rounded;
+    plan->scratch_cap[i] = bytes;
   }
   plan->scratch_used++;
   *out = plan->scratch[i];
@@ -488,7 +487,7 @@ static oq_status take_outputs(oq_plan *plan, const plan_step *step, oq_error *er
       OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "output %d ('%s') was not produced correctly by the kernel", (int)k,
                     g->values[v].name ? g->values[v].name : "");
     if (plan->check_infer) {
-      const oq_value_info *info = &plan->info[v];
+      const oq_shape_info *info = &plan->info[v];
       int same = (info->dtype == 0 || info->dtype == t->dtype) && (info->ndim < 0 || info->ndim == t->ndim);
       for (int32_t i = 0; same && info->ndim >= 0 && i < info->ndim; i++)
         same = info->dims[i] < 0 || info->dims[i] == t->dims[i];

@@ -43,7 +43,7 @@ static void shape_range(const shape_params *p, int64_t r, int64_t *s_out, int64_
   *n_out = e > s ? e - s : 0;
 }
 
-oq_status oq_op_shape_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_shape_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                             int32_t n_out, oq_error *err) {
   (void)n_in;
   (void)n_out;
@@ -66,7 +66,7 @@ oq_status oq_op_shape_exec(const oq_kernel_call *call, oq_error *err) {
   return OQ_OK;
 }
 
-oq_status oq_op_size_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_size_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                            int32_t n_out, oq_error *err) {
   (void)params;
   (void)in;
@@ -107,7 +107,7 @@ fail:
   return st;
 }
 
-oq_status oq_op_cast_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_cast_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                            int32_t n_out, oq_error *err) {
   (void)n_in;
   (void)n_out;

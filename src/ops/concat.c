@@ -19,7 +19,7 @@ typedef struct axis_params {
 static const oq_attr_field k_axis0_fields[] = {OQ_ATTR_INT(axis_params, axis, "axis", 0, -HUGE_VAL, HUGE_VAL)};
 const oq_attr_spec oq_attrs_axis0 = {sizeof(axis_params), k_axis0_fields, 1, NULL};
 
-oq_status oq_op_concat_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_concat_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                              int32_t n_out, oq_error *err) {
   (void)n_out;
   (void)err;
@@ -119,7 +119,7 @@ fail:
   return st;
 }
 
-size_t oq_op_split_workspace(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out,
+size_t oq_op_split_workspace(const void *params, const oq_shape_info *const *in, int32_t n_in, int32_t n_out,
                              int32_t threads) {
   (void)params;
   (void)in;

@@ -109,7 +109,7 @@ fail:
   return st;
 }
 
-oq_status oq_op_constant_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_constant_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                                int32_t n_out, oq_error *err) {
   (void)in;
   (void)n_in;

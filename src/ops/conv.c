@@ -80,7 +80,7 @@ static int conv_degenerate(const oq_conv_shape *cs) { return cs->cg == 0 || cs->
 
 static size_t floats_bytes(size_t floats) { return floats > SIZE_MAX / sizeof(float) ? SIZE_MAX : floats * 4; }
 
-oq_status oq_op_conv_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_conv_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                            int32_t n_out, oq_error *err) {
   (void)n_out;
   oq_tensor x, w, b;
@@ -112,7 +112,7 @@ static size_t conv_scratch_bytes(const oq_conv_shape *cs, int32_t threads, int r
   return oq_size_add(*box_bytes, rest, &total) ? total : SIZE_MAX;
 }
 
-size_t oq_op_conv_workspace(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out,
+size_t oq_op_conv_workspace(const void *params, const oq_shape_info *const *in, int32_t n_in, int32_t n_out,
                             int32_t threads) {
   (void)n_out;
   oq_tensor x, w, b;

@@ -85,7 +85,7 @@ fail:
 }
 
 /* The inputs as data-less tensors when all are known; 0 otherwise. */
-static int gemm_infos(const oq_value_info *const *in, int32_t n_in, oq_tensor *a, oq_tensor *b, oq_tensor *c,
+static int gemm_infos(const oq_shape_info *const *in, int32_t n_in, oq_tensor *a, oq_tensor *b, oq_tensor *c,
                       const oq_tensor **cp) {
   *cp = NULL;
   if (!oq_info_known(in[0]) || !oq_info_known(in[1])) return 0;
@@ -99,7 +99,7 @@ static int gemm_infos(const oq_value_info *const *in, int32_t n_in, oq_tensor *a
   return 1;
 }
 
-oq_status oq_op_gemm_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_gemm_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                            int32_t n_out, oq_error *err) {
   (void)n_out;
   const oq_gemm_params *p = params;
@@ -109,8 +109,8 @@ oq_status oq_op_gemm_infer(const void *params, const oq_value_info *const *in, i
   /* a symbolic batch: A's rows unknown (A not transposed, C not broadcast over rows) */
   int rows_unknown = in[0] && !p->trans_a && in[0]->ndim == 2 && in[0]->dims[0] < 0 && oq_info_known_but_batch(in[0]) &&
                      (n_in < 3 || !in[2] || in[2]->ndim < 2 || in[2]->dims[0] == 1);
-  oq_value_info a1;
-  const oq_value_info *ins[3] = {in[0], in[1], n_in > 2 ? in[2] : NULL};
+  oq_shape_info a1;
+  const oq_shape_info *ins[3] = {in[0], in[1], n_in > 2 ? in[2] : NULL};
   if (rows_unknown) {
     a1 = *in[0];
     a1.dims[0] = 1;
@@ -123,7 +123,7 @@ oq_status oq_op_gemm_infer(const void *params, const oq_value_info *const *in, i
   return st;
 }
 
-size_t oq_op_gemm_workspace(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out,
+size_t oq_op_gemm_workspace(const void *params, const oq_shape_info *const *in, int32_t n_in, int32_t n_out,
                             int32_t threads) {
   (void)n_out;
   oq_tensor a, b, c;
@@ -234,7 +234,7 @@ static int64_t matmul_batches(const matmul_shape *s) {
   return nbatch;
 }
 
-oq_status oq_op_matmul_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_matmul_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                              int32_t n_out, oq_error *err) {
   (void)params;
   (void)n_in;
@@ -254,7 +254,7 @@ oq_status oq_op_matmul_infer(const void *params, const oq_value_info *const *in,
   return st;
 }
 
-size_t oq_op_matmul_workspace(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out,
+size_t oq_op_matmul_workspace(const void *params, const oq_shape_info *const *in, int32_t n_in, int32_t n_out,
                               int32_t threads) {
   (void)n_out;
   (void)params;

@@ -18,7 +18,7 @@
 #define OQ_NONE oq_op_none_infer_
 #define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn, \
               flags, qkind, qaxis, qmin, attrs)                                                                        \
-  oq_status infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out, int32_t n_out, \
+  oq_status infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out, int32_t n_out, \
                   oq_error *err);
 #include "ops/op_list.h"
 #undef OQ_OP
@@ -27,7 +27,7 @@
 #define OQ_NONE oq_op_none_workspace_
 #define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn, \
               flags, qkind, qaxis, qmin, attrs)                                                                        \
-  size_t workspace(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out, int32_t threads);
+  size_t workspace(const void *params, const oq_shape_info *const *in, int32_t n_in, int32_t n_out, int32_t threads);
 #include "ops/op_list.h"
 #undef OQ_OP
 #undef OQ_NONE

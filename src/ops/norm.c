@@ -28,7 +28,7 @@ static oq_status bn_check(const oq_op_init_ctx *ctx, const void *params, oq_erro
 
 const oq_attr_spec oq_attrs_batchnorm = {sizeof(oq_bn_params), k_bn_fields, 3, bn_check};
 
-size_t oq_op_batchnorm_workspace(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out,
+size_t oq_op_batchnorm_workspace(const void *params, const oq_shape_info *const *in, int32_t n_in, int32_t n_out,
                                  int32_t threads) {
   (void)n_out;
   (void)params;

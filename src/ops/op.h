@@ -36,7 +36,7 @@ typedef struct oq_kernel_hooks {
    * 0 with input 0's dtype and element count). The kernel writes the data (a view already holds it). */
   oq_status (*out)(void *ctx, const struct oq_kernel_call *call, int32_t j, int32_t dtype, int32_t ndim,
                    const int64_t *dims, oq_error *err);
-  /* bytes of scratch, valid until exec returns, not zeroed, 64-byte aligned; distinct per call of the hook. */
+  /* bytes of scratch, valid until exec returns, not zeroed, aligned like malloc; distinct per call of the hook. */
   oq_status (*scratch)(void *ctx, size_t bytes, void **out, oq_error *err);
 } oq_kernel_hooks;
 
@@ -73,20 +73,20 @@ static inline oq_status oq_kscratch(const oq_kernel_call *call, size_t bytes, vo
 
 /* What is known about a value before a run. dtype 0: unknown; ndim -1: unknown rank; dims[i] -1: unknown extent.
  * value: its data when it is a constant (initializer), else NULL. */
-typedef struct oq_value_info {
+typedef struct oq_shape_info {
   int32_t dtype;             /* oq_dtype or 0 */
   int32_t ndim;              /* rank or -1 */
   int64_t dims[OQ_MAX_DIMS]; /* extents or -1 */
   const oq_tensor *value;    /* borrowed; constant data or NULL */
-} oq_value_info;
+} oq_shape_info;
 
 /* Fills out[0..n_out) (preset to unknown) from the inputs (NULL for omitted ones). Leaves what is only known at
  * run time unknown; fails only when the inputs cannot be valid for the op (the kernel would fail too). */
-typedef oq_status (*oq_op_infer_fn)(const void *params, const oq_value_info *const *in, int32_t n_in,
-                                    oq_value_info *out, int32_t n_out, oq_error *err);
+typedef oq_status (*oq_op_infer_fn)(const void *params, const oq_shape_info *const *in, int32_t n_in,
+                                    oq_shape_info *out, int32_t n_out, oq_error *err);
 /* Scratch bytes an exec with these (fully known) input shapes asks oq_kscratch for in total, with threads threads
  * in the pool; SIZE_MAX when it does not fit. */
-typedef size_t (*oq_op_workspace_fn)(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out,
+typedef size_t (*oq_op_workspace_fn)(const void *params, const oq_shape_info *const *in, int32_t n_in, int32_t n_out,
                                      int32_t threads);
 
 typedef oq_status (*oq_op_init_fn)(const oq_op_init_ctx *ctx, void **params, oq_error *err);

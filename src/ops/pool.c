@@ -175,7 +175,7 @@ static int32_t pool_slots(const oq_window_geom *g, int64_t planes, int32_t threa
   return c < 1 ? 1 : c;
 }
 
-oq_status oq_op_pool_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_pool_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                            int32_t n_out, oq_error *err) {
   (void)n_in;
   (void)n_out;
@@ -192,7 +192,7 @@ oq_status oq_op_pool_infer(const void *params, const oq_value_info *const *in, i
   return st;
 }
 
-size_t oq_op_pool_workspace(const void *params, const oq_value_info *const *in, int32_t n_in, int32_t n_out,
+size_t oq_op_pool_workspace(const void *params, const oq_shape_info *const *in, int32_t n_in, int32_t n_out,
                             int32_t threads) {
   (void)n_out;
   (void)n_in;
@@ -312,7 +312,7 @@ oq_status oq_op_global_avgpool_exec(const oq_kernel_call *call, oq_error *err) {
 
 oq_status oq_op_global_maxpool_exec(const oq_kernel_call *call, oq_error *err) { return global_pool(call, 1, err); }
 
-oq_status oq_op_global_pool_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_global_pool_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                                   int32_t n_out, oq_error *err) {
   (void)params;
   (void)n_in;

@@ -151,20 +151,20 @@ fail:
   return st;
 }
 
-oq_status oq_op_quantize_linear_infer(const void *params, const oq_value_info *const *in, int32_t n_in,
-                                      oq_value_info *out, int32_t n_out, oq_error *err) {
+oq_status oq_op_quantize_linear_infer(const void *params, const oq_shape_info *const *in, int32_t n_in,
+                                      oq_shape_info *out, int32_t n_out, oq_error *err) {
   (void)n_out;
   (void)err;
   const qdq_params *p = params;
-  const oq_value_info *x = in[0], *zp = n_in > 2 ? in[2] : NULL;
+  const oq_shape_info *x = in[0], *zp = n_in > 2 ? in[2] : NULL;
   if (!x || x->ndim < 0 || (zp && !zp->dtype)) return OQ_OK;
   oq_info_set(&out[0], zp ? zp->dtype : (p && p->output_dtype ? (int32_t)p->output_dtype : OQ_DTYPE_UINT8), x->ndim,
               x->dims);
   return OQ_OK;
 }
 
-oq_status oq_op_dequantize_linear_infer(const void *params, const oq_value_info *const *in, int32_t n_in,
-                                        oq_value_info *out, int32_t n_out, oq_error *err) {
+oq_status oq_op_dequantize_linear_infer(const void *params, const oq_shape_info *const *in, int32_t n_in,
+                                        oq_shape_info *out, int32_t n_out, oq_error *err) {
   (void)params;
   (void)n_in;
   (void)n_out;

@@ -59,7 +59,7 @@ static int flatten_dims(const flatten_params *p, int32_t ndim, const int64_t *di
   return 1;
 }
 
-oq_status oq_op_flatten_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_flatten_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                               int32_t n_out, oq_error *err) {
   (void)n_in;
   (void)n_out;
@@ -139,7 +139,7 @@ fail:
   return st;
 }
 
-oq_status oq_op_reshape_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_reshape_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                               int32_t n_out, oq_error *err) {
   (void)n_in;
   (void)n_out;
@@ -290,10 +290,10 @@ fail:
 typedef oq_status (*axes_shape_fn)(const axes_params *p, const char *node, const oq_tensor *x, const oq_tensor *t,
                                    int64_t *dims, int32_t *nd_out, oq_error *err);
 
-static oq_status axes_infer(axes_shape_fn fn, const void *params, const oq_value_info *const *in, int32_t n_in,
-                            oq_value_info *out, oq_error *err) {
+static oq_status axes_infer(axes_shape_fn fn, const void *params, const oq_shape_info *const *in, int32_t n_in,
+                            oq_shape_info *out, oq_error *err) {
   const axes_params *p = params;
-  const oq_value_info *t = n_in > 1 ? in[1] : NULL;
+  const oq_shape_info *t = n_in > 1 ? in[1] : NULL;
   /* Unsqueeze only moves extents around, so unknown ones may pass; Squeeze checks them */
   int ok = fn == unsqueeze_dims ? in[0] && in[0]->dtype && in[0]->ndim >= 0 && in[0]->ndim <= OQ_MAX_DIMS
                                 : oq_info_known(in[0]);
@@ -307,13 +307,13 @@ static oq_status axes_infer(axes_shape_fn fn, const void *params, const oq_value
   return st;
 }
 
-oq_status oq_op_squeeze_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_squeeze_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                               int32_t n_out, oq_error *err) {
   (void)n_out;
   return axes_infer(squeeze_dims, params, in, n_in, out, err);
 }
 
-oq_status oq_op_unsqueeze_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_unsqueeze_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                                 int32_t n_out, oq_error *err) {
   (void)n_out;
   return axes_infer(unsqueeze_dims, params, in, n_in, out, err);

@@ -56,7 +56,7 @@ static oq_status transpose_perm(const transpose_params *p, const char *node, int
   return OQ_OK;
 }
 
-oq_status oq_op_transpose_infer(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_transpose_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                                 int32_t n_out, oq_error *err) {
   (void)n_in;
   (void)n_out;

@@ -56,21 +56,21 @@ oq_status oq_kout_bytes_of(const oq_kernel_call *call, int32_t j, const oq_tenso
   return OQ_OK;
 }
 
-int oq_info_known(const oq_value_info *v) {
+int oq_info_known(const oq_shape_info *v) {
   if (!v || v->dtype == 0 || v->ndim < 0 || v->ndim > OQ_MAX_DIMS) return 0;
   for (int32_t i = 0; i < v->ndim; i++)
     if (v->dims[i] < 0) return 0;
   return 1;
 }
 
-int oq_info_known_but_batch(const oq_value_info *v) {
+int oq_info_known_but_batch(const oq_shape_info *v) {
   if (!v || v->dtype == 0 || v->ndim < 1 || v->ndim > OQ_MAX_DIMS) return 0;
   for (int32_t i = 1; i < v->ndim; i++)
     if (v->dims[i] < 0) return 0;
   return 1;
 }
 
-void oq_info_tensor(const oq_value_info *v, oq_tensor *t) {
+void oq_info_tensor(const oq_shape_info *v, oq_tensor *t) {
   memset(t, 0, sizeof *t);
   t->dtype = v->dtype;
   t->ndim = v->ndim;
@@ -81,13 +81,13 @@ void oq_info_tensor(const oq_value_info *v, oq_tensor *t) {
   }
 }
 
-void oq_info_set(oq_value_info *out, int32_t dtype, int32_t ndim, const int64_t *dims) {
+void oq_info_set(oq_shape_info *out, int32_t dtype, int32_t ndim, const int64_t *dims) {
   out->dtype = dtype;
   out->ndim = ndim;
   for (int32_t i = 0; i < OQ_MAX_DIMS; i++) out->dims[i] = i < ndim ? dims[i] : 0;
 }
 
-oq_status oq_op_infer_same(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_infer_same(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                            int32_t n_out, oq_error *err) {
   (void)params;
   (void)err;
@@ -100,7 +100,7 @@ oq_status oq_op_infer_same(const void *params, const oq_value_info *const *in, i
 
 /* Broadcast shape of the inputs in[first..n_in) into out; 0 when some rank is unknown. An unknown extent (-1)
  * broadcast against 1 or another unknown stays unknown, against e > 1 becomes e (a valid model has it 1 or e). */
-static int bcast_infos(const oq_value_info *const *in, int32_t first, int32_t n_in, oq_value_info *out) {
+static int bcast_infos(const oq_shape_info *const *in, int32_t first, int32_t n_in, oq_shape_info *out) {
   int32_t nd = 0;
   for (int32_t k = first; k < n_in; k++) {
     if (!in[k] || in[k]->ndim < 0 || in[k]->ndim > OQ_MAX_DIMS) return 0;
@@ -126,7 +126,7 @@ static int bcast_infos(const oq_value_info *const *in, int32_t first, int32_t n_
   return 1;
 }
 
-oq_status oq_op_infer_bcast(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_infer_bcast(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                             int32_t n_out, oq_error *err) {
   (void)params;
   (void)err;
@@ -135,7 +135,7 @@ oq_status oq_op_infer_bcast(const void *params, const oq_value_info *const *in, 
   return OQ_OK;
 }
 
-oq_status oq_op_infer_bcast_bool(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_infer_bcast_bool(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                                  int32_t n_out, oq_error *err) {
   (void)params;
   (void)err;
@@ -144,7 +144,7 @@ oq_status oq_op_infer_bcast_bool(const void *params, const oq_value_info *const 
   return OQ_OK;
 }
 
-oq_status oq_op_infer_where(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_infer_where(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                             int32_t n_out, oq_error *err) {
   (void)params;
   (void)err;

@@ -49,24 +49,24 @@ oq_status oq_kout_bytes_of(const oq_kernel_call *call, int32_t j, const oq_tenso
 /* ---- value infos (infer) ---- */
 
 /* 1 when dtype, rank and every extent of v are known. */
-int oq_info_known(const oq_value_info *v);
+int oq_info_known(const oq_shape_info *v);
 /* 1 when dtype and rank of v are known and every extent but the first (a symbolic batch) is. */
-int oq_info_known_but_batch(const oq_value_info *v);
+int oq_info_known_but_batch(const oq_shape_info *v);
 /* A data-less tensor with v's dtype and shape (data = the constant's when v has one), for shape checks shared
  * with exec. v must be known. */
-void oq_info_tensor(const oq_value_info *v, oq_tensor *t);
+void oq_info_tensor(const oq_shape_info *v, oq_tensor *t);
 /* Sets out to dtype and shape. */
-void oq_info_set(oq_value_info *out, int32_t dtype, int32_t ndim, const int64_t *dims);
+void oq_info_set(oq_shape_info *out, int32_t dtype, int32_t ndim, const int64_t *dims);
 /* Row functions shared by many rows: output 0 (and any further output, Dropout's mask as bool) like input 0;
  * multidirectional broadcast of all inputs with input 0's dtype / with bool; Where (broadcast of 3, input 1's
  * dtype). */
-oq_status oq_op_infer_same(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_infer_same(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                            int32_t n_out, oq_error *err);
-oq_status oq_op_infer_bcast(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_infer_bcast(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                             int32_t n_out, oq_error *err);
-oq_status oq_op_infer_bcast_bool(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_infer_bcast_bool(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                                  int32_t n_out, oq_error *err);
-oq_status oq_op_infer_where(const void *params, const oq_value_info *const *in, int32_t n_in, oq_value_info *out,
+oq_status oq_op_infer_where(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                             int32_t n_out, oq_error *err);
 
 /* Element i of a numeric tensor's data as double / int64 (bool, ints, float, double); other dtypes give 0. */

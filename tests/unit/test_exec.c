@@ -295,7 +295,7 @@ typedef struct infer_check {
 static oq_status check_against_info(void *user, int32_t value_id, const oq_tensor *t, oq_error *err) {
   (void)err;
   infer_check *c = user;
-  const oq_value_info *info = oq_plan_value_info(c->plan, value_id);
+  const oq_shape_info *info = oq_plan_value_info(c->plan, value_id);
   int ok = info && (info->dtype == 0 || info->dtype == t->dtype) && (info->ndim < 0 || info->ndim == t->ndim);
   int full = ok && info->dtype != 0 && info->ndim >= 0;
   for (int32_t i = 0; ok && info->ndim >= 0 && i < info->ndim; i++) {

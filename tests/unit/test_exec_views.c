@@ -107,10 +107,10 @@ OQ_TEST(reshape_flatten_views_and_inplace) {
     for (int j = 0; j < 4; j++) oq_tensor_release(&out[j]);
   }
   /* the static facts agree with the run */
-  const oq_value_info *fi = oq_plan_value_info(plan, f);
+  const oq_shape_info *fi = oq_plan_value_info(plan, f);
   REQUIRE(fi);
   CHECK(fi->dtype == OQ_DTYPE_FLOAT && fi->ndim == 2 && fi->dims[0] == 1 && fi->dims[1] == 48);
-  const oq_value_info *ri = oq_plan_value_info(plan, r);
+  const oq_shape_info *ri = oq_plan_value_info(plan, r);
   CHECK(ri->ndim == 2 && ri->dims[0] == 3 && ri->dims[1] == 16);
   for (int j = 0; j < 4; j++) oq_tensor_release(&want[j]);
   oq_tensor_release(&x);
