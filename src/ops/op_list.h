@@ -16,7 +16,11 @@
  * (onnx docs/Operators.md as of opset 28): the op's first since-version after 17 minus 1, or 28 when the schema
  * has not changed since 17; later versions the kernel already implements do not bound it (Split 18 num_outputs,
  * AveragePool 19 dilations, QuantizeLinear/DequantizeLinear 19 (saturate: float8 only, refused by type) and 21
- * (output_dtype; block_size refused at init), so those stop before 23). Opsets up to 17 are what the backend
+ * (output_dtype; block_size refused at init), so those stop before 23). Where every change up to 21 only adds
+ * element types the kernel refuses by dtype anyway (float8 and 4-bit types, strings: Cast/CastLike 19 saturate
+ * applies to float8 only, Constant, ConstantOfShape, Equal, Identity, Reshape, Shape, Size 19/20/21, Flatten,
+ * Squeeze, Unsqueeze, Transpose 21), the bound is 21, so that exports at opsets 18 to 21 keep running as they did
+ * before the bounds existed. Opsets up to 17 are what the backend
  * tests cover and all run as before; a model above an op's bound is refused at load time naming node, op and
  * opset.
  *
@@ -91,7 +95,7 @@ OQ_ROW("Sum", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcas
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Mean", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_mean_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Equal", "", 7, 18, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_equal_exec,
+OQ_ROW("Equal", "", 7, 21, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_equal_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Less", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_less_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
@@ -179,35 +183,35 @@ OQ_ROW("Hardmax", "", 1, 28, 1, 1, 1, 1, oq_op_softmax_init, oq_op_infer_same, O
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* reshape.c: ops whose output 0 is input 0's bytes (views) */
-OQ_ROW("Identity", "", 1, 18, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_identity_exec,
+OQ_ROW("Identity", "", 1, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_identity_exec,
        oq_op_params_free, OQ_F_VIEW, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Dropout", "", 1, 11, 1, 1, 1, 2, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_dropout_exec,
        oq_op_params_free, OQ_F_VIEW, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Dropout", "", 12, 21, 1, 3, 1, 2, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_dropout_exec,
        oq_op_params_free, OQ_F_VIEW, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Flatten", "", 1, 20, 1, 1, 1, 1, oq_op_init_attrs, oq_op_flatten_infer, OQ_NONE, oq_op_flatten_exec,
+OQ_ROW("Flatten", "", 1, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_flatten_infer, OQ_NONE, oq_op_flatten_exec,
        oq_op_params_free, OQ_F_VIEW, OQ_Q_NONE, oq_attrs_flatten)
-OQ_ROW("Reshape", "", 5, 18, 2, 2, 1, 1, oq_op_init_attrs, oq_op_reshape_infer, OQ_NONE, oq_op_reshape_exec,
+OQ_ROW("Reshape", "", 5, 21, 2, 2, 1, 1, oq_op_init_attrs, oq_op_reshape_infer, OQ_NONE, oq_op_reshape_exec,
        oq_op_params_free, OQ_F_VIEW, OQ_Q_DIRECT, oq_attrs_reshape)
 OQ_ROW("Squeeze", "", 1, 12, 1, 1, 1, 1, oq_op_axes_init, oq_op_squeeze_infer, OQ_NONE, oq_op_squeeze_exec,
        oq_op_params_free, OQ_F_VIEW, OQ_Q_DIRECT, oq_attrs_none)
-OQ_ROW("Squeeze", "", 13, 20, 1, 2, 1, 1, oq_op_axes_init, oq_op_squeeze_infer, OQ_NONE, oq_op_squeeze_exec,
+OQ_ROW("Squeeze", "", 13, 21, 1, 2, 1, 1, oq_op_axes_init, oq_op_squeeze_infer, OQ_NONE, oq_op_squeeze_exec,
        oq_op_params_free, OQ_F_VIEW, OQ_Q_DIRECT, oq_attrs_none)
 OQ_ROW("Unsqueeze", "", 1, 12, 1, 1, 1, 1, oq_op_axes_init, oq_op_unsqueeze_infer, OQ_NONE, oq_op_unsqueeze_exec,
        oq_op_params_free, OQ_F_VIEW, OQ_Q_DIRECT, oq_attrs_none)
-OQ_ROW("Unsqueeze", "", 13, 20, 2, 2, 1, 1, oq_op_axes_init, oq_op_unsqueeze_infer, OQ_NONE, oq_op_unsqueeze_exec,
+OQ_ROW("Unsqueeze", "", 13, 21, 2, 2, 1, 1, oq_op_axes_init, oq_op_unsqueeze_infer, OQ_NONE, oq_op_unsqueeze_exec,
        oq_op_params_free, OQ_F_VIEW, OQ_Q_DIRECT, oq_attrs_none)
 
 /* constant.c */
-OQ_ROW("Constant", "", 1, 18, 0, 0, 1, 1, oq_op_constant_init, oq_op_constant_infer, OQ_NONE, oq_op_constant_exec,
+OQ_ROW("Constant", "", 1, 21, 0, 0, 1, 1, oq_op_constant_init, oq_op_constant_infer, OQ_NONE, oq_op_constant_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("ConstantOfShape", "", 9, 19, 1, 1, 1, 1, oq_op_constant_of_shape_init, OQ_NONE, OQ_NONE,
+OQ_ROW("ConstantOfShape", "", 9, 21, 1, 1, 1, 1, oq_op_constant_of_shape_init, OQ_NONE, OQ_NONE,
        oq_op_constant_of_shape_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Range", "", 11, 26, 3, 3, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_range_exec, oq_op_params_free,
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* slice.c */
-OQ_ROW("Transpose", "", 1, 20, 1, 1, 1, 1, oq_op_transpose_init, oq_op_transpose_infer, OQ_NONE, oq_op_transpose_exec,
+OQ_ROW("Transpose", "", 1, 21, 1, 1, 1, 1, oq_op_transpose_init, oq_op_transpose_infer, OQ_NONE, oq_op_transpose_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
 OQ_ROW("Slice", "", 1, 9, 1, 1, 1, 1, oq_op_slice_init, OQ_NONE, OQ_NONE, oq_op_slice_exec, oq_op_params_free,
        OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
@@ -229,13 +233,13 @@ OQ_ROW("Gather", "", 1, 28, 2, 2, 1, 1, oq_op_init_attrs, OQ_NONE, OQ_NONE, oq_o
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_axis0)
 
 /* cast.c */
-OQ_ROW("Shape", "", 1, 18, 1, 1, 1, 1, oq_op_shape_init, oq_op_shape_infer, OQ_NONE, oq_op_shape_exec,
+OQ_ROW("Shape", "", 1, 21, 1, 1, 1, 1, oq_op_shape_init, oq_op_shape_infer, OQ_NONE, oq_op_shape_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Size", "", 1, 18, 1, 1, 1, 1, oq_op_init_none, oq_op_size_infer, OQ_NONE, oq_op_size_exec, oq_op_params_free,
+OQ_ROW("Size", "", 1, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_size_infer, OQ_NONE, oq_op_size_exec, oq_op_params_free,
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Cast", "", 6, 18, 1, 1, 1, 1, oq_op_cast_init, oq_op_cast_infer, OQ_NONE, oq_op_cast_exec, oq_op_params_free,
+OQ_ROW("Cast", "", 6, 21, 1, 1, 1, 1, oq_op_cast_init, oq_op_cast_infer, OQ_NONE, oq_op_cast_exec, oq_op_params_free,
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("CastLike", "", 15, 18, 2, 2, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_cast_like_exec, oq_op_params_free,
+OQ_ROW("CastLike", "", 15, 21, 2, 2, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_cast_like_exec, oq_op_params_free,
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* qdq.c */

@@ -1050,10 +1050,12 @@ OQ_TEST(registry_rows) {
   CHECK(oq_op_find("Reshape", "", 5)->exec == oq_op_reshape_exec);
   /* rows bind by arity: Clip-6 has no min/max inputs, Clip-11 has */
   CHECK(oq_op_find("Clip", "", 6)->max_inputs == 1 && oq_op_find("Clip", "", 11)->max_inputs == 3);
-  /* upper bounds: Reshape's schema changed at 19, Conv's at 22; Gemm has not changed since 13 */
+  /* upper bounds: Reshape's schema changed at 19 and 21 by element types only (bound 21), next at 23; Conv's at 22;
+   * Gemm has not changed since 13 */
   const oq_op_def *row = NULL;
-  CHECK(oq_op_resolve("Reshape", "", 18, &row) == OQ_OP_FOUND && row->exec == oq_op_reshape_exec);
-  CHECK(oq_op_resolve("Reshape", "", 19, &row) == OQ_OP_TOO_NEW && row && row->max_opset == 18);
+  CHECK(oq_op_resolve("Reshape", "", 19, &row) == OQ_OP_FOUND && row->exec == oq_op_reshape_exec);
+  CHECK(oq_op_resolve("Reshape", "", 21, &row) == OQ_OP_FOUND && row->exec == oq_op_reshape_exec);
+  CHECK(oq_op_resolve("Reshape", "", 22, &row) == OQ_OP_TOO_NEW && row && row->max_opset == 21);
   CHECK(oq_op_resolve("Conv", "", 22, &row) == OQ_OP_TOO_NEW);
   CHECK(oq_op_resolve("Gemm", "", 28, &row) == OQ_OP_FOUND);
   CHECK(oq_op_resolve("Reshape", "", 4, &row) == OQ_OP_UNKNOWN);
