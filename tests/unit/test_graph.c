@@ -209,7 +209,7 @@ static Onnx__ModelProto *chain_model(void) {
 OQ_TEST(values_and_consumers) {
   oq_error err;
   oq_graph g;
-  REQUIRE_OK(oq_graph_build(chain_model(), &g, &err));
+  REQUIRE_OK(oq_graph_build_model(chain_model(), &g, &err));
   CHECK(g.n_nodes == 3);
   CHECK(g.n_values == 5); /* w, x, y, a, b */
   int32_t x = oq_graph_find(&g, "x"), w = oq_graph_find(&g, "w"), a = oq_graph_find(&g, "a");
@@ -254,7 +254,7 @@ OQ_TEST(values_and_consumers) {
 OQ_TEST(topo_order) {
   oq_error err;
   oq_graph g;
-  REQUIRE_OK(oq_graph_build(chain_model(), &g, &err));
+  REQUIRE_OK(oq_graph_build_model(chain_model(), &g, &err));
   /* Relu (1), Add (2), Mul (0) */
   CHECK(g.topo[0] == 1 && g.topo[1] == 2 && g.topo[2] == 0);
   oq_graph_free(&g);
@@ -271,7 +271,7 @@ OQ_TEST(topo_order) {
   s.inputs[s.n_inputs++] = mk_vi("x", OQ_DTYPE_FLOAT, 1, k_w_dims);
   s.outputs[s.n_outputs++] = mk_vi("y", OQ_DTYPE_FLOAT, 1, k_w_dims);
   s.outputs[s.n_outputs++] = mk_vi("z", OQ_DTYPE_FLOAT, 1, k_w_dims);
-  REQUIRE_OK(oq_graph_build(mk_model(&s), &g, &err));
+  REQUIRE_OK(oq_graph_build_model(mk_model(&s), &g, &err));
   for (int32_t i = 0; i < g.n_nodes; i++) CHECK(g.topo[i] == i);
   oq_graph_free(&g);
   arena_free();
@@ -285,7 +285,7 @@ OQ_TEST(topo_order) {
   s.inputs[s.n_inputs++] = mk_vi("x", OQ_DTYPE_FLOAT, 1, k_w_dims);
   s.outputs[s.n_outputs++] = mk_vi("y", OQ_DTYPE_FLOAT, 1, k_w_dims);
   s.outputs[s.n_outputs++] = mk_vi("z", OQ_DTYPE_FLOAT, 1, k_w_dims);
-  REQUIRE_OK(oq_graph_build(mk_model(&s), &g, &err));
+  REQUIRE_OK(oq_graph_build_model(mk_model(&s), &g, &err));
   CHECK(g.topo[0] == 2 && g.topo[1] == 3 && g.topo[2] == 1 && g.topo[3] == 0);
   oq_graph_free(&g);
   arena_free();
@@ -295,7 +295,7 @@ static void expect_error(gspec *s, oq_status code, const char *msg) {
   oq_error err;
   oq_graph g;
   memset(&err, 0, sizeof err);
-  oq_status st = oq_graph_build(mk_model(s), &g, &err);
+  oq_status st = oq_graph_build_model(mk_model(s), &g, &err);
   CHECK(st == code);
   CHECK(err.code == code);
   if (!strstr(err.msg, msg)) {
@@ -395,10 +395,10 @@ OQ_TEST(error_rank_and_shape) {
 
   oq_error err;
   oq_graph g;
-  CHECK(oq_graph_build(NULL, &g, &err) == OQ_ERR_INVALID_ARG);
+  CHECK(oq_graph_build_model(NULL, &g, &err) == OQ_ERR_INVALID_ARG);
   Onnx__ModelProto m;
   onnx__model_proto__init(&m);
-  CHECK(oq_graph_build(&m, &g, &err) == OQ_ERR_MODEL && strstr(err.msg, "no graph"));
+  CHECK(oq_graph_build_model(&m, &g, &err) == OQ_ERR_MODEL && strstr(err.msg, "no graph"));
 }
 
 OQ_TEST(optional_inputs_outputs) {
@@ -412,7 +412,7 @@ OQ_TEST(optional_inputs_outputs) {
   s.inputs[s.n_inputs++] = mk_vi("x", OQ_DTYPE_FLOAT, 1, k_w_dims);
   s.inputs[s.n_inputs++] = mk_vi("m", OQ_DTYPE_FLOAT, 0, NULL);
   s.outputs[s.n_outputs++] = mk_vi("y", OQ_DTYPE_FLOAT, 1, k_w_dims);
-  REQUIRE_OK(oq_graph_build(mk_model(&s), &g, &err));
+  REQUIRE_OK(oq_graph_build_model(mk_model(&s), &g, &err));
   CHECK(g.n_inputs == 2);
   CHECK(g.nodes[0].n_inputs == 3 && g.nodes[0].inputs[1] == -1 && g.nodes[0].inputs[2] == oq_graph_find(&g, "m"));
   CHECK(g.nodes[1].n_outputs == 2 && g.nodes[1].outputs[1] == -1);
