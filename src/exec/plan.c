@@ -8,6 +8,7 @@
  * Graph outputs are never freed during the run; at the end, owning graph outputs are moved to the caller and the
  * others (views, graph inputs, initializers, duplicates) are copied, so the caller always gets owned tensors. */
 #include "exec/exec.h"
+#include "exec/subgraph.h"
 #include "ops/op.h"
 
 #include <stdio.h>
@@ -21,13 +22,15 @@ typedef struct plan_step {
   void *params;         /* from def->init; freed with def->free_params */
   int32_t n_in;         /* input slots passed to the kernel (trailing omitted ones dropped) */
   int32_t n_out;        /* output slots passed to the kernel (trailing omitted ones dropped) */
+  oq_subplans *subs;    /* scopes: owned; plans of the node's subgraphs (exec/subgraph.c), NULL when none */
 } plan_step;
 
 /* Invariant: steps follow graph.topo. Per-run arrays are scratch, reset at the start of every run; a plan is used
  * by one thread at a time. Only values with root[v] == v own the data in vals[v]. */
 struct oq_plan {
   const oq_model *model; /* borrowed; outlives the plan */
-  const oq_graph *g;     /* &model->graph */
+  const oq_graph *g;     /* the scope planned: &model->graph, or a subgraph index owned by it */
+  const oq_plan *parent; /* scopes: plan of the enclosing scope (borrowed), NULL for the main graph */
   plan_step *steps;      /* owned; n_steps entries in execution order */
   int32_t n_steps;
   oq_tensor *consts;       /* owned; per value: decoded initializer (zeroed for other values) */
@@ -41,6 +44,8 @@ struct oq_plan {
   oq_tensor *out_tmp;         /* max_out entries */
   struct oq_threadpool *pool; /* borrowed; handed to every kernel call, NULL = one thread */
   uint8_t *out_first;         /* owned; per graph output: 1 when no earlier graph output is the same value */
+  oq_observer_fn observer;    /* of the run in progress (sub-plans use their parent's), NULL = none */
+  void *user;                 /* observer's argument */
 };
 
 static const char *node_name(const oq_graph *g, int32_t i) {
@@ -71,7 +76,10 @@ void oq_plan_free(oq_plan *plan) {
   if (!plan) return;
   if (plan->steps)
     for (int32_t i = 0; i < plan->n_steps; i++)
-      if (plan->steps[i].def) plan->steps[i].def->free_params(plan->steps[i].params);
+      if (plan->steps[i].def) {
+        plan->steps[i].def->free_params(plan->steps[i].params);
+        oq_subplans_free(plan->steps[i].subs);
+      }
   if (plan->consts)
     for (int32_t v = 0; v < plan->g->n_values; v++) oq_tensor_release(&plan->consts[v]);
   if (plan->vals)
@@ -126,6 +134,13 @@ static oq_status build_step(oq_plan *plan, int32_t ni, plan_step *step, oq_error
   step->params = params;
   step->n_in = n_in;
   step->n_out = n_out;
+  if (node->n_subgraphs > 0) { /* scopes: one sub-plan per subgraph, built once here */
+    st = oq_subplans_build(plan->model, plan, node, &step->subs, err);
+    if (st != OQ_OK) {
+      oq_error_prefix(err, "%s (%s, domain '%s', opset %lld)", label, op, dom, (long long)opset);
+      goto fail;
+    }
+  }
   if (n_in > plan->max_in) plan->max_in = n_in;
   if (n_out > plan->max_out) plan->max_out = n_out;
   return OQ_OK;
@@ -139,13 +154,23 @@ void oq_plan_set_pool(oq_plan *plan, struct oq_threadpool *pool) {
 
 oq_status oq_plan_build(const oq_model *model, oq_plan **out, oq_error *err) {
   oq_status st = OQ_OK;
-  oq_plan *plan = NULL;
   if (!model || !out) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "oq_plan_build: model and out are required");
+  return oq_plan_build_scope(model, &model->graph, NULL, out, err);
+fail:
+  return st;
+}
+
+oq_status oq_plan_build_scope(const oq_model *model, const oq_graph *g_scope, const oq_plan *parent, oq_plan **out,
+                              oq_error *err) {
+  oq_status st = OQ_OK;
+  oq_plan *plan = NULL;
+  if (!model || !g_scope || !out) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "oq_plan_build: model and out are required");
   *out = NULL;
   plan = oq_calloc(1, sizeof *plan, err);
   if (!plan) return OQ_ERR_NOMEM;
   plan->model = model;
-  plan->g = &model->graph;
+  plan->g = g_scope;
+  plan->parent = parent;
   const oq_graph *g = plan->g;
   size_t nv = (size_t)(g->n_values > 0 ? g->n_values : 0);
   plan->steps = oq_calloc((size_t)(g->n_nodes > 0 ? g->n_nodes : 0), sizeof *plan->steps, err);
@@ -363,24 +388,33 @@ static oq_status deliver_outputs(oq_plan *plan, oq_tensor *outputs, oq_error *er
   return OQ_OK;
 }
 
-oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs, oq_observer_fn observer, void *user,
-                      oq_error *err) {
+/* The run of one scope. Graph inputs come from inputs[j] (an array of tensors) or, when inputs is NULL, from
+ * input_ptrs[j]; observer and user are in plan. */
+static oq_status run_scope(oq_plan *plan, const oq_tensor *inputs, const oq_tensor *const *input_ptrs,
+                           oq_tensor *outputs, oq_error *err) {
   oq_status st = OQ_OK;
-  if (!plan || (!inputs && plan->g->n_inputs > 0))
-    OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_plan_run: plan and inputs are required");
   const oq_graph *g = plan->g;
+  oq_observer_fn observer = plan->observer;
+  void *user = plan->user;
   for (int32_t j = 0; outputs && j < g->n_outputs; j++) memset(&outputs[j], 0, sizeof outputs[j]);
   reset_run(plan);
   for (int32_t j = 0; j < g->n_inputs; j++) {
     int32_t v = g->inputs[j];
-    OQ_CHECK(check_input(&g->values[v], &inputs[j], err));
-    plan->vals[v] = inputs[j];
+    const oq_tensor *in = inputs ? &inputs[j] : input_ptrs[j];
+    OQ_CHECK(check_input(&g->values[v], in, err));
+    plan->vals[v] = *in;
     plan->vals[v].owns_data = 0; /* borrowed from the caller for the run */
+  }
+  /* scopes: outer references read the enclosing plan's current tensors (kept alive as implicit inputs there) */
+  for (int32_t j = 0; j < g->n_outer; j++) {
+    int32_t v = g->outer[j];
+    plan->vals[v] = *value_tensor(plan->parent, g->values[v].outer_id);
+    plan->vals[v].owns_data = 0;
   }
   if (observer)
     for (int32_t j = 0; j < g->n_inputs; j++) {
       int32_t v = g->inputs[j];
-      OQ_CHECK(observer(user, v, &plan->vals[v], err));
+      OQ_CHECK(observer(user, g, v, &plan->vals[v], err));
     }
   for (int32_t s = 0; s < plan->n_steps; s++) {
     const plan_step *step = &plan->steps[s];
@@ -390,8 +424,12 @@ oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs
       plan->in_ptrs[i] = v < 0 ? NULL : value_tensor(plan, v);
     }
     for (int32_t k = 0; k < step->n_out; k++) memset(&plan->out_tmp[k], 0, sizeof plan->out_tmp[k]);
-    oq_kernel_call call = {
-        step->params, plan->in_ptrs, step->n_in, plan->out_tmp, step->n_out, node_name(g, step->node), plan->pool};
+    /* scopes: a node with subgraphs runs them through the run_subgraph hook */
+    oq_kernel_call call = {step->params, plan->in_ptrs,
+                           step->n_in,   plan->out_tmp,
+                           step->n_out,  node_name(g, step->node),
+                           plan->pool,   step->subs ? oq_subplans_run : NULL,
+                           step->subs};
     st = step->def->exec(&call, err);
     if (st == OQ_OK) st = take_outputs(plan, step, err);
     if (st != OQ_OK) {
@@ -403,12 +441,17 @@ oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs
     if (observer)
       for (int32_t k = 0; k < step->n_out; k++) {
         int32_t v = node->outputs[k];
-        if (v >= 0) OQ_CHECK(observer(user, v, &plan->vals[v], err));
+        if (v >= 0) OQ_CHECK(observer(user, g, v, &plan->vals[v], err));
       }
     /* Free what is dead: inputs whose last consumer this was, outputs nobody reads. */
     for (int32_t i = 0; i < step->n_in; i++) {
       int32_t v = node->inputs[i];
       if (v < 0 || g->values[v].kind != OQ_VALUE_INTERMEDIATE) continue;
+      if (--plan->left[v] == 0 && !g->values[v].is_graph_output) drop_value(plan, v);
+    }
+    for (int32_t i = 0; i < node->n_implicit; i++) { /* scopes: values the node's subgraphs read */
+      int32_t v = node->implicit[i];
+      if (g->values[v].kind != OQ_VALUE_INTERMEDIATE) continue;
       if (--plan->left[v] == 0 && !g->values[v].is_graph_output) drop_value(plan, v);
     }
     for (int32_t k = 0; k < step->n_out; k++) {
@@ -422,5 +465,34 @@ oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs
 fail:
   for (int32_t j = 0; outputs && j < g->n_outputs; j++) oq_tensor_release(&outputs[j]);
   reset_run(plan);
+  return st;
+}
+
+oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs, oq_observer_fn observer, void *user,
+                      oq_error *err) {
+  if (!plan || (!inputs && plan->g->n_inputs > 0))
+    OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_plan_run: plan and inputs are required");
+  plan->observer = observer;
+  plan->user = user;
+  oq_status st = run_scope(plan, inputs, NULL, outputs, err);
+  plan->observer = NULL;
+  plan->user = NULL;
+  return st;
+}
+
+/* scopes: a sub-plan runs inside its parent's step, with the parent's pool and observer */
+oq_status oq_plan_run_scope(oq_plan *plan, const oq_tensor *const *inputs, int32_t n_inputs, oq_tensor *outputs,
+                            int32_t n_outputs, oq_error *err) {
+  if (!plan || !plan->parent || !outputs || n_inputs != plan->g->n_inputs || n_outputs != plan->g->n_outputs ||
+      (n_inputs > 0 && !inputs))
+    OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "subgraph run with %d inputs and %d outputs, its graph has %d and %d",
+                  (int)n_inputs, (int)n_outputs, plan ? (int)plan->g->n_inputs : -1,
+                  plan ? (int)plan->g->n_outputs : -1);
+  plan->observer = plan->parent->observer;
+  plan->user = plan->parent->user;
+  plan->pool = plan->parent->pool;
+  oq_status st = run_scope(plan, NULL, inputs, outputs, err);
+  plan->observer = NULL;
+  plan->user = NULL;
   return st;
 }

@@ -28,6 +28,13 @@ typedef struct oq_kernel_call {
   int32_t n_outputs;
   const char *node_name;      /* for messages */
   struct oq_threadpool *pool; /* borrowed; NULL = run on the calling thread only */
+  /* Scopes: runs subgraph `index` (into the node's oq_node.subgraphs) with the executor's run loop, feeding inputs
+   * (the subgraph's graph inputs) and filling outputs with its first n_outputs graph outputs (owned tensors).
+   * Outer references of the subgraph read the tensors of the enclosing run. NULL for nodes without subgraphs;
+   * implemented by exec/ (subgraph.c), so that ops/ never includes exec/. */
+  oq_status (*run_subgraph)(void *exec_ctx, int32_t index, const oq_tensor *const *inputs, int32_t n_inputs,
+                            oq_tensor *outputs, int32_t n_outputs, oq_error *err);
+  void *exec_ctx; /* borrowed; first argument of run_subgraph */
 } oq_kernel_call;
 
 typedef oq_status (*oq_op_init_fn)(const oq_op_init_ctx *ctx, void **params, oq_error *err);

@@ -104,4 +104,8 @@ OQ_OP("QuantizeLinear", "", 10, 2, 3, 1, 1, oq_op_qdq_init, oq_op_quantize_linea
 OQ_OP("DequantizeLinear", "", 10, 2, 3, 1, 1, oq_op_qdq_init, oq_op_dequantize_linear_exec, oq_op_params_free,
       OQ_OP_FLAG_NONE)
 
+/* control.c (scopes, issue 5): If runs one of its branch subgraphs through the executor's call->run_subgraph. One
+ * row for every opset: later versions only widen the types a branch may return. */
+OQ_OP("If", "", 1, 1, 1, 1, OQ_TENSOR_VARIADIC, oq_op_if_init, oq_op_if_exec, oq_op_params_free, OQ_OP_FLAG_NONE)
+
 #undef OQ_TENSOR_VARIADIC

@@ -47,7 +47,7 @@ OQ_TEST(merge_is_thread_count_independent) {
     for (int v = 0; v < NV; v++) {
       oq_tensor t = {
           .dtype = OQ_DTYPE_FLOAT, .ndim = 1, .dims = {LEN}, .data = data[s][v], .nbytes = sizeof data[s][v]};
-      REQUIRE_OK(oq_calib_observe(&ref, v, &t, &err));
+      REQUIRE_OK(oq_calib_observe(&ref, NULL, v, &t, &err));
     }
   CHECK(ref.seen[0] == NS && ref.seen[2] == 0 && !(ref.min[2] <= ref.max[2]));
   CHECK(ref.min[0] == ref.min[0]); /* not NaN */

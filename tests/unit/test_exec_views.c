@@ -6,6 +6,10 @@
 #define oq_plan_build view_plan_build
 #define oq_plan_free  view_plan_free
 #define oq_plan_run   view_plan_run
+/* plan.c's other external symbols, so that the library's plan.c (which exec/subgraph.c pulls in) links beside */
+#define oq_plan_build_scope view_plan_build_scope
+#define oq_plan_run_scope   view_plan_run_scope
+#define oq_plan_set_pool    view_plan_set_pool
 #include "../../src/exec/plan.c"
 #undef oq_op_find
 
@@ -81,8 +85,9 @@ OQ_TEST(borrowed_outputs_stay_valid) {
 }
 
 /* Views of intermediates seen by the observer alias the source's storage while it is alive. */
-static oq_status observe_alias(void *user, int32_t value_id, const oq_tensor *t, oq_error *err) {
+static oq_status observe_alias(void *user, const oq_graph *scope, int32_t value_id, const oq_tensor *t, oq_error *err) {
   (void)err;
+  (void)scope; /* no subgraphs here */
   const void **data = user;
   data[value_id] = t->data;
   return OQ_OK;

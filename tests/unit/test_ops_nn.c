@@ -31,7 +31,7 @@ static oq_tensor mk(int32_t ndim, const int64_t *dims, const float *vals) {
 
 static oq_status call1(oq_op_exec_fn fn, const void *params, const oq_tensor **ins, int n_in, oq_tensor *out,
                        oq_error *err) {
-  oq_kernel_call c = {params, ins, n_in, out, 1, "test", NULL};
+  oq_kernel_call c = {params, ins, n_in, out, 1, "test", NULL, NULL, NULL};
   memset(out, 0, sizeof *out);
   return fn(&c, err);
 }
