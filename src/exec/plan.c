@@ -130,17 +130,19 @@ static oq_status build_step(oq_plan *plan, int32_t ni, plan_step *step, oq_error
     oq_error_prefix(err, "%s (%s, domain '%s', opset %lld)", label, op, dom, (long long)opset);
     goto fail;
   }
+  if (node->n_subgraphs > 0) { /* scopes: one sub-plan per subgraph, built once here */
+    st = oq_subplans_build(plan->model, plan, node, &step->subs, err);
+    if (st != OQ_OK) {
+      if (g->depth < OQ_GRAPH_NAMED_DEPTH)
+        oq_error_prefix(err, "%s (%s, domain '%s', opset %lld)", label, op, dom, (long long)opset);
+      def->free_params(params);
+      goto fail;
+    }
+  }
   step->def = def;
   step->params = params;
   step->n_in = n_in;
   step->n_out = n_out;
-  if (node->n_subgraphs > 0) { /* scopes: one sub-plan per subgraph, built once here */
-    st = oq_subplans_build(plan->model, plan, node, &step->subs, err);
-    if (st != OQ_OK) {
-      oq_error_prefix(err, "%s (%s, domain '%s', opset %lld)", label, op, dom, (long long)opset);
-      goto fail;
-    }
-  }
   if (n_in > plan->max_in) plan->max_in = n_in;
   if (n_out > plan->max_out) plan->max_out = n_out;
   return OQ_OK;

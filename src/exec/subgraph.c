@@ -34,13 +34,13 @@ oq_status oq_subplans_build(const oq_model *model, const oq_plan *plan, const oq
   for (int32_t k = 0; k < node->n_subgraphs; k++) {
     const oq_subgraph *sg = &node->subgraphs[k];
     st = oq_plan_build_scope(model, sg->graph, plan, &subs->plans[k], err);
-    if (st != OQ_OK) {
+    if (st != OQ_OK && sg->graph->depth <= OQ_GRAPH_NAMED_DEPTH) {
       if (sg->item >= 0)
         oq_error_prefix(err, "attribute '%s'[%d]", sg->attr, (int)sg->item);
       else
         oq_error_prefix(err, "attribute '%s'", sg->attr);
-      goto fail;
     }
+    if (st != OQ_OK) goto fail;
     subs->n = k + 1;
   }
   *out = subs;
@@ -75,6 +75,6 @@ oq_status oq_subplans_run(void *ctx, int32_t index, const oq_tensor *const *inpu
     }
     free(all);
   }
-  if (st != OQ_OK) oq_error_prefix(err, "attribute '%s'", sg->attr);
+  if (st != OQ_OK && sg->graph->depth <= OQ_GRAPH_NAMED_DEPTH) oq_error_prefix(err, "attribute '%s'", sg->attr);
   return st;
 }

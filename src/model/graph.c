@@ -253,15 +253,15 @@ static oq_status build_subgraphs(oq_graph *g, scope_build *b, int32_t n, oq_erro
       if (!sg->graph) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory indexing subgraphs");
       st = sub ? build_scope(sub, g->opsets, g->n_opsets, g, sg->graph, err)
                : oq_error_set(err, OQ_ERR_MODEL, __FILE__, __LINE__, "subgraph is empty");
-      if (st != OQ_OK) {
+      if (st != OQ_OK && g->depth < OQ_GRAPH_NAMED_DEPTH) {
         if (list)
           oq_error_prefix(err, "node %s (%s) attribute '%s'[%zu]", node_label(np, n, lb, sizeof lb),
                           str_or(np->op_type, "?"), sg->attr, k);
         else
           oq_error_prefix(err, "node %s (%s) attribute '%s'", node_label(np, n, lb, sizeof lb),
                           str_or(np->op_type, "?"), sg->attr);
-        goto fail;
       }
+      if (st != OQ_OK) goto fail;
       oq_graph *c = sg->graph;
       for (int32_t j = 0; j < c->n_outer; j++) {
         oq_value *v = &c->values[c->outer[j]];

@@ -34,6 +34,9 @@ typedef enum oq_value_kind {
 
 /* Subgraph nesting indexed; deeper nesting is refused as hostile (model.c refuses it first, with the same limit). */
 #define OQ_GRAPH_MAX_DEPTH 64
+/* Errors inside subgraphs are prefixed with the node and attribute holding them for the outermost this many levels
+ * only, so that a message about a deeply nested (hostile) graph keeps its own text within oq_error.msg. */
+#define OQ_GRAPH_NAMED_DEPTH 8
 
 struct oq_graph;
 

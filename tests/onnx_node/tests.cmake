@@ -555,6 +555,15 @@ set(ONNXQ_MODEL_TESTS
   simple/test_single_relu_model
 )
 
+# ---- scopes (issue 5): If through the scoped graph index and the executor's subgraph hook ----------------------
+# Kept apart from the generated lists above.
+list(APPEND ONNXQ_NODE_TESTS
+  test_if
+)
+# Excluded, with reasons:
+#   test_if_seq  branches return sequences (SequenceConstruct): sequence values are not supported
+#   test_if_opt  branches return optional sequences (Optional, SequenceConstruct): optional values are not supported
+
 set(ONNXQ_NODE_DIR "")
 foreach(cand ${ONNXQ_ONNX_TESTDATA}/node ${ONNXQ_ONNX_TESTDATA}/data/node /usr/share/libonnx-testdata/data/node)
   if(NOT ONNXQ_NODE_DIR AND IS_DIRECTORY ${cand})
