@@ -426,12 +426,13 @@ static oq_status run_scope(oq_plan *plan, const oq_tensor *inputs, const oq_tens
       plan->in_ptrs[i] = v < 0 ? NULL : value_tensor(plan, v);
     }
     for (int32_t k = 0; k < step->n_out; k++) memset(&plan->out_tmp[k], 0, sizeof plan->out_tmp[k]);
-    /* scopes: a node with subgraphs runs them through the run_subgraph hook */
-    oq_kernel_call call = {step->params, plan->in_ptrs,
-                           step->n_in,   plan->out_tmp,
-                           step->n_out,  node_name(g, step->node),
-                           plan->pool,   step->subs ? oq_subplans_run : NULL,
-                           step->subs};
+    oq_kernel_call call = {step->params,  plan->in_ptrs, step->n_in,
+                           plan->out_tmp, step->n_out,   node_name(g, step->node),
+                           plan->pool,    NULL,          NULL};
+    if (step->subs) { /* scopes: a node with subgraphs runs them through this hook */
+      call.run_subgraph = oq_subplans_run;
+      call.exec_ctx = step->subs;
+    }
     st = step->def->exec(&call, err);
     if (st == OQ_OK) st = take_outputs(plan, step, err);
     if (st != OQ_OK) {
