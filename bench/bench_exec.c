@@ -255,18 +255,21 @@ static int bench_exec(const bench_args *a, const oq_model *model) {
     fprintf(stderr, "onnxq_bench: out of memory\n");
     goto done;
   }
-  if (oq_sample_load(model, a->data, ins, &err) != OQ_OK) {
+  if (oq_sample_load(model, a->data, n_in, ins, &err) != OQ_OK) {
     fail_msg(a->data, &err);
     goto done;
   }
   loaded = 1;
-  if (oq_session_create_threads(model, a->threads, &sess, &err) != OQ_OK) {
+  oq_session_options so;
+  oq_session_options_init(&so);
+  so.threads = a->threads;
+  if (oq_session_create(model, &so, &sess, &err) != OQ_OK) {
     fail_msg(a->model, &err);
     goto done;
   }
   for (int i = 0; i < a->warmup + a->runs; i++) {
     double t0 = now_ms();
-    oq_status st = oq_session_run(sess, ins, outs, &err);
+    oq_status st = oq_session_run(sess, n_in, ins, n_out, outs, &err);
     double t1 = now_ms();
     for (int32_t j = 0; j < n_out; j++) oq_tensor_release(&outs[j]);
     if (st != OQ_OK) {

@@ -1,10 +1,11 @@
-/* Sample folder reader: maps the files of one folder onto the model's fed inputs and checks each tensor's dtype
- * and shape against the graph index before anything runs, so a bad sample fails with a message naming its file
- * rather than deep inside a kernel. */
+/* Sample folder reader (oq_sample_load and oq_sample_file_stem in onnxq.h). A sample folder holds one file per
+ * model input: `<sanitized input name>.npy` or `input_<k>.pb` (a serialized TensorProto, k = index among the fed
+ * inputs). The files are mapped onto the model's inputs and each tensor's dtype and shape is checked against the
+ * graph index before anything runs, so a bad sample fails with a message naming its file rather than deep inside a
+ * kernel. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "core/file.h"
-#include "calib/dataset.h"
 #include "model/model.h"
 
 #include <dirent.h>
@@ -18,16 +19,17 @@
 
 #define PB_MAX_BYTES ((size_t)1 << 31) /* protobuf messages cannot exceed 2 GiB */
 
-char *oq_sample_file_stem(const char *name, oq_error *err) {
+oq_status oq_sample_file_stem(const char *name, char **out, oq_error *err) {
+  if (!out) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_sample_file_stem: out is NULL");
+  *out = NULL;
+  if (!name) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_sample_file_stem: name is NULL");
   size_t n = strlen(name);
-  char *s = malloc(n ? n + 1 : 2);
-  if (!s) {
-    oq_error_set(err, OQ_ERR_NOMEM, __FILE__, __LINE__, "out of memory");
-    return NULL;
-  }
+  char *s = oq_mem_alloc(n ? n + 1 : 2);
+  if (!s) OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "out of memory");
+  *out = s;
   if (n == 0) {
     memcpy(s, "_", 2);
-    return s;
+    return OQ_OK;
   }
   int only_dots = 1;
   for (size_t i = 0; i < n; i++) {
@@ -39,7 +41,7 @@ char *oq_sample_file_stem(const char *name, oq_error *err) {
   }
   s[n] = '\0';
   if (only_dots) memset(s, '_', n);
-  return s;
+  return OQ_OK;
 }
 
 /* "[batch,1,8,8]" for a graph value; "[?]" when the rank is unknown. */
@@ -72,7 +74,7 @@ static void fmt_tensor_shape(const oq_tensor *t, char *buf, size_t cap) {
 static char *join_path(const char *dir, const char *name, oq_error *err) {
   size_t dl = strlen(dir), nl = strlen(name);
   while (dl > 1 && dir[dl - 1] == '/') dl--;
-  char *p = malloc(dl + nl + 2);
+  char *p = oq_mem_alloc(dl + nl + 2);
   if (!p) {
     oq_error_set(err, OQ_ERR_NOMEM, __FILE__, __LINE__, "out of memory");
     return NULL;
@@ -124,10 +126,10 @@ static oq_status load_pb(const oq_model *model, const char *path, oq_tensor *out
   if (fstat(fileno(f), &sb) != 0) OQ_FAIL(err, OQ_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
   if ((uint64_t)sb.st_size >= PB_MAX_BYTES) OQ_FAIL(err, OQ_ERR_PARSE, "%s: TensorProto file exceeds 2 GiB", path);
   size_t size = (size_t)sb.st_size;
-  buf = malloc(size ? size : 1);
+  buf = oq_mem_alloc(size);
   if (!buf) OQ_FAIL(err, OQ_ERR_NOMEM, "%s: out of memory", path);
   if (size && fread(buf, 1, size, f) != size) OQ_FAIL(err, OQ_ERR_IO, "%s: read error", path);
-  tp = onnx__tensor_proto__unpack(NULL, size, buf);
+  tp = onnx__tensor_proto__unpack(NULL, size, buf); /* small: no allocation hook needed for failure tests */
   if (!tp) OQ_FAIL(err, OQ_ERR_PARSE, "%s: not a valid serialized ONNX TensorProto", path);
   if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
     OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "%s: TensorProto with external data is not supported in a sample", path);
@@ -140,7 +142,7 @@ static oq_status load_pb(const oq_model *model, const char *path, oq_tensor *out
   }
   if (!t.owns_data && t.nbytes > 0) {
     /* decode borrowed the proto's bytes, which are freed below */
-    void *copy = malloc(t.nbytes);
+    void *copy = oq_mem_alloc(t.nbytes);
     if (!copy) OQ_FAIL(err, OQ_ERR_NOMEM, "%s: out of memory", path);
     memcpy(copy, t.data, t.nbytes);
     t.data = copy;
@@ -152,14 +154,21 @@ static oq_status load_pb(const oq_model *model, const char *path, oq_tensor *out
 fail:
   oq_tensor_release(&t);
   if (tp) onnx__tensor_proto__free_unpacked(tp, NULL);
-  free(buf);
+  oq_free(buf);
   if (f) fclose(f);
+  if (st != OQ_OK) oq_error_subject(err, OQ_SUBJECT_FILE, path); /* every message here names the path */
   return st;
+}
+
+/* The subject of a message about a model input found (or not) in a sample file or folder. */
+static void value_in_file(oq_error *err, const char *input, const char *file) {
+  oq_error_subject(err, OQ_SUBJECT_VALUE, input);
+  oq_error_subject(err, OQ_SUBJECT_FILE, file);
 }
 
 static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-oq_status oq_sample_load(const oq_model *model, const char *dir, oq_tensor *inputs, oq_error *err) {
+oq_status oq_sample_load(const oq_model *model, const char *dir, int32_t n_inputs, oq_tensor *inputs, oq_error *err) {
   oq_status st = OQ_OK;
   int32_t n_in = 0;
   char **stems = NULL; /* sanitized input names */
@@ -169,24 +178,29 @@ oq_status oq_sample_load(const oq_model *model, const char *dir, oq_tensor *inpu
   char *path = NULL;
   DIR *d = NULL;
 
-  if (!model || !dir || !inputs) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "oq_sample_load: NULL argument");
-  n_in = oq_model_input_count(model);
+  if (!model || !dir || (!inputs && n_inputs > 0)) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "oq_sample_load: NULL argument");
+  if (n_inputs != oq_model_input_count(model))
+    OQ_FAIL_ABOUT(err, OQ_ERR_INVALID_ARG, OQ_SUBJECT_OPTION, "n_inputs",
+                  "oq_sample_load: room for %d inputs, the model has %d", (int)n_inputs,
+                  (int)oq_model_input_count(model));
+  n_in = n_inputs;
   for (int32_t k = 0; k < n_in; k++) memset(&inputs[k], 0, sizeof inputs[k]);
   stems = oq_calloc(n_in ? (size_t)n_in : 1, sizeof *stems, err);
   files = oq_calloc(n_in ? (size_t)n_in : 1, sizeof *files, err);
   if (!stems || !files) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory");
-  for (int32_t k = 0; k < n_in; k++) {
-    stems[k] = oq_sample_file_stem(oq_model_input_name(model, k), err);
-    if (!stems[k]) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory");
-  }
+  for (int32_t k = 0; k < n_in; k++)
+    if (oq_sample_file_stem(oq_model_input_name(model, k), &stems[k], err) != OQ_OK)
+      OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory");
 
   d = opendir(dir);
-  if (!d) OQ_FAIL(err, OQ_ERR_IO, "%s: cannot open sample folder: %s", dir, strerror(errno));
+  if (!d)
+    OQ_FAIL_ABOUT(err, OQ_ERR_IO, OQ_SUBJECT_FILE, dir, "%s: cannot open sample folder: %s", dir, strerror(errno));
   for (;;) {
     errno = 0;
     struct dirent *e = readdir(d);
     if (!e) {
-      if (errno) OQ_FAIL(err, OQ_ERR_IO, "%s: cannot read folder: %s", dir, strerror(errno));
+      if (errno)
+        OQ_FAIL_ABOUT(err, OQ_ERR_IO, OQ_SUBJECT_FILE, dir, "%s: cannot read folder: %s", dir, strerror(errno));
       break;
     }
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
@@ -195,7 +209,7 @@ oq_status oq_sample_load(const oq_model *model, const char *dir, oq_tensor *inpu
       char **grown = oq_malloc_array(nc, sizeof *grown, err);
       if (!grown) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory");
       if (n_names) memcpy(grown, names, n_names * sizeof *names);
-      free(names);
+      oq_free(names);
       names = grown;
       cap_names = nc;
     }
@@ -221,23 +235,29 @@ oq_status oq_sample_load(const oq_model *model, const char *dir, oq_tensor *inpu
     if (match < 0) {
       if (nm[0] == '.') continue;     /* hidden files (editor backups, .DS_Store) are not samples */
       if (is_output_pb(nm)) continue; /* expected outputs of an ONNX test_data_set_<n> folder */
-      free(path);
+      oq_free(path);
       path = join_path(dir, nm, err);
       if (!path) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory");
-      OQ_FAIL(err, OQ_ERR_INVALID_ARG, "%s: does not match any model input", path);
+      OQ_FAIL_ABOUT(err, OQ_ERR_INVALID_ARG, OQ_SUBJECT_FILE, path, "%s: does not match any model input", path);
     }
-    if (files[match])
-      OQ_FAIL(err, OQ_ERR_INVALID_ARG, "%s: input '%s' is given twice (%s and %s)", dir,
-              oq_model_input_name(model, match), files[match], nm);
+    if (files[match]) {
+      st = oq_error_set(err, OQ_ERR_INVALID_ARG, __FILE__, __LINE__, "%s: input '%s' is given twice (%s and %s)", dir,
+                        oq_model_input_name(model, match), files[match], nm);
+      value_in_file(err, oq_model_input_name(model, match), dir);
+      goto fail;
+    }
     files[match] = names[i];
   }
 
   for (int32_t k = 0; k < n_in; k++) {
     const char *iname = oq_model_input_name(model, k);
-    if (!files[k])
-      OQ_FAIL(err, OQ_ERR_INVALID_ARG, "%s: missing input '%s' (expected %s.npy or input_%d.pb)", dir, iname, stems[k],
-              (int)k);
-    free(path);
+    if (!files[k]) {
+      st = oq_error_set(err, OQ_ERR_INVALID_ARG, __FILE__, __LINE__,
+                        "%s: missing input '%s' (expected %s.npy or input_%d.pb)", dir, iname, stems[k], (int)k);
+      value_in_file(err, iname, dir);
+      goto fail;
+    }
+    oq_free(path);
     path = join_path(dir, files[k], err);
     if (!path) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory");
     size_t flen = strlen(files[k]);
@@ -258,8 +278,11 @@ oq_status oq_sample_load(const oq_model *model, const char *dir, oq_tensor *inpu
       char want[160], got[160];
       fmt_value_shape(v, want, sizeof want);
       fmt_tensor_shape(t, got, sizeof got);
-      OQ_FAIL(err, OQ_ERR_SHAPE, "%s: input '%s' expects %s %s, got %s %s", path, iname,
-              v->dtype == OQ_DTYPE_UNDEFINED ? "any" : oq_dtype_name(v->dtype), want, oq_dtype_name(t->dtype), got);
+      st = oq_error_set(err, OQ_ERR_SHAPE, __FILE__, __LINE__, "%s: input '%s' expects %s %s, got %s %s", path, iname,
+                        v->dtype == OQ_DTYPE_UNDEFINED ? "any" : oq_dtype_name(v->dtype), want, oq_dtype_name(t->dtype),
+                        got);
+      value_in_file(err, iname, path);
+      goto fail;
     }
   }
 
@@ -267,12 +290,12 @@ fail:
   if (st != OQ_OK && inputs)
     for (int32_t k = 0; k < n_in; k++) oq_tensor_release(&inputs[k]);
   if (d) closedir(d);
-  free(path);
-  for (size_t i = 0; i < n_names; i++) free(names[i]);
-  free(names);
+  oq_free(path);
+  for (size_t i = 0; i < n_names; i++) oq_free(names[i]);
+  oq_free(names);
   if (stems)
-    for (int32_t k = 0; k < n_in; k++) free(stems[k]);
-  free(stems);
-  free(files);
+    for (int32_t k = 0; k < n_in; k++) oq_free(stems[k]);
+  oq_free(stems);
+  oq_free(files);
   return st;
 }

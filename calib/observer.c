@@ -134,19 +134,20 @@ oq_status oq_calib_list_samples(const char *dir, char ***out, size_t *count, oq_
   *count = 0;
   if (!dir || !*dir) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "calibration folder not given");
   DIR *d = opendir(dir);
-  if (!d) OQ_FAIL(err, OQ_ERR_IO, "%s: cannot open calibration folder: %s", dir, strerror(errno));
+  if (!d)
+    OQ_FAIL_ABOUT(err, OQ_ERR_IO, OQ_SUBJECT_FILE, dir, "%s: cannot open calibration folder: %s", dir, strerror(errno));
   size_t dlen = strlen(dir);
   for (struct dirent *e; (e = readdir(d)) != NULL;) {
     if (e->d_name[0] == '.') continue;
     size_t nlen = strlen(e->d_name), total;
     if (!oq_size_add(dlen, nlen, &total) || !oq_size_add(total, 2, &total)) {
       closedir(d);
-      OQ_FAIL(err, OQ_ERR_NOMEM, "%s: path too long", dir);
+      OQ_FAIL_ABOUT(err, OQ_ERR_NOMEM, OQ_SUBJECT_FILE, dir, "%s: path too long", dir);
     }
     char *path = malloc(total);
     if (!path) {
       closedir(d);
-      OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory listing %s", dir);
+      OQ_FAIL_ABOUT(err, OQ_ERR_NOMEM, OQ_SUBJECT_FILE, dir, "out of memory listing %s", dir);
     }
     memcpy(path, dir, dlen);
     path[dlen] = '/';
@@ -173,7 +174,7 @@ oq_status oq_calib_list_samples(const char *dir, char ***out, size_t *count, oq_
     names[n++] = path;
   }
   closedir(d);
-  if (n == 0) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "%s: no sample folders", dir);
+  if (n == 0) OQ_FAIL_ABOUT(err, OQ_ERR_INVALID_ARG, OQ_SUBJECT_FILE, dir, "%s: no sample folders", dir);
   qsort(names, n, sizeof *names, cmp_str);
   *out = names;
   *count = n;
@@ -211,7 +212,7 @@ static oq_status run_one(oq_plan *plan, const oq_model *model, const char *path,
     st = OQ_ERR_NOMEM;
     goto done;
   }
-  st = oq_sample_load(model, path, in, err);
+  st = oq_sample_load(model, path, g->n_inputs, in, err);
   /* graph outputs are observed like every other value; copies of them would only be freed again */
   if (st == OQ_OK) st = oq_plan_run(plan, in, NULL, oq_calib_observe, stats, err);
   if (st == OQ_OK) stats->n_samples++;
@@ -219,7 +220,10 @@ done:
   if (in)
     for (int32_t i = 0; i < g->n_inputs; i++) oq_tensor_release(&in[i]);
   free(in);
-  if (st != OQ_OK && err && !strstr(err->msg, path)) oq_error_prefix(err, "sample %s", path);
+  if (st != OQ_OK && err && !oq_error_path_within(err, path)) {
+    oq_error_prefix(err, "sample %s", path);
+    oq_error_subject(err, OQ_SUBJECT_FILE, path);
+  }
   return st;
 }
 

@@ -13,8 +13,17 @@
  *   quantize calibration statistics -> ranges -> scale/zero-point -> Q/DQ insertion -> new ModelProto.
  *
  * Conventions: every fallible function returns oq_status and, on failure, fills the caller's oq_error (which may
- * be NULL) with a one-line message. The library never prints and never exits. Whoever allocates frees: objects
- * returned through out-parameters are owned by the caller and released with the matching *_free function.
+ * be NULL) with a one-line message and the subject at fault. The library never prints and never exits. Whoever
+ * allocates frees: objects returned through out-parameters are owned by the caller and released with the matching
+ * *_free function; memory returned as a plain pointer (oq_model_describe's text) is released with oq_free. Arrays
+ * travel with their element counts, which the library checks. Option structs start with a `size` field set by
+ * their _init function: a program built against an older, smaller struct keeps working with a newer library.
+ *
+ * Threads: the library keeps no global mutable state (the only global is an allocation hook that only the
+ * library's own tests change). A loaded oq_model is read-only: any number of threads may use one model at once
+ * (sessions, oq_quantize, describe, save) as long as none frees it. An oq_session runs one oq_session_run at a
+ * time; use one session per thread (they may share the model). oq_quantize is reentrant: it starts and joins its
+ * own calibration threads and shares nothing between calls. oq_error and tensors belong to the caller's thread.
  */
 #ifndef ONNXQ_H
 #define ONNXQ_H
@@ -26,9 +35,15 @@
 extern "C" {
 #endif
 
+#define OQ_VERSION_MAJOR  0
+#define OQ_VERSION_MINOR  1
+#define OQ_VERSION_PATCH  0
 #define OQ_VERSION_STRING "0.1.0"
+/* MAJOR * 10000 + MINOR * 100 + PATCH, comparable with oq_version_number() at run time. */
+#define OQ_VERSION_NUMBER (OQ_VERSION_MAJOR * 10000 + OQ_VERSION_MINOR * 100 + OQ_VERSION_PATCH)
 
-/* The shared library exports exactly the functions declared here; everything else is built hidden. */
+/* The shared library exports exactly the functions declared here; everything else is built hidden. (Linux/ELF
+ * only for now, hence no dllimport branch.) */
 #if defined(ONNXQ_BUILDING_LIBRARY) && defined(__GNUC__)
 #define OQ_API __attribute__((visibility("default")))
 #else
@@ -47,16 +62,36 @@ typedef enum oq_status {
   OQ_ERR_INTERNAL = 8     /* a bug in onnxq */
 } oq_status;
 
-/* Error record filled by a failing call. msg is one line, never ends with a newline. */
+/* What a failure is about, as recorded in oq_error.subject_kind. */
+typedef enum oq_subject_kind {
+  OQ_SUBJECT_NONE = 0,  /* nothing more specific than the message */
+  OQ_SUBJECT_FILE = 1,  /* a file (model, external data, sample, output): subject is its path */
+  OQ_SUBJECT_NODE = 2,  /* a graph node: subject is its name (its op type when unnamed) */
+  OQ_SUBJECT_VALUE = 3, /* a graph value (input, output, initializer): subject is its name */
+  OQ_SUBJECT_OPTION = 4 /* a field of an option struct or an argument: subject is its name */
+} oq_subject_kind;
+
+#define OQ_ERROR_MSG_MAX     1024 /* bytes of oq_error.msg and .path, with the NUL */
+#define OQ_ERROR_SUBJECT_MAX 256  /* bytes of oq_error.subject, with the NUL (longer names are cut) */
+
+/* Error record filled by a failing call. msg is one line, never ends with a newline. The structured fields let a
+ * program act on a failure without parsing msg: subject is the innermost thing at fault (the node inside the
+ * model, the input inside the sample file), path the outermost file the message names. */
 typedef struct oq_error {
-  oq_status code;   /* OQ_OK when nothing failed */
-  char msg[1024];   /* human readable, names the file/node/value at fault */
-  const char *file; /* source file of onnxq where the failure was recorded (static string) */
-  int line;         /* line in that file */
+  oq_status code;                     /* OQ_OK when nothing failed */
+  char msg[OQ_ERROR_MSG_MAX];         /* human readable, names the file/node/value at fault */
+  const char *file;                   /* onnxq source file that recorded it, relative to the source root */
+  int line;                           /* line in that file */
+  int32_t subject_kind;               /* oq_subject_kind */
+  char subject[OQ_ERROR_SUBJECT_MAX]; /* name of the subject; "" with OQ_SUBJECT_NONE */
+  char path[OQ_ERROR_MSG_MAX];        /* file named by msg (model, sample, output), "" when none */
 } oq_error;
 
 OQ_API const char *oq_version(void);
+OQ_API int32_t oq_version_number(void); /* OQ_VERSION_NUMBER of the library actually loaded */
 OQ_API const char *oq_status_name(oq_status st);
+/* Releases memory the library returned as a plain pointer (oq_model_describe's text). NULL is allowed. */
+OQ_API void oq_free(void *ptr);
 
 /* ---- tensors ---------------------------------------------------------------------------------------------- */
 
@@ -98,8 +133,9 @@ typedef enum oq_dtype {
   OQ_DTYPE_COUNT_ = 24
 } oq_dtype;
 
-/* A dense tensor in ONNX dim order, C layout. Invariant: nbytes == numel * element size; data is NULL only when
- * nbytes == 0. When owns_data is set, data was allocated by onnxq and oq_tensor_release frees it; otherwise the
+/* A dense tensor in ONNX dim order, C layout. Invariant: nbytes == ceil(numel * oq_dtype_bits / 8) (numel *
+ * element size for byte-sized types; 4-bit types pack two elements per byte, low nibble first); data is NULL only
+ * when nbytes == 0. When owns_data is set, data was allocated by onnxq and oq_tensor_release frees it; otherwise the
  * tensor borrows memory whose owner outlives it. */
 typedef struct oq_tensor {
   int32_t dtype;             /* oq_dtype */
@@ -112,7 +148,9 @@ typedef struct oq_tensor {
 
 OQ_API const char *oq_dtype_name(int32_t dtype); /* "float32", "int64", ...; "undefined" for unknown codes */
 OQ_API size_t oq_dtype_size(int32_t dtype);      /* bytes per element; 0 for string, sub-byte and unknown types */
-/* Zero-filled tensor of the given shape; fails on negative dims, size overflow or more than OQ_MAX_TENSOR_BYTES. */
+OQ_API int32_t oq_dtype_bits(int32_t dtype);     /* bits per element (4 for int4/uint4/float4e2m1); 0: string/unknown */
+/* Zero-filled tensor of the given shape (4-bit types packed); fails on negative dims, size overflow or more than
+ * OQ_MAX_TENSOR_BYTES. */
 OQ_API oq_status oq_tensor_alloc(oq_tensor *t, int32_t dtype, int32_t ndim, const int64_t *dims, oq_error *err);
 OQ_API void oq_tensor_release(oq_tensor *t); /* frees owned data, leaves an empty tensor; safe on a zeroed struct */
 OQ_API int64_t oq_tensor_numel(const oq_tensor *t);
@@ -127,32 +165,75 @@ OQ_API oq_status oq_model_load(const char *path, oq_model **out, oq_error *err);
 OQ_API void oq_model_free(oq_model *model);
 
 typedef struct oq_save_options {
+  uint32_t size;             /* sizeof(oq_save_options), set by oq_save_options_init */
   const char *external_data; /* file name (no folder) for tensors moved out; NULL: keep inline unless > 2 GiB */
-  uint64_t size_threshold;   /* tensors of at least this many bytes go to external_data (default 1024) */
+  uint64_t size_threshold;   /* tensors of at least this many bytes go to external_data (default 1024; 0 = 1024) */
 } oq_save_options;
 
+OQ_API void oq_save_options_init(oq_save_options *opts);
+
 /* Writes atomically (temporary file in the destination folder, fsync, rename). Refuses to overwrite the file the
- * model was loaded from. opts may be NULL. */
+ * model was loaded from. opts may be NULL (defaults); a size of 0 or one larger than this library knows is refused
+ * with OQ_ERR_INVALID_ARG. */
 OQ_API oq_status oq_model_save(const oq_model *model, const char *path, const oq_save_options *opts, oq_error *err);
 
 /* Stable 64-bit xxHash fingerprint of the model's computation (graph, opsets, weights), independent of producer
  * strings, doc strings and where weights are stored. */
 OQ_API uint64_t oq_model_fingerprint(const oq_model *model);
 
-/* Human-readable (json == 0) or JSON summary used by `onnxq inspect`. *out is malloc'd, caller frees with free(). */
-OQ_API oq_status oq_model_describe(const oq_model *model, int json, char **out, oq_error *err);
+#define OQ_DESCRIBE_JSON 1u /* oq_model_describe: one JSON document instead of text */
 
-/* Graph inputs that need feeding (initializers excluded) and graph outputs. */
+/* Human-readable (flags 0) or JSON (OQ_DESCRIBE_JSON) summary used by `onnxq inspect`, including the operators
+ * this library cannot run. *out is released with oq_free. Unknown flags are refused. */
+OQ_API oq_status oq_model_describe(const oq_model *model, uint32_t flags, char **out, oq_error *err);
+
+/* Graph inputs that need feeding (initializers excluded) and graph outputs, in graph order. Names are borrowed
+ * from the model; NULL for an index out of range. */
 OQ_API int32_t oq_model_input_count(const oq_model *model);
 OQ_API const char *oq_model_input_name(const oq_model *model, int32_t index);
 OQ_API int32_t oq_model_output_count(const oq_model *model);
 OQ_API const char *oq_model_output_name(const oq_model *model, int32_t index);
+/* Index of the input / output with that name, -1 when there is none. */
+OQ_API int32_t oq_model_find_input(const oq_model *model, const char *name);
+OQ_API int32_t oq_model_find_output(const oq_model *model, const char *name);
+
+/* Type and shape of a graph input or output as the model declares them. Set size (oq_value_info_init) first. */
+typedef struct oq_value_info {
+  uint32_t size;                      /* sizeof(oq_value_info), set by oq_value_info_init */
+  const char *name;                   /* borrowed from the model */
+  int32_t dtype;                      /* oq_dtype; OQ_DTYPE_UNDEFINED when not declared or not a tensor */
+  int32_t rank;                       /* number of dims, -1 when unknown */
+  int64_t dims[OQ_MAX_DIMS];          /* first rank valid: extent, or -1 when unknown or symbolic */
+  const char *dim_names[OQ_MAX_DIMS]; /* first rank valid: symbolic name ("batch"), borrowed, or NULL */
+} oq_value_info;
+
+OQ_API void oq_value_info_init(oq_value_info *info);
+OQ_API oq_status oq_model_input_info(const oq_model *model, int32_t index, oq_value_info *info, oq_error *err);
+OQ_API oq_status oq_model_output_info(const oq_model *model, int32_t index, oq_value_info *info, oq_error *err);
+
+/* Counts over the main graph, e.g. to summarize a quantized model. Set size (oq_model_stats_init) first. */
+typedef struct oq_model_stats {
+  uint32_t size;           /* sizeof(oq_model_stats), set by oq_model_stats_init */
+  int32_t nodes;           /* nodes */
+  int32_t initializers;    /* initializers */
+  int32_t qdq_nodes;       /* QuantizeLinear and DequantizeLinear nodes */
+  int32_t quantized_nodes; /* other nodes reading at least one DequantizeLinear output */
+} oq_model_stats;
+
+OQ_API void oq_model_stats_init(oq_model_stats *stats);
+OQ_API oq_status oq_model_get_stats(const oq_model *model, oq_model_stats *stats, oq_error *err);
 
 /* ---- samples ---------------------------------------------------------------------------------------------- */
 
-/* Reads one sample folder (<input name>.npy or input_<k>.pb per model input) into inputs[0..input_count), in
- * graph-input order, checking names, dtypes and shapes against the model. The caller releases each tensor. */
-OQ_API oq_status oq_sample_load(const oq_model *model, const char *dir, oq_tensor *inputs, oq_error *err);
+/* Reads one sample folder (<input name>.npy or input_<k>.pb per model input) into inputs[0..n_inputs), in
+ * graph-input order, checking names, dtypes and shapes against the model. n_inputs must equal
+ * oq_model_input_count. The caller releases each tensor. */
+OQ_API oq_status oq_sample_load(const oq_model *model, const char *dir, int32_t n_inputs, oq_tensor *inputs,
+                                oq_error *err);
+/* The file-name stem a sample folder uses for a tensor name: every character other than ASCII letters, digits,
+ * '.', '_' and '-' becomes '_'; an empty name or one made only of dots becomes that many '_' (so "." and ".." never
+ * name a folder). *out is released with oq_free. */
+OQ_API oq_status oq_sample_file_stem(const char *name, char **out, oq_error *err);
 /* Writes a tensor as NumPy .npy (v1.0, little-endian, C order), atomically. */
 OQ_API oq_status oq_npy_save(const char *path, const oq_tensor *t, oq_error *err);
 /* Reads a .npy file. */
@@ -162,20 +243,27 @@ OQ_API oq_status oq_npy_load(const char *path, oq_tensor *out, oq_error *err);
 
 typedef struct oq_session oq_session;
 
-/* Runs on the calling thread only. */
-OQ_API oq_status oq_session_create(const oq_model *model, oq_session **out, oq_error *err);
-/* Runs each node's kernel on up to `threads` threads (0 or 1 = the calling thread only; values above 1024 are
- * clamped; fewer are used when the system refuses to start more). Outputs are bit-identical for every thread
- * count. A session still runs one oq_session_run at a time. */
-OQ_API oq_status oq_session_create_threads(const oq_model *model, int32_t threads, oq_session **out, oq_error *err);
+typedef struct oq_session_options {
+  uint32_t size;   /* sizeof(oq_session_options), set by oq_session_options_init */
+  int32_t threads; /* threads each node's kernel splits its work over: 0 or 1 (default) = the calling thread only;
+                      values above 1024 are clamped; fewer are used when the system refuses to start more.
+                      Outputs are bit-identical for every thread count. */
+} oq_session_options;
+
+OQ_API void oq_session_options_init(oq_session_options *opts);
+/* The session borrows the model, which must outlive it. opts may be NULL (defaults). */
+OQ_API oq_status oq_session_create(const oq_model *model, const oq_session_options *opts, oq_session **out,
+                                   oq_error *err);
 OQ_API void oq_session_free(oq_session *session);
-/* inputs: one per model input in order; outputs: one per model output, filled with owned tensors that the caller
- * releases. */
-OQ_API oq_status oq_session_run(oq_session *session, const oq_tensor *inputs, oq_tensor *outputs, oq_error *err);
+/* inputs: n_inputs == oq_model_input_count tensors in input order; outputs: n_outputs == oq_model_output_count
+ * zeroed tensors, filled with owned tensors that the caller releases. Other counts are refused. */
+OQ_API oq_status oq_session_run(oq_session *session, int32_t n_inputs, const oq_tensor *inputs, int32_t n_outputs,
+                                oq_tensor *outputs, oq_error *err);
 
 /* ---- quantization ----------------------------------------------------------------------------------------- */
 
 typedef struct oq_quant_options {
+  uint32_t size;       /* sizeof(oq_quant_options), set by oq_quant_options_init */
   int32_t threads;     /* calibration worker threads; 0 or 1 = one */
   int32_t per_channel; /* 1 (default): weights quantized per output channel */
 } oq_quant_options;
@@ -183,7 +271,7 @@ typedef struct oq_quant_options {
 OQ_API void oq_quant_options_init(oq_quant_options *opts);
 
 /* Calibrates on every sample folder inside calib_dir (name order) and returns the QDQ model, owned by the caller.
- * The input model is not modified. */
+ * The input model is not modified. opts may be NULL (defaults). Reentrant. */
 OQ_API oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_quant_options *opts, oq_model **out,
                              oq_error *err);
 

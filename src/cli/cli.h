@@ -21,6 +21,9 @@ int cli_fail(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
+/* Whether the library error names path or a file below it (its err->path; the library records the file each
+ * message names). */
+int cli_error_in(const oq_error *err, const char *path);
 /* Reports a library error: "onnxq: <msg>", with "<file>: " put in front when the message does not name it. */
 int cli_fail_err(const char *file, const oq_error *err);
 /* A usage error of subcommand cmd (NULL for the top level): one line pointing at --help. */

@@ -41,7 +41,8 @@ int cli_convert(int argc, char **argv) {
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   const char *out_path = NULL, *ext = NULL;
-  oq_save_options so = {NULL, 1024};
+  oq_save_options so;
+  oq_save_options_init(&so);
   int have_thresh = 0, c;
   opterr = 0;
   optind = 1;

@@ -39,7 +39,7 @@ int cli_inspect(int argc, char **argv) {
   oq_model *model = NULL;
   char *text = NULL;
   if (oq_model_load(model_path, &model, &err) != OQ_OK) return cli_fail_err(model_path, &err);
-  if (oq_model_describe(model, json, &text, &err) != OQ_OK) {
+  if (oq_model_describe(model, json ? OQ_DESCRIBE_JSON : 0, &text, &err) != OQ_OK) {
     oq_model_free(model);
     return cli_fail_err(model_path, &err);
   }
@@ -47,6 +47,6 @@ int cli_inspect(int argc, char **argv) {
   size_t n = strlen(text);
   fputs(text, stdout);
   if (n == 0 || text[n - 1] != '\n') fputc('\n', stdout);
-  free(text);
+  oq_free(text);
   return cli_finish_stdout();
 }

@@ -2,7 +2,6 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "cli/cli.h"
-#include "model/model.h"
 
 #include <dirent.h>
 #include <getopt.h>
@@ -46,30 +45,6 @@ static long count_samples(const char *dir) {
   return n;
 }
 
-static int is_qdq(const Onnx__NodeProto *n) {
-  return n->op_type && (strcmp(n->op_type, "QuantizeLinear") == 0 || strcmp(n->op_type, "DequantizeLinear") == 0);
-}
-
-/* Nodes other than Q/DQ that read at least one DequantizeLinear output: the operators that now see quantized
- * values. */
-static int32_t count_quantized(const oq_model *q) {
-  const oq_graph *g = &q->graph;
-  int32_t n = 0;
-  for (int32_t i = 0; i < g->n_nodes; i++) {
-    if (is_qdq(g->nodes[i].proto)) continue;
-    for (int32_t s = 0; s < g->nodes[i].n_inputs; s++) {
-      int32_t v = g->nodes[i].inputs[s];
-      if (v < 0) continue;
-      int32_t p = g->values[v].producer;
-      if (p >= 0 && strcmp(g->nodes[p].proto->op_type ? g->nodes[p].proto->op_type : "", "DequantizeLinear") == 0) {
-        n++;
-        break;
-      }
-    }
-  }
-  return n;
-}
-
 int cli_quantize(int argc, char **argv) {
   enum { OPT_PER_TENSOR = 256 };
   static const struct option opts[] = {
@@ -109,19 +84,26 @@ int cli_quantize(int argc, char **argv) {
   if (oq_quantize(model, calib, &qo, &q, &err) != OQ_OK) {
     oq_model_free(model);
     /* a sample problem names the calibration folder; anything else is about the model */
-    return cli_fail_err(strstr(err.msg, calib) ? calib : model_path, &err);
+    return cli_fail_err(cli_error_in(&err, calib) ? calib : model_path, &err);
   }
-  int32_t before = model->graph.n_nodes;
+  oq_model_stats before, after;
+  oq_model_stats_init(&before);
+  oq_model_stats_init(&after);
+  oq_status st = oq_model_get_stats(model, &before, &err);
   oq_model_free(model);
+  if (st == OQ_OK) st = oq_model_get_stats(q, &after, &err);
+  if (st != OQ_OK) {
+    oq_model_free(q);
+    return cli_fail_err(model_path, &err);
+  }
   if (oq_model_save(q, out_path, NULL, &err) != OQ_OK) {
     oq_model_free(q);
     return cli_fail_err(out_path, &err);
   }
   long samples = count_samples(calib);
-  int32_t quantized = count_quantized(q);
-  int32_t after = q->graph.n_nodes;
   oq_model_free(q);
   printf("%s: %ld calibration samples, %d of %d nodes quantized (%d nodes with Q/DQ), %s weights\n", out_path, samples,
-         (int)quantized, (int)before, (int)after, qo.per_channel ? "per-channel" : "per-tensor");
+         (int)after.quantized_nodes, (int)before.nodes, (int)after.nodes,
+         qo.per_channel ? "per-channel" : "per-tensor");
   return cli_finish_stdout();
 }

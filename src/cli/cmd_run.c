@@ -3,9 +3,7 @@
  * was (folders this command created are removed again). */
 #define _POSIX_C_SOURCE 200809L
 
-#include "calib/dataset.h"
 #include "cli/cli.h"
-#include "core/strmap.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -88,6 +86,41 @@ static char *path_join(const char *dir, const char *name) {
   return p;
 }
 
+typedef struct stem_ref {
+  const char *stem; /* borrowed */
+  int32_t index;    /* output index */
+} stem_ref;
+
+static int cmp_stem_ref(const void *a, const void *b) {
+  const stem_ref *x = a, *y = b;
+  int c = strcmp(x->stem, y->stem);
+  return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* The first output k (in output order) whose stem an earlier output j already has: *first = j, *second = k.
+ * Returns 1 when found, 0 when all stems differ, -1 when out of memory. Sorting keeps this O(n log n) for a
+ * hostile model listing a hundred thousand outputs. */
+static int find_stem_clash(char **stems, int32_t n, int32_t *first, int32_t *second) {
+  if (n < 2) return 0;
+  stem_ref *order = malloc((size_t)n * sizeof *order);
+  if (!order) return -1;
+  for (int32_t i = 0; i < n; i++) order[i] = (stem_ref){stems[i], i};
+  qsort(order, (size_t)n, sizeof *order, cmp_stem_ref);
+  int found = 0;
+  for (int32_t i = 0; i < n;) {
+    int32_t e = i + 1; /* [i, e): one stem, indices ascending */
+    while (e < n && strcmp(order[e].stem, order[i].stem) == 0) e++;
+    if (e - i > 1 && (!found || order[i + 1].index < *second)) {
+      *first = order[i].index;
+      *second = order[i + 1].index;
+      found = 1;
+    }
+    i = e;
+  }
+  free(order);
+  return found;
+}
+
 int cli_run(int argc, char **argv) {
   static const struct option opts[] = {{"inputs", required_argument, NULL, 'i'},
                                        {"output", required_argument, NULL, 'o'},
@@ -126,7 +159,6 @@ int cli_run(int argc, char **argv) {
   char **stems = NULL, **finals = NULL, **temps = NULL;
   int32_t n_in = 0, n_out = 0, renamed = 0;
   created_dirs made = {{NULL}, 0};
-  oq_strmap seen = {0}; /* output file stem -> output index; keys borrowed from stems */
 
   if (oq_model_load(model_path, &model, &err) != OQ_OK) {
     rc = cli_fail_err(model_path, &err);
@@ -144,36 +176,33 @@ int cli_run(int argc, char **argv) {
     goto done;
   }
 
-  /* Output file names are known from the model: refuse collisions before running anything (a map, not pairwise
-   * comparisons: a hostile model may list a hundred thousand outputs). */
-  if (oq_strmap_init(&seen, (size_t)n_out, &err) != OQ_OK) {
+  /* Output file names are known from the model: refuse collisions before running anything. */
+  for (int32_t k = 0; k < n_out; k++)
+    if (oq_sample_file_stem(oq_model_output_name(model, k), &stems[k], &err) != OQ_OK) {
+      rc = cli_fail("out of memory");
+      goto done;
+    }
+  int32_t j = -1, k2 = -1;
+  int clash = find_stem_clash(stems, n_out, &j, &k2);
+  if (clash < 0) {
     rc = cli_fail("out of memory");
     goto done;
   }
-  for (int32_t k = 0; k < n_out; k++) {
-    stems[k] = oq_sample_file_stem(oq_model_output_name(model, k), &err);
-    if (!stems[k]) {
-      rc = cli_fail("out of memory");
-      goto done;
-    }
-    int32_t j = oq_strmap_get(&seen, stems[k]);
-    if (j >= 0) {
-      rc = cli_fail("%s: outputs '%s' and '%s' would both be written to %s.npy", model_path,
-                    oq_model_output_name(model, j), oq_model_output_name(model, k), stems[k]);
-      goto done;
-    }
-    if (oq_strmap_put(&seen, stems[k], k, &err) != OQ_OK) {
-      rc = cli_fail("out of memory");
-      goto done;
-    }
+  if (clash) {
+    rc = cli_fail("%s: outputs '%s' and '%s' would both be written to %s.npy", model_path,
+                  oq_model_output_name(model, j), oq_model_output_name(model, k2), stems[k2]);
+    goto done;
   }
 
-  if (oq_sample_load(model, in_dir, inputs, &err) != OQ_OK) {
+  if (oq_sample_load(model, in_dir, n_in, inputs, &err) != OQ_OK) {
     rc = cli_fail_err(in_dir, &err);
     goto done;
   }
-  if (oq_session_create_threads(model, threads, &session, &err) != OQ_OK ||
-      oq_session_run(session, inputs, outputs, &err) != OQ_OK) {
+  oq_session_options so;
+  oq_session_options_init(&so);
+  so.threads = threads;
+  if (oq_session_create(model, &so, &session, &err) != OQ_OK ||
+      oq_session_run(session, n_in, inputs, n_out, outputs, &err) != OQ_OK) {
     rc = cli_fail_err(model_path, &err);
     goto done;
   }
@@ -227,10 +256,9 @@ done:
   for (int32_t k = 0; rc != CLI_EXIT_OK && k < renamed; k++) unlink(finals[k]);
   undo_dirs(&made, rc != CLI_EXIT_OK);
   for (int32_t k = 0; finals && k < n_out; k++) free(finals[k]);
-  for (int32_t k = 0; stems && k < n_out; k++) free(stems[k]);
+  for (int32_t k = 0; stems && k < n_out; k++) oq_free(stems[k]);
   for (int32_t k = 0; inputs && k < n_in; k++) oq_tensor_release(&inputs[k]);
   for (int32_t k = 0; outputs && k < n_out; k++) oq_tensor_release(&outputs[k]);
-  oq_strmap_free(&seen);
   free(temps);
   free(finals);
   free(stems);

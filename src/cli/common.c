@@ -29,9 +29,16 @@ int cli_fail(const char *fmt, ...) {
   return CLI_EXIT_FAIL;
 }
 
+int cli_error_in(const oq_error *err, const char *path) {
+  if (!path || !*path || !err->path[0]) return 0;
+  size_t n = strlen(path);
+  if (strncmp(err->path, path, n) != 0) return 0;
+  return err->path[n] == '\0' || err->path[n] == '/' || path[n - 1] == '/';
+}
+
 int cli_fail_err(const char *file, const oq_error *err) {
   const char *msg = err->msg[0] ? err->msg : oq_status_name(err->code);
-  if (file && *file && !strstr(msg, file)) return cli_fail("%s: %s", file, msg);
+  if (file && *file && !cli_error_in(err, file)) return cli_fail("%s: %s", file, msg);
   return cli_fail("%s", msg);
 }
 

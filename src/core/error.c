@@ -20,6 +20,9 @@ oq_status oq_error_set(oq_error *err, oq_status code, const char *file, int line
   err->code = code;
   err->file = file;
   err->line = line;
+  err->subject_kind = OQ_SUBJECT_NONE;
+  err->subject[0] = '\0';
+  err->path[0] = '\0';
   return code;
 }
 
@@ -51,6 +54,57 @@ void oq_error_clear(oq_error *err) {
   err->msg[0] = '\0';
   err->file = NULL;
   err->line = 0;
+  err->subject_kind = OQ_SUBJECT_NONE;
+  err->subject[0] = '\0';
+  err->path[0] = '\0';
+}
+
+/* Copies name, cut to cap - 1 bytes, with line breaks flattened like messages. */
+static void copy_name(char *dst, size_t cap, const char *name) {
+  size_t n = strnlen(name, cap - 1);
+  memcpy(dst, name, n);
+  dst[n] = '\0';
+  flatten_line(dst);
+}
+
+void oq_error_subject(oq_error *err, oq_subject_kind kind, const char *name) {
+  if (!err || !name || !name[0] || kind == OQ_SUBJECT_NONE) return;
+  if (kind == OQ_SUBJECT_FILE) {
+    /* a path too long to keep whole is not recorded: a cut path would name another file */
+    if (strlen(name) < sizeof err->path) copy_name(err->path, sizeof err->path, name);
+  }
+  if (err->subject_kind != OQ_SUBJECT_NONE) return;
+  err->subject_kind = kind;
+  copy_name(err->subject, sizeof err->subject, name);
+}
+
+void oq_error_subject_if_prefix(oq_error *err, const char *file) {
+  if (!err || !file || !file[0]) return;
+  size_t n = strlen(file);
+  if (strncmp(err->msg, file, n) == 0 && err->msg[n] == ':' && err->msg[n + 1] == ' ')
+    oq_error_subject(err, OQ_SUBJECT_FILE, file);
+}
+
+bool oq_error_path_within(const oq_error *err, const char *dir) {
+  if (!err || !dir || !dir[0] || !err->path[0]) return false;
+  size_t n = strlen(dir);
+  if (strncmp(err->path, dir, n) != 0) return false;
+  return err->path[n] == '\0' || err->path[n] == '/' || dir[n - 1] == '/';
+}
+
+oq_status oq_options_take(void *dst, size_t dst_size, size_t min_size, const void *src, const char *what,
+                          oq_error *err) {
+  uint32_t size;
+  memcpy(&size, src, sizeof size);
+  if (size < min_size || size > dst_size) {
+    oq_error_set(err, OQ_ERR_INVALID_ARG, __FILE__, __LINE__,
+                 "%s: options size %u is not one this library knows (%zu to %zu; call the options' _init function)",
+                 what, (unsigned)size, min_size, dst_size);
+    oq_error_subject(err, OQ_SUBJECT_OPTION, "size");
+    return OQ_ERR_INVALID_ARG;
+  }
+  memcpy(dst, src, size);
+  return OQ_OK;
 }
 
 bool oq_size_mul(size_t a, size_t b, size_t *out) {
@@ -65,40 +119,8 @@ bool oq_size_add(size_t a, size_t b, size_t *out) {
   return true;
 }
 
-void *oq_calloc(size_t count, size_t size, oq_error *err) {
-  size_t total;
-  if (!oq_size_mul(count, size, &total)) {
-    oq_error_set(err, OQ_ERR_NOMEM, __FILE__, __LINE__, "allocation of %zu x %zu bytes overflows", count, size);
-    return NULL;
-  }
-  void *p = calloc(total ? count : 1, total ? size : 1);
-  if (!p) oq_error_set(err, OQ_ERR_NOMEM, __FILE__, __LINE__, "out of memory allocating %zu bytes", total);
-  return p;
-}
-
-void *oq_malloc_array(size_t count, size_t size, oq_error *err) {
-  size_t total;
-  if (!oq_size_mul(count, size, &total)) {
-    oq_error_set(err, OQ_ERR_NOMEM, __FILE__, __LINE__, "allocation of %zu x %zu bytes overflows", count, size);
-    return NULL;
-  }
-  void *p = malloc(total ? total : 1);
-  if (!p) oq_error_set(err, OQ_ERR_NOMEM, __FILE__, __LINE__, "out of memory allocating %zu bytes", total);
-  return p;
-}
-
-char *oq_strdup(const char *s, oq_error *err) {
-  size_t n = strlen(s) + 1;
-  char *p = malloc(n);
-  if (!p) {
-    oq_error_set(err, OQ_ERR_NOMEM, __FILE__, __LINE__, "out of memory");
-    return NULL;
-  }
-  memcpy(p, s, n);
-  return p;
-}
-
 const char *oq_version(void) { return OQ_VERSION_STRING; }
+int32_t oq_version_number(void) { return OQ_VERSION_NUMBER; }
 
 const char *oq_status_name(oq_status st) {
   switch (st) {

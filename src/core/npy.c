@@ -3,8 +3,9 @@
  * user input (calibration samples) and must never crash or over-allocate. */
 #define _POSIX_C_SOURCE 200809L
 
-#include "core/file.h"
+#include "core/dtype.h"
 #include "core/error.h"
+#include "core/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,22 +20,7 @@
 #define NPY_MAGIC_LEN  6
 #define NPY_MAX_HEADER 65536 /* numpy itself refuses headers above 10000 bytes by default */
 
-typedef struct npy_type {
-  const char *descr; /* as written by numpy on a little-endian machine */
-  int32_t dtype;     /* oq_dtype */
-} npy_type;
-
-static const npy_type k_types[] = {
-    {"<f4", OQ_DTYPE_FLOAT}, {"<f8", OQ_DTYPE_DOUBLE}, {"<i8", OQ_DTYPE_INT64},
-    {"<i4", OQ_DTYPE_INT32}, {"<i2", OQ_DTYPE_INT16},  {"<u2", OQ_DTYPE_UINT16},
-    {"|u1", OQ_DTYPE_UINT8}, {"|i1", OQ_DTYPE_INT8},   {"|b1", OQ_DTYPE_BOOL},
-};
-
-static const char *descr_of(int32_t dtype) {
-  for (size_t i = 0; i < sizeof k_types / sizeof k_types[0]; i++)
-    if (k_types[i].dtype == dtype) return k_types[i].descr;
-  return NULL;
-}
+static const char *descr_of(int32_t dtype) { return oq_dtype_traits_of(dtype)->npy; }
 
 /* ---- header parsing ------------------------------------------------------------------------------------------ */
 
@@ -160,7 +146,7 @@ oq_status oq_npy_load(const char *path, oq_tensor *out, oq_error *err) {
             NPY_MAX_HEADER);
   uint64_t data_off = 8 + len_bytes + (uint64_t)hlen;
   if (data_off > fsize) OQ_FAIL(err, OQ_ERR_PARSE, "%s: truncated .npy header", path);
-  hdr = malloc((size_t)hlen + 1);
+  hdr = oq_mem_alloc((size_t)hlen + 1);
   if (!hdr) OQ_FAIL(err, OQ_ERR_NOMEM, "%s: out of memory", path);
   if (!read_full(f, hdr, hlen)) OQ_FAIL(err, OQ_ERR_PARSE, "%s: truncated .npy header", path);
   hdr[hlen] = '\0';
@@ -213,9 +199,7 @@ oq_status oq_npy_load(const char *path, oq_tensor *out, oq_error *err) {
                             : "'shape'");
   if (fortran) OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "%s: Fortran-order .npy arrays are not supported", path);
 
-  int32_t dtype = OQ_DTYPE_UNDEFINED;
-  for (size_t i = 0; i < sizeof k_types / sizeof k_types[0]; i++)
-    if (strcmp(descr, k_types[i].descr) == 0) dtype = k_types[i].dtype;
+  int32_t dtype = oq_dtype_from_npy(descr);
   if (dtype == OQ_DTYPE_UNDEFINED) {
     if (descr[0] == '>')
       OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "%s: big-endian .npy data ('%s') is not supported", path, descr);
@@ -242,14 +226,15 @@ oq_status oq_npy_load(const char *path, oq_tensor *out, oq_error *err) {
       if (b[i] > 1) OQ_FAIL(err, OQ_ERR_PARSE, "%s: bool array holds a byte other than 0 or 1", path);
   }
   fclose(f);
-  free(hdr);
+  oq_free(hdr);
   *out = t;
   return OQ_OK;
 
 fail:
   if (f) fclose(f);
-  free(hdr);
+  oq_free(hdr);
   oq_tensor_release(&t);
+  if (path) oq_error_subject(err, OQ_SUBJECT_FILE, path); /* every message here starts with the path */
   return st;
 }
 
@@ -301,7 +286,7 @@ oq_status oq_npy_save(const char *path, const oq_tensor *t, oq_error *err) {
 
   /* Temporary file next to the destination, then rename: readers never see a half-written file. */
   size_t plen = strlen(path);
-  tmp = malloc(plen + 16);
+  tmp = oq_mem_alloc(plen + 16);
   if (!tmp) OQ_FAIL(err, OQ_ERR_NOMEM, "%s: out of memory", path);
   memcpy(tmp, path, plen);
   memcpy(tmp + plen, ".tmp.XXXXXX", 12);
@@ -315,12 +300,13 @@ oq_status oq_npy_save(const char *path, const oq_tensor *t, oq_error *err) {
   fd = -1;
   if (rc != 0) OQ_FAIL(err, OQ_ERR_IO, "%s: write error: %s", path, strerror(errno));
   if (rename(tmp, path) != 0) OQ_FAIL(err, OQ_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-  free(tmp);
+  oq_free(tmp);
   return OQ_OK;
 
 fail:
   if (fd >= 0) close(fd);
   if (created) unlink(tmp);
-  free(tmp);
+  oq_free(tmp);
+  if (path) oq_error_subject(err, OQ_SUBJECT_FILE, path);
   return st;
 }

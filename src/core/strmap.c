@@ -26,8 +26,8 @@ oq_status oq_strmap_init(oq_strmap *m, size_t expected, oq_error *err) {
 }
 
 void oq_strmap_free(oq_strmap *m) {
-  free(m->keys);
-  free(m->vals);
+  oq_free(m->keys);
+  oq_free(m->vals);
   memset(m, 0, sizeof *m);
 }
 

@@ -1,9 +1,11 @@
-/* Model fingerprint, input/output listing and the `onnxq inspect` summary (text or JSON). */
+/* Model fingerprint, input/output lookups, model statistics and the `onnxq inspect` summary (text or JSON). Which
+ * operators are supported is not known at this layer: the summary asks a predicate that the caller passes
+ * (exec/inspect.c passes the op table's lookup). */
 #define XXH_STATIC_LINKING_ONLY /* stack-allocated XXH3 state: fingerprinting must not fail on allocation */
 #include <xxhash.h>
 
+#include "core/dtype.h"
 #include "model/model.h"
-#include "ops/op.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -262,6 +264,109 @@ const char *oq_model_output_name(const oq_model *model, int32_t index) {
   return model->graph.values[model->graph.outputs[index]].name;
 }
 
+static int32_t find_in(const oq_model *model, const int32_t *ids, int32_t n, const char *name) {
+  if (!model || !name) return -1;
+  int32_t v = oq_graph_find(&model->graph, name);
+  if (v < 0) return -1;
+  for (int32_t i = 0; i < n; i++)
+    if (ids[i] == v) return i;
+  return -1;
+}
+
+int32_t oq_model_find_input(const oq_model *model, const char *name) {
+  return model ? find_in(model, model->graph.inputs, model->graph.n_inputs, name) : -1;
+}
+
+int32_t oq_model_find_output(const oq_model *model, const char *name) {
+  return model ? find_in(model, model->graph.outputs, model->graph.n_outputs, name) : -1;
+}
+
+/* First layouts with a size field; later fields are appended, so these stay. */
+#define VALUE_INFO_SIZE_V1  (offsetof(oq_value_info, dim_names) + sizeof(const char *[OQ_MAX_DIMS]))
+#define MODEL_STATS_SIZE_V1 (offsetof(oq_model_stats, quantized_nodes) + sizeof(int32_t))
+
+void oq_value_info_init(oq_value_info *info) {
+  if (!info) return;
+  memset(info, 0, sizeof *info);
+  info->size = sizeof *info;
+}
+
+/* Fills the caller's struct, of the size it says it has. */
+static oq_status value_info(const oq_model *model, const int32_t *ids, int32_t n, int32_t index, oq_value_info *info,
+                            const char *fn, oq_error *err) {
+  oq_status st = OQ_OK;
+  oq_value_info full;
+  oq_value_info_init(&full);
+  if (!model || !info) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "%s: model and info are required", fn);
+  OQ_CHECK(oq_options_take(&full, sizeof full, VALUE_INFO_SIZE_V1, info, fn, err));
+  if (index < 0 || index >= n) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "%s: index %d is not below %d", fn, (int)index, (int)n);
+  const oq_value *v = &model->graph.values[ids[index]];
+  uint32_t size = full.size;
+  oq_value_info_init(&full);
+  full.size = size;
+  full.name = v->name;
+  full.dtype = v->dtype;
+  full.rank = v->ndim;
+  for (int32_t i = 0; i < v->ndim && i < OQ_MAX_DIMS; i++) {
+    full.dims[i] = v->dims[i].value >= 0 ? v->dims[i].value : -1;
+    full.dim_names[i] = v->dims[i].param;
+  }
+  memcpy(info, &full, size);
+fail:
+  return st;
+}
+
+oq_status oq_model_input_info(const oq_model *model, int32_t index, oq_value_info *info, oq_error *err) {
+  return value_info(model, model ? model->graph.inputs : NULL, model ? model->graph.n_inputs : 0, index, info,
+                    "oq_model_input_info", err);
+}
+
+oq_status oq_model_output_info(const oq_model *model, int32_t index, oq_value_info *info, oq_error *err) {
+  return value_info(model, model ? model->graph.outputs : NULL, model ? model->graph.n_outputs : 0, index, info,
+                    "oq_model_output_info", err);
+}
+
+/* ---- statistics ------------------------------------------------------------------------------------------- */
+
+void oq_model_stats_init(oq_model_stats *stats) {
+  if (!stats) return;
+  memset(stats, 0, sizeof *stats);
+  stats->size = sizeof *stats;
+}
+
+static bool op_is(const Onnx__NodeProto *n, const char *op) { return n->op_type && strcmp(n->op_type, op) == 0; }
+
+oq_status oq_model_get_stats(const oq_model *model, oq_model_stats *stats, oq_error *err) {
+  oq_status st = OQ_OK;
+  oq_model_stats full;
+  oq_model_stats_init(&full);
+  if (!model || !stats) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "oq_model_get_stats: model and stats are required");
+  OQ_CHECK(oq_options_take(&full, sizeof full, MODEL_STATS_SIZE_V1, stats, "oq_model_get_stats", err));
+  const oq_graph *g = &model->graph;
+  full.nodes = g->n_nodes;
+  full.initializers = model->proto->graph ? (int32_t)model->proto->graph->n_initializer : 0;
+  full.qdq_nodes = 0;
+  full.quantized_nodes = 0;
+  for (int32_t i = 0; i < g->n_nodes; i++) {
+    const Onnx__NodeProto *np = g->nodes[i].proto;
+    if (op_is(np, "QuantizeLinear") || op_is(np, "DequantizeLinear")) {
+      full.qdq_nodes++;
+      continue;
+    }
+    for (int32_t s = 0; s < g->nodes[i].n_inputs; s++) {
+      int32_t v = g->nodes[i].inputs[s];
+      int32_t p = v >= 0 ? g->values[v].producer : -1;
+      if (p >= 0 && op_is(g->nodes[p].proto, "DequantizeLinear")) {
+        full.quantized_nodes++;
+        break;
+      }
+    }
+  }
+  memcpy(stats, &full, full.size);
+fail:
+  return st;
+}
+
 /* ---- describe --------------------------------------------------------------------------------------------- */
 
 /* Growing string; after a failed allocation every append is a no-op and `failed` is set. */
@@ -288,7 +393,7 @@ static int sb_reserve(sbuf *s, size_t extra) {
     }
     cap *= 2;
   }
-  char *p = realloc(s->buf, cap);
+  char *p = oq_mem_realloc(s->buf, cap);
   if (!p) {
     s->failed = 1;
     return 0;
@@ -518,13 +623,18 @@ static void values_json(sbuf *s, const oq_graph *g, const int32_t *ids, int32_t 
   sb_cat(s, "]");
 }
 
-oq_status oq_model_describe(const oq_model *model, int json, char **out, oq_error *err) {
+oq_status oq_model_summary(const oq_model *model, uint32_t flags, oq_op_known_fn known, void *ud, char **out,
+                           oq_error *err) {
   oq_status st = OQ_OK;
   sbuf s = {0};
   op_count *ops = NULL;
   int32_t n_ops = 0;
   if (out) *out = NULL;
-  if (!model || !model->proto || !out) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "describe: no model or output");
+  if (!model || !model->proto || !out || !known) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "describe: no model or output");
+  if (flags & ~OQ_DESCRIBE_JSON) {
+    OQ_FAIL(err, OQ_ERR_INVALID_ARG, "describe: unknown flags 0x%x", (unsigned)(flags & ~OQ_DESCRIBE_JSON));
+  }
+  const int json = (flags & OQ_DESCRIBE_JSON) != 0;
   const Onnx__ModelProto *mp = model->proto;
   const oq_graph *g = &model->graph;
   const Onnx__GraphProto *gp = mp->graph;
@@ -564,8 +674,9 @@ oq_status oq_model_describe(const oq_model *model, int json, char **out, oq_erro
     if (dt == OQ_DTYPE_STRING) {
       bytes = 0;
       for (size_t k = 0; k < tp->n_string_data; k++) bytes = sat_add(bytes, tp->string_data[k].len);
-    } else if (dt == OQ_DTYPE_INT4 || dt == OQ_DTYPE_UINT4 || dt == OQ_DTYPE_FLOAT4E2M1) {
-      bytes = numel / 2 + (numel & 1);
+    } else if (oq_dtype_bits(dt) > 0 && oq_dtype_bits(dt) < 8) {
+      uint64_t per = 8 / (uint64_t)oq_dtype_bits(dt); /* packed elements per byte */
+      bytes = numel / per + (numel % per != 0);
     } else {
       bytes = sat_mul(numel, oq_dtype_size(dt));
     }
@@ -613,7 +724,7 @@ oq_status oq_model_describe(const oq_model *model, int json, char **out, oq_erro
     sb_printf(&s, "},\"parameters\":%" PRIu64 ",\"fingerprint\":\"%s\",\"unsupported_ops\":[", params, fp);
     first = 1;
     for (int32_t i = 0; i < n_ops; i++) {
-      if (oq_op_find(ops[i].op_type, ops[i].domain, oq_graph_opset(g, ops[i].domain))) continue;
+      if (known(ud, ops[i].op_type, ops[i].domain, oq_graph_opset(g, ops[i].domain))) continue;
       if (!first) sb_cat(&s, ",");
       first = 0;
       op_key(&s, &ops[i], 1);
@@ -658,7 +769,7 @@ oq_status oq_model_describe(const oq_model *model, int json, char **out, oq_erro
     sb_printf(&s, "%-14s", "unsupported");
     int any = 0;
     for (int32_t i = 0; i < n_ops; i++) {
-      if (oq_op_find(ops[i].op_type, ops[i].domain, oq_graph_opset(g, ops[i].domain))) continue;
+      if (known(ud, ops[i].op_type, ops[i].domain, oq_graph_opset(g, ops[i].domain))) continue;
       if (any) sb_cat(&s, ", ");
       any = 1;
       op_key(&s, &ops[i], 0);
@@ -669,7 +780,7 @@ oq_status oq_model_describe(const oq_model *model, int json, char **out, oq_erro
   *out = s.buf;
   s.buf = NULL;
 fail:
-  free(s.buf);
-  free(ops);
+  oq_free(s.buf);
+  oq_free(ops);
   return st;
 }

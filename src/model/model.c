@@ -2,11 +2,13 @@
  * protos into dense tensors. */
 #define _XOPEN_SOURCE 700 /* realpath, pread, mkstemp, fchmod, O_CLOEXEC */
 
+#include "core/dtype.h"
 #include "model/model.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +35,7 @@ static oq_status read_whole_file(const char *path, uint8_t **out, size_t *size, 
   if (sb.st_size == 0) OQ_FAIL(err, OQ_ERR_PARSE, "%s: empty file", path);
   if ((uint64_t)sb.st_size > SIZE_MAX) OQ_FAIL(err, OQ_ERR_NOMEM, "%s: file too large", path);
   size_t n = (size_t)sb.st_size;
-  buf = malloc(n);
+  buf = oq_mem_alloc(n);
   if (!buf) OQ_FAIL(err, OQ_ERR_NOMEM, "%s: out of memory reading %zu bytes", path, n);
   size_t got = 0;
   while (got < n) {
@@ -49,7 +51,7 @@ static oq_status read_whole_file(const char *path, uint8_t **out, size_t *size, 
   return OQ_OK;
 fail:
   if (fd >= 0) close(fd);
-  free(buf);
+  oq_free(buf);
   return st;
 }
 
@@ -58,7 +60,7 @@ static char *dir_of(const char *path, oq_error *err) {
   const char *slash = strrchr(path, '/');
   if (!slash) return oq_strdup(".", err);
   size_t n = slash == path ? 1 : (size_t)(slash - path);
-  char *d = malloc(n + 1);
+  char *d = oq_mem_alloc(n + 1);
   if (!d) {
     oq_error_set(err, OQ_ERR_NOMEM, __FILE__, __LINE__, "out of memory");
     return NULL;
@@ -66,6 +68,23 @@ static char *dir_of(const char *path, oq_error *err) {
   memcpy(d, path, n);
   d[n] = '\0';
   return d;
+}
+
+/* protobuf-c allocations go through the library's hook too; a failed one is remembered, because unpack reports
+ * it only as a NULL result, like malformed bytes. */
+typedef struct pb_alloc_ctx {
+  int failed; /* an allocation failed */
+} pb_alloc_ctx;
+
+static void *pb_alloc(void *data, size_t size) {
+  void *p = oq_mem_alloc(size);
+  if (!p) ((pb_alloc_ctx *)data)->failed = 1;
+  return p;
+}
+
+static void pb_free(void *data, void *ptr) {
+  (void)data;
+  oq_free(ptr);
 }
 
 oq_status oq_model_load(const char *path, oq_model **out, oq_error *err) {
@@ -86,9 +105,12 @@ oq_status oq_model_load(const char *path, oq_model **out, oq_error *err) {
       oq_error_prefix(err, "%s", path);
     goto fail;
   }
-  Onnx__ModelProto *proto = onnx__model_proto__unpack(NULL, size, buf);
-  free(buf);
+  pb_alloc_ctx pbc = {0};
+  ProtobufCAllocator pba = {pb_alloc, pb_free, &pbc};
+  Onnx__ModelProto *proto = onnx__model_proto__unpack(&pba, size, buf);
+  oq_free(buf);
   buf = NULL;
+  if (!proto && pbc.failed) OQ_FAIL(err, OQ_ERR_NOMEM, "%s: out of memory parsing the model", path);
   if (!proto) OQ_FAIL(err, OQ_ERR_PARSE, "%s: not an ONNX model (protobuf parse failed)", path);
   if (!proto->graph) {
     onnx__model_proto__free_unpacked(proto, NULL);
@@ -102,12 +124,31 @@ oq_status oq_model_load(const char *path, oq_model **out, oq_error *err) {
     goto fail;
   }
   OQ_CHECK(oq_model_wrap(proto, path, dir, out, err));
-  free(dir);
+  oq_free(dir);
   return OQ_OK;
 fail:
-  free(buf);
-  free(dir);
+  oq_free(buf);
+  oq_free(dir);
+  oq_error_subject(err, OQ_SUBJECT_FILE, path); /* every message above names the path */
   return st;
+}
+
+/* ---- save options ------------------------------------------------------------------------------------------- */
+
+/* The first layout with a size field; fields added later go after it. */
+#define SAVE_OPTIONS_SIZE_V1 (offsetof(oq_save_options, size_threshold) + sizeof(uint64_t))
+
+void oq_save_options_init(oq_save_options *opts) {
+  if (!opts) return;
+  memset(opts, 0, sizeof *opts);
+  opts->size = sizeof *opts;
+  opts->size_threshold = 1024;
+}
+
+oq_status oq_save_options_take(const oq_save_options *opts, oq_save_options *out, oq_error *err) {
+  oq_save_options_init(out);
+  if (!opts) return OQ_OK;
+  return oq_options_take(out, sizeof *out, SAVE_OPTIONS_SIZE_V1, opts, "oq_model_save", err);
 }
 
 /* ---- external data ------------------------------------------------------------------------------------------- */
@@ -187,7 +228,7 @@ static oq_status resolve_tensor(resolve_ctx *c, const Onnx__TensorProto *tp, oq_
     OQ_FAIL(err, OQ_ERR_MODEL, "tensor '%s': bad external data length '%s'", name, len_s);
 
   size_t dl = strlen(c->model->dir), ll = strlen(loc);
-  full = malloc(dl + ll + 2);
+  full = oq_mem_alloc(dl + ll + 2);
   if (!full) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory");
   memcpy(full, c->model->dir, dl);
   full[dl] = '/';
@@ -218,7 +259,7 @@ static oq_status resolve_tensor(resolve_ctx *c, const Onnx__TensorProto *tp, oq_
   if (expected_nbytes(tp, &want) && want != (size_t)len)
     OQ_FAIL(err, OQ_ERR_MODEL, "tensor '%s': external data has %llu bytes, its type and shape need %zu", name,
             (unsigned long long)len, want);
-  data = malloc(len ? (size_t)len : 1);
+  data = oq_mem_alloc((size_t)len);
   if (!data)
     OQ_FAIL(err, OQ_ERR_NOMEM, "tensor '%s': out of memory for %llu bytes of external data", name,
             (unsigned long long)len);
@@ -234,7 +275,7 @@ static oq_status resolve_tensor(resolve_ctx *c, const Onnx__TensorProto *tp, oq_
     size_t ncap = c->cap ? c->cap * 2 : 8;
     oq_external_blob *nb = NULL;
     size_t bytes;
-    if (oq_size_mul(ncap, sizeof *nb, &bytes)) nb = realloc(c->model->blobs, bytes);
+    if (oq_size_mul(ncap, sizeof *nb, &bytes)) nb = oq_mem_realloc(c->model->blobs, bytes);
     if (!nb) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory");
     c->model->blobs = nb;
     c->cap = ncap;
@@ -248,13 +289,13 @@ static oq_status resolve_tensor(resolve_ctx *c, const Onnx__TensorProto *tp, oq_
   b->file_dev = (uint64_t)sb.st_dev;
   b->file_ino = (uint64_t)sb.st_ino;
   close(fd);
-  free(full);
+  oq_free(full);
   return OQ_OK;
 fail:
   if (fd >= 0) close(fd);
-  free(data);
-  free(real);
-  free(full);
+  oq_free(data);
+  free(real); /* from realpath */
+  oq_free(full);
   return st;
 }
 
@@ -294,7 +335,9 @@ static oq_status resolve_graph(resolve_ctx *c, const Onnx__GraphProto *g, int de
     for (size_t k = 0; k < n->n_attribute; k++) {
       st = resolve_attr(c, n->attribute[k], depth, err);
       if (st != OQ_OK) {
-        oq_error_prefix(err, "node '%s'", n->name && n->name[0] ? n->name : (n->op_type ? n->op_type : "?"));
+        const char *label = n->name && n->name[0] ? n->name : (n->op_type ? n->op_type : "?");
+        oq_error_prefix(err, "node '%s'", label);
+        oq_error_subject(err, OQ_SUBJECT_NODE, label);
         goto fail;
       }
     }
@@ -338,10 +381,12 @@ oq_status oq_model_wrap(Onnx__ModelProto *proto, const char *path, const char *d
   }
   *out = NULL;
   if (!proto) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "%s: no model", label);
-  m = calloc(1, sizeof *m);
+  m = oq_mem_zalloc(sizeof *m);
   if (!m) {
     onnx__model_proto__free_unpacked(proto, NULL);
-    OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "%s: out of memory", label);
+    oq_error_set(err, OQ_ERR_NOMEM, __FILE__, __LINE__, "%s: out of memory", label);
+    if (path) oq_error_subject(err, OQ_SUBJECT_FILE, path);
+    return OQ_ERR_NOMEM;
   }
   m->proto = proto;
   if (!proto->graph) OQ_FAIL(err, OQ_ERR_MODEL, "%s: not an ONNX model (no graph)", label);
@@ -365,7 +410,7 @@ oq_status oq_model_wrap(Onnx__ModelProto *proto, const char *path, const char *d
     goto fail;
   }
   m->graph_built = 1;
-  free(rc.root);
+  free(rc.root); /* from realpath */
   *out = m;
   return OQ_OK;
 nomem:
@@ -374,6 +419,7 @@ nomem:
 fail:
   free(rc.root);
   oq_model_free(m);
+  if (path) oq_error_subject(err, OQ_SUBJECT_FILE, path); /* every message above starts with the label */
   return st;
 }
 
@@ -381,14 +427,14 @@ void oq_model_free(oq_model *model) {
   if (!model) return;
   if (model->graph_built) oq_graph_free(&model->graph);
   for (size_t i = 0; i < model->n_blobs; i++) {
-    free(model->blobs[i].data);
-    free(model->blobs[i].file);
+    oq_free(model->blobs[i].data);
+    free(model->blobs[i].file); /* from realpath */
   }
-  free(model->blobs);
-  if (model->proto) onnx__model_proto__free_unpacked(model->proto, NULL);
-  free(model->path);
-  free(model->dir);
-  free(model);
+  oq_free(model->blobs);
+  if (model->proto) onnx__model_proto__free_unpacked(model->proto, NULL); /* malloc underneath, see core/alloc.h */
+  oq_free(model->path);
+  oq_free(model->dir);
+  oq_free(model);
 }
 
 int64_t oq_model_opset(const oq_model *model, const char *domain) {
@@ -423,25 +469,6 @@ static void copy_le(uint8_t *dst, const uint8_t *src, size_t nbytes, size_t esiz
     for (size_t k = 0; k < esize; k++) dst[i + k] = src[i + esize - 1 - k];
 }
 
-static bool decodable(int32_t dtype) {
-  switch (dtype) {
-  case OQ_DTYPE_FLOAT:
-  case OQ_DTYPE_DOUBLE:
-  case OQ_DTYPE_INT8:
-  case OQ_DTYPE_INT16:
-  case OQ_DTYPE_INT32:
-  case OQ_DTYPE_INT64:
-  case OQ_DTYPE_UINT8:
-  case OQ_DTYPE_UINT16:
-  case OQ_DTYPE_UINT32:
-  case OQ_DTYPE_UINT64:
-  case OQ_DTYPE_BOOL:
-  case OQ_DTYPE_FLOAT16:
-  case OQ_DTYPE_BFLOAT16: return true;
-  default: return false;
-  }
-}
-
 oq_status oq_model_tensor_decode(const oq_model *model, const Onnx__TensorProto *tp, oq_tensor *out, oq_error *err) {
   oq_status st = OQ_OK;
   if (!out) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_model_tensor_decode: out is NULL");
@@ -449,7 +476,7 @@ oq_status oq_model_tensor_decode(const oq_model *model, const Onnx__TensorProto 
   if (!tp) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_model_tensor_decode: no tensor");
   const char *name = tensor_label(tp);
   int32_t dtype = tp->has_data_type ? tp->data_type : OQ_DTYPE_UNDEFINED;
-  if (!decodable(dtype))
+  if (!oq_dtype_traits_of(dtype)->decodable)
     OQ_RETURN_ERR(err, OQ_ERR_UNSUPPORTED, "tensor '%s': data type %s (%d) is not supported", name,
                   oq_dtype_name(dtype), (int)dtype);
   if (tp->n_dims > OQ_MAX_DIMS)
@@ -497,7 +524,7 @@ oq_status oq_model_tensor_decode(const oq_model *model, const Onnx__TensorProto 
       out->owns_data = 0;
       return OQ_OK;
     }
-    out->data = malloc(nbytes);
+    out->data = oq_mem_alloc(nbytes);
     if (!out->data) OQ_FAIL(err, OQ_ERR_NOMEM, "tensor '%s': out of memory for %zu bytes", name, nbytes);
     out->owns_data = 1;
     copy_le(out->data, raw, nbytes, esize);
@@ -518,7 +545,7 @@ oq_status oq_model_tensor_decode(const oq_model *model, const Onnx__TensorProto 
     OQ_FAIL(err, OQ_ERR_MODEL, "tensor '%s': has %zu %s elements, its shape needs %zu", name, have,
             oq_dtype_name(dtype), numel);
   if (nbytes == 0) return OQ_OK;
-  out->data = malloc(nbytes);
+  out->data = oq_mem_alloc(nbytes);
   if (!out->data) OQ_FAIL(err, OQ_ERR_NOMEM, "tensor '%s': out of memory for %zu bytes", name, nbytes);
   out->owns_data = 1;
   switch (dtype) {

@@ -57,6 +57,18 @@ int64_t oq_model_opset(const oq_model *model, const char *domain);
  * before onnx__model_proto__unpack, whose recursion is unbounded. Linear in len; memory O(max_depth). */
 oq_status oq_model_check_nesting(const uint8_t *buf, size_t len, size_t max_depth, oq_error *err);
 
+/* Checks a caller's oq_save_options (NULL = defaults) and fills *out from it and the defaults. */
+oq_status oq_save_options_take(const oq_save_options *opts, oq_save_options *out, oq_error *err);
+
+/* Whether the layer above can run op_type of domain ("" = ai.onnx) at the model's opset for that domain (-1 when
+ * not imported). */
+typedef bool (*oq_op_known_fn)(void *ud, const char *op_type, const char *domain, int64_t opset);
+
+/* The `onnxq inspect` summary behind oq_model_describe (flags: OQ_DESCRIBE_JSON). known decides which operators
+ * are listed as unsupported; the model layer does not know the op table. *out is released with oq_free. */
+oq_status oq_model_summary(const oq_model *model, uint32_t flags, oq_op_known_fn known, void *ud, char **out,
+                           oq_error *err);
+
 /* Serializes a ModelProto to a malloc'd buffer (caller frees). Fails when it would exceed 2 GiB. */
 oq_status oq_model_pack(const Onnx__ModelProto *proto, uint8_t **out, size_t *size, oq_error *err);
 

@@ -503,8 +503,11 @@ oq_status oq_model_save(const oq_model *model, const char *path, const oq_save_o
   atomic_file mf = {.fd = -1};
   write_ctx c = {0};
   c.ext.fd = -1;
+  oq_save_options given;
   if (!model || !model->proto) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_model_save: no model");
   if (!path || !path[0]) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_model_save: empty output path");
+  if (oq_save_options_take(opts, &given, err) != OQ_OK) return OQ_ERR_INVALID_ARG;
+  opts = &given;
   const char *slash = strrchr(path, '/');
   const char *base = slash ? slash + 1 : path;
   if (!plain_file_name(base)) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "%s: output path does not name a file", path);
@@ -578,6 +581,10 @@ oq_status oq_model_save(const oq_model *model, const char *path, const oq_save_o
   }
   fsync_dir(dir);
 fail:
+  if (st != OQ_OK) { /* messages name the model file or the external data file first */
+    oq_error_subject_if_prefix(err, path);
+    oq_error_subject_if_prefix(err, ext_path);
+  }
   if (c.ext.final_path) atomic_discard(&c.ext);
   if (mf.final_path) atomic_discard(&mf);
   release_copies(&c);

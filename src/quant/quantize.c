@@ -1,12 +1,17 @@
 /* Public entry: calibrate on a folder of samples (MinMax), then rewrite into QDQ form. */
 #include "quant/quant.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The first layout with a size field; fields added later go after it. */
+#define QUANT_OPTIONS_SIZE_V1 (offsetof(oq_quant_options, per_channel) + sizeof(int32_t))
 
 void oq_quant_options_init(oq_quant_options *opts) {
   if (!opts) return;
   memset(opts, 0, sizeof *opts);
+  opts->size = sizeof *opts;
   opts->threads = 1;
   opts->per_channel = 1;
 }
@@ -22,10 +27,9 @@ oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_qua
   *out = NULL;
   if (!model) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_quantize: model is NULL");
   if (!calib_dir) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_quantize: calibration folder is NULL");
-  if (!opts) {
-    oq_quant_options_init(&defaults);
-    opts = &defaults;
-  }
+  oq_quant_options_init(&defaults);
+  if (opts) OQ_CHECK(oq_options_take(&defaults, sizeof defaults, QUANT_OPTIONS_SIZE_V1, opts, "oq_quantize", err));
+  opts = &defaults;
   if (opts->threads < 0) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_quantize: negative thread count %d", opts->threads);
   OQ_CHECK(oq_quant_tracked_values(model, &tracked, err));
   OQ_CHECK(oq_calib_stats_init(&stats, model->graph.n_values, tracked, err));

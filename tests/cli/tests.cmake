@@ -11,3 +11,8 @@ foreach(c help version inspect_help convert_help run_help quantize_help usage_er
                    ${CMAKE_CURRENT_BINARY_DIR}/cli/${c} ${ONNXQ_PYTHON})
   set_tests_properties(cli.${c} PROPERTIES TIMEOUT 300)
 endforeach()
+
+# Layering: the command is a client of the public API (Lua's lua.c rule), so its sources include only onnxq.h and
+# cli/cli.h; the model layer does not include the operator table.
+add_test(NAME cli.public_header_only
+         COMMAND sh -c "! grep -n '#include \"' ${PROJECT_SOURCE_DIR}/src/cli/*.c ${PROJECT_SOURCE_DIR}/src/cli/*.h | grep -v -e '\"onnxq.h\"' -e '\"cli/cli.h\"' && ! grep -n '#include \"ops/' ${PROJECT_SOURCE_DIR}/src/model/*.c ${PROJECT_SOURCE_DIR}/src/model/*.h")

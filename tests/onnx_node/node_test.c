@@ -145,7 +145,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "load: %s\n", err.msg);
     return 2;
   }
-  if (oq_session_create(model, &session, &err) != OQ_OK) {
+  if (oq_session_create(model, NULL, &session, &err) != OQ_OK) {
     fprintf(stderr, "plan: %s\n", err.msg);
     oq_model_free(model);
     return 2;
@@ -165,7 +165,7 @@ int main(int argc, char **argv) {
     }
     if (loaded < n_in) {
       rc = 2;
-    } else if (oq_session_run(session, ins, outs, &err) != OQ_OK) {
+    } else if (oq_session_run(session, n_in, ins, n_out, outs, &err) != OQ_OK) {
       fprintf(stderr, "%s: run: %s\n", sets[s]->d_name, err.msg);
       rc = 2;
     } else {

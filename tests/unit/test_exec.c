@@ -136,8 +136,8 @@ OQ_TEST(observer_only_run_without_outputs) {
   }
   /* the public session API still insists on an outputs array */
   oq_session *sess = NULL;
-  REQUIRE_OK(oq_session_create(model, &sess, &err));
-  CHECK(oq_session_run(sess, &x, NULL, &err) == OQ_ERR_INVALID_ARG);
+  REQUIRE_OK(oq_session_create(model, NULL, &sess, &err));
+  CHECK(oq_session_run(sess, 1, &x, oq_model_output_count(model), NULL, &err) == OQ_ERR_INVALID_ARG);
   oq_session_free(sess);
   oq_tensor_release(&x);
   oq_plan_free(plan);
@@ -234,7 +234,7 @@ OQ_TEST(unsupported_op_fails_at_build) {
   CHECK(plan == NULL);
   CHECK(strstr(err.msg, "node 'weird' (NoSuchOp, domain '', opset 13): operator not supported") != NULL);
   oq_session *s = NULL;
-  CHECK(oq_session_create(model, &s, &err) == OQ_ERR_UNSUPPORTED);
+  CHECK(oq_session_create(model, NULL, &s, &err) == OQ_ERR_UNSUPPORTED);
   CHECK(s == NULL);
   oq_model_free(model);
 }
@@ -252,10 +252,10 @@ OQ_TEST(identity_chains_run) {
   static const char *const names[5] = {"views_i", "views_m", "views_xi", "views_c", "views_m2"};
   oq_tensor x = {0}, want[5] = {{0}}, out[5] = {{0}};
   REQUIRE_OK(oq_model_load(FIX "views.onnx", &model, &err));
-  REQUIRE_OK(oq_session_create(model, &sess, &err));
+  REQUIRE_OK(oq_session_create(model, NULL, &sess, &err));
   REQUIRE(load_npy("views_X", &x));
   for (int j = 0; j < 5; j++) REQUIRE(load_npy(names[j], &want[j]));
-  REQUIRE_OK(oq_session_run(sess, &x, out, &err));
+  REQUIRE_OK(oq_session_run(sess, 1, &x, 5, out, &err));
   for (int j = 0; j < 5; j++) {
     CHECK(out[j].owns_data);
     CHECK(near_all(&out[j], &want[j], 1e-5));
@@ -273,12 +273,12 @@ OQ_TEST(session_runs_model) {
   oq_session *sess = NULL;
   oq_tensor x = {0}, want = {0}, out[3] = {{0}};
   REQUIRE_OK(oq_model_load(FIX "chain.onnx", &model, &err));
-  REQUIRE_OK(oq_session_create(model, &sess, &err));
+  REQUIRE_OK(oq_session_create(model, NULL, &sess, &err));
   REQUIRE(load_npy("chain_X", &x) && load_npy("chain_y", &want));
-  REQUIRE_OK(oq_session_run(sess, &x, out, &err));
+  REQUIRE_OK(oq_session_run(sess, 1, &x, 3, out, &err));
   CHECK(near_all(&out[1], &want, 1e-4));
   for (int j = 0; j < 3; j++) oq_tensor_release(&out[j]);
-  CHECK(oq_session_run(NULL, &x, out, &err) == OQ_ERR_INVALID_ARG);
+  CHECK(oq_session_run(NULL, 1, &x, 3, out, &err) == OQ_ERR_INVALID_ARG);
   oq_tensor_release(&want);
   oq_tensor_release(&x);
   oq_session_free(sess);

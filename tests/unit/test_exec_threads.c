@@ -169,10 +169,13 @@ static int session_same_on_all_threads(const char *path, const oq_tensor *inputs
   for (int32_t threads = 1; threads <= 4 && ok; threads++) {
     oq_session *s = NULL;
     memset(out, 0, sizeof out);
-    ok = oq_session_create_threads(model, threads, &s, &err) == OQ_OK;
+    oq_session_options so;
+    oq_session_options_init(&so);
+    so.threads = threads;
+    ok = oq_session_create(model, &so, &s, &err) == OQ_OK;
     /* twice on the same session: the pool is reused between runs */
     for (int rep = 0; ok && rep < 2; rep++) {
-      ok = oq_session_run(s, inputs, out, &err) == OQ_OK;
+      ok = oq_session_run(s, oq_model_input_count(model), inputs, n_out, out, &err) == OQ_OK;
       for (int32_t j = 0; ok && j < n_out; j++) {
         if (threads == 1 && rep == 0) {
           base[j] = out[j];
@@ -224,12 +227,17 @@ OQ_TEST(session_thread_counts) {
   oq_model *model = NULL;
   oq_session *s = NULL;
   REQUIRE_OK(oq_model_load(ONNXQ_SOURCE_DIR "/samples/digits/model.onnx", &model, &err));
-  CHECK(oq_session_create_threads(model, -1, &s, &err) == OQ_ERR_INVALID_ARG && s == NULL);
-  CHECK(oq_session_create_threads(NULL, 2, &s, &err) == OQ_ERR_INVALID_ARG);
-  REQUIRE_OK(oq_session_create_threads(model, 0, &s, &err));
+  oq_session_options so;
+  oq_session_options_init(&so);
+  so.threads = -1;
+  CHECK(oq_session_create(model, &so, &s, &err) == OQ_ERR_INVALID_ARG && s == NULL);
+  so.threads = 2;
+  CHECK(oq_session_create(NULL, &so, &s, &err) == OQ_ERR_INVALID_ARG);
+  so.threads = 0;
+  REQUIRE_OK(oq_session_create(model, &so, &s, &err));
   oq_session_free(s);
   s = NULL;
-  REQUIRE_OK(oq_session_create(model, &s, &err));
+  REQUIRE_OK(oq_session_create(model, NULL, &s, &err));
   oq_session_free(s);
   oq_model_free(model);
 }

@@ -726,7 +726,7 @@ OQ_TEST(describe) {
   oq_model *m = load_fixture("small.onnx");
   REQUIRE(m);
   char *json = NULL, *text = NULL;
-  REQUIRE_OK(oq_model_describe(m, 1, &json, &err));
+  REQUIRE_OK(oq_model_describe(m, OQ_DESCRIBE_JSON, &json, &err));
   REQUIRE_OK(oq_model_describe(m, 0, &text, &err));
   static const char *keys[] = {"\"ir_version\":8",
                                "\"producer\":{\"name\":\"fixture-gen\",\"version\":\"1.0\"}",
@@ -750,21 +750,21 @@ OQ_TEST(describe) {
   CHECK(strstr(text, "producer      fixture-gen 1.0") != NULL);
   CHECK(strstr(text, "[N, 1, 4, 4]") != NULL);
   CHECK(strstr(text, "parameters    20") != NULL);
-  free(json);
-  free(text);
+  oq_free(json);
+  oq_free(text);
   oq_model_free(m);
 
   /* escaping: the builder's producer name has a quote and a newline */
   m = wrap(chain_model());
   arena_free();
   REQUIRE(m);
-  REQUIRE_OK(oq_model_describe(m, 1, &json, &err));
+  REQUIRE_OK(oq_model_describe(m, OQ_DESCRIBE_JSON, &json, &err));
   CHECK(strstr(json, "\"name\":\"test \\\"builder\\\"\\n\"") != NULL);
   CHECK(strstr(json, "\"ops\":{\"Add\":1,\"Mul\":1,\"Relu\":1}") != NULL);
   CHECK(strchr(json, '\n') == json + strlen(json) - 1); /* one line */
-  free(json);
+  oq_free(json);
   oq_model_free(m);
-  CHECK(oq_model_describe(NULL, 1, &json, &err) == OQ_ERR_INVALID_ARG && json == NULL);
+  CHECK(oq_model_describe(NULL, OQ_DESCRIBE_JSON, &json, &err) == OQ_ERR_INVALID_ARG && json == NULL);
 }
 
 OQ_TEST_MAIN()

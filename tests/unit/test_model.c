@@ -561,7 +561,10 @@ OQ_TEST(save_external_data) {
   oq_error err = {0};
   oq_model *m = NULL, *m2 = NULL, *m3 = NULL;
   REQUIRE_OK(oq_model_load(in_dir("m.onnx"), &m, &err));
-  oq_save_options o = {.external_data = "weights.bin", .size_threshold = 0};
+  oq_save_options o;
+  oq_save_options_init(&o);
+  o.external_data = "weights.bin";
+  o.size_threshold = 0;
   REQUIRE_OK(oq_model_save(m, in_dir("out.onnx"), &o, &err));
   CHECK(file_exists(in_dir("weights.bin")));
   CHECK(count_temp_files() == 0);
@@ -719,6 +722,12 @@ OQ_TEST(constant_external_inlined) {
   CHECK(m->proto->graph->node[0]->attribute[0]->t->has_data_location);
   oq_model_free(m);
   oq_model_free(m2);
+  /* without its data file the node is the subject of the error, and the model file its path */
+  REQUIRE(unlink(in_dir("c.bin")) == 0);
+  m = NULL;
+  CHECK(oq_model_load(in_dir("m.onnx"), &m, &err) == OQ_ERR_IO && m == NULL);
+  CHECK(err.subject_kind == OQ_SUBJECT_NODE && strcmp(err.subject, "const0") == 0);
+  CHECK(strcmp(err.path, in_dir("m.onnx")) == 0 && strstr(err.msg, "node 'const0'") != NULL);
   tmp_end();
 }
 

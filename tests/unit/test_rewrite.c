@@ -220,14 +220,14 @@ OQ_TEST(runs_close_to_float) {
   REQUIRE(make_stats(m, &s, &err));
   REQUIRE_OK(oq_quant_rewrite(m, &s, NULL, &q, &err));
   oq_session *sf = NULL, *sq = NULL;
-  REQUIRE_OK(oq_session_create(m, &sf, &err));
-  REQUIRE_OK(oq_session_create(q, &sq, &err));
+  REQUIRE_OK(oq_session_create(m, NULL, &sf, &err));
+  REQUIRE_OK(oq_session_create(q, NULL, &sq, &err));
   oq_tensor x = {0}, yf = {0}, yq = {0};
   const int64_t dims[4] = {1, 1, 4, 4};
   REQUIRE_OK(oq_tensor_alloc(&x, OQ_DTYPE_FLOAT, 4, dims, &err));
   for (int i = 0; i < 16; i++) ((float *)x.data)[i] = (float)((i * 7) % 16) / 15.0f;
-  REQUIRE_OK(oq_session_run(sf, &x, &yf, &err));
-  REQUIRE_OK(oq_session_run(sq, &x, &yq, &err));
+  REQUIRE_OK(oq_session_run(sf, 1, &x, 1, &yf, &err));
+  REQUIRE_OK(oq_session_run(sq, 1, &x, 1, &yq, &err));
   REQUIRE(yf.dtype == OQ_DTYPE_FLOAT && yq.dtype == OQ_DTYPE_FLOAT && yq.nbytes == yf.nbytes);
   for (int i = 0; i < 3; i++) CHECK_NEAR(((float *)yq.data)[i], ((float *)yf.data)[i], 0.1);
   oq_tensor_release(&x);
@@ -300,11 +300,11 @@ OQ_TEST(opset_kept_when_raising_changes_meaning) {
   REQUIRE_OK(oq_quant_rewrite(m, &s, &o, &q, &err));
   CHECK(oq_model_opset(q, "") == 11);
   oq_session *sq = NULL;
-  REQUIRE_OK(oq_session_create(q, &sq, &err));
+  REQUIRE_OK(oq_session_create(q, NULL, &sq, &err));
   oq_tensor x = {0}, y = {0};
   const int64_t dims[4] = {1, 1, 4, 4};
   REQUIRE_OK(oq_tensor_alloc(&x, OQ_DTYPE_FLOAT, 4, dims, &err));
-  REQUIRE_OK(oq_session_run(sq, &x, &y, &err));
+  REQUIRE_OK(oq_session_run(sq, 1, &x, 1, &y, &err));
   CHECK(y.ndim == 5 && y.dims[0] == 1 && y.dims[2] == 2);
   oq_tensor_release(&x);
   oq_tensor_release(&y);
@@ -361,12 +361,12 @@ OQ_TEST(mixed_ops) {
   CHECK(!find_init(p, "M") && !find_init(p, "C"));
   /* It runs and the softmax rows still sum to about 1. */
   oq_session *sq = NULL;
-  REQUIRE_OK(oq_session_create(q, &sq, &err));
+  REQUIRE_OK(oq_session_create(q, NULL, &sq, &err));
   oq_tensor x = {0}, y = {0};
   const int64_t dims[2] = {2, 4};
   REQUIRE_OK(oq_tensor_alloc(&x, OQ_DTYPE_FLOAT, 2, dims, &err));
   for (int i = 0; i < 8; i++) ((float *)x.data)[i] = (float)(i % 3) - 0.5f;
-  REQUIRE_OK(oq_session_run(sq, &x, &y, &err));
+  REQUIRE_OK(oq_session_run(sq, 1, &x, 1, &y, &err));
   const float *yd = y.data;
   CHECK_NEAR(yd[0] + yd[1] + yd[2], 1.0, 0.02);
   oq_tensor_release(&x);
