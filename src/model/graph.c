@@ -342,7 +342,7 @@ static oq_status build_scope(const Onnx__GraphProto *gp, const oq_opset *opsets,
   g->inputs = oq_calloc(gp->n_input, sizeof *g->inputs, err);
   g->outputs = oq_calloc(gp->n_output, sizeof *g->outputs, err);
   if (!g->values || !g->nodes || !g->inputs || !g->outputs) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory indexing");
-  b.values_cap = cap > 0 ? cap : 1; /* oq_calloc gave at least one entry */
+  b.values_cap = cap; /* entries (for cap 0 oq_calloc returns a 1-byte block, which holds none) */
   OQ_CHECK(oq_strmap_init(&g->by_name, cap, err));
   g->n_nodes = (int32_t)gp->n_node;
 

@@ -195,6 +195,40 @@ OQ_TEST(branch_shapes_and_direct_outputs) {
   oq_model_free(model);
 }
 
+/* The node omits its trailing output: the branch still computes both, the second is dropped. */
+OQ_TEST(omitted_trailing_output) {
+  oq_error err = {0};
+  oq_plan *plan = NULL;
+  gspec *s = main_spec(), *t = new_spec(), *e = new_spec();
+  t->nodes[t->n_nodes++] = mk_node("Neg", "neg", "x", "n");
+  t->nodes[t->n_nodes++] = mk_node("Relu", "relu", "x", "r");
+  t->outputs[t->n_outputs++] = mk_vi("n", OQ_DTYPE_FLOAT, -1, NULL);
+  t->outputs[t->n_outputs++] = mk_vi("r", OQ_DTYPE_FLOAT, -1, NULL);
+  e->outputs[e->n_outputs++] = mk_vi("x", OQ_DTYPE_FLOAT, -1, NULL);
+  e->outputs[e->n_outputs++] = mk_vi("x", OQ_DTYPE_FLOAT, -1, NULL);
+  Onnx__NodeProto *n = mk_node("If", "if", "c", "y,");
+  add_graph_attr(n, "then_branch", mk_graph(t, "then"));
+  add_graph_attr(n, "else_branch", mk_graph(e, "else"));
+  s->nodes[s->n_nodes++] = n;
+  s->outputs[s->n_outputs++] = mk_vi("y", OQ_DTYPE_FLOAT, 1, k3);
+  oq_model *model = load(mk_model(s));
+  REQUIRE(model);
+  REQUIRE_OK(oq_plan_build(model, &plan, &err));
+  float xs[3] = {-1, 2, -3};
+  uint8_t cb;
+  oq_tensor in[2], out[1] = {{0}};
+  set_floats(&in[1], xs, 3);
+  static const float neg[] = {1, -2, 3};
+  for (int c = 1; c >= 0; c--) {
+    set_bool(&in[0], &cb, (uint8_t)c);
+    REQUIRE_OK(oq_plan_run(plan, in, out, NULL, NULL, &err));
+    CHECK(equals(&out[0], c ? neg : xs, 3));
+    oq_tensor_release(&out[0]);
+  }
+  oq_plan_free(plan);
+  oq_model_free(model);
+}
+
 /* Plans mk_model(s) and expects the build to fail with code and msg. */
 static void expect_plan_error(gspec *s, oq_status code, const char *msg) {
   oq_error err = {0};
