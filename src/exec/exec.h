@@ -1,10 +1,14 @@
-/* Executor: a plan resolves each node's operator once and runs the graph on float inputs. Tensors are freed right
- * after their last consumer, so memory stays bounded by the widest point of the graph. */
+/* Executor: a plan resolves each node's operator once (refusing ops it does not have or opsets above a row's
+ * bound), infers what it can about every value before a run, and runs the graph. It is the owner of every kernel
+ * output and scratch buffer (the oq_kernel_hooks it hands to kernels), makes views and in-place outputs from the
+ * rows' flags, and frees tensors right after their last consumer, so memory stays bounded by the widest point of
+ * the graph. */
 #ifndef OQ_EXEC_EXEC_H
 #define OQ_EXEC_EXEC_H
 
 #include "core/error.h"
 #include "model/model.h"
+#include "ops/op.h"
 
 /* Called for every graph input (before the first node) and for every node output right after its node ran, in
  * the main graph and in the subgraphs a node runs (If branches). value_id is an id of scope (graph.h: ids are per
@@ -29,5 +33,14 @@ void oq_plan_set_pool(oq_plan *plan, struct oq_threadpool *pool);
  * NULL. */
 oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs, oq_observer_fn observer, void *user,
                       oq_error *err);
+
+/* What the plan inferred about value_id before any run (rows' infer functions from declared input types and the
+ * initializers): dtype 0 / ndim -1 / extents -1 where only the run will tell. NULL for a bad id. */
+const oq_shape_info *oq_plan_value_info(const oq_plan *plan, int32_t value_id);
+
+/* Runs one kernel outside a plan (tests, benchmarks): call->hooks are set to standalone ones (zeroed outputs from
+ * oq_tensor_alloc, never views or in-place; scratch malloc'd and freed on return). On success the caller owns
+ * call->outputs; on failure they are released. */
+oq_status oq_exec_kernel(oq_op_exec_fn exec, oq_kernel_call *call, oq_error *err);
 
 #endif

@@ -1,19 +1,28 @@
-/* Executor: resolves every node's operator once (oq_plan_build) and runs the graph in topological order
- * (oq_plan_run).
+/* Executor: resolves every node's operator once (oq_plan_build), infers what it can about every value ahead of a
+ * run (the rows' infer functions), and runs the graph in topological order (oq_plan_run).
  *
- * Memory: initializers are decoded once at build time and live as long as the plan. During a run each value holds
- * its tensor until its last consumer ran. Storage is reference counted per owning value ("root"): a kernel output
- * that does not own its data but lies inside one of the node's inputs (a view: Reshape, Identity, ...) takes a
- * reference on that input's root, so the root's buffer is freed only when the root and every view of it are dead.
- * Graph outputs are never freed during the run; at the end, owning graph outputs are moved to the caller and the
- * others (views, graph inputs, initializers, duplicates) are copied, so the caller always gets owned tensors. */
+ * Memory: initializers are decoded once at build time and live as long as the plan. Kernels get their outputs and
+ * scratch from the executor through the call's hooks (exec_out, exec_scratch), so this file is the one place that
+ * decides where tensors live. During a run each value holds its tensor until its last consumer ran. Storage is
+ * reference counted per owning value ("root"): the output of a row flagged OQ_OP_FLAG_VIEW is input 0's bytes with
+ * another shape and takes a reference on input 0's root, so the root's buffer is freed only when the root and every
+ * view of it are dead. A row flagged OQ_OP_FLAG_INPLACE gets input 0's buffer as output 0 when input 0 dies at that
+ * node (ownership moves to the output). Graph outputs are never freed during the run; at the end, owning graph
+ * outputs are moved to the caller and the others (views, graph inputs, initializers, duplicates) are copied, so the
+ * caller always gets owned tensors. Scratch blocks are kept between calls and runs and reused; the first is sized
+ * up front from the rows' workspace functions over the inferred shapes. */
 #include "exec/exec.h"
+#include "core/alloc.h"
 #include "exec/subgraph.h"
+#include "core/pool.h"
 #include "ops/op.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Scratch blocks one kernel call may ask for (oq_kscratch calls per exec). */
+#define MAX_SCRATCH 8
 
 /* One node resolved against the operator table. */
 typedef struct plan_step {
@@ -44,8 +53,19 @@ struct oq_plan {
   oq_tensor *out_tmp;         /* max_out entries */
   struct oq_threadpool *pool; /* borrowed; handed to every kernel call, NULL = one thread */
   uint8_t *out_first;         /* owned; per graph output: 1 when no earlier graph output is the same value */
-  oq_observer_fn observer;    /* of the run in progress (sub-plans use their parent's), NULL = none */
-  void *user;                 /* observer's argument */
+  oq_shape_info *info;        /* owned; per value: what is known before a run (infer); value borrows consts/params */
+  /* scratch (exec_scratch): blocks reused across calls, freed with the plan */
+  void *scratch[MAX_SCRATCH];      /* owned; blocks from oq_mem_alloc */
+  size_t scratch_cap[MAX_SCRATCH]; /* bytes of each block */
+  int32_t scratch_used;            /* blocks handed to the running call */
+  int32_t ws_threads;              /* pool size the first block was reserved for; 0 = not yet */
+  /* the running step (hooks) */
+  const struct plan_step *cur; /* step being executed */
+  int32_t cur_view;            /* output 0 was made a view of input 0 */
+  int32_t cur_inplace;         /* output 0 took input 0's buffer */
+  int32_t check_infer;         /* ONNXQ_CHECK_INFER=1: every output must match what infer said */
+  oq_observer_fn observer;     /* of the run in progress (sub-plans use their parent's), NULL = none */
+  void *user;                  /* observer's argument */
 };
 
 static const char *node_name(const oq_graph *g, int32_t i) {
@@ -94,6 +114,8 @@ void oq_plan_free(oq_plan *plan) {
   free(plan->in_ptrs);
   free(plan->out_tmp);
   free(plan->out_first);
+  free(plan->info);
+  for (int32_t i = 0; i < MAX_SCRATCH; i++) free(plan->scratch[i]);
   free(plan);
 }
 
@@ -106,8 +128,13 @@ static oq_status build_step(oq_plan *plan, int32_t ni, plan_step *step, oq_error
   const char *op = node_op(g, ni), *dom = node_domain(g, ni);
   int64_t opset = oq_graph_opset(g, dom);
   step->node = ni;
-  const oq_op_def *def = oq_op_find(op, dom, opset);
-  if (!def)
+  const oq_op_def *def = NULL;
+  oq_op_match match = oq_op_resolve(op, dom, opset, &def);
+  if (match == OQ_OP_TOO_NEW)
+    OQ_FAIL(err, OQ_ERR_UNSUPPORTED,
+            "%s (%s, domain '%s', opset %lld): operator checked only up to opset %d, the model's is newer", label, op,
+            dom, (long long)opset, (int)def->max_opset);
+  if (match != OQ_OP_FOUND)
     OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "%s (%s, domain '%s', opset %lld): operator not supported", label, op, dom,
             (long long)opset);
   int32_t n_in = node->n_inputs, n_out = node->n_outputs;
@@ -123,7 +150,7 @@ static oq_status build_step(oq_plan *plan, int32_t ni, plan_step *step, oq_error
   if (n_out < def->min_outputs || n_out > def->max_outputs)
     OQ_FAIL(err, OQ_ERR_MODEL, "%s (%s, domain '%s', opset %lld): has %d outputs, expects %d to %d", label, op, dom,
             (long long)opset, (int)n_out, (int)def->min_outputs, (int)def->max_outputs);
-  oq_op_init_ctx ctx = {plan->model, node, opset};
+  oq_op_init_ctx ctx = {plan->model, node, opset, def};
   void *params = NULL;
   st = def->init(&ctx, &params, err);
   if (st != OQ_OK) {
@@ -148,6 +175,80 @@ static oq_status build_step(oq_plan *plan, int32_t ni, plan_step *step, oq_error
   return OQ_OK;
 fail:
   return st;
+}
+
+/* ---- static facts --------------------------------------------------------------------------------------------- */
+
+static void info_unknown(oq_shape_info *v) {
+  memset(v, 0, sizeof *v);
+  v->ndim = -1;
+}
+
+/* What every value is before a run: graph inputs as declared, initializers exactly (with their data), node outputs
+ * from the rows' infer functions in topological order. A failing or missing infer leaves its outputs unknown: the
+ * kernel reports real errors at run time, as before. */
+static void infer_values(oq_plan *plan) {
+  const oq_graph *g = plan->g;
+  for (int32_t v = 0; v < g->n_values; v++) {
+    const oq_value *val = &g->values[v];
+    oq_shape_info *info = &plan->info[v];
+    info_unknown(info);
+    if (val->kind == OQ_VALUE_INITIALIZER && plan->consts[v].dtype) {
+      const oq_tensor *t = &plan->consts[v];
+      info->dtype = t->dtype;
+      info->ndim = t->ndim;
+      memcpy(info->dims, t->dims, sizeof info->dims);
+      info->value = t;
+    } else if (val->kind == OQ_VALUE_INPUT) {
+      info->dtype = val->dtype;
+      info->ndim = val->ndim >= 0 && val->ndim <= OQ_MAX_DIMS ? val->ndim : -1;
+      for (int32_t i = 0; i < info->ndim; i++) info->dims[i] = val->dims[i].value >= 0 ? val->dims[i].value : -1;
+    }
+  }
+  const oq_shape_info *ins[64];
+  oq_shape_info outs[16];
+  for (int32_t s = 0; s < plan->n_steps; s++) {
+    const plan_step *step = &plan->steps[s];
+    const oq_node *node = &g->nodes[step->node];
+    if (!step->def->infer || step->n_in > 64 || step->n_out > 16) continue;
+    for (int32_t i = 0; i < step->n_in; i++) ins[i] = node->inputs[i] < 0 ? NULL : &plan->info[node->inputs[i]];
+    for (int32_t k = 0; k < step->n_out; k++) info_unknown(&outs[k]);
+    oq_error err = {0};
+    if (step->def->infer(step->params, ins, step->n_in, outs, step->n_out, &err) != OQ_OK) continue;
+    for (int32_t k = 0; k < step->n_out; k++) {
+      int32_t v = node->outputs[k];
+      if (v < 0 || outs[k].ndim > OQ_MAX_DIMS) continue;
+      plan->info[v] = outs[k];
+    }
+  }
+}
+
+const oq_shape_info *oq_plan_value_info(const oq_plan *plan, int32_t value_id) {
+  if (!plan || value_id < 0 || value_id >= plan->g->n_values) return NULL;
+  return &plan->info[value_id];
+}
+
+/* Sizes the first scratch block for the largest workspace any step with known input shapes asks for, on a pool of
+ * threads threads; kernels then run without allocating scratch (oq_kscratch hands them that block). */
+static void reserve_workspace(oq_plan *plan, int32_t threads) {
+  const oq_graph *g = plan->g;
+  const oq_shape_info *ins[64];
+  size_t most = 0;
+  plan->ws_threads = threads;
+  for (int32_t s = 0; s < plan->n_steps; s++) {
+    const plan_step *step = &plan->steps[s];
+    const oq_node *node = &g->nodes[step->node];
+    if (!step->def->workspace || step->n_in > 64) continue;
+    for (int32_t i = 0; i < step->n_in; i++) ins[i] = node->inputs[i] < 0 ? NULL : &plan->info[node->inputs[i]];
+    size_t bytes = step->def->workspace(step->params, ins, step->n_in, step->n_out, threads);
+    if (bytes != SIZE_MAX && bytes > most) most = bytes;
+  }
+  if (most == 0 || most <= plan->scratch_cap[0]) return;
+  void *p = most <= OQ_MAX_TENSOR_BYTES ? oq_mem_alloc(most) : NULL;
+  if (!p) return; /* not an error: the call that needs it asks again */
+  free(plan->scratch[0]);
+  plan->scratch[0] = p;
+  plan->scratch_cap[0] = most;
 }
 
 void oq_plan_set_pool(oq_plan *plan, struct oq_threadpool *pool) {
@@ -208,6 +309,16 @@ oq_status oq_plan_build_scope(const oq_model *model, const oq_graph *g_scope, co
   for (int32_t i = 0; i < g->n_nodes; i++) {
     OQ_CHECK(build_step(plan, g->topo[i], &plan->steps[i], err));
     plan->n_steps = i + 1;
+  }
+  plan->info = oq_calloc(nv > 0 ? nv : 1, sizeof *plan->info, err);
+  if (!plan->info) {
+    st = OQ_ERR_NOMEM;
+    goto fail;
+  }
+  infer_values(plan);
+  {
+    const char *check = getenv("ONNXQ_CHECK_INFER");
+    plan->check_infer = check && strcmp(check, "1") == 0;
   }
   plan->in_ptrs = oq_calloc((size_t)(plan->max_in > 0 ? plan->max_in : 1), sizeof *plan->in_ptrs, err);
   plan->out_tmp = oq_calloc((size_t)(plan->max_out > 0 ? plan->max_out : 1), sizeof *plan->out_tmp, err);
@@ -296,12 +407,92 @@ static void drop_value(oq_plan *plan, int32_t v) {
   plan->root[v] = -1;
 }
 
-/* Whether t's bytes lie inside src's buffer (t borrows from src). */
-static int borrows_from(const oq_tensor *t, const oq_tensor *src) {
-  if (!src || !src->data || !t->data || t->nbytes == 0) return 0;
-  uintptr_t s = (uintptr_t)src->data, p = (uintptr_t)t->data;
-  return p >= s && p - s <= src->nbytes && t->nbytes <= src->nbytes - (p - s);
+/* ---- kernel hooks ---------------------------------------------------------------------------------------------- */
+
+/* numel of a shape, or -1 when an extent is negative or the product overflows. */
+static int64_t shape_numel(int32_t ndim, const int64_t *dims) {
+  int64_t n = 1;
+  for (int32_t i = 0; i < ndim; i++) {
+    if (dims[i] < 0 || (dims[i] > 0 && n > INT64_MAX / dims[i])) return -1;
+    n *= dims[i];
+  }
+  return n;
 }
+
+/* Whether output 0 of the running step may take input 0's buffer: input 0 is an intermediate this plan owns, no
+ * view shares it, this node is its last reader (and reads it once), and the output has its dtype and shape. */
+static int can_inplace(const oq_plan *plan, const oq_kernel_call *call, int32_t dtype, int32_t ndim,
+                       const int64_t *dims) {
+  const oq_graph *g = plan->g;
+  const oq_node *node = &g->nodes[plan->cur->node];
+  if (call->n_inputs < 1 || node->inputs[0] < 0) return 0;
+  int32_t v = node->inputs[0];
+  const oq_tensor *t = &plan->vals[v];
+  if (g->values[v].kind != OQ_VALUE_INTERMEDIATE || g->values[v].is_graph_output) return 0;
+  if (plan->root[v] != v || plan->refs[v] != 1 || plan->left[v] != 1 || !t->owns_data || !t->data) return 0;
+  if (t->dtype != dtype || t->ndim != ndim) return 0;
+  for (int32_t i = 0; i < ndim; i++)
+    if (t->dims[i] != dims[i]) return 0;
+  return 1;
+}
+
+static oq_status exec_out(void *ctx, const oq_kernel_call *call, int32_t j, int32_t dtype, int32_t ndim,
+                          const int64_t *dims, oq_error *err) {
+  oq_plan *plan = ctx;
+  if (j < 0 || j >= call->n_outputs || call->outputs[j].data || call->outputs[j].dtype || ndim < 0 ||
+      ndim > OQ_MAX_DIMS)
+    OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "output %d requested twice or with rank %d", (int)j, (int)ndim);
+  oq_tensor *t = &call->outputs[j];
+  uint32_t flags = plan->cur->def->flags;
+  const oq_tensor *in0 = call->n_inputs > 0 ? call->inputs[0] : NULL;
+  if (j == 0 && (flags & OQ_OP_FLAG_VIEW) && in0 && in0->dtype == dtype &&
+      shape_numel(ndim, dims) == oq_tensor_numel(in0)) {
+    *t = *in0;
+    t->owns_data = 0;
+    t->ndim = ndim;
+    memset(t->dims, 0, sizeof t->dims);
+    memcpy(t->dims, dims, sizeof(int64_t) * (size_t)ndim);
+    plan->cur_view = 1;
+    return OQ_OK;
+  }
+  if (j == 0 && (flags & OQ_OP_FLAG_INPLACE) && can_inplace(plan, call, dtype, ndim, dims)) {
+    oq_tensor *src = &plan->vals[plan->g->nodes[plan->cur->node].inputs[0]];
+    *t = *src;          /* the output owns the buffer now; the input keeps reading it until the kernel is done */
+    src->owns_data = 0; /* dropped after this node without freeing */
+    plan->cur_inplace = 1;
+    return OQ_OK;
+  }
+  return oq_tensor_alloc(t, dtype, ndim, dims, err);
+}
+
+static oq_status exec_scratch(void *ctx, size_t bytes, void **out, oq_error *err) {
+  oq_plan *plan = ctx;
+  *out = NULL;
+  if (plan->scratch_used >= MAX_SCRATCH)
+    OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "a kernel asked for more than %d scratch blocks", MAX_SCRATCH);
+  int32_t i = plan->scratch_used;
+  if (bytes > plan->scratch_cap[i] || !plan->scratch[i]) {
+    void *p = bytes <= OQ_MAX_TENSOR_BYTES ? oq_mem_alloc(bytes) : NULL;
+    if (!p) OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "out of memory for %zu bytes of kernel scratch", bytes);
+    free(plan->scratch[i]);
+    plan->scratch[i] = p;
+    plan->scratch_cap[i] = bytes;
+  }
+  plan->scratch_used++;
+  *out = plan->scratch[i];
+  return OQ_OK;
+}
+
+/* scopes: runs a subgraph of the running step's node through its sub-plan (outputs: the kernel's owned tensors). */
+static oq_status exec_subgraph(void *ctx, const oq_kernel_call *call, int32_t index, const oq_tensor *const *inputs,
+                               int32_t n_inputs, oq_tensor *outputs, int32_t n_outputs, oq_error *err) {
+  oq_plan *plan = ctx;
+  (void)call;
+  if (!plan->cur->subs) OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "the node has no subgraphs");
+  return oq_subplans_run(plan->cur->subs, index, inputs, n_inputs, outputs, n_outputs, err);
+}
+
+static const oq_kernel_hooks k_exec_hooks = {exec_out, exec_scratch, exec_subgraph};
 
 static oq_status copy_tensor(const oq_tensor *src, oq_tensor *dst, oq_error *err) {
   oq_status st = oq_tensor_alloc(dst, src->dtype, src->ndim, src->dims, err);
@@ -331,23 +522,28 @@ static oq_status take_outputs(oq_plan *plan, const plan_step *step, oq_error *er
     if (!ok || total != t->nbytes || (total && !t->data))
       OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "output %d ('%s') was not produced correctly by the kernel", (int)k,
                     g->values[v].name ? g->values[v].name : "");
+    if (plan->check_infer) {
+      const oq_shape_info *info = &plan->info[v];
+      int same = (info->dtype == 0 || info->dtype == t->dtype) && (info->ndim < 0 || info->ndim == t->ndim);
+      for (int32_t i = 0; same && info->ndim >= 0 && i < info->ndim; i++)
+        same = info->dims[i] < 0 || info->dims[i] == t->dims[i];
+      if (!same)
+        OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "output %d ('%s') disagrees with its inferred type (ONNXQ_CHECK_INFER)",
+                      (int)k, g->values[v].name ? g->values[v].name : "");
+    }
     plan->vals[v] = *t;
     memset(t, 0, sizeof *t);
+    plan->root[v] = -1;
     if (plan->vals[v].owns_data) {
       plan->root[v] = v;
       plan->refs[v] = 1;
-    } else {
-      /* A borrowed result: keep whatever it borrows from alive. Data from params or the model needs nothing. */
-      plan->root[v] = -1;
-      for (int32_t i = 0; i < step->n_in; i++) {
-        int32_t in = node->inputs[i];
-        if (in < 0 || !borrows_from(&plan->vals[v], plan->in_ptrs[i])) continue;
-        int32_t r = g->values[in].kind == OQ_VALUE_INITIALIZER ? -1 : plan->root[in];
-        if (r >= 0) {
-          plan->root[v] = r;
-          plan->refs[r]++;
-        }
-        break;
+    } else if (k == 0 && plan->cur_view) {
+      /* A view of input 0 keeps input 0's storage alive. Initializers and graph inputs outlive the run. */
+      int32_t in = node->inputs[0];
+      int32_t r = g->values[in].kind == OQ_VALUE_INITIALIZER ? -1 : plan->root[in];
+      if (r >= 0) {
+        plan->root[v] = r;
+        plan->refs[r]++;
       }
     }
   }
@@ -400,6 +596,7 @@ static oq_status run_scope(oq_plan *plan, const oq_tensor *inputs, const oq_tens
   void *user = plan->user;
   for (int32_t j = 0; outputs && j < g->n_outputs; j++) memset(&outputs[j], 0, sizeof outputs[j]);
   reset_run(plan);
+  if (plan->ws_threads != oq_threadpool_size(plan->pool)) reserve_workspace(plan, oq_threadpool_size(plan->pool));
   for (int32_t j = 0; j < g->n_inputs; j++) {
     int32_t v = g->inputs[j];
     const oq_tensor *in = inputs ? &inputs[j] : input_ptrs[j];
@@ -426,14 +623,14 @@ static oq_status run_scope(oq_plan *plan, const oq_tensor *inputs, const oq_tens
       plan->in_ptrs[i] = v < 0 ? NULL : value_tensor(plan, v);
     }
     for (int32_t k = 0; k < step->n_out; k++) memset(&plan->out_tmp[k], 0, sizeof plan->out_tmp[k]);
-    oq_kernel_call call = {step->params,  plan->in_ptrs, step->n_in,
-                           plan->out_tmp, step->n_out,   node_name(g, step->node),
-                           plan->pool,    NULL,          NULL};
-    if (step->subs) { /* scopes: a node with subgraphs runs them through this hook */
-      call.run_subgraph = oq_subplans_run;
-      call.exec_ctx = step->subs;
-    }
+    oq_kernel_call call = {
+        step->params,  plan->in_ptrs, step->n_in, plan->out_tmp, step->n_out, node_name(g, step->node), plan->pool, 0,
+        &k_exec_hooks, plan};
+    plan->cur = step;
+    plan->cur_view = plan->cur_inplace = 0;
+    plan->scratch_used = 0;
     st = step->def->exec(&call, err);
+    plan->scratch_used = 0;
     if (st == OQ_OK) st = take_outputs(plan, step, err);
     if (st != OQ_OK) {
       char label[320];

@@ -1,8 +1,8 @@
 /* Subgraph calls (internal to exec/). A node with subgraphs (If branches; later Loop and Scan bodies) gets one
  * sub-plan per subgraph, built once with its plan. A sub-plan is an ordinary plan over the subgraph's scope whose
  * parent is the plan of the enclosing scope: its outer references read the parent's current tensors, and it runs
- * with the parent's pool and observer. The kernel reaches its sub-plans through call->run_subgraph (ops/op.h),
- * which is oq_subplans_run with call->exec_ctx = the node's oq_subplans, so ops/ never includes exec/. */
+ * with the parent's pool and observer. The kernel reaches its sub-plans through oq_ksubgraph (ops/op.h): the
+ * executor's subgraph hook calls oq_subplans_run with the running node's oq_subplans, so ops/ never includes exec/. */
 #ifndef OQ_EXEC_SUBGRAPH_H
 #define OQ_EXEC_SUBGRAPH_H
 
@@ -25,8 +25,8 @@ oq_status oq_plan_run_scope(oq_plan *plan, const oq_tensor *const *inputs, int32
 oq_status oq_subplans_build(const oq_model *model, const oq_plan *plan, const oq_node *node, oq_subplans **out,
                             oq_error *err);
 void oq_subplans_free(oq_subplans *subs);
-/* The kernel-call hook (oq_kernel_call.run_subgraph); ctx is the node's oq_subplans. Runs subgraph `index` of the
- * node; outputs receive its first n_outputs graph outputs (further ones are computed and dropped). */
+/* Behind the executor's subgraph hook (oq_kernel_hooks.subgraph); ctx is the node's oq_subplans. Runs subgraph `index`
+ * of the node; outputs receive its first n_outputs graph outputs (further ones are computed and dropped). */
 oq_status oq_subplans_run(void *ctx, int32_t index, const oq_tensor *const *inputs, int32_t n_inputs,
                           oq_tensor *outputs, int32_t n_outputs, oq_error *err);
 

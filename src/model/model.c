@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -353,6 +354,7 @@ static int blob_cmp(const void *a, const void *b) {
 }
 
 const oq_external_blob *oq_model_external_blob(const oq_model *model, const Onnx__TensorProto *tp) {
+  if (model && model->base) return oq_model_external_blob(model->base, tp); /* a built model has none of its own */
   if (!model || !tp || model->n_blobs == 0) return NULL;
   /* blobs are sorted by tensor address after loading */
   size_t lo = 0, hi = model->n_blobs;
@@ -423,15 +425,67 @@ fail:
   return st;
 }
 
+oq_status oq_model_wrap_built(Onnx__ModelProto *proto, oq_edit *ed, const oq_model *base, oq_model **out,
+                              oq_error *err) {
+  oq_status st = OQ_OK;
+  oq_model *m = NULL;
+  const char *label = base && base->path ? base->path : "model";
+  if (!out) {
+    oq_edit_free(ed);
+    OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_model_wrap_built: out is NULL");
+  }
+  *out = NULL;
+  if (!proto || !ed) {
+    oq_edit_free(ed);
+    OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "%s: no model", label);
+  }
+  m = oq_mem_zalloc(sizeof *m);
+  if (!m) {
+    oq_edit_free(ed);
+    OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "%s: out of memory", label);
+  }
+  m->proto = proto;
+  m->edit = ed;
+  if (base) {
+    /* the caller's model is const to it; the reference count is the one field a holder changes */
+    m->base = (oq_model *)base;
+    atomic_fetch_add(&m->base->extra_refs, 1);
+  }
+  if (!proto->graph) OQ_FAIL(err, OQ_ERR_MODEL, "%s: not an ONNX model (no graph)", label);
+  if (base && base->path && !(m->path = oq_strdup(base->path, err))) goto nomem;
+  if (!(m->dir = oq_strdup(base && base->dir ? base->dir : ".", err))) goto nomem;
+  st = oq_graph_build_model(proto, &m->graph, err);
+  if (st != OQ_OK) {
+    oq_error_prefix(err, "%s", label);
+    memset(&m->graph, 0, sizeof m->graph); /* build cleans up after itself on failure */
+    goto fail;
+  }
+  m->graph_built = 1;
+  *out = m;
+  return OQ_OK;
+nomem:
+  st = OQ_ERR_NOMEM;
+  oq_error_prefix(err, "%s", label);
+fail:
+  oq_model_free(m);
+  if (base && base->path) oq_error_subject(err, OQ_SUBJECT_FILE, base->path);
+  return st;
+}
+
 void oq_model_free(oq_model *model) {
   if (!model) return;
+  if (atomic_fetch_sub(&model->extra_refs, 1) > 0) return; /* a built model still uses it */
   if (model->graph_built) oq_graph_free(&model->graph);
   for (size_t i = 0; i < model->n_blobs; i++) {
     oq_free(model->blobs[i].data);
     free(model->blobs[i].file); /* from realpath */
   }
   oq_free(model->blobs);
-  if (model->proto) onnx__model_proto__free_unpacked(model->proto, NULL); /* malloc underneath, see core/alloc.h */
+  if (model->edit)
+    oq_edit_free(model->edit); /* frees the built proto */
+  else if (model->proto)
+    onnx__model_proto__free_unpacked(model->proto, NULL); /* malloc underneath, see core/alloc.h */
+  oq_model_free(model->base);
   oq_free(model->path);
   oq_free(model->dir);
   oq_free(model);

@@ -22,6 +22,15 @@
 #define DEFAULT_THRESHOLD 1024
 #define PROTO_LIMIT       ((size_t)INT32_MAX) /* protobuf refuses messages of 2 GiB and more */
 
+/* PROTO_LIMIT unless a test lowered it (oq_model_test_set_pack_limit). */
+static size_t pack_limit = PROTO_LIMIT;
+
+size_t oq_model_test_set_pack_limit(size_t limit) {
+  size_t old = pack_limit;
+  pack_limit = limit ? limit : PROTO_LIMIT;
+  return old;
+}
+
 /* ---- atomic file writing -------------------------------------------------------------------------------------- */
 
 /* A file being written under a temporary name next to its destination. */
@@ -129,7 +138,7 @@ oq_status oq_model_pack(const Onnx__ModelProto *proto, uint8_t **out, size_t *si
   *out = NULL;
   *size = 0;
   size_t n = onnx__model_proto__get_packed_size(proto);
-  if (n > PROTO_LIMIT)
+  if (n > pack_limit)
     OQ_RETURN_ERR(err, OQ_ERR_UNSUPPORTED,
                   "model serializes to %zu bytes, above the 2 GiB protobuf limit; save the weights separately "
                   "with --external-data",
@@ -482,16 +491,19 @@ static bool same_file(const char *dir, const char *name, const char *path, const
   return same;
 }
 
-/* Refuses destinations that are the model's own file or one of its external data files. */
+/* Refuses destinations that are the model's own file or one of its external data files (a built model's are
+ * those of its base). */
 static oq_status check_not_input(const oq_model *model, const char *dir, const char *name, const char *path,
                                  const char *what, oq_error *err) {
   if (model->path && same_file(dir, name, path, model->path, 0, 0, false))
     OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "%s: refusing to overwrite the input model %s", path, model->path);
-  for (size_t i = 0; i < model->n_blobs; i++) {
-    const oq_external_blob *b = &model->blobs[i];
-    if (same_file(dir, name, path, b->file, b->file_dev, b->file_ino, true))
-      OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "%s: refusing to overwrite the input model's external data file %s (%s)",
-                    path, b->file ? b->file : "?", what);
+  for (const oq_model *m = model; m; m = m->base) {
+    for (size_t i = 0; i < m->n_blobs; i++) {
+      const oq_external_blob *b = &m->blobs[i];
+      if (same_file(dir, name, path, b->file, b->file_dev, b->file_ino, true))
+        OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "%s: refusing to overwrite the input model's external data file %s (%s)",
+                      path, b->file ? b->file : "?", what);
+    }
   }
   return OQ_OK;
 }
@@ -551,7 +563,7 @@ oq_status oq_model_save(const oq_model *model, const char *path, const oq_save_o
     mcopy = *model->proto;
     mcopy.graph = g;
     size_t need = onnx__model_proto__get_packed_size(&mcopy);
-    if (need <= PROTO_LIMIT || ext_name || attempt == 1) break;
+    if (need <= pack_limit || ext_name || attempt == 1) break;
     /* Inline would exceed protobuf's limit: move the large initializers out under a default name. */
     release_copies(&c);
     size_t bl = strlen(base);

@@ -17,6 +17,20 @@ typedef struct unary_params {
   int tanh;    /* Gelu: 1 for approximate="tanh" */
 } unary_params;
 
+/* Attribute specs of the parametrized activations (defaults from the ONNX schemas). */
+#define ALPHA(d) OQ_ATTR_FLOAT(unary_params, alpha, "alpha", d)
+static const oq_attr_field k_leaky[] = {ALPHA(0.01f)}, k_alpha1[] = {ALPHA(1.0f)};
+static const oq_attr_field k_selu[] = {ALPHA(1.67326319217681884765625f),
+                                       OQ_ATTR_FLOAT(unary_params, gamma, "gamma", 1.05070102214813232421875f)};
+static const oq_attr_field k_hard_sigmoid[] = {ALPHA(0.2f), OQ_ATTR_FLOAT(unary_params, beta, "beta", 0.5f)};
+#undef ALPHA
+const oq_attr_spec oq_attrs_leaky_relu = {sizeof(unary_params), k_leaky, 1, NULL};
+const oq_attr_spec oq_attrs_elu = {sizeof(unary_params), k_alpha1, 1, NULL};
+const oq_attr_spec oq_attrs_selu = {sizeof(unary_params), k_selu, 2, NULL};
+const oq_attr_spec oq_attrs_celu = {sizeof(unary_params), k_alpha1, 1, NULL};
+const oq_attr_spec oq_attrs_thresholded_relu = {sizeof(unary_params), k_alpha1, 1, NULL};
+const oq_attr_spec oq_attrs_hard_sigmoid = {sizeof(unary_params), k_hard_sigmoid, 2, NULL};
+
 /* Checks a float input and allocates the same-shaped output. */
 static oq_status unary_prepare(const oq_kernel_call *call, oq_error *err, const char *op, const float **in, float **out,
                                int64_t *n) {
@@ -24,7 +38,7 @@ static oq_status unary_prepare(const oq_kernel_call *call, oq_error *err, const 
   if (!x || call->n_outputs < 1) OQ_KRETURN(call->node_name, OQ_ERR_MODEL, "%s needs one input", op);
   if (x->dtype != OQ_DTYPE_FLOAT)
     OQ_KRETURN(call->node_name, OQ_ERR_UNSUPPORTED, "%s supports float32 only, got %s", op, oq_dtype_name(x->dtype));
-  oq_status st = oq_tensor_alloc(&call->outputs[0], OQ_DTYPE_FLOAT, x->ndim, x->dims, err);
+  oq_status st = oq_kout(call, 0, OQ_DTYPE_FLOAT, x->ndim, x->dims, err);
   if (st != OQ_OK) return st;
   *in = x->data;
   *out = call->outputs[0].data;
@@ -120,7 +134,7 @@ static oq_status int_unary_exec(const oq_kernel_call *call, oq_error *err, const
   if (dt != OQ_DTYPE_FLOAT && dt != OQ_DTYPE_DOUBLE && dt != OQ_DTYPE_INT8 && dt != OQ_DTYPE_INT16 &&
       dt != OQ_DTYPE_INT32 && dt != OQ_DTYPE_INT64)
     OQ_KFAIL(call->node_name, OQ_ERR_UNSUPPORTED, "%s does not support %s", op, oq_dtype_name(dt));
-  OQ_CHECK(oq_tensor_alloc(out, dt, x->ndim, x->dims, err));
+  OQ_CHECK(oq_kout(call, 0, dt, x->ndim, x->dims, err));
   int64_t n = oq_tensor_numel(x);
   if (dt == OQ_DTYPE_FLOAT) {
     const float *s = x->data;
@@ -148,44 +162,6 @@ oq_status oq_op_neg_exec(const oq_kernel_call *call, oq_error *err) { return int
 oq_status oq_op_abs_exec(const oq_kernel_call *call, oq_error *err) { return int_unary_exec(call, err, "Abs", IU_ABS); }
 oq_status oq_op_sign_exec(const oq_kernel_call *call, oq_error *err) {
   return int_unary_exec(call, err, "Sign", IU_SIGN);
-}
-
-/* ---- attribute parsing for the parametrized activations ---- */
-
-static oq_status unary_init(const oq_op_init_ctx *ctx, void **params, oq_error *err, float alpha_dflt, float beta_dflt,
-                            float gamma_dflt, int has_beta, int has_gamma) {
-  oq_status st = OQ_OK;
-  unary_params *p = oq_calloc(1, sizeof *p, err);
-  if (!p) return OQ_ERR_NOMEM;
-  OQ_CHECK(oq_attr_float(ctx->node->proto, "alpha", alpha_dflt, &p->alpha, err));
-  p->beta = beta_dflt;
-  p->gamma = gamma_dflt;
-  if (has_beta) OQ_CHECK(oq_attr_float(ctx->node->proto, "beta", beta_dflt, &p->beta, err));
-  if (has_gamma) OQ_CHECK(oq_attr_float(ctx->node->proto, "gamma", gamma_dflt, &p->gamma, err));
-  *params = p;
-  return OQ_OK;
-fail:
-  free(p);
-  return st;
-}
-
-oq_status oq_op_leaky_relu_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
-  return unary_init(ctx, params, err, 0.01f, 0, 0, 0, 0);
-}
-oq_status oq_op_elu_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
-  return unary_init(ctx, params, err, 1.0f, 0, 0, 0, 0);
-}
-oq_status oq_op_selu_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
-  return unary_init(ctx, params, err, 1.67326319217681884765625f, 0, 1.05070102214813232421875f, 0, 1);
-}
-oq_status oq_op_celu_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
-  return unary_init(ctx, params, err, 1.0f, 0, 0, 0, 0);
-}
-oq_status oq_op_thresholded_relu_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
-  return unary_init(ctx, params, err, 1.0f, 0, 0, 0, 0);
-}
-oq_status oq_op_hard_sigmoid_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
-  return unary_init(ctx, params, err, 0.2f, 0.5f, 0, 1, 0);
 }
 
 oq_status oq_op_gelu_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
@@ -270,7 +246,7 @@ oq_status oq_op_clip_exec(const oq_kernel_call *call, oq_error *err) {
     OQ_CHECK(clip_bound(call, 1, x, &lo, &has_lo, err));
     OQ_CHECK(clip_bound(call, 2, x, &hi, &has_hi, err));
   }
-  OQ_CHECK(oq_tensor_alloc(out, x->dtype, x->ndim, x->dims, err));
+  OQ_CHECK(oq_kout(call, 0, x->dtype, x->ndim, x->dims, err));
   int64_t n = oq_tensor_numel(x);
   if (x->dtype == OQ_DTYPE_FLOAT) {
     const float *s = x->data;
@@ -354,7 +330,7 @@ static oq_status softmax_exec(const oq_kernel_call *call, oq_error *err, const c
   if (!oq_norm_axis(axis_raw, rank, &axis))
     OQ_KFAIL(call->node_name, OQ_ERR_SHAPE, "%s axis %lld out of range for rank %d", op, (long long)axis_raw,
              (int)x->ndim);
-  OQ_CHECK(oq_tensor_alloc(out, OQ_DTYPE_FLOAT, x->ndim, x->dims, err));
+  OQ_CHECK(oq_kout(call, 0, OQ_DTYPE_FLOAT, x->ndim, x->dims, err));
   int64_t outer = 1, len = 1, inner = 1;
   for (int64_t i = 0; i < x->ndim; i++) {
     if (i < axis)

@@ -1,10 +1,12 @@
 /* Control flow: If (ai.onnx If 1, 11, 13, 16, 19, 21; the versions differ only in the types a branch may return,
  * and both branches' outputs are checked at run time by the kernels that read them). The kernel evaluates cond and
- * runs the chosen branch through the executor's subgraph hook (call->run_subgraph): branches are planned once by
+ * runs the chosen branch through the executor's subgraph hook (oq_ksubgraph): branches are planned once by
  * the executor, and read values of the enclosing graph as outer references. */
 #include "ops/kernels.h"
+#include "ops/tensor_util.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* Positions of the branches in the node's oq_node.subgraphs. */
 typedef struct if_params {
@@ -38,14 +40,25 @@ fail:
 }
 
 oq_status oq_op_if_exec(const oq_kernel_call *call, oq_error *err) {
+  oq_status st = OQ_OK;
   const if_params *p = call->params;
   const oq_tensor *cond = call->n_inputs > 0 ? call->inputs[0] : NULL;
+  oq_tensor *got = NULL;
   if (!cond || cond->dtype != OQ_DTYPE_BOOL)
     OQ_RETURN_ERR(err, OQ_ERR_MODEL, "cond must be a bool tensor, got %s", cond ? oq_dtype_name(cond->dtype) : "none");
   if (oq_tensor_numel(cond) != 1 || !cond->data)
     OQ_RETURN_ERR(err, OQ_ERR_MODEL, "cond must hold exactly one element, it holds %lld",
                   (long long)oq_tensor_numel(cond));
-  if (!call->run_subgraph) OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "the executor gave no subgraph hook");
   int32_t branch = *(const uint8_t *)cond->data ? p->then_branch : p->else_branch;
-  return call->run_subgraph(call->exec_ctx, branch, NULL, 0, call->outputs, call->n_outputs, err);
+  /* The branch's outputs come back owned by us and are copied into the executor's outputs (oq_kout). */
+  void *block = NULL;
+  OQ_CHECK(oq_kscratch(call, (size_t)call->n_outputs * sizeof *got, &block, err));
+  got = block;
+  memset(got, 0, (size_t)call->n_outputs * sizeof *got);
+  st = oq_ksubgraph(call, branch, NULL, 0, got, call->n_outputs, err);
+  for (int32_t j = 0; st == OQ_OK && j < call->n_outputs; j++)
+    st = oq_kout_bytes_of(call, j, &got[j], got[j].ndim, got[j].dims, err);
+  for (int32_t j = 0; j < call->n_outputs; j++) oq_tensor_release(&got[j]);
+fail:
+  return st;
 }

@@ -235,7 +235,7 @@ static oq_status binary_exec(const oq_kernel_call *call, oq_error *err, const ch
   int32_t ndim;
   int64_t dims[OQ_MAX_DIMS];
   OQ_CHECK(oq_bcast_shape(ins, 2, &ndim, dims, node, err));
-  OQ_CHECK(oq_tensor_alloc(out, out_dtype ? out_dtype : a->dtype, ndim, dims, err));
+  OQ_CHECK(oq_kout(call, 0, out_dtype ? out_dtype : a->dtype, ndim, dims, err));
   oq_bcast plan;
   oq_bcast_plan(&plan, ins, 2, ndim, dims);
   bin_ctx c = {a->data, b->data, out->data, a->dtype, b->dtype, out->dtype, fmod, 0};
@@ -243,7 +243,6 @@ static oq_status binary_exec(const oq_kernel_call *call, oq_error *err, const ch
   if (c.zero) OQ_KFAIL(node, OQ_ERR_MODEL, "%s: integer division by zero", op);
   return OQ_OK;
 fail:
-  oq_tensor_release(out);
   return st;
 }
 
@@ -294,17 +293,8 @@ typedef struct mod_params {
   int64_t fmod; /* 1: result has the dividend's sign (C fmod); 0: the divisor's sign (Python %) */
 } mod_params;
 
-oq_status oq_op_mod_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
-  oq_status st = OQ_OK;
-  mod_params *p = oq_calloc(1, sizeof *p, err);
-  if (!p) return OQ_ERR_NOMEM;
-  OQ_CHECK(oq_attr_int(ctx->node->proto, "fmod", 0, &p->fmod, err));
-  *params = p;
-  return OQ_OK;
-fail:
-  free(p);
-  return st;
-}
+static const oq_attr_field k_mod_fields[] = {OQ_ATTR_INT(mod_params, fmod, "fmod", 0, -HUGE_VAL, HUGE_VAL)};
+const oq_attr_spec oq_attrs_mod = {sizeof(mod_params), k_mod_fields, 1, NULL};
 
 oq_status oq_op_mod_exec(const oq_kernel_call *call, oq_error *err) {
   const mod_params *p = call->params;
@@ -342,7 +332,7 @@ static oq_status variadic_exec(const oq_kernel_call *call, oq_error *err, const 
   }
   if (!type_ok(dtype, mean ? TC_FLOAT : TC_ARITH))
     OQ_KFAIL(node, OQ_ERR_UNSUPPORTED, "%s does not support %s", op, oq_dtype_name(dtype));
-  OQ_CHECK(oq_tensor_alloc(out, dtype, ndim, dims, err));
+  OQ_CHECK(oq_kout(call, 0, dtype, ndim, dims, err));
   oq_bcast_copy(call->inputs[0], out);
   for (int32_t k = 1; k < call->n_inputs; k++) {
     ins[0] = out;
@@ -359,7 +349,6 @@ static oq_status variadic_exec(const oq_kernel_call *call, oq_error *err, const 
   }
   return OQ_OK;
 fail:
-  oq_tensor_release(out);
   return st;
 }
 
@@ -383,7 +372,7 @@ oq_status oq_op_not_exec(const oq_kernel_call *call, oq_error *err) {
   if (!x) OQ_KFAIL(call->node_name, OQ_ERR_MODEL, "Not needs an input");
   if (x->dtype != OQ_DTYPE_BOOL)
     OQ_KFAIL(call->node_name, OQ_ERR_UNSUPPORTED, "Not does not support %s", oq_dtype_name(x->dtype));
-  OQ_CHECK(oq_tensor_alloc(out, OQ_DTYPE_BOOL, x->ndim, x->dims, err));
+  OQ_CHECK(oq_kout(call, 0, OQ_DTYPE_BOOL, x->ndim, x->dims, err));
   const uint8_t *s = x->data;
   uint8_t *d = out->data;
   for (size_t i = 0; i < x->nbytes; i++) d[i] = !s[i];
@@ -440,7 +429,7 @@ oq_status oq_op_where_exec(const oq_kernel_call *call, oq_error *err) {
   int32_t ndim;
   int64_t dims[OQ_MAX_DIMS];
   OQ_CHECK(oq_bcast_shape(ins, 3, &ndim, dims, node, err));
-  OQ_CHECK(oq_tensor_alloc(out, x->dtype, ndim, dims, err));
+  OQ_CHECK(oq_kout(call, 0, x->dtype, ndim, dims, err));
   oq_bcast plan;
   oq_bcast_plan(&plan, ins, 3, ndim, dims);
   where_ctx w = {cnd->data, x->data, y->data, out->data, esize};

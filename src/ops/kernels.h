@@ -1,16 +1,43 @@
-/* Declarations of every kernel's init/exec, generated from the rows of op_list_nn.h (conv, gemm/matmul, pool,
- * normalization) and op_list_tensor.h (elementwise, activations, shape ops, Q/DQ). Every row names real functions:
- * oq_op_init_none where there are no attributes, oq_op_params_free where params is one malloc'd block. */
+/* Declarations of every row's functions and attribute specs, generated from ops/op_list.h so that the table and
+ * the functions cannot drift. One pass per function column (OQ_NONE stands for an empty slot: each pass names it
+ * a placeholder that is declared but never defined or used). */
 #ifndef OQ_OPS_KERNELS_H
 #define OQ_OPS_KERNELS_H
 
 #include "ops/op.h"
 
-#define OQ_OP(type, domain, since, min_in, max_in, min_out, max_out, init, exec, free_fn, flags)                       \
+#define OQ_NONE oq_op_none_init_
+#define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn, \
+              flags, qkind, qaxis, qmin, attrs)                                                                        \
   oq_status init(const oq_op_init_ctx *ctx, void **params, oq_error *err);                                             \
-  oq_status exec(const oq_kernel_call *call, oq_error *err);
-#include "ops/op_list_nn.h"
-#include "ops/op_list_tensor.h"
+  extern const oq_attr_spec attrs;
+#include "ops/op_list.h"
 #undef OQ_OP
+#undef OQ_NONE
+
+#define OQ_NONE oq_op_none_infer_
+#define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn, \
+              flags, qkind, qaxis, qmin, attrs)                                                                        \
+  oq_status infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out, int32_t n_out, \
+                  oq_error *err);
+#include "ops/op_list.h"
+#undef OQ_OP
+#undef OQ_NONE
+
+#define OQ_NONE oq_op_none_workspace_
+#define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn, \
+              flags, qkind, qaxis, qmin, attrs)                                                                        \
+  size_t workspace(const void *params, const oq_shape_info *const *in, int32_t n_in, int32_t n_out, int32_t threads);
+#include "ops/op_list.h"
+#undef OQ_OP
+#undef OQ_NONE
+
+#define OQ_NONE oq_op_none_exec_
+#define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn, \
+              flags, qkind, qaxis, qmin, attrs)                                                                        \
+  oq_status exec(const oq_kernel_call *call, oq_error *err);
+#include "ops/op_list.h"
+#undef OQ_OP
+#undef OQ_NONE
 
 #endif

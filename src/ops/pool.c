@@ -1,12 +1,14 @@
 /* MaxPool (float32, int8, uint8), AveragePool (float32), GlobalAveragePool, GlobalMaxPool. Windows follow
- * oq_window_resolve (explicit pads or auto_pad, strides, dilations, ceil_mode). MaxPool ignores padded taps;
- * AveragePool divides by the taps inside the input, or with count_include_pad by the taps inside input + pads
- * (taps that ceil_mode pushes past the end padding never count). */
+ * oq_window_resolve (explicit pads or auto_pad, strides, dilations, ceil_mode; kern/window.c). MaxPool ignores
+ * padded taps; AveragePool divides by the taps inside the input, or with count_include_pad by the taps inside
+ * input + pads (taps that ceil_mode pushes past the end padding never count). */
+#include "core/pool.h"
 #include "ops/kernels.h"
 #include "ops/nn.h"
-#include "core/pool.h"
+#include "ops/tensor_util.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,36 +36,12 @@ fail:
   return st;
 }
 
-oq_status oq_maxpool_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
+oq_status oq_op_maxpool_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
   return pool_init(ctx, 0, params, err);
 }
 
-oq_status oq_avgpool_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
+oq_status oq_op_avgpool_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
   return pool_init(ctx, 1, params, err);
-}
-
-/* Taps inside the input summed over every output position of one plane: separable, so exact in O(sum of the output
- * extents that reach the input). Visiting only those taps is the whole cost of a pool. Stops early once a single
- * dim exceeds limit (the product can only be larger, or 0 when another dim is all padding). */
-static double window_visits(const oq_window_geom *g, double limit) {
-  double total = 1.0;
-  for (int32_t i = 0; i < g->nd; i++) {
-    double dim = 0.0;
-    int64_t ek = (g->k[i] - 1) * g->d[i] + 1;
-    /* only positions whose window reaches [0, in) can hold taps inside it (as for Conv's inner box) */
-    int64_t o0 = g->pb[i] - ek < 0 ? 0 : (g->pb[i] - ek) / g->s[i] + 1;
-    int64_t o1 = (g->in[i] + g->pb[i] + g->s[i] - 1) / g->s[i];
-    if (o1 > g->out[i]) o1 = g->out[i];
-    for (int64_t o = o0; o < o1 && dim <= limit; o++) {
-      int64_t b = o * g->s[i] - g->pb[i], d = g->d[i];
-      int64_t l = b >= 0 ? 0 : (-b + d - 1) / d;
-      int64_t h = g->in[i] - b > 0 ? (g->in[i] - b + d - 1) / d : 0;
-      if (h > g->k[i]) h = g->k[i];
-      if (h > l) dim += (double)(h - l);
-    }
-    total *= dim;
-  }
-  return total;
 }
 
 /* Window taps one pool may visit: 4096 per input element, and at least 2^30. A real pool visits each element about
@@ -72,11 +50,9 @@ static double window_visits(const oq_window_geom *g, double limit) {
 #define POOL_VISITS_PER_ELEMENT 4096.0
 #define POOL_MIN_VISIT_LIMIT    ((double)((int64_t)1 << 30))
 
-/* Checks X, resolves the window and allocates Y [N, C, out...]. planes = N*C. */
-static oq_status pool_setup(const oq_kernel_call *call, const oq_pool_params *p, oq_window_geom *g, int64_t *planes,
-                            int64_t *in_sp, int64_t *out_sp, oq_error *err) {
-  const oq_tensor *x = call->inputs[0];
-  oq_tensor *y = &call->outputs[0];
+/* Checks X and resolves the window; gives Y's shape and the visit count. Shared by exec, infer and workspace. */
+static oq_status pool_geometry(const oq_pool_params *p, const oq_tensor *x, oq_window_geom *g, int64_t *ydims,
+                               oq_error *err) {
   if (x->ndim < 3) OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "input X has rank %d, pooling needs at least 3", (int)x->ndim);
   int32_t nd = x->ndim - 2;
   oq_status st = oq_nn_check_dims(x, "X", err);
@@ -85,84 +61,35 @@ static oq_status pool_setup(const oq_kernel_call *call, const oq_pool_params *p,
   if (st != OQ_OK) return st;
   double limit = POOL_VISITS_PER_ELEMENT * (double)oq_tensor_numel(x);
   if (limit < POOL_MIN_VISIT_LIMIT) limit = POOL_MIN_VISIT_LIMIT;
-  double visits = (double)x->dims[0] * (double)x->dims[1] * window_visits(g, limit);
+  double visits = (double)x->dims[0] * (double)x->dims[1] * oq_window_visits(g, limit);
   if (visits > limit)
     OQ_RETURN_ERR(err, OQ_ERR_UNSUPPORTED,
                   "the pooling windows would visit %.3g input elements, more than the limit of %.3g (4096 per "
                   "element of X): a window far wider than the input?",
                   visits, limit);
-  int64_t ydims[OQ_MAX_DIMS];
   ydims[0] = x->dims[0];
   ydims[1] = x->dims[1];
   for (int32_t i = 0; i < nd; i++) ydims[i + 2] = g->out[i];
-  st = oq_tensor_alloc(y, x->dtype, x->ndim, ydims, err);
-  if (st != OQ_OK) return st;
-  *planes = *in_sp = *out_sp = 0;
-  if (y->nbytes == 0) return OQ_OK; /* callers stop here; the products below need a non-empty Y */
-  *planes = x->dims[0] * x->dims[1];
-  *in_sp = 1;
-  *out_sp = 1;
-  for (int32_t i = 0; i < nd; i++) {
-    *in_sp *= g->in[i];
-    *out_sp *= g->out[i];
-  }
   return OQ_OK;
 }
 
-/* Input offsets of the taps of one output position that fall inside the input (row-major tap order, the same order
- * as the full window, so sums are unchanged), plus how many taps of the full window fall in the padded extent
- * [-pb, in + pe). Taps in the padding contribute nothing to either pool but their count: enumerating only the
- * inside ones keeps a huge kernel over padding (kernel 2^15 x 2^15 with pads 2^15 - 1 on a 1x1 input) from
- * visiting 2^30 taps per output. Returns the number of offsets written (at most window_capacity). */
-static int64_t window_taps(const oq_window_geom *g, const int64_t *o, int64_t *offs, int64_t *padded_count) {
-  int64_t lo[OQ_MAX_DIMS], hi[OQ_MAX_DIMS], base[OQ_MAX_DIMS];
-  int64_t count = 1, padded = 1;
+/* Checks X, resolves the window and allocates Y [N, C, out...]. planes = N*C. */
+static oq_status pool_setup(const oq_kernel_call *call, const oq_pool_params *p, oq_window_geom *g, int64_t *planes,
+                            int64_t *in_sp, int64_t *out_sp, oq_error *err) {
+  const oq_tensor *x = call->inputs[0];
+  int64_t ydims[OQ_MAX_DIMS];
+  oq_status st = pool_geometry(p, x, g, ydims, err);
+  if (st != OQ_OK) return st;
+  st = oq_kout(call, 0, x->dtype, x->ndim, ydims, err);
+  if (st != OQ_OK) return st;
+  *planes = *in_sp = *out_sp = 0;
+  if (call->outputs[0].nbytes == 0) return OQ_OK; /* callers stop here; the products below need a non-empty Y */
+  *planes = x->dims[0] * x->dims[1];
+  *in_sp = 1;
+  *out_sp = 1;
   for (int32_t i = 0; i < g->nd; i++) {
-    int64_t b = o[i] * g->s[i] - g->pb[i], d = g->d[i], k = g->k[i];
-    base[i] = b;
-    /* b + t * d in [0, in): t in [ceil(-b / d), ceil((in - b) / d)) */
-    int64_t l = b >= 0 ? 0 : (-b + d - 1) / d;
-    int64_t h = g->in[i] - b > 0 ? (g->in[i] - b + d - 1) / d : 0;
-    if (h > k) h = k;
-    if (l > h) l = h;
-    lo[i] = l;
-    hi[i] = h;
-    count *= h - l;
-    /* b + t * d < in + pe (b >= -pb always holds for a window of this geometry) */
-    int64_t ph = g->in[i] + g->pe[i] - b > 0 ? (g->in[i] + g->pe[i] - b + d - 1) / d : 0;
-    padded *= ph < k ? ph : k;
-  }
-  *padded_count = padded;
-  if (count == 0) return 0;
-  int64_t t[OQ_MAX_DIMS];
-  for (int32_t i = 0; i < g->nd; i++) t[i] = lo[i];
-  for (int64_t n = 0; n < count; n++) {
-    int64_t off = 0;
-    for (int32_t i = 0; i < g->nd; i++) off = off * g->in[i] + base[i] + t[i] * g->d[i];
-    offs[n] = off;
-    for (int32_t i = g->nd - 1; i >= 0; i--) {
-      if (++t[i] < hi[i]) break;
-      t[i] = lo[i];
-    }
-  }
-  return count;
-}
-
-static void next_pos(const oq_window_geom *g, int64_t *o) {
-  for (int32_t i = g->nd - 1; i >= 0; i--) {
-    if (++o[i] < g->out[i]) return;
-    o[i] = 0;
-  }
-}
-
-/* Most taps of one window that can fall inside the input: per dim at most min(kernel, input extent), so the
- * buffer is bounded by the input's size however large the kernel. */
-static oq_status window_capacity(const oq_window_geom *g, size_t *cap, oq_error *err) {
-  *cap = 1;
-  for (int32_t i = 0; i < g->nd; i++) {
-    int64_t n = g->k[i] < g->in[i] ? g->k[i] : g->in[i];
-    if (!oq_size_mul(*cap, (size_t)(n > 0 ? n : 1), cap))
-      OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "pooling window is too large");
+    *in_sp *= g->in[i];
+    *out_sp *= g->out[i];
   }
   return OQ_OK;
 }
@@ -178,6 +105,8 @@ typedef struct pool_job {
   int32_t count_include_pad; /* AveragePool divisor mode */
   int64_t in_sp, out_sp;     /* spatial element counts */
   size_t kprod;              /* capacity of the per-window tap buffer (taps inside the input) */
+  int64_t *taps;             /* borrowed scratch: one tap buffer of kprod entries per slot */
+  atomic_int next_slot;      /* slots claimed by running chunks */
 } pool_job;
 
 #define MAXPOOL_LOOP(T, LOWEST)                                                                                        \
@@ -187,7 +116,7 @@ typedef struct pool_job {
     int64_t o[OQ_MAX_DIMS] = {0};                                                                                      \
     for (int64_t op = 0; op < j->out_sp; op++) {                                                                       \
       int64_t padded;                                                                                                  \
-      int64_t kprod = window_taps(j->g, o, taps, &padded);                                                             \
+      int64_t kprod = oq_window_taps(j->g, o, taps, &padded);                                                          \
       for (int64_t pl = pl0; pl < pl1; pl++) {                                                                         \
         const T *xp = xd + pl * j->in_sp;                                                                              \
         T best = LOWEST;                                                                                               \
@@ -195,14 +124,13 @@ typedef struct pool_job {
           if (taps[t] >= 0 && xp[taps[t]] > best) best = xp[taps[t]];                                                  \
         yd[pl * j->out_sp + op] = best;                                                                                \
       }                                                                                                                \
-      next_pos(j->g, o);                                                                                               \
+      oq_window_next(j->g, o);                                                                                         \
     }                                                                                                                  \
   } while (0)
 
 static oq_status pool_planes(void *ctx, int64_t pl0, int64_t pl1) {
-  const pool_job *j = ctx;
-  int64_t *taps = oq_malloc_array(j->kprod, sizeof(int64_t), NULL);
-  if (!taps) return OQ_ERR_NOMEM;
+  pool_job *j = ctx;
+  int64_t *taps = j->taps + (size_t)atomic_fetch_add(&j->next_slot, 1) * j->kprod;
   if (!j->is_avg) {
     if (j->dtype == OQ_DTYPE_FLOAT)
       MAXPOOL_LOOP(float, -INFINITY);
@@ -210,7 +138,6 @@ static oq_status pool_planes(void *ctx, int64_t pl0, int64_t pl1) {
       MAXPOOL_LOOP(int8_t, INT8_MIN);
     else
       MAXPOOL_LOOP(uint8_t, 0);
-    free(taps);
     return OQ_OK;
   }
   const float *xd = j->x;
@@ -218,7 +145,7 @@ static oq_status pool_planes(void *ctx, int64_t pl0, int64_t pl1) {
   int64_t o[OQ_MAX_DIMS] = {0};
   for (int64_t op = 0; op < j->out_sp; op++) {
     int64_t padded;
-    int64_t kprod = window_taps(j->g, o, taps, &padded);
+    int64_t kprod = oq_window_taps(j->g, o, taps, &padded);
     int64_t count = j->count_include_pad ? padded : kprod;
     for (int64_t pl = pl0; pl < pl1; pl++) {
       const float *xp = xd + pl * j->in_sp;
@@ -227,9 +154,8 @@ static oq_status pool_planes(void *ctx, int64_t pl0, int64_t pl1) {
         if (taps[t] >= 0) s += xp[taps[t]];
       yd[pl * j->out_sp + op] = count > 0 ? (float)(s / (double)count) : 0.0f;
     }
-    next_pos(j->g, o);
+    oq_window_next(j->g, o);
   }
-  free(taps);
   return OQ_OK;
 }
 
@@ -241,11 +167,54 @@ static int32_t chunks_for(double work, double min_work) {
   return c < 1.0 ? 1 : c > OQ_THREADPOOL_MAX ? OQ_THREADPOOL_MAX : (int32_t)c;
 }
 
+/* Chunks a pool call runs in (each needs one tap buffer). */
+static int32_t pool_slots(const oq_window_geom *g, int64_t planes, int32_t threads) {
+  int32_t c = chunks_for((double)planes * oq_window_visits(g, INFINITY), POOL_MIN_WORK);
+  if (c > threads) c = threads;
+  if (c > planes) c = (int32_t)planes;
+  return c < 1 ? 1 : c;
+}
+
+oq_status oq_op_pool_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                           int32_t n_out, oq_error *err) {
+  (void)n_in;
+  (void)n_out;
+  if (!oq_info_known_but_batch(in[0])) return OQ_OK;
+  oq_tensor x;
+  oq_info_tensor(in[0], &x);
+  int batch_unknown = x.dims[0] < 0;
+  if (batch_unknown) x.dims[0] = 1; /* the batch goes through unchanged */
+  oq_window_geom g;
+  int64_t ydims[OQ_MAX_DIMS];
+  oq_status st = pool_geometry(params, &x, &g, ydims, err);
+  if (batch_unknown) ydims[0] = -1;
+  if (st == OQ_OK) oq_info_set(&out[0], x.dtype, x.ndim, ydims);
+  return st;
+}
+
+size_t oq_op_pool_workspace(const void *params, const oq_shape_info *const *in, int32_t n_in, int32_t n_out,
+                            int32_t threads) {
+  (void)n_out;
+  (void)n_in;
+  if (!oq_info_known(in[0])) return 0;
+  oq_tensor x;
+  oq_info_tensor(in[0], &x);
+  oq_window_geom g;
+  int64_t ydims[OQ_MAX_DIMS];
+  oq_error err = {0};
+  size_t cap, bytes;
+  if (pool_geometry(params, &x, &g, ydims, &err) != OQ_OK || oq_window_tap_capacity(&g, &cap, &err) != OQ_OK) return 0;
+  for (int32_t i = 0; i < x.ndim; i++)
+    if (ydims[i] == 0) return 0;
+  int32_t slots = pool_slots(&g, x.dims[0] * x.dims[1], threads);
+  if (!oq_size_mul(cap, sizeof(int64_t) * (size_t)slots, &bytes)) return SIZE_MAX;
+  return bytes;
+}
+
 static oq_status pool_exec(const oq_kernel_call *call, int is_avg, oq_error *err) {
   oq_status st = OQ_OK;
   const oq_pool_params *p = call->params;
   const oq_tensor *x = call->inputs[0];
-  oq_tensor *y = &call->outputs[0];
   if (is_avg && x->dtype != OQ_DTYPE_FLOAT)
     OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "input X has type %s, only float32 is supported", oq_dtype_name(x->dtype));
   if (!is_avg && x->dtype != OQ_DTYPE_FLOAT && x->dtype != OQ_DTYPE_INT8 && x->dtype != OQ_DTYPE_UINT8)
@@ -256,21 +225,37 @@ static oq_status pool_exec(const oq_kernel_call *call, int is_avg, oq_error *err
   oq_window_geom g;
   int64_t planes = 0, in_sp = 0, out_sp = 0;
   OQ_CHECK(pool_setup(call, p, &g, &planes, &in_sp, &out_sp, err));
+  oq_tensor *y = &call->outputs[0];
   if (y->nbytes == 0) return OQ_OK;
-  pool_job j = {&g, x->data, y->data, x->dtype, is_avg, p->count_include_pad, in_sp, out_sp, 0};
-  OQ_CHECK(window_capacity(&g, &j.kprod, err));
-  double work = (double)planes * window_visits(&g, INFINITY);
-  st = oq_parallel_for_max(call->pool, planes, chunks_for(work, POOL_MIN_WORK), pool_planes, &j);
-  if (st != OQ_OK) OQ_FAIL(err, st, "out of memory for the pooling window");
+  pool_job j;
+  memset(&j, 0, sizeof j);
+  j.g = &g;
+  j.x = x->data;
+  j.y = y->data;
+  j.dtype = x->dtype;
+  j.is_avg = is_avg;
+  j.count_include_pad = p->count_include_pad;
+  j.in_sp = in_sp;
+  j.out_sp = out_sp;
+  atomic_init(&j.next_slot, 0);
+  OQ_CHECK(oq_window_tap_capacity(&g, &j.kprod, err));
+  int32_t slots = pool_slots(&g, planes, oq_threadpool_size(call->pool));
+  size_t bytes;
+  if (!oq_size_mul(j.kprod, sizeof(int64_t) * (size_t)slots, &bytes))
+    OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory for the pooling window");
+  void *taps;
+  OQ_CHECK(oq_kscratch(call, bytes, &taps, err));
+  j.taps = taps;
+  double work = (double)planes * oq_window_visits(&g, INFINITY);
+  OQ_CHECK(oq_parallel_for_max(call->pool, planes, chunks_for(work, POOL_MIN_WORK), pool_planes, &j));
   return OQ_OK;
 fail:
-  oq_tensor_release(y);
   return st;
 }
 
-oq_status oq_maxpool_exec(const oq_kernel_call *call, oq_error *err) { return pool_exec(call, 0, err); }
+oq_status oq_op_maxpool_exec(const oq_kernel_call *call, oq_error *err) { return pool_exec(call, 0, err); }
 
-oq_status oq_avgpool_exec(const oq_kernel_call *call, oq_error *err) { return pool_exec(call, 1, err); }
+oq_status oq_op_avgpool_exec(const oq_kernel_call *call, oq_error *err) { return pool_exec(call, 1, err); }
 
 /* ---- global pools -------------------------------------------------------------------------------------------- */
 
@@ -314,16 +299,28 @@ static oq_status global_pool(const oq_kernel_call *call, int is_max, oq_error *e
     ydims[i] = i < 2 ? x->dims[i] : 1;
     if (i >= 2) sp *= x->dims[i];
   }
-  OQ_CHECK(oq_tensor_alloc(y, OQ_DTYPE_FLOAT, x->ndim, ydims, err));
+  OQ_CHECK(oq_kout(call, 0, OQ_DTYPE_FLOAT, x->ndim, ydims, err));
   int64_t planes = x->dims[0] * x->dims[1];
   global_job j = {x->data, y->data, sp, is_max};
   oq_parallel_for_max(call->pool, planes, chunks_for((double)planes * (double)sp, POOL_MIN_WORK), global_planes, &j);
   return OQ_OK;
 fail:
-  oq_tensor_release(y);
   return st;
 }
 
-oq_status oq_global_avgpool_exec(const oq_kernel_call *call, oq_error *err) { return global_pool(call, 0, err); }
+oq_status oq_op_global_avgpool_exec(const oq_kernel_call *call, oq_error *err) { return global_pool(call, 0, err); }
 
-oq_status oq_global_maxpool_exec(const oq_kernel_call *call, oq_error *err) { return global_pool(call, 1, err); }
+oq_status oq_op_global_maxpool_exec(const oq_kernel_call *call, oq_error *err) { return global_pool(call, 1, err); }
+
+oq_status oq_op_global_pool_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                                  int32_t n_out, oq_error *err) {
+  (void)params;
+  (void)n_in;
+  (void)n_out;
+  (void)err;
+  if (!in[0] || in[0]->ndim < 2) return OQ_OK;
+  int64_t ydims[OQ_MAX_DIMS];
+  for (int32_t i = 0; i < in[0]->ndim; i++) ydims[i] = i < 2 ? in[0]->dims[i] : 1;
+  oq_info_set(&out[0], OQ_DTYPE_FLOAT, in[0]->ndim, ydims);
+  return OQ_OK;
+}

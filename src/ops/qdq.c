@@ -103,7 +103,7 @@ oq_status oq_op_quantize_linear_exec(const oq_kernel_call *call, oq_error *err) 
     OQ_KFAIL(node, OQ_ERR_UNSUPPORTED, "QuantizeLinear to %s is not supported", oq_dtype_name(qt));
   int64_t channels, inner;
   OQ_CHECK(qparams_layout(call, "QuantizeLinear", x, scale, zp, &channels, &inner, err));
-  OQ_CHECK(oq_tensor_alloc(out, qt, x->ndim, x->dims, err));
+  OQ_CHECK(oq_kout(call, 0, qt, x->ndim, x->dims, err));
   const float *xs = x->data, *sc = scale->data;
   int64_t n = oq_tensor_numel(x);
   for (int64_t e = 0; e < n; e++) {
@@ -137,7 +137,7 @@ oq_status oq_op_dequantize_linear_exec(const oq_kernel_call *call, oq_error *err
     for (int64_t c = 0; c < channels; c++)
       if (oq_load_i64(zp->data, zp->dtype, c) != 0)
         OQ_KFAIL(node, OQ_ERR_MODEL, "DequantizeLinear of int32 needs a zero point of 0");
-  OQ_CHECK(oq_tensor_alloc(out, OQ_DTYPE_FLOAT, x->ndim, x->dims, err));
+  OQ_CHECK(oq_kout(call, 0, OQ_DTYPE_FLOAT, x->ndim, x->dims, err));
   const float *sc = scale->data;
   float *y = out->data;
   int64_t n = oq_tensor_numel(x);
@@ -149,4 +149,27 @@ oq_status oq_op_dequantize_linear_exec(const oq_kernel_call *call, oq_error *err
   return OQ_OK;
 fail:
   return st;
+}
+
+oq_status oq_op_quantize_linear_infer(const void *params, const oq_shape_info *const *in, int32_t n_in,
+                                      oq_shape_info *out, int32_t n_out, oq_error *err) {
+  (void)n_out;
+  (void)err;
+  const qdq_params *p = params;
+  const oq_shape_info *x = in[0], *zp = n_in > 2 ? in[2] : NULL;
+  if (!x || x->ndim < 0 || (zp && !zp->dtype)) return OQ_OK;
+  oq_info_set(&out[0], zp ? zp->dtype : (p && p->output_dtype ? (int32_t)p->output_dtype : OQ_DTYPE_UINT8), x->ndim,
+              x->dims);
+  return OQ_OK;
+}
+
+oq_status oq_op_dequantize_linear_infer(const void *params, const oq_shape_info *const *in, int32_t n_in,
+                                        oq_shape_info *out, int32_t n_out, oq_error *err) {
+  (void)params;
+  (void)n_in;
+  (void)n_out;
+  (void)err;
+  if (!in[0] || in[0]->ndim < 0) return OQ_OK;
+  oq_info_set(&out[0], OQ_DTYPE_FLOAT, in[0]->ndim, in[0]->dims);
+  return OQ_OK;
 }

@@ -23,6 +23,15 @@ const char *oq_init_node_name(const oq_op_init_ctx *ctx) {
   return ctx->node->proto->name;
 }
 
+oq_status oq_kin_fixed(const oq_kernel_call *call, int32_t i, const char *op, const oq_tensor **out, oq_error *err) {
+  const oq_tensor *t = oq_kin(call, i);
+  if (!t) OQ_KRETURN(call->node_name, OQ_ERR_MODEL, "%s input %d is missing", op, (int)i);
+  if (oq_dtype_size(t->dtype) == 0)
+    OQ_KRETURN(call->node_name, OQ_ERR_UNSUPPORTED, "%s does not support %s tensors", op, oq_dtype_name(t->dtype));
+  *out = t;
+  return OQ_OK;
+}
+
 oq_status oq_read_int_list(const oq_tensor *t, int64_t *out, size_t cap, size_t *n, const char *node, const char *what,
                            oq_error *err) {
   if (t->dtype != OQ_DTYPE_INT64 && t->dtype != OQ_DTYPE_INT32)
@@ -36,15 +45,111 @@ oq_status oq_read_int_list(const oq_tensor *t, int64_t *out, size_t cap, size_t 
   return OQ_OK;
 }
 
-oq_status oq_tensor_copy_reshaped(const oq_tensor *src, int32_t ndim, const int64_t *dims, oq_tensor *out,
-                                  oq_error *err) {
-  oq_status st = oq_tensor_alloc(out, src->dtype, ndim, dims, err);
+oq_status oq_kout_bytes_of(const oq_kernel_call *call, int32_t j, const oq_tensor *src, int32_t ndim,
+                           const int64_t *dims, oq_error *err) {
+  oq_status st = oq_kout(call, j, src->dtype, ndim, dims, err);
   if (st != OQ_OK) return st;
-  if (out->nbytes != src->nbytes) {
-    oq_tensor_release(out);
+  oq_tensor *out = &call->outputs[j];
+  if (out->nbytes != src->nbytes)
     OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "reshaped copy of %zu bytes into %zu", src->nbytes, out->nbytes);
+  if (src->nbytes && out->data != src->data) memcpy(out->data, src->data, src->nbytes);
+  return OQ_OK;
+}
+
+int oq_info_known(const oq_shape_info *v) {
+  if (!v || v->dtype == 0 || v->ndim < 0 || v->ndim > OQ_MAX_DIMS) return 0;
+  for (int32_t i = 0; i < v->ndim; i++)
+    if (v->dims[i] < 0) return 0;
+  return 1;
+}
+
+int oq_info_known_but_batch(const oq_shape_info *v) {
+  if (!v || v->dtype == 0 || v->ndim < 1 || v->ndim > OQ_MAX_DIMS) return 0;
+  for (int32_t i = 1; i < v->ndim; i++)
+    if (v->dims[i] < 0) return 0;
+  return 1;
+}
+
+void oq_info_tensor(const oq_shape_info *v, oq_tensor *t) {
+  memset(t, 0, sizeof *t);
+  t->dtype = v->dtype;
+  t->ndim = v->ndim;
+  memcpy(t->dims, v->dims, sizeof(int64_t) * (size_t)v->ndim);
+  if (v->value) {
+    t->data = v->value->data;
+    t->nbytes = v->value->nbytes;
   }
-  if (src->nbytes) memcpy(out->data, src->data, src->nbytes);
+}
+
+void oq_info_set(oq_shape_info *out, int32_t dtype, int32_t ndim, const int64_t *dims) {
+  out->dtype = dtype;
+  out->ndim = ndim;
+  for (int32_t i = 0; i < OQ_MAX_DIMS; i++) out->dims[i] = i < ndim ? dims[i] : 0;
+}
+
+oq_status oq_op_infer_same(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                           int32_t n_out, oq_error *err) {
+  (void)params;
+  (void)err;
+  if (n_in < 1 || !in[0] || in[0]->ndim < 0) return OQ_OK;
+  for (int32_t j = 0; j < n_out; j++) {
+    oq_info_set(&out[j], j == 0 ? in[0]->dtype : OQ_DTYPE_BOOL, in[0]->ndim, in[0]->dims);
+  }
+  return OQ_OK;
+}
+
+/* Broadcast shape of the inputs in[first..n_in) into out; 0 when some rank is unknown. An unknown extent (-1)
+ * broadcast against 1 or another unknown stays unknown, against e > 1 becomes e (a valid model has it 1 or e). */
+static int bcast_infos(const oq_shape_info *const *in, int32_t first, int32_t n_in, oq_shape_info *out) {
+  int32_t nd = 0;
+  for (int32_t k = first; k < n_in; k++) {
+    if (!in[k] || in[k]->ndim < 0 || in[k]->ndim > OQ_MAX_DIMS) return 0;
+    if (in[k]->ndim > nd) nd = in[k]->ndim;
+  }
+  int64_t dims[OQ_MAX_DIMS];
+  for (int32_t i = 0; i < nd; i++) {
+    int64_t d = 1;
+    for (int32_t k = first; k < n_in; k++) {
+      int32_t off = nd - in[k]->ndim;
+      int64_t e = i < off ? 1 : in[k]->dims[i - off];
+      if (e == d || e == 1) continue;
+      if (e < 0) {
+        if (d == 1) d = -1;
+        continue;
+      }
+      if (d > 1) return 0; /* does not broadcast: the kernel will say so */
+      d = e;
+    }
+    dims[i] = d;
+  }
+  oq_info_set(out, out->dtype, nd, dims);
+  return 1;
+}
+
+oq_status oq_op_infer_bcast(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                            int32_t n_out, oq_error *err) {
+  (void)params;
+  (void)err;
+  if (n_out < 1 || n_in < 1 || !in[0]) return OQ_OK;
+  if (bcast_infos(in, 0, n_in, &out[0])) out[0].dtype = in[0]->dtype;
+  return OQ_OK;
+}
+
+oq_status oq_op_infer_bcast_bool(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                                 int32_t n_out, oq_error *err) {
+  (void)params;
+  (void)err;
+  if (n_out < 1 || n_in < 1) return OQ_OK;
+  if (bcast_infos(in, 0, n_in, &out[0])) out[0].dtype = OQ_DTYPE_BOOL;
+  return OQ_OK;
+}
+
+oq_status oq_op_infer_where(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                            int32_t n_out, oq_error *err) {
+  (void)params;
+  (void)err;
+  if (n_out < 1 || n_in < 3 || !in[1]) return OQ_OK;
+  if (bcast_infos(in, 0, n_in, &out[0])) out[0].dtype = in[1]->dtype;
   return OQ_OK;
 }
 

@@ -27,6 +27,9 @@ static inline const oq_tensor *oq_kin(const oq_kernel_call *call, int32_t i) {
   return (i >= 0 && i < call->n_inputs) ? call->inputs[i] : NULL;
 }
 
+/* Input i of a movement kernel: present and of a fixed-size dtype, else an error naming op. */
+oq_status oq_kin_fixed(const oq_kernel_call *call, int32_t i, const char *op, const oq_tensor **out, oq_error *err);
+
 /* Reads a scalar or 1-D int64/int32 tensor into out[0..*n) (at most cap values). what names it in errors. */
 oq_status oq_read_int_list(const oq_tensor *t, int64_t *out, size_t cap, size_t *n, const char *node, const char *what,
                            oq_error *err);
@@ -38,9 +41,33 @@ static inline int oq_norm_axis(int64_t axis, int64_t rank, int64_t *out) {
   return 1;
 }
 
-/* Allocates out with src's dtype and the given shape and copies src's bytes (numel must match). */
-oq_status oq_tensor_copy_reshaped(const oq_tensor *src, int32_t ndim, const int64_t *dims, oq_tensor *out,
-                                  oq_error *err);
+/* Output j of the call with src's dtype and the given shape holding src's bytes (numel must match): a view when the
+ * executor made one (OQ_OP_FLAG_VIEW rows, src = input 0), else a copy into the output it allocated. */
+oq_status oq_kout_bytes_of(const oq_kernel_call *call, int32_t j, const oq_tensor *src, int32_t ndim,
+                           const int64_t *dims, oq_error *err);
+
+/* ---- value infos (infer) ---- */
+
+/* 1 when dtype, rank and every extent of v are known. */
+int oq_info_known(const oq_shape_info *v);
+/* 1 when dtype and rank of v are known and every extent but the first (a symbolic batch) is. */
+int oq_info_known_but_batch(const oq_shape_info *v);
+/* A data-less tensor with v's dtype and shape (data = the constant's when v has one), for shape checks shared
+ * with exec. v must be known. */
+void oq_info_tensor(const oq_shape_info *v, oq_tensor *t);
+/* Sets out to dtype and shape. */
+void oq_info_set(oq_shape_info *out, int32_t dtype, int32_t ndim, const int64_t *dims);
+/* Row functions shared by many rows: output 0 (and any further output, Dropout's mask as bool) like input 0;
+ * multidirectional broadcast of all inputs with input 0's dtype / with bool; Where (broadcast of 3, input 1's
+ * dtype). */
+oq_status oq_op_infer_same(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                           int32_t n_out, oq_error *err);
+oq_status oq_op_infer_bcast(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                            int32_t n_out, oq_error *err);
+oq_status oq_op_infer_bcast_bool(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                                 int32_t n_out, oq_error *err);
+oq_status oq_op_infer_where(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                            int32_t n_out, oq_error *err);
 
 /* Element i of a numeric tensor's data as double / int64 (bool, ints, float, double); other dtypes give 0. */
 double oq_load_f64(const void *data, int32_t dtype, int64_t i);

@@ -1,52 +1,41 @@
 /* Which ops are quantized and how: onnxruntime's QDQ quantizer with its default op list (QDQRegistry plus the
- * QLinearOps types handled by QDQOperatorBase). Ops not listed stay in float and simply read the DequantizeLinear
- * outputs of their quantized inputs. */
+ * QLinearOps types handled by QDQOperatorBase). The policy is a column of the operator table (ops/op_list.h);
+ * this file answers the rewriter's questions from it. Ops without a policy stay in float and simply read the
+ * DequantizeLinear outputs of their quantized inputs. */
+#include "ops/op.h"
 #include "quant/quant.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const oq_quant_policy policies[] = {
-    /* Weighted ops: QDQConv (weight axis 0, ConvTranspose 1), QDQGemm (axis 0 when transB else 1). */
-    {"Conv", OQ_QUANT_WEIGHTED, 0, 1},
-    {"ConvTranspose", OQ_QUANT_WEIGHTED, 1, 1},
-    {"Gemm", OQ_QUANT_WEIGHTED, -1, 1},
-    /* QDQMatMul: every initializer input per channel on axis 1, other inputs and the output as activations. */
-    {"MatMul", OQ_QUANT_MATMUL, 1, 1},
-    /* QDQRemovableActivation. */
-    {"Relu", OQ_QUANT_REMOVABLE, 0, 1},
-    {"Clip", OQ_QUANT_REMOVABLE, 0, 1},
-    /* QDQDirect8BitOp / QDQMaxPool (opset >= 12) / QDQResize (opset >= 11): output shares input 0's params. */
-    {"Reshape", OQ_QUANT_DIRECT, 0, 1},
-    {"Transpose", OQ_QUANT_DIRECT, 0, 1},
-    {"Squeeze", OQ_QUANT_DIRECT, 0, 1},
-    {"Unsqueeze", OQ_QUANT_DIRECT, 0, 1},
-    {"Slice", OQ_QUANT_DIRECT, 0, 1},
-    {"AveragePool", OQ_QUANT_DIRECT, 0, 1},
-    {"MaxPool", OQ_QUANT_DIRECT, 0, 12},
-    {"Resize", OQ_QUANT_DIRECT, 0, 11},
-    {"TopK", OQ_QUANT_DIRECT, 0, 1},
-    /* QDQOperatorBase: all float inputs and outputs with their own ranges. */
-    {"Add", OQ_QUANT_GENERIC, 0, 1},
-    {"Mul", OQ_QUANT_GENERIC, 0, 1},
-    {"Concat", OQ_QUANT_GENERIC, 0, 1},
-    {"GlobalAveragePool", OQ_QUANT_GENERIC, 0, 1},
-    {"Sigmoid", OQ_QUANT_GENERIC, 0, 1},
-    {"LeakyRelu", OQ_QUANT_GENERIC, 0, 1},
-    {"Softmax", OQ_QUANT_GENERIC, 0, 1},
-    {"ArgMax", OQ_QUANT_GENERIC, 0, 1},
-    {"CumSum", OQ_QUANT_GENERIC, 0, 1},
+_Static_assert(OQ_OP_QUANT_NONE == (int)OQ_QUANT_NONE && OQ_OP_QUANT_GENERIC == (int)OQ_QUANT_GENERIC &&
+                   OQ_OP_QUANT_WEIGHTED == (int)OQ_QUANT_WEIGHTED && OQ_OP_QUANT_MATMUL == (int)OQ_QUANT_MATMUL &&
+                   OQ_OP_QUANT_DIRECT == (int)OQ_QUANT_DIRECT && OQ_OP_QUANT_REMOVABLE == (int)OQ_QUANT_REMOVABLE,
+               "ops/op.h quantization kinds mirror oq_quant_kind");
+
+/* The policy column of every table row, in the rewriter's struct: index i is row i of oq_op_table. */
+#define OQ_NONE NULL
+#define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn, \
+              flags, qkind, qaxis, qmin, attrs)                                                                        \
+  {type, (oq_quant_kind)(qkind), qaxis, qmin},
+static const oq_quant_policy k_policies[] = {
+#include "ops/op_list.h"
 };
+#undef OQ_OP
+#undef OQ_NONE
 
 const oq_quant_policy *oq_quant_policy_find(const char *op_type, const char *domain, int64_t opset) {
   if (!op_type) return NULL;
   if (domain && *domain && strcmp(domain, "ai.onnx") != 0) return NULL;
-  for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++) {
-    if (strcmp(policies[i].op_type, op_type) != 0) continue;
-    if (opset >= 0 && opset < policies[i].min_opset) return NULL;
-    return &policies[i];
-  }
-  return NULL;
+  /* the op's policy whatever its rows' opset range (every row of an op carries the same policy) */
+  const oq_op_def *row = oq_op_first_row(op_type, "");
+  if (!row || row->quant_kind == OQ_OP_QUANT_NONE) return NULL;
+  int32_t n;
+  const oq_op_def *rows = oq_op_table(&n);
+  if (row - rows >= n || (size_t)n != sizeof k_policies / sizeof k_policies[0]) return NULL;
+  const oq_quant_policy *pol = &k_policies[row - rows];
+  if (opset >= 0 && opset < pol->min_opset) return NULL;
+  return pol;
 }
 
 oq_status oq_quant_tracked_values(const oq_model *model, uint8_t **out, oq_error *err) {

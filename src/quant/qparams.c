@@ -6,6 +6,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 double oq_round_half_even(double x) {
   if (!isfinite(x)) return x;
@@ -45,9 +46,11 @@ oq_qparams oq_qparams_compute(float rmin, float rmax, int32_t qmin, int32_t qmax
   return p;
 }
 
-oq_qparams oq_qparams_uint8(float rmin, float rmax) { return oq_qparams_compute(rmin, rmax, 0, 255, 0); }
-
-oq_qparams oq_qparams_int8_symmetric(float rmin, float rmax) { return oq_qparams_compute(rmin, rmax, -127, 127, 1); }
+oq_qparams oq_qparams_for(const oq_qtype *qt, float rmin, float rmax, int symmetric) {
+  int32_t qmin, qmax;
+  oq_qtype_range(qt, symmetric, &qmin, &qmax);
+  return oq_qparams_compute(rmin, rmax, qmin, qmax, symmetric);
+}
 
 int32_t oq_quantize_value(float x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
   float v = x / scale; /* numpy: float32 / float32 */
@@ -91,8 +94,8 @@ static oq_status split_dims(int32_t ndim, const int64_t *dims, int32_t axis, siz
   return OQ_OK;
 }
 
-oq_status oq_quant_weight_params(const float *w, int32_t ndim, const int64_t *dims, int32_t axis, int is_signed,
-                                 oq_qparams *params, oq_error *err) {
+oq_status oq_quant_weight_params(const float *w, int32_t ndim, const int64_t *dims, int32_t axis, const oq_qtype *qt,
+                                 int symmetric, oq_qparams *params, oq_error *err) {
   size_t outer, ch, inner;
   oq_status st = split_dims(ndim, dims, axis, &outer, &ch, &inner, err);
   if (st != OQ_OK) return st;
@@ -106,30 +109,29 @@ oq_status oq_quant_weight_params(const float *w, int32_t ndim, const int64_t *di
       }
     }
     if (mn > mx) mn = mx = 0.0f; /* empty channel: numpy's len(data) == 0 case */
-    params[c] = is_signed ? oq_qparams_int8_symmetric(mn, mx) : oq_qparams_uint8(mn, mx);
+    params[c] = oq_qparams_for(qt, mn, mx, symmetric);
   }
   return OQ_OK;
 }
 
-oq_status oq_quant_weight_apply(const float *w, int32_t ndim, const int64_t *dims, int32_t axis, int is_signed,
-                                const oq_qparams *params, void *q, oq_error *err) {
+oq_status oq_quant_weight_apply(const float *w, int32_t ndim, const int64_t *dims, int32_t axis, const oq_qtype *qt,
+                                const oq_qparams *params, uint8_t *q, oq_error *err) {
   size_t outer, ch, inner;
   oq_status st = split_dims(ndim, dims, axis, &outer, &ch, &inner, err);
   if (st != OQ_OK) return st;
-  /* onnxruntime clips to the full type range here ([-128, 127] / [0, 255]). */
-  int32_t qmin = is_signed ? -128 : 0, qmax = is_signed ? 127 : 255;
+  if (qt->bits == 4) {
+    size_t nbytes;
+    (void)oq_qtype_nbytes(qt, outer * ch * inner, &nbytes); /* no overflow: smaller than the float tensor */
+    memset(q, 0, nbytes);                                   /* a 4-bit store keeps the other nibble */
+  }
+  /* onnxruntime clips to the full type range here ([-128, 127] for int8 even when symmetric). */
   for (size_t o = 0; o < outer; o++) {
     for (size_t c = 0; c < ch; c++) {
       size_t base = (o * ch + c) * inner;
       float s = params[c].scale;
       int32_t zp = params[c].zero_point;
-      for (size_t i = 0; i < inner; i++) {
-        int32_t v = oq_quantize_value(w[base + i], s, zp, qmin, qmax);
-        if (is_signed)
-          ((int8_t *)q)[base + i] = (int8_t)v;
-        else
-          ((uint8_t *)q)[base + i] = (uint8_t)v;
-      }
+      for (size_t i = 0; i < inner; i++)
+        oq_qtype_store_at(qt, q, base + i, oq_quantize_value(w[base + i], s, zp, qt->qmin, qt->qmax));
     }
   }
   return OQ_OK;

@@ -1,12 +1,14 @@
-/* Quantization: scale/zero-point math (qparams.c), the per-op policy table (policy.c) and the QDQ rewrite
- * (rewrite.c). The formulas follow onnxruntime's quantize_static (QDQ format, QUInt8 activations, QInt8 weights,
- * MinMax calibration) so that both tools produce the same numbers; docs/algorithms.md lists them. */
+/* Quantization: the quantization-type table (qtype.h), scale/zero-point math (qparams.c), the per-op policy table
+ * (policy.c) and the QDQ rewrite: planner (qplan.c), emitter (emit.c), driver (quantize.c). The formulas follow
+ * onnxruntime's quantize_static (QDQ format, QUInt8 activations, QInt8 weights, MinMax calibration) so that both
+ * tools produce the same numbers; docs/algorithms.md lists them. */
 #ifndef OQ_QUANT_QUANT_H
 #define OQ_QUANT_QUANT_H
 
 #include "calib/calib.h"
 #include "core/error.h"
 #include "model/model.h"
+#include "quant/qtype.h"
 
 /* ---- qparams ------------------------------------------------------------------------------------------------ */
 
@@ -24,10 +26,9 @@ double oq_round_half_even(double x);
  * zero_point = round(qmin - rmin / scale) (symmetric: round((qmin + qmax) / 2)); a scale below FLT_MIN (or a
  * non-finite range) gives scale 1, zero point 0. */
 oq_qparams oq_qparams_compute(float rmin, float rmax, int32_t qmin, int32_t qmax, int symmetric);
-/* Activations: uint8, asymmetric, [0, 255]. */
-oq_qparams oq_qparams_uint8(float rmin, float rmax);
-/* Weights: int8, symmetric, [-127, 127] -> scale = absmax / 127, zero point 0. */
-oq_qparams oq_qparams_int8_symmetric(float rmin, float rmax);
+/* The same for a quantization type: over its symmetric range when symmetric (int8 [-127, 127]), else its full
+ * range (uint8 [0, 255]), as onnxruntime's get_qmin_qmax_for_qType. */
+oq_qparams oq_qparams_for(const oq_qtype *qt, float rmin, float rmax, int symmetric);
 
 /* One element as numpy does it in quantize_nparray: round(float32(x / scale)) + zero_point, clipped to
  * [qmin, qmax]. NaN maps to the zero point. */
@@ -42,13 +43,15 @@ int32_t oq_quantize_bias(float b, float bias_scale);
 float oq_adjust_weight_scale_for_bias(float input_scale, float weight_scale, float bias_absmax);
 
 /* Weight quantization of a dense float tensor, per channel along axis (0 <= axis < ndim) or per tensor
- * (axis < 0). Channel ranges come from the data; signed: int8 symmetric [-127, 127] (q is int8_t[numel]); unsigned:
- * uint8 asymmetric [0, 255] (q is uint8_t[numel]). params gets one entry per channel (1 when per tensor). */
-oq_status oq_quant_weight_params(const float *w, int32_t ndim, const int64_t *dims, int32_t axis, int is_signed,
-                                 oq_qparams *params, oq_error *err);
-/* Quantizes w with params computed as above (possibly adjusted), same layout rules. */
-oq_status oq_quant_weight_apply(const float *w, int32_t ndim, const int64_t *dims, int32_t axis, int is_signed,
-                                const oq_qparams *params, void *q, oq_error *err);
+ * (axis < 0): params gets one entry per channel (1 when per tensor), computed by oq_qparams_for(qt, channel
+ * min, channel max, symmetric) from the data. */
+oq_status oq_quant_weight_params(const float *w, int32_t ndim, const int64_t *dims, int32_t axis, const oq_qtype *qt,
+                                 int symmetric, oq_qparams *params, oq_error *err);
+/* Quantizes w with params (as computed above, possibly adjusted) into q, which holds oq_qtype_nbytes(qt, numel)
+ * bytes laid out as raw_data stores them (oq_qtype_store). Values saturate to qt's full range, as onnxruntime's
+ * quantize_nparray does. */
+oq_status oq_quant_weight_apply(const float *w, int32_t ndim, const int64_t *dims, int32_t axis, const oq_qtype *qt,
+                                const oq_qparams *params, uint8_t *q, oq_error *err);
 
 /* ---- policy ------------------------------------------------------------------------------------------------- */
 
@@ -79,8 +82,10 @@ oq_status oq_quant_tracked_values(const oq_model *model, uint8_t **out, oq_error
 
 /* ---- rewrite ------------------------------------------------------------------------------------------------ */
 
-/* Builds the QDQ model from calibration statistics (ranges per value of model's graph). The input model and its
- * proto are not modified; *out is an ordinary owned model (packed and unpacked once). */
+/* Builds the QDQ model from calibration statistics (ranges per value of model's graph): oq_qplan_build, then
+ * oq_quant_emit (qplan.h). The input model and its proto are not modified; *out is a built model (never packed
+ * into one buffer, so it may exceed 2 GiB) that shares the unchanged parts of model's proto and its external data
+ * and keeps model alive until it is freed itself. */
 oq_status oq_quant_rewrite(const oq_model *model, const oq_calib_stats *stats, const oq_quant_options *opts,
                            oq_model **out, oq_error *err);
 

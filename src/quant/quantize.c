@@ -1,5 +1,5 @@
-/* Public entry: calibrate on a folder of samples (MinMax), then rewrite into QDQ form. */
-#include "quant/quant.h"
+/* Public entry: calibrate on a folder of samples (MinMax), then rewrite into QDQ form (plan, emit, wrap). */
+#include "quant/qplan.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -14,6 +14,32 @@ void oq_quant_options_init(oq_quant_options *opts) {
   opts->size = sizeof *opts;
   opts->threads = 1;
   opts->per_channel = 1;
+}
+
+static void release_plan(void *plan) { oq_qplan_free(plan); }
+
+oq_status oq_quant_rewrite(const oq_model *model, const oq_calib_stats *stats, const oq_quant_options *opts,
+                           oq_model **out, oq_error *err) {
+  oq_status st = OQ_OK;
+  oq_qplan *plan = NULL;
+  oq_edit *ed = NULL;
+  Onnx__ModelProto *proto = NULL;
+  if (!model || !stats || !out) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_quant_rewrite: NULL argument");
+  *out = NULL;
+  OQ_CHECK(oq_qplan_build(model, stats, opts, &plan, err));
+  size_t names = (size_t)model->graph.n_values * 4 + 16;
+  OQ_CHECK(oq_edit_create(names, &ed, err));
+  OQ_CHECK(oq_quant_emit(model, plan, ed, &proto, err));
+  /* the new initializers borrow the plan's quantized bytes: it lives as long as the edit context */
+  st = oq_edit_adopt(ed, plan, release_plan, err);
+  plan = NULL;
+  if (st != OQ_OK) goto fail;
+  st = oq_model_wrap_built(proto, ed, model, out, err); /* owns ed from here, also on failure */
+  ed = NULL;
+fail:
+  oq_edit_free(ed);
+  oq_qplan_free(plan);
+  return st;
 }
 
 oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_quant_options *opts, oq_model **out,

@@ -1,6 +1,7 @@
 # End to end: quantize the bundled digits sample with onnxq, then run the float and quantized models in real
 # onnxruntime (npm onnxruntime-node, installed by scripts/setup.sh into tests/e2e/node_modules) and compare.
-# These cases fail (never skip) when node or onnxruntime-node is missing: CI installs both.
+# These cases fail (never skip) when node or onnxruntime-node is missing: CI installs both. Every case passes or
+# fails by its exit status.
 find_program(ONNXQ_NODE NAMES node nodejs)
 set(ONNXQ_PYTHON3 /usr/bin/python3 CACHE FILEPATH "Python with the onnx package, for the ONNX checker")
 set(E2E_SRC ${PROJECT_SOURCE_DIR}/tests/e2e)
@@ -18,29 +19,33 @@ add_test(NAME e2e.digits_quantize
 set_tests_properties(e2e.output_dir PROPERTIES FIXTURES_SETUP e2e_dir)
 set_tests_properties(e2e.digits_quantize PROPERTIES FIXTURES_REQUIRED e2e_dir FIXTURES_SETUP digits_qdq)
 
-# Quantized accuracy in onnxruntime within 1 percentage point of the float model's.
+# Quantized accuracy in onnxruntime within 1 percentage point of the float model's (measured drop 0.002), and the
+# logits within 6% of the float logits' range (max |quant - float| over the 500 test images; measured 0.048).
 add_test(NAME e2e.digits_accuracy_ort
          COMMAND ${ONNXQ_NODE} ${E2E_SRC}/compare_ort.mjs ${DIGITS}/model.onnx ${E2E_OUT}/digits.qdq.onnx
-                 ${DIGITS}/test/images.npy ${DIGITS}/test/labels.npy --max-drop 0.01)
-set_tests_properties(e2e.digits_accuracy_ort PROPERTIES FIXTURES_REQUIRED digits_qdq
-                     PASS_REGULAR_EXPRESSION "PASS")
+                 ${DIGITS}/test/images.npy ${DIGITS}/test/labels.npy --max-drop 0.01 --max-rel 0.06)
+set_tests_properties(e2e.digits_accuracy_ort PROPERTIES FIXTURES_REQUIRED digits_qdq)
 
 # The ONNX checker (Debian's python3-onnx) accepts the output.
 add_test(NAME e2e.digits_onnx_checker COMMAND ${ONNXQ_PYTHON3} ${E2E_SRC}/check_model.py ${E2E_OUT}/digits.qdq.onnx)
 set_tests_properties(e2e.digits_onnx_checker PROPERTIES FIXTURES_REQUIRED digits_qdq)
 
-# Our executor agrees with onnxruntime on the float model and on the quantized (QDQ) model.
+# Our executor agrees with onnxruntime on the float model and on the quantized (QDQ) model, on all 100 calibration
+# samples. Float: every logit within atol 1e-4 + rtol 1e-3 (measured max 5.7e-6). QDQ: onnxruntime fuses QDQ into
+# integer kernels and sums in another order, so a QuantizeLinear input that sits on a rounding tie can go the other
+# way and move a logit by one quantization step (scale 0.1465): at most 5% of the logits may do that (measured 3.8%),
+# none by more than one step; all others within the float tolerance.
 foreach(variant float qdq)
   if(variant STREQUAL "float")
     set(model ${DIGITS}/model.onnx)
+    set(bounds --atol 1e-4 --rtol 1e-3)
   else()
     set(model ${E2E_OUT}/digits.qdq.onnx)
+    set(bounds --atol 1e-4 --rtol 1e-3 --allow-frac 0.05 --max-abs 0.147)
   endif()
   add_test(NAME e2e.digits_${variant}_ours_vs_ort
-           COMMAND sh -c "rm -rf '${E2E_OUT}/${variant}_ours' '${E2E_OUT}/${variant}_ort' && \
-$<TARGET_FILE:onnxq_cli> run '${model}' --inputs '${DIGITS}/calib/sample_000' -o '${E2E_OUT}/${variant}_ours' && \
-'${ONNXQ_NODE}' '${E2E_SRC}/run_ort.mjs' '${model}' '${DIGITS}/calib/sample_000' '${E2E_OUT}/${variant}_ort' && \
-'${ONNXQ_NODE}' '${E2E_SRC}/compare_npy.mjs' '${E2E_OUT}/${variant}_ort' '${E2E_OUT}/${variant}_ours' --atol 1e-4 --rtol 1e-3")
+           COMMAND sh ${E2E_SRC}/ours_vs_ort.sh $<TARGET_FILE:onnxq_cli> ${ONNXQ_NODE} ${model} ${DIGITS}/calib
+                   ${E2E_OUT}/${variant}_vs_ort ${bounds})
   if(variant STREQUAL "float")
     set_tests_properties(e2e.digits_${variant}_ours_vs_ort PROPERTIES FIXTURES_REQUIRED e2e_dir)
   else()
@@ -48,7 +53,7 @@ $<TARGET_FILE:onnxq_cli> run '${model}' --inputs '${DIGITS}/calib/sample_000' -o
   endif()
 endforeach()
 
-# Per-tensor weights: the same accuracy bound in onnxruntime.
+# Per-tensor weights: the same bounds in onnxruntime (measured drop 0, logits rel 0.048).
 add_test(NAME e2e.digits_per_tensor_quantize
          COMMAND $<TARGET_FILE:onnxq_cli> quantize ${DIGITS}/model.onnx --calib ${DIGITS}/calib
                  -o ${E2E_OUT}/digits.per_tensor.onnx --per-tensor)
@@ -56,13 +61,12 @@ set_tests_properties(e2e.digits_per_tensor_quantize PROPERTIES FIXTURES_REQUIRED
                      FIXTURES_SETUP digits_per_tensor)
 add_test(NAME e2e.digits_per_tensor_accuracy_ort
          COMMAND ${ONNXQ_NODE} ${E2E_SRC}/compare_ort.mjs ${DIGITS}/model.onnx ${E2E_OUT}/digits.per_tensor.onnx
-                 ${DIGITS}/test/images.npy ${DIGITS}/test/labels.npy --max-drop 0.01)
-set_tests_properties(e2e.digits_per_tensor_accuracy_ort PROPERTIES FIXTURES_REQUIRED digits_per_tensor
-                     PASS_REGULAR_EXPRESSION "PASS")
+                 ${DIGITS}/test/images.npy ${DIGITS}/test/labels.npy --max-drop 0.01 --max-rel 0.06)
+set_tests_properties(e2e.digits_per_tensor_accuracy_ort PROPERTIES FIXTURES_REQUIRED digits_per_tensor)
 
 # The quantizer's fixture models (Conv/Relu/MaxPool/Flatten/Gemm at opset 12; Relu/MatMul/Add/Softmax): calibrate on
-# random data, then the quantized model in onnxruntime must stay within 5% of the float output's range on other
-# random data, and the ONNX checker must accept it.
+# random data, then the quantized model in onnxruntime must stay within 2% of the float output's range on other
+# random data (measured: tiny 0.0106, mixed 0.0085), and the ONNX checker must accept it.
 foreach(fixture tiny mixed)
   set(fx_model ${PROJECT_SOURCE_DIR}/tests/fixtures/quant/${fixture}.onnx)
   set(fx_out ${E2E_OUT}/${fixture})
@@ -73,9 +77,8 @@ $<TARGET_FILE:onnxq_cli> quantize '${fx_model}' --calib '${fx_out}/calib' -o '${
   set_tests_properties(e2e.${fixture}_quantize PROPERTIES FIXTURES_REQUIRED e2e_dir FIXTURES_SETUP fx_${fixture})
   add_test(NAME e2e.${fixture}_float_vs_qdq_ort
            COMMAND ${ONNXQ_NODE} ${E2E_SRC}/compare_models_ort.mjs ${fx_model} ${fx_out}/qdq.onnx ${fx_out}/eval
-                   --max-rel 0.05)
+                   --max-rel 0.02)
   add_test(NAME e2e.${fixture}_onnx_checker COMMAND ${ONNXQ_PYTHON3} ${E2E_SRC}/check_model.py ${fx_out}/qdq.onnx)
   set_tests_properties(e2e.${fixture}_float_vs_qdq_ort e2e.${fixture}_onnx_checker PROPERTIES
                        FIXTURES_REQUIRED fx_${fixture})
-  set_tests_properties(e2e.${fixture}_float_vs_qdq_ort PROPERTIES PASS_REGULAR_EXPRESSION "PASS")
 endforeach()

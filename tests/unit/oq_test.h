@@ -1,6 +1,9 @@
-/* Minimal unit-test harness. A test file defines cases with OQ_TEST(name) { ... } at the start of a line and ends
- * with OQ_TEST_MAIN(). ctest runs `test_<module> <case>`; with no argument every case runs. A failed check prints
- * file, line and the expression and makes the case fail. */
+/* Minimal unit-test harness. A test file defines cases with OQ_TEST(name) { ... } and ends with OQ_TEST_MAIN().
+ * Cases register themselves before main (a constructor each), so the binary knows its cases:
+ *   test_<module> --list   prints one case name per line (tests/CMakeLists.txt registers the ctest cases from it)
+ *   test_<module> <case>   runs that case; an unknown name is an error (exit 2)
+ *   test_<module>          runs every case
+ * A failed check prints file, line and the expression and makes the case fail (exit 1). */
 #ifndef OQ_TEST_H
 #define OQ_TEST_H
 
@@ -10,20 +13,22 @@
 #include <string.h>
 
 typedef void (*oq_test_fn)(void);
+/* One per case, static storage; linked in definition order, so there is no limit on the number of cases. */
 typedef struct oq_test_case {
   const char *name;
   oq_test_fn fn;
+  struct oq_test_case *next;
 } oq_test_case;
 
-#define OQ_TEST_MAX 256
-static oq_test_case oq_test_cases[OQ_TEST_MAX];
-static int oq_test_count;
+static oq_test_case *oq_test_first, **oq_test_last = &oq_test_first;
 static int oq_test_failed;
 
 #define OQ_TEST(name)                                                                                                  \
   static void test_##name(void);                                                                                       \
+  static oq_test_case oq_case_##name = {#name, test_##name, NULL};                                                     \
   __attribute__((constructor)) static void register_##name(void) {                                                     \
-    if (oq_test_count < OQ_TEST_MAX) oq_test_cases[oq_test_count++] = (oq_test_case){#name, test_##name};              \
+    *oq_test_last = &oq_case_##name;                                                                                   \
+    oq_test_last = &oq_case_##name.next;                                                                               \
   }                                                                                                                    \
   static void test_##name(void)
 
@@ -68,12 +73,21 @@ static int oq_test_failed;
 
 #define OQ_TEST_MAIN()                                                                                                 \
   int main(int argc, char **argv) {                                                                                    \
-    int ran = 0;                                                                                                       \
-    for (int i = 0; i < oq_test_count; i++) {                                                                          \
-      if (argc > 1 && strcmp(argv[1], oq_test_cases[i].name) != 0) continue;                                           \
-      oq_test_cases[i].fn();                                                                                           \
+    if (argc > 2 || (argc == 2 && argv[1][0] == '-' && strcmp(argv[1], "--list") != 0)) {                              \
+      fprintf(stderr, "usage: %s [--list | CASE]\n", argv[0]);                                                         \
+      return 2;                                                                                                        \
+    }                                                                                                                  \
+    int list = argc == 2 && strcmp(argv[1], "--list") == 0, ran = 0;                                                   \
+    for (oq_test_case *c = oq_test_first; c; c = c->next) {                                                            \
+      if (list) {                                                                                                      \
+        printf("%s\n", c->name);                                                                                       \
+        continue;                                                                                                      \
+      }                                                                                                                \
+      if (argc == 2 && strcmp(argv[1], c->name) != 0) continue;                                                        \
+      c->fn();                                                                                                         \
       ran++;                                                                                                           \
     }                                                                                                                  \
+    if (list) return oq_test_first ? 0 : 2;                                                                            \
     if (ran == 0) {                                                                                                    \
       fprintf(stderr, "no test case named %s\n", argc > 1 ? argv[1] : "(any)");                                        \
       return 2;                                                                                                        \

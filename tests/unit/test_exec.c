@@ -1,5 +1,6 @@
 /* Executor: topological run, observer coverage, freeing vs graph outputs, views, input checks, load-time errors.
  * Fixtures (models, inputs, torch-computed outputs) come from tests/fixtures/exec/make_fixtures.py. */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include "oq_test.h"
 
 #include "exec/exec.h"
@@ -239,13 +240,10 @@ OQ_TEST(unsupported_op_fails_at_build) {
   oq_model_free(model);
 }
 
-/* views.onnx with the registered Identity (copying or borrowing, whichever the tensor family does); the zero-copy
- * case is forced in test_exec_views.c. */
+/* views.onnx through a session: Identity must be registered (as a view op); aliasing is checked in
+ * test_exec_views.c. */
 OQ_TEST(identity_chains_run) {
-  if (!oq_op_find("Identity", "", 13)) {
-    fprintf(stderr, "skipped: Identity is not registered yet\n");
-    return;
-  }
+  REQUIRE(oq_op_find("Identity", "", 13) != NULL);
   oq_error err = {0};
   oq_model *model = NULL;
   oq_session *sess = NULL;
@@ -282,6 +280,92 @@ OQ_TEST(session_runs_model) {
   oq_tensor_release(&want);
   oq_tensor_release(&x);
   oq_session_free(sess);
+  oq_model_free(model);
+}
+
+/* ---- static facts (infer) ---------------------------------------------------------------------------------- */
+
+typedef struct infer_check {
+  const oq_plan *plan;
+  const oq_graph *g;
+  int mismatches; /* observed tensors that contradict the plan's inferred facts */
+  int seen;       /* observed values */
+  int ranked;     /* observed values whose dtype and rank were known before the run */
+  int known;      /* observed values whose shape was fully known before the run */
+} infer_check;
+
+static oq_status check_against_info(void *user, const oq_graph *scope, int32_t value_id, const oq_tensor *t,
+                                    oq_error *err) {
+  (void)scope; /* the main graph only */
+  (void)err;
+  infer_check *c = user;
+  const oq_shape_info *info = oq_plan_value_info(c->plan, value_id);
+  int ok = info && (info->dtype == 0 || info->dtype == t->dtype) && (info->ndim < 0 || info->ndim == t->ndim);
+  int full = ok && info->dtype != 0 && info->ndim >= 0;
+  for (int32_t i = 0; ok && info->ndim >= 0 && i < info->ndim; i++) {
+    ok = info->dims[i] < 0 || info->dims[i] == t->dims[i];
+    full = full && info->dims[i] >= 0;
+  }
+  if (!ok) fprintf(stderr, "value %d: inferred facts disagree with the run\n", (int)value_id);
+  c->mismatches += !ok;
+  c->seen++;
+  if (!(info && info->dtype != 0 && info->ndim >= 0))
+    fprintf(stderr, "value '%s' unknown before the run\n",
+            c->g->values[value_id].name ? c->g->values[value_id].name : "");
+  c->ranked += ok && info->dtype != 0 && info->ndim >= 0;
+  c->known += ok && full;
+  return OQ_OK;
+}
+
+/* Every value the executor inferred before the run matches what the kernels produced (fixtures and the sample,
+ * whose batch dimension is symbolic: facts stay partial there). ONNXQ_CHECK_INFER=1 makes the executor check it
+ * on every output too. */
+OQ_TEST(inferred_facts_match_runs) {
+  static const char *const models[4] = {FIX "chain.onnx", FIX "views.onnx", FIX "views_reshape.onnx",
+                                        ONNXQ_SOURCE_DIR "/samples/digits/model.onnx"};
+  REQUIRE(setenv("ONNXQ_CHECK_INFER", "1", 1) == 0);
+  for (int m = 0; m < 4; m++) {
+    oq_error err = {0};
+    oq_model *model = NULL;
+    oq_plan *plan = NULL;
+    REQUIRE_OK(oq_model_load(models[m], &model, &err));
+    REQUIRE_OK(oq_plan_build(model, &plan, &err));
+    const oq_graph *g = &model->graph;
+    oq_tensor in[4];
+    REQUIRE(g->n_inputs <= 4);
+    for (int32_t j = 0; j < g->n_inputs; j++) { /* zeros of the declared shape, batch 1 where symbolic */
+      const oq_value *v = &g->values[g->inputs[j]];
+      int64_t dims[OQ_MAX_DIMS];
+      for (int32_t i = 0; i < v->ndim; i++) dims[i] = v->dims[i].value >= 0 ? v->dims[i].value : 1;
+      REQUIRE_OK(oq_tensor_alloc(&in[j], v->dtype, v->ndim, dims, &err));
+    }
+    infer_check c = {plan, g, 0, 0, 0, 0};
+    oq_tensor *out = calloc((size_t)g->n_outputs, sizeof *out);
+    REQUIRE(out);
+    REQUIRE_OK(oq_plan_run(plan, in, out, check_against_info, &c, &err));
+    CHECK(c.mismatches == 0);
+    /* a symbolic batch (chain, digits) leaves extents unknown but every dtype and rank known */
+    CHECK(c.ranked == c.seen);
+    if (m == 1 || m == 2) CHECK(c.known == c.ranked); /* fixed shapes: everything known */
+    for (int32_t j = 0; j < g->n_outputs; j++) oq_tensor_release(&out[j]);
+    for (int32_t j = 0; j < g->n_inputs; j++) oq_tensor_release(&in[j]);
+    free(out);
+    oq_plan_free(plan);
+    oq_model_free(model);
+  }
+  unsetenv("ONNXQ_CHECK_INFER");
+}
+
+/* A node whose opset is above its row's upper bound is refused at load time, naming node, op and opset. */
+OQ_TEST(opset_above_bound_refused) {
+  oq_error err = {0};
+  oq_model *model = NULL;
+  oq_plan *plan = NULL;
+  REQUIRE_OK(oq_model_load(FIX "too_new.onnx", &model, &err));
+  CHECK(oq_plan_build(model, &plan, &err) == OQ_ERR_UNSUPPORTED);
+  CHECK(plan == NULL);
+  CHECK(strstr(err.msg, "node 'r19' (Reshape, domain '', opset 19)") != NULL);
+  CHECK(strstr(err.msg, "checked only up to opset 18") != NULL);
   oq_model_free(model);
 }
 

@@ -6,6 +6,7 @@
 #include "core/pool.h"
 #include "ops/kernels.h"
 #include "ops/nn.h"
+#include "exec/exec.h"
 
 #include "onnxq.h"
 
@@ -36,8 +37,8 @@ static int same_on_all_pools(const char *what, oq_op_exec_fn fn, const void *par
   oq_error err = {0};
   oq_tensor base, y;
   memset(&base, 0, sizeof base);
-  oq_kernel_call c = {params, ins, n_in, &base, 1, what, NULL, NULL, NULL};
-  if (fn(&c, &err) != OQ_OK) {
+  oq_kernel_call c = {params, ins, n_in, &base, 1, what, NULL, 0, NULL, NULL};
+  if (oq_exec_kernel(fn, &c, &err) != OQ_OK) {
     fprintf(stderr, "%s: %s\n", what, err.msg);
     return 0;
   }
@@ -48,7 +49,7 @@ static int same_on_all_pools(const char *what, oq_op_exec_fn fn, const void *par
     memset(&y, 0, sizeof y);
     c.outputs = &y;
     c.pool = pool;
-    if (fn(&c, &err) != OQ_OK) {
+    if (oq_exec_kernel(fn, &c, &err) != OQ_OK) {
       fprintf(stderr, "%s with %d threads: %s\n", what, (int)threads, err.msg);
       ok = 0;
     } else if (!same_bytes(&base, &y)) {
@@ -90,8 +91,8 @@ OQ_TEST(conv_bit_identical) {
     p.win.strides[0] = p.win.strides[1] = cc->stride;
     p.win.n_pads = 4;
     for (int j = 0; j < 4; j++) p.win.pads[j] = cc->pad;
-    CHECK(same_on_all_pools(cc->name, oq_conv_exec, &p, ins, 3));
-    CHECK(same_on_all_pools(cc->name, oq_conv_exec, &p, ins, 2));
+    CHECK(same_on_all_pools(cc->name, oq_op_conv_exec, &p, ins, 3));
+    CHECK(same_on_all_pools(cc->name, oq_op_conv_exec, &p, ins, 2));
     oq_tensor_release(&x);
     oq_tensor_release(&w);
     oq_tensor_release(&b);
@@ -104,12 +105,12 @@ OQ_TEST(gemm_bit_identical) {
   for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
     for (int tr = 0; tr < 4; tr++) {
       int64_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
-      oq_gemm_params p = {tr == 3 ? 0.5f : 1.0f, 1.5f, tr & 1, (tr >> 1) & 1, 0};
+      oq_gemm_params p = {tr == 3 ? 0.5f : 1.0f, 1.5f, tr & 1, (tr >> 1) & 1};
       int64_t ad[2] = {p.trans_a ? k : m, p.trans_a ? m : k}, bd[2] = {p.trans_b ? n : k, p.trans_b ? k : n};
       int64_t cd[1] = {n};
       oq_tensor a = rand_tensor(2, ad), b = rand_tensor(2, bd), c = rand_tensor(1, cd);
       const oq_tensor *ins[3] = {&a, &b, &c};
-      CHECK(same_on_all_pools("Gemm", oq_gemm_exec, &p, ins, 3));
+      CHECK(same_on_all_pools("Gemm", oq_op_gemm_exec, &p, ins, 3));
       oq_tensor_release(&a);
       oq_tensor_release(&b);
       oq_tensor_release(&c);
@@ -120,8 +121,8 @@ OQ_TEST(matmul_bit_identical) {
   int64_t ad[3] = {4, 64, 96}, bd[2] = {96, 80}, bd3[3] = {4, 96, 80};
   oq_tensor a = rand_tensor(3, ad), b = rand_tensor(2, bd), b3 = rand_tensor(3, bd3);
   const oq_tensor *shared[2] = {&a, &b}, *batched[2] = {&a, &b3};
-  CHECK(same_on_all_pools("MatMul shared B", oq_matmul_exec, NULL, shared, 2));
-  CHECK(same_on_all_pools("MatMul batched", oq_matmul_exec, NULL, batched, 2));
+  CHECK(same_on_all_pools("MatMul shared B", oq_op_matmul_exec, NULL, shared, 2));
+  CHECK(same_on_all_pools("MatMul batched", oq_op_matmul_exec, NULL, batched, 2));
   oq_tensor_release(&a);
   oq_tensor_release(&b);
   oq_tensor_release(&b3);
@@ -140,12 +141,12 @@ OQ_TEST(pools_and_activations_bit_identical) {
   p.win.n_pads = 4;
   for (int j = 0; j < 4; j++) p.win.pads[j] = 1;
   p.win.ceil_mode = 1;
-  CHECK(same_on_all_pools("MaxPool", oq_maxpool_exec, &p, ins, 1));
-  CHECK(same_on_all_pools("AveragePool", oq_avgpool_exec, &p, ins, 1));
+  CHECK(same_on_all_pools("MaxPool", oq_op_maxpool_exec, &p, ins, 1));
+  CHECK(same_on_all_pools("AveragePool", oq_op_avgpool_exec, &p, ins, 1));
   p.count_include_pad = 1;
-  CHECK(same_on_all_pools("AveragePool count_include_pad", oq_avgpool_exec, &p, ins, 1));
-  CHECK(same_on_all_pools("GlobalAveragePool", oq_global_avgpool_exec, NULL, ins, 1));
-  CHECK(same_on_all_pools("GlobalMaxPool", oq_global_maxpool_exec, NULL, ins, 1));
+  CHECK(same_on_all_pools("AveragePool count_include_pad", oq_op_avgpool_exec, &p, ins, 1));
+  CHECK(same_on_all_pools("GlobalAveragePool", oq_op_global_avgpool_exec, NULL, ins, 1));
+  CHECK(same_on_all_pools("GlobalMaxPool", oq_op_global_maxpool_exec, NULL, ins, 1));
   CHECK(same_on_all_pools("Relu", oq_op_relu_exec, NULL, ins, 1));
   CHECK(same_on_all_pools("Sigmoid", oq_op_sigmoid_exec, NULL, ins, 1));
   CHECK(same_on_all_pools("Tanh", oq_op_tanh_exec, NULL, ins, 1));

@@ -4,6 +4,7 @@
 
 #include "ops/kernels.h"
 #include "ops/nn.h"
+#include "exec/exec.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static uint32_t rnd(void) {
@@ -29,11 +30,15 @@ static oq_tensor mk(int32_t ndim, const int64_t *dims, const float *vals) {
   return t;
 }
 
+/* call->reference for the next call1 only (then back to the optimized paths). */
+static int32_t g_reference;
+
 static oq_status call1(oq_op_exec_fn fn, const void *params, const oq_tensor **ins, int n_in, oq_tensor *out,
                        oq_error *err) {
-  oq_kernel_call c = {params, ins, n_in, out, 1, "test", NULL, NULL, NULL};
+  oq_kernel_call c = {params, ins, n_in, out, 1, "test", NULL, g_reference, NULL, NULL};
+  g_reference = 0;
   memset(out, 0, sizeof *out);
-  return fn(&c, err);
+  return oq_exec_kernel(fn, &c, err);
 }
 
 static double max_diff(const oq_tensor *a, const oq_tensor *b) {
@@ -55,41 +60,6 @@ static void check_values(const oq_tensor *t, const float *want, int64_t n) {
   for (int64_t i = 0; i < n && i < oq_tensor_numel(t); i++) CHECK_NEAR(d[i], want[i], 1e-5);
 }
 
-/* ---- sgemm ---------------------------------------------------------------------------------------------------- */
-
-OQ_TEST(sgemm_matches_reference) {
-  oq_error err = {0};
-  static const size_t sizes[][3] = {{1, 1, 1},      {3, 5, 7},     {4, 8, 1},     {33, 17, 65},  {64, 64, 64},
-                                    {65, 1030, 31}, {7, 300, 513}, {130, 9, 260}, {1, 500, 300}, {100, 100, 3}};
-  for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++)
-    for (int ta = 0; ta < 2; ta++)
-      for (int tb = 0; tb < 2; tb++) {
-        size_t m = sizes[t][0], n = sizes[t][1], k = sizes[t][2];
-        size_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 1, ldc = n + 2;
-        float *a = malloc((ta ? k : m) * lda * sizeof(float)), *b = malloc((tb ? n : k) * ldb * sizeof(float));
-        float *c1 = malloc(m * ldc * sizeof(float)), *c2 = malloc(m * ldc * sizeof(float));
-        REQUIRE(a && b && c1 && c2);
-        for (size_t i = 0; i < (ta ? k : m) * lda; i++) a[i] = rnd_f();
-        for (size_t i = 0; i < (tb ? n : k) * ldb; i++) b[i] = rnd_f();
-        for (size_t i = 0; i < m * ldc; i++) c1[i] = c2[i] = rnd_f();
-        float alpha = t % 2 ? 0.5f : 1.0f, beta = t % 3 == 0 ? 0.0f : t % 3 == 1 ? 1.0f : -2.0f;
-        REQUIRE_OK(oq_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c1, ldc, &err));
-        oq_sgemm_ref(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c2, ldc);
-        double worst = 0.0;
-        for (size_t i = 0; i < m; i++)
-          for (size_t j = 0; j < ldc; j++) {
-            double d = fabs((double)c1[i * ldc + j] - (double)c2[i * ldc + j]);
-            if (d > worst) worst = d;
-          }
-        if (worst > 1e-4) fprintf(stderr, "m=%zu n=%zu k=%zu ta=%d tb=%d: %g\n", m, n, k, ta, tb, worst);
-        CHECK(worst <= 1e-4);
-        free(a);
-        free(b);
-        free(c1);
-        free(c2);
-      }
-}
-
 /* ---- Conv ------------------------------------------------------------------------------------------------------ */
 
 OQ_TEST(conv_hand_computed) {
@@ -101,7 +71,7 @@ OQ_TEST(conv_hand_computed) {
   oq_conv_params p;
   memset(&p, 0, sizeof p);
   p.group = 1;
-  REQUIRE_OK(call1(oq_conv_exec, &p, ins, 3, &y, &err));
+  REQUIRE_OK(call1(oq_op_conv_exec, &p, ins, 3, &y, &err));
   CHECK(y.ndim == 4 && y.dims[2] == 2 && y.dims[3] == 2);
   float want[4] = {12.5f, 16.5f, 24.5f, 28.5f};
   check_values(&y, want, 4);
@@ -111,7 +81,7 @@ OQ_TEST(conv_hand_computed) {
   for (int i = 0; i < 4; i++) p.win.pads[i] = 1;
   p.win.n_strides = 2;
   p.win.strides[0] = p.win.strides[1] = 2;
-  REQUIRE_OK(call1(oq_conv_exec, &p, ins, 2, &y, &err));
+  REQUIRE_OK(call1(oq_op_conv_exec, &p, ins, 2, &y, &err));
   float want2[4] = {1, 5, 11, 28};
   check_values(&y, want2, 4);
   oq_tensor_release(&y);
@@ -148,9 +118,9 @@ OQ_TEST(conv_matches_reference) {
     }
     oq_tensor x = mk(nd + 2, xd, NULL), w = mk(nd + 2, wd, NULL), b = mk(1, bd, NULL), y1, y2;
     const oq_tensor *ins[3] = {&x, &w, iter % 2 ? &b : NULL};
-    REQUIRE_OK(call1(oq_conv_exec, &p, ins, 3, &y1, &err));
-    p.reference = 1;
-    REQUIRE_OK(call1(oq_conv_exec, &p, ins, 3, &y2, &err));
+    REQUIRE_OK(call1(oq_op_conv_exec, &p, ins, 3, &y1, &err));
+    g_reference = 1;
+    REQUIRE_OK(call1(oq_op_conv_exec, &p, ins, 3, &y2, &err));
     double d = max_diff(&y1, &y2);
     if (d > 1e-5) fprintf(stderr, "iter %d nd %d group %lld: diff %g\n", iter, (int)nd, (long long)group, d);
     CHECK(d <= 1e-5);
@@ -172,9 +142,9 @@ OQ_TEST(conv_chunked_matches_reference) {
   memset(&p, 0, sizeof p);
   p.group = 1;
   p.win.auto_pad = OQ_AUTO_PAD_SAME_UPPER;
-  REQUIRE_OK(call1(oq_conv_exec, &p, ins, 2, &y1, &err));
-  p.reference = 1;
-  REQUIRE_OK(call1(oq_conv_exec, &p, ins, 2, &y2, &err));
+  REQUIRE_OK(call1(oq_op_conv_exec, &p, ins, 2, &y1, &err));
+  g_reference = 1;
+  REQUIRE_OK(call1(oq_op_conv_exec, &p, ins, 2, &y2, &err));
   CHECK(y1.dims[2] == 70 && y1.dims[3] == 90);
   CHECK(max_diff(&y1, &y2) <= 1e-5);
   oq_tensor_release(&x);
@@ -244,8 +214,8 @@ OQ_TEST(conv_wide_padding_matches_naive) {
     if (oq_window_resolve(&p.win, nd, xd + 2, wd + 2, &g, &err) == OQ_OK) {
       const oq_tensor *ins[3] = {&x, &w, iter % 2 ? &b : NULL};
       for (int ref = 0; ref < 2; ref++) {
-        p.reference = ref;
-        REQUIRE_OK(call1(oq_conv_exec, &p, ins, 3, &y, &err));
+        g_reference = ref;
+        REQUIRE_OK(call1(oq_op_conv_exec, &p, ins, 3, &y, &err));
         float *want = malloc(y.nbytes);
         naive_conv(&g, &x, &w, iter % 2 ? b.data : NULL, want);
         double d = 0;
@@ -274,7 +244,7 @@ OQ_TEST(conv_wide_padding_matches_naive) {
   p.win.n_pads = 4;
   for (int i = 0; i < 4; i++) p.win.pads[i] = 1 << 12;
   const oq_tensor *ins[2] = {&x, &w};
-  REQUIRE_OK(call1(oq_conv_exec, &p, ins, 2, &y, &err));
+  REQUIRE_OK(call1(oq_op_conv_exec, &p, ins, 2, &y, &err));
   CHECK(y.dims[2] == 8130 && y.dims[3] == 8130);
   double sum = 0;
   for (int64_t i = 0; i < oq_tensor_numel(&y); i++) sum += ((float *)y.data)[i];
@@ -292,18 +262,18 @@ OQ_TEST(conv_shape_errors) {
   oq_conv_params p;
   memset(&p, 0, sizeof p);
   p.group = 1;
-  CHECK(call1(oq_conv_exec, &p, ins, 2, &y, &err) == OQ_ERR_SHAPE); /* 3 channels vs W's 2 */
+  CHECK(call1(oq_op_conv_exec, &p, ins, 2, &y, &err) == OQ_ERR_SHAPE); /* 3 channels vs W's 2 */
   CHECK(strstr(err.msg, "channels") != NULL);
   w.dims[1] = 3;
   w.nbytes = 2 * 3 * 9 * sizeof(float); /* same buffer size is fine for a shape test */
   free(w.data);
   w.data = calloc(1, w.nbytes);
   ins[2] = &b;
-  CHECK(call1(oq_conv_exec, &p, ins, 3, &y, &err) == OQ_ERR_SHAPE); /* bias has 3 entries, M = 2 */
+  CHECK(call1(oq_op_conv_exec, &p, ins, 3, &y, &err) == OQ_ERR_SHAPE); /* bias has 3 entries, M = 2 */
   ins[2] = NULL;
   x.dims[2] = 2; /* 3x3 window over 2 rows without padding */
   x.nbytes = 3 * 2 * 5 * sizeof(float);
-  CHECK(call1(oq_conv_exec, &p, ins, 2, &y, &err) == OQ_ERR_SHAPE);
+  CHECK(call1(oq_op_conv_exec, &p, ins, 2, &y, &err) == OQ_ERR_SHAPE);
   CHECK(y.data == NULL);
   oq_tensor_release(&x);
   oq_tensor_release(&w);
@@ -353,16 +323,16 @@ OQ_TEST(gemm_hand_computed) {
   int64_t ad[2] = {3, 2}, bd[2] = {2, 3}, cd[1] = {2};
   oq_tensor a = mk(2, ad, av), b = mk(2, bd, bv), c = mk(1, cd, cv), y;
   /* transA: A^T is [2,3] = [[1,3,5],[2,4,6]]; transB: B^T is [3,2] = [[1,1],[0,1],[0,1]] */
-  oq_gemm_params p = {2.0f, 0.5f, 1, 1, 0};
+  oq_gemm_params p = {2.0f, 0.5f, 1, 1};
   const oq_tensor *ins[3] = {&a, &b, &c};
-  REQUIRE_OK(call1(oq_gemm_exec, &p, ins, 3, &y, &err));
+  REQUIRE_OK(call1(oq_op_gemm_exec, &p, ins, 3, &y, &err));
   REQUIRE(y.ndim == 2 && y.dims[0] == 2 && y.dims[1] == 2);
   /* A^T B^T = [[1, 9], [2, 12]]; *2 + 0.5*[10, 20] */
   float want[4] = {7, 28, 9, 34};
   check_values(&y, want, 4);
   oq_tensor_release(&y);
   p.trans_b = 0; /* K mismatch: A^T is [2,3], B is [2,3] */
-  CHECK(call1(oq_gemm_exec, &p, ins, 3, &y, &err) == OQ_ERR_SHAPE);
+  CHECK(call1(oq_op_gemm_exec, &p, ins, 3, &y, &err) == OQ_ERR_SHAPE);
   oq_tensor_release(&a);
   oq_tensor_release(&b);
   oq_tensor_release(&c);
@@ -372,15 +342,15 @@ OQ_TEST(gemm_matches_reference) {
   oq_error err = {0};
   for (int iter = 0; iter < 16; iter++) {
     int64_t m = rnd_in(1, 70), n = rnd_in(1, 70), k = rnd_in(1, 90);
-    oq_gemm_params p = {rnd_f(), rnd_f(), iter & 1, (iter >> 1) & 1, 0};
+    oq_gemm_params p = {rnd_f(), rnd_f(), iter & 1, (iter >> 1) & 1};
     int64_t ad[2] = {p.trans_a ? k : m, p.trans_a ? m : k}, bd[2] = {p.trans_b ? n : k, p.trans_b ? k : n};
     int64_t cd[2] = {iter % 3 ? m : 1, n};
     oq_tensor a = mk(2, ad, NULL), b = mk(2, bd, NULL), c = mk(2, cd, NULL), y1, y2;
     const oq_tensor *ins[3] = {&a, &b, &c};
     int n_in = iter & 4 ? 3 : 2;
-    REQUIRE_OK(call1(oq_gemm_exec, &p, ins, n_in, &y1, &err));
-    p.reference = 1;
-    REQUIRE_OK(call1(oq_gemm_exec, &p, ins, n_in, &y2, &err));
+    REQUIRE_OK(call1(oq_op_gemm_exec, &p, ins, n_in, &y1, &err));
+    g_reference = 1;
+    REQUIRE_OK(call1(oq_op_gemm_exec, &p, ins, n_in, &y2, &err));
     CHECK(max_diff(&y1, &y2) <= 1e-5);
     oq_tensor_release(&a);
     oq_tensor_release(&b);
@@ -442,7 +412,7 @@ OQ_TEST(matmul_broadcast_and_1d) {
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     oq_tensor a = mk(cases[c].an, cases[c].ad, NULL), b = mk(cases[c].bn, cases[c].bd, NULL), y, want;
     const oq_tensor *ins[2] = {&a, &b};
-    REQUIRE_OK(call1(oq_matmul_exec, NULL, ins, 2, &y, &err));
+    REQUIRE_OK(call1(oq_op_matmul_exec, NULL, ins, 2, &y, &err));
     CHECK(y.ndim == cases[c].yn);
     for (int32_t i = 0; i < y.ndim && i < cases[c].yn; i++) CHECK(y.dims[i] == cases[c].yd[i]);
     REQUIRE_OK(oq_tensor_alloc(&want, OQ_DTYPE_FLOAT, y.ndim, y.dims, &err));
@@ -457,7 +427,7 @@ OQ_TEST(matmul_broadcast_and_1d) {
   int64_t ad[3] = {2, 3, 4}, bd[3] = {3, 4, 5};
   oq_tensor a = mk(3, ad, NULL), b = mk(3, bd, NULL), y;
   const oq_tensor *ins[2] = {&a, &b};
-  CHECK(call1(oq_matmul_exec, NULL, ins, 2, &y, &err) == OQ_ERR_SHAPE); /* batch 2 vs 3 */
+  CHECK(call1(oq_op_matmul_exec, NULL, ins, 2, &y, &err) == OQ_ERR_SHAPE); /* batch 2 vs 3 */
   oq_tensor_release(&a);
   oq_tensor_release(&b);
 }
@@ -476,11 +446,11 @@ OQ_TEST(empty_tensors_with_huge_dims) {
   memcpy(a.dims, ad, sizeof ad);
   REQUIRE_OK(oq_tensor_alloc(&b, OQ_DTYPE_FLOAT, 2, bd, &err));
   const oq_tensor *ins[2] = {&a, &b};
-  CHECK(call1(oq_matmul_exec, NULL, ins, 2, &y, &err) == OQ_ERR_SHAPE);
-  CHECK(call1(oq_global_avgpool_exec, NULL, ins, 1, &y, &err) == OQ_ERR_SHAPE);
+  CHECK(call1(oq_op_matmul_exec, NULL, ins, 2, &y, &err) == OQ_ERR_SHAPE);
+  CHECK(call1(oq_op_global_avgpool_exec, NULL, ins, 1, &y, &err) == OQ_ERR_SHAPE);
   a.dims[1] = 5;
   a.dims[2] = (int64_t)1 << 32;
-  REQUIRE_OK(call1(oq_matmul_exec, NULL, ins, 2, &y, &err)); /* [0, 5, 2^32] x [2^32, 0] -> [0, 5, 0] */
+  REQUIRE_OK(call1(oq_op_matmul_exec, NULL, ins, 2, &y, &err)); /* [0, 5, 2^32] x [2^32, 0] -> [0, 5, 0] */
   CHECK(y.ndim == 3 && y.dims[0] == 0 && y.dims[1] == 5 && y.dims[2] == 0 && y.data == NULL);
   oq_tensor_release(&y);
   oq_tensor_release(&a);
@@ -562,7 +532,7 @@ OQ_TEST(pools_match_naive_windows) {
     }
     for (int is_avg = 0; is_avg < 2; is_avg++) {
       const oq_tensor *ins[1] = {&x};
-      REQUIRE_OK(call1(is_avg ? oq_avgpool_exec : oq_maxpool_exec, &p, ins, 1, &y, &err));
+      REQUIRE_OK(call1(is_avg ? oq_op_avgpool_exec : oq_op_maxpool_exec, &p, ins, 1, &y, &err));
       float *want = malloc(y.nbytes ? y.nbytes : 1);
       naive_pool(&g, x.data, xd[0] * xd[1], is_avg, p.count_include_pad, want);
       int same = memcmp(want, y.data, y.nbytes) == 0;
@@ -594,11 +564,11 @@ OQ_TEST(pool_huge_kernel_over_padding) {
     p.win.strides[i] = k;
   }
   for (int i = 0; i < 4; i++) p.win.pads[i] = k - 1;
-  REQUIRE_OK(call1(oq_maxpool_exec, &p, ins, 1, &y, &err));
+  REQUIRE_OK(call1(oq_op_maxpool_exec, &p, ins, 1, &y, &err));
   CHECK(y.dims[2] == 1 && y.dims[3] == 1 && ((float *)y.data)[0] == 5.0f);
   oq_tensor_release(&y);
   p.count_include_pad = 1; /* the only window covers k x k taps of input + padding */
-  REQUIRE_OK(call1(oq_avgpool_exec, &p, ins, 1, &y, &err));
+  REQUIRE_OK(call1(oq_op_avgpool_exec, &p, ins, 1, &y, &err));
   CHECK(((float *)y.data)[0] == (float)(5.0 / (double)(k * k)));
   oq_tensor_release(&y);
   oq_tensor_release(&x);
@@ -608,9 +578,9 @@ OQ_TEST(pool_huge_kernel_over_padding) {
   oq_tensor x2 = mk(4, xd2, NULL);
   ins[0] = &x2;
   p.win.n_strides = 0;
-  CHECK(call1(oq_avgpool_exec, &p, ins, 1, &y, &err) == OQ_ERR_UNSUPPORTED);
+  CHECK(call1(oq_op_avgpool_exec, &p, ins, 1, &y, &err) == OQ_ERR_UNSUPPORTED);
   CHECK(strstr(err.msg, "more than the limit") != NULL && y.data == NULL);
-  CHECK(call1(oq_maxpool_exec, &p, ins, 1, &y, &err) == OQ_ERR_UNSUPPORTED);
+  CHECK(call1(oq_op_maxpool_exec, &p, ins, 1, &y, &err) == OQ_ERR_UNSUPPORTED);
   oq_tensor_release(&x2);
 }
 
@@ -628,11 +598,11 @@ OQ_TEST(pools_hand_computed) {
   p.win.n_strides = 2;
   p.win.strides[0] = p.win.strides[1] = 2;
   p.win.ceil_mode = 1; /* 4x4, k3 s2 -> 2x2; the second window hangs over the edge */
-  REQUIRE_OK(call1(oq_maxpool_exec, &p, ins, 1, &y, &err));
+  REQUIRE_OK(call1(oq_op_maxpool_exec, &p, ins, 1, &y, &err));
   float wmax[4] = {11, 12, 15, 16};
   check_values(&y, wmax, 4);
   oq_tensor_release(&y);
-  REQUIRE_OK(call1(oq_avgpool_exec, &p, ins, 1, &y, &err));
+  REQUIRE_OK(call1(oq_op_avgpool_exec, &p, ins, 1, &y, &err));
   float wavg[4] = {6, 7.5f, 12, 13.5f};
   check_values(&y, wavg, 4);
   oq_tensor_release(&y);
@@ -642,25 +612,25 @@ OQ_TEST(pools_hand_computed) {
   p.win.n_pads = 4;
   for (int i = 0; i < 4; i++) p.win.pads[i] = 1;
   p.count_include_pad = 1;
-  REQUIRE_OK(call1(oq_avgpool_exec, &p, ins, 1, &y, &err));
+  REQUIRE_OK(call1(oq_op_avgpool_exec, &p, ins, 1, &y, &err));
   CHECK(y.dims[2] == 3 && y.dims[3] == 3);
   CHECK_NEAR(((float *)y.data)[0], 0.25, 1e-6);
   CHECK_NEAR(((float *)y.data)[4], (6 + 7 + 10 + 11) / 4.0, 1e-6);
   oq_tensor_release(&y);
   p.count_include_pad = 0;
-  REQUIRE_OK(call1(oq_avgpool_exec, &p, ins, 1, &y, &err));
+  REQUIRE_OK(call1(oq_op_avgpool_exec, &p, ins, 1, &y, &err));
   CHECK_NEAR(((float *)y.data)[0], 1.0, 1e-6);
   CHECK_NEAR(((float *)y.data)[1], 2.5, 1e-6); /* taps x[0][1], x[0][2] */
   oq_tensor_release(&y);
-  REQUIRE_OK(call1(oq_global_avgpool_exec, NULL, ins, 1, &y, &err));
+  REQUIRE_OK(call1(oq_op_global_avgpool_exec, NULL, ins, 1, &y, &err));
   CHECK(y.ndim == 4 && y.dims[2] == 1 && y.dims[3] == 1);
   CHECK_NEAR(((float *)y.data)[0], 8.5, 1e-6);
   oq_tensor_release(&y);
-  REQUIRE_OK(call1(oq_global_maxpool_exec, NULL, ins, 1, &y, &err));
+  REQUIRE_OK(call1(oq_op_global_maxpool_exec, NULL, ins, 1, &y, &err));
   CHECK_NEAR(((float *)y.data)[0], 16.0, 1e-6);
   oq_tensor_release(&y);
   x.dtype = OQ_DTYPE_INT32;
-  CHECK(call1(oq_avgpool_exec, &p, ins, 1, &y, &err) == OQ_ERR_UNSUPPORTED);
+  CHECK(call1(oq_op_avgpool_exec, &p, ins, 1, &y, &err) == OQ_ERR_UNSUPPORTED);
   x.dtype = OQ_DTYPE_FLOAT;
   oq_tensor_release(&x);
 }
@@ -674,14 +644,14 @@ OQ_TEST(batchnorm_hand_computed) {
   int64_t xd[3] = {2, 2, 2}, cd[1] = {2};
   oq_tensor x = mk(3, xd, xv), s = mk(1, cd, sv), b = mk(1, cd, bv), m = mk(1, cd, mv), v = mk(1, cd, vv), y;
   const oq_tensor *ins[5] = {&x, &s, &b, &m, &v};
-  oq_bn_params p = {0.0f};
-  REQUIRE_OK(call1(oq_batchnorm_exec, &p, ins, 5, &y, &err));
+  oq_bn_params p = {0.0f, 0, 1};
+  REQUIRE_OK(call1(oq_op_batchnorm_exec, &p, ins, 5, &y, &err));
   /* channel 0: (x-2)/2*2+1 = x-1; channel 1: (x-6)/1*1+0 = x-6 */
   float want[8] = {0, 1, -3, -2, 4, 5, 1, 2};
   check_values(&y, want, 8);
   oq_tensor_release(&y);
   s.dims[0] = 3;
-  CHECK(call1(oq_batchnorm_exec, &p, ins, 5, &y, &err) == OQ_ERR_SHAPE);
+  CHECK(call1(oq_op_batchnorm_exec, &p, ins, 5, &y, &err) == OQ_ERR_SHAPE);
   s.dims[0] = 2;
   oq_tensor_release(&x);
   oq_tensor_release(&s);

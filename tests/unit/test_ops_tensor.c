@@ -3,6 +3,7 @@
 #include "oq_test.h"
 #include "ops/broadcast.h"
 #include "ops/kernels.h"
+#include "exec/exec.h"
 #include "ops/tensor_util.h"
 
 #include <float.h>
@@ -26,8 +27,8 @@ static oq_tensor mk(int32_t dtype, int32_t nd, const int64_t *dims, const void *
 static oq_status run(oq_op_exec_fn fn, const void *params, int32_t n_in, const oq_tensor *const *ins, int32_t n_out,
                      oq_tensor *outs, oq_error *err) {
   memset(outs, 0, (size_t)n_out * sizeof *outs);
-  oq_kernel_call c = {params, ins, n_in, outs, n_out, "n0", NULL, NULL, NULL};
-  return fn(&c, err);
+  oq_kernel_call c = {params, ins, n_in, outs, n_out, "n0", NULL, 0, NULL, NULL};
+  return oq_exec_kernel(fn, &c, err);
 }
 
 /* Compares shape, dtype and values (floats within tol, others exactly). */
@@ -102,10 +103,13 @@ static void add_ints(test_node *n, const char *name, const int64_t *v, size_t co
   a->ints = (int64_t *)v;
 }
 
-static oq_status init_params(oq_op_init_fn fn, test_node *n, int64_t opset, void **params, oq_error *err) {
-  oq_op_init_ctx ctx = {NULL, &n->node, opset};
+/* Runs the init of the row the node's op type binds to at opset (the attribute spec comes with the row). */
+static oq_status init_params(test_node *n, int64_t opset, void **params, oq_error *err) {
+  const oq_op_def *def = oq_op_find(n->proto.op_type, "", opset);
+  oq_op_init_ctx ctx = {NULL, &n->node, opset, def};
   *params = NULL;
-  return fn(&ctx, params, err);
+  if (!def) return oq_error_set(err, OQ_ERR_UNSUPPORTED, __FILE__, __LINE__, "no row for %s", n->proto.op_type);
+  return def->init(&ctx, params, err);
 }
 
 static void release_all(oq_tensor *t, int n) {
@@ -371,7 +375,7 @@ OQ_TEST(leaky_relu_and_hard_sigmoid_attrs) {
   node_init(&n, "LeakyRelu");
   add_float(&n, "alpha", 0.1f);
   void *p;
-  REQUIRE_OK(init_params(oq_op_leaky_relu_init, &n, 16, &p, &err));
+  REQUIRE_OK(init_params(&n, 16, &p, &err));
   oq_tensor x = mk(OQ_DTYPE_FLOAT, 1, D(3), F(-2, 0, 2));
   const oq_tensor *ins[1] = {&x};
   oq_tensor out;
@@ -380,14 +384,14 @@ OQ_TEST(leaky_relu_and_hard_sigmoid_attrs) {
   oq_tensor_release(&out);
   oq_op_params_free(p);
   node_init(&n, "HardSigmoid"); /* defaults alpha 0.2, beta 0.5 */
-  REQUIRE_OK(init_params(oq_op_hard_sigmoid_init, &n, 6, &p, &err));
+  REQUIRE_OK(init_params(&n, 6, &p, &err));
   REQUIRE_OK(run(oq_op_hard_sigmoid_exec, p, 1, ins, 1, &out, &err));
   CHECK(expect(&out, OQ_DTYPE_FLOAT, 1, D(3), F(0.1f, 0.5f, 0.9f), 1e-7));
   oq_tensor_release(&out);
   oq_op_params_free(p);
   node_init(&n, "LeakyRelu");
   add_int(&n, "alpha", 1); /* wrong attribute type is an error, not a default */
-  CHECK(init_params(oq_op_leaky_relu_init, &n, 16, &p, &err) != OQ_OK);
+  CHECK(init_params(&n, 16, &p, &err) != OQ_OK);
   release_all(&x, 1);
 }
 
@@ -398,7 +402,7 @@ OQ_TEST(clip_attrs_and_inputs) {
   node_init(&n, "Clip");
   add_float(&n, "min", -1);
   add_float(&n, "max", 1);
-  REQUIRE_OK(init_params(oq_op_clip_init, &n, 6, &p, &err));
+  REQUIRE_OK(init_params(&n, 6, &p, &err));
   oq_tensor x = mk(OQ_DTYPE_FLOAT, 1, D(4), F(-3, -0.5, 0.5, 3));
   const oq_tensor *ins[3] = {&x, NULL, NULL};
   oq_tensor out;
@@ -407,7 +411,7 @@ OQ_TEST(clip_attrs_and_inputs) {
   oq_tensor_release(&out);
   oq_op_params_free(p);
   node_init(&n, "Clip");
-  REQUIRE_OK(init_params(oq_op_clip_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   oq_tensor lo = mk(OQ_DTYPE_FLOAT, 0, NULL, F(0));
   ins[1] = &lo; /* min only */
   REQUIRE_OK(run(oq_op_clip_exec, p, 3, ins, 1, &out, &err));
@@ -433,7 +437,7 @@ OQ_TEST(softmax_axis_and_legacy_coercion) {
   void *p;
   node_init(&n, "Softmax");
   add_int(&n, "axis", 0);
-  REQUIRE_OK(init_params(oq_op_softmax_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   oq_tensor x = mk(OQ_DTYPE_FLOAT, 2, D(2, 2), F(0, 1, 0, 3));
   const oq_tensor *ins[1] = {&x};
   oq_tensor out;
@@ -444,7 +448,7 @@ OQ_TEST(softmax_axis_and_legacy_coercion) {
   oq_tensor_release(&out);
   oq_op_params_free(p);
   /* opset 11, axis 0: the whole tensor is one row */
-  REQUIRE_OK(init_params(oq_op_softmax_init, &n, 11, &p, &err));
+  REQUIRE_OK(init_params(&n, 11, &p, &err));
   REQUIRE_OK(run(oq_op_softmax_exec, p, 1, ins, 1, &out, &err));
   float s = 2 + expf(1) + expf(3);
   CHECK(expect(&out, OQ_DTYPE_FLOAT, 2, D(2, 2), F(1 / s, expf(1) / s, 1 / s, expf(3) / s), 1e-6));
@@ -452,7 +456,7 @@ OQ_TEST(softmax_axis_and_legacy_coercion) {
   oq_op_params_free(p);
   /* default axis at 13 is -1; LogSoftmax */
   node_init(&n, "LogSoftmax");
-  REQUIRE_OK(init_params(oq_op_softmax_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   REQUIRE_OK(run(oq_op_log_softmax_exec, p, 1, ins, 1, &out, &err));
   float l1 = logf(1 + expf(1)), l3 = logf(1 + expf(3));
   CHECK(expect(&out, OQ_DTYPE_FLOAT, 2, D(2, 2), F(-l1, 1 - l1, -l3, 3 - l3), 1e-6));
@@ -460,7 +464,7 @@ OQ_TEST(softmax_axis_and_legacy_coercion) {
   oq_op_params_free(p);
   node_init(&n, "Softmax");
   add_int(&n, "axis", 2);
-  REQUIRE_OK(init_params(oq_op_softmax_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   CHECK(run(oq_op_softmax_exec, p, 1, ins, 1, &out, &err) == OQ_ERR_SHAPE);
   oq_op_params_free(p);
   release_all(&x, 1);
@@ -473,7 +477,7 @@ OQ_TEST(reshape_rules) {
   void *p;
   test_node n;
   node_init(&n, "Reshape");
-  REQUIRE_OK(init_params(oq_op_reshape_init, &n, 14, &p, &err));
+  REQUIRE_OK(init_params(&n, 14, &p, &err));
   oq_tensor x = mk(OQ_DTYPE_FLOAT, 3, D(2, 3, 4), NULL);
   for (int i = 0; i < 24; i++) ((float *)x.data)[i] = (float)i;
   oq_tensor sh = mk(OQ_DTYPE_INT64, 1, D(3), L(0, -1, 2));
@@ -491,7 +495,7 @@ OQ_TEST(reshape_rules) {
   /* allowzero: a literal 0 extent with an empty input */
   node_init(&n, "Reshape");
   add_int(&n, "allowzero", 1);
-  REQUIRE_OK(init_params(oq_op_reshape_init, &n, 14, &p, &err));
+  REQUIRE_OK(init_params(&n, 14, &p, &err));
   oq_tensor empty = mk(OQ_DTYPE_FLOAT, 2, D(0, 3), NULL), sh0 = mk(OQ_DTYPE_INT64, 1, D(2), L(3, 0));
   const oq_tensor *ins2[2] = {&empty, &sh0};
   REQUIRE_OK(run(oq_op_reshape_exec, p, 2, ins2, 1, &out, &err));
@@ -517,7 +521,7 @@ OQ_TEST(flatten_axes) {
   for (int i = 0; i < 3; i++) {
     node_init(&n, "Flatten");
     add_int(&n, "axis", axes[i]);
-    REQUIRE_OK(init_params(oq_op_flatten_init, &n, 13, &p, &err));
+    REQUIRE_OK(init_params(&n, 13, &p, &err));
     REQUIRE_OK(run(oq_op_flatten_exec, p, 1, ins, 1, &out, &err));
     CHECK(out.ndim == 2 && out.dims[0] == want[i][0] && out.dims[1] == want[i][1] && out.dtype == OQ_DTYPE_INT32);
     oq_tensor_release(&out);
@@ -532,7 +536,7 @@ OQ_TEST(transpose_perm) {
   test_node n;
   node_init(&n, "Transpose");
   add_ints(&n, "perm", L(2, 0, 1), 3);
-  REQUIRE_OK(init_params(oq_op_transpose_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   oq_tensor x = mk(OQ_DTYPE_INT64, 3, D(2, 2, 3), L(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11));
   const oq_tensor *ins[1] = {&x};
   oq_tensor out;
@@ -542,7 +546,7 @@ OQ_TEST(transpose_perm) {
   oq_tensor_release(&out);
   oq_op_params_free(p);
   node_init(&n, "Transpose"); /* default: reverse */
-  REQUIRE_OK(init_params(oq_op_transpose_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   oq_tensor m = mk(OQ_DTYPE_FLOAT, 2, D(2, 3), F(1, 2, 3, 4, 5, 6));
   ins[0] = &m;
   REQUIRE_OK(run(oq_op_transpose_exec, p, 1, ins, 1, &out, &err));
@@ -551,7 +555,7 @@ OQ_TEST(transpose_perm) {
   oq_op_params_free(p);
   node_init(&n, "Transpose");
   add_ints(&n, "perm", L(0, 0), 2);
-  REQUIRE_OK(init_params(oq_op_transpose_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   CHECK(run(oq_op_transpose_exec, p, 1, ins, 1, &out, &err) == OQ_ERR_SHAPE);
   oq_op_params_free(p);
   release_all(&x, 1);
@@ -564,7 +568,7 @@ OQ_TEST(concat_and_split) {
   test_node n;
   node_init(&n, "Concat");
   add_int(&n, "axis", -1);
-  REQUIRE_OK(init_params(oq_op_axis_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   oq_tensor a = mk(OQ_DTYPE_FLOAT, 2, D(2, 1), F(1, 2)), b = mk(OQ_DTYPE_FLOAT, 2, D(2, 2), F(3, 4, 5, 6)),
             e = mk(OQ_DTYPE_FLOAT, 2, D(2, 0), NULL);
   const oq_tensor *ins[3] = {&a, &e, &b};
@@ -575,7 +579,7 @@ OQ_TEST(concat_and_split) {
   /* split it back: sizes [1, 2] on axis 1 (opset 13 input) */
   node_init(&n, "Split");
   add_int(&n, "axis", -1);
-  REQUIRE_OK(init_params(oq_op_split_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   oq_tensor sizes = mk(OQ_DTYPE_INT64, 1, D(2), L(1, 2));
   const oq_tensor *sins[2] = {&out, &sizes};
   oq_tensor parts[2];
@@ -597,7 +601,7 @@ OQ_TEST(concat_and_split) {
   ins[1] = &bad;
   node_init(&n, "Concat");
   add_int(&n, "axis", 1);
-  REQUIRE_OK(init_params(oq_op_axis_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   CHECK(run(oq_op_concat_exec, p, 2, ins, 1, three, &err) == OQ_ERR_SHAPE);
   oq_op_params_free(p);
   oq_tensor_release(&out);
@@ -615,7 +619,7 @@ OQ_TEST(shape_size_gather) {
   node_init(&n, "Shape");
   add_int(&n, "start", 1);
   add_int(&n, "end", -1);
-  REQUIRE_OK(init_params(oq_op_shape_init, &n, 15, &p, &err));
+  REQUIRE_OK(init_params(&n, 15, &p, &err));
   oq_tensor x = mk(OQ_DTYPE_FLOAT, 4, D(2, 3, 4, 5), NULL);
   const oq_tensor *ins[2] = {&x, NULL};
   oq_tensor out;
@@ -629,7 +633,7 @@ OQ_TEST(shape_size_gather) {
   /* Gather axis 1 with 2-D negative indices */
   node_init(&n, "Gather");
   add_int(&n, "axis", 1);
-  REQUIRE_OK(init_params(oq_op_axis_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   oq_tensor d = mk(OQ_DTYPE_FLOAT, 2, D(2, 3), F(1, 2, 3, 4, 5, 6));
   oq_tensor idx = mk(OQ_DTYPE_INT64, 2, D(1, 2), L(-1, 0));
   ins[0] = &d;
@@ -644,7 +648,7 @@ OQ_TEST(shape_size_gather) {
   oq_op_params_free(p);
   /* scalar index on axis 0 drops the axis */
   node_init(&n, "Gather");
-  REQUIRE_OK(init_params(oq_op_axis_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   oq_tensor one = mk(OQ_DTYPE_INT64, 0, NULL, L(1));
   ins[1] = &one;
   REQUIRE_OK(run(oq_op_gather_exec, p, 2, ins, 1, &out, &err));
@@ -666,7 +670,7 @@ OQ_TEST(squeeze_unsqueeze_both_opsets) {
   const oq_tensor *ins[2] = {&x, &axes};
   oq_tensor out, out2;
   node_init(&n, "Unsqueeze");
-  REQUIRE_OK(init_params(oq_op_axes_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   REQUIRE_OK(run(oq_op_unsqueeze_exec, p, 2, ins, 1, &out, &err));
   CHECK(out.ndim == 4 && out.dims[0] == 1 && out.dims[1] == 2 && out.dims[2] == 3 && out.dims[3] == 1);
   /* squeeze without axes removes every 1 */
@@ -678,19 +682,19 @@ OQ_TEST(squeeze_unsqueeze_both_opsets) {
   /* opset 11 attribute form */
   node_init(&n, "Squeeze");
   add_ints(&n, "axes", L(3), 1);
-  REQUIRE_OK(init_params(oq_op_axes_init, &n, 11, &p, &err));
+  REQUIRE_OK(init_params(&n, 11, &p, &err));
   REQUIRE_OK(run(oq_op_squeeze_exec, p, 1, sq, 1, &out2, &err));
   CHECK(out2.ndim == 3 && out2.dims[0] == 1 && out2.dims[2] == 3);
   oq_tensor_release(&out2);
   oq_op_params_free(p);
   node_init(&n, "Squeeze");
   add_ints(&n, "axes", L(1), 1);
-  REQUIRE_OK(init_params(oq_op_axes_init, &n, 11, &p, &err));
+  REQUIRE_OK(init_params(&n, 11, &p, &err));
   CHECK(run(oq_op_squeeze_exec, p, 1, sq, 1, &out2, &err) == OQ_ERR_SHAPE);
   oq_op_params_free(p);
   node_init(&n, "Unsqueeze");
   add_ints(&n, "axes", L(0, 0), 2);
-  REQUIRE_OK(init_params(oq_op_axes_init, &n, 11, &p, &err));
+  REQUIRE_OK(init_params(&n, 11, &p, &err));
   CHECK(run(oq_op_unsqueeze_exec, p, 1, ins, 1, &out2, &err) == OQ_ERR_SHAPE);
   oq_op_params_free(p);
   oq_tensor_release(&out);
@@ -703,7 +707,7 @@ OQ_TEST(slice_inputs_steps_and_clamping) {
   void *p;
   test_node n;
   node_init(&n, "Slice");
-  REQUIRE_OK(init_params(oq_op_slice_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   oq_tensor x = mk(OQ_DTYPE_FLOAT, 2, D(3, 4), F(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11));
   oq_tensor st = mk(OQ_DTYPE_INT64, 1, D(2), L(-1, 1)), en = mk(OQ_DTYPE_INT64, 1, D(2), L(INT64_MIN, INT64_MAX));
   oq_tensor ax = mk(OQ_DTYPE_INT64, 1, D(2), L(0, 1)), sp = mk(OQ_DTYPE_INT64, 1, D(2), L(-2, 2));
@@ -728,13 +732,13 @@ OQ_TEST(slice_inputs_steps_and_clamping) {
   add_ints(&n, "starts", L(1), 1);
   add_ints(&n, "ends", L(-1), 1);
   add_ints(&n, "axes", L(1), 1);
-  REQUIRE_OK(init_params(oq_op_slice_init, &n, 9, &p, &err));
+  REQUIRE_OK(init_params(&n, 9, &p, &err));
   REQUIRE_OK(run(oq_op_slice_exec, p, 1, ins, 1, &out, &err));
   CHECK(expect(&out, OQ_DTYPE_FLOAT, 2, D(3, 2), F(1, 2, 5, 6, 9, 10), 0));
   oq_tensor_release(&out);
   oq_op_params_free(p);
   node_init(&n, "Slice");
-  REQUIRE_OK(init_params(oq_op_slice_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   oq_tensor big = mk(OQ_DTYPE_INT64, 1, D(1), L(INT64_MIN)), s0 = mk(OQ_DTYPE_INT64, 1, D(1), L(-1)),
             e0 = mk(OQ_DTYPE_INT64, 1, D(1), L(INT64_MIN)), a1 = mk(OQ_DTYPE_INT64, 1, D(1), L(1));
   const oq_tensor *ins3[5] = {&x, &s0, &e0, &a1, &big};
@@ -762,7 +766,7 @@ OQ_TEST(cast_types) {
   test_node n;
   node_init(&n, "Cast");
   add_int(&n, "to", OQ_DTYPE_INT32);
-  REQUIRE_OK(init_params(oq_op_cast_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   oq_tensor x = mk(OQ_DTYPE_FLOAT, 1, D(4), F(-1.7f, 2.9f, 1e20f, NAN));
   const oq_tensor *ins[1] = {&x};
   oq_tensor out;
@@ -772,14 +776,14 @@ OQ_TEST(cast_types) {
   oq_op_params_free(p);
   node_init(&n, "Cast");
   add_int(&n, "to", OQ_DTYPE_BOOL);
-  REQUIRE_OK(init_params(oq_op_cast_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   REQUIRE_OK(run(oq_op_cast_exec, p, 1, ins, 1, &out, &err));
   CHECK(expect(&out, OQ_DTYPE_BOOL, 1, D(4), U8(1, 1, 1, 1), 0));
   oq_tensor_release(&out);
   oq_op_params_free(p);
   node_init(&n, "Cast");
   add_int(&n, "to", OQ_DTYPE_FLOAT16);
-  REQUIRE_OK(init_params(oq_op_cast_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   oq_tensor h = mk(OQ_DTYPE_FLOAT, 1, D(3), F(1.0f, -2.5f, 65504.0f));
   ins[0] = &h;
   REQUIRE_OK(run(oq_op_cast_exec, p, 1, ins, 1, &out, &err));
@@ -789,7 +793,7 @@ OQ_TEST(cast_types) {
   oq_op_params_free(p);
   node_init(&n, "Cast");
   add_int(&n, "to", OQ_DTYPE_STRING);
-  CHECK(init_params(oq_op_cast_init, &n, 13, &p, &err) == OQ_ERR_UNSUPPORTED);
+  CHECK(init_params(&n, 13, &p, &err) == OQ_ERR_UNSUPPORTED);
   oq_tensor i64 = mk(OQ_DTYPE_INT64, 1, D(2), L(-3, 300));
   oq_tensor like = mk(OQ_DTYPE_UINT8, 0, NULL, U8(0));
   const oq_tensor *cl[2] = {&i64, &like};
@@ -839,7 +843,7 @@ OQ_TEST(constant_and_constant_of_shape) {
   test_node n;
   node_init(&n, "Constant");
   add_ints(&n, "value_ints", L(4, 5, 6), 3);
-  REQUIRE_OK(init_params(oq_op_constant_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   oq_tensor out;
   REQUIRE_OK(run(oq_op_constant_exec, p, 0, NULL, 1, &out, &err));
   CHECK(expect(&out, OQ_DTYPE_INT64, 1, D(3), L(4, 5, 6), 0));
@@ -859,7 +863,7 @@ OQ_TEST(constant_and_constant_of_shape) {
   tp.float_data = tvals;
   Onnx__AttributeProto *a = add_attr(&n, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
   a->t = &tp;
-  REQUIRE_OK(init_params(oq_op_constant_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   REQUIRE_OK(run(oq_op_constant_exec, p, 0, NULL, 1, &out, &err));
   CHECK(expect(&out, OQ_DTYPE_FLOAT, 2, D(1, 2), F(1.5f, -2), 0));
   oq_tensor_release(&out);
@@ -873,7 +877,7 @@ OQ_TEST(constant_and_constant_of_shape) {
   tp.float_data = NULL;
   tp.n_int64_data = 1;
   tp.int64_data = &seven;
-  REQUIRE_OK(init_params(oq_op_constant_of_shape_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   oq_tensor sh = mk(OQ_DTYPE_INT64, 1, D(2), L(2, 2));
   const oq_tensor *ins[1] = {&sh};
   REQUIRE_OK(run(oq_op_constant_of_shape_exec, p, 1, ins, 1, &out, &err));
@@ -881,7 +885,7 @@ OQ_TEST(constant_and_constant_of_shape) {
   oq_tensor_release(&out);
   oq_op_params_free(p);
   node_init(&n, "ConstantOfShape");
-  REQUIRE_OK(init_params(oq_op_constant_of_shape_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   REQUIRE_OK(run(oq_op_constant_of_shape_exec, p, 1, ins, 1, &out, &err));
   CHECK(expect(&out, OQ_DTYPE_FLOAT, 2, D(2, 2), F(0, 0, 0, 0), 0));
   oq_tensor_release(&out);
@@ -900,7 +904,7 @@ OQ_TEST(empty_tensors_with_huge_extents) {
   oq_tensor e = mk(OQ_DTYPE_FLOAT, 2, D(big, 0), NULL), out;
   node_init(&n, "Concat");
   add_int(&n, "axis", 1);
-  REQUIRE_OK(init_params(oq_op_axis_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   const oq_tensor *ins[2] = {&e, &e};
   REQUIRE_OK(run(oq_op_concat_exec, p, 2, ins, 1, &out, &err)); /* used to loop 2^40 times */
   CHECK(expect(&out, OQ_DTYPE_FLOAT, 2, D(big, 0), NULL, 0));
@@ -908,7 +912,7 @@ OQ_TEST(empty_tensors_with_huge_extents) {
   oq_op_params_free(p);
   node_init(&n, "Gather");
   add_int(&n, "axis", 1);
-  REQUIRE_OK(init_params(oq_op_axis_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   oq_tensor none = mk(OQ_DTYPE_INT64, 1, D(0), NULL);
   ins[1] = &none;
   REQUIRE_OK(run(oq_op_gather_exec, p, 2, ins, 1, &out, &err)); /* same */
@@ -923,7 +927,7 @@ OQ_TEST(empty_tensors_with_huge_extents) {
   oq_tensor wide = mk(OQ_DTYPE_FLOAT, 3, D(0, (int64_t)1 << 31, (int64_t)1 << 31), NULL);
   node_init(&n, "Flatten");
   add_int(&n, "axis", 1);
-  REQUIRE_OK(init_params(oq_op_flatten_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   ins[0] = &wide;
   REQUIRE_OK(run(oq_op_flatten_exec, p, 1, ins, 1, &out, &err));
   CHECK(expect(&out, OQ_DTYPE_FLOAT, 2, D(0, (int64_t)1 << 62), NULL, 0));
@@ -943,7 +947,7 @@ OQ_TEST(tensor_size_limit) {
   CHECK(oq_tensor_alloc(&t, OQ_DTYPE_FLOAT, 1, D((int64_t)(OQ_MAX_TENSOR_BYTES / 4) + 1), &err) == OQ_ERR_NOMEM);
   CHECK(strstr(err.msg, "over the limit") != NULL);
   node_init(&n, "ConstantOfShape");
-  REQUIRE_OK(init_params(oq_op_constant_of_shape_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   oq_tensor sh = mk(OQ_DTYPE_INT64, 1, D(1), L((int64_t)1 << 40));
   const oq_tensor *ins[3] = {&sh, NULL, NULL};
   CHECK(run(oq_op_constant_of_shape_exec, p, 1, ins, 1, &out, &err) == OQ_ERR_NOMEM);
@@ -977,7 +981,7 @@ OQ_TEST(quantize_rounds_half_even_and_saturates) {
   void *p;
   test_node n;
   node_init(&n, "QuantizeLinear");
-  REQUIRE_OK(init_params(oq_op_qdq_init, &n, 10, &p, &err));
+  REQUIRE_OK(init_params(&n, 10, &p, &err));
   oq_tensor x = mk(OQ_DTYPE_FLOAT, 1, D(7), F(0.5f, 1.5f, 2.5f, -0.5f, -1.5f, 1000, -1000));
   oq_tensor s = mk(OQ_DTYPE_FLOAT, 0, NULL, F(1)), z8 = mk(OQ_DTYPE_INT8, 0, NULL, I8(0));
   const oq_tensor *ins[3] = {&x, &s, &z8};
@@ -1001,7 +1005,7 @@ OQ_TEST(quantize_dequantize_per_axis) {
   test_node n;
   node_init(&n, "QuantizeLinear");
   add_int(&n, "axis", 1);
-  REQUIRE_OK(init_params(oq_op_qdq_init, &n, 13, &p, &err));
+  REQUIRE_OK(init_params(&n, 13, &p, &err));
   oq_tensor x = mk(OQ_DTYPE_FLOAT, 3, D(1, 3, 2), F(2, 4, 2, 4, 2, 4));
   oq_tensor s = mk(OQ_DTYPE_FLOAT, 1, D(3), F(1, 2, 4)), z = mk(OQ_DTYPE_UINT8, 1, D(3), U8(0, 10, 100));
   const oq_tensor *ins[3] = {&x, &s, &z};
@@ -1019,7 +1023,7 @@ OQ_TEST(quantize_dequantize_per_axis) {
   oq_op_params_free(p);
   /* opset 10 refuses per-axis scales */
   node_init(&n, "DequantizeLinear");
-  REQUIRE_OK(init_params(oq_op_qdq_init, &n, 10, &p, &err));
+  REQUIRE_OK(init_params(&n, 10, &p, &err));
   CHECK(run(oq_op_dequantize_linear_exec, p, 3, dins, 1, &dq, &err) == OQ_ERR_SHAPE);
   /* int32 (bias) dequantization */
   oq_tensor b = mk(OQ_DTYPE_INT32, 1, D(2), I32(-4, 6)), bs = mk(OQ_DTYPE_FLOAT, 0, NULL, F(0.25f));
@@ -1044,6 +1048,56 @@ OQ_TEST(registry_rows) {
   CHECK(oq_op_find("QuantizeLinear", "", 9) == NULL);
   CHECK(oq_op_find("Gelu", "", 18) == NULL);
   CHECK(oq_op_find("Reshape", "", 5)->exec == oq_op_reshape_exec);
+  /* rows bind by arity: Clip-6 has no min/max inputs, Clip-11 has */
+  CHECK(oq_op_find("Clip", "", 6)->max_inputs == 1 && oq_op_find("Clip", "", 11)->max_inputs == 3);
+  /* upper bounds: Reshape's schema changed at 19, Conv's at 22; Gemm has not changed since 13 */
+  const oq_op_def *row = NULL;
+  CHECK(oq_op_resolve("Reshape", "", 18, &row) == OQ_OP_FOUND && row->exec == oq_op_reshape_exec);
+  CHECK(oq_op_resolve("Reshape", "", 19, &row) == OQ_OP_TOO_NEW && row && row->max_opset == 18);
+  CHECK(oq_op_resolve("Conv", "", 22, &row) == OQ_OP_TOO_NEW);
+  CHECK(oq_op_resolve("Gemm", "", 28, &row) == OQ_OP_FOUND);
+  CHECK(oq_op_resolve("Reshape", "", 4, &row) == OQ_OP_UNKNOWN);
+  CHECK(oq_op_resolve("NoSuchOp", "", 13, &row) == OQ_OP_UNKNOWN && row == NULL);
+  CHECK(oq_op_resolve("Relu", "com.example", 13, &row) == OQ_OP_UNKNOWN);
+  /* policy-only rows carry a quantization policy but are not executable */
+  CHECK(oq_op_find("ConvTranspose", "", 13) == NULL);
+  CHECK(oq_op_first_row("ConvTranspose", "")->quant_kind == OQ_OP_QUANT_WEIGHTED);
+  /* the flags the executor reads */
+  CHECK(oq_op_find("Identity", "", 13)->flags & OQ_OP_FLAG_VIEW);
+  CHECK(oq_op_find("Flatten", "", 13)->flags & OQ_OP_FLAG_VIEW);
+  CHECK(oq_op_find("Relu", "", 13)->flags & OQ_OP_FLAG_INPLACE);
+  CHECK(!(oq_op_find("Softmax", "", 13)->flags & (OQ_OP_FLAG_INPLACE | OQ_OP_FLAG_VIEW)));
+}
+
+/* The invariants the lookup relies on, over the whole table: rows of one op are adjacent with increasing
+ * since-versions, each non-last row ends where the next begins, every executable row has its functions, every
+ * row of an op carries the same quantization policy, and each op is found by hash at each of its opsets. */
+OQ_TEST(op_table_invariants) {
+  int32_t n;
+  const oq_op_def *t = oq_op_table(&n);
+  REQUIRE(n > 80);
+  for (int32_t i = 0; i < n; i++) {
+    const oq_op_def *d = &t[i];
+    CHECK(d->since_version >= 1 && d->max_opset >= d->since_version);
+    CHECK(d->attrs != NULL);
+    if (d->exec) CHECK(d->init && d->free_params && d->min_inputs <= d->max_inputs && d->min_outputs <= d->max_outputs);
+    int same_next = i + 1 < n && strcmp(t[i + 1].op_type, d->op_type) == 0 && strcmp(t[i + 1].domain, d->domain) == 0;
+    if (same_next) {
+      CHECK(t[i + 1].since_version > d->since_version);
+      CHECK(d->max_opset == t[i + 1].since_version - 1);
+      CHECK(t[i + 1].quant_kind == d->quant_kind && t[i + 1].quant_axis == d->quant_axis &&
+            t[i + 1].quant_min_opset == d->quant_min_opset);
+      CHECK((t[i + 1].exec == NULL) == (d->exec == NULL));
+    }
+    for (int32_t j = i + 1; j < n; j++) /* no op appears again after its group */
+      if (strcmp(t[j].op_type, d->op_type) == 0 && strcmp(t[j].domain, d->domain) == 0)
+        CHECK(strcmp(t[j - 1].op_type, d->op_type) == 0 && strcmp(t[j - 1].domain, d->domain) == 0);
+    if (d->exec) {
+      CHECK(oq_op_find(d->op_type, d->domain, d->since_version) == d);
+      CHECK(oq_op_find(d->op_type, d->domain, d->max_opset) == d);
+    }
+    CHECK(oq_op_first_row(d->op_type, d->domain) != NULL);
+  }
 }
 
 OQ_TEST_MAIN()

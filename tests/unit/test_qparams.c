@@ -1,11 +1,31 @@
 /* Scale/zero-point math against numbers from onnxruntime's formulas (compute_scale_zp, quantize_nparray,
- * quantize_bias_static_impl) evaluated with numpy; the hex floats are the exact float32 results. */
+ * quantize_bias_static_impl) evaluated with numpy; the hex floats are the exact float32 results. The numbers for
+ * the other quantization types come from this transcription of quant_utils (numpy 1.24, /usr/bin/python3):
+ *
+ *   def compute_scale_zp(rmin, rmax, qmin, qmax, symmetric=False):
+ *       rmin = np.minimum(rmin, np.array(0, dtype=rmin.dtype)); rmax = np.maximum(rmax, np.array(0, dtype=rmax.dtype))
+ *       if symmetric:
+ *           absmax = np.maximum(np.abs(rmin), np.abs(rmax)); rmin = -absmax; rmax = +absmax
+ *       dr = np.array(rmax - rmin, dtype=np.float64)
+ *       scale = np.array(dr / (np.array(qmax, dtype=np.float64) - np.array(qmin, dtype=np.float64)))
+ *       if scale < np.finfo(rmax.dtype).tiny: return np.array(0, dtype=qmin.dtype), np.array(1.0, dtype=rmax.dtype)
+ *       if symmetric: zp = np.array(np.round((qmin + qmax) / np.array(2.0, dtype=np.float64)), dtype=qmin.dtype)
+ *       else: zp = np.array(np.round(qmin - rmin / scale), dtype=qmin.dtype)
+ *       return zp, scale.astype(rmax.dtype)
+ *   def quantize(arr, scale, zp, qmin, qmax):  # quantize_nparray, clipped to the type's full range
+ *       a = np.asarray((arr.astype(np.float32) / scale).round() + zp); np.clip(a, qmin, qmax, out=a); return a
+ *
+ * with qmin/qmax from ONNX_INT_TYPE_RANGE, or ONNX_INT_TYPE_SYMMETRIC_RANGE when symmetric (uint8 [0, 254], int8
+ * [-127, 127], uint16 [0, 65534], int16 [-32767, 32767]; the 4-bit types have none and use their full range). */
 #include "oq_test.h"
 
 #include "quant/quant.h"
 
 #include <float.h>
 #include <stdint.h>
+
+static oq_qparams u8(float rmin, float rmax) { return oq_qparams_for(oq_qtype_get(OQ_QTYPE_UINT8), rmin, rmax, 0); }
+static oq_qparams i8s(float rmin, float rmax) { return oq_qparams_for(oq_qtype_get(OQ_QTYPE_INT8), rmin, rmax, 1); }
 
 OQ_TEST(round_half_even) {
   CHECK(oq_round_half_even(0.5) == 0.0);
@@ -24,60 +44,60 @@ OQ_TEST(round_half_even) {
 
 OQ_TEST(uint8_by_hand) {
   /* rmin=-1, rmax=2: scale = 3/255, zero point = round(0 + 1/(3/255)) = 85 */
-  oq_qparams p = oq_qparams_uint8(-1.0f, 2.0f);
+  oq_qparams p = u8(-1.0f, 2.0f);
   CHECK(p.scale == 0x1.818182p-7f);
   CHECK(p.scale == (float)(3.0 / 255.0));
   CHECK(p.zero_point == 85);
 }
 
 OQ_TEST(uint8_matches_onnxruntime) {
-  oq_qparams p = oq_qparams_uint8(-0.7316f, 2.4139f);
+  oq_qparams p = u8(-0.7316f, 2.4139f);
   CHECK(p.scale == 0x1.9433f2p-7f);
   CHECK(p.zero_point == 59);
   /* all-positive range is widened to include 0 */
-  p = oq_qparams_uint8(0.3f, 5.77f);
+  p = u8(0.3f, 5.77f);
   CHECK(p.scale == 0x1.72ba68p-6f);
   CHECK(p.zero_point == 0);
   /* all-negative range: zero point at the top */
-  p = oq_qparams_uint8(-3.1f, -0.2f);
+  p = u8(-3.1f, -0.2f);
   CHECK(p.scale == 0x1.8e5b28p-7f);
   CHECK(p.zero_point == 255);
-  p = oq_qparams_uint8(-1e-3f, 7.123456f);
+  p = u8(-1e-3f, 7.123456f);
   CHECK(p.scale == 0x1.c9c0d6p-6f);
   CHECK(p.zero_point == 0);
 }
 
 OQ_TEST(degenerate_ranges) {
-  oq_qparams p = oq_qparams_uint8(0.0f, 0.0f);
+  oq_qparams p = u8(0.0f, 0.0f);
   CHECK(p.scale == 1.0f && p.zero_point == 0);
-  p = oq_qparams_uint8(INFINITY, -INFINITY); /* never observed */
+  p = u8(INFINITY, -INFINITY); /* never observed */
   CHECK(p.scale == 1.0f && p.zero_point == 0);
-  p = oq_qparams_uint8(NAN, NAN);
+  p = u8(NAN, NAN);
   CHECK(p.scale == 1.0f && p.zero_point == 0);
-  p = oq_qparams_int8_symmetric(0.0f, 0.0f);
+  p = i8s(0.0f, 0.0f);
   CHECK(p.scale == 1.0f && p.zero_point == 0);
-  p = oq_qparams_uint8(-FLT_MAX, FLT_MAX); /* difference overflows float32 */
+  p = u8(-FLT_MAX, FLT_MAX); /* difference overflows float32 */
   CHECK(p.scale == 1.0f);
-  p = oq_qparams_uint8(0.0f, 1e-40f); /* below float32 tiny: scale 1 */
+  p = u8(0.0f, 1e-40f); /* below float32 tiny: scale 1 */
   CHECK(p.scale == 1.0f && p.zero_point == 0);
 }
 
 OQ_TEST(int8_symmetric) {
   /* absmax 1.27 -> scale 0.01 */
-  oq_qparams p = oq_qparams_int8_symmetric(-1.27f, 0.5f);
+  oq_qparams p = i8s(-1.27f, 0.5f);
   CHECK(p.scale == 0x1.47ae14p-7f);
   CHECK(p.zero_point == 0);
-  p = oq_qparams_int8_symmetric(-0.3f, 0.9123f);
+  p = i8s(-0.3f, 0.9123f);
   CHECK(p.scale == 0x1.d6c68ap-8f);
   CHECK(p.zero_point == 0);
-  p = oq_qparams_int8_symmetric(-0.0041f, 0.0037f);
+  p = i8s(-0.0041f, 0.0037f);
   CHECK(p.scale == 0x1.0ed036p-15f);
 }
 
 OQ_TEST(quantize_values) {
   const float x[6] = {0.5f, -0.25f, 1.0f, 0.123f, -0.9123f, 0.9123f};
   const int32_t want[6] = {70, -35, 127, 17, -127, 127};
-  oq_qparams p = oq_qparams_int8_symmetric(-0.9123f, 0.9123f);
+  oq_qparams p = i8s(-0.9123f, 0.9123f);
   for (int i = 0; i < 6; i++) CHECK(oq_quantize_value(x[i], p.scale, 0, -128, 127) == want[i]);
   /* ties to even after the division, then the zero point */
   CHECK(oq_quantize_value(0.5f, 1.0f, 0, 0, 255) == 0);
@@ -124,26 +144,71 @@ OQ_TEST(weight_per_channel) {
   oq_qparams p[2];
   int8_t q[6];
   oq_error err = {0};
-  REQUIRE_OK(oq_quant_weight_params(w, 2, dims, 0, 1, p, &err));
+  const oq_qtype *i8 = oq_qtype_get(OQ_QTYPE_INT8), *qu8 = oq_qtype_get(OQ_QTYPE_UINT8);
+  REQUIRE_OK(oq_quant_weight_params(w, 2, dims, 0, i8, 1, p, &err));
   CHECK(p[0].scale == 0x1.47ae14p-7f && p[0].zero_point == 0);
   CHECK(p[1].scale == (float)(0.5 / 127.0));
-  REQUIRE_OK(oq_quant_weight_apply(w, 2, dims, 0, 1, p, q, &err));
+  REQUIRE_OK(oq_quant_weight_apply(w, 2, dims, 0, i8, p, (uint8_t *)q, &err));
   CHECK(q[0] == 127 && q[1] == -64 && q[2] == 0);  /* -0.635/0.01 = -63.5 -> -64 (even) */
   CHECK(q[3] == 64 && q[4] == -127 && q[5] == 32); /* 0.25/(0.5/127) = 63.5 -> 64 */
   /* axis 1: three channels of two elements */
   oq_qparams p3[3];
-  REQUIRE_OK(oq_quant_weight_params(w, 2, dims, 1, 1, p3, &err));
+  REQUIRE_OK(oq_quant_weight_params(w, 2, dims, 1, i8, 1, p3, &err));
   CHECK(p3[0].scale == (float)(1.27 / 127.0) || p3[0].scale == 0x1.47ae14p-7f);
-  CHECK(p3[2].scale == oq_qparams_int8_symmetric(0.0f, 0.125f).scale);
+  /* compute_scale_zp(f32(0.0), f32(0.125), int8(-127), int8(127), True) */
+  CHECK(p3[2].scale == 0x1.020408p-10f && p3[2].zero_point == 0);
   /* per tensor uint8 (constant inputs quantized like activations) */
   oq_qparams pt;
   uint8_t qu[6];
-  REQUIRE_OK(oq_quant_weight_params(w, 2, dims, -1, 0, &pt, &err));
-  CHECK(pt.zero_point == oq_qparams_uint8(-0.635f, 1.27f).zero_point);
-  REQUIRE_OK(oq_quant_weight_apply(w, 2, dims, -1, 0, &pt, qu, &err));
+  REQUIRE_OK(oq_quant_weight_params(w, 2, dims, -1, qu8, 0, &pt, &err));
+  /* compute_scale_zp(f32(-0.635), f32(1.27), uint8(0), uint8(255)) */
+  CHECK(pt.scale == 0x1.e997acp-8f && pt.zero_point == 85);
+  REQUIRE_OK(oq_quant_weight_apply(w, 2, dims, -1, qu8, &pt, qu, &err));
   CHECK(qu[0] == 255 && qu[2] == pt.zero_point);
   /* bad axis */
-  CHECK(oq_quant_weight_params(w, 2, dims, 2, 1, p, &err) != OQ_OK);
+  CHECK(oq_quant_weight_params(w, 2, dims, 2, i8, 1, p, &err) != OQ_OK);
+}
+
+/* The other quantization types: symmetric and full ranges from the table, scales and zero points as numpy gives
+ * them with compute_scale_zp (see the top of the file). */
+OQ_TEST(qparams_for_each_type) {
+  oq_qparams p = oq_qparams_for(oq_qtype_get(OQ_QTYPE_INT16), -1.27f, 0.5f, 1); /* int16(-32767), int16(32767) */
+  CHECK(p.scale == 0x1.452142p-15f && p.zero_point == 0);
+  p = oq_qparams_for(oq_qtype_get(OQ_QTYPE_UINT16), -1.0f, 2.0f, 0); /* uint16(0), uint16(65535) */
+  CHECK(p.scale == 0x1.800180p-15f && p.zero_point == 21845);
+  p = oq_qparams_for(oq_qtype_get(OQ_QTYPE_INT4), -0.9f, 0.3f, 1); /* no symmetric range: int8(-8), int8(7) */
+  CHECK(p.scale == 0x1.eb851ep-4f && p.zero_point == 0);
+  p = oq_qparams_for(oq_qtype_get(OQ_QTYPE_UINT4), -1.0f, 2.0f, 0); /* uint8(0), uint8(15) */
+  CHECK(p.scale == 0x1.99999ap-3f && p.zero_point == 5);
+  p = oq_qparams_for(oq_qtype_get(OQ_QTYPE_UINT8), -1.0f, 2.0f, 1); /* uint8(0), uint8(254): zero point 127 */
+  CHECK(p.scale == 0x1.020408p-6f && p.zero_point == 127);
+}
+
+/* Weights of 4 and 16 bits: per channel on axis 0, symmetric; element sizes and packing as raw_data stores them.
+ *   w = np.array([1.27, -0.635, 0.0, 0.25, -0.5, 0.125], dtype=np.float32).reshape(2, 3)
+ *   int4:  per c: compute_scale_zp(w[c].min(), w[c].max(), int8(-8), int8(7), True); quantize(w[c], s, zp, -8, 7)
+ *          -> scales 0x1.5acb6ep-3, 0x1.111112p-4; q = [7, -4, 0], [4, -7, 2]
+ *   int16: the same with int16(-32767), int16(32767), clipped to [-32768, 32767]
+ *          -> scales 0x1.452142p-15, 0x1.0002p-16; q = [32767, -16384, 0], [16384, -32767, 8192] */
+OQ_TEST(weight_sub_byte_and_16_bit) {
+  const float w[6] = {1.27f, -0.635f, 0.0f, 0.25f, -0.5f, 0.125f};
+  const int64_t dims[2] = {2, 3};
+  oq_error err = {0};
+  oq_qparams p[2];
+  const oq_qtype *i4 = oq_qtype_get(OQ_QTYPE_INT4), *i16 = oq_qtype_get(OQ_QTYPE_INT16);
+  REQUIRE_OK(oq_quant_weight_params(w, 2, dims, 0, i4, 1, p, &err));
+  CHECK(p[0].scale == 0x1.5acb6ep-3f && p[1].scale == 0x1.111112p-4f && p[0].zero_point == 0);
+  uint8_t q4[4] = {0xAA, 0xAA, 0xAA, 0xAA};
+  REQUIRE_OK(oq_quant_weight_apply(w, 2, dims, 0, i4, p, q4, &err));
+  /* nibbles, first element low: 7, -4 (0xC), 0, 4, -7 (0x9), 2 */
+  CHECK(q4[0] == 0xC7 && q4[1] == 0x40 && q4[2] == 0x29);
+  CHECK(q4[3] == 0xAA); /* 6 elements: 3 bytes, nothing written past them */
+  REQUIRE_OK(oq_quant_weight_params(w, 2, dims, 0, i16, 1, p, &err));
+  CHECK(p[0].scale == 0x1.452142p-15f && p[1].scale == 0x1.0002p-16f);
+  uint8_t q16[12];
+  REQUIRE_OK(oq_quant_weight_apply(w, 2, dims, 0, i16, p, q16, &err));
+  const uint8_t want16[12] = {0xFF, 0x7F, 0x00, 0xC0, 0x00, 0x00, 0x00, 0x40, 0x01, 0x80, 0x00, 0x20};
+  CHECK(memcmp(q16, want16, sizeof want16) == 0);
 }
 
 OQ_TEST(policy_table) {

@@ -1,12 +1,16 @@
 /* QDQ rewrite of tests/fixtures/quant/tiny.onnx (Conv -> Relu -> MaxPool -> Flatten -> Gemm, opset 12) from
  * hand-set calibration ranges: node layout and names as onnxruntime's QDQ quantizer makes them, int8 per-channel
- * weights, int32 biases, opset 13, graph IO unchanged, the input proto untouched, and the result runs. */
+ * weights, int32 biases, opset 13, graph IO unchanged, the input proto untouched, and the result runs. Expected
+ * scales, zero points and quantized bytes are computed independently with numpy (the formulas are in the
+ * comments), never with the functions under test. */
 #define _XOPEN_SOURCE 700
 #include "oq_test.h"
 
 #include "calib/calib.h"
+#include "core/alloc.h"
 #include "model/model.h"
 #include "quant/quant.h"
+#include "test_build.h"
 
 #include <ftw.h>
 #include <stdint.h>
@@ -93,39 +97,117 @@ OQ_TEST(layout_like_onnxruntime) {
   free(after);
 
   const Onnx__ModelProto *p = q->proto;
-  const char *want[] = {
-      "QuantizeLinear", "DequantizeLinear", "DequantizeLinear", "DequantizeLinear", "Conv",
-      "QuantizeLinear", "DequantizeLinear", "MaxPool",          "QuantizeLinear",   "DequantizeLinear",
-      "Flatten",        "QuantizeLinear",   "DequantizeLinear", "DequantizeLinear", "DequantizeLinear",
-      "Gemm",           "QuantizeLinear",   "DequantizeLinear"};
+  /* Every node in order, with names, inputs, outputs and the axis attribute (-99: none). */
+  static const struct {
+    const char *op, *name, *in[3], *out;
+    int64_t axis;
+  } want[] = {
+      {"QuantizeLinear", "x_QuantizeLinear", {"x", "x_scale", "x_zero_point"}, "x_QuantizeLinear_Output", -99},
+      {"DequantizeLinear",
+       "x_DequantizeLinear",
+       {"x_QuantizeLinear_Output", "x_scale", "x_zero_point"},
+       "x_DequantizeLinear_Output",
+       -99},
+      {"DequantizeLinear",
+       "W_DequantizeLinear",
+       {"W_quantized", "W_scale", "W_zero_point"},
+       "W_DequantizeLinear_Output",
+       0},
+      {"DequantizeLinear",
+       "B_DequantizeLinear",
+       {"B_quantized", "B_quantized_scale", "B_quantized_zero_point"},
+       "B",
+       0},
+      /* Relu folded: the Conv writes the Relu's output, quantized with the Relu's range. */
+      {"Conv", "conv", {"x_DequantizeLinear_Output", "W_DequantizeLinear_Output", "B"}, "relu_out", -99},
+      {"QuantizeLinear",
+       "relu_out_QuantizeLinear",
+       {"relu_out", "relu_out_scale", "relu_out_zero_point"},
+       "relu_out_QuantizeLinear_Output",
+       -99},
+      {"DequantizeLinear",
+       "relu_out_DequantizeLinear",
+       {"relu_out_QuantizeLinear_Output", "relu_out_scale", "relu_out_zero_point"},
+       "relu_out_DequantizeLinear_Output",
+       -99},
+      {"MaxPool", "pool", {"relu_out_DequantizeLinear_Output"}, "pool_out", -99},
+      /* MaxPool shares its input's scale / zero point. */
+      {"QuantizeLinear",
+       "pool_out_QuantizeLinear",
+       {"pool_out", "relu_out_scale", "relu_out_zero_point"},
+       "pool_out_QuantizeLinear_Output",
+       -99},
+      {"DequantizeLinear",
+       "pool_out_DequantizeLinear",
+       {"pool_out_QuantizeLinear_Output", "relu_out_scale", "relu_out_zero_point"},
+       "pool_out_DequantizeLinear_Output",
+       -99},
+      /* Flatten stays float and reads the DQ output; the Gemm input gets its own Q/DQ. */
+      {"Flatten", "flatten", {"pool_out_DequantizeLinear_Output"}, "flat", 1},
+      {"QuantizeLinear",
+       "flat_QuantizeLinear",
+       {"flat", "flat_scale", "flat_zero_point"},
+       "flat_QuantizeLinear_Output",
+       -99},
+      {"DequantizeLinear",
+       "flat_DequantizeLinear",
+       {"flat_QuantizeLinear_Output", "flat_scale", "flat_zero_point"},
+       "flat_DequantizeLinear_Output",
+       -99},
+      /* Gemm with transB=1: weight channels on axis 0. */
+      {"DequantizeLinear",
+       "W2_DequantizeLinear",
+       {"W2_quantized", "W2_scale", "W2_zero_point"},
+       "W2_DequantizeLinear_Output",
+       0},
+      {"DequantizeLinear",
+       "B2_DequantizeLinear",
+       {"B2_quantized", "B2_quantized_scale", "B2_quantized_zero_point"},
+       "B2",
+       0},
+      /* Graph output: the producer is renamed, the last DequantizeLinear writes the original name. */
+      {"Gemm",
+       "gemm",
+       {"flat_DequantizeLinear_Output", "W2_DequantizeLinear_Output", "B2"},
+       "y_QuantizeLinear_Input",
+       -99},
+      {"QuantizeLinear",
+       "y_QuantizeLinear",
+       {"y_QuantizeLinear_Input", "y_scale", "y_zero_point"},
+       "y_QuantizeLinear_Output",
+       -99},
+      {"DequantizeLinear", "y_DequantizeLinear", {"y_QuantizeLinear_Output", "y_scale", "y_zero_point"}, "y", -99},
+  };
   size_t n_want = sizeof want / sizeof want[0];
   CHECK(p->graph->n_node == n_want);
   for (size_t i = 0; i < n_want && i < p->graph->n_node; i++) {
-    if (strcmp(p->graph->node[i]->op_type, want[i]) != 0) {
-      fprintf(stderr, "node %zu: %s, want %s\n", i, p->graph->node[i]->op_type, want[i]);
+    const Onnx__NodeProto *n = p->graph->node[i];
+    size_t n_in = want[i].in[2] ? 3 : want[i].in[1] ? 2 : 1;
+    int ok = !strcmp(n->op_type, want[i].op) && n->name && !strcmp(n->name, want[i].name) && n->n_input == n_in &&
+             n->n_output == 1 && !strcmp(n->output[0], want[i].out) && attr_axis(n) == want[i].axis;
+    for (size_t k = 0; ok && k < n_in; k++) ok = !strcmp(n->input[k], want[i].in[k]);
+    if (!ok) {
+      fprintf(stderr, "node %zu: %s '%s' -> %s, want %s '%s' -> %s\n", i, n->op_type, n->name ? n->name : "",
+              n->n_output ? n->output[0] : "", want[i].op, want[i].name, want[i].out);
       oq_test_failed = 1;
     }
   }
-  /* Relu folded: the Conv writes the Relu's output, quantized with the Relu's range. */
-  const Onnx__NodeProto *conv = find_node(p, "conv");
-  REQUIRE(conv);
-  CHECK(!find_node(p, "relu"));
-  CHECK(!strcmp(conv->output[0], "relu_out"));
-  CHECK(!strcmp(conv->input[0], "x_DequantizeLinear_Output"));
-  CHECK(!strcmp(conv->input[1], "W_DequantizeLinear_Output"));
-  CHECK(!strcmp(conv->input[2], "B"));
-  /* MaxPool shares its input's scale / zero point. */
-  const Onnx__NodeProto *pq = find_node(p, "pool_out_QuantizeLinear");
-  REQUIRE(pq);
-  CHECK(!strcmp(pq->input[1], "relu_out_scale") && !strcmp(pq->input[2], "relu_out_zero_point"));
-  CHECK(!strcmp(find_node(p, "pool")->input[0], "relu_out_DequantizeLinear_Output"));
-  /* Flatten stays float and reads the DQ output; the Gemm input gets its own Q/DQ. */
-  CHECK(!strcmp(find_node(p, "flatten")->input[0], "pool_out_DequantizeLinear_Output"));
-  CHECK(!strcmp(find_node(p, "gemm")->input[0], "flat_DequantizeLinear_Output"));
-  /* Graph output: the producer is renamed, the last DequantizeLinear writes the original name. */
-  CHECK(!strcmp(find_node(p, "gemm")->output[0], "y_QuantizeLinear_Input"));
-  CHECK(!strcmp(find_node(p, "y_DequantizeLinear")->output[0], "y"));
-  CHECK(!strcmp(find_node(p, "y_QuantizeLinear")->output[0], "y_QuantizeLinear_Output"));
+  /* Initializers: the float weights are gone; the new ones in onnxruntime's order (per registered value: data,
+   * scale, zero point). */
+  static const char *const want_inits[] = {
+      "x_scale",        "x_zero_point",        "W_quantized",        "W_scale",
+      "W_zero_point",   "B_quantized",         "B_quantized_scale",  "B_quantized_zero_point",
+      "relu_out_scale", "relu_out_zero_point", "flat_scale",         "flat_zero_point",
+      "y_scale",        "y_zero_point",        "W2_quantized",       "W2_scale",
+      "W2_zero_point",  "B2_quantized",        "B2_quantized_scale", "B2_quantized_zero_point"};
+  size_t n_inits = sizeof want_inits / sizeof want_inits[0];
+  CHECK(p->graph->n_initializer == n_inits);
+  for (size_t i = 0; i < n_inits && i < p->graph->n_initializer; i++) {
+    if (strcmp(p->graph->initializer[i]->name, want_inits[i]) != 0) {
+      fprintf(stderr, "initializer %zu: %s, want %s\n", i, p->graph->initializer[i]->name, want_inits[i]);
+      oq_test_failed = 1;
+    }
+  }
   /* Graph inputs and outputs keep their names and types. */
   REQUIRE(p->graph->n_input == 1 && p->graph->n_output == 1);
   CHECK(!strcmp(p->graph->input[0]->name, "x") && !strcmp(p->graph->output[0]->name, "y"));
@@ -142,46 +224,57 @@ OQ_TEST(layout_like_onnxruntime) {
     has_relu_out |= !strcmp(p->graph->value_info[i]->name, "relu_out");
   }
   CHECK(!has_conv_out && has_relu_out);
-  /* Float weights are gone. */
-  CHECK(!find_init(p, "W") && !find_init(p, "B") && !find_init(p, "W2") && !find_init(p, "B2"));
 
-  /* Activation params: x in [0, 1] -> 1/255, 0. */
+  /* The numbers, from onnxruntime's formulas in numpy (numpy 1.24, /usr/bin/python3), with compute_scale_zp and
+   * quantize as transcribed at the top of tests/unit/test_qparams.c and the weights of make_tiny.py:
+   *   act(lo, hi) = compute_scale_zp(np.float32(lo), np.float32(hi), np.uint8(0), np.uint8(255))
+   *   x: act(0, 1) -> 0x1.010102p-8, 0     relu_out: act(0, 3) -> 0x1.818182p-7, 0 (flat the same)
+   *   y: act(-5, 5) -> 0x1.414142p-5, 128
+   *   per channel c: zp, s = compute_scale_zp(w[c].min(), w[c].max(), np.int8(-127), np.int8(127), True)
+   *                  q = quantize(w[c], s, zp, -128, 127)
+   *   bias (quantize_bias_static_impl): bs = (np.array([in_s], dtype=np.float32) * w_s).astype(np.float32)
+   *                  q = np.round(b.astype(np.float64) / bs.astype(np.float64)).astype(np.int32) */
   const Onnx__TensorProto *xs = find_init(p, "x_scale"), *xz = find_init(p, "x_zero_point");
   REQUIRE(xs && xz);
-  CHECK(xs->n_dims == 0 && xs->data_type == OQ_DTYPE_FLOAT && f32_at(xs, 0) == oq_qparams_uint8(0, 1).scale);
-  CHECK(xz->data_type == OQ_DTYPE_UINT8 && xz->raw_data.len == 1 && xz->raw_data.data[0] == 0);
-  const Onnx__TensorProto *rs = find_init(p, "relu_out_scale");
-  REQUIRE(rs);
-  CHECK(f32_at(rs, 0) == oq_qparams_uint8(0, 3).scale);
+  CHECK(xs->n_dims == 0 && xs->data_type == OQ_DTYPE_FLOAT && xs->raw_data.len == 4 && f32_at(xs, 0) == 0x1.010102p-8f);
+  CHECK(xz->data_type == OQ_DTYPE_UINT8 && xz->n_dims == 0 && xz->raw_data.len == 1 && xz->raw_data.data[0] == 0);
+  CHECK(f32_at(find_init(p, "relu_out_scale"), 0) == 0x1.818182p-7f);
+  CHECK(find_init(p, "relu_out_zero_point")->raw_data.data[0] == 0);
+  CHECK(f32_at(find_init(p, "flat_scale"), 0) == 0x1.818182p-7f);
+  CHECK(f32_at(find_init(p, "y_scale"), 0) == 0x1.414142p-5f);
+  CHECK(find_init(p, "y_zero_point")->raw_data.data[0] == 128);
 
   /* Weight: int8 per output channel (axis 0), scale [2], zero points int8 zeros. */
   const Onnx__TensorProto *wq = find_init(p, "W_quantized"), *ws = find_init(p, "W_scale"),
                           *wz = find_init(p, "W_zero_point");
   REQUIRE(wq && ws && wz);
-  CHECK(wq->data_type == OQ_DTYPE_INT8 && wq->n_dims == 4 && wq->dims[0] == 2 && wq->dims[3] == 3);
-  CHECK(ws->n_dims == 1 && ws->dims[0] == 2 && wz->data_type == OQ_DTYPE_INT8 && wz->dims[0] == 2);
-  CHECK(wz->raw_data.data[0] == 0 && wz->raw_data.data[1] == 0);
-  CHECK(attr_axis(find_node(p, "W_DequantizeLinear")) == 0);
-  /* Channel 0 of W is (k - 8) / 16, k = 0..8: absmax 0.5 -> scale 0.5 / 127, w=-0.5 -> -127. */
-  CHECK(f32_at(ws, 0) == oq_qparams_int8_symmetric(-0.5f, 0.0f).scale);
-  CHECK((int8_t)wq->raw_data.data[0] == -127);
+  CHECK(wq->data_type == OQ_DTYPE_INT8 && wq->n_dims == 4 && wq->dims[0] == 2 && wq->dims[1] == 1 && wq->dims[2] == 3 &&
+        wq->dims[3] == 3);
+  CHECK(ws->n_dims == 1 && ws->dims[0] == 2 && wz->data_type == OQ_DTYPE_INT8 && wz->n_dims == 1 && wz->dims[0] == 2);
+  CHECK(wz->raw_data.len == 2 && wz->raw_data.data[0] == 0 && wz->raw_data.data[1] == 0);
+  CHECK(f32_at(ws, 0) == 0x1.020408p-8f && f32_at(ws, 1) == 0x1.22448ap-10f);
+  static const int8_t want_w[18] = {-127, -111, -95, -79, -64, -48, -32, -16, 0, 14, 28, 42, 56, 71, 85, 99, 113, 127};
+  REQUIRE(wq->raw_data.len == 18);
+  CHECK(memcmp(wq->raw_data.data, want_w, 18) == 0);
   /* Bias: int32, scale x_scale * W_scale[c], zero points int32 zeros, axis 0, DQ writes "B". */
   const Onnx__TensorProto *bq = find_init(p, "B_quantized"), *bs = find_init(p, "B_quantized_scale"),
                           *bz = find_init(p, "B_quantized_zero_point");
   REQUIRE(bq && bs && bz);
-  CHECK(bq->data_type == OQ_DTYPE_INT32 && bz->data_type == OQ_DTYPE_INT32 && bs->dims[0] == 2);
-  for (int c = 0; c < 2; c++) {
-    float sc = oq_bias_scale(f32_at(xs, 0), f32_at(ws, (size_t)c), 1.0f);
-    CHECK(f32_at(bs, (size_t)c) == sc);
-    CHECK(i32_at(bq, (size_t)c) == oq_quantize_bias(c == 0 ? 0.125f : -0.3f, sc));
-    CHECK(i32_at(bz, (size_t)c) == 0);
-  }
-  const Onnx__NodeProto *bdq = find_node(p, "B_DequantizeLinear");
-  REQUIRE(bdq);
-  CHECK(!strcmp(bdq->output[0], "B") && attr_axis(bdq) == 0);
-  /* Gemm with transB=1: weight channels on axis 0 ([3, 8] -> 3 scales). */
-  CHECK(find_init(p, "W2_scale")->dims[0] == 3);
-  CHECK(attr_axis(find_node(p, "W2_DequantizeLinear")) == 0);
+  CHECK(bq->data_type == OQ_DTYPE_INT32 && bz->data_type == OQ_DTYPE_INT32 && bs->n_dims == 1 && bs->dims[0] == 2);
+  CHECK(bz->n_dims == 1 && bz->dims[0] == 2 && i32_at(bz, 0) == 0 && i32_at(bz, 1) == 0);
+  CHECK(f32_at(bs, 0) == 0x1.030710p-16f && f32_at(bs, 1) == 0x1.2367f4p-18f);
+  CHECK(i32_at(bq, 0) == 8096 && i32_at(bq, 1) == -69088);
+  /* Gemm: W2 [3, 8] per channel on axis 0, bias B2 with flat's scale. */
+  const Onnx__TensorProto *w2q = find_init(p, "W2_quantized"), *w2s = find_init(p, "W2_scale"),
+                          *b2q = find_init(p, "B2_quantized"), *b2s = find_init(p, "B2_quantized_scale");
+  REQUIRE(w2q && w2s && b2q && b2s);
+  CHECK(w2s->n_dims == 1 && w2s->dims[0] == 3);
+  for (size_t c = 0; c < 3; c++) CHECK(f32_at(w2s, c) == 0x1.83060cp-9f && f32_at(b2s, c) == 0x1.2367f2p-15f);
+  static const int8_t want_w2[24] = {-127, -85, -42,  0,   42,  85, 127, -127, -85, -42,  0,   42,
+                                     85,   127, -127, -85, -42, 0,  42,  85,   127, -127, -85, -42};
+  REQUIRE(w2q->raw_data.len == 24);
+  CHECK(memcmp(w2q->raw_data.data, want_w2, 24) == 0);
+  CHECK(i32_at(b2q, 0) == 14393 && i32_at(b2q, 1) == -7197 && i32_at(b2q, 2) == 0);
 
   oq_model_free(q);
   oq_model_free(m);
@@ -199,8 +292,14 @@ OQ_TEST(per_tensor_option) {
   o.per_channel = 0;
   REQUIRE_OK(oq_quant_rewrite(m, &s, &o, &q, &err));
   const Onnx__ModelProto *p = q->proto;
-  CHECK(find_init(p, "W_scale")->n_dims == 0);
+  /* numpy: zp, s = compute_scale_zp(w.min(), w.max(), np.int8(-127), np.int8(127), True) over the whole weight;
+   * bias scale np.float32(x_scale * s), q = round(float64(b) / float64(scale)) */
+  CHECK(find_init(p, "W_scale")->n_dims == 0 && f32_at(find_init(p, "W_scale"), 0) == 0x1.020408p-8f);
   CHECK(find_init(p, "W_zero_point")->n_dims == 0);
+  static const int8_t want_w[18] = {-127, -111, -95, -79, -64, -48, -32, -16, 0, 4, 8, 12, 16, 20, 24, 28, 32, 36};
+  CHECK(memcmp(find_init(p, "W_quantized")->raw_data.data, want_w, 18) == 0);
+  CHECK(f32_at(find_init(p, "B_quantized_scale"), 0) == 0x1.030710p-16f);
+  CHECK(i32_at(find_init(p, "B_quantized"), 0) == 8096 && i32_at(find_init(p, "B_quantized"), 1) == -19431);
   CHECK(attr_axis(find_node(p, "W_DequantizeLinear")) == -99);
   /* onnxruntime: per-tensor bias scale is [1], zero point a scalar, no axis. */
   CHECK(find_init(p, "B_quantized_scale")->n_dims == 1 && find_init(p, "B_quantized_scale")->dims[0] == 1);
@@ -374,6 +473,184 @@ OQ_TEST(mixed_ops) {
   oq_session_free(sq);
   oq_model_free(q);
   oq_model_free(m);
+  nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Fails every allocation of a rewrite (planner, emitter, edit context, wrapping) one at a time: each ends in
+ * OQ_ERR_NOMEM with no model returned and nothing leaked (the ASan build checks leaks at exit); the input model
+ * stays usable. */
+OQ_TEST(allocation_failures) {
+  oq_error err = {0};
+  oq_model *m = NULL, *q = NULL;
+  oq_calib_stats s;
+  REQUIRE_OK(oq_model_load(TINY, &m, &err));
+  REQUIRE(make_stats(m, &s, &err));
+  oq_alloc_test_begin(0);
+  oq_status st = oq_quant_rewrite(m, &s, NULL, &q, &err);
+  uint64_t count = oq_alloc_test_count();
+  oq_alloc_test_end();
+  REQUIRE(st == OQ_OK);
+  oq_model_free(q);
+  REQUIRE(count > 20);
+  for (uint64_t n = 1; n <= count; n++) {
+    q = NULL;
+    oq_alloc_test_begin(n);
+    st = oq_quant_rewrite(m, &s, NULL, &q, &err);
+    int hit = oq_alloc_test_failed();
+    oq_alloc_test_end();
+    if (st != OQ_ERR_NOMEM || q != NULL || !hit)
+      fprintf(stderr, "allocation %llu of %llu: status %d (%s)\n", (unsigned long long)n, (unsigned long long)count,
+              (int)st, err.msg);
+    CHECK(st == OQ_ERR_NOMEM && q == NULL && hit);
+    oq_model_free(q);
+  }
+  REQUIRE_OK(oq_quant_rewrite(m, &s, NULL, &q, &err));
+  oq_model_free(m);
+  oq_model_free(q);
+  oq_calib_stats_free(&s);
+}
+
+/* x [1, 64] -> MatMul(M [64, 64]) -> y -> Sub(S [64]) -> z: 16 KiB of weights that quantize to 4 KiB, and an
+ * initializer that stays float (Sub is not quantized). */
+static oq_model *big_matmul(void) {
+  static float mw[64 * 64], sw[64];
+  for (int i = 0; i < 64 * 64; i++) mw[i] = (float)((i * 37) % 101 - 50) / 64.0f;
+  for (int i = 0; i < 64; i++) sw[i] = (float)i / 8.0f;
+  const int64_t md[2] = {64, 64}, sd[1] = {64};
+  tb_model b;
+  tb_start(&b);
+  tb_input(&b, "x");
+  tb_output(&b, "z");
+  tb_init(&b, "M", 2, md, mw);
+  tb_init(&b, "S", 1, sd, sw);
+  tb_node(&b, "MatMul", "mm", "x,M", "y");
+  tb_node(&b, "Sub", "sub", "y,S", "z");
+  return tb_finish(&b, 13);
+}
+
+static int big_stats(const oq_model *m, oq_calib_stats *s, oq_error *err) {
+  if (oq_calib_stats_init(s, m->graph.n_values, NULL, err) != OQ_OK) return 0;
+  set_range(s, m, "x", -1.0f, 1.0f);
+  set_range(s, m, "y", -4.0f, 4.0f);
+  return 1;
+}
+
+static uint8_t *slurp(const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long len = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  uint8_t *buf = malloc(len > 0 ? (size_t)len : 1);
+  *n = buf && len >= 0 ? fread(buf, 1, (size_t)len, f) : 0;
+  fclose(f);
+  return buf;
+}
+
+/* The quantized model is never packed into one buffer: with the protobuf limit lowered to 2 KiB (a stand-in for
+ * 2 GiB), a 4 KiB result still comes out of the rewrite, and saves with external data (asked for, or chosen
+ * because the inline model would be too large). The input model may be freed first: the result keeps it. */
+OQ_TEST(no_pack_above_limit) {
+  oq_error err = {0};
+  char dir[] = "/tmp/oq_nopack_XXXXXX", path[256], data[256];
+  REQUIRE(mkdtemp(dir));
+  oq_model *m = big_matmul(), *q = NULL, *back = NULL;
+  REQUIRE(m);
+  oq_calib_stats s;
+  REQUIRE(big_stats(m, &s, &err));
+  size_t old = oq_model_test_set_pack_limit(2048);
+  oq_status st = oq_quant_rewrite(m, &s, NULL, &q, &err);
+  oq_model_free(m); /* q still shares its proto parts */
+  oq_calib_stats_free(&s);
+  if (st != OQ_OK) {
+    oq_model_test_set_pack_limit(old);
+    REQUIRE_OK(st);
+  }
+  uint8_t *buf = NULL;
+  size_t n = 0;
+  CHECK(oq_model_pack(q->proto, &buf, &n, &err) == OQ_ERR_UNSUPPORTED); /* really above the limit */
+  oq_save_options so;
+  oq_save_options_init(&so);
+  so.external_data = "q.data";
+  snprintf(path, sizeof path, "%s/q.onnx", dir);
+  st = oq_model_save(q, path, &so, &err);
+  snprintf(data, sizeof data, "%s/auto.onnx", dir);
+  oq_status st2 = oq_model_save(q, data, NULL, &err);
+  oq_model_test_set_pack_limit(old);
+  REQUIRE_OK(st);
+  REQUIRE_OK(st2);
+  /* both read back with the same quantized weight */
+  const Onnx__TensorProto *mq = find_init(q->proto, "M_quantized");
+  REQUIRE(mq && mq->raw_data.len == 64 * 64);
+  for (int k = 0; k < 2; k++) {
+    REQUIRE_OK(oq_model_load(k ? data : path, &back, &err));
+    const Onnx__TensorProto *t = find_init(back->proto, "M_quantized");
+    REQUIRE(t && t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL);
+    oq_tensor dec = {0};
+    REQUIRE_OK(oq_model_tensor_decode(back, t, &dec, &err));
+    CHECK(dec.nbytes == mq->raw_data.len && memcmp(dec.data, mq->raw_data.data, dec.nbytes) == 0);
+    oq_tensor_release(&dec);
+    oq_model_free(back);
+  }
+  size_t fsz = 0;
+  free(slurp(path, &fsz));
+  CHECK(fsz > 0 && fsz <= 2048);
+  snprintf(path, sizeof path, "%s/auto.onnx.data", dir);
+  FILE *f = fopen(path, "rb");
+  CHECK(f != NULL);
+  if (f) fclose(f);
+  oq_model_free(q);
+  nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A model whose weights live in external data: the quantized model reads the float initializers it keeps through
+ * its input model (even after that was freed) and saves exactly what the same model quantized from memory saves;
+ * saving over the input's data file stays refused. */
+OQ_TEST(external_data_input) {
+  oq_error err = {0};
+  char dir[] = "/tmp/oq_extq_XXXXXX", fpath[256], p1[256], p2[256];
+  REQUIRE(mkdtemp(dir));
+  snprintf(fpath, sizeof fpath, "%s/f.onnx", dir);
+  snprintf(p1, sizeof p1, "%s/q1.onnx", dir);
+  snprintf(p2, sizeof p2, "%s/q2.onnx", dir);
+  oq_model *m = big_matmul(), *mf = NULL, *q1 = NULL, *q2 = NULL;
+  REQUIRE(m);
+  oq_save_options fo;
+  oq_save_options_init(&fo);
+  fo.external_data = "f.data";
+  fo.size_threshold = 128;
+  REQUIRE_OK(oq_model_save(m, fpath, &fo, &err));
+  oq_calib_stats s;
+  REQUIRE(big_stats(m, &s, &err));
+  REQUIRE_OK(oq_quant_rewrite(m, &s, NULL, &q1, &err));
+  REQUIRE_OK(oq_model_save(q1, p1, NULL, &err));
+  REQUIRE_OK(oq_model_load(fpath, &mf, &err));
+  CHECK(mf->n_blobs == 2);
+  REQUIRE_OK(oq_quant_rewrite(mf, &s, NULL, &q2, &err));
+  oq_model_free(mf);
+  /* S stays float and external: read through the (freed by its owner) input model */
+  const Onnx__TensorProto *st = find_init(q2->proto, "S");
+  REQUIRE(st && st->has_data_location);
+  oq_tensor dec = {0};
+  REQUIRE_OK(oq_model_tensor_decode(q2, st, &dec, &err));
+  CHECK(dec.nbytes == 256 && ((const float *)dec.data)[63] == 63.0f / 8.0f);
+  oq_tensor_release(&dec);
+  REQUIRE_OK(oq_model_save(q2, p2, NULL, &err));
+  size_t n1 = 0, n2 = 0;
+  uint8_t *b1 = slurp(p1, &n1), *b2 = slurp(p2, &n2);
+  CHECK(b1 && b2 && n1 == n2 && n1 > 0 && memcmp(b1, b2, n1) == 0);
+  free(b1);
+  free(b2);
+  oq_save_options over;
+  oq_save_options_init(&over);
+  over.external_data = "f.data";
+  CHECK(oq_model_save(q2, p2, &over, &err) == OQ_ERR_INVALID_ARG);
+  CHECK(strstr(err.msg, "external data file") != NULL);
+  CHECK(oq_model_save(q2, fpath, NULL, &err) == OQ_ERR_INVALID_ARG);
+  oq_model_free(q2);
+  oq_model_free(q1);
+  oq_model_free(m);
+  oq_calib_stats_free(&s);
   nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 

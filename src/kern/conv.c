@@ -1,0 +1,243 @@
+/* Convolution numerics (see conv.h). Optimized path: per image and group, im2col over a chunk of output positions
+ * (so the column buffer stays a few MiB however large the image), then W_g [M/g, C/g*K] x col -> Y. Pointwise
+ * convolutions skip im2col. The reference path is the direct 2*(nd+2)-deep loop nest. */
+#include "kern/conv.h"
+#include "core/pool.h"
+#include "kern/sgemm.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+void oq_conv_ref(const oq_conv_shape *cs, const float *x, const float *w, const float *b, float *y) {
+  const oq_window_geom *g = &cs->g;
+  int32_t nd = g->nd;
+  for (int64_t n = 0; n < cs->n; n++)
+    for (int64_t m = 0; m < cs->m; m++) {
+      int64_t grp = m / cs->mg;
+      for (int64_t op = 0; op < cs->out_sp; op++) {
+        int64_t o[OQ_MAX_DIMS], rem = op;
+        for (int32_t i = nd - 1; i >= 0; i--) {
+          o[i] = rem % g->out[i];
+          rem /= g->out[i];
+        }
+        double acc = b ? (double)b[m] : 0.0;
+        for (int64_t c = 0; c < cs->cg; c++)
+          for (int64_t kp = 0; kp < cs->kprod; kp++) {
+            int64_t kr = kp, off = 0;
+            int inside = 1;
+            int64_t kidx[OQ_MAX_DIMS];
+            for (int32_t i = nd - 1; i >= 0; i--) {
+              kidx[i] = kr % g->k[i];
+              kr /= g->k[i];
+            }
+            for (int32_t i = 0; i < nd; i++) {
+              int64_t ii = o[i] * g->s[i] + kidx[i] * g->d[i] - g->pb[i];
+              if (ii < 0 || ii >= g->in[i]) inside = 0;
+              off = off * g->in[i] + ii;
+            }
+            if (!inside) continue;
+            double xv = x[(n * cs->c + grp * cs->cg + c) * cs->in_sp + off];
+            double wv = w[(m * cs->cg + c) * cs->kprod + kp];
+            acc += xv * wv;
+          }
+        y[(n * cs->m + m) * cs->out_sp + op] = (float)acc;
+      }
+    }
+}
+
+/* Column-buffer budget in floats: bounds memory for large images while keeping products wide. */
+#define COL_BUDGET ((int64_t)1 << 20)
+
+/* One Conv call on the optimized path. The work is a list of (image, group) items; each item runs im2col over
+ * fixed chunks of output positions (the chunk size depends on the shapes only) and one sgemm per chunk. With a
+ * pool, either the items are spread over the threads (each running its sgemm alone), or, when there are fewer
+ * items than threads, each chunk's sgemm is split over column blocks and every thread builds the im2col columns
+ * of its own block right before using them. Neither changes the arithmetic of any output element, so results are
+ * the same for every thread count. Scratch: per slot (a thread running items, or the one caller) a column buffer
+ * and sgemm packing slots. */
+typedef struct conv_job {
+  const oq_conv_shape *cs;
+  const float *x, *w, *b; /* X, W, optional bias */
+  float *y;
+  int pointwise;        /* 1x1, stride 1, no pads: X is the column matrix */
+  int64_t rows;         /* cg * kprod: rows of the column matrix */
+  int64_t chunk;        /* output positions per im2col chunk */
+  int by_items;         /* 1: items spread over the pool, 0: each item's sgemm split over it */
+  int32_t n_slots;      /* scratch slots: threads running items, or 1 */
+  size_t col_floats;    /* column buffer per slot (0 when pointwise) */
+  size_t pack_floats;   /* sgemm packing floats per packing slot */
+  int32_t pack_slots;   /* packing slots per scratch slot */
+  float *scratch;       /* borrowed; n_slots * slot_floats */
+  atomic_int next_slot; /* slots claimed by running chunks */
+} conv_job;
+
+/* Plans the split of cs on threads threads; fills everything but the pointers. Returns 0 when the scratch size
+ * overflows. */
+static int conv_plan(const oq_conv_shape *cs, int32_t threads, conv_job *j) {
+  const oq_window_geom *g = &cs->g;
+  memset(j, 0, sizeof *j);
+  j->cs = cs;
+  j->pointwise = cs->kprod == 1;
+  for (int32_t i = 0; i < g->nd; i++) j->pointwise = j->pointwise && g->s[i] == 1 && g->pb[i] == 0 && g->pe[i] == 0;
+  j->rows = cs->cg * cs->kprod;
+  j->chunk = cs->out_sp;
+  if (j->rows > 0 && j->rows * j->chunk > COL_BUDGET) {
+    j->chunk = COL_BUDGET / j->rows;
+    if (j->chunk < 64) j->chunk = 64;
+    if (j->chunk > cs->out_sp) j->chunk = cs->out_sp;
+  }
+  int64_t items = cs->n * (cs->c / cs->cg);
+  int64_t nth = threads < 1 ? 1 : threads;
+  /* items over threads when they divide evenly or are many; otherwise split inside each item */
+  j->by_items = items >= nth && (items % nth == 0 || items >= 4 * nth);
+  size_t cols = (size_t)(j->pointwise ? cs->out_sp : j->chunk), mg = (size_t)cs->mg, rows = (size_t)j->rows;
+  j->n_slots = 1;
+  j->pack_slots = 1;
+  if (j->by_items)
+    j->n_slots = (int32_t)(items < nth ? items : nth);
+  else
+    j->pack_slots = oq_sgemm_slots((int32_t)nth, mg, cols, rows, !j->pointwise);
+  j->pack_floats = oq_sgemm_pack_floats(mg, cols, rows);
+  j->col_floats = 0;
+  if (!j->pointwise && !oq_size_mul(rows, (size_t)j->chunk, &j->col_floats)) return 0;
+  return 1;
+}
+
+static size_t slot_floats(const conv_job *j, int *ok) {
+  size_t packs, total;
+  *ok = oq_size_mul(j->pack_floats, (size_t)j->pack_slots, &packs) && oq_size_add(packs, j->col_floats, &total);
+  return *ok ? total : 0;
+}
+
+size_t oq_conv_scratch_floats(const oq_conv_shape *cs, int32_t threads) {
+  conv_job j;
+  int ok = conv_plan(cs, threads, &j);
+  size_t per = ok ? slot_floats(&j, &ok) : 0, total;
+  if (!ok || !oq_size_mul(per, (size_t)j.n_slots, &total)) return SIZE_MAX;
+  return total;
+}
+
+/* The im2col chunk an sgemm is about to consume: columns are filled block by block (oq_sgemm_fill). */
+typedef struct col_fill {
+  const oq_conv_shape *cs;
+  const float *xg; /* X of the item */
+  int64_t p0, p1;  /* output positions of the chunk */
+  float *col;      /* rows x (p1 - p0) */
+} col_fill;
+
+static void fill_cols(void *ctx, size_t j0, size_t j1) {
+  const col_fill *f = ctx;
+  oq_im2col(f->cs, f->xg, f->p0 + (int64_t)j0, f->p0 + (int64_t)j1, f->col + j0, f->p1 - f->p0);
+}
+
+/* Item idx = image * groups + group, with the scratch slot at base. pool splits the item's own work (NULL when
+ * items run in parallel). */
+static oq_status conv_item(conv_job *j, int64_t idx, float *base, oq_threadpool *pool) {
+  const oq_conv_shape *cs = j->cs;
+  int64_t groups = cs->c / cs->cg, n = idx / groups, grp = idx % groups, rows = j->rows;
+  const float *xg = j->x + (n * cs->c + grp * cs->cg) * cs->in_sp;
+  const float *wg = j->w + grp * cs->mg * rows;
+  float *yg = j->y + (n * cs->m + grp * cs->mg) * cs->out_sp;
+  float *col = base;
+  oq_sgemm_pack pack = {base + j->col_floats, j->pack_floats, j->pack_slots};
+  oq_status st = OQ_OK;
+  if (j->pointwise) {
+    st = oq_sgemm(pool, &pack, 0, 0, (size_t)cs->mg, (size_t)cs->out_sp, (size_t)rows, 1.0f, wg, (size_t)rows, xg,
+                  (size_t)cs->in_sp, 0.0f, yg, (size_t)cs->out_sp, NULL);
+  } else {
+    for (int64_t p0 = 0; p0 < cs->out_sp && st == OQ_OK; p0 += j->chunk) {
+      int64_t p1 = p0 + j->chunk < cs->out_sp ? p0 + j->chunk : cs->out_sp;
+      col_fill f = {cs, xg, p0, p1, col};
+      st = oq_sgemm_fill(pool, &pack, 0, (size_t)cs->mg, (size_t)(p1 - p0), (size_t)rows, 1.0f, wg, (size_t)rows, col,
+                         (size_t)(p1 - p0), fill_cols, &f, 0.0f, yg + p0, (size_t)cs->out_sp, NULL);
+    }
+  }
+  if (st != OQ_OK) return st;
+  if (j->b)
+    for (int64_t m = 0; m < cs->mg; m++) {
+      float bv = j->b[grp * cs->mg + m];
+      float *ym = yg + m * cs->out_sp;
+      for (int64_t p = 0; p < cs->out_sp; p++) ym[p] += bv;
+    }
+  return OQ_OK;
+}
+
+/* Items [begin, end) on one thread, with a scratch slot of their own. */
+static oq_status conv_items(void *ctx, int64_t begin, int64_t end) {
+  conv_job *j = ctx;
+  int ok;
+  int slot = atomic_fetch_add(&j->next_slot, 1);
+  float *base = j->scratch + (size_t)slot * slot_floats(j, &ok);
+  oq_status st = OQ_OK;
+  for (int64_t i = begin; i < end && st == OQ_OK; i++) st = conv_item(j, i, base, NULL);
+  return st;
+}
+
+oq_status oq_conv_fast(const oq_conv_shape *cs, const float *x, const float *w, const float *b, float *y,
+                       oq_threadpool *pool, float *scratch, oq_error *err) {
+  conv_job j;
+  if (!conv_plan(cs, oq_threadpool_size(pool), &j))
+    return oq_error_set(err, OQ_ERR_NOMEM, __FILE__, __LINE__, "convolution buffers are too large");
+  j.x = x;
+  j.w = w;
+  j.b = b;
+  j.y = y;
+  j.scratch = scratch;
+  atomic_init(&j.next_slot, 0);
+  int64_t items = cs->n * (cs->c / cs->cg);
+  oq_status st = OQ_OK;
+  if (j.by_items) {
+    st = oq_parallel_for_max(pool, items, j.n_slots, conv_items, &j);
+  } else {
+    for (int64_t i = 0; i < items && st == OQ_OK; i++) st = conv_item(&j, i, scratch, pool);
+  }
+  if (st != OQ_OK) return oq_error_set(err, st, __FILE__, __LINE__, "convolution without enough scratch");
+  return OQ_OK;
+}
+
+/* The box of output positions whose window reaches the input, as a geometry of its own (padding shifted, so it may
+ * be negative) with its first position in lo. Returns 0 when the box is the whole output (the usual case). Pads far
+ * wider than the kernel make every other position pure padding: a 1x1 input padded by 2^12 with a 64x64 kernel
+ * has 8130^2 outputs but only 64^2 that are not just the bias, and computing all of them took hours. */
+int oq_conv_inner_box(const oq_conv_shape *cs, oq_conv_shape *inner, int64_t *lo) {
+  const oq_window_geom *g = &cs->g;
+  int boxed = 0;
+  *inner = *cs;
+  inner->out_sp = 1;
+  for (int32_t i = 0; i < g->nd; i++) {
+    int64_t ek = (g->k[i] - 1) * g->d[i] + 1;
+    /* the window of o covers [o*s - pb, o*s - pb + ek): it reaches [0, in) when pb - ek < o*s < in + pb */
+    int64_t l = g->pb[i] - ek < 0 ? 0 : (g->pb[i] - ek) / g->s[i] + 1;
+    int64_t h = (g->in[i] + g->pb[i] + g->s[i] - 1) / g->s[i];
+    if (h > g->out[i]) h = g->out[i];
+    if (l > h) l = h;
+    lo[i] = l;
+    inner->g.out[i] = h - l;
+    inner->g.pb[i] = g->pb[i] - l * g->s[i];
+    int64_t pe = (h - l - 1) * g->s[i] + ek - g->in[i] - inner->g.pb[i];
+    inner->g.pe[i] = pe > 0 ? pe : 0;
+    inner->out_sp *= h - l;
+    boxed |= l > 0 || h < g->out[i];
+  }
+  return boxed;
+}
+
+/* Copies the box results (N x M planes of the inner geometry) into Y at offset lo in every spatial dim. */
+void oq_conv_place_box(const oq_conv_shape *cs, const oq_conv_shape *inner, const int64_t *lo, const float *box,
+                       float *y) {
+  int32_t nd = cs->g.nd;
+  int64_t run = inner->g.out[nd - 1], rows = inner->out_sp / run;
+  for (int64_t pl = 0; pl < cs->n * cs->m; pl++)
+    for (int64_t r = 0; r < rows; r++) {
+      int64_t rem = r, off = 0, stride = 1;
+      /* offset of row r's first element in Y's plane */
+      for (int32_t i = nd - 1; i >= 0; i--) {
+        int64_t idx = i == nd - 1 ? 0 : rem % inner->g.out[i];
+        if (i < nd - 1) rem /= inner->g.out[i];
+        off += (lo[i] + idx) * stride;
+        stride *= cs->g.out[i];
+      }
+      memcpy(y + pl * cs->out_sp + off, box + pl * inner->out_sp + r * run, (size_t)run * sizeof *y);
+    }
+}

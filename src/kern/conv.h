@@ -1,0 +1,40 @@
+/* Convolution numerics on raw float pointers: im2col (im2col.c), the im2col + sgemm path and its direct reference
+ * twin, and the "inner box" that confines work to output positions whose window reaches the input. No tensors:
+ * ops/conv.c checks shapes and fills an oq_conv_shape; scratch comes from the caller, sized by
+ * oq_conv_scratch_floats. */
+#ifndef OQ_KERN_CONV_H
+#define OQ_KERN_CONV_H
+
+#include "kern/window.h"
+
+struct oq_threadpool; /* core/pool.h */
+
+/* Shape facts of one Conv call: X [n, c, in...], W [m, cg, k...], Y [n, m, out...]. Products fit in int64. */
+typedef struct oq_conv_shape {
+  oq_window_geom g;
+  int64_t n, c, m, cg, mg;      /* batch, in channels, out channels, per group */
+  int64_t in_sp, out_sp, kprod; /* spatial element counts, kernel taps */
+} oq_conv_shape;
+
+/* Output positions [p0, p1) of one (image, group) of X (x points at that group's first channel), all cg * kprod
+ * rows: col[row * ld + p - p0]. Padding taps are 0. */
+void oq_im2col(const oq_conv_shape *cs, const float *x, int64_t p0, int64_t p1, float *col, int64_t ld);
+
+/* Floats of scratch oq_conv_fast needs for cs on a pool of threads threads (oq_threadpool_size), SIZE_MAX when
+ * that does not fit in size_t. */
+size_t oq_conv_scratch_floats(const oq_conv_shape *cs, int32_t threads);
+/* Y = conv(X, W) + B (b may be NULL) by im2col chunks and sgemm, split over pool; bit-identical for every thread
+ * count. scratch: oq_conv_scratch_floats(cs, oq_threadpool_size(pool)) floats. */
+oq_status oq_conv_fast(const oq_conv_shape *cs, const float *x, const float *w, const float *b, float *y,
+                       struct oq_threadpool *pool, float *scratch, oq_error *err);
+/* The reference twin: the direct loop nest with double accumulation. */
+void oq_conv_ref(const oq_conv_shape *cs, const float *x, const float *w, const float *b, float *y);
+
+/* The box of output positions whose window reaches the input, as a geometry of its own with its first position in
+ * lo. Returns 0 when the box is the whole output (the usual case). */
+int oq_conv_inner_box(const oq_conv_shape *cs, oq_conv_shape *inner, int64_t *lo);
+/* Copies the box results (N x M planes of the inner geometry) into Y at offset lo in every spatial dim. */
+void oq_conv_place_box(const oq_conv_shape *cs, const oq_conv_shape *inner, const int64_t *lo, const float *box,
+                       float *y);
+
+#endif

@@ -1,0 +1,334 @@
+/* sgemm: operands are packed into small contiguous panels (MR rows of A, NR columns of B, KC deep) so that the
+ * micro-kernel streams both from L1 and keeps an MR x NR tile of C in registers; the fixed-size loops are written
+ * so that the compiler vectorizes them without intrinsics. Transposed operands cost nothing extra: packing reads
+ * them in whatever order they are stored. Small products skip packing. The packing buffers are the caller's
+ * (oq_sgemm_pack): each chunk that runs claims one slot. oq_sgemm_ref is the plain twin the tests compare with. */
+#include "kern/sgemm.h"
+#include "core/pool.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+/* The register tile is MR x NR: with GCC/Clang vector extensions, NR is two SIMD vectors (8 floats with SSE, 16
+ * with AVX) and the 12 accumulators are named vector variables, which keeps them in registers at -O2; otherwise a
+ * plain-C tile that the auto-vectorizer may or may not map to registers. */
+#if defined(__GNUC__)
+#define OQ_GEMM_VEC 1
+#if defined(__AVX__)
+#define VL 8
+#else
+#define VL 4
+#endif
+typedef float vfloat __attribute__((vector_size(VL * sizeof(float))));
+#define NR (2 * VL)
+#else
+#define NR 8
+#endif
+#define MR 6    /* rows of the register tile */
+#define KC 256  /* depth of a packed block */
+#define MC 72   /* rows of A packed at once (multiple of MR) */
+#define NC 1024 /* columns of B packed at once (multiple of NR) */
+
+static inline float at(const float *m, size_t ld, int trans, size_t r, size_t c) {
+  return trans ? m[c * ld + r] : m[r * ld + c];
+}
+
+static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc) {
+  if (beta == 1.0f) return;
+  for (size_t i = 0; i < m; i++) {
+    float *ci = c + i * ldc;
+    if (beta == 0.0f)
+      memset(ci, 0, n * sizeof *ci);
+    else
+      for (size_t j = 0; j < n; j++) ci[j] *= beta;
+  }
+}
+
+/* Unpacked loops for products too small to amortize packing (e.g. depthwise convolution, m == 1). */
+/* Dot product with 8 independent partial sums so the compiler can vectorize it without reassociating. */
+static float dot(const float *x, const float *y, size_t k) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t p = 0;
+  for (; p + 8 <= k; p += 8)
+    for (int l = 0; l < 8; l++) acc[l] += x[p + l] * y[p + l];
+  float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; p < k; p++) s += x[p] * y[p];
+  return s;
+}
+
+static void gemm_small(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
+                       const float *b, size_t ldb, float *c, size_t ldc) {
+  if (tb && !ta) { /* rows of A against rows of B (fully connected layers, batch 1): contiguous dot products */
+    for (size_t i = 0; i < m; i++)
+      for (size_t j = 0; j < n; j++) c[i * ldc + j] += alpha * dot(a + i * lda, b + j * ldb, k);
+    return;
+  }
+  for (size_t i = 0; i < m; i++) {
+    float *ci = c + i * ldc;
+    for (size_t p = 0; p < k; p++) {
+      float av = alpha * at(a, lda, ta, i, p);
+      if (!tb) {
+        const float *bp = b + p * ldb;
+        for (size_t j = 0; j < n; j++) ci[j] += av * bp[j];
+      } else {
+        for (size_t j = 0; j < n; j++) ci[j] += av * b[j * ldb + p];
+      }
+    }
+  }
+}
+
+/* Packs op(A)[i0..i0+mc, p0..p0+kc) * alpha as panels of MR rows: panel[p][r], zero rows past mc. */
+static void pack_a(int ta, const float *a, size_t lda, size_t i0, size_t p0, size_t mc, size_t kc, float alpha,
+                   float *dst) {
+  for (size_t ir = 0; ir < mc; ir += MR) {
+    size_t mr = mc - ir < MR ? mc - ir : MR;
+    for (size_t p = 0; p < kc; p++) {
+      for (size_t r = 0; r < mr; r++) dst[r] = alpha * at(a, lda, ta, i0 + ir + r, p0 + p);
+      for (size_t r = mr; r < MR; r++) dst[r] = 0.0f;
+      dst += MR;
+    }
+  }
+}
+
+/* Packs op(B)[p0..p0+kc, j0..j0+nc) as panels of NR columns: panel[p][j], zero columns past nc. */
+static void pack_b(int tb, const float *b, size_t ldb, size_t p0, size_t j0, size_t kc, size_t nc, float *dst) {
+  for (size_t jr = 0; jr < nc; jr += NR) {
+    size_t nr = nc - jr < NR ? nc - jr : NR;
+    for (size_t p = 0; p < kc; p++) {
+      if (!tb && nr == NR) {
+        memcpy(dst, b + (p0 + p) * ldb + j0 + jr, NR * sizeof *dst);
+      } else {
+        for (size_t j = 0; j < nr; j++) dst[j] = at(b, ldb, tb, p0 + p, j0 + jr + j);
+        for (size_t j = nr; j < NR; j++) dst[j] = 0.0f;
+      }
+      dst += NR;
+    }
+  }
+}
+
+/* Adds an MR x NR tile to C, clipped to mr x nr. */
+static void add_tile(const float *tile, float *c, size_t ldc, size_t mr, size_t nr) {
+  for (size_t r = 0; r < mr; r++)
+    for (size_t j = 0; j < nr; j++) c[r * ldc + j] += tile[r * NR + j];
+}
+
+#ifdef OQ_GEMM_VEC
+static inline vfloat vload(const float *p) {
+  vfloat v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+/* C[0..mr, 0..nr) += A panel x B panel over kc. */
+static void micro_kernel(size_t kc, const float *ap, const float *bp, float *c, size_t ldc, size_t mr, size_t nr) {
+  vfloat z = {0}, c0l = z, c0h = z, c1l = z, c1h = z, c2l = z, c2h = z, c3l = z, c3h = z, c4l = z, c4h = z, c5l = z,
+         c5h = z;
+  for (size_t p = 0; p < kc; p++) {
+    vfloat bl = vload(bp), bh = vload(bp + VL);
+    c0l += bl * ap[0];
+    c0h += bh * ap[0];
+    c1l += bl * ap[1];
+    c1h += bh * ap[1];
+    c2l += bl * ap[2];
+    c2h += bh * ap[2];
+    c3l += bl * ap[3];
+    c3h += bh * ap[3];
+    c4l += bl * ap[4];
+    c4h += bh * ap[4];
+    c5l += bl * ap[5];
+    c5h += bh * ap[5];
+    ap += MR;
+    bp += NR;
+  }
+  vfloat acc[MR][2] = {{c0l, c0h}, {c1l, c1h}, {c2l, c2h}, {c3l, c3h}, {c4l, c4h}, {c5l, c5h}};
+  if (mr == MR && nr == NR) {
+    for (int r = 0; r < MR; r++) {
+      float *cr = c + (size_t)r * ldc;
+      vfloat lo = vload(cr) + acc[r][0], hi = vload(cr + VL) + acc[r][1];
+      memcpy(cr, &lo, sizeof lo);
+      memcpy(cr + VL, &hi, sizeof hi);
+    }
+  } else {
+    float tile[MR * NR];
+    memcpy(tile, acc, sizeof tile);
+    add_tile(tile, c, ldc, mr, nr);
+  }
+}
+#else
+static void micro_kernel(size_t kc, const float *ap, const float *bp, float *c, size_t ldc, size_t mr, size_t nr) {
+  float acc[MR * NR];
+  for (int i = 0; i < MR * NR; i++) acc[i] = 0.0f;
+  for (size_t p = 0; p < kc; p++) {
+    for (int r = 0; r < MR; r++)
+      for (int j = 0; j < NR; j++) acc[r * NR + j] += ap[r] * bp[j];
+    ap += MR;
+    bp += NR;
+  }
+  add_tile(acc, c, ldc, mr, nr);
+}
+#endif
+
+static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
+
+/* The packed product over all of C (C already scaled by beta). Each element of C receives, per KC-deep block of k
+ * in order, one micro-kernel sum over that block: its arithmetic does not depend on which rows or columns of C are
+ * computed together, so C may be split into row or column blocks freely. */
+static void gemm_packed(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
+                        const float *b, size_t ldb, float *c, size_t ldc, float *scratch) {
+  size_t kcap = k < KC ? k : KC;
+  size_t ncap = round_up(n < NC ? n : NC, NR);
+  float *bpack = scratch, *apack = scratch + kcap * ncap;
+  for (size_t jc = 0; jc < n; jc += NC) {
+    size_t nc = n - jc < NC ? n - jc : NC;
+    for (size_t pc = 0; pc < k; pc += KC) {
+      size_t kc = k - pc < KC ? k - pc : KC;
+      pack_b(trans_b, b, ldb, pc, jc, kc, nc, bpack);
+      for (size_t ic = 0; ic < m; ic += MC) {
+        size_t mc = m - ic < MC ? m - ic : MC;
+        pack_a(trans_a, a, lda, ic, pc, mc, kc, alpha, apack);
+        for (size_t jr = 0; jr < nc; jr += NR) {
+          size_t nr = nc - jr < NR ? nc - jr : NR;
+          for (size_t ir = 0; ir < mc; ir += MR) {
+            size_t mr = mc - ir < MR ? mc - ir : MR;
+            micro_kernel(kc, apack + ir * kc, bpack + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr);
+          }
+        }
+      }
+    }
+  }
+}
+
+/* Packing floats of one chunk: B panel block then A panel block. Bounded by the block constants, so these products
+ * cannot overflow. */
+static size_t pack_floats(size_t m, size_t n, size_t k) {
+  size_t kcap = k < KC ? k : KC;
+  size_t ncap = round_up(n < NC ? n : NC, NR);
+  size_t mcap = round_up(m < MC ? m : MC, MR);
+  return kcap * ncap + kcap * mcap;
+}
+
+/* One sgemm split over blocks of rows or columns of C for oq_parallel_for. The path (small or packed) is chosen
+ * once for the whole product, so every element is computed the same way whatever the split. */
+typedef struct gemm_job {
+  int ta, tb;     /* operand transposition */
+  size_t m, n, k; /* whole product */
+  float alpha, beta;
+  const float *a, *b;
+  size_t lda, ldb, ldc;
+  float *c;
+  int small;             /* 1: gemm_small, 0: gemm_packed */
+  int by_rows;           /* 1: items are row blocks of C, 0: column blocks */
+  size_t unit;           /* rows or columns per item */
+  oq_sgemm_fill_fn fill; /* NULL, or produces B's columns of a block first (column split only) */
+  void *fill_ctx;
+  const oq_sgemm_pack *pack; /* packing slots (packed path) */
+  atomic_int next_slot;      /* slots claimed so far: each running chunk takes one */
+} gemm_job;
+
+static oq_status gemm_items(void *ctx, int64_t begin, int64_t end) {
+  gemm_job *j = ctx;
+  size_t extent = j->by_rows ? j->m : j->n;
+  size_t lo = (size_t)begin * j->unit, hi = (size_t)end * j->unit;
+  if (hi > extent) hi = extent;
+  if (lo >= hi) return OQ_OK;
+  size_t m = j->m, n = j->n;
+  const float *a = j->a, *b = j->b;
+  float *c = j->c;
+  if (j->by_rows) { /* rows lo..hi of op(A) and C */
+    m = hi - lo;
+    a += j->ta ? lo : lo * j->lda;
+    c += lo * j->ldc;
+  } else { /* columns lo..hi of op(B) and C */
+    if (j->fill) j->fill(j->fill_ctx, lo, hi);
+    n = hi - lo;
+    b += j->tb ? lo * j->ldb : lo;
+    c += lo;
+  }
+  scale_c(m, n, j->beta, c, j->ldc);
+  if (j->small) {
+    gemm_small(j->ta, j->tb, m, n, j->k, j->alpha, a, j->lda, b, j->ldb, c, j->ldc);
+    return OQ_OK;
+  }
+  int slot = atomic_fetch_add(&j->next_slot, 1);
+  gemm_packed(j->ta, j->tb, m, n, j->k, j->alpha, a, j->lda, b, j->ldb, c, j->ldc,
+              j->pack->buf + (size_t)slot * j->pack->slot_floats);
+  return OQ_OK;
+}
+
+/* Multiply-adds below which a product is not worth splitting further (thread wake-up costs microseconds). */
+#define GEMM_MIN_WORK ((double)(1 << 18))
+
+static int is_small(size_t m, size_t n, size_t k) {
+  double work = (double)m * (double)n * (double)k;
+  return k == 0 || m < MR || n < NR || work < 32.0 * 32.0 * 32.0;
+}
+
+/* How a product is split: rows or columns, the unit, the item count and the most chunks worth running. */
+static void split_plan(size_t m, size_t n, size_t k, int with_fill, int small, int *by_rows, size_t *unit,
+                       int64_t *items, int32_t *chunks) {
+  double work = (double)m * (double)n * (double)k;
+  /* Split the larger side of C; for the packed path, in whole register tiles. Columns duplicate the packing of A
+   * in every block, rows that of B, so the split along the larger side also duplicates the smaller operand. */
+  *by_rows = !with_fill && m > n;
+  *unit = small ? 1 : (*by_rows ? MR : NR);
+  size_t extent = *by_rows ? m : n;
+  *items = (int64_t)((extent + *unit - 1) / *unit);
+  double max_chunks = work / GEMM_MIN_WORK;
+  *chunks = max_chunks < 1.0 ? 1 : max_chunks > OQ_THREADPOOL_MAX ? OQ_THREADPOOL_MAX : (int32_t)max_chunks;
+}
+
+size_t oq_sgemm_pack_floats(size_t m, size_t n, size_t k) { return is_small(m, n, k) ? 0 : pack_floats(m, n, k); }
+
+int32_t oq_sgemm_slots(int32_t threads, size_t m, size_t n, size_t k, int with_fill) {
+  if (m == 0 || n == 0) return 1;
+  int by_rows;
+  size_t unit;
+  int64_t items;
+  int32_t chunks;
+  split_plan(m, n, k, with_fill, is_small(m, n, k), &by_rows, &unit, &items, &chunks);
+  if (chunks > threads) chunks = threads;
+  if ((int64_t)chunks > items) chunks = (int32_t)items;
+  return chunks < 1 ? 1 : chunks;
+}
+
+static oq_status sgemm_split(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, int trans_b, size_t m,
+                             size_t n, size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb,
+                             oq_sgemm_fill_fn fill, void *fill_ctx, float beta, float *c, size_t ldc, oq_error *err) {
+  if (m == 0 || n == 0) return OQ_OK;
+  gemm_job j = {trans_a, trans_b, m, n, k, alpha, beta, a, b, lda, ldb, ldc, c, 0, 0, 1, fill, fill_ctx, pack, 0};
+  atomic_init(&j.next_slot, 0);
+  j.small = is_small(m, n, k);
+  int64_t items;
+  int32_t chunks;
+  split_plan(m, n, k, fill != NULL, j.small, &j.by_rows, &j.unit, &items, &chunks);
+  if (!j.small) {
+    if (!pack || !pack->buf || pack->n_slots < 1 || pack->slot_floats < pack_floats(m, n, k))
+      return oq_error_set(err, OQ_ERR_INTERNAL, __FILE__, __LINE__, "matrix product without packing scratch");
+    if (chunks > pack->n_slots) chunks = pack->n_slots;
+  }
+  return oq_parallel_for_max(pool, items, chunks, gemm_items, &j);
+}
+
+oq_status oq_sgemm(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, int trans_b, size_t m, size_t n,
+                   size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
+                   size_t ldc, oq_error *err) {
+  return sgemm_split(pool, pack, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, NULL, NULL, beta, c, ldc, err);
+}
+
+oq_status oq_sgemm_fill(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, size_t m, size_t n,
+                        size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb,
+                        oq_sgemm_fill_fn fill, void *fill_ctx, float beta, float *c, size_t ldc, oq_error *err) {
+  return sgemm_split(pool, pack, trans_a, 0, m, n, k, alpha, a, lda, b, ldb, fill, fill_ctx, beta, c, ldc, err);
+}
+
+void oq_sgemm_ref(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
+                  const float *b, size_t ldb, float beta, float *c, size_t ldc) {
+  for (size_t i = 0; i < m; i++)
+    for (size_t j = 0; j < n; j++) {
+      double s = 0.0;
+      for (size_t p = 0; p < k; p++) s += (double)at(a, lda, trans_a, i, p) * (double)at(b, ldb, trans_b, p, j);
+      double prev = beta == 0.0f ? 0.0 : (double)beta * (double)c[i * ldc + j];
+      c[i * ldc + j] = (float)((double)alpha * s + prev);
+    }
+}

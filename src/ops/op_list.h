@@ -1,0 +1,269 @@
+/* The operator table: one X-macro row per (op, arity/semantics range). No include guard: included with different
+ * OQ_OP definitions (kernels.h: prototypes; registry.c: the table; quant/policy.c: the policy column;
+ * scripts/gen-operator-doc.py parses the rows). Each row expands to OQ_OP(<the 18 columns>).
+ *
+ * OQ_ROW(op_type, domain, since, max_opset, min_in, max_in, min_out, max_out,
+ *       init, infer, workspace, exec, free_params, flags, quant_kind, quant_axis, quant_min_opset, attrs)
+ *
+ * Row policy: ONE row per op, and a further row only where the op's arity changes (so that inputs or outputs an
+ * opset does not have are refused, not ignored: Gemm's C optional from 11, MaxPool's Indices from 8,
+ * BatchNormalization's training outputs dropped in 14, Clip's min/max inputs from 11, Dropout's ratio from 12,
+ * Squeeze/Unsqueeze axes and Split sizes from 13, Slice's inputs from 10). Semantic changes between opsets that
+ * keep the arity are handled by the one init reading ctx->opset (Softmax 13, Split 18, AveragePool 19 dilations).
+ *
+ * max_opset: a row binds for since <= opset <= max_opset. For every row but an op's last it is the next row's
+ * since - 1. For the last row it is the newest opset whose schema of the op was checked against the kernel
+ * (onnx docs/Operators.md as of opset 28): the op's first since-version after 17 minus 1, or 28 when the schema
+ * has not changed since 17; later versions the kernel already implements do not bound it (Split 18 num_outputs,
+ * AveragePool 19 dilations, QuantizeLinear/DequantizeLinear 19 (saturate: float8 only, refused by type) and 21
+ * (output_dtype; block_size refused at init), so those stop before 23). Opsets up to 17 are what the backend
+ * tests cover and all run as before; a model above an op's bound is refused at load time naming node, op and
+ * opset.
+ *
+ * Function columns hold OQ_NONE where a row has no such function (the includer defines it: NULL in the table).
+ *
+ * Quantization (quant_kind, quant_axis, quant_min_opset) follows onnxruntime's QDQ quantizer (its QDQRegistry and
+ * QDQOperatorBase default list); every row of one op repeats it. Rows with exec NULL exist only for their policy:
+ * onnxruntime quantizes those ops but our executor does not run them (the model is refused at load time). */
+#define OQ_VARIADIC 2147483647
+/* rows go through OQ_ROW so that the column macros below (OQ_Q_*) expand before OQ_OP sees its 18 arguments */
+#define OQ_ROW(...) OQ_OP(__VA_ARGS__)
+#define OQ_Q_NONE   OQ_OP_QUANT_NONE, 0, 0
+#define OQ_Q_GEN    OQ_OP_QUANT_GENERIC, 0, 1
+#define OQ_Q_DIRECT OQ_OP_QUANT_DIRECT, 0, 1
+#define OQ_Q_REMOVE OQ_OP_QUANT_REMOVABLE, 0, 1
+#define OQ_F_VIEW   OQ_OP_FLAG_VIEW
+#define OQ_F_INPL   OQ_OP_FLAG_INPLACE
+#define OQ_F_NONE   OQ_OP_FLAG_NONE
+
+/* conv.c */
+OQ_ROW("Conv", "", 1, 21, 2, 3, 1, 1, oq_op_conv_init, oq_op_conv_infer, oq_op_conv_workspace, oq_op_conv_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_WEIGHTED, 0, 1, oq_attrs_none)
+OQ_ROW("ConvTranspose", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE,
+       OQ_OP_QUANT_WEIGHTED, 1, 1, oq_attrs_none)
+
+/* gemm.c */
+OQ_ROW("Gemm", "", 1, 10, 3, 3, 1, 1, oq_op_init_attrs, oq_op_gemm_infer, oq_op_gemm_workspace, oq_op_gemm_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_WEIGHTED, -1, 1, oq_attrs_gemm)
+OQ_ROW("Gemm", "", 11, 28, 2, 3, 1, 1, oq_op_init_attrs, oq_op_gemm_infer, oq_op_gemm_workspace, oq_op_gemm_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_WEIGHTED, -1, 1, oq_attrs_gemm)
+OQ_ROW("MatMul", "", 1, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_matmul_infer, oq_op_matmul_workspace, oq_op_matmul_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_MATMUL, 1, 1, oq_attrs_none)
+
+/* pool.c (MaxPool's optional Indices output is refused at init) */
+OQ_ROW("MaxPool", "", 1, 7, 1, 1, 1, 1, oq_op_maxpool_init, oq_op_pool_infer, oq_op_pool_workspace, oq_op_maxpool_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 12, oq_attrs_none)
+OQ_ROW("MaxPool", "", 8, 21, 1, 1, 1, 2, oq_op_maxpool_init, oq_op_pool_infer, oq_op_pool_workspace, oq_op_maxpool_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 12, oq_attrs_none)
+OQ_ROW("AveragePool", "", 1, 21, 1, 1, 1, 1, oq_op_avgpool_init, oq_op_pool_infer, oq_op_pool_workspace,
+       oq_op_avgpool_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
+OQ_ROW("GlobalAveragePool", "", 1, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_global_pool_infer, OQ_NONE,
+       oq_op_global_avgpool_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_GEN, oq_attrs_none)
+OQ_ROW("GlobalMaxPool", "", 1, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_global_pool_infer, OQ_NONE,
+       oq_op_global_maxpool_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* norm.c (inference only) */
+OQ_ROW("BatchNormalization", "", 6, 13, 5, 5, 1, 5, oq_op_init_attrs, oq_op_infer_same, oq_op_batchnorm_workspace,
+       oq_op_batchnorm_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_batchnorm)
+OQ_ROW("BatchNormalization", "", 14, 28, 5, 5, 1, 3, oq_op_init_attrs, oq_op_infer_same, oq_op_batchnorm_workspace,
+       oq_op_batchnorm_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_batchnorm)
+
+/* eltwise.c */
+OQ_ROW("Add", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_add_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_GEN, oq_attrs_none)
+OQ_ROW("Sub", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_sub_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Mul", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_mul_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_GEN, oq_attrs_none)
+OQ_ROW("Div", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_div_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Pow", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_pow_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Mod", "", 10, 28, 2, 2, 1, 1, oq_op_init_attrs, oq_op_infer_bcast, OQ_NONE, oq_op_mod_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_mod)
+OQ_ROW("PRelu", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_prelu_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Max", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_max_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Min", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_min_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Sum", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_sum_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Mean", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_mean_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Equal", "", 7, 18, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_equal_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Less", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_less_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Greater", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_greater_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("LessOrEqual", "", 12, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_less_equal_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("GreaterOrEqual", "", 12, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE,
+       oq_op_greater_equal_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("And", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_and_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Or", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_or_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Xor", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_xor_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Not", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_not_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Where", "", 9, 28, 3, 3, 1, 1, oq_op_init_none, oq_op_infer_where, OQ_NONE, oq_op_where_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* activation.c */
+OQ_ROW("Relu", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_relu_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_REMOVE, oq_attrs_none)
+OQ_ROW("LeakyRelu", "", 1, 28, 1, 1, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_leaky_relu_exec,
+       oq_op_params_free, OQ_F_INPL, OQ_Q_GEN, oq_attrs_leaky_relu)
+OQ_ROW("Elu", "", 1, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_elu_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_elu)
+OQ_ROW("Selu", "", 1, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_selu_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_selu)
+OQ_ROW("Celu", "", 12, 27, 1, 1, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_celu_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_celu)
+OQ_ROW("ThresholdedRelu", "", 10, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE,
+       oq_op_thresholded_relu_exec, oq_op_params_free, OQ_F_INPL, OQ_Q_NONE, oq_attrs_thresholded_relu)
+OQ_ROW("Sigmoid", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_sigmoid_exec,
+       oq_op_params_free, OQ_F_INPL, OQ_Q_GEN, oq_attrs_none)
+OQ_ROW("HardSigmoid", "", 1, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_hard_sigmoid_exec,
+       oq_op_params_free, OQ_F_INPL, OQ_Q_NONE, oq_attrs_hard_sigmoid)
+OQ_ROW("HardSwish", "", 14, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_hard_swish_exec,
+       oq_op_params_free, OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Tanh", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_tanh_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Softplus", "", 1, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_softplus_exec,
+       oq_op_params_free, OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Softsign", "", 1, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_softsign_exec,
+       oq_op_params_free, OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Mish", "", 18, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_mish_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Exp", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_exp_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Log", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_log_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Sqrt", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_sqrt_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Reciprocal", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_reciprocal_exec,
+       oq_op_params_free, OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Floor", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_floor_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Ceil", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_ceil_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Round", "", 11, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_round_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Erf", "", 9, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_erf_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Sin", "", 7, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_sin_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Cos", "", 7, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_cos_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Gelu", "", 20, 28, 1, 1, 1, 1, oq_op_gelu_init, oq_op_infer_same, OQ_NONE, oq_op_gelu_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Neg", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_neg_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Abs", "", 1, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_abs_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Sign", "", 9, 28, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_sign_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Clip", "", 1, 10, 1, 1, 1, 1, oq_op_clip_init, oq_op_infer_same, OQ_NONE, oq_op_clip_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_REMOVE, oq_attrs_none)
+OQ_ROW("Clip", "", 11, 28, 1, 3, 1, 1, oq_op_clip_init, oq_op_infer_same, OQ_NONE, oq_op_clip_exec, oq_op_params_free,
+       OQ_F_INPL, OQ_Q_REMOVE, oq_attrs_none)
+OQ_ROW("Softmax", "", 1, 28, 1, 1, 1, 1, oq_op_softmax_init, oq_op_infer_same, OQ_NONE, oq_op_softmax_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_GEN, oq_attrs_none)
+OQ_ROW("LogSoftmax", "", 1, 28, 1, 1, 1, 1, oq_op_softmax_init, oq_op_infer_same, OQ_NONE, oq_op_log_softmax_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Hardmax", "", 1, 28, 1, 1, 1, 1, oq_op_softmax_init, oq_op_infer_same, OQ_NONE, oq_op_hardmax_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* reshape.c: ops whose output 0 is input 0's bytes (views) */
+OQ_ROW("Identity", "", 1, 18, 1, 1, 1, 1, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_identity_exec,
+       oq_op_params_free, OQ_F_VIEW, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Dropout", "", 1, 11, 1, 1, 1, 2, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_dropout_exec,
+       oq_op_params_free, OQ_F_VIEW, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Dropout", "", 12, 21, 1, 3, 1, 2, oq_op_init_none, oq_op_infer_same, OQ_NONE, oq_op_dropout_exec,
+       oq_op_params_free, OQ_F_VIEW, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Flatten", "", 1, 20, 1, 1, 1, 1, oq_op_init_attrs, oq_op_flatten_infer, OQ_NONE, oq_op_flatten_exec,
+       oq_op_params_free, OQ_F_VIEW, OQ_Q_NONE, oq_attrs_flatten)
+OQ_ROW("Reshape", "", 5, 18, 2, 2, 1, 1, oq_op_init_attrs, oq_op_reshape_infer, OQ_NONE, oq_op_reshape_exec,
+       oq_op_params_free, OQ_F_VIEW, OQ_Q_DIRECT, oq_attrs_reshape)
+OQ_ROW("Squeeze", "", 1, 12, 1, 1, 1, 1, oq_op_axes_init, oq_op_squeeze_infer, OQ_NONE, oq_op_squeeze_exec,
+       oq_op_params_free, OQ_F_VIEW, OQ_Q_DIRECT, oq_attrs_none)
+OQ_ROW("Squeeze", "", 13, 20, 1, 2, 1, 1, oq_op_axes_init, oq_op_squeeze_infer, OQ_NONE, oq_op_squeeze_exec,
+       oq_op_params_free, OQ_F_VIEW, OQ_Q_DIRECT, oq_attrs_none)
+OQ_ROW("Unsqueeze", "", 1, 12, 1, 1, 1, 1, oq_op_axes_init, oq_op_unsqueeze_infer, OQ_NONE, oq_op_unsqueeze_exec,
+       oq_op_params_free, OQ_F_VIEW, OQ_Q_DIRECT, oq_attrs_none)
+OQ_ROW("Unsqueeze", "", 13, 20, 2, 2, 1, 1, oq_op_axes_init, oq_op_unsqueeze_infer, OQ_NONE, oq_op_unsqueeze_exec,
+       oq_op_params_free, OQ_F_VIEW, OQ_Q_DIRECT, oq_attrs_none)
+
+/* constant.c */
+OQ_ROW("Constant", "", 1, 18, 0, 0, 1, 1, oq_op_constant_init, oq_op_constant_infer, OQ_NONE, oq_op_constant_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ConstantOfShape", "", 9, 19, 1, 1, 1, 1, oq_op_constant_of_shape_init, OQ_NONE, OQ_NONE,
+       oq_op_constant_of_shape_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Range", "", 11, 26, 3, 3, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_range_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* slice.c */
+OQ_ROW("Transpose", "", 1, 20, 1, 1, 1, 1, oq_op_transpose_init, oq_op_transpose_infer, OQ_NONE, oq_op_transpose_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
+OQ_ROW("Slice", "", 1, 9, 1, 1, 1, 1, oq_op_slice_init, OQ_NONE, OQ_NONE, oq_op_slice_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
+OQ_ROW("Slice", "", 10, 28, 3, 5, 1, 1, oq_op_slice_init, OQ_NONE, OQ_NONE, oq_op_slice_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
+OQ_ROW("Expand", "", 8, 28, 2, 2, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_expand_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Tile", "", 6, 28, 2, 2, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_tile_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+
+/* concat.c */
+OQ_ROW("Concat", "", 4, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_attrs, oq_op_concat_infer, OQ_NONE, oq_op_concat_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_GEN, oq_attrs_axis0)
+OQ_ROW("Split", "", 2, 12, 1, 1, 1, OQ_VARIADIC, oq_op_split_init, OQ_NONE, oq_op_split_workspace, oq_op_split_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Split", "", 13, 28, 1, 2, 1, OQ_VARIADIC, oq_op_split_init, OQ_NONE, oq_op_split_workspace, oq_op_split_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Gather", "", 1, 28, 2, 2, 1, 1, oq_op_init_attrs, OQ_NONE, OQ_NONE, oq_op_gather_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_axis0)
+
+/* cast.c */
+OQ_ROW("Shape", "", 1, 18, 1, 1, 1, 1, oq_op_shape_init, oq_op_shape_infer, OQ_NONE, oq_op_shape_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Size", "", 1, 18, 1, 1, 1, 1, oq_op_init_none, oq_op_size_infer, OQ_NONE, oq_op_size_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Cast", "", 6, 18, 1, 1, 1, 1, oq_op_cast_init, oq_op_cast_infer, OQ_NONE, oq_op_cast_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("CastLike", "", 15, 18, 2, 2, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_cast_like_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* qdq.c */
+OQ_ROW("QuantizeLinear", "", 10, 22, 2, 3, 1, 1, oq_op_qdq_init, oq_op_quantize_linear_infer, OQ_NONE,
+       oq_op_quantize_linear_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("DequantizeLinear", "", 10, 22, 2, 3, 1, 1, oq_op_qdq_init, oq_op_dequantize_linear_infer, OQ_NONE,
+       oq_op_dequantize_linear_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* control.c */
+/* If runs one of its branch subgraphs through the executor's subgraph hook (oq_ksubgraph). One row: later versions
+ * keep the arity and only widen the types a branch may return (19: float8, the first change after 17). */
+OQ_ROW("If", "", 1, 18, 1, 1, 1, OQ_VARIADIC, oq_op_if_init, OQ_NONE, OQ_NONE, oq_op_if_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* policy-only rows: onnxruntime quantizes these; the executor does not run them */
+OQ_ROW("Resize", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0,
+       11, oq_attrs_none)
+OQ_ROW("TopK", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE, OQ_Q_DIRECT,
+       oq_attrs_none)
+OQ_ROW("ArgMax", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE, OQ_Q_GEN, oq_attrs_none)
+OQ_ROW("CumSum", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE, OQ_Q_GEN, oq_attrs_none)
+
+#undef OQ_VARIADIC
+#undef OQ_ROW
+#undef OQ_Q_NONE
+#undef OQ_Q_GEN
+#undef OQ_Q_DIRECT
+#undef OQ_Q_REMOVE
+#undef OQ_F_VIEW
+#undef OQ_F_INPL
+#undef OQ_F_NONE

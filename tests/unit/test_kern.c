@@ -1,0 +1,269 @@
+/* kern/: every fast path against its plain reference twin on random sizes, edge sizes included. Tolerances: the
+ * sgemm and the im2col convolution accumulate in float (blocked, vectorized order) where the twins accumulate in
+ * double, so results agree within 1e-4 absolute for operands in [-1, 1] and k <= 600; im2col and the window taps
+ * are exact (bit-identical to the naive loops). Results of one kernel are bit-identical for 1..4 threads. */
+#include "oq_test.h"
+
+#include "core/pool.h"
+#include "kern/conv.h"
+#include "kern/sgemm.h"
+#include "kern/window.h"
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd_u32(void) {
+  rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+  return (uint32_t)(rng_state >> 33);
+}
+static float rnd_f(void) { return (float)((double)rnd_u32() / 2147483648.0 - 1.0); }
+static int64_t rnd_in(int64_t lo, int64_t hi) { return lo + (int64_t)(rnd_u32() % (uint32_t)(hi - lo + 1)); }
+
+/* oq_sgemm with packing scratch sized the documented way. */
+static oq_status sgemm_fast(oq_threadpool *pool, int ta, int tb, size_t m, size_t n, size_t k, float alpha,
+                            const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc,
+                            oq_error *err) {
+  oq_sgemm_pack pack = {NULL, oq_sgemm_pack_floats(m, n, k), oq_sgemm_slots(oq_threadpool_size(pool), m, n, k, 0)};
+  if (pack.slot_floats) pack.buf = malloc(pack.slot_floats * (size_t)pack.n_slots * sizeof(float));
+  oq_status st = oq_sgemm(pool, &pack, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, err);
+  free(pack.buf);
+  return st;
+}
+
+OQ_TEST(sgemm_matches_reference) {
+  oq_error err = {0};
+  /* edge sizes around the register tile (6 x 8/16), the packing blocks (KC 256, MC 72) and the small path */
+  static const size_t sizes[][3] = {{1, 1, 1},      {3, 5, 7},     {4, 8, 1},     {33, 17, 65},  {64, 64, 64},
+                                    {65, 1030, 31}, {7, 300, 513}, {130, 9, 260}, {1, 500, 300}, {100, 100, 3},
+                                    {6, 16, 256},   {5, 15, 257},  {73, 17, 33},  {12, 7, 0},    {0, 5, 5}};
+  for (size_t t = 0; t < sizeof sizes / sizeof sizes[0] + 12; t++)
+    for (int ta = 0; ta < 2; ta++)
+      for (int tb = 0; tb < 2; tb++) {
+        size_t m, n, k;
+        if (t < sizeof sizes / sizeof sizes[0]) {
+          m = sizes[t][0];
+          n = sizes[t][1];
+          k = sizes[t][2];
+        } else { /* random sizes */
+          m = (size_t)rnd_in(1, 150);
+          n = (size_t)rnd_in(1, 150);
+          k = (size_t)rnd_in(1, 600);
+        }
+        size_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 1, ldc = n + 2;
+        float *a = malloc(((ta ? k : m) * lda + 1) * sizeof(float)),
+              *b = malloc(((tb ? n : k) * ldb + 1) * sizeof(float));
+        float *c1 = malloc((m * ldc + 1) * sizeof(float)), *c2 = malloc((m * ldc + 1) * sizeof(float));
+        REQUIRE(a && b && c1 && c2);
+        for (size_t i = 0; i < (ta ? k : m) * lda; i++) a[i] = rnd_f();
+        for (size_t i = 0; i < (tb ? n : k) * ldb; i++) b[i] = rnd_f();
+        for (size_t i = 0; i < m * ldc; i++) c1[i] = c2[i] = rnd_f();
+        float alpha = t % 2 ? 0.5f : 1.0f, beta = t % 3 == 0 ? 0.0f : t % 3 == 1 ? 1.0f : -2.0f;
+        REQUIRE_OK(sgemm_fast(NULL, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c1, ldc, &err));
+        oq_sgemm_ref(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c2, ldc);
+        double worst = 0.0;
+        for (size_t i = 0; i < m; i++)
+          for (size_t j = 0; j < ldc; j++) {
+            double d = fabs((double)c1[i * ldc + j] - (double)c2[i * ldc + j]);
+            if (d > worst) worst = d;
+          }
+        if (worst > 1e-4) fprintf(stderr, "m=%zu n=%zu k=%zu ta=%d tb=%d: %g\n", m, n, k, ta, tb, worst);
+        CHECK(worst <= 1e-4);
+        free(a);
+        free(b);
+        free(c1);
+        free(c2);
+      }
+}
+
+OQ_TEST(sgemm_bit_identical_on_all_pools) {
+  oq_error err = {0};
+  static const size_t sizes[][3] = {{1, 1000, 512}, {300, 40, 200}, {96, 130, 257}, {7, 9, 5}, {250, 250, 64}};
+  for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+    size_t m = sizes[t][0], n = sizes[t][1], k = sizes[t][2];
+    float *a = malloc(m * k * sizeof(float)), *b = malloc(k * n * sizeof(float));
+    float *c0 = malloc(m * n * sizeof(float)), *c1 = malloc(m * n * sizeof(float));
+    REQUIRE(a && b && c0 && c1);
+    for (size_t i = 0; i < m * k; i++) a[i] = rnd_f();
+    for (size_t i = 0; i < k * n; i++) b[i] = rnd_f();
+    REQUIRE_OK(sgemm_fast(NULL, 0, 1 & t, m, n, k, 1.0f, a, k, b, (1 & t) ? k : n, 0.0f, c0, n, &err));
+    for (int32_t threads = 2; threads <= 4; threads++) {
+      oq_threadpool *pool = NULL;
+      REQUIRE_OK(oq_threadpool_create(threads, &pool, &err));
+      REQUIRE_OK(sgemm_fast(pool, 0, 1 & t, m, n, k, 1.0f, a, k, b, (1 & t) ? k : n, 0.0f, c1, n, &err));
+      CHECK(memcmp(c0, c1, m * n * sizeof(float)) == 0);
+      oq_threadpool_free(pool);
+    }
+    free(a);
+    free(b);
+    free(c0);
+    free(c1);
+  }
+}
+
+OQ_TEST(sgemm_refuses_missing_pack) {
+  oq_error err = {0};
+  float a[64 * 64] = {0}, b[64 * 64] = {0}, c[64 * 64];
+  oq_sgemm_pack none = {NULL, 0, 1};
+  CHECK(oq_sgemm(NULL, &none, 0, 0, 64, 64, 64, 1.0f, a, 64, b, 64, 0.0f, c, 64, &err) == OQ_ERR_INTERNAL);
+  /* small products need no scratch */
+  REQUIRE_OK(oq_sgemm(NULL, &none, 0, 0, 2, 3, 4, 1.0f, a, 4, b, 3, 0.0f, c, 3, &err));
+}
+
+/* A random convolution geometry; 0 when the window does not fit. */
+static int rand_conv(oq_conv_shape *cs, int32_t nd, int wide_pads) {
+  oq_error err = {0};
+  oq_window w;
+  memset(&w, 0, sizeof w);
+  memset(cs, 0, sizeof *cs);
+  int64_t group = rnd_in(1, 3);
+  cs->cg = rnd_in(1, 4);
+  cs->mg = rnd_in(1, 5);
+  cs->n = rnd_in(1, 2);
+  cs->c = group * cs->cg;
+  cs->m = group * cs->mg;
+  int64_t in[OQ_MAX_DIMS], k[OQ_MAX_DIMS];
+  w.n_strides = w.n_dilations = nd;
+  w.n_pads = 2 * nd;
+  for (int32_t i = 0; i < nd; i++) {
+    k[i] = rnd_in(1, nd == 3 ? 3 : 5);
+    w.strides[i] = rnd_in(1, 3);
+    w.dilations[i] = rnd_in(1, 2);
+    w.pads[i] = rnd_in(0, wide_pads ? 9 : 2);
+    w.pads[i + nd] = rnd_in(0, wide_pads ? 9 : 2);
+    in[i] = (k[i] - 1) * w.dilations[i] + 1 + rnd_in(0, nd == 3 ? 4 : 12);
+  }
+  if (oq_window_resolve(&w, nd, in, k, &cs->g, &err) != OQ_OK) return 0;
+  cs->in_sp = cs->out_sp = cs->kprod = 1;
+  for (int32_t i = 0; i < nd; i++) {
+    cs->in_sp *= cs->g.in[i];
+    cs->out_sp *= cs->g.out[i];
+    cs->kprod *= cs->g.k[i];
+  }
+  return 1;
+}
+
+OQ_TEST(conv_fast_matches_reference) {
+  oq_error err = {0};
+  for (int iter = 0; iter < 80; iter++) {
+    oq_conv_shape cs;
+    int32_t nd = (int32_t)rnd_in(1, iter < 50 ? 2 : 3);
+    if (!rand_conv(&cs, nd, 0)) continue;
+    size_t nx = (size_t)(cs.n * cs.c * cs.in_sp), nw = (size_t)(cs.m * cs.cg * cs.kprod);
+    size_t ny = (size_t)(cs.n * cs.m * cs.out_sp);
+    float *x = malloc(nx * 4), *w = malloc(nw * 4), *b = malloc((size_t)cs.m * 4), *y1 = malloc(ny * 4),
+          *y2 = malloc(ny * 4);
+    REQUIRE(x && w && b && y1 && y2);
+    for (size_t i = 0; i < nx; i++) x[i] = rnd_f();
+    for (size_t i = 0; i < nw; i++) w[i] = rnd_f();
+    for (int64_t i = 0; i < cs.m; i++) b[i] = rnd_f();
+    const float *bias = iter % 2 ? b : NULL;
+    for (int32_t threads = 1; threads <= 3; threads++) {
+      oq_threadpool *pool = NULL;
+      REQUIRE_OK(oq_threadpool_create(threads, &pool, &err));
+      size_t floats = oq_conv_scratch_floats(&cs, oq_threadpool_size(pool));
+      float *scratch = malloc((floats ? floats : 1) * sizeof(float));
+      REQUIRE(scratch);
+      REQUIRE_OK(oq_conv_fast(&cs, x, w, bias, y1, pool, scratch, &err));
+      oq_conv_ref(&cs, x, w, bias, y2);
+      double worst = 0;
+      for (size_t i = 0; i < ny; i++) {
+        double d = fabs((double)y1[i] - (double)y2[i]);
+        if (d > worst) worst = d;
+      }
+      if (worst > 1e-4) fprintf(stderr, "iter %d nd %d threads %d: %g\n", iter, (int)nd, (int)threads, worst);
+      CHECK(worst <= 1e-4);
+      free(scratch);
+      oq_threadpool_free(pool);
+    }
+    free(x);
+    free(w);
+    free(b);
+    free(y1);
+    free(y2);
+  }
+}
+
+OQ_TEST(im2col_matches_naive_gather) {
+  for (int iter = 0; iter < 60; iter++) {
+    oq_conv_shape cs;
+    int32_t nd = (int32_t)rnd_in(1, 3);
+    if (!rand_conv(&cs, nd, iter % 2)) continue;
+    const oq_window_geom *g = &cs.g;
+    size_t nx = (size_t)(cs.cg * cs.in_sp), rows = (size_t)(cs.cg * cs.kprod);
+    int64_t p0 = rnd_in(0, cs.out_sp - 1), p1 = rnd_in(p0 + 1, cs.out_sp);
+    float *x = malloc(nx * 4), *col = malloc(rows * (size_t)(p1 - p0) * 4);
+    REQUIRE(x && col);
+    for (size_t i = 0; i < nx; i++) x[i] = rnd_f();
+    oq_im2col(&cs, x, p0, p1, col, p1 - p0);
+    int ok = 1;
+    for (size_t r = 0; r < rows && ok; r++) {
+      int64_t c = (int64_t)r / cs.kprod, kr = (int64_t)r % cs.kprod, kidx[OQ_MAX_DIMS];
+      for (int32_t i = nd - 1; i >= 0; i--) {
+        kidx[i] = kr % g->k[i];
+        kr /= g->k[i];
+      }
+      for (int64_t p = p0; p < p1 && ok; p++) {
+        int64_t o[OQ_MAX_DIMS], rem = p, off = 0;
+        int inside = 1;
+        for (int32_t i = nd - 1; i >= 0; i--) {
+          o[i] = rem % g->out[i];
+          rem /= g->out[i];
+        }
+        for (int32_t i = 0; i < nd; i++) {
+          int64_t ii = o[i] * g->s[i] + kidx[i] * g->d[i] - g->pb[i];
+          if (ii < 0 || ii >= g->in[i]) inside = 0;
+          off = off * g->in[i] + ii;
+        }
+        float want = inside ? x[c * cs.in_sp + off] : 0.0f;
+        ok = memcmp(&col[r * (size_t)(p1 - p0) + (size_t)(p - p0)], &want, sizeof want) == 0;
+      }
+    }
+    CHECK(ok);
+    free(x);
+    free(col);
+  }
+}
+
+OQ_TEST(window_taps_match_naive) {
+  oq_error err = {0};
+  for (int iter = 0; iter < 100; iter++) {
+    oq_conv_shape cs;
+    int32_t nd = (int32_t)rnd_in(1, 3);
+    if (!rand_conv(&cs, nd, iter % 2)) continue;
+    const oq_window_geom *g = &cs.g;
+    size_t cap;
+    REQUIRE_OK(oq_window_tap_capacity(g, &cap, &err));
+    int64_t *taps = malloc(cap * sizeof *taps), o[OQ_MAX_DIMS] = {0};
+    REQUIRE(taps);
+    double visits = 0;
+    int ok = 1;
+    for (int64_t p = 0; p < cs.out_sp && ok; p++) {
+      int64_t padded, n = oq_window_taps(g, o, taps, &padded), got = 0, want_padded = 0;
+      /* naive: every tap of the full window, in row-major tap order */
+      for (int64_t kp = 0; kp < cs.kprod; kp++) {
+        int64_t kr = kp, kidx[OQ_MAX_DIMS], off = 0;
+        int inside = 1, in_pad = 1;
+        for (int32_t i = nd - 1; i >= 0; i--) {
+          kidx[i] = kr % g->k[i];
+          kr /= g->k[i];
+        }
+        for (int32_t i = 0; i < nd; i++) {
+          int64_t ii = o[i] * g->s[i] + kidx[i] * g->d[i] - g->pb[i];
+          if (ii < 0 || ii >= g->in[i]) inside = 0;
+          if (ii >= g->in[i] + g->pe[i]) in_pad = 0;
+          off = off * g->in[i] + ii;
+        }
+        want_padded += in_pad;
+        if (!inside) continue;
+        ok = ok && got < n && taps[got] == off;
+        got++;
+      }
+      ok = ok && got == n && padded == want_padded && (size_t)n <= cap;
+      visits += (double)n;
+      oq_window_next(g, o);
+    }
+    CHECK(ok);
+    CHECK(oq_window_visits(g, INFINITY) == visits);
+    free(taps);
+  }
+}
+
+OQ_TEST_MAIN()
