@@ -144,10 +144,11 @@ static void json_str(const char *s) {
   putchar('"');
 }
 
-static oq_status prof_observe(void *user, int32_t value_id, const oq_tensor *t, oq_error *err) {
+static oq_status prof_observe(void *user, const oq_graph *scope, int32_t value_id, const oq_tensor *t, oq_error *err) {
   (void)t;
   (void)err;
   prof_state *p = user;
+  if (scope != p->g) return OQ_OK; /* values inside subgraphs: their time goes to the node running them */
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
   int32_t node = p->g->values[value_id].producer;

@@ -48,10 +48,34 @@ void oq_calib_stats_free(oq_calib_stats *s) {
   memset(s, 0, sizeof *s);
 }
 
+oq_status oq_calib_stats_bind(oq_calib_stats *s, const oq_model *model, oq_error *err) {
+  if (!model || model->graph.n_values != s->n_values)
+    OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "calibration statistics do not match the model (%d vs %d values)", s->n_values,
+                  model ? model->graph.n_values : -1);
+  uint64_t fp = oq_model_fingerprint(model);
+  if (s->scope && s->fingerprint != fp)
+    OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG,
+                  "calibration statistics belong to another model (fingerprint %016llx, this model %016llx)",
+                  (unsigned long long)s->fingerprint, (unsigned long long)fp);
+  s->fingerprint = fp;
+  s->scope = &model->graph;
+  return OQ_OK;
+}
+
+int32_t oq_calib_stats_find(const oq_calib_stats *s, const char *name) {
+  if (!s || !s->scope) return -1;
+  int32_t v = oq_graph_find(s->scope, name);
+  return v < s->n_values ? v : -1;
+}
+
 oq_status oq_calib_stats_merge(oq_calib_stats *dst, const oq_calib_stats *src, oq_error *err) {
   if (dst->n_values != src->n_values)
     OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "calibration statistics of different graphs (%d vs %d values)", dst->n_values,
                   src->n_values);
+  if (dst->fingerprint != src->fingerprint || !dst->scope != !src->scope)
+    OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG,
+                  "calibration statistics of different models (fingerprint %016llx vs %016llx)",
+                  (unsigned long long)dst->fingerprint, (unsigned long long)src->fingerprint);
   for (int32_t v = 0; v < dst->n_values; v++) {
     if (src->min[v] < dst->min[v]) dst->min[v] = src->min[v];
     if (src->max[v] > dst->max[v]) dst->max[v] = src->max[v];
@@ -83,9 +107,12 @@ void oq_calib_stats_update(oq_calib_stats *s, int32_t value_id, const oq_tensor 
   s->seen[value_id]++;
 }
 
-oq_status oq_calib_observe(void *user, int32_t value_id, const oq_tensor *t, oq_error *err) {
+oq_status oq_calib_observe(void *user, const oq_graph *scope, int32_t value_id, const oq_tensor *t, oq_error *err) {
   (void)err;
-  oq_calib_stats_update(user, value_id, t);
+  oq_calib_stats *s = user;
+  /* Ids are per scope: only the statistics' own scope indexes these arrays (subgraph values are not calibrated). */
+  if (s->scope ? scope != s->scope : (scope && scope->parent)) return OQ_OK;
+  oq_calib_stats_update(s, value_id, t);
   return OQ_OK;
 }
 
@@ -236,6 +263,7 @@ oq_status oq_calib_run(const oq_model *model, const char *dir, int32_t threads, 
   if (stats->n_values != model->graph.n_values)
     OQ_FAIL(err, OQ_ERR_INTERNAL, "calibration statistics do not match the model (%d vs %d values)", stats->n_values,
             model->graph.n_values);
+  OQ_CHECK(oq_calib_stats_bind(stats, model, err)); /* the key a saved table uses: fingerprint + value names */
   OQ_CHECK(oq_calib_list_samples(dir, &paths, &n_paths, err));
   nth = threads > 1 ? (size_t)threads : 1;
   if (nth > n_paths) nth = n_paths;
@@ -256,6 +284,8 @@ oq_status oq_calib_run(const oq_model *model, const char *dir, int32_t threads, 
     w->stride = nth;
     w->shared = &sh;
     OQ_CHECK(oq_calib_stats_init(&w->stats, stats->n_values, stats->tracked, err));
+    w->stats.fingerprint = stats->fingerprint; /* same model: same key, without hashing it again */
+    w->stats.scope = stats->scope;
   }
   if (nth == 1) {
     worker_main(&ws[0]);

@@ -10,9 +10,12 @@
 #include "model/model.h"
 #include "ops/op.h"
 
-/* Called for every graph input (before the first node) and for every node output right after its node ran.
- * t is valid only during the call. A non-OK return stops the run. */
-typedef oq_status (*oq_observer_fn)(void *user, int32_t value_id, const oq_tensor *t, oq_error *err);
+/* Called for every graph input (before the first node) and for every node output right after its node ran, in
+ * the main graph and in the subgraphs a node runs (If branches). value_id is an id of scope (graph.h: ids are per
+ * scope; scope == &model->graph for the main graph, scope->parent != NULL inside subgraphs). t is valid only during
+ * the call. A non-OK return stops the run. */
+typedef oq_status (*oq_observer_fn)(void *user, const oq_graph *scope, int32_t value_id, const oq_tensor *t,
+                                    oq_error *err);
 
 typedef struct oq_plan oq_plan;
 struct oq_threadpool; /* core/pool.h */

@@ -32,7 +32,7 @@ static oq_status alone_scratch(void *ctx, size_t bytes, void **out, oq_error *er
   return OQ_OK;
 }
 
-static const oq_kernel_hooks k_alone = {alone_out, alone_scratch};
+static const oq_kernel_hooks k_alone = {alone_out, alone_scratch, NULL};
 
 oq_status oq_exec_kernel(oq_op_exec_fn exec, oq_kernel_call *call, oq_error *err) {
   standalone s;

@@ -13,6 +13,7 @@
  * up front from the rows' workspace functions over the inferred shapes. */
 #include "exec/exec.h"
 #include "core/alloc.h"
+#include "exec/subgraph.h"
 #include "core/pool.h"
 #include "ops/op.h"
 
@@ -30,13 +31,15 @@ typedef struct plan_step {
   void *params;         /* from def->init; freed with def->free_params */
   int32_t n_in;         /* input slots passed to the kernel (trailing omitted ones dropped) */
   int32_t n_out;        /* output slots passed to the kernel (trailing omitted ones dropped) */
+  oq_subplans *subs;    /* scopes: owned; plans of the node's subgraphs (exec/subgraph.c), NULL when none */
 } plan_step;
 
 /* Invariant: steps follow graph.topo. Per-run arrays are scratch, reset at the start of every run; a plan is used
  * by one thread at a time. Only values with root[v] == v own the data in vals[v]. */
 struct oq_plan {
   const oq_model *model; /* borrowed; outlives the plan */
-  const oq_graph *g;     /* &model->graph */
+  const oq_graph *g;     /* the scope planned: &model->graph, or a subgraph index owned by it */
+  const oq_plan *parent; /* scopes: plan of the enclosing scope (borrowed), NULL for the main graph */
   plan_step *steps;      /* owned; n_steps entries in execution order */
   int32_t n_steps;
   oq_tensor *consts;       /* owned; per value: decoded initializer (zeroed for other values) */
@@ -61,6 +64,8 @@ struct oq_plan {
   int32_t cur_view;            /* output 0 was made a view of input 0 */
   int32_t cur_inplace;         /* output 0 took input 0's buffer */
   int32_t check_infer;         /* ONNXQ_CHECK_INFER=1: every output must match what infer said */
+  oq_observer_fn observer;     /* of the run in progress (sub-plans use their parent's), NULL = none */
+  void *user;                  /* observer's argument */
 };
 
 static const char *node_name(const oq_graph *g, int32_t i) {
@@ -91,7 +96,10 @@ void oq_plan_free(oq_plan *plan) {
   if (!plan) return;
   if (plan->steps)
     for (int32_t i = 0; i < plan->n_steps; i++)
-      if (plan->steps[i].def) plan->steps[i].def->free_params(plan->steps[i].params);
+      if (plan->steps[i].def) {
+        plan->steps[i].def->free_params(plan->steps[i].params);
+        oq_subplans_free(plan->steps[i].subs);
+      }
   if (plan->consts)
     for (int32_t v = 0; v < plan->g->n_values; v++) oq_tensor_release(&plan->consts[v]);
   if (plan->vals)
@@ -148,6 +156,15 @@ static oq_status build_step(oq_plan *plan, int32_t ni, plan_step *step, oq_error
   if (st != OQ_OK) {
     oq_error_prefix(err, "%s (%s, domain '%s', opset %lld)", label, op, dom, (long long)opset);
     goto fail;
+  }
+  if (node->n_subgraphs > 0) { /* scopes: one sub-plan per subgraph, built once here */
+    st = oq_subplans_build(plan->model, plan, node, &step->subs, err);
+    if (st != OQ_OK) {
+      if (g->depth < OQ_GRAPH_NAMED_DEPTH)
+        oq_error_prefix(err, "%s (%s, domain '%s', opset %lld)", label, op, dom, (long long)opset);
+      def->free_params(params);
+      goto fail;
+    }
   }
   step->def = def;
   step->params = params;
@@ -240,13 +257,23 @@ void oq_plan_set_pool(oq_plan *plan, struct oq_threadpool *pool) {
 
 oq_status oq_plan_build(const oq_model *model, oq_plan **out, oq_error *err) {
   oq_status st = OQ_OK;
-  oq_plan *plan = NULL;
   if (!model || !out) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "oq_plan_build: model and out are required");
+  return oq_plan_build_scope(model, &model->graph, NULL, out, err);
+fail:
+  return st;
+}
+
+oq_status oq_plan_build_scope(const oq_model *model, const oq_graph *g_scope, const oq_plan *parent, oq_plan **out,
+                              oq_error *err) {
+  oq_status st = OQ_OK;
+  oq_plan *plan = NULL;
+  if (!model || !g_scope || !out) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "oq_plan_build: model and out are required");
   *out = NULL;
   plan = oq_calloc(1, sizeof *plan, err);
   if (!plan) return OQ_ERR_NOMEM;
   plan->model = model;
-  plan->g = &model->graph;
+  plan->g = g_scope;
+  plan->parent = parent;
   const oq_graph *g = plan->g;
   size_t nv = (size_t)(g->n_values > 0 ? g->n_values : 0);
   plan->steps = oq_calloc((size_t)(g->n_nodes > 0 ? g->n_nodes : 0), sizeof *plan->steps, err);
@@ -456,7 +483,16 @@ static oq_status exec_scratch(void *ctx, size_t bytes, void **out, oq_error *err
   return OQ_OK;
 }
 
-static const oq_kernel_hooks k_exec_hooks = {exec_out, exec_scratch};
+/* scopes: runs a subgraph of the running step's node through its sub-plan (outputs: the kernel's owned tensors). */
+static oq_status exec_subgraph(void *ctx, const oq_kernel_call *call, int32_t index, const oq_tensor *const *inputs,
+                               int32_t n_inputs, oq_tensor *outputs, int32_t n_outputs, oq_error *err) {
+  oq_plan *plan = ctx;
+  (void)call;
+  if (!plan->cur->subs) OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "the node has no subgraphs");
+  return oq_subplans_run(plan->cur->subs, index, inputs, n_inputs, outputs, n_outputs, err);
+}
+
+static const oq_kernel_hooks k_exec_hooks = {exec_out, exec_scratch, exec_subgraph};
 
 static oq_status copy_tensor(const oq_tensor *src, oq_tensor *dst, oq_error *err) {
   oq_status st = oq_tensor_alloc(dst, src->dtype, src->ndim, src->dims, err);
@@ -550,25 +586,34 @@ static oq_status deliver_outputs(oq_plan *plan, oq_tensor *outputs, oq_error *er
   return OQ_OK;
 }
 
-oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs, oq_observer_fn observer, void *user,
-                      oq_error *err) {
+/* The run of one scope. Graph inputs come from inputs[j] (an array of tensors) or, when inputs is NULL, from
+ * input_ptrs[j]; observer and user are in plan. */
+static oq_status run_scope(oq_plan *plan, const oq_tensor *inputs, const oq_tensor *const *input_ptrs,
+                           oq_tensor *outputs, oq_error *err) {
   oq_status st = OQ_OK;
-  if (!plan || (!inputs && plan->g->n_inputs > 0))
-    OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_plan_run: plan and inputs are required");
   const oq_graph *g = plan->g;
+  oq_observer_fn observer = plan->observer;
+  void *user = plan->user;
   for (int32_t j = 0; outputs && j < g->n_outputs; j++) memset(&outputs[j], 0, sizeof outputs[j]);
   reset_run(plan);
   if (plan->ws_threads != oq_threadpool_size(plan->pool)) reserve_workspace(plan, oq_threadpool_size(plan->pool));
   for (int32_t j = 0; j < g->n_inputs; j++) {
     int32_t v = g->inputs[j];
-    OQ_CHECK(check_input(&g->values[v], &inputs[j], err));
-    plan->vals[v] = inputs[j];
+    const oq_tensor *in = inputs ? &inputs[j] : input_ptrs[j];
+    OQ_CHECK(check_input(&g->values[v], in, err));
+    plan->vals[v] = *in;
     plan->vals[v].owns_data = 0; /* borrowed from the caller for the run */
+  }
+  /* scopes: outer references read the enclosing plan's current tensors (kept alive as implicit inputs there) */
+  for (int32_t j = 0; j < g->n_outer; j++) {
+    int32_t v = g->outer[j];
+    plan->vals[v] = *value_tensor(plan->parent, g->values[v].outer_id);
+    plan->vals[v].owns_data = 0;
   }
   if (observer)
     for (int32_t j = 0; j < g->n_inputs; j++) {
       int32_t v = g->inputs[j];
-      OQ_CHECK(observer(user, v, &plan->vals[v], err));
+      OQ_CHECK(observer(user, g, v, &plan->vals[v], err));
     }
   for (int32_t s = 0; s < plan->n_steps; s++) {
     const plan_step *step = &plan->steps[s];
@@ -596,12 +641,17 @@ oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs
     if (observer)
       for (int32_t k = 0; k < step->n_out; k++) {
         int32_t v = node->outputs[k];
-        if (v >= 0) OQ_CHECK(observer(user, v, &plan->vals[v], err));
+        if (v >= 0) OQ_CHECK(observer(user, g, v, &plan->vals[v], err));
       }
     /* Free what is dead: inputs whose last consumer this was, outputs nobody reads. */
     for (int32_t i = 0; i < step->n_in; i++) {
       int32_t v = node->inputs[i];
       if (v < 0 || g->values[v].kind != OQ_VALUE_INTERMEDIATE) continue;
+      if (--plan->left[v] == 0 && !g->values[v].is_graph_output) drop_value(plan, v);
+    }
+    for (int32_t i = 0; i < node->n_implicit; i++) { /* scopes: values the node's subgraphs read */
+      int32_t v = node->implicit[i];
+      if (g->values[v].kind != OQ_VALUE_INTERMEDIATE) continue;
       if (--plan->left[v] == 0 && !g->values[v].is_graph_output) drop_value(plan, v);
     }
     for (int32_t k = 0; k < step->n_out; k++) {
@@ -615,5 +665,34 @@ oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs
 fail:
   for (int32_t j = 0; outputs && j < g->n_outputs; j++) oq_tensor_release(&outputs[j]);
   reset_run(plan);
+  return st;
+}
+
+oq_status oq_plan_run(oq_plan *plan, const oq_tensor *inputs, oq_tensor *outputs, oq_observer_fn observer, void *user,
+                      oq_error *err) {
+  if (!plan || (!inputs && plan->g->n_inputs > 0))
+    OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_plan_run: plan and inputs are required");
+  plan->observer = observer;
+  plan->user = user;
+  oq_status st = run_scope(plan, inputs, NULL, outputs, err);
+  plan->observer = NULL;
+  plan->user = NULL;
+  return st;
+}
+
+/* scopes: a sub-plan runs inside its parent's step, with the parent's pool and observer */
+oq_status oq_plan_run_scope(oq_plan *plan, const oq_tensor *const *inputs, int32_t n_inputs, oq_tensor *outputs,
+                            int32_t n_outputs, oq_error *err) {
+  if (!plan || !plan->parent || !outputs || n_inputs != plan->g->n_inputs || n_outputs != plan->g->n_outputs ||
+      (n_inputs > 0 && !inputs))
+    OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "subgraph run with %d inputs and %d outputs, its graph has %d and %d",
+                  (int)n_inputs, (int)n_outputs, plan ? (int)plan->g->n_inputs : -1,
+                  plan ? (int)plan->g->n_outputs : -1);
+  plan->observer = plan->parent->observer;
+  plan->user = plan->parent->user;
+  plan->pool = plan->parent->pool;
+  oq_status st = run_scope(plan, NULL, inputs, outputs, err);
+  plan->observer = NULL;
+  plan->user = NULL;
   return st;
 }

@@ -7,7 +7,7 @@
 typedef Onnx__AttributeProto__AttributeType attr_type;
 
 /* The declared type, or for old files that omit `type`, the one field that is set. */
-static attr_type effective_type(const Onnx__AttributeProto *a) {
+attr_type oq_attr_type(const Onnx__AttributeProto *a) {
   if (a->has_type && a->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED) return a->type;
   if (a->has_f) return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
   if (a->has_i) return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
@@ -57,7 +57,7 @@ static oq_status lookup(const Onnx__NodeProto *node, const char *name, attr_type
   const Onnx__AttributeProto *a = oq_attr_find(node, name);
   *out = NULL;
   if (!a) return OQ_OK;
-  attr_type t = effective_type(a);
+  attr_type t = oq_attr_type(a);
   if (t != want) {
     const char *nn = (node->name && node->name[0]) ? node->name : "(unnamed)";
     const char *op = (node->op_type && node->op_type[0]) ? node->op_type : "?";

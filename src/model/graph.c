@@ -1,6 +1,6 @@
-/* Graph index: values (graph inputs, initializers, node outputs) with producer/consumer maps, dtype/shape from the
- * proto's type information, opsets per domain and a stable topological order. Everything is borrowed from the
- * ModelProto; only the index arrays are owned. */
+/* Graph index: values (graph inputs, initializers, node outputs, outer references) with producer/consumer maps,
+ * dtype/shape from the proto's type information, opsets per domain, a stable topological order, and the indexes
+ * of subgraphs (scopes, see graph.h). Everything is borrowed from the ModelProto; only the index arrays are owned. */
 #include "model/graph.h"
 
 #include <stdio.h>
@@ -58,6 +58,7 @@ static oq_value *new_value(oq_graph *g, const char *name, oq_value_kind kind) {
   v->dtype = OQ_DTYPE_UNDEFINED;
   v->ndim = -1;
   v->producer = -1;
+  v->outer_id = -1;
   return v;
 }
 
@@ -100,6 +101,8 @@ static oq_status topo_sort(oq_graph *g, oq_error *err) {
     const oq_node *nd = &g->nodes[i];
     for (int32_t k = 0; k < nd->n_inputs; k++)
       if (nd->inputs[k] >= 0 && g->values[nd->inputs[k]].producer >= 0) indeg[i]++;
+    for (int32_t k = 0; k < nd->n_implicit; k++)
+      if (g->values[nd->implicit[k]].producer >= 0) indeg[i]++;
   }
   for (int32_t i = 0; i < n; i++)
     if (indeg[i] == 0) heap_push(heap, &n_heap, i);
@@ -126,9 +129,10 @@ static oq_status topo_sort(oq_graph *g, oq_error *err) {
       mark[cur] = 1;
       const oq_node *nd = &g->nodes[cur];
       int32_t next = -1;
-      for (int32_t k = 0; k < nd->n_inputs && next < 0; k++) {
-        if (nd->inputs[k] < 0) continue;
-        int32_t p = g->values[nd->inputs[k]].producer;
+      for (int32_t k = 0; k < nd->n_inputs + nd->n_implicit && next < 0; k++) {
+        int32_t in = k < nd->n_inputs ? nd->inputs[k] : nd->implicit[k - nd->n_inputs];
+        if (in < 0) continue;
+        int32_t p = g->values[in].producer;
         if (p >= 0 && indeg[p] > 0) next = p;
       }
       if (next < 0) break; /* cannot happen: an unsorted node has an unsorted producer */
@@ -146,28 +150,183 @@ fail:
   return st;
 }
 
-oq_status oq_graph_build(const Onnx__ModelProto *model, oq_graph *g, oq_error *err) {
+/* Build state of one scope that the index does not keep: capacities of the growable arrays. */
+typedef struct scope_build {
+  size_t values_cap; /* entries allocated in g->values */
+  size_t outer_cap;  /* entries allocated in g->outer */
+} scope_build;
+
+static oq_status build_scope(const Onnx__GraphProto *gp, const oq_opset *opsets, int32_t n_opsets,
+                             const oq_graph *parent, oq_graph *g, oq_error *err);
+
+/* g's OQ_VALUE_OUTER value for name, living as id in scope (an ancestor of g); reused when g has one already. */
+static oq_status add_outer(oq_graph *g, scope_build *b, const char *name, const oq_graph *scope, int32_t id,
+                           int32_t *out, oq_error *err) {
+  int32_t have = oq_graph_find(g, name);
+  if (have >= 0) {
+    *out = have;
+    return OQ_OK;
+  }
+  if ((size_t)g->n_values == b->values_cap) {
+    size_t cap = b->values_cap ? b->values_cap * 2 : 8;
+    if (cap > INT32_MAX / 2) OQ_RETURN_ERR(err, OQ_ERR_UNSUPPORTED, "graph has too many values (%zu)", cap);
+    oq_value *nv = oq_calloc(cap, sizeof *nv, err);
+    if (!nv) return OQ_ERR_NOMEM;
+    if (g->n_values) memcpy(nv, g->values, (size_t)g->n_values * sizeof *nv);
+    free(g->values);
+    g->values = nv;
+    b->values_cap = cap;
+  }
+  if ((size_t)g->n_outer == b->outer_cap) {
+    size_t cap = b->outer_cap ? b->outer_cap * 2 : 8;
+    int32_t *no = oq_calloc(cap, sizeof *no, err);
+    if (!no) return OQ_ERR_NOMEM;
+    if (g->n_outer) memcpy(no, g->outer, (size_t)g->n_outer * sizeof *no);
+    free(g->outer);
+    g->outer = no;
+    b->outer_cap = cap;
+  }
+  int32_t vid = g->n_values;
+  oq_value *v = new_value(g, name, OQ_VALUE_OUTER);
+  const oq_value *src = &scope->values[id];
+  v->outer_scope = scope;
+  v->outer_id = id;
+  v->dtype = src->dtype; /* what the enclosing scope knows; the subgraph's value_info may add to it */
+  v->ndim = src->ndim;
+  memcpy(v->dims, src->dims, sizeof v->dims);
+  oq_status st = oq_strmap_put(&g->by_name, v->name, vid, err);
+  if (st != OQ_OK) return st;
+  g->outer[g->n_outer++] = vid;
+  *out = vid;
+  return OQ_OK;
+}
+
+/* Id of name in g: defined here, or an outer reference (added on first use). -1 when no scope defines it. */
+static oq_status resolve_name(oq_graph *g, scope_build *b, const char *name, int32_t *out, oq_error *err) {
+  *out = oq_graph_find(g, name);
+  if (*out >= 0 || !g->parent) return OQ_OK;
+  int32_t id;
+  const oq_graph *scope = oq_graph_resolve(g->parent, name, &id);
+  if (!scope) return OQ_OK;
+  return add_outer(g, b, name, scope, id, out, err);
+}
+
+static int is_graph_attr(const Onnx__AttributeProto *a) {
+  if (!a) return 0;
+  Onnx__AttributeProto__AttributeType t = oq_attr_type(a);
+  return (t == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH && a->g) ||
+         (t == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS && a->n_graphs > 0);
+}
+
+/* Indexes the subgraphs of node n of g, then makes every outer reference of theirs point into g: a name g does not
+ * define itself becomes an outer reference of g too. */
+static oq_status build_subgraphs(oq_graph *g, scope_build *b, int32_t n, oq_error *err) {
   oq_status st = OQ_OK;
   char lb[300];
-  memset(g, 0, sizeof *g);
-  if (!model) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "no model");
-  const Onnx__GraphProto *gp = model->graph;
-  if (!gp) OQ_FAIL(err, OQ_ERR_MODEL, "model has no graph");
-
-  /* opsets */
-  g->opsets = oq_calloc(model->n_opset_import, sizeof *g->opsets, err);
-  if (!g->opsets) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory indexing opsets");
-  for (size_t i = 0; i < model->n_opset_import; i++) {
-    const Onnx__OperatorSetIdProto *op = model->opset_import[i];
-    if (!op) continue;
-    const char *dom = norm_domain(op->domain);
-    if (oq_graph_opset(g, dom) >= 0) continue; /* first import of a domain wins */
-    g->opsets[g->n_opsets].domain = dom;
-    g->opsets[g->n_opsets].version = op->has_version ? op->version : 1;
-    g->n_opsets++;
+  const Onnx__NodeProto *np = g->nodes[n].proto;
+  oq_node *nd = &g->nodes[n];
+  size_t count = 0;
+  for (size_t i = 0; i < np->n_attribute; i++) {
+    const Onnx__AttributeProto *a = np->attribute[i];
+    if (!is_graph_attr(a)) continue;
+    size_t k = oq_attr_type(a) == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH ? 1 : a->n_graphs;
+    if (!oq_size_add(count, k, &count) || count > INT32_MAX / 2)
+      OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "node %s (%s) has too many subgraphs", node_label(np, n, lb, sizeof lb),
+              str_or(np->op_type, "?"));
   }
+  if (count == 0) return OQ_OK;
+  if (g->depth + 1 > OQ_GRAPH_MAX_DEPTH)
+    OQ_FAIL(err, OQ_ERR_MODEL, "subgraphs nested deeper than %d levels", OQ_GRAPH_MAX_DEPTH);
+  nd->subgraphs = oq_calloc(count, sizeof *nd->subgraphs, err);
+  if (!nd->subgraphs) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory indexing subgraphs");
+  for (size_t i = 0; i < np->n_attribute; i++) {
+    const Onnx__AttributeProto *a = np->attribute[i];
+    if (!is_graph_attr(a)) continue;
+    int list = oq_attr_type(a) == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS;
+    size_t k_n = list ? a->n_graphs : 1;
+    for (size_t k = 0; k < k_n; k++) {
+      const Onnx__GraphProto *sub = list ? a->graphs[k] : a->g;
+      oq_subgraph *sg = &nd->subgraphs[nd->n_subgraphs++];
+      sg->attr = str_or(a->name, "");
+      sg->item = list ? (int32_t)k : -1;
+      sg->graph = oq_calloc(1, sizeof *sg->graph, err);
+      if (!sg->graph) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory indexing subgraphs");
+      st = sub ? build_scope(sub, g->opsets, g->n_opsets, g, sg->graph, err)
+               : oq_error_set(err, OQ_ERR_MODEL, __FILE__, __LINE__, "subgraph is empty");
+      if (st != OQ_OK && g->depth < OQ_GRAPH_NAMED_DEPTH) {
+        if (list)
+          oq_error_prefix(err, "node %s (%s) attribute '%s'[%zu]", node_label(np, n, lb, sizeof lb),
+                          str_or(np->op_type, "?"), sg->attr, k);
+        else
+          oq_error_prefix(err, "node %s (%s) attribute '%s'", node_label(np, n, lb, sizeof lb),
+                          str_or(np->op_type, "?"), sg->attr);
+      }
+      if (st != OQ_OK) goto fail;
+      oq_graph *c = sg->graph;
+      for (int32_t j = 0; j < c->n_outer; j++) {
+        oq_value *v = &c->values[c->outer[j]];
+        if (v->outer_scope == g) continue;
+        int32_t id;
+        OQ_CHECK(add_outer(g, b, v->name, v->outer_scope, v->outer_id, &id, err));
+        v->outer_scope = g;
+        v->outer_id = id;
+      }
+    }
+  }
+fail:
+  return st;
+}
 
-  /* sizes: every value is a graph input, an initializer or a node output */
+/* Fills every node's implicit inputs from its subgraphs' outer references (all pointing into g by now). */
+static oq_status collect_implicit(oq_graph *g, oq_error *err) {
+  oq_status st = OQ_OK;
+  int32_t *stamp = NULL; /* per value: 1 + the last node that listed it */
+  for (int32_t n = 0; n < g->n_nodes; n++) {
+    oq_node *nd = &g->nodes[n];
+    size_t total = 0;
+    for (int32_t k = 0; k < nd->n_subgraphs; k++) total += (size_t)nd->subgraphs[k].graph->n_outer;
+    if (total == 0) continue;
+    if (!stamp) {
+      stamp = oq_calloc((size_t)g->n_values, sizeof *stamp, err);
+      if (!stamp) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory indexing subgraphs");
+    }
+    nd->implicit = oq_calloc(total, sizeof *nd->implicit, err);
+    if (!nd->implicit) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory indexing subgraphs");
+    for (int32_t k = 0; k < nd->n_subgraphs; k++) {
+      const oq_graph *c = nd->subgraphs[k].graph;
+      for (int32_t j = 0; j < c->n_outer; j++) {
+        int32_t v = c->values[c->outer[j]].outer_id;
+        if (stamp[v] == n + 1) continue;
+        stamp[v] = n + 1;
+        nd->implicit[nd->n_implicit++] = v;
+        g->values[v].n_consumers++;
+      }
+    }
+  }
+fail:
+  free(stamp);
+  return st;
+}
+
+static oq_status build_scope(const Onnx__GraphProto *gp, const oq_opset *opsets, int32_t n_opsets,
+                             const oq_graph *parent, oq_graph *g, oq_error *err) {
+  oq_status st = OQ_OK;
+  scope_build b = {0, 0};
+  char lb[300];
+  memset(g, 0, sizeof *g);
+  if (!gp) OQ_FAIL(err, OQ_ERR_MODEL, "model has no graph");
+  if (n_opsets < 0 || (n_opsets > 0 && !opsets)) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "oq_graph_build: bad opsets");
+  g->proto = gp;
+  g->parent = parent;
+  g->depth = parent ? parent->depth + 1 : 0;
+
+  /* opsets: the caller's list, copied */
+  g->opsets = oq_calloc((size_t)n_opsets, sizeof *g->opsets, err);
+  if (!g->opsets) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory indexing opsets");
+  if (n_opsets > 0) memcpy(g->opsets, opsets, (size_t)n_opsets * sizeof *g->opsets);
+  g->n_opsets = n_opsets;
+
+  /* sizes: every value is a graph input, an initializer or a node output (outer references grow the array) */
   if (gp->n_node > INT32_MAX / 2) OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "graph has too many nodes (%zu)", gp->n_node);
   size_t cap = gp->n_input;
   if (!oq_size_add(cap, gp->n_initializer, &cap)) OQ_FAIL(err, OQ_ERR_NOMEM, "graph too large");
@@ -183,6 +342,7 @@ oq_status oq_graph_build(const Onnx__ModelProto *model, oq_graph *g, oq_error *e
   g->inputs = oq_calloc(gp->n_input, sizeof *g->inputs, err);
   g->outputs = oq_calloc(gp->n_output, sizeof *g->outputs, err);
   if (!g->values || !g->nodes || !g->inputs || !g->outputs) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory indexing");
+  b.values_cap = cap; /* entries (for cap 0 oq_calloc returns a 1-byte block, which holds none) */
   OQ_CHECK(oq_strmap_init(&g->by_name, cap, err));
   g->n_nodes = (int32_t)gp->n_node;
 
@@ -263,7 +423,7 @@ oq_status oq_graph_build(const Onnx__ModelProto *model, oq_graph *g, oq_error *e
     }
   }
 
-  /* node inputs: resolve and count uses */
+  /* node inputs: resolve (in a subgraph also through the enclosing scopes) and count uses */
   for (int32_t n = 0; n < g->n_nodes; n++) {
     const Onnx__NodeProto *np = gp->node[n];
     oq_node *nd = &g->nodes[n];
@@ -271,14 +431,44 @@ oq_status oq_graph_build(const Onnx__ModelProto *model, oq_graph *g, oq_error *e
       const char *name = np->input[k];
       nd->inputs[k] = -1;
       if (!name || !name[0]) continue; /* omitted optional input */
-      int32_t id = oq_graph_find(g, name);
+      int32_t id;
+      OQ_CHECK(resolve_name(g, &b, name, &id, err));
       if (id < 0)
-        OQ_FAIL(err, OQ_ERR_MODEL, "node %s (%s) input '%s' is not produced by any node, initializer or graph input",
-                node_label(np, n, lb, sizeof lb), str_or(np->op_type, "?"), name);
+        OQ_FAIL(err, OQ_ERR_MODEL, "node %s (%s) input '%s' is not produced by any node, initializer or graph input%s",
+                node_label(np, n, lb, sizeof lb), str_or(np->op_type, "?"), name,
+                parent ? " of its graph or an enclosing one" : "");
       nd->inputs[k] = id;
       g->values[id].n_consumers++;
     }
   }
+
+  /* graph outputs (a subgraph may return a value of an enclosing scope as it is) */
+  for (size_t i = 0; i < gp->n_output; i++) {
+    const Onnx__ValueInfoProto *vi = gp->output[i];
+    if (!vi || !vi->name || !vi->name[0]) OQ_FAIL(err, OQ_ERR_MODEL, "graph output #%zu has no name", i);
+    int32_t id;
+    OQ_CHECK(resolve_name(g, &b, vi->name, &id, err));
+    if (id < 0)
+      OQ_FAIL(err, OQ_ERR_MODEL, "graph output '%s' is not produced by any node, initializer or graph input%s",
+              vi->name, parent ? " of its graph or an enclosing one" : "");
+    g->values[id].is_graph_output = 1;
+    OQ_CHECK(apply_type(&g->values[id], vi, err));
+    g->outputs[g->n_outputs++] = id;
+  }
+
+  /* value_info; entries for names we do not index (e.g. inside subgraphs, which read their own) are ignored */
+  for (size_t i = 0; i < gp->n_value_info; i++) {
+    const Onnx__ValueInfoProto *vi = gp->value_info[i];
+    if (!vi || !vi->name) continue;
+    int32_t id = oq_graph_find(g, vi->name);
+    if (id >= 0) OQ_CHECK(apply_type(&g->values[id], vi, err));
+  }
+
+  /* subgraphs, then the implicit inputs their outer references give the nodes holding them */
+  for (int32_t n = 0; n < g->n_nodes; n++) OQ_CHECK(build_subgraphs(g, &b, n, err));
+  OQ_CHECK(collect_implicit(g, err));
+
+  /* consumers, in node order: explicit inputs, then implicit ones */
   for (int32_t i = 0; i < g->n_values; i++) {
     oq_value *v = &g->values[i];
     if (v->n_consumers == 0) continue;
@@ -293,26 +483,10 @@ oq_status oq_graph_build(const Onnx__ModelProto *model, oq_graph *g, oq_error *e
         oq_value *v = &g->values[nd->inputs[k]];
         v->consumers[v->n_consumers++] = n;
       }
-  }
-
-  /* graph outputs */
-  for (size_t i = 0; i < gp->n_output; i++) {
-    const Onnx__ValueInfoProto *vi = gp->output[i];
-    if (!vi || !vi->name || !vi->name[0]) OQ_FAIL(err, OQ_ERR_MODEL, "graph output #%zu has no name", i);
-    int32_t id = oq_graph_find(g, vi->name);
-    if (id < 0)
-      OQ_FAIL(err, OQ_ERR_MODEL, "graph output '%s' is not produced by any node, initializer or graph input", vi->name);
-    g->values[id].is_graph_output = 1;
-    OQ_CHECK(apply_type(&g->values[id], vi, err));
-    g->outputs[g->n_outputs++] = id;
-  }
-
-  /* value_info; entries for names we do not index (e.g. inside subgraphs) are ignored */
-  for (size_t i = 0; i < gp->n_value_info; i++) {
-    const Onnx__ValueInfoProto *vi = gp->value_info[i];
-    if (!vi || !vi->name) continue;
-    int32_t id = oq_graph_find(g, vi->name);
-    if (id >= 0) OQ_CHECK(apply_type(&g->values[id], vi, err));
+    for (int32_t k = 0; k < nd->n_implicit; k++) {
+      oq_value *v = &g->values[nd->implicit[k]];
+      v->consumers[v->n_consumers++] = n;
+    }
   }
 
   OQ_CHECK(topo_sort(g, err));
@@ -322,14 +496,61 @@ fail:
   return st;
 }
 
+oq_status oq_graph_build(const Onnx__GraphProto *gp, const oq_opset *opsets, int32_t n_opsets, const oq_graph *parent,
+                         oq_graph *out, oq_error *err) {
+  oq_status st = OQ_OK;
+  if (!out) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_graph_build: out is NULL");
+  if (parent && parent->depth + 1 > OQ_GRAPH_MAX_DEPTH) {
+    memset(out, 0, sizeof *out);
+    OQ_FAIL(err, OQ_ERR_MODEL, "subgraphs nested deeper than %d levels", OQ_GRAPH_MAX_DEPTH);
+  }
+  return build_scope(gp, opsets, n_opsets, parent, out, err);
+fail:
+  return st;
+}
+
+oq_status oq_graph_build_model(const Onnx__ModelProto *model, oq_graph *g, oq_error *err) {
+  oq_status st = OQ_OK;
+  oq_opset *ops = NULL;
+  int32_t n_ops = 0;
+  memset(g, 0, sizeof *g);
+  if (!model) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "no model");
+  if (!model->graph) OQ_FAIL(err, OQ_ERR_MODEL, "model has no graph");
+  if (model->n_opset_import > INT32_MAX / 2) OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "model imports too many opsets");
+  ops = oq_calloc(model->n_opset_import, sizeof *ops, err);
+  if (!ops) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory indexing opsets");
+  for (size_t i = 0; i < model->n_opset_import; i++) {
+    const Onnx__OperatorSetIdProto *op = model->opset_import[i];
+    if (!op) continue;
+    const char *dom = norm_domain(op->domain);
+    int seen = 0;
+    for (int32_t k = 0; k < n_ops && !seen; k++) seen = strcmp(ops[k].domain, dom) == 0;
+    if (seen) continue; /* first import of a domain wins */
+    ops[n_ops].domain = dom;
+    ops[n_ops].version = op->has_version ? op->version : 1;
+    n_ops++;
+  }
+  st = build_scope(model->graph, ops, n_ops, NULL, g, err);
+fail:
+  free(ops);
+  return st;
+}
+
 void oq_graph_free(oq_graph *g) {
   if (!g) return;
   if (g->values)
     for (int32_t i = 0; i < g->n_values; i++) free(g->values[i].consumers);
   if (g->nodes)
     for (int32_t i = 0; i < g->n_nodes; i++) {
-      free(g->nodes[i].inputs);
-      free(g->nodes[i].outputs);
+      oq_node *nd = &g->nodes[i];
+      free(nd->inputs);
+      free(nd->outputs);
+      free(nd->implicit);
+      for (int32_t k = 0; k < nd->n_subgraphs; k++) {
+        oq_graph_free(nd->subgraphs[k].graph);
+        free(nd->subgraphs[k].graph);
+      }
+      free(nd->subgraphs);
     }
   free(g->values);
   free(g->nodes);
@@ -337,6 +558,7 @@ void oq_graph_free(oq_graph *g) {
   free(g->inputs);
   free(g->outputs);
   free(g->opsets);
+  free(g->outer);
   oq_strmap_free(&g->by_name);
   memset(g, 0, sizeof *g);
 }
@@ -351,5 +573,24 @@ int64_t oq_graph_opset(const oq_graph *g, const char *domain) {
   const char *d = norm_domain(domain);
   for (int32_t i = 0; i < g->n_opsets; i++)
     if (strcmp(g->opsets[i].domain, d) == 0) return g->opsets[i].version;
+  return -1;
+}
+
+const oq_graph *oq_graph_resolve(const oq_graph *g, const char *name, int32_t *id) {
+  for (; g; g = g->parent) {
+    int32_t v = oq_graph_find(g, name);
+    if (v >= 0 && g->values[v].kind != OQ_VALUE_OUTER) {
+      if (id) *id = v;
+      return g;
+    }
+  }
+  if (id) *id = -1;
+  return NULL;
+}
+
+int32_t oq_node_subgraph(const oq_node *node, const char *attr) {
+  if (!node || !attr) return -1;
+  for (int32_t k = 0; k < node->n_subgraphs; k++)
+    if (node->subgraphs[k].item < 0 && strcmp(node->subgraphs[k].attr, attr) == 0) return k;
   return -1;
 }

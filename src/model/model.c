@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 /* Subgraph nesting we follow when looking for external tensors; deeper nesting is refused as hostile. */
-#define MAX_GRAPH_DEPTH 64
+#define MAX_GRAPH_DEPTH OQ_GRAPH_MAX_DEPTH /* model/graph.h: the index follows subgraphs as deep */
 
 static const char *tensor_label(const Onnx__TensorProto *tp) {
   return tp && tp->name && tp->name[0] ? tp->name : "(unnamed)";
@@ -405,7 +405,7 @@ oq_status oq_model_wrap(Onnx__ModelProto *proto, const char *path, const char *d
   }
   if (m->n_blobs > 1) qsort(m->blobs, m->n_blobs, sizeof *m->blobs, blob_cmp);
 
-  st = oq_graph_build(proto, &m->graph, err);
+  st = oq_graph_build_model(proto, &m->graph, err);
   if (st != OQ_OK) {
     oq_error_prefix(err, "%s", label);
     memset(&m->graph, 0, sizeof m->graph); /* build cleans up after itself on failure */
@@ -454,7 +454,7 @@ oq_status oq_model_wrap_built(Onnx__ModelProto *proto, oq_edit *ed, const oq_mod
   if (!proto->graph) OQ_FAIL(err, OQ_ERR_MODEL, "%s: not an ONNX model (no graph)", label);
   if (base && base->path && !(m->path = oq_strdup(base->path, err))) goto nomem;
   if (!(m->dir = oq_strdup(base && base->dir ? base->dir : ".", err))) goto nomem;
-  st = oq_graph_build(proto, &m->graph, err);
+  st = oq_graph_build_model(proto, &m->graph, err);
   if (st != OQ_OK) {
     oq_error_prefix(err, "%s", label);
     memset(&m->graph, 0, sizeof m->graph); /* build cleans up after itself on failure */

@@ -38,6 +38,13 @@ typedef struct oq_kernel_hooks {
                    const int64_t *dims, oq_error *err);
   /* bytes of scratch, valid until exec returns, not zeroed, aligned like malloc; distinct per call of the hook. */
   oq_status (*scratch)(void *ctx, size_t bytes, void **out, oq_error *err);
+  /* Scopes: runs subgraph `index` (into the node's oq_node.subgraphs) with the executor's run loop, feeding inputs
+   * (the subgraph's graph inputs) and filling outputs (n_outputs zeroed tensors the kernel provides) with its first
+   * n_outputs graph outputs as owned tensors the kernel releases (they are not the call's outputs: the kernel
+   * delivers them through oq_kout). Outer references of the subgraph read the tensors of the enclosing run. NULL
+   * for executors without subgraph support (standalone calls). */
+  oq_status (*subgraph)(void *ctx, const struct oq_kernel_call *call, int32_t index, const oq_tensor *const *inputs,
+                        int32_t n_inputs, oq_tensor *outputs, int32_t n_outputs, oq_error *err);
 } oq_kernel_hooks;
 
 /* A kernel call. inputs[i] is NULL for an omitted optional input. outputs[j] are n_outputs zeroed tensors that
@@ -67,6 +74,13 @@ static inline oq_status oq_kout(const oq_kernel_call *call, int32_t j, int32_t d
 /* bytes of executor-owned scratch in *out (see oq_kernel_hooks.scratch). */
 static inline oq_status oq_kscratch(const oq_kernel_call *call, size_t bytes, void **out, oq_error *err) {
   return call->hooks->scratch(call->hooks_ctx, bytes, out, err);
+}
+
+/* Runs subgraph index of the node (see oq_kernel_hooks.subgraph). */
+static inline oq_status oq_ksubgraph(const oq_kernel_call *call, int32_t index, const oq_tensor *const *inputs,
+                                     int32_t n_inputs, oq_tensor *outputs, int32_t n_outputs, oq_error *err) {
+  if (!call->hooks->subgraph) OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "the executor runs no subgraphs");
+  return call->hooks->subgraph(call->hooks_ctx, call, index, inputs, n_inputs, outputs, n_outputs, err);
 }
 
 /* ---- static facts: infer and workspace ------------------------------------------------------------------------ */

@@ -19,10 +19,9 @@
  * (output_dtype; block_size refused at init), so those stop before 23). Where every change up to 21 only adds
  * element types the kernel refuses by dtype anyway (float8 and 4-bit types, strings: Cast/CastLike 19 saturate
  * applies to float8 only, Constant, ConstantOfShape, Equal, Identity, Reshape, Shape, Size 19/20/21, Flatten,
- * Squeeze, Unsqueeze, Transpose 21), the bound is 21, so that exports at opsets 18 to 21 keep running as they did
- * before the bounds existed. Opsets up to 17 are what the backend
- * tests cover and all run as before; a model above an op's bound is refused at load time naming node, op and
- * opset.
+ * Squeeze, Unsqueeze, Transpose 21, If 19/21), the bound is 21, so that exports at opsets 18 to 21 keep running as they
+ * did before the bounds existed. Opsets up to 17 are what the backend tests cover and all run as before; a model above
+ * an op's bound is refused at load time naming node, op and opset.
  *
  * Function columns hold OQ_NONE where a row has no such function (the includer defines it: NULL in the table).
  *
@@ -247,6 +246,12 @@ OQ_ROW("QuantizeLinear", "", 10, 22, 2, 3, 1, 1, oq_op_qdq_init, oq_op_quantize_
        oq_op_quantize_linear_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("DequantizeLinear", "", 10, 22, 2, 3, 1, 1, oq_op_qdq_init, oq_op_dequantize_linear_infer, OQ_NONE,
        oq_op_dequantize_linear_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* control.c */
+/* If runs one of its branch subgraphs through the executor's subgraph hook (oq_ksubgraph). One row: later versions
+ * keep the arity and only widen the types a branch may return (19: float8, the first change after 17). */
+OQ_ROW("If", "", 1, 21, 1, 1, 1, OQ_VARIADIC, oq_op_if_init, OQ_NONE, OQ_NONE, oq_op_if_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* policy-only rows: onnxruntime quantizes these; the executor does not run them */
 OQ_ROW("Resize", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0,

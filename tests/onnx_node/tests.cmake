@@ -233,6 +233,10 @@ set(ONNXQ_NODE_TESTS
   test_identity
   # test_identity_opt  # optional-typed values are not supported
   # test_identity_sequence  # sequence-typed values are not supported
+  # If
+  test_if
+  # test_if_opt  # branches return optional sequences (Optional, SequenceConstruct): optional values are not supported
+  # test_if_seq  # branches return sequences (SequenceConstruct): sequence-typed values are not supported
   # LeakyRelu
   test_leakyrelu
   test_leakyrelu_default

@@ -47,7 +47,7 @@ OQ_TEST(merge_is_thread_count_independent) {
     for (int v = 0; v < NV; v++) {
       oq_tensor t = {
           .dtype = OQ_DTYPE_FLOAT, .ndim = 1, .dims = {LEN}, .data = data[s][v], .nbytes = sizeof data[s][v]};
-      REQUIRE_OK(oq_calib_observe(&ref, v, &t, &err));
+      REQUIRE_OK(oq_calib_observe(&ref, NULL, v, &t, &err));
     }
   CHECK(ref.seen[0] == NS && ref.seen[2] == 0 && !(ref.min[2] <= ref.max[2]));
   CHECK(ref.min[0] == ref.min[0]); /* not NaN */
@@ -218,6 +218,58 @@ OQ_TEST(errors_name_the_sample) {
   CHECK(strstr(err.msg, "no sample folders") != NULL);
   rm_tree(empty);
   oq_model_free(m);
+  rm_tree(dir);
+}
+
+OQ_TEST(stats_keyed_by_fingerprint) {
+  oq_error err = {0};
+  char dir[] = "/tmp/oq_calib_XXXXXX";
+  REQUIRE(mkdtemp(dir));
+  REQUIRE(make_samples(dir, 3, &err));
+  oq_model *m = NULL, *m2 = NULL;
+  REQUIRE_OK(oq_model_load(TINY, &m, &err));
+  REQUIRE_OK(oq_model_load(TINY, &m2, &err));
+  /* the same graph with one weight changed: same value count, another fingerprint */
+  Onnx__TensorProto *w = m2->proto->graph->initializer[oq_graph_find(&m2->graph, "W")];
+  REQUIRE(w && w->has_raw_data && w->raw_data.len >= 4);
+  w->raw_data.data[0] ^= 1;
+  REQUIRE(oq_model_fingerprint(m) != oq_model_fingerprint(m2));
+
+  /* unbound statistics have no key and find nothing by name */
+  oq_calib_stats a, b, c;
+  REQUIRE_OK(oq_calib_stats_init(&a, m->graph.n_values, NULL, &err));
+  CHECK(a.fingerprint == 0 && a.scope == NULL && oq_calib_stats_find(&a, "relu_out") == -1);
+  /* a run binds them to the model: fingerprint and the main graph's names */
+  REQUIRE_OK(oq_calib_run(m, dir, 2, &a, &err));
+  CHECK(a.fingerprint == oq_model_fingerprint(m) && a.scope == &m->graph);
+  int32_t relu = oq_calib_stats_find(&a, "relu_out");
+  CHECK(relu >= 0 && relu == oq_graph_find(&m->graph, "relu_out") && a.seen[relu] == 3);
+  CHECK(oq_calib_stats_find(&a, "no_such_value") == -1);
+  /* shards of the same model merge (another run, same key) */
+  REQUIRE_OK(oq_calib_stats_init(&b, m->graph.n_values, NULL, &err));
+  REQUIRE_OK(oq_calib_run(m, dir, 1, &b, &err));
+  REQUIRE_OK(oq_calib_stats_merge(&a, &b, &err));
+  CHECK(a.n_samples == 6 && a.seen[relu] == 6);
+  /* statistics of another model are refused: by merge, by a run, by binding */
+  REQUIRE_OK(oq_calib_stats_init(&c, m2->graph.n_values, NULL, &err));
+  REQUIRE_OK(oq_calib_run(m2, dir, 1, &c, &err));
+  memset(&err, 0, sizeof err);
+  CHECK(oq_calib_stats_merge(&a, &c, &err) == OQ_ERR_INVALID_ARG);
+  CHECK(strstr(err.msg, "calibration statistics of different models") != NULL);
+  CHECK(a.n_samples == 6); /* untouched */
+  CHECK(oq_calib_run(m2, dir, 1, &b, &err) == OQ_ERR_INVALID_ARG);
+  CHECK(strstr(err.msg, "belong to another model") != NULL);
+  CHECK(oq_calib_stats_bind(&b, m2, &err) == OQ_ERR_INVALID_ARG);
+  /* keyed and unkeyed statistics do not mix either */
+  oq_calib_stats u;
+  REQUIRE_OK(oq_calib_stats_init(&u, m->graph.n_values, NULL, &err));
+  CHECK(oq_calib_stats_merge(&a, &u, &err) == OQ_ERR_INVALID_ARG);
+  oq_calib_stats_free(&u);
+  oq_calib_stats_free(&a);
+  oq_calib_stats_free(&b);
+  oq_calib_stats_free(&c);
+  oq_model_free(m);
+  oq_model_free(m2);
   rm_tree(dir);
 }
 

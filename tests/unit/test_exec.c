@@ -65,8 +65,9 @@ typedef struct seen {
   int bad_tensor; /* an observed tensor was inconsistent */
 } seen;
 
-static oq_status observe(void *user, int32_t value_id, const oq_tensor *t, oq_error *err) {
+static oq_status observe(void *user, const oq_graph *scope, int32_t value_id, const oq_tensor *t, oq_error *err) {
   seen *s = user;
+  if (s->g && scope != s->g) return oq_error_set(err, OQ_ERR_INTERNAL, __FILE__, __LINE__, "wrong scope");
   if (value_id < 0 || value_id >= 64) return oq_error_set(err, OQ_ERR_INTERNAL, __FILE__, __LINE__, "bad id");
   s->count[value_id]++;
   if (s->n < 64) s->order[s->n++] = value_id;
@@ -88,6 +89,7 @@ OQ_TEST(observer_sees_every_value_once) {
   seen s;
   memset(&s, 0, sizeof s);
   s.fail_on = -1;
+  s.g = g; /* every value is seen in the main graph's scope */
   REQUIRE_OK(oq_plan_run(plan, &x, out, observe, &s, &err));
   CHECK(!s.bad_tensor);
   for (int32_t v = 0; v < g->n_values; v++) {
@@ -292,7 +294,9 @@ typedef struct infer_check {
   int known;      /* observed values whose shape was fully known before the run */
 } infer_check;
 
-static oq_status check_against_info(void *user, int32_t value_id, const oq_tensor *t, oq_error *err) {
+static oq_status check_against_info(void *user, const oq_graph *scope, int32_t value_id, const oq_tensor *t,
+                                    oq_error *err) {
+  (void)scope; /* the main graph only */
   (void)err;
   infer_check *c = user;
   const oq_shape_info *info = oq_plan_value_info(c->plan, value_id);

@@ -32,7 +32,8 @@ static int same(const oq_tensor *a, const oq_tensor *b) {
 }
 
 /* Records the data pointer every value had when the observer saw it. */
-static oq_status observe_alias(void *user, int32_t value_id, const oq_tensor *t, oq_error *err) {
+static oq_status observe_alias(void *user, const oq_graph *scope, int32_t value_id, const oq_tensor *t, oq_error *err) {
+  (void)scope; /* no subgraphs here */
   (void)err;
   const void **data = user;
   if (value_id < 64) data[value_id] = t->data;

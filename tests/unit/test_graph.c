@@ -7,182 +7,7 @@
 
 #include <stdint.h>
 
-/* ---- proto builder: every allocation goes to one arena freed by arena_free() ---------------------------- */
-
-static void *arena_ptrs[4096];
-static int arena_n;
-
-static void *arena_alloc(size_t n) {
-  void *p = calloc(1, n ? n : 1);
-  if (!p || arena_n >= 4096) abort();
-  arena_ptrs[arena_n++] = p;
-  return p;
-}
-
-static void arena_free(void) {
-  while (arena_n > 0) free(arena_ptrs[--arena_n]);
-}
-
-static char *arena_str(const char *s) {
-  char *p = arena_alloc(strlen(s) + 1);
-  memcpy(p, s, strlen(s) + 1);
-  return p;
-}
-
-/* "a,,b" -> {"a", "", "b"}; "" -> no entries. */
-static char **split(const char *list, size_t *n) {
-  *n = 0;
-  if (!list || !list[0]) return NULL;
-  size_t cnt = 1;
-  for (const char *p = list; *p; p++) cnt += *p == ',';
-  char **out = arena_alloc(cnt * sizeof *out);
-  const char *start = list;
-  for (size_t i = 0; i < cnt; i++) {
-    const char *end = strchr(start, ',');
-    size_t len = end ? (size_t)(end - start) : strlen(start);
-    out[i] = arena_alloc(len + 1);
-    memcpy(out[i], start, len);
-    start = end ? end + 1 : start + len;
-  }
-  *n = cnt;
-  return out;
-}
-
-static Onnx__NodeProto *mk_node(const char *op, const char *name, const char *ins, const char *outs) {
-  Onnx__NodeProto *n = arena_alloc(sizeof *n);
-  onnx__node_proto__init(n);
-  n->op_type = arena_str(op);
-  n->name = name ? arena_str(name) : NULL;
-  n->input = split(ins, &n->n_input);
-  n->output = split(outs, &n->n_output);
-  return n;
-}
-
-static Onnx__AttributeProto *add_attr(Onnx__NodeProto *n, const char *name, Onnx__AttributeProto__AttributeType t) {
-  Onnx__AttributeProto *a = arena_alloc(sizeof *a);
-  onnx__attribute_proto__init(a);
-  a->name = arena_str(name);
-  a->has_type = 1;
-  a->type = t;
-  Onnx__AttributeProto **arr = arena_alloc((n->n_attribute + 1) * sizeof *arr);
-  for (size_t i = 0; i < n->n_attribute; i++) arr[i] = n->attribute[i];
-  arr[n->n_attribute++] = a;
-  n->attribute = arr;
-  return a;
-}
-
-/* dims: -1 = unknown, -2 = symbolic "N"; ndim < 0 = no shape. */
-static Onnx__ValueInfoProto *mk_vi(const char *name, int32_t elem, int ndim, const int64_t *dims) {
-  Onnx__ValueInfoProto *vi = arena_alloc(sizeof *vi);
-  onnx__value_info_proto__init(vi);
-  vi->name = arena_str(name);
-  Onnx__TypeProto *tp = arena_alloc(sizeof *tp);
-  onnx__type_proto__init(tp);
-  Onnx__TypeProto__Tensor *tt = arena_alloc(sizeof *tt);
-  onnx__type_proto__tensor__init(tt);
-  tt->has_elem_type = 1;
-  tt->elem_type = elem;
-  if (ndim >= 0) {
-    Onnx__TensorShapeProto *sh = arena_alloc(sizeof *sh);
-    onnx__tensor_shape_proto__init(sh);
-    sh->n_dim = (size_t)ndim;
-    sh->dim = arena_alloc((size_t)ndim * sizeof *sh->dim);
-    for (int i = 0; i < ndim; i++) {
-      Onnx__TensorShapeProto__Dimension *d = arena_alloc(sizeof *d);
-      onnx__tensor_shape_proto__dimension__init(d);
-      if (dims[i] >= 0) {
-        d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
-        d->dim_value = dims[i];
-      } else if (dims[i] == -2) {
-        d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
-        d->dim_param = arena_str("N");
-      }
-      sh->dim[i] = d;
-    }
-    tt->shape = sh;
-  }
-  tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
-  tp->tensor_type = tt;
-  vi->type = tp;
-  return vi;
-}
-
-static Onnx__TensorProto *mk_init(const char *name, int ndim, const int64_t *dims, const float *data, size_t n) {
-  Onnx__TensorProto *t = arena_alloc(sizeof *t);
-  onnx__tensor_proto__init(t);
-  t->name = arena_str(name);
-  t->has_data_type = 1;
-  t->data_type = OQ_DTYPE_FLOAT;
-  t->n_dims = (size_t)ndim;
-  t->dims = arena_alloc((size_t)ndim * sizeof *t->dims + 1);
-  memcpy(t->dims, dims, (size_t)ndim * sizeof *t->dims);
-  t->n_float_data = n;
-  t->float_data = arena_alloc(n * sizeof(float) + 1);
-  memcpy(t->float_data, data, n * sizeof(float));
-  return t;
-}
-
-typedef struct gspec {
-  Onnx__NodeProto *nodes[16];
-  size_t n_nodes;
-  Onnx__ValueInfoProto *inputs[8];
-  size_t n_inputs;
-  Onnx__ValueInfoProto *outputs[8];
-  size_t n_outputs;
-  Onnx__TensorProto *inits[8];
-  size_t n_inits;
-  Onnx__ValueInfoProto *vinfo[8];
-  size_t n_vinfo;
-} gspec;
-
-static Onnx__ModelProto *mk_model(gspec *s) {
-  Onnx__ModelProto *m = arena_alloc(sizeof *m);
-  onnx__model_proto__init(m);
-  m->has_ir_version = 1;
-  m->ir_version = 8;
-  m->producer_name = arena_str("test \"builder\"\n");
-  Onnx__OperatorSetIdProto *op = arena_alloc(sizeof *op);
-  onnx__operator_set_id_proto__init(op);
-  op->domain = arena_str("ai.onnx");
-  op->has_version = 1;
-  op->version = 13;
-  m->n_opset_import = 1;
-  m->opset_import = arena_alloc(sizeof *m->opset_import);
-  m->opset_import[0] = op;
-  Onnx__GraphProto *g = arena_alloc(sizeof *g);
-  onnx__graph_proto__init(g);
-  g->name = arena_str("g");
-  g->node = s->nodes;
-  g->n_node = s->n_nodes;
-  g->input = s->inputs;
-  g->n_input = s->n_inputs;
-  g->output = s->outputs;
-  g->n_output = s->n_outputs;
-  g->initializer = s->inits;
-  g->n_initializer = s->n_inits;
-  g->value_info = s->vinfo;
-  g->n_value_info = s->n_vinfo;
-  m->graph = g;
-  return m;
-}
-
-/* Packs and unpacks the builder's proto so that oq_model_wrap can own it. */
-static oq_model *wrap(const Onnx__ModelProto *m) {
-  oq_error err;
-  size_t n = onnx__model_proto__get_packed_size(m);
-  uint8_t *buf = malloc(n ? n : 1);
-  if (!buf) return NULL;
-  onnx__model_proto__pack(m, buf);
-  Onnx__ModelProto *u = onnx__model_proto__unpack(NULL, n, buf);
-  free(buf);
-  if (!u) return NULL;
-  oq_model *model = NULL;
-  if (oq_model_wrap(u, NULL, ".", &model, &err) != OQ_OK) {
-    fprintf(stderr, "wrap: %s\n", err.msg);
-    return NULL;
-  }
-  return model;
-}
+#include "proto_builder.h"
 
 static const int64_t k_dims4[] = {-2, 3, 8, 8};
 static const int64_t k_w_dims[] = {3};
@@ -209,7 +34,7 @@ static Onnx__ModelProto *chain_model(void) {
 OQ_TEST(values_and_consumers) {
   oq_error err;
   oq_graph g;
-  REQUIRE_OK(oq_graph_build(chain_model(), &g, &err));
+  REQUIRE_OK(oq_graph_build_model(chain_model(), &g, &err));
   CHECK(g.n_nodes == 3);
   CHECK(g.n_values == 5); /* w, x, y, a, b */
   int32_t x = oq_graph_find(&g, "x"), w = oq_graph_find(&g, "w"), a = oq_graph_find(&g, "a");
@@ -254,7 +79,7 @@ OQ_TEST(values_and_consumers) {
 OQ_TEST(topo_order) {
   oq_error err;
   oq_graph g;
-  REQUIRE_OK(oq_graph_build(chain_model(), &g, &err));
+  REQUIRE_OK(oq_graph_build_model(chain_model(), &g, &err));
   /* Relu (1), Add (2), Mul (0) */
   CHECK(g.topo[0] == 1 && g.topo[1] == 2 && g.topo[2] == 0);
   oq_graph_free(&g);
@@ -271,7 +96,7 @@ OQ_TEST(topo_order) {
   s.inputs[s.n_inputs++] = mk_vi("x", OQ_DTYPE_FLOAT, 1, k_w_dims);
   s.outputs[s.n_outputs++] = mk_vi("y", OQ_DTYPE_FLOAT, 1, k_w_dims);
   s.outputs[s.n_outputs++] = mk_vi("z", OQ_DTYPE_FLOAT, 1, k_w_dims);
-  REQUIRE_OK(oq_graph_build(mk_model(&s), &g, &err));
+  REQUIRE_OK(oq_graph_build_model(mk_model(&s), &g, &err));
   for (int32_t i = 0; i < g.n_nodes; i++) CHECK(g.topo[i] == i);
   oq_graph_free(&g);
   arena_free();
@@ -285,7 +110,7 @@ OQ_TEST(topo_order) {
   s.inputs[s.n_inputs++] = mk_vi("x", OQ_DTYPE_FLOAT, 1, k_w_dims);
   s.outputs[s.n_outputs++] = mk_vi("y", OQ_DTYPE_FLOAT, 1, k_w_dims);
   s.outputs[s.n_outputs++] = mk_vi("z", OQ_DTYPE_FLOAT, 1, k_w_dims);
-  REQUIRE_OK(oq_graph_build(mk_model(&s), &g, &err));
+  REQUIRE_OK(oq_graph_build_model(mk_model(&s), &g, &err));
   CHECK(g.topo[0] == 2 && g.topo[1] == 3 && g.topo[2] == 1 && g.topo[3] == 0);
   oq_graph_free(&g);
   arena_free();
@@ -295,7 +120,7 @@ static void expect_error(gspec *s, oq_status code, const char *msg) {
   oq_error err;
   oq_graph g;
   memset(&err, 0, sizeof err);
-  oq_status st = oq_graph_build(mk_model(s), &g, &err);
+  oq_status st = oq_graph_build_model(mk_model(s), &g, &err);
   CHECK(st == code);
   CHECK(err.code == code);
   if (!strstr(err.msg, msg)) {
@@ -395,10 +220,10 @@ OQ_TEST(error_rank_and_shape) {
 
   oq_error err;
   oq_graph g;
-  CHECK(oq_graph_build(NULL, &g, &err) == OQ_ERR_INVALID_ARG);
+  CHECK(oq_graph_build_model(NULL, &g, &err) == OQ_ERR_INVALID_ARG);
   Onnx__ModelProto m;
   onnx__model_proto__init(&m);
-  CHECK(oq_graph_build(&m, &g, &err) == OQ_ERR_MODEL && strstr(err.msg, "no graph"));
+  CHECK(oq_graph_build_model(&m, &g, &err) == OQ_ERR_MODEL && strstr(err.msg, "no graph"));
 }
 
 OQ_TEST(optional_inputs_outputs) {
@@ -412,7 +237,7 @@ OQ_TEST(optional_inputs_outputs) {
   s.inputs[s.n_inputs++] = mk_vi("x", OQ_DTYPE_FLOAT, 1, k_w_dims);
   s.inputs[s.n_inputs++] = mk_vi("m", OQ_DTYPE_FLOAT, 0, NULL);
   s.outputs[s.n_outputs++] = mk_vi("y", OQ_DTYPE_FLOAT, 1, k_w_dims);
-  REQUIRE_OK(oq_graph_build(mk_model(&s), &g, &err));
+  REQUIRE_OK(oq_graph_build_model(mk_model(&s), &g, &err));
   CHECK(g.n_inputs == 2);
   CHECK(g.nodes[0].n_inputs == 3 && g.nodes[0].inputs[1] == -1 && g.nodes[0].inputs[2] == oq_graph_find(&g, "m"));
   CHECK(g.nodes[1].n_outputs == 2 && g.nodes[1].outputs[1] == -1);
@@ -420,6 +245,324 @@ OQ_TEST(optional_inputs_outputs) {
   CHECK(g.n_values == 4);
   oq_graph_free(&g);
   arena_free();
+}
+
+/* ---- scopes: subgraph indexes ---------------------------------------------------------------------------- */
+
+static const int64_t k_one[] = {1};
+
+/* A Relu-only branch graph named name: inputs none, node Relu(in) -> out, graph output out. */
+static Onnx__GraphProto *relu_branch(const char *name, const char *node, const char *in, const char *out) {
+  gspec *b = new_spec();
+  b->nodes[b->n_nodes++] = mk_node("Relu", node, in, out);
+  b->outputs[b->n_outputs++] = mk_vi(out, OQ_DTYPE_FLOAT, -1, NULL);
+  return mk_graph(b, name);
+}
+
+/* main:  If(c) listed first, then a = Relu(x); w an initializer; y = If output.
+ * then:  If(c2) -> t  (nested), whose then-branch reads a and w (two levels up) and else-branch reads x;
+ * else:  e = Relu(a). */
+static Onnx__ModelProto *nested_model(void) {
+  static gspec s;
+  memset(&s, 0, sizeof s);
+  gspec *mid = new_spec();
+  gspec *inner_then = new_spec();
+  inner_then->nodes[inner_then->n_nodes++] = mk_node("Add", "inner_add", "a,w", "it");
+  inner_then->outputs[inner_then->n_outputs++] = mk_vi("it", OQ_DTYPE_FLOAT, -1, NULL);
+  Onnx__NodeProto *inner_if = mk_node("If", "inner_if", "c2", "t");
+  add_graph_attr(inner_if, "then_branch", mk_graph(inner_then, "inner_then"));
+  add_graph_attr(inner_if, "else_branch", relu_branch("inner_else", "inner_relu", "x", "ie"));
+  mid->nodes[mid->n_nodes++] = inner_if;
+  mid->outputs[mid->n_outputs++] = mk_vi("t", OQ_DTYPE_FLOAT, -1, NULL);
+  Onnx__NodeProto *outer_if = mk_node("If", "outer_if", "c", "y");
+  add_graph_attr(outer_if, "then_branch", mk_graph(mid, "mid"));
+  add_graph_attr(outer_if, "else_branch", relu_branch("outer_else", "else_relu", "a", "e"));
+  s.nodes[s.n_nodes++] = outer_if;
+  s.nodes[s.n_nodes++] = mk_node("Relu", "relu", "x", "a");
+  s.inputs[s.n_inputs++] = mk_vi("c", OQ_DTYPE_BOOL, 0, NULL);
+  s.inputs[s.n_inputs++] = mk_vi("c2", OQ_DTYPE_BOOL, 0, NULL);
+  s.inputs[s.n_inputs++] = mk_vi("x", OQ_DTYPE_FLOAT, 1, k_w_dims);
+  s.outputs[s.n_outputs++] = mk_vi("y", OQ_DTYPE_FLOAT, 1, k_w_dims);
+  s.inits[s.n_inits++] = mk_init("w", 1, k_w_dims, k_w, 3);
+  return mk_model(&s);
+}
+
+/* The OUTER value of scope g called name, checked to point at `want_id` of g's parent. */
+static int is_outer_of_parent(const oq_graph *g, const char *name, int32_t want_id) {
+  int32_t v = oq_graph_find(g, name);
+  if (v < 0 || g->values[v].kind != OQ_VALUE_OUTER) return 0;
+  return g->values[v].outer_scope == g->parent && g->values[v].outer_id == want_id && g->values[v].producer == -1;
+}
+
+static int has_implicit(const oq_node *n, int32_t v) {
+  for (int32_t k = 0; k < n->n_implicit; k++)
+    if (n->implicit[k] == v) return 1;
+  return 0;
+}
+
+OQ_TEST(scope_outer_two_levels) {
+  oq_error err;
+  oq_graph g;
+  REQUIRE_OK(oq_graph_build_model(nested_model(), &g, &err));
+  int32_t a = oq_graph_find(&g, "a"), w = oq_graph_find(&g, "w"), x = oq_graph_find(&g, "x");
+  int32_t c2 = oq_graph_find(&g, "c2");
+  REQUIRE(a >= 0 && w >= 0 && x >= 0 && c2 >= 0);
+  CHECK(g.n_values == 6 && g.n_outer == 0 && g.parent == NULL && g.depth == 0); /* c, c2, x, w, y, a */
+  const oq_node *outer_if = &g.nodes[0];
+  REQUIRE(outer_if->n_subgraphs == 2);
+  CHECK(strcmp(outer_if->subgraphs[0].attr, "then_branch") == 0 && outer_if->subgraphs[0].item == -1);
+  CHECK(oq_node_subgraph(outer_if, "then_branch") == 0 && oq_node_subgraph(outer_if, "else_branch") == 1);
+  CHECK(oq_node_subgraph(outer_if, "body") == -1 && oq_node_subgraph(&g.nodes[1], "then_branch") == -1);
+  const oq_graph *mid = outer_if->subgraphs[0].graph, *oelse = outer_if->subgraphs[1].graph;
+  CHECK(mid->parent == &g && mid->depth == 1 && oelse->parent == &g);
+  /* mid reads c2 itself and forwards a, w (for inner_then) and x (for inner_else) */
+  CHECK(mid->n_outer == 4);
+  CHECK(is_outer_of_parent(mid, "c2", c2) && is_outer_of_parent(mid, "a", a));
+  CHECK(is_outer_of_parent(mid, "w", w) && is_outer_of_parent(mid, "x", x));
+  REQUIRE(mid->nodes[0].n_subgraphs == 2);
+  const oq_graph *ithen = mid->nodes[0].subgraphs[0].graph, *ielse = mid->nodes[0].subgraphs[1].graph;
+  CHECK(ithen->depth == 2 && ithen->parent == mid);
+  CHECK(is_outer_of_parent(ithen, "a", oq_graph_find(mid, "a")));
+  CHECK(is_outer_of_parent(ithen, "w", oq_graph_find(mid, "w")));
+  CHECK(is_outer_of_parent(ielse, "x", oq_graph_find(mid, "x")));
+  /* types travel with the reference */
+  int32_t wi = oq_graph_find(ithen, "w");
+  CHECK(ithen->values[wi].dtype == OQ_DTYPE_FLOAT && ithen->values[wi].ndim == 1 &&
+        ithen->values[wi].dims[0].value == 3);
+  /* inner If: implicit inputs are mid's values a, w, x; c2 is its explicit input */
+  CHECK(mid->nodes[0].n_implicit == 3 && has_implicit(&mid->nodes[0], oq_graph_find(mid, "a")));
+  CHECK(mid->nodes[0].n_inputs == 1 && mid->nodes[0].inputs[0] == oq_graph_find(mid, "c2"));
+  /* outer If: every main-graph value its branches read, once each (a is read by both branches) */
+  CHECK(outer_if->n_implicit == 4);
+  CHECK(has_implicit(outer_if, a) && has_implicit(outer_if, w) && has_implicit(outer_if, x) &&
+        has_implicit(outer_if, c2));
+  /* consumers and order: Relu (node 1) must run before the If (node 0) that reads a inside its branches */
+  REQUIRE(g.values[a].n_consumers == 1);
+  CHECK(g.values[a].consumers[0] == 0);
+  CHECK(g.values[x].n_consumers == 2); /* Relu explicitly, the If implicitly */
+  CHECK(g.topo[0] == 1 && g.topo[1] == 0);
+  /* lexical lookup through the chain */
+  int32_t id = -2;
+  CHECK(oq_graph_resolve(ithen, "w", &id) == &g && id == w);
+  CHECK(oq_graph_resolve(ithen, "it", &id) == ithen && id == oq_graph_find(ithen, "it"));
+  CHECK(oq_graph_resolve(ithen, "e", &id) == NULL && id == -1); /* a sibling branch's value is not visible */
+  oq_graph_free(&g);
+  arena_free();
+}
+
+OQ_TEST(scope_shadowing) {
+  oq_error err;
+  oq_graph g;
+  gspec s, *b = new_spec();
+  memset(&s, 0, sizeof s);
+  /* the branch defines its own a (an initializer) and its own x (a node output): both shadow the main graph's */
+  static const float two[] = {2, 2, 2};
+  b->inits[b->n_inits++] = mk_init("a", 1, k_w_dims, two, 3);
+  b->nodes[b->n_nodes++] = mk_node("Neg", "neg", "w", "x");
+  b->nodes[b->n_nodes++] = mk_node("Add", "add", "a,x", "t");
+  b->outputs[b->n_outputs++] = mk_vi("t", OQ_DTYPE_FLOAT, -1, NULL);
+  Onnx__NodeProto *n = mk_node("If", "if", "c", "y");
+  add_graph_attr(n, "then_branch", mk_graph(b, "then"));
+  add_graph_attr(n, "else_branch", relu_branch("else", "r", "a", "e"));
+  s.nodes[s.n_nodes++] = mk_node("Relu", "relu", "x", "a");
+  s.nodes[s.n_nodes++] = n;
+  s.inputs[s.n_inputs++] = mk_vi("c", OQ_DTYPE_BOOL, 0, NULL);
+  s.inputs[s.n_inputs++] = mk_vi("x", OQ_DTYPE_FLOAT, 1, k_w_dims);
+  s.outputs[s.n_outputs++] = mk_vi("y", OQ_DTYPE_FLOAT, 1, k_w_dims);
+  s.inits[s.n_inits++] = mk_init("w", 1, k_w_dims, k_w, 3);
+  REQUIRE_OK(oq_graph_build_model(mk_model(&s), &g, &err));
+  const oq_graph *t = g.nodes[1].subgraphs[0].graph;
+  int32_t ta = oq_graph_find(t, "a"), tx = oq_graph_find(t, "x");
+  REQUIRE(ta >= 0 && tx >= 0);
+  CHECK(t->values[ta].kind == OQ_VALUE_INITIALIZER && t->values[ta].outer_scope == NULL);
+  CHECK(t->values[tx].kind == OQ_VALUE_INTERMEDIATE && t->values[tx].outer_id == -1);
+  CHECK(t->n_outer == 1 && is_outer_of_parent(t, "w", oq_graph_find(&g, "w")));
+  int32_t id;
+  CHECK(oq_graph_resolve(t, "a", &id) == t && id == ta);
+  /* the If reads the main graph's w (then) and a (else), not x */
+  CHECK(g.nodes[1].n_implicit == 2 && !has_implicit(&g.nodes[1], oq_graph_find(&g, "x")));
+  CHECK(has_implicit(&g.nodes[1], oq_graph_find(&g, "a")));
+  oq_graph_free(&g);
+  arena_free();
+}
+
+/* Builds a model whose If node "if" has then_branch b and a trivial else branch, expecting an error. */
+static void expect_branch_error(gspec *b, const char *msg) {
+  gspec *s = new_spec();
+  Onnx__NodeProto *n = mk_node("If", "if", "c", "y");
+  add_graph_attr(n, "then_branch", mk_graph(b, "then"));
+  add_graph_attr(n, "else_branch", relu_branch("else", "r", "x", "e"));
+  s->nodes[s->n_nodes++] = n;
+  s->inputs[s->n_inputs++] = mk_vi("c", OQ_DTYPE_BOOL, 0, NULL);
+  s->inputs[s->n_inputs++] = mk_vi("x", OQ_DTYPE_FLOAT, 1, k_w_dims);
+  s->outputs[s->n_outputs++] = mk_vi("y", OQ_DTYPE_FLOAT, 1, k_w_dims);
+  expect_error(s, OQ_ERR_MODEL, msg);
+}
+
+OQ_TEST(scope_hostile) {
+  /* a name no scope defines */
+  gspec *b = new_spec();
+  b->nodes[b->n_nodes++] = mk_node("Add", "add", "x,ghost", "t");
+  b->outputs[b->n_outputs++] = mk_vi("t", OQ_DTYPE_FLOAT, -1, NULL);
+  expect_branch_error(b, "node 'if' (If) attribute 'then_branch': node 'add' (Add) input 'ghost' is not produced by "
+                         "any node, initializer or graph input of its graph or an enclosing one");
+  /* a value of the sibling branch is not in scope */
+  b = new_spec();
+  b->nodes[b->n_nodes++] = mk_node("Neg", "neg", "e", "t");
+  b->outputs[b->n_outputs++] = mk_vi("t", OQ_DTYPE_FLOAT, -1, NULL);
+  expect_branch_error(b, "node 'neg' (Neg) input 'e' is not produced");
+  /* produced twice inside the branch */
+  b = new_spec();
+  b->nodes[b->n_nodes++] = mk_node("Neg", "n1", "x", "t");
+  b->nodes[b->n_nodes++] = mk_node("Relu", "n2", "x", "t");
+  b->outputs[b->n_outputs++] = mk_vi("t", OQ_DTYPE_FLOAT, -1, NULL);
+  expect_branch_error(b, "attribute 'then_branch': value 't' is produced twice: by node 'n1' (Neg) and by node 'n2'");
+  /* a cycle inside the branch */
+  b = new_spec();
+  b->nodes[b->n_nodes++] = mk_node("Add", "c1", "x,q", "p");
+  b->nodes[b->n_nodes++] = mk_node("Neg", "c2", "p", "q");
+  b->outputs[b->n_outputs++] = mk_vi("q", OQ_DTYPE_FLOAT, -1, NULL);
+  expect_branch_error(b, "attribute 'then_branch': graph has a cycle through node 'c");
+  /* a branch output nobody produces */
+  b = new_spec();
+  b->outputs[b->n_outputs++] = mk_vi("nothing", OQ_DTYPE_FLOAT, -1, NULL);
+  expect_branch_error(b, "graph output 'nothing' is not produced by any node, initializer or graph input of its graph");
+  /* a cycle through the If: the branch reads a value computed from the If's own output */
+  gspec *s = new_spec();
+  b = new_spec();
+  b->nodes[b->n_nodes++] = mk_node("Neg", "neg", "z", "t");
+  b->outputs[b->n_outputs++] = mk_vi("t", OQ_DTYPE_FLOAT, -1, NULL);
+  Onnx__NodeProto *n = mk_node("If", "if", "c", "y");
+  add_graph_attr(n, "then_branch", mk_graph(b, "then"));
+  add_graph_attr(n, "else_branch", relu_branch("else", "r", "x", "e"));
+  s->nodes[s->n_nodes++] = n;
+  s->nodes[s->n_nodes++] = mk_node("Relu", "after", "y", "z");
+  s->inputs[s->n_inputs++] = mk_vi("c", OQ_DTYPE_BOOL, 0, NULL);
+  s->inputs[s->n_inputs++] = mk_vi("x", OQ_DTYPE_FLOAT, 1, k_w_dims);
+  s->outputs[s->n_outputs++] = mk_vi("z", OQ_DTYPE_FLOAT, 1, k_w_dims);
+  expect_error(s, OQ_ERR_MODEL, "graph has a cycle through node ");
+}
+
+OQ_TEST(scope_value_info_and_outputs) {
+  oq_error err;
+  oq_graph g;
+  static const int64_t d23[] = {2, 3};
+  gspec s, *b = new_spec();
+  memset(&s, 0, sizeof s);
+  b->nodes[b->n_nodes++] = mk_node("Neg", "neg", "x", "t");
+  b->nodes[b->n_nodes++] = mk_node("Relu", "relu", "t", "u");
+  b->vinfo[b->n_vinfo++] = mk_vi("t", OQ_DTYPE_FLOAT, 2, d23);    /* a branch value typed by the branch */
+  b->vinfo[b->n_vinfo++] = mk_vi("x", OQ_DTYPE_FLOAT, 2, d23);    /* an outer value: known type kept */
+  b->vinfo[b->n_vinfo++] = mk_vi("zz", OQ_DTYPE_FLOAT, 1, k_one); /* not in the branch: ignored */
+  b->outputs[b->n_outputs++] = mk_vi("u", OQ_DTYPE_FLOAT, -1, NULL);
+  b->outputs[b->n_outputs++] = mk_vi("x", OQ_DTYPE_FLOAT, -1, NULL); /* returns an outer value as it is */
+  Onnx__NodeProto *n = mk_node("If", "if", "c", "y1,y2");
+  add_graph_attr(n, "then_branch", mk_graph(b, "then"));
+  add_graph_attr(n, "else_branch", relu_branch("else", "r", "x", "e"));
+  s.nodes[s.n_nodes++] = n;
+  s.inputs[s.n_inputs++] = mk_vi("c", OQ_DTYPE_BOOL, 0, NULL);
+  s.inputs[s.n_inputs++] = mk_vi("x", OQ_DTYPE_FLOAT, 1, k_w_dims);
+  s.outputs[s.n_outputs++] = mk_vi("y1", OQ_DTYPE_FLOAT, -1, NULL);
+  REQUIRE_OK(oq_graph_build_model(mk_model(&s), &g, &err));
+  const oq_graph *t = g.nodes[0].subgraphs[0].graph;
+  int32_t tt = oq_graph_find(t, "t"), tx = oq_graph_find(t, "x");
+  CHECK(t->values[tt].dtype == OQ_DTYPE_FLOAT && t->values[tt].ndim == 2 && t->values[tt].dims[1].value == 3);
+  CHECK(t->values[tt].vi != NULL);
+  CHECK(t->values[tx].ndim == 1 && t->values[tx].dims[0].value == 3); /* from the main graph's input */
+  CHECK(oq_graph_find(t, "zz") == -1);
+  REQUIRE(t->n_outputs == 2);
+  CHECK(t->outputs[1] == tx && t->values[tx].is_graph_output && t->values[tx].kind == OQ_VALUE_OUTER);
+  CHECK(has_implicit(&g.nodes[0], oq_graph_find(&g, "x")));
+  oq_graph_free(&g);
+  arena_free();
+}
+
+OQ_TEST(scope_standalone_and_lists) {
+  oq_error err;
+  oq_graph g, sub;
+  REQUIRE_OK(oq_graph_build_model(nested_model(), &g, &err));
+  /* the innermost then-branch indexed on its own under the main graph: references point where the name lives */
+  const Onnx__GraphProto *ithen_proto = g.nodes[0].subgraphs[0].graph->nodes[0].subgraphs[0].graph->proto;
+  REQUIRE_OK(oq_graph_build(ithen_proto, g.opsets, g.n_opsets, &g, &sub, &err));
+  int32_t a = oq_graph_find(&sub, "a");
+  CHECK(sub.parent == &g && sub.depth == 1 && sub.n_outer == 2);
+  CHECK(sub.values[a].outer_scope == &g && sub.values[a].outer_id == oq_graph_find(&g, "a"));
+  CHECK(oq_graph_opset(&sub, "") == 13);
+  oq_graph_free(&sub);
+  /* without a parent the same graph has dangling names */
+  memset(&err, 0, sizeof err);
+  CHECK(oq_graph_build(ithen_proto, g.opsets, g.n_opsets, NULL, &sub, &err) == OQ_ERR_MODEL);
+  CHECK(strstr(err.msg, "node 'inner_add' (Add) input 'a' is not produced by any node, initializer or graph input") &&
+        !strstr(err.msg, "enclosing"));
+  oq_graph_free(&g);
+  arena_free();
+
+  /* a GRAPHS attribute: one subgraph per list item */
+  gspec s;
+  memset(&s, 0, sizeof s);
+  Onnx__NodeProto *n = mk_node("Custom", "multi", "x", "y");
+  Onnx__AttributeProto *at = add_attr(n, "bodies", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS);
+  at->n_graphs = 2;
+  at->graphs = arena_alloc(2 * sizeof *at->graphs);
+  at->graphs[0] = relu_branch("b0", "r0", "x", "o0");
+  at->graphs[1] = relu_branch("b1", "r1", "q", "o1");
+  s.nodes[s.n_nodes++] = n;
+  s.inputs[s.n_inputs++] = mk_vi("x", OQ_DTYPE_FLOAT, 1, k_w_dims);
+  s.inputs[s.n_inputs++] = mk_vi("q", OQ_DTYPE_FLOAT, 1, k_w_dims);
+  s.outputs[s.n_outputs++] = mk_vi("y", OQ_DTYPE_FLOAT, 1, k_w_dims);
+  REQUIRE_OK(oq_graph_build_model(mk_model(&s), &g, &err));
+  REQUIRE(g.nodes[0].n_subgraphs == 2);
+  CHECK(g.nodes[0].subgraphs[1].item == 1 && strcmp(g.nodes[0].subgraphs[1].attr, "bodies") == 0);
+  CHECK(oq_node_subgraph(&g.nodes[0], "bodies") == -1); /* a list is not a single GRAPH attribute */
+  CHECK(g.nodes[0].n_implicit == 2);
+  oq_graph_free(&g);
+  arena_free();
+  /* an error in a list item names the item */
+  memset(&s, 0, sizeof s);
+  n = mk_node("Custom", "multi", "x", "y");
+  at = add_attr(n, "bodies", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS);
+  at->n_graphs = 2;
+  at->graphs = arena_alloc(2 * sizeof *at->graphs);
+  at->graphs[0] = relu_branch("b0", "r0", "x", "o0");
+  at->graphs[1] = relu_branch("b1", "r1", "nope", "o1");
+  s.nodes[s.n_nodes++] = n;
+  s.inputs[s.n_inputs++] = mk_vi("x", OQ_DTYPE_FLOAT, 1, k_w_dims);
+  s.outputs[s.n_outputs++] = mk_vi("y", OQ_DTYPE_FLOAT, 1, k_w_dims);
+  expect_error(&s, OQ_ERR_MODEL, "node 'multi' (Custom) attribute 'bodies'[1]: node 'r1' (Relu) input 'nope'");
+}
+
+OQ_TEST(scope_depth_limit) {
+  /* If nodes nested OQ_GRAPH_MAX_DEPTH levels deep are indexed; one more level is refused */
+  for (int extra = 0; extra <= 1; extra++) {
+    int levels = OQ_GRAPH_MAX_DEPTH + extra;
+    Onnx__GraphProto *inner = relu_branch("leaf", "leaf", "x", "o");
+    for (int i = 0; i < levels; i++) {
+      gspec *b = new_spec();
+      Onnx__NodeProto *n = mk_node("If", "if", "c", "o");
+      add_graph_attr(n, "then_branch", inner);
+      b->nodes[b->n_nodes++] = n;
+      b->outputs[b->n_outputs++] = mk_vi("o", OQ_DTYPE_FLOAT, -1, NULL);
+      inner = mk_graph(b, "level");
+    }
+    gspec *s = new_spec();
+    for (size_t i = 0; i < inner->n_node; i++) s->nodes[s->n_nodes++] = inner->node[i];
+    s->inputs[s->n_inputs++] = mk_vi("c", OQ_DTYPE_BOOL, 0, NULL);
+    s->inputs[s->n_inputs++] = mk_vi("x", OQ_DTYPE_FLOAT, 1, k_w_dims);
+    s->outputs[s->n_outputs++] = mk_vi("o", OQ_DTYPE_FLOAT, 1, k_w_dims);
+    if (extra) {
+      expect_error(s, OQ_ERR_MODEL, "subgraphs nested deeper than 64 levels");
+    } else {
+      oq_error err;
+      oq_graph g;
+      REQUIRE_OK(oq_graph_build_model(mk_model(s), &g, &err));
+      const oq_graph *d = &g;
+      while (d->n_nodes > 0 && d->nodes[0].n_subgraphs > 0) d = d->nodes[0].subgraphs[0].graph;
+      CHECK(d->depth == OQ_GRAPH_MAX_DEPTH);
+      CHECK(d->n_outer == 1 && d->values[oq_graph_find(d, "x")].outer_scope == d->parent);
+      oq_graph_free(&g);
+      arena_free();
+    }
+  }
 }
 
 /* ---- attributes ----------------------------------------------------------------------------------------- */
