@@ -174,6 +174,8 @@ static oq_status build_step(oq_plan *plan, int32_t ni, plan_step *step, oq_error
   if (n_out > plan->max_out) plan->max_out = n_out;
   return OQ_OK;
 fail:
+  /* the node is the subject (callers read it instead of parsing the message); unnamed nodes by their op type */
+  oq_error_subject(err, OQ_SUBJECT_NODE, node_name(g, ni)[0] ? node_name(g, ni) : op);
   return st;
 }
 
@@ -636,6 +638,8 @@ static oq_status run_scope(oq_plan *plan, const oq_tensor *inputs, const oq_tens
       char label[320];
       node_label(g, step->node, label, sizeof label);
       oq_error_prefix(err, "%s (%s)", label, node_op(g, step->node));
+      oq_error_subject(err, OQ_SUBJECT_NODE,
+                       node_name(g, step->node)[0] ? node_name(g, step->node) : node_op(g, step->node));
       goto fail;
     }
     if (observer)

@@ -366,6 +366,8 @@ OQ_TEST(opset_above_bound_refused) {
   CHECK(plan == NULL);
   CHECK(strstr(err.msg, "node 'r23' (Reshape, domain '', opset 23)") != NULL);
   CHECK(strstr(err.msg, "checked only up to opset 21") != NULL);
+  /* the executor names the node as the error's subject, so callers need not parse the message */
+  CHECK(err.subject_kind == OQ_SUBJECT_NODE && strcmp(err.subject, "r23") == 0);
   oq_model_free(model);
 }
 
