@@ -35,7 +35,8 @@ out=$root/${ONNXQ_BUILD_DIR:-build}/identical
 rm -rf "$out"
 mkdir -p "$out/base" "$out/new"
 
-# run_both CASE ARGS...: runs both binaries; @OUT@ in ARGS becomes the case's output folder of each side
+# run_both CASE ARGS...: runs both binaries; in ARGS, @OUT@ becomes the case's output folder of each side and @SIDE@
+# that side's root (to read what the same side wrote in an earlier case)
 n_cases=0
 run_both() {
   local case=$1
@@ -47,7 +48,10 @@ run_both() {
     local d=$out/$side/$case
     mkdir -p "$d"
     local args=()
-    for a in "$@"; do args+=("${a//@OUT@/$d}"); done
+    for a in "$@"; do
+      a=${a//@OUT@/$d}
+      args+=("${a//@SIDE@/$out/$side}")
+    done
     set +e
     "$bin" "${args[@]}" >"$d/.stdout" 2>"$d/.stderr"
     echo $? >"$d/.rc"
@@ -69,17 +73,7 @@ model_cases() {
   run_both "$name/quantize_pt" quantize "$model" --calib "$calib" -o @OUT@/q.onnx --per-tensor
   run_both "$name/quantize_t2" quantize "$model" --calib "$calib" -o @OUT@/q.onnx --threads 2
   # the QDQ model each side wrote, run by that same side
-  for side in base new; do
-    local bin=$base_bin
-    [ $side = new ] && bin=$new_bin
-    local d=$out/$side/$name/run_qdq
-    mkdir -p "$d"
-    set +e
-    "$bin" run "$out/$side/$name/quantize/q.onnx" --inputs "$sample" -o "$d/res" >"$d/.stdout" 2>"$d/.stderr"
-    echo $? >"$d/.rc"
-    set -e
-    sed -i "s#$out/$side/#OUT/#g" "$d/.stdout" "$d/.stderr"
-  done
+  run_both "$name/run_qdq" run "@SIDE@/$name/quantize/q.onnx" --inputs "$sample" -o @OUT@/res
 }
 
 model_cases digits samples/digits/model.onnx samples/digits/calib samples/digits/calib/sample_000
