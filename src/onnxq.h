@@ -262,10 +262,21 @@ OQ_API oq_status oq_session_run(oq_session *session, int32_t n_inputs, const oq_
 
 /* ---- quantization ----------------------------------------------------------------------------------------- */
 
+/* How an activation's range is chosen from its calibration statistics (oq_quant_options.method). */
+typedef enum oq_calib_method {
+  OQ_CALIB_MINMAX = 0,     /* running min / max (default) */
+  OQ_CALIB_PERCENTILE = 1, /* percentile of the histogram */
+  OQ_CALIB_ENTROPY = 2,    /* KL divergence threshold (TensorRT's entropy calibration) */
+  OQ_CALIB_MSE = 3         /* clipping threshold minimizing the expected squared quantization error */
+} oq_calib_method;
+
 typedef struct oq_quant_options {
   uint32_t size;       /* sizeof(oq_quant_options), set by oq_quant_options_init */
   int32_t threads;     /* calibration worker threads; 0 or 1 = one */
   int32_t per_channel; /* 1 (default): weights quantized per output channel */
+  /* range method (calibration side) */
+  int32_t method; /* oq_calib_method, default OQ_CALIB_MINMAX */
+  /* quantized-model side: fields are added after this line */
 } oq_quant_options;
 
 OQ_API void oq_quant_options_init(oq_quant_options *opts);

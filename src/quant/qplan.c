@@ -11,6 +11,8 @@
  * The emitter (emit.c) turns the plan into protos without deciding anything. */
 #include "quant/qplan.h"
 
+#include "calib/range.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,14 +27,15 @@ typedef struct planner {
   const oq_model *model;
   const oq_graph *g;
   const oq_calib_stats *stats;
-  int per_channel;    /* option: weights per output channel */
-  int64_t opset;      /* default-domain opset of the input */
-  oq_qplan *p;        /* the plan being filled */
-  uint8_t *has_range; /* per value: calibrated (or set by a rule) */
-  float *rmin, *rmax; /* per value: range */
-  int32_t *prod_node; /* per value: current producer node, -1 none */
-  int32_t *prod_slot; /* per value: its output slot */
-  oq_tensor *wdata;   /* per record: decoded float data of a quantized initializer */
+  const oq_quant_options *opts; /* the caller's, defaults filled in; borrowed */
+  int per_channel;              /* option: weights per output channel */
+  int64_t opset;                /* default-domain opset of the input */
+  oq_qplan *p;                  /* the plan being filled */
+  uint8_t *has_range;           /* per value: calibrated (or set by a rule) */
+  float *rmin, *rmax;           /* per value: range */
+  int32_t *prod_node;           /* per value: current producer node, -1 none */
+  int32_t *prod_slot;           /* per value: its output slot */
+  oq_tensor *wdata;             /* per record: decoded float data of a quantized initializer */
 } planner;
 
 static const char *const k_rule_names[OQ_QRULE_COUNT_] = {"generic",     "weighted",   "matmul",       "removable",
@@ -215,12 +218,17 @@ static int try_replace_upstream(planner *pl, int32_t up, int32_t outv, int32_t n
 
 /* ---- decide -------------------------------------------------------------------------------------------------- */
 
-static void init_ranges(planner *pl) {
+static oq_status init_ranges(planner *pl, oq_error *err) {
   const oq_graph *g = pl->g;
+  const oq_qtype *act = oq_qtype_get(ACT_QTYPE);
+  oq_range_target target = {act->bits, act->is_signed};
   for (int32_t v = 0; v < g->n_values; v++) {
-    pl->has_range[v] = pl->stats->tracked[v] && pl->stats->seen[v] > 0;
+    int32_t has = 0;
     pl->rmin[v] = pl->stats->min[v];
     pl->rmax[v] = pl->stats->max[v];
+    oq_status st = oq_calib_range(pl->stats, v, pl->opts, &target, &has, &pl->rmin[v], &pl->rmax[v], err);
+    if (st != OQ_OK) return st;
+    pl->has_range[v] = (uint8_t)has;
   }
   /* onnxruntime's adjust_tensor_ranges, in node order: a Relu/Clip input used only there takes the output's range;
    * Softmax outputs are [0, 1]. */
@@ -240,6 +248,7 @@ static void init_ranges(planner *pl) {
       pl->rmax[out] = 1.0f;
     }
   }
+  return OQ_OK;
 }
 
 static oq_status decide(planner *pl, oq_error *err) {
@@ -663,6 +672,7 @@ oq_status oq_qplan_build(const oq_model *model, const oq_calib_stats *stats, con
   pl.model = model;
   pl.g = g;
   pl.stats = stats;
+  pl.opts = opts;
   pl.per_channel = opts ? opts->per_channel != 0 : 1;
   pl.opset = oq_graph_opset(g, "");
 
@@ -705,7 +715,7 @@ oq_status oq_qplan_build(const oq_model *model, const oq_calib_stats *stats, con
     }
   }
 
-  init_ranges(&pl);
+  OQ_CHECK(init_ranges(&pl, err));
   OQ_CHECK(decide(&pl, err));
   drop_dead_constants(&pl);
   OQ_CHECK(number(&pl, err));

@@ -57,6 +57,8 @@ oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_qua
   if (opts) OQ_CHECK(oq_options_take(&defaults, sizeof defaults, QUANT_OPTIONS_SIZE_V1, opts, "oq_quantize", err));
   opts = &defaults;
   if (opts->threads < 0) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_quantize: negative thread count %d", opts->threads);
+  if (opts->method != OQ_CALIB_MINMAX)
+    OQ_RETURN_ERR(err, OQ_ERR_UNSUPPORTED, "oq_quantize: range method %d is not implemented", (int)opts->method);
   OQ_CHECK(oq_quant_tracked_values(model, &tracked, err));
   OQ_CHECK(oq_calib_stats_init(&stats, model->graph.n_values, tracked, err));
   OQ_CHECK(oq_calib_run(model, calib_dir, opts->threads, &stats, err));
