@@ -337,6 +337,50 @@ OQ_ROW("DepthToSpace", "", 1, 21, 1, 1, 1, 1, oq_op_depth_to_space_init, OQ_NONE
 OQ_ROW("SpaceToDepth", "", 1, 21, 1, 1, 1, 1, oq_op_init_attrs, OQ_NONE, OQ_NONE, oq_op_space_to_depth_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_space_to_depth)
 
+/* math.c */
+OQ_ROW("Acos", "", 7, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Acosh", "", 9, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Asin", "", 7, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Asinh", "", 9, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Atan", "", 7, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Atanh", "", 9, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Cosh", "", 9, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Sinh", "", 9, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Tan", "", 7, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("IsNaN", "", 9, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("IsInf", "", 10, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Shrink", "", 9, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("BitShift", "", 11, 21, 2, 2, 1, 1, oq_op_math_init, oq_op_infer_bcast, OQ_NONE, oq_op_bitshift_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Det", "", 11, 21, 1, 1, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_det_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+
+/* normx.c */
+OQ_ROW("LayerNormalization", "", 17, 21, 2, 3, 1, 3, oq_op_init_attrs, oq_op_layer_norm_infer, OQ_NONE,
+       oq_op_layer_norm_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_layer_norm)
+OQ_ROW("GroupNormalization", "", 18, 21, 3, 3, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_group_norm_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_group_norm)
+OQ_ROW("InstanceNormalization", "", 6, 21, 3, 3, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE,
+       oq_op_instance_norm_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_instance_norm)
+OQ_ROW("MeanVarianceNormalization", "", 9, 21, 1, 1, 1, 1, oq_op_mvn_init, oq_op_infer_same, OQ_NONE, oq_op_mvn_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("LpNormalization", "", 1, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_lp_norm_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_lp_norm)
+OQ_ROW("LRN", "", 1, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_lrn_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_lrn)
+
 /* policy-only rows: onnxruntime quantizes these; the executor does not run them */
 OQ_ROW("Resize", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0,
        11, oq_attrs_none)
