@@ -381,9 +381,27 @@ OQ_ROW("LpNormalization", "", 1, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_infer_s
 OQ_ROW("LRN", "", 1, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_lrn_exec, oq_op_params_free,
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_lrn)
 
+/* resize.c */
+OQ_ROW("Resize", "", 10, 10, 2, 2, 1, 1, oq_op_resize_init, OQ_NONE, OQ_NONE, oq_op_resize_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 11, oq_attrs_none)
+OQ_ROW("Resize", "", 11, 12, 3, 4, 1, 1, oq_op_resize_init, OQ_NONE, OQ_NONE, oq_op_resize_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 11, oq_attrs_none)
+OQ_ROW("Resize", "", 13, 21, 1, 4, 1, 1, oq_op_resize_init, OQ_NONE, OQ_NONE, oq_op_resize_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 11, oq_attrs_none)
+OQ_ROW("Upsample", "", 7, 8, 1, 1, 1, 1, oq_op_resize_init, OQ_NONE, OQ_NONE, oq_op_resize_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Upsample", "", 9, 9, 2, 2, 1, 1, oq_op_resize_init, OQ_NONE, OQ_NONE, oq_op_resize_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* pad.c */
+OQ_ROW("Pad", "", 2, 10, 1, 1, 1, 1, oq_op_pad_init, OQ_NONE, OQ_NONE, oq_op_pad_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Pad", "", 11, 17, 2, 3, 1, 1, oq_op_pad_init, OQ_NONE, OQ_NONE, oq_op_pad_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Pad", "", 18, 21, 2, 4, 1, 1, oq_op_pad_init, OQ_NONE, OQ_NONE, oq_op_pad_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+
 /* policy-only rows: onnxruntime quantizes these; the executor does not run them */
-OQ_ROW("Resize", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0,
-       11, oq_attrs_none)
 
 #undef OQ_VARIADIC
 #undef OQ_ROW
