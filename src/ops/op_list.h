@@ -42,8 +42,8 @@
 /* conv.c */
 OQ_ROW("Conv", "", 1, 21, 2, 3, 1, 1, oq_op_conv_init, oq_op_conv_infer, oq_op_conv_workspace, oq_op_conv_exec,
        oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_WEIGHTED, 0, 1, oq_attrs_none)
-OQ_ROW("ConvTranspose", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE,
-       OQ_OP_QUANT_WEIGHTED, 1, 1, oq_attrs_none)
+OQ_ROW("ConvTranspose", "", 1, 21, 2, 3, 1, 1, oq_op_convt_init, OQ_NONE, OQ_NONE, oq_op_convt_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_OP_QUANT_WEIGHTED, 1, 1, oq_attrs_none)
 
 /* gemm.c */
 OQ_ROW("Gemm", "", 1, 10, 3, 3, 1, 1, oq_op_init_attrs, oq_op_gemm_infer, oq_op_gemm_workspace, oq_op_gemm_exec,
@@ -399,6 +399,20 @@ OQ_ROW("Pad", "", 2, 10, 1, 1, 1, 1, oq_op_pad_init, OQ_NONE, OQ_NONE, oq_op_pad
 OQ_ROW("Pad", "", 11, 17, 2, 3, 1, 1, oq_op_pad_init, OQ_NONE, OQ_NONE, oq_op_pad_exec, oq_op_params_free, OQ_F_NONE,
        OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Pad", "", 18, 21, 2, 4, 1, 1, oq_op_pad_init, OQ_NONE, OQ_NONE, oq_op_pad_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+
+/* rnn.c */
+OQ_ROW("RNN", "", 7, 13, 3, 6, 0, 2, oq_op_rnn_init, OQ_NONE, OQ_NONE, oq_op_rnn_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("RNN", "", 14, 21, 3, 6, 0, 2, oq_op_rnn_init, OQ_NONE, OQ_NONE, oq_op_rnn_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("GRU", "", 7, 13, 3, 6, 0, 2, oq_op_rnn_init, OQ_NONE, OQ_NONE, oq_op_rnn_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("GRU", "", 14, 21, 3, 6, 0, 2, oq_op_rnn_init, OQ_NONE, OQ_NONE, oq_op_rnn_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("LSTM", "", 7, 13, 3, 8, 0, 3, oq_op_rnn_init, OQ_NONE, OQ_NONE, oq_op_rnn_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("LSTM", "", 14, 21, 3, 8, 0, 3, oq_op_rnn_init, OQ_NONE, OQ_NONE, oq_op_rnn_exec, oq_op_params_free, OQ_F_NONE,
        OQ_Q_NONE, oq_attrs_none)
 
 /* policy-only rows: onnxruntime quantizes these; the executor does not run them */
