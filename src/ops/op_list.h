@@ -415,6 +415,28 @@ OQ_ROW("LSTM", "", 7, 13, 3, 8, 0, 3, oq_op_rnn_init, OQ_NONE, OQ_NONE, oq_op_rn
 OQ_ROW("LSTM", "", 14, 21, 3, 8, 0, 3, oq_op_rnn_init, OQ_NONE, OQ_NONE, oq_op_rnn_exec, oq_op_params_free, OQ_F_NONE,
        OQ_Q_NONE, oq_attrs_none)
 
+/* detect.c */
+OQ_ROW("NonMaxSuppression", "", 10, 21, 2, 5, 1, 1, oq_op_detect_init, OQ_NONE, OQ_NONE, oq_op_nms_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("RoiAlign", "", 10, 21, 3, 3, 1, 1, oq_op_detect_init, OQ_NONE, OQ_NONE, oq_op_roialign_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("MaxUnpool", "", 9, 10, 2, 2, 1, 1, oq_op_detect_init, OQ_NONE, OQ_NONE, oq_op_maxunpool_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("MaxUnpool", "", 11, 21, 2, 3, 1, 1, oq_op_detect_init, OQ_NONE, OQ_NONE, oq_op_maxunpool_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* einsum.c */
+OQ_ROW("Einsum", "", 12, 21, 1, OQ_VARIADIC, 1, 1, oq_op_einsum_init, OQ_NONE, OQ_NONE, oq_op_einsum_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* qmath.c */
+OQ_ROW("DynamicQuantizeLinear", "", 11, 21, 1, 1, 3, 3, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_dynamic_quantize_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("MatMulInteger", "", 10, 21, 2, 4, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_matmul_integer_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("QLinearMatMul", "", 10, 21, 8, 8, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_qlinear_matmul_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
 /* policy-only rows: onnxruntime quantizes these; the executor does not run them */
 
 #undef OQ_VARIADIC
