@@ -252,6 +252,8 @@ OQ_ROW("DequantizeLinear", "", 10, 22, 2, 3, 1, 1, oq_op_qdq_init, oq_op_dequant
  * keep the arity and only widen the types a branch may return (19: float8, the first change after 17). */
 OQ_ROW("If", "", 1, 21, 1, 1, 1, OQ_VARIADIC, oq_op_if_init, OQ_NONE, OQ_NONE, oq_op_if_exec, oq_op_params_free,
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Loop", "", 1, 21, 2, OQ_VARIADIC, 1, OQ_VARIADIC, oq_op_loop_init, OQ_NONE, OQ_NONE, oq_op_loop_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* reduce.c: axes as an attribute, then as an input (ReduceSum 13, the others 18) */
 OQ_ROW("ReduceSum", "", 1, 12, 1, 1, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
