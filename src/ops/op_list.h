@@ -72,27 +72,27 @@ OQ_ROW("BatchNormalization", "", 14, 28, 5, 5, 1, 3, oq_op_init_attrs, oq_op_inf
        oq_op_batchnorm_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_batchnorm)
 
 /* eltwise.c */
-OQ_ROW("Add", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_add_exec, oq_op_params_free,
+OQ_ROW("Add", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_add_h_exec, oq_op_params_free,
        OQ_F_INPL, OQ_Q_GEN, oq_attrs_none)
-OQ_ROW("Sub", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_sub_exec, oq_op_params_free,
+OQ_ROW("Sub", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_sub_h_exec, oq_op_params_free,
        OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Mul", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_mul_exec, oq_op_params_free,
+OQ_ROW("Mul", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_mul_h_exec, oq_op_params_free,
        OQ_F_INPL, OQ_Q_GEN, oq_attrs_none)
-OQ_ROW("Div", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_div_exec, oq_op_params_free,
+OQ_ROW("Div", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_div_h_exec, oq_op_params_free,
        OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Pow", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_pow_exec, oq_op_params_free,
        OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Mod", "", 10, 28, 2, 2, 1, 1, oq_op_init_attrs, oq_op_infer_bcast, OQ_NONE, oq_op_mod_exec, oq_op_params_free,
+OQ_ROW("Mod", "", 10, 28, 2, 2, 1, 1, oq_op_init_attrs, oq_op_infer_bcast, OQ_NONE, oq_op_mod_h_exec, oq_op_params_free,
        OQ_F_INPL, OQ_Q_NONE, oq_attrs_mod)
 OQ_ROW("PRelu", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_prelu_exec, oq_op_params_free,
        OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Max", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_max_exec,
+OQ_ROW("Max", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_max_h_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Min", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_min_exec,
+OQ_ROW("Min", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_min_h_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Sum", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_sum_exec,
+OQ_ROW("Sum", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_sum_h_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Mean", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_mean_exec,
+OQ_ROW("Mean", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_mean_h_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Equal", "", 7, 21, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_equal_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
