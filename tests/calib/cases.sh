@@ -157,6 +157,24 @@ bad_values)
   "$onnxq" quantize --help | grep -q -- "--moving-average" || fail "--help lacks the range options"
   "$onnxq" calibrate --help | grep -q -- "--shard K/N" || fail "calibrate --help lacks --shard"
   ;;
+images)
+  # PNG, BMP and JPEG folders of the digits (gray, 0..255): lossless formats agree exactly, --std 255 maps the
+  # pixels back to the model's 0..1 and keeps the accuracy
+  "$py" "$src/tests/calib/make_images.py" "$digits/calib" img
+  ok "$onnxq" calibrate "$model" --calib img/png -o png.table --std 255
+  ok "$onnxq" calibrate "$model" --calib img/bmp -o bmp.table --std 255 --threads 2
+  cmp png.table bmp.table || fail "PNG and BMP tables differ"
+  for f in png jpg; do
+    ok "$onnxq" quantize "$model" --calib img/$f -o $f.onnx --std 255 --method entropy
+    "$node" "$src/tests/e2e/compare_ort.mjs" "$model" $f.onnx "$digits/test/images.npy" "$digits/test/labels.npy" \
+      --max-drop 0.005 --max-rel 0.1 >stdout 2>&1 || fail "accuracy with $f images"
+  done
+  ok "$onnxq" calibrate "$model" --calib img/big -o big.table --std 255 --resize short-side --image-size 8,8
+  one_line_error "b.png: corrupt PNG" "$onnxq" calibrate "$model" --calib img/bad -o x.table
+  one_line_error "GRAY needs a 1-channel\\|--mean/--std need" "$onnxq" calibrate "$model" --calib img/png -o x.table \
+    --mean 1,2,3
+  one_line_error "does not fit" "$onnxq" calibrate "$model" --calib img/png -o x.table --image-size 9,9
+  ;;
 progress)
   # not a terminal: no progress line; the summary names method and samples
   ok "$onnxq" quantize "$model" --calib "$digits/calib" -o q.onnx --method percentile

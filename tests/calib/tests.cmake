@@ -5,7 +5,7 @@ if(NOT ONNXQ_NODE)
   set(ONNXQ_NODE node)
 endif()
 set(ONNXQ_PYTHON3 /usr/bin/python3 CACHE FILEPATH "Python with the onnx package, for the ONNX checker")
-foreach(c threads_and_shards_identical merge_refusals formats trt_cache bad_values progress)
+foreach(c threads_and_shards_identical merge_refusals formats images trt_cache bad_values progress)
   add_test(NAME calib.${c}
            COMMAND sh ${PROJECT_SOURCE_DIR}/tests/calib/cases.sh ${c} $<TARGET_FILE:onnxq_cli> ${PROJECT_SOURCE_DIR}
                    ${PROJECT_BINARY_DIR}/calib_tmp/${c} ${ONNXQ_PYTHON3} ${ONNXQ_NODE})
