@@ -112,6 +112,21 @@ formats)
   one_line_error "s.npz: key 'image' does not match" "$onnxq" calibrate "$model" --calib wrongname -o x.table
   mkdir wrongshape && "$py" -c "import numpy as np; np.save('wrongshape/input.npy', np.zeros((5,1,8,9), np.float32))"
   one_line_error "wrongshape/input.npy: input 'input' expects" "$onnxq" calibrate "$model" --calib wrongshape -o x.table
+  # tf2onnx-style input names: files may carry the exact name ('input:0') or its sanitized stem ('input_0')
+  "$py" - "$model" colon.onnx <<'PY'
+import sys, onnx
+m = onnx.load(sys.argv[1])
+for n in m.graph.node:
+    n.input[:] = ["input:0" if i == "input" else i for i in n.input]
+m.graph.input[0].name = "input:0"
+onnx.save(m, sys.argv[2])
+PY
+  mkdir -p exact/a exact/b colnpz
+  cp "$digits/calib/sample_000/input.npy" "exact/a/input:0.npy"
+  cp "$digits/calib/sample_001/input.npy" exact/b/input_0.npy
+  "$py" -c "import numpy as np; np.savez('colnpz/s.npz', **{'input:0': np.load('$digits/calib/sample_002/input.npy')})"
+  ok "$onnxq" calibrate colon.onnx --calib exact -o exact.table
+  ok "$onnxq" calibrate colon.onnx --calib colnpz -o colnpz.table
   mkdir empty
   one_line_error "no sample folders" "$onnxq" calibrate "$model" --calib empty -o x.table
   ;;
