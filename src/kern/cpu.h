@@ -22,6 +22,8 @@ typedef void (*oq_gemm_micro_fn)(size_t kc, const float *a, size_t rs_a, size_t 
                                  size_t ldc, size_t mr, size_t nr);
 /* y[i] = f(x[i]) for i < n (x == y allowed). */
 typedef void (*oq_vec_unary_fn)(const float *x, float *y, size_t n);
+/* y[i] = clamp(x[i]) for i < n (x == y allowed). */
+typedef void (*oq_vec_clamp_fn)(const float *x, float *y, size_t n, float lo, float hi);
 /* y[i] += w * x[i * stride] for i < n: one tap of a depthwise convolution row. */
 typedef void (*oq_axpy_strided_fn)(float w, const float *x, size_t stride, float *y, size_t n);
 
@@ -32,7 +34,8 @@ typedef struct oq_simd {
   const char *name;
   int32_t gemm_mr, gemm_nr; /* register tile of gemm_micro */
   oq_gemm_micro_fn gemm_micro;
-  oq_vec_unary_fn exp, sigmoid, tanh, erf;
+  oq_vec_unary_fn exp, sigmoid, tanh, erf, relu;
+  oq_vec_clamp_fn clamp;
   oq_axpy_strided_fn axpy_strided;
 } oq_simd;
 

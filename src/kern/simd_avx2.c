@@ -49,8 +49,8 @@ static void micro_avx2(size_t kc, const float *ap, size_t rs, size_t cs, const f
   }
 }
 
-static const oq_simd k_avx2 = {OQ_CPU_AVX2, "avx2+fma",    MR,         NR,        micro_avx2,
-                               vexp_avx2,   vsigmoid_avx2, vtanh_avx2, verf_avx2, axpy_strided_avx2};
+static const oq_simd k_avx2 = {OQ_CPU_AVX2,   "avx2+fma", MR,        NR,         micro_avx2,  vexp_avx2,
+                               vsigmoid_avx2, vtanh_avx2, verf_avx2, vrelu_avx2, vclamp_avx2, axpy_strided_avx2};
 
 const oq_simd *oq_simd_avx2_table(void) { return &k_avx2; }
 #else

@@ -51,8 +51,9 @@ static void micro_avx512(size_t kc, const float *ap, size_t rs, size_t cs, const
   }
 }
 
-static const oq_simd k_avx512 = {OQ_CPU_AVX512, "avx512",        MR,           NR,          micro_avx512,
-                                 vexp_avx512,   vsigmoid_avx512, vtanh_avx512, verf_avx512, axpy_strided_avx512};
+static const oq_simd k_avx512 = {OQ_CPU_AVX512, "avx512",           MR,           NR,          micro_avx512,
+                                 vexp_avx512,   vsigmoid_avx512,    vtanh_avx512, verf_avx512, vrelu_avx512,
+                                 vclamp_avx512, axpy_strided_avx512};
 
 const oq_simd *oq_simd_avx512_table(void) { return &k_avx512; }
 #else

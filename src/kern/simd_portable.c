@@ -76,6 +76,15 @@ static void micro_portable(size_t kc, const float *ap, size_t rs, size_t cs, con
 }
 #endif
 
-const oq_simd oq_simd_portable = {
-    OQ_CPU_PORTABLE, "portable",           MR, NR, micro_portable, vexp_portable, vsigmoid_portable, vtanh_portable,
-    verf_portable,   axpy_strided_portable};
+const oq_simd oq_simd_portable = {OQ_CPU_PORTABLE,
+                                  "portable",
+                                  MR,
+                                  NR,
+                                  micro_portable,
+                                  vexp_portable,
+                                  vsigmoid_portable,
+                                  vtanh_portable,
+                                  verf_portable,
+                                  vrelu_portable,
+                                  vclamp_portable,
+                                  axpy_strided_portable};

@@ -336,6 +336,18 @@ OQ_TEST(vector_math_matches_libm_on_every_level) {
       CHECK(memcmp(y0 + f * N, y, N * sizeof(float)) == 0);
     }
   }
+  /* Relu and Clip: exactly the scalar expressions (NaN: Relu gives 0, Clip passes it through) */
+  FOR_EACH_LEVEL(lv) {
+    const oq_simd *sd = oq_simd_get();
+    sd->relu(x, y, N);
+    for (int i = 0; i < N; i++) CHECK(y[i] == (x[i] > 0.0f ? x[i] : 0.0f));
+    sd->clamp(x, y, N, -1.5f, 6.0f);
+    for (int i = 0; i < N; i++) {
+      float v = x[i] < -1.5f ? -1.5f : x[i];
+      v = v > 6.0f ? 6.0f : v;
+      CHECK(isnan(v) ? isnan(y[i]) : y[i] == v);
+    }
+  }
   oq_cpu_force(oq_cpu_detect());
   free(x);
   free(y);
