@@ -16,14 +16,15 @@
 #define MAX_DEPTH 32
 
 typedef struct jp {
-  const char *s, *end; /* the text */
+  const char *text;    /* start of the text */
+  const char *s, *end; /* read position, end of the text */
   const char *what;    /* file name for errors */
   oq_error *err;
 } jp;
 
 static int line_of(const jp *p, const char *at) {
   int line = 1;
-  for (const char *c = at; c > p->s; c--)
+  for (const char *c = at; c > p->text; c--)
     if (c[-1] == '\n') line++;
   return line;
 }
@@ -404,7 +405,7 @@ static oq_status parse_values(jp *p, oq_qedits *out) {
 }
 
 oq_status oq_qedits_parse(const char *text, size_t len, const char *what, oq_qedits *out, oq_error *err) {
-  jp p = {text, text + len, what ? what : "plan", err};
+  jp p = {text, text, text + len, what ? what : "plan", err};
   oq_status st;
   int seen_values = 0;
   out->items = NULL;

@@ -248,7 +248,7 @@ static oq_status init_ranges(planner *pl, oq_error *err) {
     const oq_quant_policy *pol = oq_quant_policy_find(node->proto->op_type, node->proto->domain, pl->opset);
     if (!pol || !pl->selected[n] || node->n_outputs < 1) continue;
     int32_t in = node_in(node, 0), out = node->outputs[0];
-    if (pol->kind == OQ_QUANT_REMOVABLE && !pl->trt) {
+    if (pol->kind == OQ_QUANT_REMOVABLE && !pl->trt && !pl->act_sym) {
       if (in < 0 || out < 0 || g->values[in].n_consumers != 1) continue;
       if (!pl->has_range[in] || !pl->has_range[out]) continue;
       pl->rmin[in] = pl->rmin[out];
@@ -334,6 +334,9 @@ static oq_status decide(planner *pl, oq_error *err) {
       q_act(pl, in0, OQ_QRULE_WEIGHTED, n);
       if (outs) q_act(pl, out0, OQ_QRULE_WEIGHTED, n);
       q_weight_slot(pl, w, axis, OQ_QRULE_WEIGHTED, n);
+      /* onnxruntime's QLinearConv takes one zero point for all filters: per-channel Conv weights stay symmetric */
+      if (!is_gemm && rec_of(pl, w) && rec_of(pl, w)->role == OQ_QROLE_WEIGHT && rec_of(pl, w)->axis >= 0)
+        rec_of(pl, w)->symmetric = 1;
       /* blocks run along the input dimension of a Gemm weight: the one that is not the output axis */
       if (is_gemm && pl->block && is_init(pl, w) && rec_of(pl, w) && rec_of(pl, w)->role == OQ_QROLE_WEIGHT) {
         oq_qrec *wr = rec_of(pl, w);
@@ -379,7 +382,10 @@ static oq_status decide(planner *pl, oq_error *err) {
     case OQ_QUANT_REMOVABLE:
       if (pl->trt) break; /* TensorRT fuses the activation itself */
       if (!is_quantized(pl, in0)) break;
-      if (try_replace_upstream(pl, in0, out0, n)) {
+      /* Folding relies on the output's quantized range clipping like the op: the low end of an asymmetric range
+       * at 0 is Relu; a power-of-two scale widens the top, so only Relu folds then; a symmetric range clips
+       * nothing (onnxruntime keeps the op for symmetric activations too). */
+      if (!pl->act_sym && (!pl->pow2 || !strcmp(np->op_type, "Relu")) && try_replace_upstream(pl, in0, out0, n)) {
         p->node_removed[n] = 1;
         p->node_rule[n] = OQ_QRULE_RELU_REMOVED;
       } else {
