@@ -71,6 +71,7 @@ static long count_samples(const char *dir) {
 
 /* A comma-separated list split in place into a malloc'd array (the strings point into s). */
 static int split_list(char *s, const char ***out, int32_t *n) {
+  if (s[strspn(s, ",")] == '\0') return 0; /* nothing but commas */
   int32_t cnt = 1;
   for (char *p = s; *p; p++) cnt += *p == ',';
   const char **v = malloc((size_t)cnt * sizeof *v);

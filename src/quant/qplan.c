@@ -32,7 +32,9 @@ typedef struct planner {
   int trt;                      /* preset tensorrt: inputs of quantized ops only, no Relu folding, float biases */
   int keep_io, align_concat;    /* options */
   uint8_t *selected;            /* per node: 1 when the node selection options let it be quantized */
-  uint8_t *no_act;              /* per value: never quantized as an activation (MatMul + bias rule) */
+  uint8_t *no_act;              /* per value: 1 never quantized as an activation (MatMul + bias rule); 2 never
+                                   quantized at all (already read by a QuantizeLinear or written by a
+                                   DequantizeLinear) */
   const oq_qedits *edits;       /* borrowed; the diffed plan-file edits to apply, NULL */
   int64_t opset;                /* default-domain opset of the input */
   oq_qplan *p;                  /* the plan being filled */
@@ -126,6 +128,7 @@ static int quantizable(const planner *pl, int32_t v) {
     return val->init && val->init->has_data_type && val->init->data_type == OQ_DTYPE_FLOAT;
   if (val->kind == OQ_VALUE_INPUT && val->is_graph_output) return 0; /* nowhere to put the Q/DQ */
   if (pl->keep_io && (val->kind == OQ_VALUE_INPUT || val->is_graph_output)) return 0;
+  if (pl->no_act[v] == 2) return 0; /* already passes through Q/DQ (a requantized model) */
   if (val->dtype == OQ_DTYPE_FLOAT) return 1;
   return val->dtype == OQ_DTYPE_UNDEFINED && pl->stats->seen[v] > 0; /* type known from calibration */
 }
@@ -1201,6 +1204,15 @@ static oq_status build(const oq_model *model, const oq_calib_stats *stats, const
   }
 
   select_nodes(&pl, opts);
+  /* A model that already holds Q/DQ (--requantize): what a QuantizeLinear reads or a DequantizeLinear writes is
+   * quantized already and keeps the quantization it has. */
+  for (int32_t n = 0; n < g->n_nodes; n++) {
+    const oq_node *node = &g->nodes[n];
+    const char *op = node->proto->op_type ? node->proto->op_type : "";
+    if (!strcmp(op, "QuantizeLinear") && node->n_inputs > 0 && node->inputs[0] >= 0) pl.no_act[node->inputs[0]] = 2;
+    if (!strcmp(op, "DequantizeLinear") && node->n_outputs > 0 && node->outputs[0] >= 0)
+      pl.no_act[node->outputs[0]] = 2;
+  }
   OQ_CHECK(init_ranges(&pl, err));
   OQ_CHECK(decide(&pl, err));
   drop_dead_constants(&pl);
