@@ -11,17 +11,20 @@
 #include <sys/stat.h>
 
 static const char k_help[] =
-    "Usage: onnxq quantize MODEL --calib DATA_DIR -o OUT [options]\n"
+    "Usage: onnxq quantize MODEL (--calib DATA | --table TABLE) -o OUT [--per-tensor] [--threads N] [options]\n"
     "\n"
-    "Runs every sample folder inside DATA_DIR (name order) through MODEL on onnxq's CPU executor, learns the\n"
+    "Runs the calibration samples in DATA (name order) through MODEL on onnxq's CPU executor, learns the\n"
     "range of each activation, and writes a QDQ model (QuantizeLinear/DequantizeLinear pairs, int8 weights) to\n"
-    "OUT atomically. Prints one summary line on stdout.\n"
+    "OUT atomically. With --table, the statistics come from 'onnxq calibrate' (or a TensorRT calibration cache)\n"
+    "instead. Prints one summary line on stdout.\n"
     "\n"
     "Options:\n"
-    "  -c, --calib DATA_DIR   folder of sample folders (each as for 'onnxq run --inputs')\n"
+    "  -c, --calib DATA       calibration data (see below)\n"
+    "  --table TABLE          calibration table of this model (onnxq calibrate / merge) or TensorRT .cache\n"
     "  -o, --output OUT       file to write (must differ from MODEL)\n"
     "  --per-tensor           one scale per weight tensor instead of one per output channel\n"
     "  -t, --threads N        calibration worker threads (default 1)\n"
+    "  -h, --help             show this help and exit\n"
     "\n"
     "Types (16-bit, 4-bit and blocks write opset-21 QuantizeLinear/DequantizeLinear):\n"
     "  --activation-type T    uint8 (default), int8, uint16, int16\n"
@@ -39,37 +42,17 @@ static const char k_help[] =
     "  --exclude-nodes P,...  never quantize nodes whose name matches a pattern\n"
     "  --keep-float-io        no QuantizeLinear/DequantizeLinear on graph inputs and outputs\n"
     "  --align-concat         Concat inputs share the Concat output's scale (a plain copy in the runtime)\n"
-    "  --requantize           accept a model that already holds Q/DQ or QLinear nodes\n"
+    "  --requantize           accept a model that already holds Q/DQ or QLinear nodes (they are kept)\n"
     "\n"
     "Plan (docs/file-formats.md):\n"
     "  --plan-out PLAN.json   write the quantization plan: per value type, axis, range, scale, and why\n"
     "  --plan-in PLAN.json    apply an edited plan: every field that differs from this run's own plan wins\n"
-    "  -h, --help             show this help and exit\n";
-
-static int run_quantize(int argc, char **argv, const char *calib, const char *out_path, oq_quant_options *qo);
-
-/* Sample folders as the quantizer sees them: sub-folders not starting with '.'. Only for the summary line. */
-static long count_samples(const char *dir) {
-  DIR *d = opendir(dir);
-  if (!d) return -1;
-  long n = 0;
-  struct dirent *e;
-  size_t dl = strlen(dir);
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.') continue;
-    size_t nl = strlen(e->d_name);
-    char *p = malloc(dl + nl + 2);
-    if (!p) break;
-    snprintf(p, dl + nl + 2, "%s/%s", dir, e->d_name);
-    struct stat sb;
-    if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) n++;
-    free(p);
-  }
-  closedir(d);
-  return n;
-}
+    "\n" CLI_HELP_RANGE "\n" CLI_HELP_DATA;
 
 /* A comma-separated list split in place into a malloc'd array (the strings point into s). */
+static int run_quantize(int argc, char **argv, const char *calib, const char *out_path, const char *table_path,
+                        cli_calib *ccp);
+
 static int split_list(char *s, const char ***out, int32_t *n) {
   if (s[strspn(s, ",")] == '\0') return 0; /* nothing but commas */
   int32_t cnt = 1;
@@ -129,6 +112,8 @@ int cli_quantize(int argc, char **argv) {
                                        {"output", required_argument, NULL, 'o'},
                                        {"threads", required_argument, NULL, 't'},
                                        {"per-tensor", no_argument, NULL, OPT_PER_TENSOR},
+                                       {"table", required_argument, NULL, CLI_OPT_TABLE},
+                                       {"help", no_argument, NULL, 'h'},
                                        {"activation-type", required_argument, NULL, OPT_ACT_TYPE},
                                        {"weight-type", required_argument, NULL, OPT_WEIGHT_TYPE},
                                        {"activation-symmetric", no_argument, NULL, OPT_ACT_SYM},
@@ -145,11 +130,13 @@ int cli_quantize(int argc, char **argv) {
                                        {"requantize", no_argument, NULL, OPT_REQUANTIZE},
                                        {"plan-out", required_argument, NULL, OPT_PLAN_OUT},
                                        {"plan-in", required_argument, NULL, OPT_PLAN_IN},
-                                       {"help", no_argument, NULL, 'h'},
+                                       CLI_DATA_OPTIONS,
+                                       CLI_RANGE_OPTIONS,
                                        {NULL, 0, NULL, 0}};
-  const char *calib = NULL, *out_path = NULL;
-  oq_quant_options qo;
-  oq_quant_options_init(&qo);
+  const char *calib = NULL, *out_path = NULL, *table_path = NULL;
+  cli_calib cc;
+  cli_calib_init(&cc);
+  oq_quant_options *qo = &cc.q;
   const char **op_types = NULL, **include = NULL, **exclude = NULL;
   int rc = CLI_EXIT_OK;
   int c;
@@ -160,43 +147,57 @@ int cli_quantize(int argc, char **argv) {
     case 'c': calib = optarg; break;
     case 'o': out_path = optarg; break;
     case 't':
-      if (!cli_parse_threads(optarg, &qo.threads))
-        return cli_usage_error("quantize", "--threads needs a number from 1 to 1024, got '%s'", optarg);
+      if (!cli_parse_threads(optarg, &qo->threads)) {
+        rc = cli_usage_error("quantize", "--threads needs a number from 1 to 1024, got '%s'", optarg);
+        goto done;
+      }
+      cc.o.threads = qo->threads;
       break;
-    case OPT_PER_TENSOR: qo.per_channel = 0; break;
+    case OPT_PER_TENSOR: qo->per_channel = 0; break;
+    case CLI_OPT_TABLE: table_path = optarg; break;
     case OPT_ACT_TYPE:
-      if (!parse_qtype(optarg, &qo.act_type, 0))
-        return cli_usage_error("quantize", "--activation-type needs uint8, int8, uint16 or int16, got '%s'", optarg);
+      if (!parse_qtype(optarg, &qo->act_type, 0)) {
+        rc = cli_usage_error("quantize", "--activation-type needs uint8, int8, uint16 or int16, got '%s'", optarg);
+        goto done;
+      }
       break;
     case OPT_WEIGHT_TYPE:
-      if (!parse_qtype(optarg, &qo.weight_type, 1))
-        return cli_usage_error("quantize", "--weight-type needs int8, uint8, int16, uint16, int4 or uint4, got '%s'",
-                               optarg);
+      if (!parse_qtype(optarg, &qo->weight_type, 1)) {
+        rc = cli_usage_error("quantize", "--weight-type needs int8, uint8, int16, uint16, int4 or uint4, got '%s'",
+                             optarg);
+        goto done;
+      }
       break;
-    case OPT_ACT_SYM: qo.act_symmetric = 1; break;
-    case OPT_WEIGHT_ASYM: qo.weight_symmetric = 0; break;
-    case OPT_REDUCE_RANGE: qo.reduce_range = 1; break;
+    case OPT_ACT_SYM: qo->act_symmetric = 1; break;
+    case OPT_WEIGHT_ASYM: qo->weight_symmetric = 0; break;
+    case OPT_REDUCE_RANGE: qo->reduce_range = 1; break;
     case OPT_BLOCK_SIZE: {
       uint64_t b = 0;
-      if (!cli_parse_u64(optarg, &b) || b < 16 || b > 4096 || (b & (b - 1)) != 0)
-        return cli_usage_error("quantize", "--block-size needs a power of two from 16 to 4096, got '%s'", optarg);
-      qo.block_size = (int32_t)b;
+      if (!cli_parse_u64(optarg, &b) || b < 16 || b > 4096 || (b & (b - 1)) != 0) {
+        rc = cli_usage_error("quantize", "--block-size needs a power of two from 16 to 4096, got '%s'", optarg);
+        goto done;
+      }
+      qo->block_size = (int32_t)b;
       break;
     }
-    case OPT_POW2: qo.pow2_scales = 1; break;
+    case OPT_POW2: qo->pow2_scales = 1; break;
     case OPT_PRESET:
-      if (!strcmp(optarg, "tensorrt"))
-        qo.preset = OQ_PRESET_TENSORRT;
-      else if (!strcmp(optarg, "onnxruntime"))
-        qo.preset = OQ_PRESET_ONNXRUNTIME;
-      else
-        return cli_usage_error("quantize", "--preset needs onnxruntime or tensorrt, got '%s'", optarg);
+      if (!strcmp(optarg, "tensorrt")) {
+        qo->preset = OQ_PRESET_TENSORRT;
+      } else if (!strcmp(optarg, "onnxruntime")) {
+        qo->preset = OQ_PRESET_ONNXRUNTIME;
+      } else {
+        rc = cli_usage_error("quantize", "--preset needs onnxruntime or tensorrt, got '%s'", optarg);
+        goto done;
+      }
       break;
     case OPT_OP_TYPES:
     case OPT_INCLUDE:
     case OPT_EXCLUDE: {
       const char ***dst = c == OPT_OP_TYPES ? &op_types : c == OPT_INCLUDE ? &include : &exclude;
-      int32_t *cnt = c == OPT_OP_TYPES ? &qo.n_op_types : c == OPT_INCLUDE ? &qo.n_include_nodes : &qo.n_exclude_nodes;
+      int32_t *cnt = c == OPT_OP_TYPES  ? &qo->n_op_types
+                     : c == OPT_INCLUDE ? &qo->n_include_nodes
+                                        : &qo->n_exclude_nodes;
       if (!split_list(optarg, dst, cnt)) {
         rc = cli_usage_error("quantize", "--%s needs a comma-separated list, got '%s'",
                              c == OPT_OP_TYPES  ? "op-types"
@@ -207,22 +208,27 @@ int cli_quantize(int argc, char **argv) {
       }
       break;
     }
-    case OPT_KEEP_IO: qo.keep_float_io = 1; break;
-    case OPT_ALIGN_CONCAT: qo.align_concat = 1; break;
-    case OPT_REQUANTIZE: qo.requantize = 1; break;
-    case OPT_PLAN_OUT: qo.plan_out = optarg; break;
-    case OPT_PLAN_IN: qo.plan_in = optarg; break;
+    case OPT_KEEP_IO: qo->keep_float_io = 1; break;
+    case OPT_ALIGN_CONCAT: qo->align_concat = 1; break;
+    case OPT_REQUANTIZE: qo->requantize = 1; break;
+    case OPT_PLAN_OUT: qo->plan_out = optarg; break;
+    case OPT_PLAN_IN: qo->plan_in = optarg; break;
     case 'h':
       fputs(k_help, stdout);
       rc = cli_finish_stdout();
       goto done;
-    default: rc = cli_bad_option("quantize", c, argv); goto done;
+    default: {
+      int r = cli_calib_option("quantize", c, optarg, &cc);
+      if (r < 0) break;
+      rc = r > 0 ? r : cli_bad_option("quantize", c, argv);
+      goto done;
+    }
     }
   }
-  qo.op_types = op_types;
-  qo.include_nodes = include;
-  qo.exclude_nodes = exclude;
-  rc = run_quantize(argc, argv, calib, out_path, &qo);
+  qo->op_types = op_types;
+  qo->include_nodes = include;
+  qo->exclude_nodes = exclude;
+  rc = run_quantize(argc, argv, calib, out_path, table_path, &cc);
 done:
   free((void *)op_types);
   free((void *)include);
@@ -230,29 +236,49 @@ done:
   return rc;
 }
 
-static int run_quantize(int argc, char **argv, const char *calib, const char *out_path, oq_quant_options *qo_) {
-  oq_quant_options qo = *qo_;
+/* Everything after option parsing: checks, calibration (or the table), quantization, save, summary. */
+static int run_quantize(int argc, char **argv, const char *calib, const char *out_path, const char *table_path,
+                        cli_calib *ccp) {
+  cli_calib cc = *ccp;
+  oq_quant_options *qo = &cc.q;
   if (optind >= argc) return cli_usage_error("quantize", "missing MODEL");
   if (argc - optind > 1) return cli_usage_error("quantize", "unexpected argument '%s'", argv[optind + 1]);
-  if (!calib || !*calib) return cli_usage_error("quantize", "missing --calib DATA_DIR");
+  if (calib && table_path) return cli_usage_error("quantize", "give either --calib or --table, not both");
+  if ((!calib || !*calib) && (!table_path || !*table_path))
+    return cli_usage_error("quantize", "missing --calib DATA (or --table TABLE)");
   if (!out_path || !*out_path) return cli_usage_error("quantize", "missing -o OUT");
   const char *model_path = argv[optind];
   if (cli_same_file(model_path, out_path)) return cli_fail("%s: output would overwrite the input model", out_path);
   if (cli_check_output_file(out_path) != CLI_EXIT_OK) return CLI_EXIT_FAIL;
-  if (qo.plan_out && (cli_same_file(qo.plan_out, out_path) || cli_same_file(qo.plan_out, model_path) ||
-                      (qo.plan_in && cli_same_file(qo.plan_out, qo.plan_in))))
-    return cli_fail("%s: the plan would overwrite the model, the output or the plan read", qo.plan_out);
+  if (qo->plan_out && (cli_same_file(qo->plan_out, out_path) || cli_same_file(qo->plan_out, model_path) ||
+                       (qo->plan_in && cli_same_file(qo->plan_out, qo->plan_in))))
+    return cli_fail("%s: the plan would overwrite the model, the output or the plan read", qo->plan_out);
 
   oq_error err = {0};
   oq_model *model = NULL, *q = NULL;
+  oq_calib_table *table = NULL;
   if (oq_model_load(model_path, &model, &err) != OQ_OK) return cli_fail_err(model_path, &err);
-  if (oq_quantize(model, calib, &qo, &q, &err) != OQ_OK) {
+  cli_calib_start(&cc);
+  oq_status qst;
+  const char *data_path = calib ? calib : table_path;
+  if (table_path) {
+    qst = oq_calib_table_load(table_path, &table, &err);
+    if (qst == OQ_OK) qst = oq_quantize_table(model, table, qo, &q, &err);
+  } else {
+    /* the same statistics as 'onnxq calibrate', so a table and a direct run give the same model */
+    cc.o.bins = qo->method == OQ_CALIB_MINMAX ? 0 : qo->bins; /* min/max need no histograms */
+    qst = oq_calibrate(model, calib, &cc.o, &table, &err);
+    if (qst == OQ_OK) qst = oq_quantize_table(model, table, qo, &q, &err);
+  }
+  int64_t samples = oq_calib_table_samples(table);
+  oq_calib_table_free(table);
+  if (qst != OQ_OK) {
     oq_model_free(model);
-    /* a sample problem names the calibration folder; anything else is about the model */
-    const char *subject = cli_error_in(&err, calib)                        ? calib
-                          : qo.plan_in && cli_error_in(&err, qo.plan_in)   ? qo.plan_in
-                          : qo.plan_out && cli_error_in(&err, qo.plan_out) ? qo.plan_out
-                                                                           : model_path;
+    /* a sample problem names the calibration data, a plan problem the plan; anything else is about the model */
+    const char *subject = cli_error_in(&err, data_path)                      ? data_path
+                          : qo->plan_in && cli_error_in(&err, qo->plan_in)   ? qo->plan_in
+                          : qo->plan_out && cli_error_in(&err, qo->plan_out) ? qo->plan_out
+                                                                             : model_path;
     return cli_fail_err(subject, &err);
   }
   oq_model_stats before, after;
@@ -269,10 +295,10 @@ static int run_quantize(int argc, char **argv, const char *calib, const char *ou
     oq_model_free(q);
     return cli_fail_err(out_path, &err);
   }
-  long samples = count_samples(calib);
   oq_model_free(q);
-  printf("%s: %ld calibration samples, %d of %d nodes quantized (%d nodes with Q/DQ), %s weights\n", out_path, samples,
-         (int)after.quantized_nodes, (int)before.nodes, (int)after.nodes,
-         qo.per_channel ? "per-channel" : "per-tensor");
+  printf("%s: %lld calibration samples, %d of %d nodes quantized (%d nodes with Q/DQ), %s weights, method %s, "
+         "%.2fs\n",
+         out_path, (long long)samples, (int)after.quantized_nodes, (int)before.nodes, (int)after.nodes,
+         qo->per_channel ? "per-channel" : "per-tensor", cli_calib_method_name(qo->method), cli_calib_elapsed(&cc));
   return cli_finish_stdout();
 }

@@ -1,5 +1,6 @@
-/* Public entry: calibrate on a folder of samples, then rewrite into QDQ form (plan, plan-file edits, emit,
- * provenance, wrap); --plan-out writes the plan next to it. */
+/* Public entry: calibrate on a folder of samples (the range method of the options), then rewrite into QDQ form
+ * (plan, plan-file edits, emit, provenance, wrap); --plan-out writes the plan next to it. */
+#include "calib/range.h"
 #include "quant/qplan.h"
 
 #include "calib/calib.h"
@@ -20,6 +21,9 @@ void oq_quant_options_init(oq_quant_options *opts) {
   opts->size = sizeof *opts;
   opts->threads = 1;
   opts->per_channel = 1;
+  opts->percentile = 99.999;
+  opts->bins = 2048;
+  opts->levels = 128;
   opts->weight_symmetric = 1;
 }
 
@@ -144,9 +148,48 @@ fail:
   return st;
 }
 
-oq_status oq_quant_rewrite(const oq_model *model, const oq_calib_stats *stats, const oq_quant_options *opts,
-                           oq_model **out, oq_error *err) {
-  return rewrite(model, stats, opts, NULL, NULL, out, err);
+/* A model that already holds quantized nodes: the first such node, or -1. */
+static int32_t quantized_node(const oq_model *model) {
+  const oq_graph *g = &model->graph;
+  for (int32_t n = 0; n < g->n_nodes; n++) {
+    const char *op = g->nodes[n].proto->op_type ? g->nodes[n].proto->op_type : "";
+    if (!strcmp(op, "QuantizeLinear") || !strcmp(op, "DequantizeLinear") || !strncmp(op, "QLinear", 7) ||
+        !strcmp(op, "DynamicQuantizeLinear") || !strcmp(op, "MatMulInteger") || !strcmp(op, "ConvInteger") ||
+        !strcmp(op, "MatMulNBits") || !strcmp(op, "QGemm") || !strcmp(op, "MatMulIntegerToFloat"))
+      return n;
+  }
+  return -1;
+}
+
+/* XXH3-64 of the calibration data behind stats: its sample identities (xxh64 of each sample's inputs, sorted, so
+ * independent of order, threads and shards) when it carries them, else its statistics (sample count, ranges). */
+static oq_status calibration_hash(const oq_calib_stats *s, uint64_t *out, oq_error *err) {
+  if (s->n_ids > 0) {
+    uint64_t *ids = oq_malloc_array(s->n_ids, sizeof *ids, err);
+    if (!ids) return OQ_ERR_NOMEM;
+    memcpy(ids, s->sample_ids, s->n_ids * sizeof *ids);
+    for (size_t i = 1; i < s->n_ids; i++) /* insertion sort: ids arrive nearly sorted */
+      for (size_t k = i; k > 0 && ids[k - 1] > ids[k]; k--) {
+        uint64_t t = ids[k];
+        ids[k] = ids[k - 1];
+        ids[k - 1] = t;
+      }
+    *out = XXH3_64bits(ids, s->n_ids * sizeof *ids);
+    oq_free(ids);
+    return OQ_OK;
+  }
+  XXH3_state_t *h = XXH3_createState();
+  if (!h) OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "out of memory");
+  XXH3_64bits_reset(h);
+  XXH3_64bits_update(h, &s->n_samples, sizeof s->n_samples);
+  for (int32_t v = 0; v < s->n_values; v++) {
+    if (!s->seen[v]) continue;
+    XXH3_64bits_update(h, &s->min[v], sizeof s->min[v]);
+    XXH3_64bits_update(h, &s->max[v], sizeof s->max[v]);
+  }
+  *out = XXH3_64bits_digest(h);
+  XXH3_freeState(h);
+  return OQ_OK;
 }
 
 /* A model that already holds quantized nodes: the first such node, or -1. */
@@ -162,40 +205,34 @@ static int32_t quantized_node(const oq_model *model) {
   return -1;
 }
 
-/* XXH3-64 over every calibration sample's tensors (dtype, shape, bytes), in the order calibration reads them. */
-static oq_status hash_calibration(const oq_model *model, const char *dir, provenance *pv, oq_error *err) {
-  char **paths = NULL;
-  size_t count = 0;
-  oq_status st = oq_calib_list_samples(dir, &paths, &count, err);
-  if (st != OQ_OK) return st;
-  int32_t ni = oq_model_input_count(model);
-  oq_tensor *ts = oq_calloc(ni > 0 ? (size_t)ni : 1, sizeof *ts, err);
-  XXH3_state_t *h = XXH3_createState();
-  if (!ts || !h) {
-    st = OQ_ERR_NOMEM;
-    if (err && err->code == OQ_OK) oq_error_set(err, st, __FILE__, __LINE__, "out of memory");
-    goto done;
+oq_status oq_quant_rewrite(const oq_model *model, const oq_calib_stats *stats, const oq_quant_options *opts,
+                           oq_model **out, oq_error *err) {
+  oq_status st = OQ_OK;
+  oq_qedits edits = {NULL, 0};
+  provenance pv = {0, 0};
+  if (!model || !stats || !out) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_quant_rewrite: NULL argument");
+  *out = NULL;
+  if (!opts || !opts->requantize) {
+    int32_t qn = quantized_node(model);
+    if (qn >= 0)
+      OQ_RETURN_ERR(err, OQ_ERR_UNSUPPORTED,
+                    "quantize: the model is already quantized (node '%s' is %s); use --requantize to quantize it again",
+                    model->graph.nodes[qn].proto->name ? model->graph.nodes[qn].proto->name : "",
+                    model->graph.nodes[qn].proto->op_type);
   }
-  XXH3_64bits_reset(h);
-  for (size_t i = 0; i < count; i++) {
-    st = oq_sample_load(model, paths[i], ni, ts, err);
-    if (st != OQ_OK) goto done;
-    for (int32_t k = 0; k < ni; k++) {
-      int64_t hdr[2 + OQ_MAX_DIMS] = {ts[k].dtype, ts[k].ndim};
-      for (int32_t d = 0; d < ts[k].ndim && d < OQ_MAX_DIMS; d++) hdr[2 + d] = ts[k].dims[d];
-      XXH3_64bits_update(h, hdr, sizeof hdr);
-      if (ts[k].nbytes) XXH3_64bits_update(h, ts[k].data, ts[k].nbytes);
-      oq_tensor_release(&ts[k]);
-    }
+  pv.samples = stats->n_samples;
+  OQ_CHECK(calibration_hash(stats, &pv.calib_hash, err));
+  if (opts && opts->plan_in) OQ_CHECK(oq_qedits_read(opts->plan_in, &edits, err));
+  st = rewrite(model, stats, opts, opts && opts->plan_in ? &edits : NULL, &pv, out, err);
+  if (st != OQ_OK && opts && opts->plan_in && err && !strncmp(err->msg, "plan: ", 6)) {
+    /* an edit the model refuses: the plan file is the subject */
+    char msg[sizeof err->msg];
+    snprintf(msg, sizeof msg, "%s", err->msg + 6);
+    oq_error_set(err, st, __FILE__, __LINE__, "%s: %s", opts->plan_in, msg);
+    oq_error_subject(err, OQ_SUBJECT_FILE, opts->plan_in);
   }
-  pv->samples = (int64_t)count;
-  pv->calib_hash = XXH3_64bits_digest(h);
-done:
-  if (ts)
-    for (int32_t k = 0; k < ni; k++) oq_tensor_release(&ts[k]);
-  oq_free(ts);
-  if (h) XXH3_freeState(h);
-  oq_calib_paths_free(paths, count);
+fail:
+  oq_qedits_free(&edits);
   return st;
 }
 
@@ -205,8 +242,6 @@ oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_qua
   uint8_t *tracked = NULL;
   oq_calib_stats stats = {0};
   oq_quant_options defaults;
-  oq_qedits edits = {NULL, 0};
-  provenance pv = {0, 0};
   if (err) oq_error_clear(err);
   if (!out) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_quantize: out is NULL");
   *out = NULL;
@@ -216,31 +251,13 @@ oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_qua
   if (opts) OQ_CHECK(oq_options_take(&defaults, sizeof defaults, QUANT_OPTIONS_SIZE_V1, opts, "oq_quantize", err));
   opts = &defaults;
   if (opts->threads < 0) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_quantize: negative thread count %d", opts->threads);
-  if (opts->method != OQ_CALIB_MINMAX)
-    OQ_RETURN_ERR(err, OQ_ERR_UNSUPPORTED, "oq_quantize: range method %d is not implemented", (int)opts->method);
-  if (!opts->requantize) {
-    int32_t qn = quantized_node(model);
-    if (qn >= 0)
-      OQ_RETURN_ERR(err, OQ_ERR_UNSUPPORTED,
-                    "quantize: the model is already quantized (node '%s' is %s); use --requantize to quantize it again",
-                    model->graph.nodes[qn].proto->name ? model->graph.nodes[qn].proto->name : "",
-                    model->graph.nodes[qn].proto->op_type);
-  }
-  if (opts->plan_in) OQ_CHECK(oq_qedits_read(opts->plan_in, &edits, err));
+  OQ_CHECK(oq_calib_check_options(opts, err));
   OQ_CHECK(oq_quant_tracked_values(model, &tracked, err));
   OQ_CHECK(oq_calib_stats_init(&stats, model->graph.n_values, tracked, err));
+  OQ_CHECK(oq_calib_stats_init_extra(&stats, opts->method == OQ_CALIB_MINMAX ? 0 : opts->bins, err));
   OQ_CHECK(oq_calib_run(model, calib_dir, opts->threads, &stats, err));
-  OQ_CHECK(hash_calibration(model, calib_dir, &pv, err));
-  st = rewrite(model, &stats, opts, opts->plan_in ? &edits : NULL, &pv, out, err);
-  if (st != OQ_OK && opts->plan_in && err && !strncmp(err->msg, "plan: ", 6)) {
-    /* an edit the model refuses: the plan file is the subject */
-    char msg[sizeof err->msg];
-    snprintf(msg, sizeof msg, "%s", err->msg + 6);
-    oq_error_set(err, st, __FILE__, __LINE__, "%s: %s", opts->plan_in, msg);
-    oq_error_subject(err, OQ_SUBJECT_FILE, opts->plan_in);
-  }
+  OQ_CHECK(oq_quant_rewrite(model, &stats, opts, out, err));
 fail:
-  oq_qedits_free(&edits);
   oq_calib_stats_free(&stats);
   free(tracked);
   return st;
