@@ -25,6 +25,7 @@ def main():
     rows = [json.loads(line) for line in open(args.results) if line.strip()]
 
     lat = defaultdict(list)  # (name, threads, impl) -> per-round medians
+    cpu = defaultdict(list)  # (name, threads, impl) -> per-round median process CPU ms
     order = []  # (name, threads) in first-seen order
     calib, calib_order, prof = defaultdict(list), [], []  # calib: (name, threads) -> per-round results
     errors = {}  # (name, impl) -> message
@@ -45,13 +46,15 @@ def main():
             if key not in order:
                 order.append(key)
             lat[key + (res['impl'],)].append(res['median_ms'])
+            if 'cpu_median_ms' in res:
+                cpu[key + (res['impl'],)].append(res['cpu_median_ms'])
 
     if args.meta:
         print(' '.join(args.meta))
         print()
     print('| model | threads | onnxq median ms | onnxruntime median ms | ratio onnxq/ort | onnxq rounds min..max '
-          '| ort rounds min..max |')
-    print('|---|---:|---:|---:|---:|---:|---:|')
+          '| ort rounds min..max | CPU ms onnxq / ort (ratio) |')
+    print('|---|---:|---:|---:|---:|---:|---:|---:|')
     exec_median = {}
     for name, t in order:
         a, b = lat[(name, t, 'onnxq')], lat[(name, t, 'onnxruntime')]
@@ -59,12 +62,17 @@ def main():
             continue
         ma, mb = statistics.median(a), statistics.median(b)
         exec_median[(name, t)] = ma
-        print('| %s | %d | %s | %s | %s | %s..%s | %s..%s |' %
+        ca, cb = cpu.get((name, t, 'onnxq')), cpu.get((name, t, 'onnxruntime'))
+        cpu_col = '-'
+        if ca and cb:
+            xa, xb = statistics.median(ca), statistics.median(cb)
+            cpu_col = '%s / %s (%.2f)' % (fmt_ms(xa), fmt_ms(xb), xa / xb if xb > 0 else float('nan'))
+        print('| %s | %d | %s | %s | %s | %s..%s | %s..%s | %s |' %
               (name, t, fmt_ms(ma), fmt_ms(mb), '%.2f' % (ma / mb) if ma / mb >= 0.1 else '%.2g' % (ma / mb), fmt_ms(min(a)), fmt_ms(max(a)), fmt_ms(min(b)),
-               fmt_ms(max(b))))
+               fmt_ms(max(b)), cpu_col))
 
     for name, msg in errors.items():
-        print('| %s | - | fails | | | %s | |' % (name, msg.replace('|', '/')))
+        print('| %s | - | fails | | | %s | | |' % (name, msg.replace('|', '/')))
 
     if calib:
         print()
