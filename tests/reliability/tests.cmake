@@ -49,3 +49,17 @@ add_test(NAME reliability.strict.run_valid
          COMMAND sh -c "rm -rf '${REL_CASES}/valid' && $<TARGET_FILE:onnxq_cli> run ${REL_FX}/valid.onnx \
 -i ${REL_FX}/valid.inputs -o '${REL_CASES}/valid' && test -f '${REL_CASES}/valid/Y.npy'")
 set_tests_properties(reliability.strict.run_valid PROPERTIES FIXTURES_REQUIRED rel_fx TIMEOUT 60)
+
+# Failure sweeps, in-process through the library API (test_sweep.c): every allocation, and every write/fsync/
+# rename/link, of inspect/convert/run/quantize on samples/digits fails in turn.
+add_executable(test_sweep ${REL_SRC}/test_sweep.c)
+target_compile_options(test_sweep PRIVATE ${ONNXQ_WARNINGS})
+target_include_directories(test_sweep PRIVATE ${REL_SRC}/../unit)
+target_compile_definitions(test_sweep PRIVATE ONNXQ_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+                                              ONNXQ_BINARY_DIR="${CMAKE_CURRENT_BINARY_DIR}")
+target_link_libraries(test_sweep PRIVATE onnxq_static)
+foreach(c alloc_inspect alloc_convert alloc_convert_external alloc_run alloc_quantize io_convert io_convert_fallback
+          io_convert_external io_run io_quantize)
+  add_test(NAME reliability.sweep.${c} COMMAND test_sweep ${c})
+  set_tests_properties(reliability.sweep.${c} PROPERTIES LABELS sweep TIMEOUT 300)
+endforeach()
