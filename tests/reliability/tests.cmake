@@ -63,3 +63,9 @@ foreach(c alloc_inspect alloc_convert alloc_convert_external alloc_run alloc_qua
   add_test(NAME reliability.sweep.${c} COMMAND test_sweep ${c})
   set_tests_properties(reliability.sweep.${c} PROPERTIES LABELS sweep TIMEOUT 300)
 endforeach()
+
+# Kill test: 100 SIGKILLs of `onnxq quantize` over its run and inside its write (kill_test.sh); about 30 s.
+add_test(NAME reliability.kill_quantize
+         COMMAND sh ${REL_SRC}/kill_test.sh $<TARGET_FILE:onnxq_cli> ${PROJECT_SOURCE_DIR}/samples/digits/model.onnx
+                 ${PROJECT_SOURCE_DIR}/samples/digits/calib ${REL_CASES}/kill 100)
+set_tests_properties(reliability.kill_quantize PROPERTIES LABELS kill TIMEOUT 600)
