@@ -286,6 +286,15 @@ OQ_API void oq_quant_options_init(oq_quant_options *opts);
 OQ_API oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_quant_options *opts, oq_model **out,
                              oq_error *err);
 
+/* ---- resource limits (reliability) ------------------------------------------------------------------------- */
+
+/* Process-wide limits for every model run that follows (sessions, calibration), as `--max-tensor-bytes` and
+ * `--max-seconds` set them: no tensor may hold more than max_tensor_bytes (0 = OQ_MAX_TENSOR_BYTES, larger values
+ * are refused) and no node starts after max_seconds from this call (0 = no limit). Exceeding either is an error
+ * naming the node (the size limit: OQ_ERR_NOMEM, "over the limit"; the time: OQ_ERR_UNSUPPORTED, "time limit of
+ * N s exceeded"). Call it while no run is in progress. */
+OQ_API oq_status oq_set_limits(uint64_t max_tensor_bytes, double max_seconds, oq_error *err);
+
 #ifdef __cplusplus
 }
 #endif

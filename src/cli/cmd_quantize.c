@@ -46,6 +46,7 @@ static long count_samples(const char *dir) {
 }
 
 int cli_quantize(int argc, char **argv) {
+  if (cli_take_limits("quantize", &argc, argv)) return CLI_EXIT_FAIL; /* --max-tensor-bytes, --max-seconds */
   enum { OPT_PER_TENSOR = 256 };
   static const struct option opts[] = {
       {"calib", required_argument, NULL, 'c'},   {"output", required_argument, NULL, 'o'},

@@ -122,6 +122,7 @@ static int find_stem_clash(char **stems, int32_t n, int32_t *first, int32_t *sec
 }
 
 int cli_run(int argc, char **argv) {
+  if (cli_take_limits("run", &argc, argv)) return CLI_EXIT_FAIL; /* --max-tensor-bytes, --max-seconds */
   static const struct option opts[] = {{"inputs", required_argument, NULL, 'i'},
                                        {"output", required_argument, NULL, 'o'},
                                        {"threads", required_argument, NULL, 't'},

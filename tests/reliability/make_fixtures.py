@@ -3,6 +3,7 @@
 required attribute, an undefined attribute inside an If branch, and a valid model with the same ops (which must
 run), each with a sample folder <name>.inputs/."""
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -52,6 +53,10 @@ def main():
     calib = os.path.join(out, "calib", "sample_000")  # a calibration folder for the [1,1,4,4] X models
     os.makedirs(calib, exist_ok=True)
     np.save(os.path.join(calib, "X.npy"), np.ones((1, 1, 4, 4), np.float32))
+    # two calibration samples of samples/digits (the limits cases)
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "samples", "digits", "calib")
+    for s in ("sample_000", "sample_001"):
+        shutil.copytree(os.path.join(root, s), os.path.join(out, "digits2", s), dirs_exist_ok=True)
 
 
 if __name__ == "__main__":

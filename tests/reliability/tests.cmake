@@ -69,3 +69,25 @@ add_test(NAME reliability.kill_quantize
          COMMAND sh ${REL_SRC}/kill_test.sh $<TARGET_FILE:onnxq_cli> ${PROJECT_SOURCE_DIR}/samples/digits/model.onnx
                  ${PROJECT_SOURCE_DIR}/samples/digits/calib ${REL_CASES}/kill 100)
 set_tests_properties(reliability.kill_quantize PROPERTIES LABELS kill TIMEOUT 600)
+
+# Resource limits (--max-tensor-bytes, --max-seconds): a clean error naming the node, nothing written
+set(DIGITS_DIR ${PROJECT_SOURCE_DIR}/samples/digits)
+rel_case(limits.run_tensor_bytes NAME "node '/features/features.0/Conv' (Conv): a float32 tensor of shape"
+         ARGS run ${DIGITS_DIR}/model.onnx -i ${DIGITS_DIR}/calib/sample_000 -o @CASE@/out --max-tensor-bytes 1000)
+rel_case(limits.run_seconds NAME "(Conv): time limit of 1e-06 s exceeded"
+         ARGS run ${DIGITS_DIR}/model.onnx -i ${DIGITS_DIR}/calib/sample_000 -o @CASE@/out --max-seconds=0.000001)
+rel_case(limits.quantize_seconds NAME "time limit of 1e-06 s exceeded"
+         ARGS quantize ${DIGITS_DIR}/model.onnx --calib ${REL_FX}/digits2 -o @CASE@/q.onnx --max-seconds 0.000001)
+rel_case(limits.quantize_tensor_bytes NAME "over the limit of 1000 per tensor"
+         ARGS quantize ${DIGITS_DIR}/model.onnx --calib ${REL_FX}/digits2 -o @CASE@/q.onnx --max-tensor-bytes=1000)
+rel_case(limits.bad_seconds NAME "--max-seconds needs a number of seconds above 0, got '-1'"
+         ARGS run ${DIGITS_DIR}/model.onnx -i ${DIGITS_DIR}/calib/sample_000 -o @CASE@/out --max-seconds -1)
+rel_case(limits.above_build_max NAME "above this build's maximum"
+         ARGS quantize ${DIGITS_DIR}/model.onnx --calib ${REL_FX}/digits2 -o @CASE@/q.onnx
+         --max-tensor-bytes 99999999999999)
+# generous limits change nothing
+add_test(NAME reliability.limits.generous
+         COMMAND sh -c "rm -rf '${REL_CASES}/generous' && $<TARGET_FILE:onnxq_cli> run ${DIGITS_DIR}/model.onnx \
+-i ${DIGITS_DIR}/calib/sample_000 -o '${REL_CASES}/generous' --max-seconds 600 --max-tensor-bytes 100000000 && \
+test -f '${REL_CASES}/generous/logits.npy'")
+set_tests_properties(reliability.limits.generous PROPERTIES TIMEOUT 60)
