@@ -39,6 +39,11 @@ if(ONNXQ_FUZZ)
                                    ${FUZZ_SEEDS} --small)
   set_tests_properties(fuzz.seeds PROPERTIES FIXTURES_SETUP fuzz_seeds LABELS fuzz)
   foreach(h ${FUZZ_HARNESSES})
+    # findings turned into regression inputs (README.md) are replayed by the smoke too
+    set(regress "")
+    if(IS_DIRECTORY ${CMAKE_CURRENT_LIST_DIR}/regressions/${h})
+      set(regress "'${CMAKE_CURRENT_LIST_DIR}/regressions/${h}'")
+    endif()
     add_executable(fuzz_${h} ${CMAKE_CURRENT_LIST_DIR}/fuzz_${h}.c)
     target_compile_options(fuzz_${h} PRIVATE ${ONNXQ_WARNINGS})
     target_link_libraries(fuzz_${h} PRIVATE onnxq_static)
@@ -48,7 +53,7 @@ if(ONNXQ_FUZZ)
              COMMAND sh -c "rm -rf '${FUZZ_SEEDS}/work_${h}' && mkdir -p '${FUZZ_SEEDS}/work_${h}' && \
 ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 '$<TARGET_FILE:fuzz_${h}>' -seed=1 \
 -runs=${FUZZ_RUNS_${h}} -max_len=65536 -rss_limit_mb=3072 -malloc_limit_mb=2048 -timeout=30 -close_fd_mask=3 -artifact_prefix='${FUZZ_SEEDS}/' \
--dict=${CMAKE_CURRENT_LIST_DIR}/${FUZZ_DICT_${h}} '${FUZZ_SEEDS}/work_${h}' '${FUZZ_SEEDS}/${h}'")
+-dict=${CMAKE_CURRENT_LIST_DIR}/${FUZZ_DICT_${h}} '${FUZZ_SEEDS}/work_${h}' '${FUZZ_SEEDS}/${h}' ${regress}")
     set_tests_properties(fuzz.${h}.smoke PROPERTIES FIXTURES_REQUIRED fuzz_seeds LABELS fuzz TIMEOUT 600)
   endforeach()
   # the command's main under another name, linked into the argument-parsing harness

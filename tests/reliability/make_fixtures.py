@@ -43,6 +43,12 @@ def main():
                                                     else_branch=else_g),
                                   helper.make_node("MaxPool", ["Z"], ["Y"], name="pool", kernel_shape=[2, 2],
                                                    strides=[2, 2], __internal_note=1)], [x, c], [y])
+    # fuzz_external finding: inline raw_data of the wrong size was moved to external data, which no load accepts
+    w = TensorProto()
+    w.name, w.data_type, w.raw_data = "W", TensorProto.FLOAT, b"\0" * 320
+    w.dims.extend([8, 31])
+    cases["raw-size-mismatch"] = model("rs", [helper.make_node("Relu", ["X"], ["Y"])], [x], [y])
+    cases["raw-size-mismatch"].graph.initializer.extend([w])
     for name, m in cases.items():
         save(m, os.path.join(out, name + ".onnx"))
         d = os.path.join(out, name + ".inputs")

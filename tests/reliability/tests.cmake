@@ -91,3 +91,11 @@ add_test(NAME reliability.limits.generous
 -i ${DIGITS_DIR}/calib/sample_000 -o '${REL_CASES}/generous' --max-seconds 600 --max-tensor-bytes 100000000 && \
 test -f '${REL_CASES}/generous/logits.npy'")
 set_tests_properties(reliability.limits.generous PROPERTIES TIMEOUT 60)
+
+# fuzz_external finding (tests/fuzz/regressions/external): a model that loads must save with --external-data into
+# a model that loads again (a tensor whose inline bytes do not match its shape stays inline)
+add_test(NAME reliability.regression.raw_size_mismatch_external
+         COMMAND sh -c "rm -rf '${REL_CASES}/rawsize' && mkdir -p '${REL_CASES}/rawsize' && \
+$<TARGET_FILE:onnxq_cli> convert ${REL_FX}/raw-size-mismatch.onnx -o '${REL_CASES}/rawsize/o.onnx' \
+--external-data o.data --size-threshold 16 && $<TARGET_FILE:onnxq_cli> inspect '${REL_CASES}/rawsize/o.onnx'")
+set_tests_properties(reliability.regression.raw_size_mismatch_external PROPERTIES FIXTURES_REQUIRED rel_fx TIMEOUT 60)
