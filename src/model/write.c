@@ -196,8 +196,11 @@ static oq_status make_external_copy(write_ctx *c, const Onnx__TensorProto *tp, u
 
 /* *out = tp when nothing changes, else a copy: external input data inlined as raw_data, or (may_move and an
  * external data file requested and large enough) the bytes moved to the data file. */
-/* Whether raw_data has the byte count the loader requires of external data (model.c checks fixed-size types). */
+/* Whether raw_data may move to external data: a type onnxq knows (an unknown one stays as it is, so that the
+ * fingerprint, which hashes what it can decode, does not change) and the byte count the loader requires of external
+ * data (model.c checks fixed-size types). */
 static bool raw_fits_shape(const Onnx__TensorProto *tp) {
+  if (oq_dtype_bits(tp->data_type) == 0) return false;
   size_t n = oq_dtype_size(tp->data_type);
   if (n == 0) return true;
   for (size_t i = 0; i < tp->n_dims; i++)

@@ -49,6 +49,12 @@ def main():
     w.dims.extend([8, 31])
     cases["raw-size-mismatch"] = model("rs", [helper.make_node("Relu", ["X"], ["Y"])], [x], [y])
     cases["raw-size-mismatch"].graph.initializer.extend([w])
+    # fuzz_external finding: a tensor of an unknown type moved to external data changed the fingerprint
+    u = TensorProto()
+    u.name, u.data_type, u.raw_data = "U", 34, b"\1" * 16
+    u.dims.extend([4])
+    cases["unknown-dtype"] = model("ud", [helper.make_node("Relu", ["X"], ["Y"])], [x], [y])
+    cases["unknown-dtype"].graph.initializer.extend([u])
     for name, m in cases.items():
         save(m, os.path.join(out, name + ".onnx"))
         d = os.path.join(out, name + ".inputs")

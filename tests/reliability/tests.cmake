@@ -99,3 +99,11 @@ add_test(NAME reliability.regression.raw_size_mismatch_external
 $<TARGET_FILE:onnxq_cli> convert ${REL_FX}/raw-size-mismatch.onnx -o '${REL_CASES}/rawsize/o.onnx' \
 --external-data o.data --size-threshold 16 && $<TARGET_FILE:onnxq_cli> inspect '${REL_CASES}/rawsize/o.onnx'")
 set_tests_properties(reliability.regression.raw_size_mismatch_external PROPERTIES FIXTURES_REQUIRED rel_fx TIMEOUT 60)
+# ... and a tensor of a type onnxq does not know stays inline: the fingerprint does not change
+add_test(NAME reliability.regression.unknown_dtype_external
+         COMMAND sh -c "rm -rf '${REL_CASES}/unkdt' && mkdir -p '${REL_CASES}/unkdt' && \
+$<TARGET_FILE:onnxq_cli> convert ${REL_FX}/unknown-dtype.onnx -o '${REL_CASES}/unkdt/o.onnx' \
+--external-data o.data --size-threshold 8 && a=$($<TARGET_FILE:onnxq_cli> inspect --json ${REL_FX}/unknown-dtype.onnx \
+| grep -o '\"fingerprint\": *\"[0-9a-f]*\"') && b=$($<TARGET_FILE:onnxq_cli> inspect --json '${REL_CASES}/unkdt/o.onnx' \
+| grep -o '\"fingerprint\": *\"[0-9a-f]*\"') && test -n \"$a\" && test \"$a\" = \"$b\"")
+set_tests_properties(reliability.regression.unknown_dtype_external PROPERTIES FIXTURES_REQUIRED rel_fx TIMEOUT 60)
