@@ -130,7 +130,7 @@ static oq_status cmd_quantize(const char *out, oq_error *err) {
 }
 
 static void make_calib(void) {
-  snprintf(g_calib, sizeof g_calib, "%s/sweep_calib", ONNXQ_BINARY_DIR);
+  snprintf(g_calib, sizeof g_calib, "%s/sweep_calib_%ld", ONNXQ_BINARY_DIR, (long)getpid());
   char cmd[1024];
   snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s' && cp -r '%s/calib/sample_000' '%s/calib/sample_001' '%s/'",
            g_calib, g_calib, DIGITS, DIGITS, g_calib);
@@ -206,9 +206,15 @@ OQ_TEST(alloc_inspect) { sweep_alloc(cmd_inspect); }
 OQ_TEST(alloc_convert) { sweep_alloc(cmd_convert); }
 OQ_TEST(alloc_convert_external) { sweep_alloc(cmd_convert_external); }
 OQ_TEST(alloc_run) { sweep_alloc(cmd_run); }
+static void drop_calib(void) {
+  nftw(g_calib, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+  if (g_out[0]) nftw(g_out, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 OQ_TEST(alloc_quantize) {
   make_calib();
   sweep_alloc(cmd_quantize);
+  drop_calib();
 }
 OQ_TEST(io_convert) { sweep_io(cmd_convert, 0); }
 OQ_TEST(io_convert_fallback) { sweep_io(cmd_convert, 1); }
@@ -217,6 +223,7 @@ OQ_TEST(io_run) { sweep_io(cmd_run, 0); }
 OQ_TEST(io_quantize) {
   make_calib();
   sweep_io(cmd_quantize, 0);
+  drop_calib();
 }
 
 OQ_TEST_MAIN()
