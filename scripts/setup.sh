@@ -17,6 +17,7 @@ pkgs=(build-essential cmake pkg-config libprotobuf-c-dev protobuf-c-compiler lib
 # calibration (issue 7): .npz via zlib, images via libpng + libjpeg-turbo; python3-pil writes test images;
 # slurm-wlm + munge for the one-node Slurm test (ctest -L slurm)
 pkgs+=(zlib1g-dev libpng-dev libjpeg62-turbo-dev python3-pil slurm-wlm munge)
+pkgs+=(clang libclang-rt-14-dev) # libFuzzer harnesses: cmake -DCMAKE_C_COMPILER=clang -DONNXQ_FUZZ=ON (tests/fuzz)
 # NodeSource's nodejs bundles npm and conflicts with Debian's npm package: only ask for what is missing
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)

@@ -383,6 +383,15 @@ OQ_API oq_status oq_quantize_table(const oq_model *model, const oq_calib_table *
 OQ_API oq_status oq_calib_table_export_trt(const oq_model *model, const oq_calib_table *table,
                                            const oq_quant_options *opts, const char *path, oq_error *err);
 
+/* ---- resource limits (reliability) ------------------------------------------------------------------------- */
+
+/* Process-wide limits for every model run that follows (sessions, calibration), as `--max-tensor-bytes` and
+ * `--max-seconds` set them: no tensor may hold more than max_tensor_bytes (0 = OQ_MAX_TENSOR_BYTES, larger values
+ * are refused) and no node starts after max_seconds from this call (0 = no limit). Exceeding either is an error
+ * naming the node (the size limit: OQ_ERR_NOMEM, "over the limit"; the time: OQ_ERR_UNSUPPORTED, "time limit of
+ * N s exceeded"). Call it while no run is in progress. */
+OQ_API oq_status oq_set_limits(uint64_t max_tensor_bytes, double max_seconds, oq_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -41,6 +41,12 @@ int cli_bad_option(const char *cmd, int c, char **argv);
 int cli_parse_u64(const char *s, uint64_t *out);
 int cli_parse_threads(const char *s, int32_t *out);
 
+/* The resource limits of the commands that run models (run, quantize, calibrate): takes --max-tensor-bytes BYTES
+ * and --max-seconds SECONDS (also as --opt=value) out of argv (*argc shrinks; scanning stops at "--"), and applies
+ * them with oq_set_limits. Defaults: OQ_MAX_TENSOR_BYTES, no time limit. CLI_EXIT_OK, or CLI_EXIT_FAIL after
+ * reporting a usage error of cmd. Call it first: `if (cli_take_limits("run", &argc, argv)) return CLI_EXIT_FAIL;` */
+int cli_take_limits(const char *cmd, int *argc, char **argv);
+
 /* 1 when both paths exist and are the same file (device and inode, so symlinks and hard links count). */
 int cli_same_file(const char *a, const char *b);
 /* Early check of an output file path, before expensive work: not a folder, and its folder exists. Reports and

@@ -27,6 +27,7 @@ static const char k_help[] =
     "\n" CLI_HELP_RANGE "\n" CLI_HELP_DATA;
 
 int cli_calibrate(int argc, char **argv) {
+  if (cli_take_limits("calibrate", &argc, argv)) return CLI_EXIT_FAIL; /* --max-tensor-bytes, --max-seconds */
   static const struct option opts[] = {{"calib", required_argument, NULL, 'c'},
                                        {"output", required_argument, NULL, 'o'},
                                        {"threads", required_argument, NULL, 't'},

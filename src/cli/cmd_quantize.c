@@ -89,6 +89,7 @@ static int parse_qtype(const char *s, int32_t *out, int weight) {
 }
 
 int cli_quantize(int argc, char **argv) {
+  if (cli_take_limits("quantize", &argc, argv)) return CLI_EXIT_FAIL; /* --max-tensor-bytes, --max-seconds */
   enum {
     OPT_PER_TENSOR = 256,
     OPT_ACT_TYPE,

@@ -143,6 +143,7 @@ static int32_t default_threads(void) {
 }
 
 int cli_run(int argc, char **argv) {
+  if (cli_take_limits("run", &argc, argv)) return CLI_EXIT_FAIL; /* --max-tensor-bytes, --max-seconds */
   static const struct option opts[] = {
       {"inputs", required_argument, NULL, 'i'},  {"output", required_argument, NULL, 'o'},
       {"threads", required_argument, NULL, 't'}, {"repeat", required_argument, NULL, 'r'},

@@ -107,3 +107,55 @@ int cli_check_output_file(const char *out) {
   if (!ok) return cli_fail("%s: cannot write there: %s", out, e ? strerror(e) : "parent is not a folder");
   return CLI_EXIT_OK;
 }
+
+/* ---- resource limits -------------------------------------------------------------------------------------------- */
+
+/* A decimal number of seconds: digits, optionally a fraction; no sign, exponent, inf or nan. */
+static int parse_seconds(const char *s, double *out) {
+  const char *p = s;
+  int digits = 0;
+  while (*p >= '0' && *p <= '9') p++, digits++;
+  if (*p == '.')
+    for (p++; *p >= '0' && *p <= '9'; p++) digits++;
+  if (!digits || *p) return 0;
+  *out = strtod(s, NULL);
+  return *out > 0.0 && *out <= 1e9;
+}
+
+int cli_take_limits(const char *cmd, int *argc, char **argv) {
+  static const char k_bytes[] = "--max-tensor-bytes", k_secs[] = "--max-seconds";
+  uint64_t bytes = 0;
+  double secs = 0.0;
+  int out = 1;
+  for (int i = 1; i < *argc; i++) {
+    const char *a = argv[i], *val = NULL;
+    int which = 0; /* 1 bytes, 2 seconds */
+    if (strcmp(a, "--") == 0) {
+      while (i < *argc) argv[out++] = argv[i++];
+      break;
+    }
+    size_t lb = sizeof k_bytes - 1, ls = sizeof k_secs - 1;
+    if (strncmp(a, k_bytes, lb) == 0 && (a[lb] == '\0' || a[lb] == '='))
+      which = 1, val = a[lb] ? a + lb + 1 : NULL;
+    else if (strncmp(a, k_secs, ls) == 0 && (a[ls] == '\0' || a[ls] == '='))
+      which = 2, val = a[ls] ? a + ls + 1 : NULL;
+    if (!which) {
+      argv[out++] = argv[i];
+      continue;
+    }
+    const char *name = which == 1 ? k_bytes : k_secs;
+    if (!val) {
+      if (i + 1 >= *argc) return cli_usage_error(cmd, "%s needs a value", name);
+      val = argv[++i];
+    }
+    if (which == 1 && (!cli_parse_u64(val, &bytes) || bytes == 0))
+      return cli_usage_error(cmd, "%s needs a number of bytes above 0, got '%s'", name, val);
+    if (which == 2 && !parse_seconds(val, &secs))
+      return cli_usage_error(cmd, "%s needs a number of seconds above 0, got '%s'", name, val);
+  }
+  *argc = out;
+  argv[out] = NULL;
+  oq_error err = {0};
+  if (oq_set_limits(bytes, secs, &err) != OQ_OK) return cli_usage_error(cmd, "%s", err.msg);
+  return CLI_EXIT_OK;
+}

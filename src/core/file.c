@@ -154,10 +154,26 @@ fail:
   return st;
 }
 
+/* ONNXQ_TEST_WRITE_DELAY_US=N (tests only, like ONNXQ_CHECK_INFER): writes go in 4 KiB pieces with a pause of N
+ * microseconds after each, so that the kill test (tests/reliability/kill_test.sh) can land inside a write. */
+static long write_delay_us(void) {
+  static atomic_long cached = -1;
+  long v = atomic_load(&cached);
+  if (v < 0) {
+    const char *e = getenv("ONNXQ_TEST_WRITE_DELAY_US");
+    v = e ? strtol(e, NULL, 10) : 0;
+    if (v < 0 || v > 1000000) v = 0;
+    atomic_store(&cached, v);
+  }
+  return v;
+}
+
 oq_status oq_wfile_write(oq_wfile *f, const void *data, size_t len, oq_error *err) {
   const uint8_t *p = data;
+  long delay = write_delay_us();
   while (len > 0) {
-    ssize_t w = io_write(f->fd, p, len);
+    ssize_t w = io_write(f->fd, p, delay && len > 4096 ? 4096 : len);
+    if (delay) usleep((useconds_t)delay);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0)
       OQ_RETURN_ERR(err, OQ_ERR_IO, "%s: write failed: %s", f->final_path, w < 0 ? strerror(errno) : "no progress");

@@ -1,5 +1,6 @@
 /* Dense tensor helpers: allocation (bounded, overflow-checked, sub-byte types packed) and 4-bit packing. */
 #include "core/tensor.h"
+#include "core/limits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,14 +32,14 @@ oq_status oq_tensor_alloc(oq_tensor *t, int32_t dtype, int32_t ndim, const int64
   }
   if (esize == 0 && !oq_dtype_nbytes(dtype, total, &total)) OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "tensor size overflows");
   if (!oq_tensor_extents_ok(ndim, dims)) OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "tensor extents multiply past 2^63");
-  if ((uint64_t)total > (uint64_t)OQ_MAX_TENSOR_BYTES) {
+  if ((uint64_t)total > oq_limits_tensor_bytes()) { /* OQ_MAX_TENSOR_BYTES or --max-tensor-bytes */
     char shape[160];
     size_t used = 0;
     for (int32_t i = 0; i < ndim && used < sizeof shape; i++)
       used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%lld", i ? "," : "", (long long)dims[i]);
     if (ndim == 0) shape[0] = '\0';
     OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "a %s tensor of shape [%s] needs %zu bytes, over the limit of %llu per tensor",
-                  oq_dtype_name(dtype), shape, total, (unsigned long long)OQ_MAX_TENSOR_BYTES);
+                  oq_dtype_name(dtype), shape, total, (unsigned long long)oq_limits_tensor_bytes());
   }
   void *data = NULL;
   if (total > 0) {

@@ -23,6 +23,7 @@
 #include "core/pool.h"
 #include "ops/op.h"
 #include "model/schema.h"
+#include "core/limits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -784,7 +785,8 @@ static oq_status run_scope(oq_plan *plan, const oq_tensor *inputs, const oq_tens
     plan->cur = step;
     plan->cur_view = plan->cur_inplace = 0;
     plan->scratch_used = 0;
-    st = step->def->exec(&call, err);
+    st = oq_limits_check_time(err); /* --max-seconds, between nodes (core/limits.c) */
+    if (st == OQ_OK) st = step->def->exec(&call, err);
     plan->scratch_used = 0;
     if (st == OQ_OK) st = take_outputs(plan, step, err);
     if (st != OQ_OK) {

@@ -196,6 +196,18 @@ static oq_status make_external_copy(write_ctx *c, const Onnx__TensorProto *tp, u
 
 /* *out = tp when nothing changes, else a copy: external input data inlined as raw_data, or (may_move and an
  * external data file requested and large enough) the bytes moved to the data file. */
+/* Whether raw_data may move to external data: a type onnxq knows (an unknown one stays as it is, so that the
+ * fingerprint, which hashes what it can decode, does not change) and the byte count the loader requires of external
+ * data (model.c checks fixed-size types). */
+static bool raw_fits_shape(const Onnx__TensorProto *tp) {
+  if (oq_dtype_bits(tp->data_type) == 0) return false;
+  size_t n = oq_dtype_size(tp->data_type);
+  if (n == 0) return true;
+  for (size_t i = 0; i < tp->n_dims; i++)
+    if (tp->dims[i] < 0 || (uint64_t)tp->dims[i] > SIZE_MAX || !oq_size_mul(n, (size_t)tp->dims[i], &n)) return true;
+  return n == tp->raw_data.len;
+}
+
 static oq_status rewrite_tensor(write_ctx *c, const Onnx__TensorProto *tp, bool may_move, Onnx__TensorProto **out,
                                 oq_error *err) {
   oq_status st = OQ_OK;
@@ -214,7 +226,7 @@ static oq_status rewrite_tensor(write_ctx *c, const Onnx__TensorProto *tp, bool 
     if (blob) {
       bytes = blob->data;
       len = blob->size;
-    } else if (tp->has_raw_data) {
+    } else if (tp->has_raw_data && raw_fits_shape(tp)) { /* else inline as is: the loader refuses such external data */
       bytes = tp->raw_data.data;
       len = tp->raw_data.len;
     } else if (host_little_endian() && tp->n_string_data == 0 &&

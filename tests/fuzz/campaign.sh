@@ -8,12 +8,13 @@ set -u
 build=$1 work=$2 secs=$3
 shift 3
 src=$(cd "$(dirname "$0")" && pwd)
-harnesses=${*:-load external npy sample run quantize cli}
+harnesses=${*:-load external npy sample run quantize cli calib_table}
 mkdir -p "$work/artifacts"
-[ -d "$work/seeds" ] || /usr/bin/python3 "$src/make_seeds.py" "$src/../.." "$work/seeds" || exit 1
+[ -d "$work/seeds" ] || /usr/bin/python3 "$src/make_seeds.py" "$src/../.." "$work/seeds" --onnxq "$build/onnxq" || exit 1
 for h in $harnesses; do
   case $h in
   cli) dict=cli.dict ;;
+  calib_table) dict=calib.dict ;;
   npy | sample) dict=npy.dict ;;
   *) dict=onnx.dict ;;
   esac
@@ -21,7 +22,7 @@ for h in $harnesses; do
   [ "$h" = load ] && t=$((secs * 2))
   mkdir -p "$work/corpus_$h"
   ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 "$build/tests/fuzz_$h" -max_total_time="$t" \
-    -max_len=65536 -rss_limit_mb=3072 -malloc_limit_mb=2048 -timeout=30 -close_fd_mask=3 -print_final_stats=1 \
+    -max_len=65536 -rss_limit_mb=3072 -malloc_limit_mb=2048 -timeout=120 -close_fd_mask=3 -print_final_stats=1 \
     -artifact_prefix="$work/artifacts/$h-" -dict="$src/$dict" "$work/corpus_$h" "$work/seeds/$h" \
     >"$work/log_$h.txt" 2>&1
   rc=$?

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Seed corpora for the libFuzzer harnesses, generated (never committed in bulk):
 
-    make_seeds.py SOURCE_ROOT OUT_DIR [--small]
+    make_seeds.py SOURCE_ROOT OUT_DIR [--small] [--onnxq PATH]
 
 OUT_DIR/<harness>/ for load, external, npy, sample, run, quantize, cli. Sources: samples/digits, tests/fixtures, the
 ONNX backend node models of Debian's libonnx-testdata (every one, or with --small the first 40 by name, for the
@@ -10,7 +10,10 @@ import glob
 import hashlib
 import io
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper
@@ -113,6 +116,26 @@ def main():
                  ["quantize", "m.onnx", "--calib", "c", "-o", "q.onnx"], ["--help"], ["-V"], ["quantize", "--help"],
                  ["run", "m.onnx", "-i", "s", "-o", "out", "--max-seconds", "1", "--max-tensor-bytes", "1000"]):
         put(out, "cli", "\n".join(args).encode())
+    put(out, "calib_table", b"TRT-8601-EntropyCalibration2\ninput: 3c010a14\n/conv/Conv_output_0: 3d8f5c29\n")
+    put(out, "calib_table", b"TRT-8501-MinMaxCalibration\nx: 0.5\ny: 1e-3\n")
+    if "--onnxq" in sys.argv:
+        onnxq = sys.argv[sys.argv.index("--onnxq") + 1]
+        with tempfile.TemporaryDirectory() as tmp:
+            calib = os.path.join(tmp, "calib")
+            for smp in ("sample_000", "sample_001"):
+                shutil.copytree(os.path.join(root, "samples/digits/calib", smp), os.path.join(calib, smp))
+            model = os.path.join(root, "samples/digits/model.onnx")
+            for extra in ([], ["--bins", "16"]):
+                t = os.path.join(tmp, "t.table")
+                subprocess.run([onnxq, "calibrate", model, "--calib", calib, "-o", t] + extra, check=True,
+                               stdout=subprocess.DEVNULL)
+                with open(t, "rb") as f:
+                    put(out, "calib_table", f.read())
+                c = os.path.join(tmp, "c.cache")
+                subprocess.run([onnxq, "calibrate", model, "--table", t, "--trt-cache", c], check=True,
+                               stdout=subprocess.DEVNULL)
+                with open(c, "rb") as f:
+                    put(out, "calib_table", f.read())
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 required attribute, an undefined attribute inside an If branch, and a valid model with the same ops (which must
 run), each with a sample folder <name>.inputs/."""
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -42,6 +43,18 @@ def main():
                                                     else_branch=else_g),
                                   helper.make_node("MaxPool", ["Z"], ["Y"], name="pool", kernel_shape=[2, 2],
                                                    strides=[2, 2], __internal_note=1)], [x, c], [y])
+    # fuzz_external finding: inline raw_data of the wrong size was moved to external data, which no load accepts
+    w = TensorProto()
+    w.name, w.data_type, w.raw_data = "W", TensorProto.FLOAT, b"\0" * 320
+    w.dims.extend([8, 31])
+    cases["raw-size-mismatch"] = model("rs", [helper.make_node("Relu", ["X"], ["Y"])], [x], [y])
+    cases["raw-size-mismatch"].graph.initializer.extend([w])
+    # fuzz_external finding: a tensor of an unknown type moved to external data changed the fingerprint
+    u = TensorProto()
+    u.name, u.data_type, u.raw_data = "U", 34, b"\1" * 16
+    u.dims.extend([4])
+    cases["unknown-dtype"] = model("ud", [helper.make_node("Relu", ["X"], ["Y"])], [x], [y])
+    cases["unknown-dtype"].graph.initializer.extend([u])
     for name, m in cases.items():
         save(m, os.path.join(out, name + ".onnx"))
         d = os.path.join(out, name + ".inputs")
@@ -52,6 +65,10 @@ def main():
     calib = os.path.join(out, "calib", "sample_000")  # a calibration folder for the [1,1,4,4] X models
     os.makedirs(calib, exist_ok=True)
     np.save(os.path.join(calib, "X.npy"), np.ones((1, 1, 4, 4), np.float32))
+    # two calibration samples of samples/digits (the limits cases)
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "samples", "digits", "calib")
+    for s in ("sample_000", "sample_001"):
+        shutil.copytree(os.path.join(root, s), os.path.join(out, "digits2", s), dirs_exist_ok=True)
 
 
 if __name__ == "__main__":

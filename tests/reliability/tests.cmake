@@ -49,3 +49,61 @@ add_test(NAME reliability.strict.run_valid
          COMMAND sh -c "rm -rf '${REL_CASES}/valid' && $<TARGET_FILE:onnxq_cli> run ${REL_FX}/valid.onnx \
 -i ${REL_FX}/valid.inputs -o '${REL_CASES}/valid' && test -f '${REL_CASES}/valid/Y.npy'")
 set_tests_properties(reliability.strict.run_valid PROPERTIES FIXTURES_REQUIRED rel_fx TIMEOUT 60)
+
+# Failure sweeps, in-process through the library API (test_sweep.c): every allocation, and every write/fsync/
+# rename/link, of inspect/convert/run/quantize on samples/digits fails in turn.
+add_executable(test_sweep ${REL_SRC}/test_sweep.c)
+target_compile_options(test_sweep PRIVATE ${ONNXQ_WARNINGS})
+target_include_directories(test_sweep PRIVATE ${REL_SRC}/../unit)
+target_compile_definitions(test_sweep PRIVATE ONNXQ_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+                                              ONNXQ_BINARY_DIR="${CMAKE_CURRENT_BINARY_DIR}")
+target_link_libraries(test_sweep PRIVATE onnxq_static)
+foreach(c alloc_inspect alloc_convert alloc_convert_external alloc_run alloc_quantize io_convert io_convert_fallback
+          io_convert_external io_run io_quantize)
+  add_test(NAME reliability.sweep.${c} COMMAND test_sweep ${c})
+  set_tests_properties(reliability.sweep.${c} PROPERTIES LABELS sweep TIMEOUT 300)
+endforeach()
+
+# Kill test: 100 SIGKILLs of `onnxq quantize` over its run and inside its write (kill_test.sh); about 30 s.
+add_test(NAME reliability.kill_quantize
+         COMMAND sh ${REL_SRC}/kill_test.sh $<TARGET_FILE:onnxq_cli> ${PROJECT_SOURCE_DIR}/samples/digits/model.onnx
+                 ${PROJECT_SOURCE_DIR}/samples/digits/calib ${REL_CASES}/kill 100)
+set_tests_properties(reliability.kill_quantize PROPERTIES LABELS kill TIMEOUT 600)
+
+# Resource limits (--max-tensor-bytes, --max-seconds): a clean error naming the node, nothing written
+set(DIGITS_DIR ${PROJECT_SOURCE_DIR}/samples/digits)
+rel_case(limits.run_tensor_bytes NAME "node '/features/features.0/Conv' (Conv): a float32 tensor of shape"
+         ARGS run ${DIGITS_DIR}/model.onnx -i ${DIGITS_DIR}/calib/sample_000 -o @CASE@/out --max-tensor-bytes 1000)
+rel_case(limits.run_seconds NAME "(Conv): time limit of 1e-06 s exceeded"
+         ARGS run ${DIGITS_DIR}/model.onnx -i ${DIGITS_DIR}/calib/sample_000 -o @CASE@/out --max-seconds=0.000001)
+rel_case(limits.quantize_seconds NAME "time limit of 1e-06 s exceeded"
+         ARGS quantize ${DIGITS_DIR}/model.onnx --calib ${REL_FX}/digits2 -o @CASE@/q.onnx --max-seconds 0.000001)
+rel_case(limits.quantize_tensor_bytes NAME "over the limit of 1000 per tensor"
+         ARGS quantize ${DIGITS_DIR}/model.onnx --calib ${REL_FX}/digits2 -o @CASE@/q.onnx --max-tensor-bytes=1000)
+rel_case(limits.bad_seconds NAME "--max-seconds needs a number of seconds above 0, got '-1'"
+         ARGS run ${DIGITS_DIR}/model.onnx -i ${DIGITS_DIR}/calib/sample_000 -o @CASE@/out --max-seconds -1)
+rel_case(limits.above_build_max NAME "above this build's maximum"
+         ARGS quantize ${DIGITS_DIR}/model.onnx --calib ${REL_FX}/digits2 -o @CASE@/q.onnx
+         --max-tensor-bytes 99999999999999)
+# generous limits change nothing
+add_test(NAME reliability.limits.generous
+         COMMAND sh -c "rm -rf '${REL_CASES}/generous' && $<TARGET_FILE:onnxq_cli> run ${DIGITS_DIR}/model.onnx \
+-i ${DIGITS_DIR}/calib/sample_000 -o '${REL_CASES}/generous' --max-seconds 600 --max-tensor-bytes 100000000 && \
+test -f '${REL_CASES}/generous/logits.npy'")
+set_tests_properties(reliability.limits.generous PROPERTIES TIMEOUT 60)
+
+# fuzz_external finding (tests/fuzz/regressions/external): a model that loads must save with --external-data into
+# a model that loads again (a tensor whose inline bytes do not match its shape stays inline)
+add_test(NAME reliability.regression.raw_size_mismatch_external
+         COMMAND sh -c "rm -rf '${REL_CASES}/rawsize' && mkdir -p '${REL_CASES}/rawsize' && \
+$<TARGET_FILE:onnxq_cli> convert ${REL_FX}/raw-size-mismatch.onnx -o '${REL_CASES}/rawsize/o.onnx' \
+--external-data o.data --size-threshold 16 && $<TARGET_FILE:onnxq_cli> inspect '${REL_CASES}/rawsize/o.onnx'")
+set_tests_properties(reliability.regression.raw_size_mismatch_external PROPERTIES FIXTURES_REQUIRED rel_fx TIMEOUT 60)
+# ... and a tensor of a type onnxq does not know stays inline: the fingerprint does not change
+add_test(NAME reliability.regression.unknown_dtype_external
+         COMMAND sh -c "rm -rf '${REL_CASES}/unkdt' && mkdir -p '${REL_CASES}/unkdt' && \
+$<TARGET_FILE:onnxq_cli> convert ${REL_FX}/unknown-dtype.onnx -o '${REL_CASES}/unkdt/o.onnx' \
+--external-data o.data --size-threshold 8 && a=$($<TARGET_FILE:onnxq_cli> inspect --json ${REL_FX}/unknown-dtype.onnx \
+| grep -o '\"fingerprint\": *\"[0-9a-f]*\"') && b=$($<TARGET_FILE:onnxq_cli> inspect --json '${REL_CASES}/unkdt/o.onnx' \
+| grep -o '\"fingerprint\": *\"[0-9a-f]*\"') && test -n \"$a\" && test \"$a\" = \"$b\"")
+set_tests_properties(reliability.regression.unknown_dtype_external PROPERTIES FIXTURES_REQUIRED rel_fx TIMEOUT 60)
