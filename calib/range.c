@@ -265,3 +265,61 @@ fail:
   free(abs_h);
   return st;
 }
+
+/* ---- weights ---------------------------------------------------------------------------------------------------- */
+
+oq_status oq_calib_weight_params_mse(const float *w, int32_t ndim, const int64_t *dims, int32_t axis,
+                                     const oq_qtype *qt, int symmetric, oq_qparams *params, oq_error *err) {
+  enum { WB = 2048 };
+  oq_status st = OQ_OK;
+  uint64_t *h = NULL;
+  double *work = NULL;
+  size_t outer = 1, ch = 1, inner = 1;
+  for (int32_t i = 0; i < ndim; i++) {
+    size_t d = (size_t)dims[i];
+    if (axis < 0)
+      inner *= d;
+    else if (i < axis)
+      outer *= d;
+    else if (i == axis)
+      ch = d;
+    else
+      inner *= d;
+  }
+  h = oq_calloc(2 * WB, sizeof *h, err);
+  work = oq_malloc_array(6 * (WB + 1), sizeof *work, err);
+  if (!h || !work) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory");
+  for (size_t c = 0; c < ch; c++) {
+    float mn = INFINITY, mx = -INFINITY;
+    for (size_t o = 0; o < outer; o++)
+      for (size_t i = 0; i < inner; i++) {
+        float x = w[(o * ch + c) * inner + i];
+        if (x < mn) mn = x;
+        if (x > mx) mx = x;
+      }
+    if (!(mn <= mx)) mn = mx = 0.0f;
+    double amax = fmax(fabs(mn), fabs(mx));
+    if (amax > 0 && isfinite(amax)) {
+      /* a histogram over exactly [0, amax]: weights are known in full, no streaming */
+      memset(h, 0, 2 * WB * sizeof *h);
+      double scale = WB / amax;
+      for (size_t o = 0; o < outer; o++)
+        for (size_t i = 0; i < inner; i++) {
+          float x = w[(o * ch + c) * inner + i];
+          size_t k = (size_t)(fabs(x) * scale);
+          if (k >= WB) k = WB - 1;
+          h[(x < 0 ? WB : 0) + k]++;
+        }
+      double t = mse_threshold(h, h + WB, WB, amax / WB, mx > 0 ? mx : 0, mn < 0 ? -mn : 0, qt->bits, symmetric, work);
+      float lo, hi;
+      clamp_range(mn, mx, t, &lo, &hi);
+      mn = lo;
+      mx = hi;
+    }
+    params[c] = oq_qparams_for(qt, mn, mx, symmetric);
+  }
+fail:
+  free(h);
+  free(work);
+  return st;
+}

@@ -8,6 +8,7 @@
 #define OQ_CALIB_RANGE_H
 
 #include "calib/calib.h"
+#include "quant/quant.h"
 
 /* How the caller will quantize the value. */
 typedef struct oq_range_target {
@@ -29,5 +30,10 @@ int32_t oq_calib_entropy_bins(const uint64_t *hist, int32_t n, int32_t levels);
  * the largest positive value ext_p and largest |negative| value ext_n, for a bits-wide type. */
 double oq_calib_mse_threshold(const uint64_t *pos, const uint64_t *neg, int32_t n, double w, double ext_p, double ext_n,
                               int32_t bits, int symmetric);
+
+/* Weights (--weight-range mse): per channel along axis (or per tensor when axis < 0), the MSE clip of the channel's
+ * values for qt, then oq_qparams_for as oq_quant_weight_params does with min/max. */
+oq_status oq_calib_weight_params_mse(const float *w, int32_t ndim, const int64_t *dims, int32_t axis,
+                                     const oq_qtype *qt, int symmetric, oq_qparams *params, oq_error *err);
 
 #endif

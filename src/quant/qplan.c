@@ -368,7 +368,10 @@ static oq_status number_initializer(planner *pl, int32_t ri, oq_error *err) {
   }
   r->n_params = nch;
   r->params_of = r->value;
-  OQ_CHECK(oq_quant_weight_params(w->data, w->ndim, w->dims, axis, r->qtype, r->symmetric, r->params, err));
+  if (pl->opts && pl->opts->weight_range == OQ_CALIB_MSE) /* calib/range.h: clipped per channel */
+    OQ_CHECK(oq_calib_weight_params_mse(w->data, w->ndim, w->dims, axis, r->qtype, r->symmetric, r->params, err));
+  else
+    OQ_CHECK(oq_quant_weight_params(w->data, w->ndim, w->dims, axis, r->qtype, r->symmetric, r->params, err));
   return OQ_OK;
 fail:
   oq_error_prefix(err, "initializer '%s'", val->name);
