@@ -26,3 +26,10 @@ foreach(m minmax percentile entropy mse)
 '${PROJECT_BINARY_DIR}/calib_tmp/digits_${m}.onnx' '${PROJECT_SOURCE_DIR}/samples/digits/test/images.npy' \
 '${PROJECT_SOURCE_DIR}/samples/digits/test/labels.npy' --max-drop 0.005 --max-rel 0.1")
 endforeach()
+
+# The Slurm recipe on a one-node cluster started by the test (needs root, slurm-wlm and munge: scripts/setup.sh);
+# skipped where Slurm cannot start. Run alone with: ctest -L slurm
+add_test(NAME calib.slurm_recipe
+         COMMAND sh ${PROJECT_SOURCE_DIR}/tests/calib/slurm.sh $<TARGET_FILE:onnxq_cli> ${PROJECT_SOURCE_DIR}
+                 ${PROJECT_BINARY_DIR}/calib_tmp/slurm)
+set_tests_properties(calib.slurm_recipe PROPERTIES LABELS slurm SKIP_RETURN_CODE 77 TIMEOUT 300)
