@@ -32,60 +32,64 @@ oq_status oq_calib_check_options(const oq_quant_options *o, oq_error *err) {
 /* For each candidate i (levels .. n bins): P = the first i bins with everything beyond added to bin i-1; Q = the
  * first i bins merged into `levels` groups (i / levels bins each, the last group takes the rest), each group's count
  * spread evenly over its bins that are non-zero in P; both normalized; KL(P || Q). A candidate where P has mass
- * that Q cannot give (a group with no count but outliers in its last bin) is skipped. The threshold is TensorRT's
- * (m + 0.5) bin widths for the best m. Returns the number of bins m, or 0 when the histogram is too small. */
+ * that Q cannot give (a group with no count but outliers in its last bin) is skipped; among equal divergences the
+ * largest candidate wins. The threshold is TensorRT's (m + 0.5) bin widths for the best m. Returns the number of bins m, or 0 when the histogram is too small. */
 int32_t oq_calib_entropy_bins(const uint64_t *h, int32_t n, int32_t levels) {
   if (n <= levels) return n;
-  uint64_t total = 0;
-  for (int32_t k = 0; k < n; k++) total += h[k];
-  if (total == 0) return n;
+  /* prefix sums make each candidate O(levels): S counts, Z non-zero bins, L sum of h log h over non-zero bins.
+   * KL = sum p log p - sum p log q, p = h / T; within a group q is the same on every non-zero bin. */
+  double *S = malloc(3 * ((size_t)n + 1) * sizeof *S);
+  if (!S) return n;
+  double *Z = S + n + 1, *L = Z + n + 1;
+  S[0] = Z[0] = L[0] = 0;
+  for (int32_t k = 0; k < n; k++) {
+    double c = (double)h[k];
+    S[k + 1] = S[k] + c;
+    Z[k + 1] = Z[k] + (h[k] != 0);
+    L[k + 1] = L[k] + (h[k] ? c * log(c) : 0);
+  }
+  double T = S[n];
+  if (T <= 0) {
+    free(S);
+    return n;
+  }
   double best = INFINITY;
   int32_t best_i = n;
-  uint64_t outliers = total; /* counts of bins i.. : added to the last kept bin */
-  for (int32_t k = 0; k < levels; k++) outliers -= h[k];
   for (int32_t i = levels; i <= n; i++) {
-    if (i > levels) outliers -= h[i - 1];
-    double psum = (double)total;
+    double last = (double)h[i - 1] + (T - S[i]); /* the last kept bin with the outliers */
+    double plogp = L[i - 1] + (last > 0 ? last * log(last) : 0);
     int32_t per = i / levels;
-    double qsum = 0, kl = 0;
-    int ok = 1;
-    /* first pass: Q's normalizer (sum of spread counts over P's non-zero bins) */
+    double qsum = 0;
     for (int32_t g = 0; g < levels; g++) {
       int32_t a = g * per, b = g == levels - 1 ? i : a + per;
-      double cnt = 0;
-      int32_t nz = 0;
-      for (int32_t k = a; k < b; k++) {
-        cnt += (double)h[k];
-        uint64_t pk = h[k] + (k == i - 1 ? outliers : 0);
-        if (pk) nz++;
-      }
-      if (nz) qsum += cnt;
+      double nz = Z[b] - Z[a] + (b == i ? (last > 0) - (h[i - 1] != 0) : 0);
+      if (nz > 0) qsum += S[b] - S[a];
     }
     if (qsum <= 0) continue;
-    for (int32_t g = 0; g < levels && ok; g++) {
+    double plogq = 0;
+    int ok = 1;
+    for (int32_t g = 0; g < levels; g++) {
       int32_t a = g * per, b = g == levels - 1 ? i : a + per;
-      double cnt = 0;
-      int32_t nz = 0;
-      for (int32_t k = a; k < b; k++) {
-        cnt += (double)h[k];
-        if (h[k] + (k == i - 1 ? outliers : 0)) nz++;
+      double cnt = S[b] - S[a];
+      double nz = Z[b] - Z[a] + (b == i ? (last > 0) - (h[i - 1] != 0) : 0);
+      double mass = cnt + (b == i ? T - S[i] : 0); /* P's counts on the group's non-zero bins */
+      if (mass <= 0) continue;
+      if (cnt <= 0) {
+        ok = 0; /* P has mass where Q has none */
+        break;
       }
-      for (int32_t k = a; k < b; k++) {
-        uint64_t pk = h[k] + (k == i - 1 ? outliers : 0);
-        if (!pk) continue;
-        double p = (double)pk / psum, q = cnt / nz / qsum;
-        if (q <= 0) {
-          ok = 0;
-          break;
-        }
-        kl += p * log(p / q);
-      }
+      plogq += mass * log(cnt / nz / qsum);
     }
-    if (ok && kl < best) {
-      best = kl;
+    if (!ok) continue;
+    double kl = plogp / T - log(T) - plogq / T;
+    /* ties (a sparse histogram whose non-zero bins Q reproduces exactly at several thresholds): the widest, since
+     * keeping more loses nothing */
+    if (kl <= best + 1e-12) {
+      if (kl < best) best = kl;
       best_i = i;
     }
   }
+  free(S);
   return best_i;
 }
 
