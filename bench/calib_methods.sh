@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$work"
 [ -d "$work/data/images" ] || /usr/bin/python3 "$here/calib_data.py" "$work/data"
 norm="--mean 123.675,116.28,103.53 --std 58.395,57.12,57.375"
-printf '%-22s %-11s %9s %6s %8s\n' model method sqnr_db top1 calib_s
+printf '%-22s %-11s %9s %6s %8s\n' model method sqnr_db top1 quant_s
 for m in "$models"/*/; do
   name=$(basename "$m")
   "$onnxq" calibrate "$m/model.onnx" --calib "$work/data/images" -o "$work/$name.table" $norm --quiet --threads 2 \

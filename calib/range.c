@@ -33,12 +33,13 @@ oq_status oq_calib_check_options(const oq_quant_options *o, oq_error *err) {
  * first i bins merged into `levels` groups (i / levels bins each, the last group takes the rest), each group's count
  * spread evenly over its bins that are non-zero in P; both normalized; KL(P || Q). A candidate where P has mass
  * that Q cannot give (a group with no count but outliers in its last bin) is skipped; among equal divergences the
- * largest candidate wins. The threshold is TensorRT's (m + 0.5) bin widths for the best m. Returns the number of bins m, or 0 when the histogram is too small. */
+ * largest candidate wins. The threshold is TensorRT's (m + 0.5) bin widths for the best m. Returns the number of bins
+ * m, or 0 when the histogram is too small. */
 int32_t oq_calib_entropy_bins(const uint64_t *h, int32_t n, int32_t levels) {
   if (n <= levels) return n;
   /* prefix sums make each candidate O(levels): S counts, Z non-zero bins, L sum of h log h over non-zero bins.
    * KL = sum p log p - sum p log q, p = h / T; within a group q is the same on every non-zero bin. */
-  double *S = malloc(3 * ((size_t)n + 1) * sizeof *S);
+  double *S = oq_malloc_array(3 * ((size_t)n + 1), sizeof *S, NULL);
   if (!S) return n;
   double *Z = S + n + 1, *L = Z + n + 1;
   S[0] = Z[0] = L[0] = 0;
@@ -150,7 +151,7 @@ static double mse_threshold(const uint64_t *pos, const uint64_t *neg, int32_t n,
 
 double oq_calib_mse_threshold(const uint64_t *pos, const uint64_t *neg, int32_t n, double w, double ext_p, double ext_n,
                               int32_t bits, int symmetric) {
-  double *work = malloc((size_t)6 * ((size_t)n + 1) * sizeof *work);
+  double *work = oq_malloc_array((size_t)6 * ((size_t)n + 1), sizeof *work, NULL);
   if (!work) return fmax(ext_p, ext_n);
   double t = mse_threshold(pos, neg, n, w, ext_p, ext_n, bits, symmetric, work);
   free(work);
