@@ -40,7 +40,7 @@ int32_t oq_calib_entropy_bins(const uint64_t *h, int32_t n, int32_t levels) {
   /* prefix sums make each candidate O(levels): S counts, Z non-zero bins, L sum of h log h over non-zero bins.
    * KL = sum p log p - sum p log q, p = h / T; within a group q is the same on every non-zero bin. */
   double *S = oq_malloc_array(3 * ((size_t)n + 1), sizeof *S, NULL);
-  if (!S) return n;
+  if (!S) return -1;
   double *Z = S + n + 1, *L = Z + n + 1;
   S[0] = Z[0] = L[0] = 0;
   for (int32_t k = 0; k < n; k++) {
@@ -260,9 +260,11 @@ oq_status oq_calib_range(const oq_calib_stats *stats, int32_t value_id, const oq
      * bin 1's count */
     if (n > 1) abs_h[0] = abs_h[1];
     int32_t m = oq_calib_entropy_bins(abs_h, n, opts->levels);
+    if (m < 0) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory choosing a range");
     clamp_range(mn, mx, (m + 0.5) * w, lo, hi);
   } else {
     double t = oq_calib_mse_threshold(pos, neg, n, w, mx > 0 ? mx : 0, mn < 0 ? -mn : 0, bits, symmetric);
+    if (t < 0) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory choosing a range");
     clamp_range(mn, mx, t, lo, hi);
   }
 fail:
