@@ -124,12 +124,11 @@ static double clip_err(const mse_side *m, int32_t k, double t) {
  * ext_n: the largest positive value and the largest |negative| value (0 when none): a side is clipped only where t
  * is below its extreme. */
 static double mse_threshold(const uint64_t *pos, const uint64_t *neg, int32_t n, double w, double ext_p, double ext_n,
-                            int32_t bits, int symmetric, double *work) {
+                            double steps, int symmetric, double *work) {
   mse_side P = {pos, w, work, work + (n + 1), work + 2 * (n + 1)};
   mse_side N = {neg, w, work + 3 * (n + 1), work + 4 * (n + 1), work + 5 * (n + 1)};
   mse_side_init(&P, n);
   mse_side_init(&N, n);
-  double steps = symmetric ? ldexp(1.0, bits) - 2 : ldexp(1.0, bits) - 1;
   double total = P.cnt[0] + N.cnt[0];
   double best = INFINITY, best_t = fmax(ext_p, ext_n);
   for (int32_t k = 1; k <= n; k++) {
@@ -153,7 +152,8 @@ double oq_calib_mse_threshold(const uint64_t *pos, const uint64_t *neg, int32_t 
                               int32_t bits, int symmetric) {
   double *work = oq_malloc_array((size_t)6 * ((size_t)n + 1), sizeof *work, NULL);
   if (!work) return fmax(ext_p, ext_n);
-  double t = mse_threshold(pos, neg, n, w, ext_p, ext_n, bits, symmetric, work);
+  double steps = symmetric ? ldexp(1.0, bits) - 2 : ldexp(1.0, bits) - 1;
+  double t = mse_threshold(pos, neg, n, w, ext_p, ext_n, steps, symmetric, work);
   free(work);
   return t;
 }
@@ -276,7 +276,7 @@ fail:
 /* ---- weights ---------------------------------------------------------------------------------------------------- */
 
 oq_status oq_calib_weight_params_mse(const float *w, int32_t ndim, const int64_t *dims, int32_t axis,
-                                     const oq_qtype *qt, int symmetric, oq_qparams *params, oq_error *err) {
+                                     const oq_qspec *spec, oq_qparams *params, oq_error *err) {
   enum { WB = 2048 };
   oq_status st = OQ_OK;
   uint64_t *h = NULL;
@@ -317,13 +317,16 @@ oq_status oq_calib_weight_params_mse(const float *w, int32_t ndim, const int64_t
           if (k >= WB) k = WB - 1;
           h[(x < 0 ? WB : 0) + k]++;
         }
-      double t = mse_threshold(h, h + WB, WB, amax / WB, mx > 0 ? mx : 0, mn < 0 ? -mn : 0, qt->bits, symmetric, work);
+      int32_t qmin, qmax;
+      oq_qspec_range(spec, &qmin, &qmax);
+      double t = mse_threshold(h, h + WB, WB, amax / WB, mx > 0 ? mx : 0, mn < 0 ? -mn : 0, (double)(qmax - qmin),
+                               spec->symmetric, work);
       float lo, hi;
       clamp_range(mn, mx, t, &lo, &hi);
       mn = lo;
       mx = hi;
     }
-    params[c] = oq_qparams_for(qt, mn, mx, symmetric);
+    params[c] = oq_qparams_spec(spec, mn, mx);
   }
 fail:
   free(h);

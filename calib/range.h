@@ -32,8 +32,8 @@ double oq_calib_mse_threshold(const uint64_t *pos, const uint64_t *neg, int32_t 
                               int32_t bits, int symmetric);
 
 /* Weights (--weight-range mse): per channel along axis (or per tensor when axis < 0), the MSE clip of the channel's
- * values for qt, then oq_qparams_for as oq_quant_weight_params does with min/max. */
+ * values on the spec's integer grid, then oq_qparams_spec as oq_quant_weight_params_spec does with min/max. */
 oq_status oq_calib_weight_params_mse(const float *w, int32_t ndim, const int64_t *dims, int32_t axis,
-                                     const oq_qtype *qt, int symmetric, oq_qparams *params, oq_error *err);
+                                     const oq_qspec *spec, oq_qparams *params, oq_error *err);
 
 #endif

@@ -250,8 +250,8 @@ OQ_TEST(weight_mse_per_channel) {
   const int64_t dims[2] = {2, N};
   oq_qparams p[2];
   oq_error err = {0};
-  const oq_qtype *qt = oq_qtype_get(OQ_QTYPE_INT8);
-  REQUIRE(oq_calib_weight_params_mse(w, 2, dims, 0, qt, 1, p, &err) == OQ_OK);
+  oq_qspec spec = {oq_qtype_get(OQ_QTYPE_INT8), 1, 0, 0};
+  REQUIRE(oq_calib_weight_params_mse(w, 2, dims, 0, &spec, p, &err) == OQ_OK);
   double want = laplace_mse_opt(b, 8);
   CHECK_NEAR(p[0].scale * 127.0, want, 0.05 * want);
   CHECK_NEAR(p[1].scale, 0.5f / 127.0f, 1e-7);
