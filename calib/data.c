@@ -308,8 +308,8 @@ oq_status oq_calib_data_open(const oq_model *m, const char *path, const oq_calib
     }
     d->n_total = d->n_paths;
   } else {
-    OQ_FAIL_ABOUT(err, OQ_ERR_INVALID_ARG, OQ_SUBJECT_FILE, path,
-                  "%s: no sample folders, .npz, .npy or image files", path);
+    OQ_FAIL_ABOUT(err, OQ_ERR_INVALID_ARG, OQ_SUBJECT_FILE, path, "%s: no sample folders, .npz, .npy or image files",
+                  path);
   }
   if (d->kind == OQ_DATA_NPY) {
     /* one file per input, samples along axis 0 */

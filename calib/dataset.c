@@ -1,8 +1,8 @@
 /* Sample folder reader (oq_sample_load and oq_sample_file_stem in onnxq.h). A sample folder holds one file per
- * model input: `<input name>.npy` (the exact name, or its sanitized stem) or `input_<k>.pb` (a serialized TensorProto, k = index among the fed
- * inputs). The files are mapped onto the model's inputs and each tensor's dtype and shape is checked against the
- * graph index before anything runs, so a bad sample fails with a message naming its file rather than deep inside a
- * kernel. */
+ * model input: `<input name>.npy` (the exact name, or its sanitized stem) or `input_<k>.pb` (a serialized TensorProto,
+ * k = index among the fed inputs). The files are mapped onto the model's inputs and each tensor's dtype and shape is
+ * checked against the graph index before anything runs, so a bad sample fails with a message naming its file rather
+ * than deep inside a kernel. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "core/file.h"

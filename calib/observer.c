@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#define XXH_STATIC_LINKING_ONLY /* XXH64_state_t on the stack */
 #include <xxhash.h>
 
 oq_status oq_calib_stats_init(oq_calib_stats *s, int32_t n_values, const uint8_t *tracked, oq_error *err) {
@@ -245,10 +246,15 @@ void oq_calib_stats_update(oq_calib_stats *s, int32_t value_id, const oq_tensor 
     s->acc_n[value_id]++;
   }
   if (!s->bins || n == 0) return;
-  /* largest finite |x| of this tensor decides whether the histogram widens (once) before binning */
-  for (size_t i = 0; i < n; i++) {
-    float a = fabsf(p[i]);
-    if (a > amax && a <= FLT_MAX) amax = a;
+  /* largest finite |x| of this tensor decides whether the histogram widens (once) before binning; from min/max
+   * unless an infinity hides it */
+  amax = fmaxf(fabsf(mn), fabsf(mx));
+  if (!(amax <= FLT_MAX)) {
+    amax = 0;
+    for (size_t i = 0; i < n; i++) {
+      float a = fabsf(p[i]);
+      if (a > amax && a <= FLT_MAX) amax = a;
+    }
   }
   int32_t *he = &s->hexp[value_id];
   uint64_t *h = s->hist + (size_t)value_id * 2 * (size_t)s->bins;
@@ -267,16 +273,23 @@ void oq_calib_stats_update(oq_calib_stats *s, int32_t value_id, const oq_tensor 
   }
   int lb = 0;
   while ((1 << lb) < s->bins) lb++;
-  double scale = ldexp(1.0, lb - *he); /* bins / 2^hexp: exact, so bin k is floor(|x| * scale) */
-  uint64_t *neg = h + s->bins;
-  for (size_t i = 0; i < n; i++) {
-    float x = p[i], a = fabsf(x);
-    if (!(a <= FLT_MAX)) continue;
-    size_t k = (size_t)((double)a * scale);
-    if (x < 0)
-      neg[k]++;
-    else
-      h[k]++;
+  /* bins / 2^hexp, a power of two: |x| * scale is exact (or below 1), so bin k is floor(|x| * scale) */
+  int32_t e = lb - *he;
+  const size_t B = (size_t)s->bins;
+  if (e > -120 && e < 120) {
+    const float scale = ldexpf(1.0f, e);
+    for (size_t i = 0; i < n; i++) {
+      float x = p[i], a = fabsf(x);
+      if (!(a <= FLT_MAX)) continue;
+      h[(size_t)(a * scale) + (x < 0 ? B : 0)]++;
+    }
+  } else {
+    const double scale = ldexp(1.0, e);
+    for (size_t i = 0; i < n; i++) {
+      float x = p[i], a = fabsf(x);
+      if (!(a <= FLT_MAX)) continue;
+      h[(size_t)((double)a * scale) + (x < 0 ? B : 0)]++;
+    }
   }
 }
 
@@ -380,8 +393,7 @@ typedef struct worker {
 
 /* The identity of a sample: xxh64 over each input's dtype, shape and bytes. */
 static uint64_t sample_id(const oq_tensor *in, int32_t n) {
-  XXH64_state_t *h = XXH64_createState();
-  if (!h) return 0;
+  XXH64_state_t state, *h = &state;
   XXH64_reset(h, 0x6f6e6e7871ull);
   for (int32_t k = 0; k < n; k++) {
     int64_t head[2 + OQ_MAX_DIMS] = {in[k].dtype, in[k].ndim};
@@ -389,9 +401,7 @@ static uint64_t sample_id(const oq_tensor *in, int32_t n) {
     XXH64_update(h, head, sizeof head);
     if (in[k].nbytes) XXH64_update(h, in[k].data, in[k].nbytes);
   }
-  uint64_t v = XXH64_digest(h);
-  XXH64_freeState(h);
-  return v;
+  return XXH64_digest(h);
 }
 
 static oq_status run_one(oq_plan *plan, const oq_model *model, const oq_calib_data *data, size_t i,

@@ -32,60 +32,65 @@ oq_status oq_calib_check_options(const oq_quant_options *o, oq_error *err) {
 /* For each candidate i (levels .. n bins): P = the first i bins with everything beyond added to bin i-1; Q = the
  * first i bins merged into `levels` groups (i / levels bins each, the last group takes the rest), each group's count
  * spread evenly over its bins that are non-zero in P; both normalized; KL(P || Q). A candidate where P has mass
- * that Q cannot give (a group with no count but outliers in its last bin) is skipped. The threshold is TensorRT's
- * (m + 0.5) bin widths for the best m. Returns the number of bins m, or 0 when the histogram is too small. */
+ * that Q cannot give (a group with no count but outliers in its last bin) is skipped; among equal divergences the
+ * largest candidate wins. The threshold is TensorRT's (m + 0.5) bin widths for the best m. Returns the number of bins
+ * m, or 0 when the histogram is too small. */
 int32_t oq_calib_entropy_bins(const uint64_t *h, int32_t n, int32_t levels) {
   if (n <= levels) return n;
-  uint64_t total = 0;
-  for (int32_t k = 0; k < n; k++) total += h[k];
-  if (total == 0) return n;
+  /* prefix sums make each candidate O(levels): S counts, Z non-zero bins, L sum of h log h over non-zero bins.
+   * KL = sum p log p - sum p log q, p = h / T; within a group q is the same on every non-zero bin. */
+  double *S = oq_malloc_array(3 * ((size_t)n + 1), sizeof *S, NULL);
+  if (!S) return -1;
+  double *Z = S + n + 1, *L = Z + n + 1;
+  S[0] = Z[0] = L[0] = 0;
+  for (int32_t k = 0; k < n; k++) {
+    double c = (double)h[k];
+    S[k + 1] = S[k] + c;
+    Z[k + 1] = Z[k] + (h[k] != 0);
+    L[k + 1] = L[k] + (h[k] ? c * log(c) : 0);
+  }
+  double T = S[n];
+  if (T <= 0) {
+    free(S);
+    return n;
+  }
   double best = INFINITY;
   int32_t best_i = n;
-  uint64_t outliers = total; /* counts of bins i.. : added to the last kept bin */
-  for (int32_t k = 0; k < levels; k++) outliers -= h[k];
   for (int32_t i = levels; i <= n; i++) {
-    if (i > levels) outliers -= h[i - 1];
-    double psum = (double)total;
+    double last = (double)h[i - 1] + (T - S[i]); /* the last kept bin with the outliers */
+    double plogp = L[i - 1] + (last > 0 ? last * log(last) : 0);
     int32_t per = i / levels;
-    double qsum = 0, kl = 0;
-    int ok = 1;
-    /* first pass: Q's normalizer (sum of spread counts over P's non-zero bins) */
+    double qsum = 0;
     for (int32_t g = 0; g < levels; g++) {
       int32_t a = g * per, b = g == levels - 1 ? i : a + per;
-      double cnt = 0;
-      int32_t nz = 0;
-      for (int32_t k = a; k < b; k++) {
-        cnt += (double)h[k];
-        uint64_t pk = h[k] + (k == i - 1 ? outliers : 0);
-        if (pk) nz++;
-      }
-      if (nz) qsum += cnt;
+      double nz = Z[b] - Z[a] + (b == i ? (last > 0) - (h[i - 1] != 0) : 0);
+      if (nz > 0) qsum += S[b] - S[a];
     }
     if (qsum <= 0) continue;
-    for (int32_t g = 0; g < levels && ok; g++) {
+    double plogq = 0;
+    int ok = 1;
+    for (int32_t g = 0; g < levels; g++) {
       int32_t a = g * per, b = g == levels - 1 ? i : a + per;
-      double cnt = 0;
-      int32_t nz = 0;
-      for (int32_t k = a; k < b; k++) {
-        cnt += (double)h[k];
-        if (h[k] + (k == i - 1 ? outliers : 0)) nz++;
+      double cnt = S[b] - S[a];
+      double nz = Z[b] - Z[a] + (b == i ? (last > 0) - (h[i - 1] != 0) : 0);
+      double mass = cnt + (b == i ? T - S[i] : 0); /* P's counts on the group's non-zero bins */
+      if (mass <= 0) continue;
+      if (cnt <= 0) {
+        ok = 0; /* P has mass where Q has none */
+        break;
       }
-      for (int32_t k = a; k < b; k++) {
-        uint64_t pk = h[k] + (k == i - 1 ? outliers : 0);
-        if (!pk) continue;
-        double p = (double)pk / psum, q = cnt / nz / qsum;
-        if (q <= 0) {
-          ok = 0;
-          break;
-        }
-        kl += p * log(p / q);
-      }
+      plogq += mass * log(cnt / nz / qsum);
     }
-    if (ok && kl < best) {
-      best = kl;
+    if (!ok) continue;
+    double kl = plogp / T - log(T) - plogq / T;
+    /* ties (a sparse histogram whose non-zero bins Q reproduces exactly at several thresholds): the widest, since
+     * keeping more loses nothing */
+    if (kl <= best + 1e-12) {
+      if (kl < best) best = kl;
       best_i = i;
     }
   }
+  free(S);
   return best_i;
 }
 
@@ -119,12 +124,11 @@ static double clip_err(const mse_side *m, int32_t k, double t) {
  * ext_n: the largest positive value and the largest |negative| value (0 when none): a side is clipped only where t
  * is below its extreme. */
 static double mse_threshold(const uint64_t *pos, const uint64_t *neg, int32_t n, double w, double ext_p, double ext_n,
-                            int32_t bits, int symmetric, double *work) {
+                            double steps, int symmetric, double *work) {
   mse_side P = {pos, w, work, work + (n + 1), work + 2 * (n + 1)};
   mse_side N = {neg, w, work + 3 * (n + 1), work + 4 * (n + 1), work + 5 * (n + 1)};
   mse_side_init(&P, n);
   mse_side_init(&N, n);
-  double steps = symmetric ? ldexp(1.0, bits) - 2 : ldexp(1.0, bits) - 1;
   double total = P.cnt[0] + N.cnt[0];
   double best = INFINITY, best_t = fmax(ext_p, ext_n);
   for (int32_t k = 1; k <= n; k++) {
@@ -146,9 +150,10 @@ static double mse_threshold(const uint64_t *pos, const uint64_t *neg, int32_t n,
 
 double oq_calib_mse_threshold(const uint64_t *pos, const uint64_t *neg, int32_t n, double w, double ext_p, double ext_n,
                               int32_t bits, int symmetric) {
-  double *work = malloc((size_t)6 * ((size_t)n + 1) * sizeof *work);
+  double *work = oq_malloc_array((size_t)6 * ((size_t)n + 1), sizeof *work, NULL);
   if (!work) return fmax(ext_p, ext_n);
-  double t = mse_threshold(pos, neg, n, w, ext_p, ext_n, bits, symmetric, work);
+  double steps = symmetric ? ldexp(1.0, bits) - 2 : ldexp(1.0, bits) - 1;
+  double t = mse_threshold(pos, neg, n, w, ext_p, ext_n, steps, symmetric, work);
   free(work);
   return t;
 }
@@ -255,13 +260,76 @@ oq_status oq_calib_range(const oq_calib_stats *stats, int32_t value_id, const oq
      * bin 1's count */
     if (n > 1) abs_h[0] = abs_h[1];
     int32_t m = oq_calib_entropy_bins(abs_h, n, opts->levels);
+    if (m < 0) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory choosing a range");
     clamp_range(mn, mx, (m + 0.5) * w, lo, hi);
   } else {
     double t = oq_calib_mse_threshold(pos, neg, n, w, mx > 0 ? mx : 0, mn < 0 ? -mn : 0, bits, symmetric);
+    if (t < 0) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory choosing a range");
     clamp_range(mn, mx, t, lo, hi);
   }
 fail:
   free(work);
   free(abs_h);
+  return st;
+}
+
+/* ---- weights ---------------------------------------------------------------------------------------------------- */
+
+oq_status oq_calib_weight_params_mse(const float *w, int32_t ndim, const int64_t *dims, int32_t axis,
+                                     const oq_qspec *spec, oq_qparams *params, oq_error *err) {
+  enum { WB = 2048 };
+  oq_status st = OQ_OK;
+  uint64_t *h = NULL;
+  double *work = NULL;
+  size_t outer = 1, ch = 1, inner = 1;
+  for (int32_t i = 0; i < ndim; i++) {
+    size_t d = (size_t)dims[i];
+    if (axis < 0)
+      inner *= d;
+    else if (i < axis)
+      outer *= d;
+    else if (i == axis)
+      ch = d;
+    else
+      inner *= d;
+  }
+  h = oq_calloc(2 * WB, sizeof *h, err);
+  work = oq_malloc_array(6 * (WB + 1), sizeof *work, err);
+  if (!h || !work) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory");
+  for (size_t c = 0; c < ch; c++) {
+    float mn = INFINITY, mx = -INFINITY;
+    for (size_t o = 0; o < outer; o++)
+      for (size_t i = 0; i < inner; i++) {
+        float x = w[(o * ch + c) * inner + i];
+        if (x < mn) mn = x;
+        if (x > mx) mx = x;
+      }
+    if (!(mn <= mx)) mn = mx = 0.0f;
+    double amax = fmax(fabs(mn), fabs(mx));
+    if (amax > 0 && isfinite(amax)) {
+      /* a histogram over exactly [0, amax]: weights are known in full, no streaming */
+      memset(h, 0, 2 * WB * sizeof *h);
+      double scale = WB / amax;
+      for (size_t o = 0; o < outer; o++)
+        for (size_t i = 0; i < inner; i++) {
+          float x = w[(o * ch + c) * inner + i];
+          size_t k = (size_t)(fabs(x) * scale);
+          if (k >= WB) k = WB - 1;
+          h[(x < 0 ? WB : 0) + k]++;
+        }
+      int32_t qmin, qmax;
+      oq_qspec_range(spec, &qmin, &qmax);
+      double t = mse_threshold(h, h + WB, WB, amax / WB, mx > 0 ? mx : 0, mn < 0 ? -mn : 0, (double)(qmax - qmin),
+                               spec->symmetric, work);
+      float lo, hi;
+      clamp_range(mn, mx, t, &lo, &hi);
+      mn = lo;
+      mx = hi;
+    }
+    params[c] = oq_qparams_spec(spec, mn, mx);
+  }
+fail:
+  free(h);
+  free(work);
   return st;
 }

@@ -8,6 +8,7 @@
 #define OQ_CALIB_RANGE_H
 
 #include "calib/calib.h"
+#include "quant/quant.h"
 
 /* How the caller will quantize the value. */
 typedef struct oq_range_target {
@@ -23,11 +24,16 @@ oq_status oq_calib_range(const oq_calib_stats *stats, int32_t value_id, const oq
 /* Validates the method fields of opts (method, percentile, bins, levels, weight_range). */
 oq_status oq_calib_check_options(const oq_quant_options *opts, oq_error *err);
 /* TensorRT's entropy search on a histogram of |x| with n bins: the number of bins m whose threshold (m + 0.5
- * bins) minimizes the KL divergence with `levels` quantized levels. */
+ * bins) minimizes the KL divergence with `levels` quantized levels; -1 when out of memory. */
 int32_t oq_calib_entropy_bins(const uint64_t *hist, int32_t n, int32_t levels);
 /* MSE clipping threshold over the n-bin histograms of x >= 0 (pos) and x < 0 by |x| (neg) of bin width w, with
- * the largest positive value ext_p and largest |negative| value ext_n, for a bits-wide type. */
+ * the largest positive value ext_p and largest |negative| value ext_n, for a bits-wide type; -1 when out of memory. */
 double oq_calib_mse_threshold(const uint64_t *pos, const uint64_t *neg, int32_t n, double w, double ext_p, double ext_n,
                               int32_t bits, int symmetric);
+
+/* Weights (--weight-range mse): per channel along axis (or per tensor when axis < 0), the MSE clip of the channel's
+ * values on the spec's integer grid, then oq_qparams_spec as oq_quant_weight_params_spec does with min/max. */
+oq_status oq_calib_weight_params_mse(const float *w, int32_t ndim, const int64_t *dims, int32_t axis,
+                                     const oq_qspec *spec, oq_qparams *params, oq_error *err);
 
 #endif

@@ -19,13 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* mkstemp makes 0600 files: tables are ordinary outputs (0644 less the umask). */
-static int fchmod_path(const char *p) {
-  mode_t um = umask(0);
-  umask(um);
-  return chmod(p, 0666 & ~um);
-}
-
 #define TABLE_MAGIC   "ONNXQCAL"
 #define TABLE_VERSION 1u
 #define FLAG_RANGES   1u /* ranges only (imported TensorRT cache): no histograms, min/max method only */
@@ -157,31 +150,16 @@ oq_status oq_calib_table_merge(oq_calib_table *dst, const oq_calib_table *src, o
   return st;
 }
 
-/* Writes bytes to path through a temporary file in the same folder, fsync and rename: no partial output. */
+/* Crash-safe: core/file.c's oq_wfile (anonymous temporary file, linked or renamed into place when complete). */
 static oq_status write_atomic(const char *path, const void *bytes, size_t n, oq_error *err) {
   oq_status st = OQ_OK;
-  size_t pl = strlen(path);
-  char *tmp = oq_malloc_array(pl + 16, 1, err);
-  if (!tmp) return OQ_ERR_NOMEM;
-  snprintf(tmp, pl + 16, "%s.tmpXXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) OQ_FAIL(err, OQ_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-  size_t off = 0;
-  while (off < n) {
-    ssize_t w = write(fd, (const char *)bytes + off, n - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) break;
-    off += (size_t)w;
-  }
-  int ok = off == n && fsync(fd) == 0;
-  if (close(fd) != 0) ok = 0;
-  if (!ok || fchmod_path(tmp) != 0 || rename(tmp, path) != 0) {
-    int e = errno;
-    unlink(tmp);
-    OQ_FAIL(err, OQ_ERR_IO, "%s: cannot write: %s", path, strerror(e));
-  }
+  oq_wfile f = {.fd = -1};
+  OQ_CHECK(oq_wfile_open(&f, path, err));
+  OQ_CHECK(oq_wfile_write(&f, bytes, n, err));
+  OQ_CHECK(oq_wfile_finish(&f, err));
+  OQ_CHECK(oq_wfile_commit(&f, err));
 fail:
-  free(tmp);
+  oq_wfile_discard(&f);
   return st;
 }
 

@@ -506,7 +506,10 @@ static oq_status number_initializer(planner *pl, int32_t ri, oq_error *err) {
   r->n_params = (int32_t)np;
   r->params_of = r->value;
   oq_qspec sp = rec_spec(r);
-  OQ_CHECK(oq_quant_weight_params_spec(w->data, w->ndim, w->dims, axis, r->block, &sp, r->params, err));
+  if (pl->opts && pl->opts->weight_range == OQ_CALIB_MSE && r->block <= 0) /* calib/range.h: clipped per channel */
+    OQ_CHECK(oq_calib_weight_params_mse(w->data, w->ndim, w->dims, axis, &sp, r->params, err));
+  else
+    OQ_CHECK(oq_quant_weight_params_spec(w->data, w->ndim, w->dims, axis, r->block, &sp, r->params, err));
   return OQ_OK;
 fail:
   oq_error_prefix(err, "initializer '%s'", val->name);

@@ -152,7 +152,7 @@ with open(sys.argv[2], "w") as f:
     for l in lines[1:]:
         if l:
             name, h = l.rsplit(": ", 1)
-            f.write("%s: %.9g\n" % (name, struct.unpack(">f", bytes.fromhex(h))[0] * 127))
+            f.write("%s: %.17g\n" % (name, struct.unpack(">f", bytes.fromhex(h))[0] * 127))
 PY
   ok "$onnxq" quantize "$model" --table plain.cache -o p.onnx
   cmp p.onnx c.onnx || fail "the decimal cache quantizes differently"

@@ -237,4 +237,25 @@ OQ_TEST(histogram_methods_need_histograms_and_valid_options) {
   CHECK(oq_calib_check_options(&o, &err) == OQ_OK);
 }
 
+OQ_TEST(weight_mse_per_channel) {
+  /* [2, N]: channel 0 Laplace (clipped near the analytic optimum), channel 1 two values (nothing to clip) */
+  enum { N = 1 << 18 };
+  float *w = malloc(2 * N * sizeof *w);
+  REQUIRE(w);
+  const double b = 0.02;
+  for (int i = 0; i < N; i++) {
+    w[i] = laplace(b);
+    w[N + i] = i % 2 ? 0.5f : -0.25f;
+  }
+  const int64_t dims[2] = {2, N};
+  oq_qparams p[2];
+  oq_error err = {0};
+  oq_qspec spec = {oq_qtype_get(OQ_QTYPE_INT8), 1, 0, 0};
+  REQUIRE(oq_calib_weight_params_mse(w, 2, dims, 0, &spec, p, &err) == OQ_OK);
+  double want = laplace_mse_opt(b, 8);
+  CHECK_NEAR(p[0].scale * 127.0, want, 0.05 * want);
+  CHECK_NEAR(p[1].scale, 0.5f / 127.0f, 1e-7);
+  free(w);
+}
+
 OQ_TEST_MAIN()
