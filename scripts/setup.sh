@@ -17,6 +17,9 @@ pkgs=(build-essential cmake pkg-config libprotobuf-c-dev protobuf-c-compiler lib
 # calibration (issue 7): .npz via zlib, images via libpng + libjpeg-turbo; python3-pil writes test images;
 # slurm-wlm + munge for the one-node Slurm test (ctest -L slurm)
 pkgs+=(zlib1g-dev libpng-dev libjpeg62-turbo-dev python3-pil slurm-wlm munge)
+# quantized model (issue 8): torch/torchvision export the accuracy-floor models (ctest -L quant_accuracy), whose
+# calibration and evaluation crops come from scikit-learn's sample photographs
+pkgs+=(python3-torch python3-torchvision python3-sklearn)
 # NodeSource's nodejs bundles npm and conflicts with Debian's npm package: only ask for what is missing
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
