@@ -244,10 +244,12 @@ OQ_API oq_status oq_npy_load(const char *path, oq_tensor *out, oq_error *err);
 typedef struct oq_session oq_session;
 
 typedef struct oq_session_options {
-  uint32_t size;   /* sizeof(oq_session_options), set by oq_session_options_init */
-  int32_t threads; /* threads each node's kernel splits its work over: 0 or 1 (default) = the calling thread only;
-                      values above 1024 are clamped; fewer are used when the system refuses to start more.
-                      Outputs are bit-identical for every thread count. */
+  uint32_t size;    /* sizeof(oq_session_options), set by oq_session_options_init */
+  int32_t threads;  /* threads each node's kernel splits its work over: 0 or 1 (default) = the calling thread only;
+                       values above 1024 are clamped; fewer are used when the system refuses to start more.
+                       Outputs are bit-identical for every thread count. */
+  int32_t no_reuse; /* debug: 1 = every intermediate gets a fresh buffer, freed when it dies, instead of the
+                       executor's reused blocks (also ONNXQ_NO_REUSE=1); outputs are the same bits. Default 0. */
 } oq_session_options;
 
 OQ_API void oq_session_options_init(oq_session_options *opts);
@@ -259,6 +261,10 @@ OQ_API void oq_session_free(oq_session *session);
  * zeroed tensors, filled with owned tensors that the caller releases. Other counts are refused. */
 OQ_API oq_status oq_session_run(oq_session *session, int32_t n_inputs, const oq_tensor *inputs, int32_t n_outputs,
                                 oq_tensor *outputs, oq_error *err);
+/* Memory of the session's runs so far: peak_activations, the most bytes its executor held at once for intermediate
+ * tensors of the main graph (blocks in use or kept for reuse); scratch, the bytes of kernel scratch it keeps.
+ * Either pointer may be NULL. */
+OQ_API void oq_session_memory(const oq_session *session, size_t *peak_activations, size_t *scratch);
 
 /* ---- quantization ----------------------------------------------------------------------------------------- */
 

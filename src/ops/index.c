@@ -321,6 +321,7 @@ oq_status oq_op_eyelike_exec(const oq_kernel_call *call, oq_error *err) {
   if (x->ndim != 2 || !oq_dtype_is_numeric(dt))
     OQ_FAIL(err, OQ_ERR_SHAPE, "EyeLike needs a 2-D input and a numeric type");
   OQ_CHECK(oq_kout(call, 0, dt, 2, x->dims, err));
+  memset(call->outputs[0].data, 0, call->outputs[0].nbytes);
   for (int64_t i = 0; i < x->dims[0]; i++) {
     int64_t j = i + p->k;
     if (j >= 0 && j < x->dims[1]) oq_store_f64(call->outputs[0].data, dt, i * x->dims[1] + j, 1.0);

@@ -40,4 +40,16 @@
 #undef OQ_OP
 #undef OQ_NONE
 
+/* float32 kernels of eltwise.c that the table reaches through half.c's float16/bfloat16 wrappers (oq_op_X_h_exec),
+ * so the passes above do not declare them. */
+oq_status oq_op_max_exec(const oq_kernel_call *call, oq_error *err);
+oq_status oq_op_min_exec(const oq_kernel_call *call, oq_error *err);
+oq_status oq_op_mod_exec(const oq_kernel_call *call, oq_error *err);
+oq_status oq_op_sum_exec(const oq_kernel_call *call, oq_error *err);
+oq_status oq_op_mean_exec(const oq_kernel_call *call, oq_error *err);
+oq_status oq_op_add_exec(const oq_kernel_call *call, oq_error *err);
+oq_status oq_op_sub_exec(const oq_kernel_call *call, oq_error *err);
+oq_status oq_op_mul_exec(const oq_kernel_call *call, oq_error *err);
+oq_status oq_op_div_exec(const oq_kernel_call *call, oq_error *err);
+
 #endif

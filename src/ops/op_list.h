@@ -42,8 +42,8 @@
 /* conv.c */
 OQ_ROW("Conv", "", 1, 21, 2, 3, 1, 1, oq_op_conv_init, oq_op_conv_infer, oq_op_conv_workspace, oq_op_conv_exec,
        oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_WEIGHTED, 0, 1, oq_attrs_none)
-OQ_ROW("ConvTranspose", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE,
-       OQ_OP_QUANT_WEIGHTED, 1, 1, oq_attrs_none)
+OQ_ROW("ConvTranspose", "", 1, 21, 2, 3, 1, 1, oq_op_convt_init, OQ_NONE, OQ_NONE, oq_op_convt_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_OP_QUANT_WEIGHTED, 1, 1, oq_attrs_none)
 
 /* gemm.c */
 OQ_ROW("Gemm", "", 1, 10, 3, 3, 1, 1, oq_op_init_attrs, oq_op_gemm_infer, oq_op_gemm_workspace, oq_op_gemm_exec,
@@ -72,27 +72,27 @@ OQ_ROW("BatchNormalization", "", 14, 28, 5, 5, 1, 3, oq_op_init_attrs, oq_op_inf
        oq_op_batchnorm_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_batchnorm)
 
 /* eltwise.c */
-OQ_ROW("Add", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_add_exec, oq_op_params_free,
+OQ_ROW("Add", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_add_h_exec, oq_op_params_free,
        OQ_F_INPL, OQ_Q_GEN, oq_attrs_none)
-OQ_ROW("Sub", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_sub_exec, oq_op_params_free,
+OQ_ROW("Sub", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_sub_h_exec, oq_op_params_free,
        OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Mul", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_mul_exec, oq_op_params_free,
+OQ_ROW("Mul", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_mul_h_exec, oq_op_params_free,
        OQ_F_INPL, OQ_Q_GEN, oq_attrs_none)
-OQ_ROW("Div", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_div_exec, oq_op_params_free,
+OQ_ROW("Div", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_div_h_exec, oq_op_params_free,
        OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Pow", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_pow_exec, oq_op_params_free,
        OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Mod", "", 10, 28, 2, 2, 1, 1, oq_op_init_attrs, oq_op_infer_bcast, OQ_NONE, oq_op_mod_exec, oq_op_params_free,
+OQ_ROW("Mod", "", 10, 28, 2, 2, 1, 1, oq_op_init_attrs, oq_op_infer_bcast, OQ_NONE, oq_op_mod_h_exec, oq_op_params_free,
        OQ_F_INPL, OQ_Q_NONE, oq_attrs_mod)
 OQ_ROW("PRelu", "", 7, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_prelu_exec, oq_op_params_free,
        OQ_F_INPL, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Max", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_max_exec,
+OQ_ROW("Max", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_max_h_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Min", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_min_exec,
+OQ_ROW("Min", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_min_h_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Sum", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_sum_exec,
+OQ_ROW("Sum", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_sum_h_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Mean", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_mean_exec,
+OQ_ROW("Mean", "", 8, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_none, oq_op_infer_bcast, OQ_NONE, oq_op_mean_h_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Equal", "", 7, 21, 2, 2, 1, 1, oq_op_init_none, oq_op_infer_bcast_bool, OQ_NONE, oq_op_equal_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
@@ -252,6 +252,8 @@ OQ_ROW("DequantizeLinear", "", 10, 22, 2, 3, 1, 1, oq_op_qdq_init, oq_op_dequant
  * keep the arity and only widen the types a branch may return (19: float8, the first change after 17). */
 OQ_ROW("If", "", 1, 21, 1, 1, 1, OQ_VARIADIC, oq_op_if_init, OQ_NONE, OQ_NONE, oq_op_if_exec, oq_op_params_free,
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Loop", "", 1, 21, 2, OQ_VARIADIC, 1, OQ_VARIADIC, oq_op_loop_init, OQ_NONE, OQ_NONE, oq_op_loop_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* reduce.c: axes as an attribute, then as an input (ReduceSum 13, the others 18) */
 OQ_ROW("ReduceSum", "", 1, 12, 1, 1, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
@@ -400,6 +402,42 @@ OQ_ROW("Pad", "", 11, 17, 2, 3, 1, 1, oq_op_pad_init, OQ_NONE, OQ_NONE, oq_op_pa
        OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Pad", "", 18, 21, 2, 4, 1, 1, oq_op_pad_init, OQ_NONE, OQ_NONE, oq_op_pad_exec, oq_op_params_free, OQ_F_NONE,
        OQ_Q_NONE, oq_attrs_none)
+
+/* rnn.c */
+OQ_ROW("RNN", "", 7, 13, 3, 6, 0, 2, oq_op_rnn_init, OQ_NONE, OQ_NONE, oq_op_rnn_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("RNN", "", 14, 21, 3, 6, 0, 2, oq_op_rnn_init, OQ_NONE, OQ_NONE, oq_op_rnn_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("GRU", "", 7, 13, 3, 6, 0, 2, oq_op_rnn_init, OQ_NONE, OQ_NONE, oq_op_rnn_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("GRU", "", 14, 21, 3, 6, 0, 2, oq_op_rnn_init, OQ_NONE, OQ_NONE, oq_op_rnn_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("LSTM", "", 7, 13, 3, 8, 0, 3, oq_op_rnn_init, OQ_NONE, OQ_NONE, oq_op_rnn_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("LSTM", "", 14, 21, 3, 8, 0, 3, oq_op_rnn_init, OQ_NONE, OQ_NONE, oq_op_rnn_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+
+/* detect.c */
+OQ_ROW("NonMaxSuppression", "", 10, 21, 2, 5, 1, 1, oq_op_detect_init, OQ_NONE, OQ_NONE, oq_op_nms_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("RoiAlign", "", 10, 21, 3, 3, 1, 1, oq_op_detect_init, OQ_NONE, OQ_NONE, oq_op_roialign_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("MaxUnpool", "", 9, 10, 2, 2, 1, 1, oq_op_detect_init, OQ_NONE, OQ_NONE, oq_op_maxunpool_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("MaxUnpool", "", 11, 21, 2, 3, 1, 1, oq_op_detect_init, OQ_NONE, OQ_NONE, oq_op_maxunpool_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* einsum.c */
+OQ_ROW("Einsum", "", 12, 21, 1, OQ_VARIADIC, 1, 1, oq_op_einsum_init, OQ_NONE, OQ_NONE, oq_op_einsum_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* qmath.c */
+OQ_ROW("DynamicQuantizeLinear", "", 11, 21, 1, 1, 3, 3, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_dynamic_quantize_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("MatMulInteger", "", 10, 21, 2, 4, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_matmul_integer_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("QLinearMatMul", "", 10, 21, 8, 8, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_qlinear_matmul_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* policy-only rows: onnxruntime quantizes these; the executor does not run them */
 
