@@ -18,6 +18,9 @@ pkgs=(build-essential cmake pkg-config libprotobuf-c-dev protobuf-c-compiler lib
 # slurm-wlm + munge for the one-node Slurm test (ctest -L slurm)
 pkgs+=(zlib1g-dev libpng-dev libjpeg62-turbo-dev python3-pil slurm-wlm munge)
 pkgs+=(clang libclang-rt-14-dev) # libFuzzer harnesses: cmake -DCMAKE_C_COMPILER=clang -DONNXQ_FUZZ=ON (tests/fuzz)
+# quantized model (issue 8): torch/torchvision export the accuracy-floor models (ctest -L quant_accuracy), whose
+# calibration and evaluation crops come from scikit-learn's sample photographs
+pkgs+=(python3-torch python3-torchvision python3-sklearn)
 # NodeSource's nodejs bundles npm and conflicts with Debian's npm package: only ask for what is missing
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)

@@ -128,6 +128,10 @@ static int quantizable(const planner *pl, int32_t v) {
     return val->init && val->init->has_data_type && val->init->data_type == OQ_DTYPE_FLOAT;
   if (val->kind == OQ_VALUE_INPUT && val->is_graph_output) return 0; /* nowhere to put the Q/DQ */
   if (pl->keep_io && (val->kind == OQ_VALUE_INPUT || val->is_graph_output)) return 0;
+  /* A graph output stays float: a Q/DQ pair there only rounds the result and clips it to the calibrated range
+   * (logits of inputs unlike the calibration data), and onnxruntime's fused kernels write float outputs as well
+   * (QGemm, MatMulIntegerToFloat, QLinear* followed by its DequantizeLinear). */
+  if (val->is_graph_output && val->kind != OQ_VALUE_INITIALIZER) return 0;
   if (pl->no_act[v] == 2) return 0; /* already passes through Q/DQ (a requantized model) */
   if (val->dtype == OQ_DTYPE_FLOAT) return 1;
   return val->dtype == OQ_DTYPE_UNDEFINED && pl->stats->seen[v] > 0; /* type known from calibration */

@@ -33,15 +33,16 @@ set_tests_properties(e2e.digits_onnx_checker PROPERTIES FIXTURES_REQUIRED digits
 # Our executor agrees with onnxruntime on the float model and on the quantized (QDQ) model, on all 100 calibration
 # samples. Float: every logit within atol 1e-4 + rtol 1e-3 (measured max 5.7e-6). QDQ: onnxruntime fuses QDQ into
 # integer kernels and sums in another order, so a QuantizeLinear input that sits on a rounding tie can go the other
-# way and move a logit by one quantization step (scale 0.1465): at most 5% of the logits may do that (measured 3.8%),
-# none by more than one step; all others within the float tolerance.
+# way. The logits are a float graph output (no Q/DQ of their own), so one such flip in the last Gemm's input moves
+# every logit by at most a weight times that input's step: measured 35% of the logits beyond the float tolerance,
+# by at most 0.046 (a third of the 0.1465 step the logits had when they were quantized); allowed 40%, 0.06.
 foreach(variant float qdq)
   if(variant STREQUAL "float")
     set(model ${DIGITS}/model.onnx)
     set(bounds --atol 1e-4 --rtol 1e-3)
   else()
     set(model ${E2E_OUT}/digits.qdq.onnx)
-    set(bounds --atol 1e-4 --rtol 1e-3 --allow-frac 0.05 --max-abs 0.147)
+    set(bounds --atol 1e-4 --rtol 1e-3 --allow-frac 0.4 --max-abs 0.06)
   endif()
   add_test(NAME e2e.digits_${variant}_ours_vs_ort
            COMMAND sh ${E2E_SRC}/ours_vs_ort.sh $<TARGET_FILE:onnxq_cli> ${ONNXQ_NODE} ${model} ${DIGITS}/calib

@@ -88,3 +88,11 @@ set_tests_properties(quant.blocked_int4_matmul PROPERTIES FIXTURES_REQUIRED quan
 # CLI: bad values are one-line errors; an already quantized model is refused unless --requantize.
 add_test(NAME quant.cli_errors COMMAND sh ${QM_SRC}/cli_errors.sh ${QM_CLI} ${QM_DIGITS} ${QM_OUT}/cli)
 set_tests_properties(quant.cli_errors PROPERTIES FIXTURES_REQUIRED quant_dir)
+
+# Output SQNR floors of the default quantization on crops of real photographs, per model of the issue (resnet18,
+# mobilenet_v2, shufflenet_v2_x1_0, squeezenet1_1, efficientnet_b0, the transformer encoder), in onnxruntime.
+# Exports the models first (python3-torch, python3-torchvision, python3-sklearn; about 30 s of CPU). Label
+# quant_accuracy. Floors and measurements: docs/performance.md.
+add_test(NAME quant.accuracy_floors
+         COMMAND sh ${QM_SRC}/accuracy_floors.sh ${QM_CLI} ${ONNXQ_NODE} ${QM_PY} ${QM_OUT}/accuracy)
+set_tests_properties(quant.accuracy_floors PROPERTIES FIXTURES_REQUIRED quant_dir LABELS quant_accuracy TIMEOUT 1500)

@@ -29,6 +29,17 @@ static const oq_qrec *rec(const oq_qplan *p, const oq_model *m, const char *name
 
 static int32_t vid(const oq_model *m, const char *name) { return oq_graph_find(&m->graph, name); }
 
+/* v stays an inner value: a Neg (not quantized) reads it and writes the graph output v_out. Graph outputs themselves
+ * stay float (see output_stays_float), so the cases that look at how v is quantized end in this sink. */
+static void tb_sink(tb_model *b, const char *v) {
+  char *node = oq_edit_alloc(b->ed, 64, 1, NULL), *out = oq_edit_alloc(b->ed, 64, 1, NULL); /* names borrowed */
+  if (!node || !out) return;
+  snprintf(node, 64, "sink_%s", v);
+  snprintf(out, 64, "%s_out", v);
+  tb_node(b, "Neg", node, v, out);
+  tb_output(b, out);
+}
+
 static const float k_w22[4] = {0.5f, -0.25f, 0.125f, 1.0f};
 static const int64_t k_dims2x2[2] = {2, 2};
 
@@ -41,13 +52,13 @@ OQ_TEST(conv_relu_removed) {
   tb_model b;
   tb_start(&b);
   tb_input(&b, "x");
-  tb_output(&b, "r");
   const int64_t wd[4] = {2, 1, 1, 1}, bd[1] = {2};
   const float w[2] = {0.5f, -0.25f}, bias[2] = {0.125f, -0.3f};
   tb_init(&b, "W", 4, wd, w);
   tb_init(&b, "B", 1, bd, bias);
   tb_node(&b, "Conv", "conv", "x,W,B", "c");
   tb_node(&b, "Relu", "relu", "c", "r");
+  tb_sink(&b, "r");
   oq_model *m = tb_finish(&b, 13);
   REQUIRE(m);
   oq_calib_stats s;
@@ -104,13 +115,13 @@ OQ_TEST(maxpool_direct_sharing) {
     tb_model b;
     tb_start(&b);
     tb_input(&b, "x");
-    tb_output(&b, "p");
     if (variant == 1) {
       tb_node(&b, "MaxPool", "pool", "x", "p");
     } else {
       tb_node(&b, "Sigmoid", "sig", "x", "s");
       tb_node(&b, "MaxPool", "pool", "s", "p");
     }
+    tb_sink(&b, "p");
     oq_model *m = tb_finish(&b, variant == 2 ? 11 : 13);
     REQUIRE(m);
     oq_calib_stats s;
@@ -154,8 +165,6 @@ OQ_TEST(gemm_transb_beta_bias) {
     tb_start(&b);
     tb_input(&b, "x");
     tb_input(&b, "cin");
-    tb_output(&b, "y");
-    tb_output(&b, "y2");
     const int64_t cd[1] = {2};
     const float cv[2] = {0.5f, -1.0f};
     tb_init(&b, "W", 2, k_dims2x2, k_w22);
@@ -165,6 +174,8 @@ OQ_TEST(gemm_transb_beta_bias) {
     tb_attr_float(&b, g, "beta", 0.5f);
     Onnx__NodeProto *g2 = tb_node(&b, "Gemm", "gemm2", "x,W,cin", "y2");
     oq_edit_attr_int(b.ed, g2, "transB", transb, NULL);
+    tb_sink(&b, "y");
+    tb_sink(&b, "y2");
     oq_model *m = tb_finish(&b, 13);
     REQUIRE(m);
     oq_calib_stats s;
@@ -200,11 +211,11 @@ OQ_TEST(matmul_initializer_weight) {
     tb_start(&b);
     tb_input(&b, "x");
     tb_input(&b, "z");
-    tb_output(&b, "y");
-    tb_output(&b, "y2");
     tb_init(&b, "M", 2, k_dims2x2, k_w22);
     tb_node(&b, "MatMul", "mm", "x,M", "y");
     tb_node(&b, "MatMul", "mm2", "x,z", "y2");
+    tb_sink(&b, "y");
+    tb_sink(&b, "y2");
     oq_model *m = tb_finish(&b, 13);
     REQUIRE(m);
     oq_calib_stats s;
@@ -247,17 +258,17 @@ OQ_TEST(describe_json) {
   tb_model b;
   tb_start(&b);
   tb_input(&b, "x");
-  tb_output(&b, "p");
   tb_node(&b, "Sigmoid", "sig", "x", "s");
   tb_node(&b, "MaxPool", "pool", "s", "p");
   tb_node(&b, "Relu", "relu", "x", "rx");
-  tb_output(&b, "rx");
+  tb_sink(&b, "p");
+  tb_sink(&b, "rx");
   oq_model *m = tb_finish(&b, 13);
   REQUIRE(m);
   oq_calib_stats s;
-  const char *names[3] = {"x", "s", "rx"};
-  const float ranges[6] = {-1.0f, 1.0f, 0.0f, 1.0f, 0.0f, 1.0f};
-  REQUIRE(stats_for(m, &s, names, ranges, 3));
+  const char *names[4] = {"x", "s", "rx", "p"};
+  const float ranges[8] = {-1.0f, 1.0f, 0.0f, 1.0f, 0.0f, 1.0f, 0.0f, 1.0f};
+  REQUIRE(stats_for(m, &s, names, ranges, 4));
   oq_qplan *p = NULL;
   REQUIRE_OK(oq_qplan_build(m, &s, NULL, &p, &err));
   char *json = NULL;
@@ -282,6 +293,29 @@ OQ_TEST(describe_json) {
     oq_test_failed = 1;
   }
   oq_free(json);
+  oq_qplan_free(p);
+  oq_calib_stats_free(&s);
+  oq_model_free(m);
+}
+
+/* A graph output written by a quantized op stays float: no Q/DQ pair rounds or clips the result. */
+OQ_TEST(output_stays_float) {
+  oq_error err = {0};
+  tb_model b;
+  tb_start(&b);
+  tb_input(&b, "x");
+  tb_output(&b, "s");
+  tb_node(&b, "Sigmoid", "sig", "x", "s");
+  oq_model *m = tb_finish(&b, 13);
+  REQUIRE(m);
+  oq_calib_stats s;
+  const char *names[2] = {"x", "s"};
+  const float ranges[4] = {-1.0f, 1.0f, 0.0f, 1.0f};
+  REQUIRE(stats_for(m, &s, names, ranges, 2));
+  oq_qplan *p = NULL;
+  REQUIRE_OK(oq_qplan_build(m, &s, NULL, &p, &err));
+  CHECK(rec(p, m, "x") && rec(p, m, "x")->quantized);
+  CHECK(rec(p, m, "s") == NULL);
   oq_qplan_free(p);
   oq_calib_stats_free(&s);
   oq_model_free(m);

@@ -181,29 +181,22 @@ OQ_TEST(edited_range) {
   teardown(&f);
 }
 
-/* A scale and zero point written into the plan are used as they are; the Gemm bias follows flat's new scale
- * only when flat is edited, so here only y changes. */
+/* A scale and zero point written into the plan are used as they are: x's (uint8 over [0, 1]: 1/255, 0) become
+ * 0.0625 and 3; the Conv bias, whose scale is x's times the weight's, follows; nothing else moves. */
 OQ_TEST(edited_scale_and_zero_point) {
   fixture f;
   oq_error err = {0};
   REQUIRE(setup(&f));
-  /* y: asymmetric uint8 over [-5, 5] -> scale 10/255, zero point 128 */
-  char *j = replace(f.json, "\"zero_point\":[128],\"range\":[-5,5]", "\"zero_point\":[120],\"range\":[-5,5]");
+  char *j =
+      replace_in(f.json, "x", "\"scale\":[0.00392156886],\"zero_point\":[0]", "\"scale\":[0.0625],\"zero_point\":[3]");
   REQUIRE(j);
-  const oq_qrec *ya = rec(f.a, f.m, "y");
-  char old_scale[64], new_scale[64];
-  snprintf(old_scale, sizeof old_scale, "\"scale\":[%.9g],\"zero_point\":[120]", (double)ya->params[0].scale);
-  snprintf(new_scale, sizeof new_scale, "\"scale\":[0.0625],\"zero_point\":[120]");
-  char *j2 = replace(j, old_scale, new_scale);
-  REQUIRE(j2);
-  oq_qplan *b = plan_with(f.m, &f.s, j2, &err);
+  oq_qplan *b = plan_with(f.m, &f.s, j, &err);
   REQUIRE(b);
-  const oq_qrec *y = rec(b, f.m, "y");
-  CHECK(y->params[0].scale == 0.0625f && y->params[0].zero_point == 120 && y->fixed_params);
-  const char *changed[] = {"y", NULL};
+  const oq_qrec *x = rec(b, f.m, "x");
+  CHECK(x->params[0].scale == 0.0625f && x->params[0].zero_point == 3 && x->fixed_params);
+  const char *changed[] = {"x", "B", NULL};
   check_only_changed(f.m, f.a, b, changed);
   free(j);
-  free(j2);
   oq_qplan_free(b);
   teardown(&f);
 }
