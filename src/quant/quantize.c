@@ -148,6 +148,19 @@ fail:
   return st;
 }
 
+/* A model that already holds quantized nodes: the first such node, or -1. */
+static int32_t quantized_node(const oq_model *model) {
+  const oq_graph *g = &model->graph;
+  for (int32_t n = 0; n < g->n_nodes; n++) {
+    const char *op = g->nodes[n].proto->op_type ? g->nodes[n].proto->op_type : "";
+    if (!strcmp(op, "QuantizeLinear") || !strcmp(op, "DequantizeLinear") || !strncmp(op, "QLinear", 7) ||
+        !strcmp(op, "DynamicQuantizeLinear") || !strcmp(op, "MatMulInteger") || !strcmp(op, "ConvInteger") ||
+        !strcmp(op, "MatMulNBits") || !strcmp(op, "QGemm") || !strcmp(op, "MatMulIntegerToFloat"))
+      return n;
+  }
+  return -1;
+}
+
 /* XXH3-64 of the calibration data behind stats: its sample identities (xxh64 of each sample's inputs, sorted, so
  * independent of order, threads and shards) when it carries them, else its statistics (sample count, ranges). */
 static oq_status calibration_hash(const oq_calib_stats *s, uint64_t *out, oq_error *err) {
