@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 
 static const char k_help[] =
-    "Usage: onnxq quantize MODEL --calib DATA_DIR -o OUT [--per-tensor] [--threads N]\n"
+    "Usage: onnxq quantize MODEL --calib DATA_DIR -o OUT [--per-tensor] [--threads N] [--no-fold]\n"
     "\n"
     "Runs every sample folder inside DATA_DIR (name order) through MODEL on onnxq's CPU executor, learns the\n"
     "range of each activation, and writes a QDQ model (QuantizeLinear/DequantizeLinear pairs, int8 weights) to\n"
@@ -22,6 +22,8 @@ static const char k_help[] =
     "  -o, --output OUT       file to write (must differ from MODEL)\n"
     "  --per-tensor           one scale per weight tensor instead of one per output channel\n"
     "  -t, --threads N        calibration worker threads (default 1)\n"
+    "  --no-fold              skip the preparation passes (Identity/Dropout removal, constant folding,\n"
+    "                         BatchNormalization folding); opset conversion still happens\n"
     "  -h, --help             show this help and exit\n";
 
 /* Sample folders as the quantizer sees them: sub-folders not starting with '.'. Only for the summary line. */
@@ -46,11 +48,14 @@ static long count_samples(const char *dir) {
 }
 
 int cli_quantize(int argc, char **argv) {
-  enum { OPT_PER_TENSOR = 256 };
-  static const struct option opts[] = {
-      {"calib", required_argument, NULL, 'c'},   {"output", required_argument, NULL, 'o'},
-      {"threads", required_argument, NULL, 't'}, {"per-tensor", no_argument, NULL, OPT_PER_TENSOR},
-      {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+  enum { OPT_PER_TENSOR = 256, OPT_NO_FOLD };
+  static const struct option opts[] = {{"calib", required_argument, NULL, 'c'},
+                                       {"output", required_argument, NULL, 'o'},
+                                       {"threads", required_argument, NULL, 't'},
+                                       {"per-tensor", no_argument, NULL, OPT_PER_TENSOR},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {"no-fold", no_argument, NULL, OPT_NO_FOLD},
+                                       {NULL, 0, NULL, 0}};
   const char *calib = NULL, *out_path = NULL;
   oq_quant_options qo;
   oq_quant_options_init(&qo);
@@ -66,6 +71,7 @@ int cli_quantize(int argc, char **argv) {
         return cli_usage_error("quantize", "--threads needs a number from 1 to 1024, got '%s'", optarg);
       break;
     case OPT_PER_TENSOR: qo.per_channel = 0; break;
+    case OPT_NO_FOLD: qo.fold = 0; break;
     case 'h': fputs(k_help, stdout); return cli_finish_stdout();
     default: return cli_bad_option("quantize", c, argv);
     }

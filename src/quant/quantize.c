@@ -1,4 +1,5 @@
 /* Public entry: calibrate on a folder of samples (MinMax), then rewrite into QDQ form (plan, emit, wrap). */
+#include "prep/prep.h"
 #include "quant/qplan.h"
 
 #include <stddef.h>
@@ -14,6 +15,7 @@ void oq_quant_options_init(oq_quant_options *opts) {
   opts->size = sizeof *opts;
   opts->threads = 1;
   opts->per_channel = 1;
+  opts->fold = 1;
 }
 
 static void release_plan(void *plan) { oq_qplan_free(plan); }
@@ -47,6 +49,8 @@ oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_qua
   oq_status st = OQ_OK;
   uint8_t *tracked = NULL;
   oq_calib_stats stats = {0};
+  oq_model *prepared = NULL;
+  oq_prep_options prep;
   oq_quant_options defaults;
   if (err) oq_error_clear(err);
   if (!out) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_quantize: out is NULL");
@@ -59,6 +63,12 @@ oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_qua
   if (opts->threads < 0) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_quantize: negative thread count %d", opts->threads);
   if (opts->method != OQ_CALIB_MINMAX)
     OQ_RETURN_ERR(err, OQ_ERR_UNSUPPORTED, "oq_quantize: range method %d is not implemented", (int)opts->method);
+  /* preparation: opset conversion to what Q/DQ with per-channel weights needs, folding (src/prep) */
+  oq_prep_options_init(&prep);
+  prep.opset = 13;
+  prep.fold = opts->fold != 0;
+  OQ_CHECK(oq_prep_model(model, &prep, &prepared, err));
+  model = prepared;
   OQ_CHECK(oq_quant_tracked_values(model, &tracked, err));
   OQ_CHECK(oq_calib_stats_init(&stats, model->graph.n_values, tracked, err));
   OQ_CHECK(oq_calib_run(model, calib_dir, opts->threads, &stats, err));
@@ -66,5 +76,6 @@ oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_qua
 fail:
   oq_calib_stats_free(&stats);
   free(tracked);
+  oq_model_free(prepared);
   return st;
 }
