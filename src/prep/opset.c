@@ -370,6 +370,19 @@ static oq_status drop_outputs(conv_node *cn, size_t k, const char *what, oq_erro
   return OQ_OK;
 }
 
+/* An input the old version does not have (it became an input at cn->step): refused like the executor refuses it. */
+static oq_status check_inputs(conv_node *cn, size_t max, oq_error *err) {
+  size_t n = cn->n->n_input;
+  while (n > 0 && !cn->n->input[n - 1][0]) n--;
+  if (n <= max) return OQ_OK;
+  const char *name = cn->np->name && cn->np->name[0] ? cn->np->name : cn->np->op_type;
+  oq_error_set(err, OQ_ERR_MODEL, __FILE__, __LINE__,
+               "opset conversion %lld -> %lld: node '%s' (%s) has %zu inputs, expects 1 to %zu at opset %lld",
+               (long long)cn->c->from, (long long)cn->c->to, name, cn->np->op_type, n, max, (long long)cn->step - 1);
+  oq_error_subject(err, OQ_SUBJECT_NODE, name);
+  return OQ_ERR_MODEL;
+}
+
 /* ---- the rules ---------------------------------------------------------------------------------------------- */
 
 /* 6: consumed_inputs (a hint for in-place updates) is gone. */
@@ -443,6 +456,7 @@ static oq_status a_cast6(conv_node *cn, oq_error *err) {
 
 /* Reshape-5: the shape attribute is the second input. */
 static oq_status a_reshape5(conv_node *cn, oq_error *err) {
+  if (check_inputs(cn, 1, err) != OQ_OK) return OQ_ERR_MODEL;
   int moved;
   oq_prep_attr_del(cn->n, "consumed_inputs");
   oq_status st = ints_to_input(cn, "shape", 1, &moved, err);
@@ -457,6 +471,7 @@ static oq_status a_split2(conv_node *cn, oq_error *err) {
 
 /* Split-13: split sizes are an input. */
 static oq_status a_split13(conv_node *cn, oq_error *err) {
+  if (check_inputs(cn, 1, err) != OQ_OK) return OQ_ERR_MODEL;
   int moved;
   return ints_to_input(cn, "split", 1, &moved, err);
 }
@@ -478,6 +493,7 @@ static oq_status a_pad2(conv_node *cn, oq_error *err) {
 
 /* Pad-11: pads and value are inputs. */
 static oq_status a_pad11(conv_node *cn, oq_error *err) {
+  if (check_inputs(cn, 1, err) != OQ_OK) return OQ_ERR_MODEL;
   int moved;
   oq_status st = ints_to_input(cn, "pads", 1, &moved, err);
   if (st != OQ_OK) return st;
@@ -496,6 +512,7 @@ static oq_status a_pad11(conv_node *cn, oq_error *err) {
 
 /* Clip-11: min and max are inputs. */
 static oq_status a_clip11(conv_node *cn, oq_error *err) {
+  if (check_inputs(cn, 1, err) != OQ_OK) return OQ_ERR_MODEL;
   static const char *const names[2] = {"min", "max"};
   for (int k = 0; k < 2; k++) {
     const Onnx__AttributeProto *a = oq_prep_attr(cn->n, names[k]);
@@ -577,6 +594,7 @@ static oq_status a_dropout10(conv_node *cn, oq_error *err) {
 
 /* Dropout-12: ratio is an input. */
 static oq_status a_dropout12(conv_node *cn, oq_error *err) {
+  if (check_inputs(cn, 1, err) != OQ_OK) return OQ_ERR_MODEL;
   const Onnx__AttributeProto *a = oq_prep_attr(cn->n, "ratio");
   if (!a) return OQ_OK;
   const char *nm;
@@ -603,6 +621,7 @@ fail:
 
 /* Upsample-9: scales is an input. */
 static oq_status a_upsample9(conv_node *cn, oq_error *err) {
+  if (check_inputs(cn, 1, err) != OQ_OK) return OQ_ERR_MODEL;
   const Onnx__AttributeProto *a = oq_prep_attr(cn->n, "scales");
   if (!a) return OQ_OK;
   int64_t dim = (int64_t)a->n_floats;
@@ -647,6 +666,7 @@ static oq_status a_resize13(conv_node *cn, oq_error *err) {
 
 /* Slice-10: starts, ends and axes are inputs. */
 static oq_status a_slice10(conv_node *cn, oq_error *err) {
+  if (check_inputs(cn, 1, err) != OQ_OK) return OQ_ERR_MODEL;
   int moved;
   oq_status st = OQ_OK;
   OQ_CHECK(ints_to_input(cn, "starts", 1, &moved, err));
@@ -660,6 +680,7 @@ fail:
 
 /* TopK-10: k is an input ([1] int64). */
 static oq_status a_topk10(conv_node *cn, oq_error *err) {
+  if (check_inputs(cn, 1, err) != OQ_OK) return OQ_ERR_MODEL;
   const Onnx__AttributeProto *a = oq_prep_attr(cn->n, "k");
   if (!a) return refuse(cn, "a TopK without k", err);
   const char *nm;
@@ -678,6 +699,7 @@ static oq_status a_scatter11(conv_node *cn, oq_error *err) {
 
 /* Squeeze/Unsqueeze-13, ReduceSum-13, the other Reduce ops 18: axes is an input. */
 static oq_status a_axes_input(conv_node *cn, oq_error *err) {
+  if (check_inputs(cn, 1, err) != OQ_OK) return OQ_ERR_MODEL;
   int moved;
   oq_status st = ints_to_input(cn, "axes", 1, &moved, err);
   if (st == OQ_OK && !moved && !strcmp(cn->n->op_type, "Unsqueeze"))

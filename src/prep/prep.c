@@ -131,6 +131,14 @@ oq_status oq_prep_attr_int(prep_ctx *c, Onnx__NodeProto *n, const char *name, in
   return attr_put(c, n, a, err);
 }
 
+oq_status oq_prep_attr_float(prep_ctx *c, Onnx__NodeProto *n, const char *name, float v, oq_error *err) {
+  Onnx__AttributeProto *a = attr_new(c, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT, err);
+  if (!a) return OQ_ERR_NOMEM;
+  a->has_f = 1;
+  a->f = v;
+  return attr_put(c, n, a, err);
+}
+
 oq_status oq_prep_attr_string(prep_ctx *c, Onnx__NodeProto *n, const char *name, const char *v, oq_error *err) {
   Onnx__AttributeProto *a = attr_new(c, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING, err);
   if (!a) return OQ_ERR_NOMEM;

@@ -64,6 +64,7 @@ oq_status oq_prep_fresh_name(prep_ctx *c, const char *base, const char *tag, con
 const Onnx__AttributeProto *oq_prep_attr(const Onnx__NodeProto *n, const char *name);
 void oq_prep_attr_del(Onnx__NodeProto *n, const char *name);
 oq_status oq_prep_attr_int(prep_ctx *c, Onnx__NodeProto *n, const char *name, int64_t v, oq_error *err);
+oq_status oq_prep_attr_float(prep_ctx *c, Onnx__NodeProto *n, const char *name, float v, oq_error *err);
 oq_status oq_prep_attr_string(prep_ctx *c, Onnx__NodeProto *n, const char *name, const char *v, oq_error *err);
 oq_status oq_prep_attr_ints(prep_ctx *c, Onnx__NodeProto *n, const char *name, const int64_t *v, size_t count,
                             oq_error *err);
