@@ -275,8 +275,7 @@ OQ_API void oq_prepare_options_init(oq_prepare_options *opts);
 /* Returns the prepared model (owned by the caller; it keeps model alive). Constant nodes holding tensors become
  * initializers in any case. Graph inputs and outputs keep their names, dtypes and shapes. A conversion that is
  * impossible fails naming the node and its op (OQ_ERR_UNSUPPORTED). */
-OQ_API oq_status oq_model_prepare(const oq_model *model, const oq_prepare_options *opts, oq_model **out,
-                                  oq_error *err);
+OQ_API oq_status oq_model_prepare(const oq_model *model, const oq_prepare_options *opts, oq_model **out, oq_error *err);
 
 /* ---- quantization ----------------------------------------------------------------------------------------- */
 
