@@ -110,3 +110,18 @@ add_test(NAME prep.unsq11_float_vs_qdq_ort
 add_test(NAME prep.unsq11_structure
          COMMAND ${ONNXQ_PYTHON3} ${PREP_SRC}/check_prepared.py ${U11}/qdq.onnx --opset 13 --weights-quantized Conv)
 set_tests_properties(prep.unsq11_float_vs_qdq_ort prep.unsq11_structure PROPERTIES FIXTURES_REQUIRED prep_u11)
+
+# The options: listed in --help; bad --opset values are one-line usage errors (exit 1, nothing on stdout).
+add_test(NAME prep.cli_help
+         COMMAND sh -c "'$<TARGET_FILE:onnxq_cli>' convert --help | grep -q -- '--opset N' && \
+'$<TARGET_FILE:onnxq_cli>' convert --help | grep -q -- '--fold' && \
+'$<TARGET_FILE:onnxq_cli>' quantize --help | grep -q -- '--no-fold'")
+foreach(bad 0 22 13x -1 "")
+  string(MAKE_C_IDENTIFIER "opset_${bad}" bad_id)
+  add_test(NAME prep.cli_bad_${bad_id}
+           COMMAND sh -c "'$<TARGET_FILE:onnxq_cli>' convert '${PROJECT_SOURCE_DIR}/samples/digits/model.onnx' \
+-o '${PREP_OUT}/bad.onnx' --opset '${bad}' >'${PREP_OUT}/bad_${bad_id}.out' 2>'${PREP_OUT}/bad_${bad_id}.err'; rc=$?; \
+cat '${PREP_OUT}/bad_${bad_id}.err'; test $rc -eq 1 && test ! -s '${PREP_OUT}/bad_${bad_id}.out' && \
+test $(wc -l < '${PREP_OUT}/bad_${bad_id}.err') -eq 1 && grep -q 'needs a number from 1 to 21' '${PREP_OUT}/bad_${bad_id}.err'")
+  set_tests_properties(prep.cli_bad_${bad_id} PROPERTIES FIXTURES_REQUIRED prep_dir)
+endforeach()
