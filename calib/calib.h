@@ -26,10 +26,40 @@ typedef struct oq_calib_stats {
   int64_t n_samples;     /* samples folded in */
   uint64_t fingerprint;  /* oq_model_fingerprint of the model observed; 0 while unbound */
   const oq_graph *scope; /* borrowed; the scope the ids belong to (&model->graph), NULL while unbound */
+  /* Means of per-tensor min/max (--moving-average): exact sums, so that they do not depend on the order samples
+   * are folded in. Per value 2 * OQ_CALIB_ACC_SLOTS integers (min then max); a float m * 2^e (m the signed 24-bit
+   * significand) adds m to slot e + 149. NULL until oq_calib_stats_init_extra. */
+  int64_t *acc;
+  int64_t *acc_n; /* per value: non-empty float tensors summed into acc */
+  /* Histograms (percentile, entropy, MSE). Value v owns hist[v * 2 * bins ...]: bins counts of x >= 0 by |x|, then
+   * bins counts of x < 0 by |x|; bin k covers [k, k+1) * 2^hexp[v] / bins. The range 2^hexp[v] is the smallest power
+   * of two above every finite |x| seen (widened by merging bins 2^d to one), so the counts are those of binning all
+   * data at once: independent of sample order, thread count and shard split. hexp[v] == OQ_CALIB_NO_EXP while
+   * only zeros (or nothing) were seen. bins == 0: no histograms. Non-finite elements are not counted. */
+  int32_t bins;   /* power of two >= 8, or 0 */
+  uint64_t *hist; /* n_values * 2 * bins counts, owned */
+  int32_t *hexp;  /* n_values exponents */
+  /* Sample identities (xxh64 of each sample's inputs), for refusing overlapping tables; sorted when saved. */
+  uint64_t *sample_ids;
+  size_t n_ids, cap_ids;
 } oq_calib_stats;
+
+#define OQ_CALIB_ACC_SLOTS 256
+#define OQ_CALIB_NO_EXP    (-100000)
+#define OQ_CALIB_MAX_BINS  (1 << 16)
 
 /* tracked may be NULL (track everything). The statistics start unbound (no model key). */
 oq_status oq_calib_stats_init(oq_calib_stats *s, int32_t n_values, const uint8_t *tracked, oq_error *err);
+/* Adds the moving-average accumulators and, when bins > 0 (a power of two from 8 to OQ_CALIB_MAX_BINS), the
+ * histograms to freshly initialized statistics. */
+oq_status oq_calib_stats_init_extra(oq_calib_stats *s, int32_t bins, oq_error *err);
+/* Records a sample identity. */
+oq_status oq_calib_stats_add_sample(oq_calib_stats *s, uint64_t id, oq_error *err);
+/* Mean of per-tensor minima / maxima of value v (0 when acc is absent or nothing was seen). */
+void oq_calib_stats_mean_minmax(const oq_calib_stats *s, int32_t v, float *lo, float *hi);
+/* Histogram of |x| for value v into out[0..bins) (pos + neg); returns the bin width (0 when only zeros). */
+double oq_calib_stats_abs_hist(const oq_calib_stats *s, int32_t v, uint64_t *out);
+
 /* Keys s by model: its main graph must have s->n_values values. Fails when s is bound to another model. */
 oq_status oq_calib_stats_bind(oq_calib_stats *s, const oq_model *model, oq_error *err);
 void oq_calib_stats_free(oq_calib_stats *s);
@@ -54,5 +84,9 @@ void oq_calib_paths_free(char **paths, size_t count);
  * not yet, refused when bound to another model). Errors name the sample folder;
  * with several failures the one of the first failing sample (in name order) is reported. */
 oq_status oq_calib_run(const oq_model *model, const char *dir, int32_t threads, oq_calib_stats *stats, oq_error *err);
+
+/* oq_calib_run over any calibration data source (calib/data.h) with its selection and progress options. */
+oq_status oq_calib_run_data(const oq_model *model, const char *path, const oq_calib_options *opts,
+                            oq_calib_stats *stats, oq_error *err);
 
 #endif

@@ -1,5 +1,5 @@
 /* Sample folder reader (oq_sample_load and oq_sample_file_stem in onnxq.h). A sample folder holds one file per
- * model input: `<sanitized input name>.npy` or `input_<k>.pb` (a serialized TensorProto, k = index among the fed
+ * model input: `<input name>.npy` (the exact name, or its sanitized stem) or `input_<k>.pb` (a serialized TensorProto, k = index among the fed
  * inputs). The files are mapped onto the model's inputs and each tensor's dtype and shape is checked against the
  * graph index before anything runs, so a bad sample fails with a message naming its file rather than deep inside a
  * kernel. */
@@ -226,6 +226,11 @@ oq_status oq_sample_load(const oq_model *model, const char *dir, int32_t n_input
     int32_t match = -1;
     size_t len = strlen(nm);
     if (len > 4 && strcmp(nm + len - 4, ".npy") == 0) {
+      /* the exact input name ("input:0.npy") first, then the sanitized stem ("input_0.npy") */
+      for (int32_t k = 0; k < n_in && match < 0; k++) {
+        const char *iname = oq_model_input_name(model, k);
+        if (strlen(iname) == len - 4 && memcmp(iname, nm, len - 4) == 0) match = k;
+      }
       for (int32_t k = 0; k < n_in && match < 0; k++)
         if (strlen(stems[k]) == len - 4 && memcmp(stems[k], nm, len - 4) == 0) match = k;
     } else {

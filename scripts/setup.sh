@@ -14,6 +14,9 @@ build_dir=${ONNXQ_BUILD_DIR:-build}
 # build tools, libraries onnxq links, ONNX test data and python modules for tests, node for the e2e checks
 pkgs=(build-essential cmake pkg-config libprotobuf-c-dev protobuf-c-compiler libxxhash-dev libonnx-testdata
       python3-onnx python3-numpy clang-format git)
+# calibration (issue 7): .npz via zlib, images via libpng + libjpeg-turbo; python3-pil writes test images;
+# slurm-wlm + munge for the one-node Slurm test (ctest -L slurm)
+pkgs+=(zlib1g-dev libpng-dev libjpeg62-turbo-dev python3-pil slurm-wlm munge)
 # NodeSource's nodejs bundles npm and conflicts with Debian's npm package: only ask for what is missing
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)

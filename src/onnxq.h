@@ -293,7 +293,12 @@ typedef struct oq_quant_options {
   int32_t per_channel; /* 1 (default): weights quantized per output channel */
   int32_t fold;        /* preparation (oq_model_prepare): 1 (default) folds before calibration, 0 = --no-fold */
   /* range method (calibration side) */
-  int32_t method; /* oq_calib_method, default OQ_CALIB_MINMAX */
+  int32_t method;         /* oq_calib_method, default OQ_CALIB_MINMAX */
+  double percentile;      /* OQ_CALIB_PERCENTILE: share of values kept, in percent (default 99.999) */
+  int32_t moving_average; /* OQ_CALIB_MINMAX: 1 = mean of per-sample minima / maxima instead of the extremes */
+  int32_t bins;           /* histogram bins per sign, a power of two from 8 to 65536 (default 2048) */
+  int32_t levels;         /* OQ_CALIB_ENTROPY: quantized levels, also the first threshold tried (default 128) */
+  int32_t weight_range;   /* weights: OQ_CALIB_MINMAX (default) or OQ_CALIB_MSE, per channel when per_channel */
   /* quantized-model side: fields are added after this line */
 } oq_quant_options;
 
@@ -303,6 +308,64 @@ OQ_API void oq_quant_options_init(oq_quant_options *opts);
  * The input model is not modified. opts may be NULL (defaults). Reentrant. */
 OQ_API oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_quant_options *opts, oq_model **out,
                              oq_error *err);
+
+/* ---- calibration ------------------------------------------------------------------------------------------ */
+
+/* Where calibration samples come from and which of them run (oq_calibrate). Data is a folder holding one of:
+ * sample folders (as oq_sample_load reads), one .npz per sample (keys = input names), one .npy per input with the
+ * samples along a leading batch axis, or images (PNG, JPEG, BMP) for a model with one image input. Samples are
+ * taken in name order (npy: batch order), then shuffled (shuffle), cut to limit, then every shard_count-th from
+ * shard_index on is kept. See docs/file-formats.md. */
+typedef enum oq_image_resize { OQ_RESIZE_STRETCH = 0, OQ_RESIZE_SHORT_SIDE = 1 } oq_image_resize;
+typedef enum oq_image_layout { OQ_LAYOUT_AUTO = 0, OQ_LAYOUT_NCHW = 1, OQ_LAYOUT_NHWC = 2 } oq_image_layout;
+typedef enum oq_image_color { OQ_COLOR_RGB = 0, OQ_COLOR_BGR = 1, OQ_COLOR_GRAY = 2 } oq_image_color;
+
+typedef struct oq_calib_options {
+  uint32_t size;       /* sizeof(oq_calib_options), set by oq_calib_options_init */
+  int32_t threads;     /* worker threads; 0 or 1 = one */
+  int32_t bins;        /* histogram bins per sign (power of two, 8..65536; default 2048); 0 = min/max only */
+  int32_t shard_index; /* 0-based shard (the CLI's K - 1) */
+  int32_t shard_count; /* 0 or 1: no sharding */
+  int64_t limit;       /* at most this many samples (0 = all) */
+  int32_t shuffle;     /* 1: shuffle with seed before limit and sharding */
+  uint64_t seed;
+  /* images */
+  int32_t image_h, image_w; /* 0: the model's static input shape */
+  int32_t resize;           /* oq_image_resize */
+  int32_t layout;           /* oq_image_layout */
+  int32_t color;            /* oq_image_color */
+  int32_t n_mean, n_std;    /* 0, 1 or the channel count */
+  float mean[4], std[4];    /* x = (pixel - mean) / std, pixel in 0..255 */
+  /* called after each sample (from worker threads, serialized): samples done, samples selected */
+  void (*progress)(void *user, int64_t done, int64_t total);
+  void *progress_user;
+} oq_calib_options;
+
+OQ_API void oq_calib_options_init(oq_calib_options *opts);
+
+/* Calibration statistics of one model (min/max, moving-average sums, histograms, counts, sample identities), keyed
+ * by the model fingerprint and value names. Saved tables are byte-identical for any thread count and shard split
+ * once merged. */
+typedef struct oq_calib_table oq_calib_table;
+
+OQ_API oq_status oq_calibrate(const oq_model *model, const char *data, const oq_calib_options *opts,
+                              oq_calib_table **out, oq_error *err);
+OQ_API void oq_calib_table_free(oq_calib_table *table);
+OQ_API oq_status oq_calib_table_save(const oq_calib_table *table, const char *path, oq_error *err);
+/* Reads a table written by oq_calib_table_save, or a TensorRT calibration cache (text, "TRT-...Calibration..."
+ * header): the latter carries ranges only (min/max methods). */
+OQ_API oq_status oq_calib_table_load(const char *path, oq_calib_table **out, oq_error *err);
+/* Adds src into dst; refuses another model's table, different bin counts, or a sample present in both. */
+OQ_API oq_status oq_calib_table_merge(oq_calib_table *dst, const oq_calib_table *src, oq_error *err);
+OQ_API int64_t oq_calib_table_samples(const oq_calib_table *table);
+OQ_API uint64_t oq_calib_table_fingerprint(const oq_calib_table *table);
+/* Quantizes from a table (of this model: refused otherwise) with opts' method and types. */
+OQ_API oq_status oq_quantize_table(const oq_model *model, const oq_calib_table *table, const oq_quant_options *opts,
+                                   oq_model **out, oq_error *err);
+/* Writes the ranges opts' method picks as a TensorRT calibration cache (header "TRT-8601-EntropyCalibration2",
+ * then "<tensor>: <hex of the big-endian float32 scale = max|range| / 127>" per value). */
+OQ_API oq_status oq_calib_table_export_trt(const oq_model *model, const oq_calib_table *table,
+                                           const oq_quant_options *opts, const char *path, oq_error *err);
 
 #ifdef __cplusplus
 }

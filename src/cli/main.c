@@ -16,6 +16,9 @@ static const char k_usage[] =
     "  run MODEL --inputs SAMPLE_DIR -o OUT_DIR        run one sample on onnxq's CPU executor\n"
     "  quantize MODEL --calib DATA_DIR -o OUT [--per-tensor] [--threads N]\n"
     "                                                  calibrate and write a QDQ model\n"
+    "  calibrate MODEL --calib DATA -o TABLE [--shard K/N]\n"
+    "                                                  write a calibration table (statistics)\n"
+    "  merge TABLE1 TABLE2 ... -o TABLE                combine tables of shards\n"
     "\n"
     "Options:\n"
     "  -h, --help       show this help and exit\n"
@@ -30,10 +33,8 @@ typedef struct command {
 } command;
 
 static const command k_commands[] = {
-    {"inspect", cli_inspect},
-    {"convert", cli_convert},
-    {"run", cli_run},
-    {"quantize", cli_quantize},
+    {"inspect", cli_inspect},   {"convert", cli_convert},     {"run", cli_run},
+    {"quantize", cli_quantize}, {"calibrate", cli_calibrate}, {"merge", cli_merge},
 };
 
 int main(int argc, char **argv) {

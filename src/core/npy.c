@@ -238,26 +238,9 @@ fail:
   return st;
 }
 
-/* ---- save ---------------------------------------------------------------------------------------------------- */
-
-static int write_full(int fd, const void *buf, size_t n) {
-  const char *p = buf;
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return 0;
-    }
-    p += w;
-    n -= (size_t)w;
-  }
-  return 1;
-}
-
 oq_status oq_npy_save(const char *path, const oq_tensor *t, oq_error *err) {
   oq_status st = OQ_OK;
-  char *tmp = NULL;
-  int fd = -1, created = 0;
+  oq_wfile wf = {.fd = -1};
   if (!path || !t) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "oq_npy_save: NULL argument");
   const char *descr = descr_of(t->dtype);
   if (!descr) OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "%s: cannot write %s tensors as .npy", path, oq_dtype_name(t->dtype));
@@ -284,29 +267,18 @@ oq_status oq_npy_save(const char *path, const oq_tensor *t, oq_error *err) {
   unsigned char pre[10] = {
       0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff), (unsigned char)(hlen >> 8)};
 
-  /* Temporary file next to the destination, then rename: readers never see a half-written file. */
-  size_t plen = strlen(path);
-  tmp = oq_mem_alloc(plen + 16);
-  if (!tmp) OQ_FAIL(err, OQ_ERR_NOMEM, "%s: out of memory", path);
-  memcpy(tmp, path, plen);
-  memcpy(tmp + plen, ".tmp.XXXXXX", 12);
-  fd = mkstemp(tmp);
-  if (fd < 0) OQ_FAIL(err, OQ_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-  created = 1;
-  if (!write_full(fd, pre, sizeof pre) || !write_full(fd, hdr, hlen) || !write_full(fd, t->data, t->nbytes))
-    OQ_FAIL(err, OQ_ERR_IO, "%s: write error: %s", path, strerror(errno));
-  if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) OQ_FAIL(err, OQ_ERR_IO, "%s: write error: %s", path, strerror(errno));
-  int rc = close(fd);
-  fd = -1;
-  if (rc != 0) OQ_FAIL(err, OQ_ERR_IO, "%s: write error: %s", path, strerror(errno));
-  if (rename(tmp, path) != 0) OQ_FAIL(err, OQ_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-  oq_free(tmp);
+  /* Crash-safe: an anonymous file in the destination's folder, named only when complete (core/file.h). */
+  OQ_CHECK(oq_wfile_open(&wf, path, err));
+  OQ_CHECK(oq_wfile_write(&wf, pre, sizeof pre, err));
+  OQ_CHECK(oq_wfile_write(&wf, hdr, hlen, err));
+  OQ_CHECK(oq_wfile_write(&wf, t->data, t->nbytes, err));
+  OQ_CHECK(oq_wfile_finish(&wf, err));
+  OQ_CHECK(oq_wfile_commit(&wf, err));
+  oq_wfile_discard(&wf);
   return OQ_OK;
 
 fail:
-  if (fd >= 0) close(fd);
-  if (created) unlink(tmp);
-  oq_free(tmp);
+  oq_wfile_discard(&wf);
   if (path) oq_error_subject(err, OQ_SUBJECT_FILE, path);
   return st;
 }

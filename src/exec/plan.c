@@ -16,6 +16,7 @@
 #include "exec/subgraph.h"
 #include "core/pool.h"
 #include "ops/op.h"
+#include "model/schema.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +151,7 @@ static oq_status build_step(oq_plan *plan, int32_t ni, plan_step *step, oq_error
   if (n_out < def->min_outputs || n_out > def->max_outputs)
     OQ_FAIL(err, OQ_ERR_MODEL, "%s (%s, domain '%s', opset %lld): has %d outputs, expects %d to %d", label, op, dom,
             (long long)opset, (int)n_out, (int)def->min_outputs, (int)def->max_outputs);
+  OQ_CHECK(oq_schema_check_node(node->proto, label, opset, err)); /* strict attributes (model/schema.c) */
   oq_op_init_ctx ctx = {plan->model, node, opset, def};
   void *params = NULL;
   st = def->init(&ctx, &params, err);

@@ -140,7 +140,7 @@ static oq_status conv_item(conv_job *j, int64_t idx, float *base, oq_threadpool 
   const float *wg = j->w + grp * cs->mg * rows;
   float *yg = j->y + (n * cs->m + grp * cs->mg) * cs->out_sp;
   float *col = base;
-  oq_sgemm_pack pack = {base + j->col_floats, j->pack_floats, j->pack_slots};
+  oq_sgemm_pack pack = {base ? base + j->col_floats : NULL, j->pack_floats, j->pack_slots};
   oq_status st = OQ_OK;
   if (j->pointwise) {
     st = oq_sgemm(pool, &pack, 0, 0, (size_t)cs->mg, (size_t)cs->out_sp, (size_t)rows, 1.0f, wg, (size_t)rows, xg,
@@ -168,7 +168,8 @@ static oq_status conv_items(void *ctx, int64_t begin, int64_t end) {
   conv_job *j = ctx;
   int ok;
   int slot = atomic_fetch_add(&j->next_slot, 1);
-  float *base = j->scratch + (size_t)slot * slot_floats(j, &ok);
+  size_t slot_n = slot_floats(j, &ok);
+  float *base = slot_n ? j->scratch + (size_t)slot * slot_n : NULL; /* no scratch: NULL + 0 is UB */
   oq_status st = OQ_OK;
   for (int64_t i = begin; i < end && st == OQ_OK; i++) st = conv_item(j, i, base, NULL);
   return st;

@@ -1,34 +1,24 @@
 /* sgemm: operands are packed into small contiguous panels (MR rows of A, NR columns of B, KC deep) so that the
- * micro-kernel streams both from L1 and keeps an MR x NR tile of C in registers; the fixed-size loops are written
- * so that the compiler vectorizes them without intrinsics. Transposed operands cost nothing extra: packing reads
- * them in whatever order they are stored. Small products skip packing. The packing buffers are the caller's
- * (oq_sgemm_pack): each chunk that runs claims one slot. oq_sgemm_ref is the plain twin the tests compare with. */
+ * micro-kernel streams both from L1 and keeps an MR x NR tile of C in registers; the micro-kernel is the SIMD
+ * level's (kern/cpu.h: portable, AVX2+FMA or AVX-512, chosen at run time). Transposed operands cost nothing extra:
+ * packing reads them in whatever order they are stored. Small products skip packing. The packing buffers are the
+ * caller's (oq_sgemm_pack): each chunk that runs claims one slot. oq_sgemm_ref is the plain twin the tests compare
+ * with. */
 #include "kern/sgemm.h"
 #include "core/pool.h"
+#include "kern/cpu.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
-/* The register tile is MR x NR: with GCC/Clang vector extensions, NR is two SIMD vectors (8 floats with SSE, 16
- * with AVX) and the 12 accumulators are named vector variables, which keeps them in registers at -O2; otherwise a
- * plain-C tile that the auto-vectorizer may or may not map to registers. */
-#if defined(__GNUC__)
-#define OQ_GEMM_VEC 1
-#if defined(__AVX__)
-#define VL 8
-#else
-#define VL 4
-#endif
-typedef float vfloat __attribute__((vector_size(VL * sizeof(float))));
-#define NR (2 * VL)
-#else
-#define NR 8
-#endif
-#define MR 6    /* rows of the register tile */
-#define KC 256  /* depth of a packed block */
-#define MC 72   /* rows of A packed at once (multiple of MR) */
-#define NC 1024 /* columns of B packed at once (multiple of NR) */
+/* The register tile (mr x nr) and its micro-kernel come from the SIMD level in use (kern/cpu.h): 6 x 8 portable,
+ * 6 x 16 AVX2+FMA, 8 x 32 AVX-512. The block sizes are the same for every level, multiples of every tile. */
+#define KC     256  /* depth of a packed block: a B micro-panel (KC x nr) stays in L1 */
+#define MC     96   /* rows of A packed at once (a multiple of 6 and 8): the A block stays in L2 */
+#define NC     1024 /* columns of B packed at once (a multiple of 32) */
+#define MR_LCM 24
+#define NR_MAX 32
 
 static inline float at(const float *m, size_t ld, int trans, size_t r, size_t c) {
   return trans ? m[c * ld + r] : m[r * ld + c];
@@ -80,9 +70,19 @@ static void gemm_small(int ta, int tb, size_t m, size_t n, size_t k, float alpha
 
 /* Packs op(A)[i0..i0+mc, p0..p0+kc) * alpha as panels of MR rows: panel[p][r], zero rows past mc. */
 static void pack_a(int ta, const float *a, size_t lda, size_t i0, size_t p0, size_t mc, size_t kc, float alpha,
-                   float *dst) {
+                   float *dst, size_t MR) {
   for (size_t ir = 0; ir < mc; ir += MR) {
     size_t mr = mc - ir < MR ? mc - ir : MR;
+    if (!ta) { /* rows of A are contiguous: read each row once, scatter into the panel */
+      for (size_t r = 0; r < mr; r++) {
+        const float *ar = a + (i0 + ir + r) * lda + p0;
+        for (size_t p = 0; p < kc; p++) dst[p * MR + r] = alpha * ar[p];
+      }
+      for (size_t r = mr; r < MR; r++)
+        for (size_t p = 0; p < kc; p++) dst[p * MR + r] = 0.0f;
+      dst += kc * MR;
+      continue;
+    }
     for (size_t p = 0; p < kc; p++) {
       for (size_t r = 0; r < mr; r++) dst[r] = alpha * at(a, lda, ta, i0 + ir + r, p0 + p);
       for (size_t r = mr; r < MR; r++) dst[r] = 0.0f;
@@ -92,7 +92,8 @@ static void pack_a(int ta, const float *a, size_t lda, size_t i0, size_t p0, siz
 }
 
 /* Packs op(B)[p0..p0+kc, j0..j0+nc) as panels of NR columns: panel[p][j], zero columns past nc. */
-static void pack_b(int tb, const float *b, size_t ldb, size_t p0, size_t j0, size_t kc, size_t nc, float *dst) {
+static void pack_b(int tb, const float *b, size_t ldb, size_t p0, size_t j0, size_t kc, size_t nc, float *dst,
+                   size_t NR) {
   for (size_t jr = 0; jr < nc; jr += NR) {
     size_t nr = nc - jr < NR ? nc - jr : NR;
     for (size_t p = 0; p < kc; p++) {
@@ -107,86 +108,26 @@ static void pack_b(int tb, const float *b, size_t ldb, size_t p0, size_t j0, siz
   }
 }
 
-/* Adds an MR x NR tile to C, clipped to mr x nr. */
-static void add_tile(const float *tile, float *c, size_t ldc, size_t mr, size_t nr) {
-  for (size_t r = 0; r < mr; r++)
-    for (size_t j = 0; j < nr; j++) c[r * ldc + j] += tile[r * NR + j];
-}
-
-#ifdef OQ_GEMM_VEC
-static inline vfloat vload(const float *p) {
-  vfloat v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
-
-/* C[0..mr, 0..nr) += A panel x B panel over kc. */
-static void micro_kernel(size_t kc, const float *ap, const float *bp, float *c, size_t ldc, size_t mr, size_t nr) {
-  vfloat z = {0}, c0l = z, c0h = z, c1l = z, c1h = z, c2l = z, c2h = z, c3l = z, c3h = z, c4l = z, c4h = z, c5l = z,
-         c5h = z;
-  for (size_t p = 0; p < kc; p++) {
-    vfloat bl = vload(bp), bh = vload(bp + VL);
-    c0l += bl * ap[0];
-    c0h += bh * ap[0];
-    c1l += bl * ap[1];
-    c1h += bh * ap[1];
-    c2l += bl * ap[2];
-    c2h += bh * ap[2];
-    c3l += bl * ap[3];
-    c3h += bh * ap[3];
-    c4l += bl * ap[4];
-    c4h += bh * ap[4];
-    c5l += bl * ap[5];
-    c5h += bh * ap[5];
-    ap += MR;
-    bp += NR;
-  }
-  vfloat acc[MR][2] = {{c0l, c0h}, {c1l, c1h}, {c2l, c2h}, {c3l, c3h}, {c4l, c4h}, {c5l, c5h}};
-  if (mr == MR && nr == NR) {
-    for (int r = 0; r < MR; r++) {
-      float *cr = c + (size_t)r * ldc;
-      vfloat lo = vload(cr) + acc[r][0], hi = vload(cr + VL) + acc[r][1];
-      memcpy(cr, &lo, sizeof lo);
-      memcpy(cr + VL, &hi, sizeof hi);
-    }
-  } else {
-    float tile[MR * NR];
-    memcpy(tile, acc, sizeof tile);
-    add_tile(tile, c, ldc, mr, nr);
-  }
-}
-#else
-static void micro_kernel(size_t kc, const float *ap, const float *bp, float *c, size_t ldc, size_t mr, size_t nr) {
-  float acc[MR * NR];
-  for (int i = 0; i < MR * NR; i++) acc[i] = 0.0f;
-  for (size_t p = 0; p < kc; p++) {
-    for (int r = 0; r < MR; r++)
-      for (int j = 0; j < NR; j++) acc[r * NR + j] += ap[r] * bp[j];
-    ap += MR;
-    bp += NR;
-  }
-  add_tile(acc, c, ldc, mr, nr);
-}
-#endif
-
 static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
 
 /* The packed product over all of C (C already scaled by beta). Each element of C receives, per KC-deep block of k
  * in order, one micro-kernel sum over that block: its arithmetic does not depend on which rows or columns of C are
  * computed together, so C may be split into row or column blocks freely. */
-static void gemm_packed(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
-                        const float *b, size_t ldb, float *c, size_t ldc, float *scratch) {
+static void gemm_packed(const oq_simd *simd, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                        const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc, float *scratch) {
+  size_t MR = (size_t)simd->gemm_mr, NR = (size_t)simd->gemm_nr;
+  oq_gemm_micro_fn micro_kernel = simd->gemm_micro;
   size_t kcap = k < KC ? k : KC;
-  size_t ncap = round_up(n < NC ? n : NC, NR);
+  size_t ncap = round_up(n < NC ? n : NC, NR_MAX);
   float *bpack = scratch, *apack = scratch + kcap * ncap;
   for (size_t jc = 0; jc < n; jc += NC) {
     size_t nc = n - jc < NC ? n - jc : NC;
     for (size_t pc = 0; pc < k; pc += KC) {
       size_t kc = k - pc < KC ? k - pc : KC;
-      pack_b(trans_b, b, ldb, pc, jc, kc, nc, bpack);
+      pack_b(trans_b, b, ldb, pc, jc, kc, nc, bpack, NR);
       for (size_t ic = 0; ic < m; ic += MC) {
         size_t mc = m - ic < MC ? m - ic : MC;
-        pack_a(trans_a, a, lda, ic, pc, mc, kc, alpha, apack);
+        pack_a(trans_a, a, lda, ic, pc, mc, kc, alpha, apack, MR);
         for (size_t jr = 0; jr < nc; jr += NR) {
           size_t nr = nc - jr < NR ? nc - jr : NR;
           for (size_t ir = 0; ir < mc; ir += MR) {
@@ -203,8 +144,8 @@ static void gemm_packed(int trans_a, int trans_b, size_t m, size_t n, size_t k, 
  * cannot overflow. */
 static size_t pack_floats(size_t m, size_t n, size_t k) {
   size_t kcap = k < KC ? k : KC;
-  size_t ncap = round_up(n < NC ? n : NC, NR);
-  size_t mcap = round_up(m < MC ? m : MC, MR);
+  size_t ncap = round_up(n < NC ? n : NC, NR_MAX);
+  size_t mcap = round_up(m < MC ? m : MC, MR_LCM);
   return kcap * ncap + kcap * mcap;
 }
 
@@ -223,6 +164,7 @@ typedef struct gemm_job {
   oq_sgemm_fill_fn fill; /* NULL, or produces B's columns of a block first (column split only) */
   void *fill_ctx;
   const oq_sgemm_pack *pack; /* packing slots (packed path) */
+  const oq_simd *simd;       /* the level every chunk uses */
   atomic_int next_slot;      /* slots claimed so far: each running chunk takes one */
 } gemm_job;
 
@@ -251,7 +193,7 @@ static oq_status gemm_items(void *ctx, int64_t begin, int64_t end) {
     return OQ_OK;
   }
   int slot = atomic_fetch_add(&j->next_slot, 1);
-  gemm_packed(j->ta, j->tb, m, n, j->k, j->alpha, a, j->lda, b, j->ldb, c, j->ldc,
+  gemm_packed(j->simd, j->ta, j->tb, m, n, j->k, j->alpha, a, j->lda, b, j->ldb, c, j->ldc,
               j->pack->buf + (size_t)slot * j->pack->slot_floats);
   return OQ_OK;
 }
@@ -261,7 +203,9 @@ static oq_status gemm_items(void *ctx, int64_t begin, int64_t end) {
 
 static int is_small(size_t m, size_t n, size_t k) {
   double work = (double)m * (double)n * (double)k;
-  return k == 0 || m < MR || n < NR || work < 32.0 * 32.0 * 32.0;
+  /* a thin C (a few rows or columns) still takes the packed path when the product is large: the padded tile wastes
+   * lanes, but the scalar loops waste far more (512 x 4 x 4608 from a 3x3 conv on a 2x2 map) */
+  return k == 0 || m == 1 || n == 1 || work < 32.0 * 32.0 * 32.0;
 }
 
 /* How a product is split: rows or columns, the unit, the item count and the most chunks worth running. */
@@ -271,7 +215,7 @@ static void split_plan(size_t m, size_t n, size_t k, int with_fill, int small, i
   /* Split the larger side of C; for the packed path, in whole register tiles. Columns duplicate the packing of A
    * in every block, rows that of B, so the split along the larger side also duplicates the smaller operand. */
   *by_rows = !with_fill && m > n;
-  *unit = small ? 1 : (*by_rows ? MR : NR);
+  *unit = small ? 1 : (*by_rows ? MR_LCM : NR_MAX);
   size_t extent = *by_rows ? m : n;
   *items = (int64_t)((extent + *unit - 1) / *unit);
   double max_chunks = work / GEMM_MIN_WORK;
@@ -296,7 +240,8 @@ static oq_status sgemm_split(struct oq_threadpool *pool, const oq_sgemm_pack *pa
                              size_t n, size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb,
                              oq_sgemm_fill_fn fill, void *fill_ctx, float beta, float *c, size_t ldc, oq_error *err) {
   if (m == 0 || n == 0) return OQ_OK;
-  gemm_job j = {trans_a, trans_b, m, n, k, alpha, beta, a, b, lda, ldb, ldc, c, 0, 0, 1, fill, fill_ctx, pack, 0};
+  gemm_job j = {trans_a, trans_b, m, n,    k,        alpha, beta,          a, b, lda, ldb, ldc, c,
+                0,       0,       1, fill, fill_ctx, pack,  oq_simd_get(), 0};
   atomic_init(&j.next_slot, 0);
   j.small = is_small(m, n, k);
   int64_t items;

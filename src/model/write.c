@@ -7,6 +7,7 @@
  * were read (protobuf-c keeps unknown fields and writes known ones in field-number order). */
 #define _XOPEN_SOURCE 700 /* realpath, pread, mkstemp, fchmod, O_CLOEXEC */
 
+#include "core/file.h"
 #include "model/model.h"
 
 #include <errno.h>
@@ -31,19 +32,11 @@ size_t oq_model_test_set_pack_limit(size_t limit) {
   return old;
 }
 
-/* ---- atomic file writing -------------------------------------------------------------------------------------- */
-
-/* A file being written under a temporary name next to its destination. */
-typedef struct atomic_file {
-  char *final_path; /* owned; destination */
-  char *tmp_path;   /* owned; "<final>.tmp.XXXXXX" while open/unrenamed, NULL after rename or cleanup */
-  int fd;           /* -1 when closed */
-  uint64_t size;    /* bytes written so far */
-} atomic_file;
+/* ---- files ---------------------------------------------------------------------------------------------------- */
 
 static char *join_path(const char *dir, const char *name, oq_error *err) {
   size_t dl = strlen(dir), nl = strlen(name);
-  char *p = malloc(dl + nl + 2);
+  char *p = oq_mem_alloc(dl + nl + 2);
   if (!p) {
     oq_error_set(err, OQ_ERR_NOMEM, __FILE__, __LINE__, "out of memory");
     return NULL;
@@ -52,83 +45,6 @@ static char *join_path(const char *dir, const char *name, oq_error *err) {
   p[dl] = '/';
   memcpy(p + dl + 1, name, nl + 1);
   return p;
-}
-
-static oq_status atomic_open(atomic_file *f, const char *final_path, oq_error *err) {
-  oq_status st = OQ_OK;
-  memset(f, 0, sizeof *f);
-  f->fd = -1;
-  size_t n = strlen(final_path);
-  if (!(f->final_path = oq_strdup(final_path, err))) return OQ_ERR_NOMEM;
-  f->tmp_path = malloc(n + sizeof ".tmp.XXXXXX");
-  if (!f->tmp_path) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory");
-  memcpy(f->tmp_path, final_path, n);
-  memcpy(f->tmp_path + n, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-  f->fd = mkstemp(f->tmp_path);
-  if (f->fd < 0) {
-    free(f->tmp_path);
-    f->tmp_path = NULL;
-    OQ_FAIL(err, OQ_ERR_IO, "%s: cannot create a temporary file next to it: %s", final_path, strerror(errno));
-  }
-  return OQ_OK;
-fail:
-  return st;
-}
-
-static oq_status atomic_write(atomic_file *f, const void *data, size_t len, oq_error *err) {
-  const uint8_t *p = data;
-  while (len > 0) {
-    ssize_t w = write(f->fd, p, len);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0)
-      OQ_RETURN_ERR(err, OQ_ERR_IO, "%s: write failed: %s", f->final_path, w < 0 ? strerror(errno) : "no progress");
-    p += w;
-    len -= (size_t)w;
-    f->size += (uint64_t)w;
-  }
-  return OQ_OK;
-}
-
-/* Flushes to disk and closes; the file keeps its temporary name until atomic_commit. */
-static oq_status atomic_close(atomic_file *f, oq_error *err) {
-  /* mkstemp creates 0600; give the result the usual permissions (or those of the file it replaces) */
-  struct stat sb;
-  mode_t mode = 0644;
-  if (stat(f->final_path, &sb) == 0 && S_ISREG(sb.st_mode)) mode = sb.st_mode & 0777;
-  if (fchmod(f->fd, mode) != 0)
-    OQ_RETURN_ERR(err, OQ_ERR_IO, "%s: cannot set permissions: %s", f->final_path, strerror(errno));
-  if (fsync(f->fd) != 0) OQ_RETURN_ERR(err, OQ_ERR_IO, "%s: fsync failed: %s", f->final_path, strerror(errno));
-  int fd = f->fd;
-  f->fd = -1;
-  if (close(fd) != 0) OQ_RETURN_ERR(err, OQ_ERR_IO, "%s: close failed: %s", f->final_path, strerror(errno));
-  return OQ_OK;
-}
-
-static oq_status atomic_commit(atomic_file *f, oq_error *err) {
-  if (rename(f->tmp_path, f->final_path) != 0)
-    OQ_RETURN_ERR(err, OQ_ERR_IO, "%s: cannot rename the temporary file into place: %s", f->final_path,
-                  strerror(errno));
-  free(f->tmp_path);
-  f->tmp_path = NULL;
-  return OQ_OK;
-}
-
-/* Removes the temporary file if it is still there; releases everything. */
-static void atomic_discard(atomic_file *f) {
-  if (f->fd >= 0) close(f->fd);
-  f->fd = -1;
-  if (f->tmp_path) unlink(f->tmp_path);
-  free(f->tmp_path);
-  free(f->final_path);
-  f->tmp_path = NULL;
-  f->final_path = NULL;
-}
-
-static void fsync_dir(const char *dir) {
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  (void)fsync(fd); /* best effort: the renames are already visible */
-  close(fd);
 }
 
 /* ---- packing -------------------------------------------------------------------------------------------------- */
@@ -143,7 +59,7 @@ oq_status oq_model_pack(const Onnx__ModelProto *proto, uint8_t **out, size_t *si
                   "model serializes to %zu bytes, above the 2 GiB protobuf limit; save the weights separately "
                   "with --external-data",
                   n);
-  uint8_t *buf = malloc(n ? n : 1);
+  uint8_t *buf = oq_mem_alloc(n ? n : 1);
   if (!buf) OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "out of memory for a %zu-byte model", n);
   size_t w = onnx__model_proto__pack(proto, buf);
   if (w != n) {
@@ -164,7 +80,7 @@ typedef struct write_ctx {
   /* external data output (ext_name == NULL: keep everything inline) */
   const char *ext_name;  /* location written into the tensors; borrowed */
   uint64_t threshold;    /* bytes; initializers at least this large move out */
-  atomic_file ext;       /* the data file; opened on first use (ext.final_path == NULL before) */
+  oq_wfile ext;          /* the data file; opened on first use (ext.final_path == NULL before) */
   const char *ext_final; /* full destination path of the data file; borrowed */
   size_t moved;          /* tensors written to the data file */
 } write_ctx;
@@ -190,7 +106,7 @@ static void *track(write_ctx *c, void *p, oq_error *err) {
 }
 
 static void *dup_mem(write_ctx *c, const void *src, size_t size, oq_error *err) {
-  void *p = malloc(size ? size : 1);
+  void *p = oq_mem_alloc(size ? size : 1);
   if (p && size) memcpy(p, src, size);
   return track(c, p, err);
 }
@@ -231,14 +147,14 @@ static oq_status ext_append(write_ctx *c, const void *data, size_t len, uint64_t
   oq_status st = OQ_OK;
   static const uint8_t zeros[4096];
   if (!c->ext.final_path) {
-    st = atomic_open(&c->ext, c->ext_final, err);
+    st = oq_wfile_open(&c->ext, c->ext_final, err);
     if (st != OQ_OK) return st;
   }
   uint64_t align = len >= 4096 ? 4096 : 64;
   uint64_t pad = (align - c->ext.size % align) % align;
-  if (pad) OQ_CHECK(atomic_write(&c->ext, zeros, (size_t)pad, err));
+  if (pad) OQ_CHECK(oq_wfile_write(&c->ext, zeros, (size_t)pad, err));
   *offset = c->ext.size;
-  OQ_CHECK(atomic_write(&c->ext, data, len, err));
+  OQ_CHECK(oq_wfile_write(&c->ext, data, len, err));
 fail:
   return st;
 }
@@ -249,7 +165,7 @@ static oq_status make_external_copy(write_ctx *c, const Onnx__TensorProto *tp, u
   Onnx__TensorProto *t = dup_mem(c, tp, sizeof *tp, err);
   Onnx__StringStringEntryProto *e = track(c, calloc(3, sizeof *e), err);
   Onnx__StringStringEntryProto **ep = track(c, calloc(3, sizeof *ep), err);
-  char *num = track(c, malloc(48), err);
+  char *num = track(c, oq_mem_alloc(48), err);
   if (!t || !e || !ep || !num) return OQ_ERR_NOMEM;
   snprintf(num, 24, "%llu", (unsigned long long)offset);
   snprintf(num + 24, 24, "%zu", len);
@@ -512,7 +428,7 @@ oq_status oq_model_save(const oq_model *model, const char *path, const oq_save_o
   oq_status st = OQ_OK;
   char *dir = NULL, *ext_path = NULL, *auto_name = NULL;
   uint8_t *buf = NULL;
-  atomic_file mf = {.fd = -1};
+  oq_wfile mf = {.fd = -1};
   write_ctx c = {0};
   c.ext.fd = -1;
   oq_save_options given;
@@ -525,7 +441,7 @@ oq_status oq_model_save(const oq_model *model, const char *path, const oq_save_o
   if (!plain_file_name(base)) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "%s: output path does not name a file", path);
   if (slash) {
     size_t dl = slash == path ? 1 : (size_t)(slash - path);
-    dir = malloc(dl + 1);
+    dir = oq_mem_alloc(dl + 1);
     if (!dir) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory");
     memcpy(dir, path, dl);
     dir[dl] = '\0';
@@ -567,7 +483,7 @@ oq_status oq_model_save(const oq_model *model, const char *path, const oq_save_o
     /* Inline would exceed protobuf's limit: move the large initializers out under a default name. */
     release_copies(&c);
     size_t bl = strlen(base);
-    auto_name = malloc(bl + sizeof ".data");
+    auto_name = oq_mem_alloc(bl + sizeof ".data");
     if (!auto_name) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory");
     memcpy(auto_name, base, bl);
     memcpy(auto_name + bl, ".data", sizeof ".data");
@@ -579,26 +495,25 @@ oq_status oq_model_save(const oq_model *model, const char *path, const oq_save_o
     oq_error_prefix(err, "%s", path);
     goto fail;
   }
-  OQ_CHECK(atomic_open(&mf, path, err));
-  OQ_CHECK(atomic_write(&mf, buf, size, err));
-  OQ_CHECK(atomic_close(&mf, err));
+  OQ_CHECK(oq_wfile_open(&mf, path, err));
+  OQ_CHECK(oq_wfile_write(&mf, buf, size, err));
+  OQ_CHECK(oq_wfile_finish(&mf, err));
   if (c.ext.final_path) {
-    OQ_CHECK(atomic_close(&c.ext, err));
-    OQ_CHECK(atomic_commit(&c.ext, err));
+    OQ_CHECK(oq_wfile_finish(&c.ext, err));
+    OQ_CHECK(oq_wfile_commit(&c.ext, err));
   }
-  st = atomic_commit(&mf, err);
+  st = oq_wfile_commit(&mf, err);
   if (st != OQ_OK) {
     if (c.ext.final_path) unlink(c.ext.final_path); /* no model references it */
     goto fail;
   }
-  fsync_dir(dir);
 fail:
   if (st != OQ_OK) { /* messages name the model file or the external data file first */
     oq_error_subject_if_prefix(err, path);
     oq_error_subject_if_prefix(err, ext_path);
   }
-  if (c.ext.final_path) atomic_discard(&c.ext);
-  if (mf.final_path) atomic_discard(&mf);
+  if (c.ext.final_path) oq_wfile_discard(&c.ext);
+  if (mf.final_path) oq_wfile_discard(&mf);
   release_copies(&c);
   free(buf);
   free(dir);

@@ -3,6 +3,7 @@
 #include "ops/kernels.h"
 #include "ops/tensor_util.h"
 #include "core/pool.h"
+#include "kern/cpu.h"
 
 #include <float.h>
 #include <math.h>
@@ -52,6 +53,7 @@ typedef struct unary_job {
   float *out;
   float alpha, beta, gamma; /* unary_params fields the expression may use */
   int tanh;                 /* Gelu: approximate="tanh" */
+  int reference;            /* the call's reference flag: libm instead of the SIMD level's functions */
 } unary_job;
 
 /* Elements below which a chunk is not worth a thread. */
@@ -62,13 +64,18 @@ static int32_t unary_chunks(int64_t n) {
   return c < 1 ? 1 : c > 1024 ? 1024 : (int32_t)c;
 }
 
-#define DEF_UNARY(fname, opname, EXPR)                                                                                 \
+/* VEC: 1 when the SIMD level's VEC_FN (kern/cpu.h) computes the op (the expression stays as the reference path). */
+#define DEF_UNARY_ANY(fname, opname, VEC, VEC_FN, EXPR)                                                                \
   static oq_status fname##_range(void *ctx, int64_t begin, int64_t end) {                                              \
     const unary_job *p = ctx;                                                                                          \
     const float alpha = p->alpha, beta = p->beta, gamma = p->gamma;                                                    \
     (void)alpha;                                                                                                       \
     (void)beta;                                                                                                        \
     (void)gamma;                                                                                                       \
+    if (VEC && !p->reference) {                                                                                        \
+      oq_simd_get()->VEC_FN(p->in + begin, p->out + begin, (size_t)(end - begin));                                     \
+      return OQ_OK;                                                                                                    \
+    }                                                                                                                  \
     for (int64_t i = begin; i < end; i++) {                                                                            \
       const float x = p->in[i];                                                                                        \
       p->out[i] = (EXPR);                                                                                              \
@@ -78,12 +85,15 @@ static int32_t unary_chunks(int64_t n) {
   oq_status fname(const oq_kernel_call *call, oq_error *err) {                                                         \
     static const unary_params none = {0, 0, 0, 0};                                                                     \
     const unary_params *p = call->params ? (const unary_params *)call->params : &none;                                 \
-    unary_job j = {NULL, NULL, p->alpha, p->beta, p->gamma, p->tanh};                                                  \
+    unary_job j = {NULL, NULL, p->alpha, p->beta, p->gamma, p->tanh, call->reference};                                 \
     int64_t n;                                                                                                         \
     oq_status st = unary_prepare(call, err, opname, &j.in, &j.out, &n);                                                \
     if (st != OQ_OK) return st;                                                                                        \
     return oq_parallel_for_max(call->pool, n, unary_chunks(n), fname##_range, &j);                                     \
   }
+
+#define DEF_UNARY(fname, opname, EXPR)             DEF_UNARY_ANY(fname, opname, 0, exp, EXPR)
+#define DEF_UNARY_VEC(fname, opname, VEC_FN, EXPR) DEF_UNARY_ANY(fname, opname, 1, VEC_FN, EXPR)
 
 static inline float sigmoidf(float x) {
   if (x >= 0) return 1.0f / (1.0f + expf(-x));
@@ -103,21 +113,21 @@ DEF_UNARY(oq_op_elu_exec, "Elu", x >= 0 ? x : alpha * (expf(x) - 1.0f))
 DEF_UNARY(oq_op_selu_exec, "Selu", gamma *(x > 0 ? x : alpha * (expf(x) - 1.0f)))
 DEF_UNARY(oq_op_celu_exec, "Celu", fmaxf(0.0f, x) + fminf(0.0f, alpha *expm1f(x / alpha)))
 DEF_UNARY(oq_op_thresholded_relu_exec, "ThresholdedRelu", x > alpha ? x : 0.0f)
-DEF_UNARY(oq_op_sigmoid_exec, "Sigmoid", sigmoidf(x))
+DEF_UNARY_VEC(oq_op_sigmoid_exec, "Sigmoid", sigmoid, sigmoidf(x))
 DEF_UNARY(oq_op_hard_sigmoid_exec, "HardSigmoid", fmaxf(0.0f, fminf(1.0f, alpha *x + beta)))
 DEF_UNARY(oq_op_hard_swish_exec, "HardSwish", x *fmaxf(0.0f, fminf(1.0f, x / 6.0f + 0.5f)))
-DEF_UNARY(oq_op_tanh_exec, "Tanh", tanhf(x))
+DEF_UNARY_VEC(oq_op_tanh_exec, "Tanh", tanh, tanhf(x))
 DEF_UNARY(oq_op_softplus_exec, "Softplus", softplusf(x))
 DEF_UNARY(oq_op_softsign_exec, "Softsign", x / (1.0f + fabsf(x)))
 DEF_UNARY(oq_op_mish_exec, "Mish", x *tanhf(softplusf(x)))
-DEF_UNARY(oq_op_exp_exec, "Exp", expf(x))
+DEF_UNARY_VEC(oq_op_exp_exec, "Exp", exp, expf(x))
 DEF_UNARY(oq_op_log_exec, "Log", logf(x))
 DEF_UNARY(oq_op_sqrt_exec, "Sqrt", sqrtf(x))
 DEF_UNARY(oq_op_reciprocal_exec, "Reciprocal", 1.0f / x)
 DEF_UNARY(oq_op_floor_exec, "Floor", floorf(x))
 DEF_UNARY(oq_op_ceil_exec, "Ceil", ceilf(x))
 DEF_UNARY(oq_op_round_exec, "Round", nearbyintf(x))
-DEF_UNARY(oq_op_erf_exec, "Erf", erff(x))
+DEF_UNARY_VEC(oq_op_erf_exec, "Erf", erf, erff(x))
 DEF_UNARY(oq_op_sin_exec, "Sin", sinf(x))
 DEF_UNARY(oq_op_cos_exec, "Cos", cosf(x))
 DEF_UNARY(oq_op_gelu_exec, "Gelu", geluf(x, p->tanh))
@@ -359,11 +369,16 @@ static oq_status softmax_exec(const oq_kernel_call *call, oq_error *err, const c
         continue;
       }
       double sum = 0;
-      for (int64_t k = 0; k < len; k++) {
-        float e = expf(xs[k * inner] - mx);
-        if (kind == SM_SOFTMAX) ys[k * inner] = e;
-        sum += e;
-      }
+      if (kind == SM_SOFTMAX && inner == 1 && !call->reference) { /* contiguous: the SIMD level's exp */
+        for (int64_t k = 0; k < len; k++) ys[k] = xs[k] - mx;
+        oq_simd_get()->exp(ys, ys, (size_t)len);
+        for (int64_t k = 0; k < len; k++) sum += ys[k];
+      } else
+        for (int64_t k = 0; k < len; k++) {
+          float e = expf(xs[k * inner] - mx);
+          if (kind == SM_SOFTMAX) ys[k * inner] = e;
+          sum += e;
+        }
       if (kind == SM_SOFTMAX) {
         float inv = (float)(1.0 / sum);
         for (int64_t k = 0; k < len; k++) ys[k * inner] *= inv;

@@ -253,13 +253,155 @@ OQ_ROW("DequantizeLinear", "", 10, 22, 2, 3, 1, 1, oq_op_qdq_init, oq_op_dequant
 OQ_ROW("If", "", 1, 21, 1, 1, 1, OQ_VARIADIC, oq_op_if_init, OQ_NONE, OQ_NONE, oq_op_if_exec, oq_op_params_free,
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
+/* reduce.c: axes as an attribute, then as an input (ReduceSum 13, the others 18) */
+OQ_ROW("ReduceSum", "", 1, 12, 1, 1, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ReduceSum", "", 13, 21, 1, 2, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ReduceMean", "", 1, 17, 1, 1, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ReduceMean", "", 18, 21, 1, 2, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ReduceMax", "", 1, 17, 1, 1, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ReduceMax", "", 18, 21, 1, 2, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ReduceMin", "", 1, 17, 1, 1, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ReduceMin", "", 18, 21, 1, 2, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ReduceProd", "", 1, 17, 1, 1, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ReduceProd", "", 18, 21, 1, 2, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ReduceL1", "", 1, 17, 1, 1, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ReduceL1", "", 18, 21, 1, 2, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ReduceL2", "", 1, 17, 1, 1, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ReduceL2", "", 18, 21, 1, 2, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ReduceLogSum", "", 1, 17, 1, 1, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ReduceLogSum", "", 18, 21, 1, 2, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ReduceLogSumExp", "", 1, 17, 1, 1, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ReduceLogSumExp", "", 18, 21, 1, 2, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ReduceSumSquare", "", 1, 17, 1, 1, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ReduceSumSquare", "", 18, 21, 1, 2, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ArgMax", "", 1, 21, 1, 1, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_GEN, oq_attrs_none)
+OQ_ROW("ArgMin", "", 1, 21, 1, 1, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,
+       oq_op_reduce_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* gather.c */
+OQ_ROW("GatherElements", "", 11, 21, 2, 2, 1, 1, oq_op_gather_ext_init, oq_op_gather_elements_infer, OQ_NONE,
+       oq_op_gather_elements_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("GatherND", "", 11, 21, 2, 2, 1, 1, oq_op_gather_ext_init, OQ_NONE, OQ_NONE, oq_op_gather_nd_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Scatter", "", 9, 10, 3, 3, 1, 1, oq_op_gather_ext_init, oq_op_scatter_infer, OQ_NONE,
+       oq_op_scatter_elements_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ScatterElements", "", 11, 21, 3, 3, 1, 1, oq_op_gather_ext_init, oq_op_scatter_infer, OQ_NONE,
+       oq_op_scatter_elements_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("ScatterND", "", 11, 21, 3, 3, 1, 1, oq_op_gather_ext_init, oq_op_scatter_infer, OQ_NONE, oq_op_scatter_nd_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* index.c */
+OQ_ROW("Trilu", "", 14, 21, 1, 2, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_trilu_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_trilu)
+OQ_ROW("CumSum", "", 11, 21, 2, 2, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_cumsum_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_GEN, oq_attrs_cumsum)
+OQ_ROW("TopK", "", 1, 9, 1, 1, 2, 2, oq_op_init_attrs, OQ_NONE, OQ_NONE, oq_op_topk_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_DIRECT, oq_attrs_topk)
+OQ_ROW("TopK", "", 10, 21, 2, 2, 2, 2, oq_op_init_attrs, OQ_NONE, OQ_NONE, oq_op_topk_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_topk)
+OQ_ROW("OneHot", "", 9, 21, 3, 3, 1, 1, oq_op_init_attrs, OQ_NONE, OQ_NONE, oq_op_onehot_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_onehot)
+OQ_ROW("NonZero", "", 9, 21, 1, 1, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_nonzero_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Compress", "", 9, 21, 2, 2, 1, 1, oq_op_axis_opt_init, OQ_NONE, OQ_NONE, oq_op_compress_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("EyeLike", "", 9, 21, 1, 1, 1, 1, oq_op_init_attrs, OQ_NONE, OQ_NONE, oq_op_eyelike_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_eyelike)
+OQ_ROW("ReverseSequence", "", 10, 21, 2, 2, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE,
+       oq_op_reverse_sequence_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_reverse_sequence)
+OQ_ROW("Unique", "", 11, 21, 1, 1, 1, 4, oq_op_axis_opt_init, OQ_NONE, OQ_NONE, oq_op_unique_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("DepthToSpace", "", 1, 21, 1, 1, 1, 1, oq_op_depth_to_space_init, OQ_NONE, OQ_NONE, oq_op_depth_to_space_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("SpaceToDepth", "", 1, 21, 1, 1, 1, 1, oq_op_init_attrs, OQ_NONE, OQ_NONE, oq_op_space_to_depth_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_space_to_depth)
+
+/* math.c */
+OQ_ROW("Acos", "", 7, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Acosh", "", 9, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Asin", "", 7, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Asinh", "", 9, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Atan", "", 7, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Atanh", "", 9, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Cosh", "", 9, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Sinh", "", 9, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Tan", "", 7, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("IsNaN", "", 9, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("IsInf", "", 10, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Shrink", "", 9, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("BitShift", "", 11, 21, 2, 2, 1, 1, oq_op_math_init, oq_op_infer_bcast, OQ_NONE, oq_op_bitshift_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Det", "", 11, 21, 1, 1, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_det_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+
+/* normx.c */
+OQ_ROW("LayerNormalization", "", 17, 21, 2, 3, 1, 3, oq_op_init_attrs, oq_op_layer_norm_infer, OQ_NONE,
+       oq_op_layer_norm_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_layer_norm)
+OQ_ROW("GroupNormalization", "", 18, 21, 3, 3, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_group_norm_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_group_norm)
+OQ_ROW("InstanceNormalization", "", 6, 21, 3, 3, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE,
+       oq_op_instance_norm_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_instance_norm)
+OQ_ROW("MeanVarianceNormalization", "", 9, 21, 1, 1, 1, 1, oq_op_mvn_init, oq_op_infer_same, OQ_NONE, oq_op_mvn_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("LpNormalization", "", 1, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_lp_norm_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_lp_norm)
+OQ_ROW("LRN", "", 1, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_lrn_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_lrn)
+
+/* resize.c */
+OQ_ROW("Resize", "", 10, 10, 2, 2, 1, 1, oq_op_resize_init, OQ_NONE, OQ_NONE, oq_op_resize_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 11, oq_attrs_none)
+OQ_ROW("Resize", "", 11, 12, 3, 4, 1, 1, oq_op_resize_init, OQ_NONE, OQ_NONE, oq_op_resize_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 11, oq_attrs_none)
+OQ_ROW("Resize", "", 13, 21, 1, 4, 1, 1, oq_op_resize_init, OQ_NONE, OQ_NONE, oq_op_resize_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 11, oq_attrs_none)
+OQ_ROW("Upsample", "", 7, 8, 1, 1, 1, 1, oq_op_resize_init, OQ_NONE, OQ_NONE, oq_op_resize_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Upsample", "", 9, 9, 2, 2, 1, 1, oq_op_resize_init, OQ_NONE, OQ_NONE, oq_op_resize_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* pad.c */
+OQ_ROW("Pad", "", 2, 10, 1, 1, 1, 1, oq_op_pad_init, OQ_NONE, OQ_NONE, oq_op_pad_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Pad", "", 11, 17, 2, 3, 1, 1, oq_op_pad_init, OQ_NONE, OQ_NONE, oq_op_pad_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Pad", "", 18, 21, 2, 4, 1, 1, oq_op_pad_init, OQ_NONE, OQ_NONE, oq_op_pad_exec, oq_op_params_free, OQ_F_NONE,
+       OQ_Q_NONE, oq_attrs_none)
+
 /* policy-only rows: onnxruntime quantizes these; the executor does not run them */
-OQ_ROW("Resize", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0,
-       11, oq_attrs_none)
-OQ_ROW("TopK", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE, OQ_Q_DIRECT,
-       oq_attrs_none)
-OQ_ROW("ArgMax", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE, OQ_Q_GEN, oq_attrs_none)
-OQ_ROW("CumSum", "", 1, 28, 0, 0, 0, 0, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_NONE, OQ_F_NONE, OQ_Q_GEN, oq_attrs_none)
 
 #undef OQ_VARIADIC
 #undef OQ_ROW

@@ -299,6 +299,9 @@ static oq_status global_pool(const oq_kernel_call *call, int is_max, oq_error *e
     ydims[i] = i < 2 ? x->dims[i] : 1;
     if (i >= 2) sp *= x->dims[i];
   }
+  /* an empty window has no maximum or mean; like onnxruntime, only the batch may be empty */
+  if (x->dims[0] != 0 && (sp == 0 || x->dims[1] == 0))
+    OQ_FAIL(err, OQ_ERR_SHAPE, "input X has an empty extent other than the batch");
   OQ_CHECK(oq_kout(call, 0, OQ_DTYPE_FLOAT, x->ndim, ydims, err));
   int64_t planes = x->dims[0] * x->dims[1];
   global_job j = {x->data, y->data, sp, is_max};

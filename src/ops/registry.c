@@ -32,7 +32,7 @@ static const oq_op_def k_ops[] = {
 
 #define N_OPS ((int32_t)(sizeof k_ops / sizeof k_ops[0]))
 /* Hash slots: a power of two at least twice the row count (so probing always finds an empty slot). */
-#define N_SLOTS 256
+#define N_SLOTS 1024
 _Static_assert(sizeof k_ops / sizeof k_ops[0] * 2 <= N_SLOTS, "grow N_SLOTS with the table");
 
 static int16_t g_slots[N_SLOTS]; /* first row index of an op + 1; 0 = empty */

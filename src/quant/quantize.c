@@ -1,4 +1,5 @@
 /* Public entry: calibrate on a folder of samples (MinMax), then rewrite into QDQ form (plan, emit, wrap). */
+#include "calib/range.h"
 #include "prep/prep.h"
 #include "quant/qplan.h"
 
@@ -16,6 +17,9 @@ void oq_quant_options_init(oq_quant_options *opts) {
   opts->threads = 1;
   opts->per_channel = 1;
   opts->fold = 1;
+  opts->percentile = 99.999;
+  opts->bins = 2048;
+  opts->levels = 128;
 }
 
 static void release_plan(void *plan) { oq_qplan_free(plan); }
@@ -61,8 +65,7 @@ oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_qua
   if (opts) OQ_CHECK(oq_options_take(&defaults, sizeof defaults, QUANT_OPTIONS_SIZE_V1, opts, "oq_quantize", err));
   opts = &defaults;
   if (opts->threads < 0) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_quantize: negative thread count %d", opts->threads);
-  if (opts->method != OQ_CALIB_MINMAX)
-    OQ_RETURN_ERR(err, OQ_ERR_UNSUPPORTED, "oq_quantize: range method %d is not implemented", (int)opts->method);
+  OQ_CHECK(oq_calib_check_options(opts, err));
   /* preparation: opset conversion to what Q/DQ with per-channel weights needs, folding (src/prep) */
   oq_prep_options_init(&prep);
   prep.opset = 13;
@@ -71,6 +74,7 @@ oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_qua
   model = prepared;
   OQ_CHECK(oq_quant_tracked_values(model, &tracked, err));
   OQ_CHECK(oq_calib_stats_init(&stats, model->graph.n_values, tracked, err));
+  OQ_CHECK(oq_calib_stats_init_extra(&stats, opts->method == OQ_CALIB_MINMAX ? 0 : opts->bins, err));
   OQ_CHECK(oq_calib_run(model, calib_dir, opts->threads, &stats, err));
   OQ_CHECK(oq_quant_rewrite(model, &stats, opts, out, err));
 fail:

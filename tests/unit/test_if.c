@@ -269,7 +269,7 @@ OQ_TEST(hostile_nodes) {
   add_graph_attr(n, "then_branch", unary_branch("Neg", "neg", "x", "a"));
   s->nodes[s->n_nodes++] = n;
   s->outputs[s->n_outputs++] = mk_vi("y", OQ_DTYPE_FLOAT, 1, k3);
-  expect_plan_error(s, OQ_ERR_MODEL, "attribute 'else_branch' is missing or not a graph");
+  expect_plan_error(s, OQ_ERR_MODEL, "required attribute 'else_branch' is missing");
   /* a branch declaring inputs */
   s = main_spec();
   t = new_spec();

@@ -6,6 +6,7 @@
 
 #include "core/pool.h"
 #include "kern/conv.h"
+#include "kern/cpu.h"
 #include "kern/sgemm.h"
 #include "kern/window.h"
 
@@ -28,74 +29,84 @@ static oq_status sgemm_fast(oq_threadpool *pool, int ta, int tb, size_t m, size_
   return st;
 }
 
+/* Runs body once per SIMD level this CPU supports (portable first), each through oq_cpu_force. */
+#define FOR_EACH_LEVEL(lv)                                                                                             \
+  for (int lv = 0; lv <= (int)oq_cpu_detect() && oq_cpu_force((oq_cpu_level)lv) == (oq_cpu_level)lv; lv++)
+
 OQ_TEST(sgemm_matches_reference) {
-  oq_error err = {0};
-  /* edge sizes around the register tile (6 x 8/16), the packing blocks (KC 256, MC 72) and the small path */
-  static const size_t sizes[][3] = {{1, 1, 1},      {3, 5, 7},     {4, 8, 1},     {33, 17, 65},  {64, 64, 64},
-                                    {65, 1030, 31}, {7, 300, 513}, {130, 9, 260}, {1, 500, 300}, {100, 100, 3},
-                                    {6, 16, 256},   {5, 15, 257},  {73, 17, 33},  {12, 7, 0},    {0, 5, 5}};
-  for (size_t t = 0; t < sizeof sizes / sizeof sizes[0] + 12; t++)
-    for (int ta = 0; ta < 2; ta++)
-      for (int tb = 0; tb < 2; tb++) {
-        size_t m, n, k;
-        if (t < sizeof sizes / sizeof sizes[0]) {
-          m = sizes[t][0];
-          n = sizes[t][1];
-          k = sizes[t][2];
-        } else { /* random sizes */
-          m = (size_t)rnd_in(1, 150);
-          n = (size_t)rnd_in(1, 150);
-          k = (size_t)rnd_in(1, 600);
-        }
-        size_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 1, ldc = n + 2;
-        float *a = malloc(((ta ? k : m) * lda + 1) * sizeof(float)),
-              *b = malloc(((tb ? n : k) * ldb + 1) * sizeof(float));
-        float *c1 = malloc((m * ldc + 1) * sizeof(float)), *c2 = malloc((m * ldc + 1) * sizeof(float));
-        REQUIRE(a && b && c1 && c2);
-        for (size_t i = 0; i < (ta ? k : m) * lda; i++) a[i] = rnd_f();
-        for (size_t i = 0; i < (tb ? n : k) * ldb; i++) b[i] = rnd_f();
-        for (size_t i = 0; i < m * ldc; i++) c1[i] = c2[i] = rnd_f();
-        float alpha = t % 2 ? 0.5f : 1.0f, beta = t % 3 == 0 ? 0.0f : t % 3 == 1 ? 1.0f : -2.0f;
-        REQUIRE_OK(sgemm_fast(NULL, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c1, ldc, &err));
-        oq_sgemm_ref(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c2, ldc);
-        double worst = 0.0;
-        for (size_t i = 0; i < m; i++)
-          for (size_t j = 0; j < ldc; j++) {
-            double d = fabs((double)c1[i * ldc + j] - (double)c2[i * ldc + j]);
-            if (d > worst) worst = d;
+  FOR_EACH_LEVEL(lv) {
+    oq_error err = {0};
+    /* edge sizes around the register tile (6 x 8/16), the packing blocks (KC 256, MC 72) and the small path */
+    static const size_t sizes[][3] = {{1, 1, 1},      {3, 5, 7},     {4, 8, 1},     {33, 17, 65},  {64, 64, 64},
+                                      {65, 1030, 31}, {7, 300, 513}, {130, 9, 260}, {1, 500, 300}, {100, 100, 3},
+                                      {6, 16, 256},   {5, 15, 257},  {73, 17, 33},  {12, 7, 0},    {0, 5, 5}};
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0] + 12; t++)
+      for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+          size_t m, n, k;
+          if (t < sizeof sizes / sizeof sizes[0]) {
+            m = sizes[t][0];
+            n = sizes[t][1];
+            k = sizes[t][2];
+          } else { /* random sizes */
+            m = (size_t)rnd_in(1, 150);
+            n = (size_t)rnd_in(1, 150);
+            k = (size_t)rnd_in(1, 600);
           }
-        if (worst > 1e-4) fprintf(stderr, "m=%zu n=%zu k=%zu ta=%d tb=%d: %g\n", m, n, k, ta, tb, worst);
-        CHECK(worst <= 1e-4);
-        free(a);
-        free(b);
-        free(c1);
-        free(c2);
-      }
+          size_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 1, ldc = n + 2;
+          float *a = malloc(((ta ? k : m) * lda + 1) * sizeof(float)),
+                *b = malloc(((tb ? n : k) * ldb + 1) * sizeof(float));
+          float *c1 = malloc((m * ldc + 1) * sizeof(float)), *c2 = malloc((m * ldc + 1) * sizeof(float));
+          REQUIRE(a && b && c1 && c2);
+          for (size_t i = 0; i < (ta ? k : m) * lda; i++) a[i] = rnd_f();
+          for (size_t i = 0; i < (tb ? n : k) * ldb; i++) b[i] = rnd_f();
+          for (size_t i = 0; i < m * ldc; i++) c1[i] = c2[i] = rnd_f();
+          float alpha = t % 2 ? 0.5f : 1.0f, beta = t % 3 == 0 ? 0.0f : t % 3 == 1 ? 1.0f : -2.0f;
+          REQUIRE_OK(sgemm_fast(NULL, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c1, ldc, &err));
+          oq_sgemm_ref(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c2, ldc);
+          double worst = 0.0;
+          for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < ldc; j++) {
+              double d = fabs((double)c1[i * ldc + j] - (double)c2[i * ldc + j]);
+              if (d > worst) worst = d;
+            }
+          if (worst > 1e-4) fprintf(stderr, "m=%zu n=%zu k=%zu ta=%d tb=%d: %g\n", m, n, k, ta, tb, worst);
+          CHECK(worst <= 1e-4);
+          free(a);
+          free(b);
+          free(c1);
+          free(c2);
+        }
+  }
+  oq_cpu_force(oq_cpu_detect());
 }
 
 OQ_TEST(sgemm_bit_identical_on_all_pools) {
-  oq_error err = {0};
-  static const size_t sizes[][3] = {{1, 1000, 512}, {300, 40, 200}, {96, 130, 257}, {7, 9, 5}, {250, 250, 64}};
-  for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
-    size_t m = sizes[t][0], n = sizes[t][1], k = sizes[t][2];
-    float *a = malloc(m * k * sizeof(float)), *b = malloc(k * n * sizeof(float));
-    float *c0 = malloc(m * n * sizeof(float)), *c1 = malloc(m * n * sizeof(float));
-    REQUIRE(a && b && c0 && c1);
-    for (size_t i = 0; i < m * k; i++) a[i] = rnd_f();
-    for (size_t i = 0; i < k * n; i++) b[i] = rnd_f();
-    REQUIRE_OK(sgemm_fast(NULL, 0, 1 & t, m, n, k, 1.0f, a, k, b, (1 & t) ? k : n, 0.0f, c0, n, &err));
-    for (int32_t threads = 2; threads <= 4; threads++) {
-      oq_threadpool *pool = NULL;
-      REQUIRE_OK(oq_threadpool_create(threads, &pool, &err));
-      REQUIRE_OK(sgemm_fast(pool, 0, 1 & t, m, n, k, 1.0f, a, k, b, (1 & t) ? k : n, 0.0f, c1, n, &err));
-      CHECK(memcmp(c0, c1, m * n * sizeof(float)) == 0);
-      oq_threadpool_free(pool);
+  FOR_EACH_LEVEL(lv) {
+    oq_error err = {0};
+    static const size_t sizes[][3] = {{1, 1000, 512}, {300, 40, 200}, {96, 130, 257}, {7, 9, 5}, {250, 250, 64}};
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+      size_t m = sizes[t][0], n = sizes[t][1], k = sizes[t][2];
+      float *a = malloc(m * k * sizeof(float)), *b = malloc(k * n * sizeof(float));
+      float *c0 = malloc(m * n * sizeof(float)), *c1 = malloc(m * n * sizeof(float));
+      REQUIRE(a && b && c0 && c1);
+      for (size_t i = 0; i < m * k; i++) a[i] = rnd_f();
+      for (size_t i = 0; i < k * n; i++) b[i] = rnd_f();
+      REQUIRE_OK(sgemm_fast(NULL, 0, 1 & t, m, n, k, 1.0f, a, k, b, (1 & t) ? k : n, 0.0f, c0, n, &err));
+      for (int32_t threads = 2; threads <= 4; threads++) {
+        oq_threadpool *pool = NULL;
+        REQUIRE_OK(oq_threadpool_create(threads, &pool, &err));
+        REQUIRE_OK(sgemm_fast(pool, 0, 1 & t, m, n, k, 1.0f, a, k, b, (1 & t) ? k : n, 0.0f, c1, n, &err));
+        CHECK(memcmp(c0, c1, m * n * sizeof(float)) == 0);
+        oq_threadpool_free(pool);
+      }
+      free(a);
+      free(b);
+      free(c0);
+      free(c1);
     }
-    free(a);
-    free(b);
-    free(c0);
-    free(c1);
   }
+  oq_cpu_force(oq_cpu_detect());
 }
 
 OQ_TEST(sgemm_refuses_missing_pack) {
@@ -264,6 +275,59 @@ OQ_TEST(window_taps_match_naive) {
     CHECK(oq_window_visits(g, INFINITY) == visits);
     free(taps);
   }
+}
+
+/* The vectorized exp/sigmoid/tanh/erf of every level against libm in double: within a few float ulps (relative
+ * 4e-7, or 1e-37 absolute near the underflow where exp flushes to 0), special values exact, and the same bits on
+ * every level (the bodies are shared and compiled without contraction). */
+OQ_TEST(vector_math_matches_libm_on_every_level) {
+  enum { N = 20000 };
+  float *x = malloc(N * sizeof(float)), *y = malloc(N * sizeof(float)), *y0 = malloc(4 * N * sizeof(float));
+  REQUIRE(x && y && y0);
+  for (int i = 0; i < N; i++) {
+    float u = (float)i / N;
+    x[i] = i % 4 == 0   ? (u - 0.5f) * 240.0f
+           : i % 4 == 1 ? (u - 0.5f) * 20.0f
+           : i % 4 == 2 ? (u - 0.5f) * 2.0f
+                        : (u - 0.5f) * 1e-3f;
+  }
+  x[0] = INFINITY;
+  x[1] = -INFINITY;
+  x[2] = NAN;
+  x[3] = 0.0f;
+  x[4] = -0.0f;
+  FOR_EACH_LEVEL(lv) {
+    const oq_simd *sd = oq_simd_get();
+    oq_vec_unary_fn fns[4] = {sd->exp, sd->sigmoid, sd->tanh, sd->erf};
+    for (int f = 0; f < 4; f++) {
+      fns[f](x, y, N);
+      int bad = 0;
+      for (int i = 0; i < N; i++) {
+        double v = x[i];
+        double want = f == 0 ? exp(v) : f == 1 ? 1.0 / (1.0 + exp(-v)) : f == 2 ? tanh(v) : erf(v);
+        double got = y[i];
+        int ok;
+        if (isnan(want))
+          ok = isnan(got);
+        else if (isinf((float)want))
+          ok = got == (float)want;
+        else
+          ok = fabs(got - want) <= 4e-7 * fabs(want) + 1e-37;
+        if (!ok && bad++ < 3) fprintf(stderr, "level %d fn %d x=%.9g got %.9g want %.9g\n", lv, f, v, got, want);
+        if (lv == 0) y0[f * N + i] = y[i];
+      }
+      CHECK(bad == 0);
+      for (int i = 0, shown = 0; i < N; i++)
+        if (memcmp(&y0[f * N + i], &y[i], sizeof(float)) != 0 && shown++ < 3)
+          fprintf(stderr, "level %d fn %d x=%.9g: %.9g vs portable %.9g\n", lv, f, (double)x[i], (double)y[i],
+                  (double)y0[f * N + i]);
+      CHECK(memcmp(y0 + f * N, y, N * sizeof(float)) == 0);
+    }
+  }
+  oq_cpu_force(oq_cpu_detect());
+  free(x);
+  free(y);
+  free(y0);
 }
 
 OQ_TEST_MAIN()

@@ -1,0 +1,53 @@
+/* Run-time choice of the SIMD code paths. The default build targets baseline x86-64; the AVX2+FMA and AVX-512
+ * paths are compiled in files of their own with per-file flags (kern/simd_avx2.c, kern/simd_avx512.c) and are
+ * only called when the CPU (and the OS, through XCR0) supports them. Each level is a table of function pointers;
+ * the portable C table (kern/simd_portable.c) is the path every other machine takes and the one tests compare
+ * the fast paths with. */
+#ifndef OQ_KERN_CPU_H
+#define OQ_KERN_CPU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum oq_cpu_level {
+  OQ_CPU_PORTABLE = 0, /* plain C (the compiler's baseline vectors) */
+  OQ_CPU_AVX2 = 1,     /* AVX2 + FMA */
+  OQ_CPU_AVX512 = 2    /* AVX-512 F/VL/DQ/BW */
+} oq_cpu_level;
+
+/* C[0..mr, 0..nr) += A panel x B panel over kc (packed as in kern/sgemm.c: A panels of gemm_mr rows, B panels of
+ * gemm_nr columns). Every element is the same chain of operations whatever mr/nr and wherever the tile lies. */
+typedef void (*oq_gemm_micro_fn)(size_t kc, const float *ap, const float *bp, float *c, size_t ldc, size_t mr,
+                                 size_t nr);
+/* y[i] = f(x[i]) for i < n (x == y allowed). */
+typedef void (*oq_vec_unary_fn)(const float *x, float *y, size_t n);
+/* y[i] += w * x[i * stride] for i < n: one tap of a depthwise convolution row. */
+typedef void (*oq_axpy_strided_fn)(float w, const float *x, size_t stride, float *y, size_t n);
+
+/* One code path. The elementwise functions give the same bits on every level (no FMA contraction, the same
+ * polynomial); the micro-kernels may differ between levels (FMA), never between thread counts. */
+typedef struct oq_simd {
+  oq_cpu_level level;
+  const char *name;
+  int32_t gemm_mr, gemm_nr; /* register tile of gemm_micro */
+  oq_gemm_micro_fn gemm_micro;
+  oq_vec_unary_fn exp, sigmoid, tanh, erf;
+  oq_axpy_strided_fn axpy_strided;
+} oq_simd;
+
+/* The best level the CPU and OS support, capped by the environment variable ONNXQ_CPU (portable, avx2, avx512) when
+ * it is set. Computed once. */
+oq_cpu_level oq_cpu_detect(void);
+/* The table in use: oq_cpu_detect()'s unless oq_cpu_force changed it. */
+const oq_simd *oq_simd_get(void);
+/* Tests: use level (clamped to what the CPU supports) from now on; returns the level now in use. Not for use while
+ * another thread runs kernels. */
+oq_cpu_level oq_cpu_force(oq_cpu_level level);
+const char *oq_cpu_level_name(oq_cpu_level level);
+
+/* The tables, defined by the simd_*.c files (NULL table pointers for levels not compiled on this target). */
+extern const oq_simd oq_simd_portable;
+const oq_simd *oq_simd_avx2_table(void);
+const oq_simd *oq_simd_avx512_table(void);
+
+#endif

@@ -1,0 +1,56 @@
+/* The AVX-512 level, compiled with -mavx512f -mavx512vl -mavx512dq -mavx512bw -mavx2 -mfma (CMakeLists.txt sets the
+ * flags for this file only): an 8 x 32 FMA micro-kernel (16 zmm accumulators) and the shared elementwise bodies
+ * vectorized 16 wide. Only called after kern/cpu.c found AVX-512. */
+#include "kern/cpu.h"
+
+#if defined(__AVX512F__) && defined(__FMA__)
+#include <immintrin.h>
+#include <math.h>
+
+#define OQ_SIMD_SFX(name) name##_avx512
+#include "kern/simd_body.h"
+
+#define MR 8
+#define NR 32
+
+#define ROW(r)                                                                                                         \
+  {                                                                                                                    \
+    __m512 a = _mm512_set1_ps(ap[r]);                                                                                  \
+    c##r##0 = _mm512_fmadd_ps(a, b0, c##r##0);                                                                         \
+    c##r##1 = _mm512_fmadd_ps(a, b1, c##r##1);                                                                         \
+  }
+
+static void micro_avx512(size_t kc, const float *ap, const float *bp, float *c, size_t ldc, size_t mr, size_t nr) {
+  __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
+         c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+  for (size_t p = 0; p < kc; p++) {
+    __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
+    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ap += MR;
+    bp += NR;
+  }
+  __m512 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
+  if (mr == MR && nr == NR) {
+    for (int r = 0; r < MR; r++) {
+      float *cr = c + (size_t)r * ldc;
+      _mm512_storeu_ps(cr, _mm512_add_ps(_mm512_loadu_ps(cr), acc[r][0]));
+      _mm512_storeu_ps(cr + 16, _mm512_add_ps(_mm512_loadu_ps(cr + 16), acc[r][1]));
+    }
+  } else {
+    /* masked loads and stores touch only the nr valid columns */
+    __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1u);
+    __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr <= 16 ? (__mmask16)0 : (__mmask16)((1u << (nr - 16)) - 1u);
+    for (size_t r = 0; r < mr; r++) {
+      float *cr = c + r * ldc;
+      _mm512_mask_storeu_ps(cr, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), acc[r][0]));
+      _mm512_mask_storeu_ps(cr + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), acc[r][1]));
+    }
+  }
+}
+
+static const oq_simd k_avx512 = {OQ_CPU_AVX512, "avx512",        MR,           NR,          micro_avx512,
+                                 vexp_avx512,   vsigmoid_avx512, vtanh_avx512, verf_avx512, axpy_strided_avx512};
+
+const oq_simd *oq_simd_avx512_table(void) { return &k_avx512; }
+#else
+const oq_simd *oq_simd_avx512_table(void) { return NULL; }
+#endif

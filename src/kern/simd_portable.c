@@ -1,0 +1,79 @@
+/* The portable SIMD level: the baseline compiler's vectors (SSE2 on x86-64), no FMA. The reference every faster
+ * level is tested against, and the path of every CPU without AVX2. */
+#include "kern/cpu.h"
+
+#include <math.h>
+
+#define OQ_SIMD_SFX(name) name##_portable
+#include "kern/simd_body.h"
+
+/* The register tile is 6 x 8: with GCC/Clang vector extensions NR is two vectors of 4 floats held in named variables
+ * (kept in registers at -O2); otherwise a plain-C tile. */
+#define MR 6
+#define NR 8
+
+static void add_tile(const float *tile, float *c, size_t ldc, size_t mr, size_t nr) {
+  for (size_t r = 0; r < mr; r++)
+    for (size_t j = 0; j < nr; j++) c[r * ldc + j] += tile[r * NR + j];
+}
+
+#if defined(__GNUC__)
+typedef float v4 __attribute__((vector_size(16)));
+
+static inline v4 vload(const float *p) {
+  v4 v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+static void micro_portable(size_t kc, const float *ap, const float *bp, float *c, size_t ldc, size_t mr, size_t nr) {
+  v4 z = {0}, c0l = z, c0h = z, c1l = z, c1h = z, c2l = z, c2h = z, c3l = z, c3h = z, c4l = z, c4h = z, c5l = z,
+     c5h = z;
+  for (size_t p = 0; p < kc; p++) {
+    v4 bl = vload(bp), bh = vload(bp + 4);
+    c0l += bl * ap[0];
+    c0h += bh * ap[0];
+    c1l += bl * ap[1];
+    c1h += bh * ap[1];
+    c2l += bl * ap[2];
+    c2h += bh * ap[2];
+    c3l += bl * ap[3];
+    c3h += bh * ap[3];
+    c4l += bl * ap[4];
+    c4h += bh * ap[4];
+    c5l += bl * ap[5];
+    c5h += bh * ap[5];
+    ap += MR;
+    bp += NR;
+  }
+  v4 acc[MR][2] = {{c0l, c0h}, {c1l, c1h}, {c2l, c2h}, {c3l, c3h}, {c4l, c4h}, {c5l, c5h}};
+  if (mr == MR && nr == NR) {
+    for (int r = 0; r < MR; r++) {
+      float *cr = c + (size_t)r * ldc;
+      v4 lo = vload(cr) + acc[r][0], hi = vload(cr + 4) + acc[r][1];
+      memcpy(cr, &lo, sizeof lo);
+      memcpy(cr + 4, &hi, sizeof hi);
+    }
+  } else {
+    float tile[MR * NR];
+    memcpy(tile, acc, sizeof tile);
+    add_tile(tile, c, ldc, mr, nr);
+  }
+}
+#else
+static void micro_portable(size_t kc, const float *ap, const float *bp, float *c, size_t ldc, size_t mr, size_t nr) {
+  float acc[MR * NR];
+  for (int i = 0; i < MR * NR; i++) acc[i] = 0.0f;
+  for (size_t p = 0; p < kc; p++) {
+    for (int r = 0; r < MR; r++)
+      for (int j = 0; j < NR; j++) acc[r * NR + j] += ap[r] * bp[j];
+    ap += MR;
+    bp += NR;
+  }
+  add_tile(acc, c, ldc, mr, nr);
+}
+#endif
+
+const oq_simd oq_simd_portable = {
+    OQ_CPU_PORTABLE, "portable",           MR, NR, micro_portable, vexp_portable, vsigmoid_portable, vtanh_portable,
+    verf_portable,   axpy_strided_portable};
