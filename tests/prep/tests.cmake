@@ -25,7 +25,8 @@ foreach(opset 13 21)
     add_test(NAME prep.o${opset}.${case}
              COMMAND sh ${PREP_SRC}/run_converted.sh $<TARGET_FILE:onnxq_cli> $<TARGET_FILE:node_test>
                      ${ONNXQ_TESTDATA_ROOT}/${t} ${PREP_OUT}/o${opset}/${t} ${opset})
-    set_tests_properties(prep.o${opset}.${case} PROPERTIES SKIP_RETURN_CODE 77 FIXTURES_SETUP prep_o${opset})
+    set_tests_properties(prep.o${opset}.${case} PROPERTIES SKIP_RETURN_CODE 77 FIXTURES_SETUP prep_o${opset}
+                         LABELS prep_testdata)
   endforeach()
   # the models the cases above converted (a failed conversion leaves no model.onnx: that test fails here too)
   add_test(NAME prep.o${opset}.ort
