@@ -266,6 +266,23 @@ OQ_API oq_status oq_session_run(oq_session *session, int32_t n_inputs, const oq_
  * Either pointer may be NULL. */
 OQ_API void oq_session_memory(const oq_session *session, size_t *peak_activations, size_t *scratch);
 
+/* ---- preparation: opset conversion and graph folding ------------------------------------------------------ */
+
+/* What oq_model_prepare does. oq_prepare_options_init sets the defaults. */
+typedef struct oq_prepare_options {
+  uint32_t size; /* sizeof(oq_prepare_options), set by oq_prepare_options_init */
+  int32_t opset; /* default-domain opset of the result (1..21): a model below it is converted, every operator whose
+                    inputs, attributes or meaning changed rewritten; never lowered. 0 (default): keep the model's */
+  int32_t fold;  /* 1 (default): remove Identity and inference Dropout, fold constant subgraphs on onnxq's executor,
+                    fold BatchNormalization into the Conv/ConvTranspose/Gemm before it */
+} oq_prepare_options;
+
+OQ_API void oq_prepare_options_init(oq_prepare_options *opts);
+/* Returns the prepared model (owned by the caller; it keeps model alive). Constant nodes holding tensors become
+ * initializers in any case. Graph inputs and outputs keep their names, dtypes and shapes. A conversion that is
+ * impossible fails naming the node and its op (OQ_ERR_UNSUPPORTED). */
+OQ_API oq_status oq_model_prepare(const oq_model *model, const oq_prepare_options *opts, oq_model **out, oq_error *err);
+
 /* ---- quantization ----------------------------------------------------------------------------------------- */
 
 /* How an activation's range is chosen from its calibration statistics (oq_quant_options.method). */
@@ -287,6 +304,7 @@ typedef struct oq_quant_options {
   uint32_t size;       /* sizeof(oq_quant_options), set by oq_quant_options_init */
   int32_t threads;     /* calibration worker threads; 0 or 1 = one */
   int32_t per_channel; /* 1 (default): weights quantized per output channel */
+  int32_t fold;        /* preparation (oq_model_prepare): 1 (default) folds before calibration, 0 = --no-fold */
   /* range method (calibration side) */
   int32_t method;         /* oq_calib_method, default OQ_CALIB_MINMAX */
   double percentile;      /* OQ_CALIB_PERCENTILE: share of values kept, in percent (default 99.999) */

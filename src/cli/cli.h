@@ -133,4 +133,8 @@ double cli_calib_elapsed(const cli_calib *cc);
   "  --levels N             entropy: quantized levels, also the smallest threshold in bins (default 128)\n"            \
   "  --weight-range M       weights: minmax (default) or mse\n"
 
+/* Replaces *model by what quantize and calibrate work on (oq_model_prepare: opset 13 at least, folded when fold),
+ * freeing the loaded one. On failure prints the error naming path, frees *model and returns CLI_EXIT_FAIL. */
+int cli_prepare(oq_model **model, int fold, const char *path);
+
 #endif

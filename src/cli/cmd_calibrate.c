@@ -78,6 +78,8 @@ int cli_calibrate(int argc, char **argv) {
   oq_calib_table *table = NULL;
   int rc = CLI_EXIT_OK;
   if (oq_model_load(model_path, &model, &err) != OQ_OK) return cli_fail_err(model_path, &err);
+  /* statistics of the model quantize works on (prepared: converted and folded), so tables match it */
+  if (cli_prepare(&model, 1, model_path) != CLI_EXIT_OK) return CLI_EXIT_FAIL;
   cli_calib_start(&cc);
   if (table_path) {
     if (oq_calib_table_load(table_path, &table, &err) != OQ_OK) {

@@ -1,4 +1,5 @@
-/* onnxq convert: loads a model and saves it again, optionally moving large tensors to an external data file. */
+/* onnxq convert: loads a model and saves it again, optionally converted to a newer opset (and folded), optionally
+ * moving large tensors to an external data file. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "cli/cli.h"
@@ -9,13 +10,18 @@
 #include <string.h>
 
 static const char k_help[] =
-    "Usage: onnxq convert MODEL -o OUT [--external-data NAME] [--size-threshold BYTES]\n"
+    "Usage: onnxq convert MODEL -o OUT [--opset N] [--fold] [--external-data NAME] [--size-threshold BYTES]\n"
     "\n"
     "Loads MODEL (resolving its external data) and writes it to OUT atomically. Without --external-data every\n"
     "tensor is stored inline (unless the file would exceed 2 GiB).\n"
     "\n"
     "Options:\n"
     "  -o, --output OUT            file to write (must differ from MODEL)\n"
+    "  --opset N                   convert the model to default-domain opset N (1..21; never lowered): every\n"
+    "                              operator whose inputs, attributes or meaning changed is rewritten, Constant\n"
+    "                              nodes holding tensors become initializers\n"
+    "  --fold                      also prepare the model as 'onnxq quantize' does: remove Identity/Dropout,\n"
+    "                              fold constants and BatchNormalization\n"
     "  --external-data NAME        store tensors of at least BYTES bytes in NAME, a file name (no folder)\n"
     "                              next to OUT\n"
     "  --size-threshold BYTES      threshold for --external-data (default 1024)\n"
@@ -34,16 +40,22 @@ static char *sibling(const char *out, const char *name) {
 }
 
 int cli_convert(int argc, char **argv) {
-  enum { OPT_EXT = 256, OPT_THRESH };
+  enum { OPT_EXT = 256, OPT_THRESH, OPT_OPSET, OPT_FOLD };
   static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
                                        {"external-data", required_argument, NULL, OPT_EXT},
                                        {"size-threshold", required_argument, NULL, OPT_THRESH},
+                                       {"opset", required_argument, NULL, OPT_OPSET},
+                                       {"fold", no_argument, NULL, OPT_FOLD},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   const char *out_path = NULL, *ext = NULL;
   oq_save_options so;
   oq_save_options_init(&so);
-  int have_thresh = 0, c;
+  oq_prepare_options po;
+  oq_prepare_options_init(&po);
+  po.fold = 0;
+  int have_thresh = 0, prepare = 0, c;
+  uint64_t opset;
   opterr = 0;
   optind = 1;
   while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
@@ -54,6 +66,16 @@ int cli_convert(int argc, char **argv) {
       if (!cli_parse_u64(optarg, &so.size_threshold))
         return cli_usage_error("convert", "--size-threshold needs a byte count, got '%s'", optarg);
       have_thresh = 1;
+      break;
+    case OPT_OPSET:
+      if (!cli_parse_u64(optarg, &opset) || opset < 1 || opset > 21)
+        return cli_usage_error("convert", "--opset needs a number from 1 to 21, got '%s'", optarg);
+      po.opset = (int32_t)opset;
+      prepare = 1;
+      break;
+    case OPT_FOLD:
+      po.fold = 1;
+      prepare = 1;
       break;
     case 'h': fputs(k_help, stdout); return cli_finish_stdout();
     default: return cli_bad_option("convert", c, argv);
@@ -87,6 +109,13 @@ int cli_convert(int argc, char **argv) {
   oq_error err = {0};
   oq_model *model = NULL;
   if (oq_model_load(model_path, &model, &err) != OQ_OK) return cli_fail_err(model_path, &err);
+  if (prepare) {
+    oq_model *prepared = NULL;
+    oq_status pst = oq_model_prepare(model, &po, &prepared, &err);
+    oq_model_free(model);
+    if (pst != OQ_OK) return cli_fail_err(model_path, &err);
+    model = prepared;
+  }
   oq_status st = oq_model_save(model, out_path, &so, &err);
   oq_model_free(model);
   if (st != OQ_OK) return cli_fail_err(out_path, &err);

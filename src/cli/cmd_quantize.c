@@ -11,7 +11,8 @@
 #include <sys/stat.h>
 
 static const char k_help[] =
-    "Usage: onnxq quantize MODEL (--calib DATA | --table TABLE) -o OUT [--per-tensor] [--threads N] [options]\n"
+    "Usage: onnxq quantize MODEL (--calib DATA | --table TABLE) -o OUT [--per-tensor] [--threads N] [--no-fold]\n"
+    "       [options]\n"
     "\n"
     "Runs the calibration samples in DATA (name order) through MODEL on onnxq's CPU executor, learns the\n"
     "range of each activation, and writes a QDQ model (QuantizeLinear/DequantizeLinear pairs, int8 weights) to\n"
@@ -24,6 +25,8 @@ static const char k_help[] =
     "  -o, --output OUT       file to write (must differ from MODEL)\n"
     "  --per-tensor           one scale per weight tensor instead of one per output channel\n"
     "  -t, --threads N        calibration worker threads (default 1)\n"
+    "  --no-fold              skip the preparation passes (Identity/Dropout removal, constant folding,\n"
+    "                         BatchNormalization folding); opset conversion still happens\n"
     "  -h, --help             show this help and exit\n"
     "\n"
     "Types (16-bit, 4-bit and blocks write opset-21 QuantizeLinear/DequantizeLinear):\n"
@@ -107,7 +110,8 @@ int cli_quantize(int argc, char **argv) {
     OPT_ALIGN_CONCAT,
     OPT_REQUANTIZE,
     OPT_PLAN_OUT,
-    OPT_PLAN_IN
+    OPT_PLAN_IN,
+    OPT_NO_FOLD
   };
   static const struct option opts[] = {{"calib", required_argument, NULL, 'c'},
                                        {"output", required_argument, NULL, 'o'},
@@ -131,6 +135,7 @@ int cli_quantize(int argc, char **argv) {
                                        {"requantize", no_argument, NULL, OPT_REQUANTIZE},
                                        {"plan-out", required_argument, NULL, OPT_PLAN_OUT},
                                        {"plan-in", required_argument, NULL, OPT_PLAN_IN},
+                                       {"no-fold", no_argument, NULL, OPT_NO_FOLD},
                                        CLI_DATA_OPTIONS,
                                        CLI_RANGE_OPTIONS,
                                        {NULL, 0, NULL, 0}};
@@ -155,6 +160,7 @@ int cli_quantize(int argc, char **argv) {
       cc.o.threads = qo->threads;
       break;
     case OPT_PER_TENSOR: qo->per_channel = 0; break;
+    case OPT_NO_FOLD: qo->fold = 0; break;
     case CLI_OPT_TABLE: table_path = optarg; break;
     case OPT_ACT_TYPE:
       if (!parse_qtype(optarg, &qo->act_type, 0)) {
@@ -259,6 +265,7 @@ static int run_quantize(int argc, char **argv, const char *calib, const char *ou
   oq_model *model = NULL, *q = NULL;
   oq_calib_table *table = NULL;
   if (oq_model_load(model_path, &model, &err) != OQ_OK) return cli_fail_err(model_path, &err);
+  if (cli_prepare(&model, qo->fold, model_path) != CLI_EXIT_OK) return CLI_EXIT_FAIL;
   cli_calib_start(&cc);
   oq_status qst;
   const char *data_path = calib ? calib : table_path;

@@ -159,3 +159,17 @@ int cli_take_limits(const char *cmd, int *argc, char **argv) {
   if (oq_set_limits(bytes, secs, &err) != OQ_OK) return cli_usage_error(cmd, "%s", err.msg);
   return CLI_EXIT_OK;
 }
+
+int cli_prepare(oq_model **model, int fold, const char *path) {
+  oq_error err = {0};
+  oq_prepare_options po;
+  oq_model *prepared = NULL;
+  oq_prepare_options_init(&po);
+  po.opset = 13;
+  po.fold = fold != 0;
+  oq_status st = oq_model_prepare(*model, &po, &prepared, &err);
+  oq_model_free(*model);
+  *model = prepared;
+  if (st != OQ_OK) return cli_fail_err(path, &err);
+  return CLI_EXIT_OK;
+}

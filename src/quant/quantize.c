@@ -1,6 +1,7 @@
 /* Public entry: calibrate on a folder of samples (the range method of the options), then rewrite into QDQ form
  * (plan, plan-file edits, emit, provenance, wrap); --plan-out writes the plan next to it. */
 #include "calib/range.h"
+#include "prep/prep.h"
 #include "quant/qplan.h"
 
 #include "calib/calib.h"
@@ -21,6 +22,7 @@ void oq_quant_options_init(oq_quant_options *opts) {
   opts->size = sizeof *opts;
   opts->threads = 1;
   opts->per_channel = 1;
+  opts->fold = 1;
   opts->percentile = 99.999;
   opts->bins = 2048;
   opts->levels = 128;
@@ -228,6 +230,8 @@ oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_qua
   oq_status st = OQ_OK;
   uint8_t *tracked = NULL;
   oq_calib_stats stats = {0};
+  oq_model *prepared = NULL;
+  oq_prep_options prep;
   oq_quant_options defaults;
   if (err) oq_error_clear(err);
   if (!out) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_quantize: out is NULL");
@@ -239,6 +243,12 @@ oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_qua
   opts = &defaults;
   if (opts->threads < 0) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_quantize: negative thread count %d", opts->threads);
   OQ_CHECK(oq_calib_check_options(opts, err));
+  /* preparation: opset conversion to what Q/DQ with per-channel weights needs, folding (src/prep) */
+  oq_prep_options_init(&prep);
+  prep.opset = 13;
+  prep.fold = opts->fold != 0;
+  OQ_CHECK(oq_prep_model(model, &prep, &prepared, err));
+  model = prepared;
   OQ_CHECK(oq_quant_tracked_values(model, &tracked, err));
   OQ_CHECK(oq_calib_stats_init(&stats, model->graph.n_values, tracked, err));
   OQ_CHECK(oq_calib_stats_init_extra(&stats, opts->method == OQ_CALIB_MINMAX ? 0 : opts->bins, err));
@@ -247,5 +257,6 @@ oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_qua
 fail:
   oq_calib_stats_free(&stats);
   free(tracked);
+  oq_model_free(prepared);
   return st;
 }
