@@ -82,3 +82,11 @@ $<TARGET_FILE:onnxq_cli> quantize '${fx_model}' --calib '${fx_out}/calib' -o '${
   set_tests_properties(e2e.${fixture}_float_vs_qdq_ort e2e.${fixture}_onnx_checker PROPERTIES
                        FIXTURES_REQUIRED fx_${fixture})
 endforeach()
+
+# Real published models with If and LSTM: silero VAD (legacy and v5), 6 chunks of audio with the recurrent state
+# carried between calls, onnxq run against onnxruntime-node (SQNR >= 60 dB or max relative error <= 1e-3).
+foreach(vad silero_vad_legacy silero_vad_v5)
+  add_test(NAME e2e.${vad}
+           COMMAND ${ONNXQ_NODE} ${E2E_SRC}/silero_vad.mjs $<TARGET_FILE:onnxq_cli> ${E2E_SRC}/models/silero/${vad}.onnx
+                   ${E2E_OUT}/${vad} 6)
+endforeach()
