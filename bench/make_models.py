@@ -16,7 +16,15 @@ Writes, all seeded (the weights are random: these models measure speed, not accu
   OUT_DIR/tiny/model.onnx         one Add of a [1,16] constant: the per-call floor of each runtime
   OUT_DIR/tiny/sample/input.npy
 
-Needs Debian's python3-torch, python3-onnx and python3-numpy (use /usr/bin/python3).
+and the models of issue 6's speed table (exported by torch.onnx, random seeded weights, batch 1):
+
+  OUT_DIR/<name>/model.onnx, OUT_DIR/<name>/sample/input.npy for
+    resnet18, mobilenet_v2, shufflenet_v2_x1_0, efficientnet_b0, squeezenet1_1   torchvision, [1,3,224,224], opset 13
+    transformer   2-layer nn.TransformerEncoder (d_model 256, 4 heads, ffn 1024), [1,32,256], opset 17
+    lstm          2-layer nn.LSTM (input 64, hidden 256), [32,1,64] (seq, batch, feature), opset 13
+  (--zoo-only skips the small models; --no-zoo skips these.)
+
+Needs Debian's python3-torch, python3-torchvision, python3-onnx and python3-numpy (use /usr/bin/python3).
 """
 import argparse
 import os
@@ -139,17 +147,63 @@ def make_tiny(out, rng):
     save_npy(os.path.join(out, 'tiny', 'sample', 'input.npy'), rng.standard_normal((1, 16)).astype(np.float32))
 
 
+class Lstm(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(64, 256, num_layers=2)
+
+    def forward(self, x):
+        return self.lstm(x)[0]
+
+
+# name -> (constructor, input shape, opset)
+ZOO = {
+    'resnet18': (lambda: __import__('torchvision').models.resnet18(), (1, 3, 224, 224), 13),
+    'mobilenet_v2': (lambda: __import__('torchvision').models.mobilenet_v2(), (1, 3, 224, 224), 13),
+    'shufflenet_v2_x1_0': (lambda: __import__('torchvision').models.shufflenet_v2_x1_0(), (1, 3, 224, 224), 13),
+    'efficientnet_b0': (lambda: __import__('torchvision').models.efficientnet_b0(), (1, 3, 224, 224), 13),
+    'squeezenet1_1': (lambda: __import__('torchvision').models.squeezenet1_1(), (1, 3, 224, 224), 13),
+    'transformer': (lambda: torch.nn.TransformerEncoder(
+        torch.nn.TransformerEncoderLayer(256, 4, 1024, dropout=0.0, batch_first=True), 2), (1, 32, 256), 17),
+    'lstm': (Lstm, (32, 1, 64), 13),
+}
+
+
+def make_zoo(out, rng, only=None):
+    for k, (name, (make, shape, opset)) in enumerate(ZOO.items()):
+        if only and name not in only:
+            continue
+        torch.manual_seed(100 + k)
+        model = make().eval()
+        randomize_bn(model, torch.Generator().manual_seed(k))
+        x = torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
+        path = os.path.join(out, name, 'model.onnx')
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        # with gradients on, nn.TransformerEncoderLayer takes its plain path (the fused fast path has no export)
+        torch.onnx.export(model, x, path, input_names=['input'], output_names=['output'], opset_version=opset,
+                          do_constant_folding=True)
+        save_npy(os.path.join(out, name, 'sample', 'input.npy'), x.numpy())
+        print(name, end=' ', flush=True)
+    print()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('out')
     ap.add_argument('--calib-samples', type=int, default=64)
+    ap.add_argument('--zoo-only', action='store_true')
+    ap.add_argument('--no-zoo', action='store_true')
+    ap.add_argument('--only', nargs='*', help='zoo models to make (default all)')
     args = ap.parse_args()
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
-    ops = make_cnn(args.out, args.calib_samples, rng)
-    make_mlp(args.out, rng)
-    make_tiny(args.out, rng)
-    print('cnn: %d nodes (%s); mlp; tiny -> %s' % (len(ops), ' '.join(sorted(set(ops))), args.out))
+    if not args.zoo_only:
+        ops = make_cnn(args.out, args.calib_samples, rng)
+        make_mlp(args.out, rng)
+        make_tiny(args.out, rng)
+        print('cnn: %d nodes (%s); mlp; tiny -> %s' % (len(ops), ' '.join(sorted(set(ops))), args.out))
+    if not args.no_zoo:
+        make_zoo(args.out, np.random.default_rng(1), args.only)
 
 
 if __name__ == '__main__':

@@ -12,6 +12,12 @@
 #   --calib-runs  repetitions of each timed calibration per round (default 3, after 1 warm-up); reported: median
 #                 over rounds of each process's median samples/s
 #   --build-dir   CMake build folder (default build/; configured if empty, built if out of date)
+#   --models      comma-separated subset of the model names below (default: all)
+#   --no-calib    skip the calibration timings
+#
+# Models: tiny digits digits_qdq mlp cnn cnn_qdq (small, per-call costs) and issue 6's speed table: resnet18
+# mobilenet_v2 shufflenet_v2_x1_0 efficientnet_b0 squeezenet1_1 transformer lstm (torch exports, batch 1). A model
+# onnxq cannot run yet is reported as failing (with its error) instead of stopping the run.
 #
 # Needs cmake + a C compiler, /usr/bin/python3 with torch/onnx/numpy (model generation) and onnxruntime-node
 # in tests/e2e/node_modules ((cd tests/e2e && npm ci)). Raw results: <build>/bench/results.jsonl.
@@ -24,6 +30,8 @@ ROUNDS=5
 WARMUP=5
 CALIB_RUNS=3
 BUILD=$ROOT/build
+ONLY=
+CALIB=1
 
 die() { echo "bench/run.sh: $*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
@@ -34,6 +42,8 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP=${2:?--warmup needs a value}; shift 2 ;;
     --calib-runs) CALIB_RUNS=${2:?--calib-runs needs a value}; shift 2 ;;
     --build-dir) BUILD=${2:?--build-dir needs a value}; shift 2 ;;
+    --models) ONLY=${2:?--models needs a value}; shift 2 ;;
+    --no-calib) CALIB=0; shift ;;
     -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (try --help)" ;;
   esac
@@ -79,15 +89,31 @@ MODELS=(
   "cnn|$OUT/cnn/model.onnx|$OUT/cnn/sample"
   "cnn_qdq|$OUT/cnn_qdq/model.onnx|$OUT/cnn/sample"
 )
+for z in resnet18 mobilenet_v2 shufflenet_v2_x1_0 efficientnet_b0 squeezenet1_1 transformer lstm; do
+  MODELS+=("$z|$OUT/$z/model.onnx|$OUT/$z/sample")
+done
+if [ -n "$ONLY" ]; then
+  keep=()
+  for entry in "${MODELS[@]}"; do
+    case ",$ONLY," in *",${entry%%|*},"*) keep+=("$entry") ;; esac
+  done
+  [ ${#keep[@]} -gt 0 ] || die "--models matched none of the models"
+  MODELS=("${keep[@]}")
+fi
 
 RESULTS=$OUT/results.jsonl
 : >"$RESULTS"
-# Appends one result line, tagged with the short model name and the round.
+# Appends one result line, tagged with the short model name and the round; a failing command (a model with an
+# operator onnxq does not have yet) is recorded with its last error line instead.
 record() { # name round command...
   local name=$1 round=$2 line
   shift 2
-  line=$("$@") || die "failed: $*"
-  echo "{\"name\":\"$name\",\"round\":$round,\"result\":$line}" >>"$RESULTS"
+  if line=$("$@" 2>"$OUT/.stderr"); then
+    echo "{\"name\":\"$name\",\"round\":$round,\"result\":$line}" >>"$RESULTS"
+  else
+    "$PY" -c 'import json,sys; print(json.dumps({"name": sys.argv[1], "round": int(sys.argv[2]), "error": sys.argv[3]}))' \
+      "$name" "$round" "$(tail -n 1 "$OUT/.stderr" | cut -c1-300)" >>"$RESULTS"
+  fi
 }
 ours() { record "$1" "$2" "$BENCH" "$3" "$4" --threads "$5" --warmup "$WARMUP" --runs "$RUNS"; }
 ort() { record "$1" "$2" node "$ROOT/bench/bench_ort.mjs" "$3" "$4" --threads "$5" --warmup "$WARMUP" --runs "$RUNS"; }
@@ -107,6 +133,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     done
   done
   # Calibration throughput (ours only: onnxruntime has no counterpart), once per round as well.
+  [ "$CALIB" = 1 ] || continue
   for t in "${THREAD_LIST[@]}"; do
     record digits "$r" "$BENCH" --calib "$DIGITS/model.onnx" "$DIGITS/calib" --threads "$t" --warmup 1 \
       --runs "$CALIB_RUNS"
@@ -118,7 +145,7 @@ done
 for entry in "${MODELS[@]}"; do
   IFS='|' read -r name model sample <<<"$entry"
   record "$name" 0 "$BENCH" "$model" "$sample" --threads "${THREAD_LIST[0]}" --warmup "$WARMUP" --runs "$RUNS" \
-    --profile 2>/dev/null
+    --profile
 done
 
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)

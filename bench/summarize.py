@@ -27,7 +27,11 @@ def main():
     lat = defaultdict(list)  # (name, threads, impl) -> per-round medians
     order = []  # (name, threads) in first-seen order
     calib, calib_order, prof = defaultdict(list), [], []  # calib: (name, threads) -> per-round results
+    errors = {}  # (name, impl) -> message
     for r in rows:
+        if 'error' in r:
+            errors.setdefault(r['name'], r['error'])
+            continue
         res = r['result']
         if res['mode'] == 'calib':
             key = (r['name'], res['threads'])
@@ -58,6 +62,9 @@ def main():
         print('| %s | %d | %s | %s | %s | %s..%s | %s..%s |' %
               (name, t, fmt_ms(ma), fmt_ms(mb), '%.2f' % (ma / mb) if ma / mb >= 0.1 else '%.2g' % (ma / mb), fmt_ms(min(a)), fmt_ms(max(a)), fmt_ms(min(b)),
                fmt_ms(max(b))))
+
+    for name, msg in errors.items():
+        print('| %s | - | fails | | | %s | |' % (name, msg.replace('|', '/')))
 
     if calib:
         print()

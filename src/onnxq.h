@@ -244,10 +244,12 @@ OQ_API oq_status oq_npy_load(const char *path, oq_tensor *out, oq_error *err);
 typedef struct oq_session oq_session;
 
 typedef struct oq_session_options {
-  uint32_t size;   /* sizeof(oq_session_options), set by oq_session_options_init */
-  int32_t threads; /* threads each node's kernel splits its work over: 0 or 1 (default) = the calling thread only;
-                      values above 1024 are clamped; fewer are used when the system refuses to start more.
-                      Outputs are bit-identical for every thread count. */
+  uint32_t size;    /* sizeof(oq_session_options), set by oq_session_options_init */
+  int32_t threads;  /* threads each node's kernel splits its work over: 0 or 1 (default) = the calling thread only;
+                       values above 1024 are clamped; fewer are used when the system refuses to start more.
+                       Outputs are bit-identical for every thread count. */
+  int32_t no_reuse; /* debug: 1 = every intermediate gets a fresh buffer, freed when it dies, instead of the
+                       executor's reused blocks (also ONNXQ_NO_REUSE=1); outputs are the same bits. Default 0. */
 } oq_session_options;
 
 OQ_API void oq_session_options_init(oq_session_options *opts);
@@ -259,6 +261,10 @@ OQ_API void oq_session_free(oq_session *session);
  * zeroed tensors, filled with owned tensors that the caller releases. Other counts are refused. */
 OQ_API oq_status oq_session_run(oq_session *session, int32_t n_inputs, const oq_tensor *inputs, int32_t n_outputs,
                                 oq_tensor *outputs, oq_error *err);
+/* Memory of the session's runs so far: peak_activations, the most bytes its executor held at once for intermediate
+ * tensors of the main graph (blocks in use or kept for reuse); scratch, the bytes of kernel scratch it keeps.
+ * Either pointer may be NULL. */
+OQ_API void oq_session_memory(const oq_session *session, size_t *peak_activations, size_t *scratch);
 
 /* ---- quantization ----------------------------------------------------------------------------------------- */
 
@@ -269,6 +275,13 @@ typedef enum oq_calib_method {
   OQ_CALIB_ENTROPY = 2,    /* KL divergence threshold (TensorRT's entropy calibration) */
   OQ_CALIB_MSE = 3         /* clipping threshold minimizing the expected squared quantization error */
 } oq_calib_method;
+
+/* Which layout of Q/DQ the quantizer writes (oq_quant_options.preset). */
+typedef enum oq_quant_preset {
+  OQ_PRESET_ONNXRUNTIME = 0, /* onnxruntime's QDQ format: Q/DQ after producers, Relu folded, int32 biases */
+  OQ_PRESET_TENSORRT = 1     /* TensorRT explicit quantization: int8 symmetric everywhere, Q/DQ in front of the
+                                quantized ops' inputs only, float biases */
+} oq_quant_preset;
 
 typedef struct oq_quant_options {
   uint32_t size;       /* sizeof(oq_quant_options), set by oq_quant_options_init */
@@ -282,6 +295,27 @@ typedef struct oq_quant_options {
   int32_t levels;         /* OQ_CALIB_ENTROPY: quantized levels, also the first threshold tried (default 128) */
   int32_t weight_range;   /* weights: OQ_CALIB_MINMAX (default) or OQ_CALIB_MSE, per channel when per_channel */
   /* quantized-model side: fields are added after this line */
+  int32_t act_type;         /* oq_dtype of activations: UINT8 (default), INT8, UINT16, INT16 */
+  int32_t weight_type;      /* oq_dtype of weights: INT8 (default), UINT8, INT16, INT4, UINT4 */
+  int32_t act_symmetric;    /* 1: activations use [-absmax, absmax] (default 0) */
+  int32_t weight_symmetric; /* 1 (default): weights use [-absmax, absmax] */
+  int32_t reduce_range;     /* 1: 8-bit weights use 7 bits (onnxruntime's reduce_range, for VNNI-less x86) */
+  int32_t block_size;       /* 0 (default), or 16..: MatMul/Gemm weights blocked along their input dimension */
+  int32_t pow2_scales;      /* 1: every scale rounded up to a power of two */
+  int32_t align_concat;     /* 1: every Concat input shares the output's scale and zero point */
+  int32_t keep_float_io;    /* 1: graph inputs and outputs get no QuantizeLinear/DequantizeLinear */
+  int32_t requantize;       /* 1: accept a model that already holds Q/DQ or QLinear nodes */
+  int32_t preset;           /* oq_quant_preset, default OQ_PRESET_ONNXRUNTIME */
+  /* Node selection: op types to quantize (NULL/0: every op the policy knows); node names or glob patterns ('*',
+   * '?', '[...]') to quantize only / never. Borrowed for the call. */
+  const char *const *op_types;
+  int32_t n_op_types;
+  const char *const *include_nodes;
+  int32_t n_include_nodes;
+  const char *const *exclude_nodes;
+  int32_t n_exclude_nodes;
+  const char *plan_in;  /* path of a plan JSON (docs/file-formats.md) whose edits are applied; NULL: none */
+  const char *plan_out; /* path the plan is written to (atomically); NULL: none */
 } oq_quant_options;
 
 OQ_API void oq_quant_options_init(oq_quant_options *opts);

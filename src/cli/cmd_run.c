@@ -12,10 +12,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char k_help[] =
-    "Usage: onnxq run MODEL --inputs SAMPLE_DIR -o OUT_DIR [--threads N]\n"
+    "Usage: onnxq run MODEL --inputs SAMPLE_DIR -o OUT_DIR [--threads N] [--repeat R] [--stats]\n"
     "\n"
     "Runs MODEL on onnxq's CPU executor with the tensors of one sample folder (one <input name>.npy or\n"
     "input_<k>.pb per model input, see docs/file-formats.md) and writes each graph output to\n"
@@ -25,8 +26,11 @@ static const char k_help[] =
     "Options:\n"
     "  -i, --inputs SAMPLE_DIR   sample folder holding the model inputs\n"
     "  -o, --output OUT_DIR      folder for the outputs\n"
-    "  -t, --threads N           threads the kernels split their work over (default 1); the outputs\n"
-    "                            are bit-identical for every N\n"
+    "  -t, --threads N           threads the kernels split their work over (default: the number of\n"
+    "                            online cores); the outputs are bit-identical for every N\n"
+    "  -r, --repeat R            run the same inputs R times (default 1); the outputs are written once\n"
+    "      --stats               print the median latency of the runs and the peak activation memory\n"
+    "      --no-reuse            debug: give every intermediate a fresh buffer (same outputs)\n"
     "  -h, --help                show this help and exit\n";
 
 #define MAX_CREATED 64
@@ -121,18 +125,37 @@ static int find_stem_clash(char **stems, int32_t n, int32_t *first, int32_t *sec
   return found;
 }
 
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The default thread count: the online cores, within 1..1024. */
+static int32_t default_threads(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > 1024 ? 1024 : (int32_t)n;
+}
+
 int cli_run(int argc, char **argv) {
-  static const struct option opts[] = {{"inputs", required_argument, NULL, 'i'},
-                                       {"output", required_argument, NULL, 'o'},
-                                       {"threads", required_argument, NULL, 't'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {
+      {"inputs", required_argument, NULL, 'i'},  {"output", required_argument, NULL, 'o'},
+      {"threads", required_argument, NULL, 't'}, {"repeat", required_argument, NULL, 'r'},
+      {"stats", no_argument, NULL, 'S'},         {"no-reuse", no_argument, NULL, 'N'},
+      {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
   const char *in_dir = NULL, *out_dir = NULL;
-  int32_t threads = 1;
+  int32_t threads = default_threads();
+  uint64_t repeat = 1;
+  int stats = 0, no_reuse = 0;
   int c;
   opterr = 0;
   optind = 1;
-  while ((c = getopt_long(argc, argv, ":hi:o:t:", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":hi:o:t:r:", opts, NULL)) != -1) {
     switch (c) {
     case 'i': in_dir = optarg; break;
     case 'o': out_dir = optarg; break;
@@ -140,6 +163,12 @@ int cli_run(int argc, char **argv) {
       if (!cli_parse_threads(optarg, &threads))
         return cli_usage_error("run", "--threads needs a number from 1 to 1024, got '%s'", optarg);
       break;
+    case 'r':
+      if (!cli_parse_u64(optarg, &repeat) || repeat < 1 || repeat > 1000000)
+        return cli_usage_error("run", "--repeat needs a number from 1 to 1000000, got '%s'", optarg);
+      break;
+    case 'S': stats = 1; break;
+    case 'N': no_reuse = 1; break;
     case 'h': fputs(k_help, stdout); return cli_finish_stdout();
     default: return cli_bad_option("run", c, argv);
     }
@@ -157,6 +186,7 @@ int cli_run(int argc, char **argv) {
   oq_session *session = NULL;
   oq_tensor *inputs = NULL, *outputs = NULL;
   char **stems = NULL, **finals = NULL, **temps = NULL;
+  double *times = NULL;
   int32_t n_in = 0, n_out = 0, renamed = 0;
   created_dirs made = {{NULL}, 0};
 
@@ -201,10 +231,37 @@ int cli_run(int argc, char **argv) {
   oq_session_options so;
   oq_session_options_init(&so);
   so.threads = threads;
-  if (oq_session_create(model, &so, &session, &err) != OQ_OK ||
-      oq_session_run(session, n_in, inputs, n_out, outputs, &err) != OQ_OK) {
+  so.no_reuse = no_reuse;
+  times = malloc((size_t)repeat * sizeof *times);
+  if (!times) {
+    rc = cli_fail("out of memory");
+    goto done;
+  }
+  if (oq_session_create(model, &so, &session, &err) != OQ_OK) {
     rc = cli_fail_err(model_path, &err);
     goto done;
+  }
+  /* every run but the last releases its outputs: the last one's are written */
+  for (uint64_t r = 0; r < repeat; r++) {
+    double t0 = now_ms();
+    oq_status st = oq_session_run(session, n_in, inputs, n_out, outputs, &err);
+    times[r] = now_ms() - t0;
+    if (st != OQ_OK) {
+      rc = cli_fail_err(model_path, &err);
+      goto done;
+    }
+    if (r + 1 < repeat)
+      for (int32_t k = 0; k < n_out; k++) oq_tensor_release(&outputs[k]);
+  }
+  if (stats) {
+    size_t peak = 0, scratch = 0;
+    oq_session_memory(session, &peak, &scratch);
+    qsort(times, (size_t)repeat, sizeof *times, cmp_double);
+    double median = repeat % 2 ? times[repeat / 2] : 0.5 * (times[repeat / 2 - 1] + times[repeat / 2]);
+    printf("runs: %llu, threads: %d\n", (unsigned long long)repeat, (int)threads);
+    printf("latency ms: median %.3f, min %.3f, max %.3f\n", median, times[0], times[repeat - 1]);
+    printf("peak activation memory: %zu bytes (%.1f MiB), kernel scratch: %zu bytes (%.1f MiB)\n", peak,
+           (double)peak / 1048576.0, scratch, (double)scratch / 1048576.0);
   }
 
   if (mkdir_p(out_dir, &made) != CLI_EXIT_OK) goto done;
@@ -259,6 +316,7 @@ done:
   for (int32_t k = 0; stems && k < n_out; k++) oq_free(stems[k]);
   for (int32_t k = 0; inputs && k < n_in; k++) oq_tensor_release(&inputs[k]);
   for (int32_t k = 0; outputs && k < n_out; k++) oq_tensor_release(&outputs[k]);
+  free(times);
   free(temps);
   free(finals);
   free(stems);

@@ -27,6 +27,12 @@ void oq_plan_free(oq_plan *plan);
  * the default). Results are bit-identical whatever the pool's size. Calibration keeps one plan per thread and
  * leaves this NULL. */
 void oq_plan_set_pool(oq_plan *plan, struct oq_threadpool *pool);
+/* reuse 0 (debug): no arena free list, every intermediate gets a fresh block freed when it dies; results are the
+ * same bits as with reuse (the default). */
+void oq_plan_set_reuse(oq_plan *plan, int reuse);
+/* Memory of the plan so far: the most bytes its arena held at once (intermediate tensors, in use or free, this
+ * scope only) and the bytes of kernel scratch it keeps. */
+void oq_plan_memory(const oq_plan *plan, size_t *peak_activations, size_t *scratch);
 /* One plan runs one sample at a time; use one plan per thread. inputs: graph inputs in oq_graph.inputs order.
  * outputs: n_outputs zeroed tensors, filled with owned tensors the caller releases, or NULL when only the observer
  * matters (calibration: a model listing one output 20000 times must not make 20000 copies). observer may be

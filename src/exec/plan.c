@@ -10,7 +10,13 @@
  * node (ownership moves to the output). Graph outputs are never freed during the run; at the end, owning graph
  * outputs are moved to the caller and the others (views, graph inputs, initializers, duplicates) are copied, so the
  * caller always gets owned tensors. Scratch blocks are kept between calls and runs and reused; the first is sized
- * up front from the rows' workspace functions over the inferred shapes. */
+ * up front from the rows' workspace functions over the inferred shapes.
+ *
+ * Arena: the buffers of intermediates are blocks the plan keeps. A dead value's block goes to a free list; a new
+ * output takes the smallest free block that fits (best fit, as ggml's allocator picks, and never one more than twice
+ * as large), zeroed, and only a miss allocates. Blocks stay with the plan across runs, so a steady run allocates
+ * nothing and touches no fresh pages. Blocks handed to the caller as graph outputs leave the arena. no_reuse (debug)
+ * frees every block when its value dies and allocates every output afresh: outputs are identical either way. */
 #include "exec/exec.h"
 #include "core/alloc.h"
 #include "exec/subgraph.h"
@@ -24,6 +30,23 @@
 
 /* Scratch blocks one kernel call may ask for (oq_kscratch calls per exec). */
 #define MAX_SCRATCH 8
+/* Free blocks the arena keeps at most; beyond that a released block is freed. */
+#define ARENA_FREE_MAX 256
+
+typedef struct arena_block {
+  void *p;    /* owned while listed; from oq_mem_zalloc (oq_tensor_alloc) */
+  size_t cap; /* bytes */
+} arena_block;
+
+/* The blocks of intermediates (see the file comment). Blocks in use are listed so that a release knows the block's
+ * capacity; a tensor whose data is not listed (a subgraph's delivered output) is freed as usual. */
+typedef struct arena {
+  arena_block *used, *free; /* owned arrays */
+  int32_t n_used, cap_used, n_free, cap_free;
+  size_t held;      /* bytes of all listed blocks */
+  size_t peak_held; /* most bytes held at once since the plan was built */
+  int no_reuse;     /* debug: no free list */
+} arena;
 
 /* One node resolved against the operator table. */
 typedef struct plan_step {
@@ -60,6 +83,7 @@ struct oq_plan {
   size_t scratch_cap[MAX_SCRATCH]; /* bytes of each block */
   int32_t scratch_used;            /* blocks handed to the running call */
   int32_t ws_threads;              /* pool size the first block was reserved for; 0 = not yet */
+  arena arena;                     /* blocks of intermediates */
   /* the running step (hooks) */
   const struct plan_step *cur; /* step being executed */
   int32_t cur_view;            /* output 0 was made a view of input 0 */
@@ -93,6 +117,10 @@ static void node_label(const oq_graph *g, int32_t i, char *buf, size_t cap) {
     snprintf(buf, cap, "node #%d", (int)i);
 }
 
+static void arena_release(arena *a, oq_tensor *t);
+static void arena_free(arena *a);
+static oq_status arena_init(arena *a, int32_t max_used, oq_error *err);
+
 void oq_plan_free(oq_plan *plan) {
   if (!plan) return;
   if (plan->steps)
@@ -105,7 +133,10 @@ void oq_plan_free(oq_plan *plan) {
     for (int32_t v = 0; v < plan->g->n_values; v++) oq_tensor_release(&plan->consts[v]);
   if (plan->vals)
     for (int32_t v = 0; v < plan->g->n_values; v++)
-      if (plan->vals[v].owns_data) oq_tensor_release(&plan->vals[v]);
+      if (plan->vals[v].owns_data) arena_release(&plan->arena, &plan->vals[v]);
+  if (plan->out_tmp)
+    for (int32_t k = 0; k < plan->max_out; k++) arena_release(&plan->arena, &plan->out_tmp[k]);
+  arena_free(&plan->arena);
   free(plan->steps);
   free(plan->consts);
   free(plan->vals);
@@ -259,6 +290,17 @@ void oq_plan_set_pool(oq_plan *plan, struct oq_threadpool *pool) {
   if (plan) plan->pool = pool;
 }
 
+void oq_plan_set_reuse(oq_plan *plan, int reuse) {
+  if (plan) plan->arena.no_reuse = !reuse;
+}
+
+void oq_plan_memory(const oq_plan *plan, size_t *peak_activations, size_t *scratch) {
+  size_t sc = 0;
+  for (int32_t i = 0; plan && i < MAX_SCRATCH; i++) sc += plan->scratch_cap[i];
+  if (peak_activations) *peak_activations = plan ? plan->arena.peak_held : 0;
+  if (scratch) *scratch = sc;
+}
+
 oq_status oq_plan_build(const oq_model *model, oq_plan **out, oq_error *err) {
   oq_status st = OQ_OK;
   if (!model || !out) OQ_FAIL(err, OQ_ERR_INVALID_ARG, "oq_plan_build: model and out are required");
@@ -323,7 +365,11 @@ oq_status oq_plan_build_scope(const oq_model *model, const oq_graph *g_scope, co
   {
     const char *check = getenv("ONNXQ_CHECK_INFER");
     plan->check_infer = check && strcmp(check, "1") == 0;
+    const char *no_reuse = getenv("ONNXQ_NO_REUSE"); /* the arena's debug switch, also oq_plan_set_reuse */
+    plan->arena.no_reuse = no_reuse && strcmp(no_reuse, "1") == 0;
   }
+  st = arena_init(&plan->arena, g->n_values + plan->max_out + 1, err);
+  if (st != OQ_OK) goto fail;
   plan->in_ptrs = oq_calloc((size_t)(plan->max_in > 0 ? plan->max_in : 1), sizeof *plan->in_ptrs, err);
   plan->out_tmp = oq_calloc((size_t)(plan->max_out > 0 ? plan->max_out : 1), sizeof *plan->out_tmp, err);
   if (!plan->in_ptrs || !plan->out_tmp) {
@@ -403,10 +449,114 @@ static const oq_tensor *value_tensor(const oq_plan *plan, int32_t v) {
   return plan->g->values[v].kind == OQ_VALUE_INITIALIZER ? &plan->consts[v] : &plan->vals[v];
 }
 
+/* ---- arena ----------------------------------------------------------------------------------------------------- */
+
+/* The lists are sized at build time (a block in use is owned by a value or an output slot, so there are at most
+ * n_values + max_out of them), so a run never allocates for them and cannot fail half-way through a release. */
+static int arena_push(arena_block **arr, int32_t *n, int32_t *cap, arena_block b) {
+  if (*n >= *cap) return 0;
+  (*arr)[(*n)++] = b;
+  return 1;
+}
+
+static oq_status arena_init(arena *a, int32_t max_used, oq_error *err) {
+  a->used = oq_calloc((size_t)max_used, sizeof *a->used, err);
+  a->free = oq_calloc(ARENA_FREE_MAX, sizeof *a->free, err);
+  if (!a->used || !a->free) return OQ_ERR_NOMEM;
+  a->cap_used = max_used;
+  a->cap_free = ARENA_FREE_MAX;
+  return OQ_OK;
+}
+
+/* Index of data in the used list, -1 when not listed. */
+static int32_t arena_find(const arena *a, const void *data) {
+  for (int32_t i = a->n_used - 1; i >= 0; i--)
+    if (a->used[i].p == data) return i;
+  return -1;
+}
+
+/* Takes the block at used index i out of the arena (the caller now owns or frees it). */
+static arena_block arena_unlist(arena *a, int32_t i) {
+  arena_block b = a->used[i];
+  a->used[i] = a->used[--a->n_used];
+  a->held -= b.cap;
+  return b;
+}
+
+/* Releases t: a listed block goes to the free list (or is freed), anything else is released as usual. */
+static void arena_release(arena *a, oq_tensor *t) {
+  int32_t i = t->owns_data && t->data ? arena_find(a, t->data) : -1;
+  if (i < 0) {
+    oq_tensor_release(t);
+    return;
+  }
+  arena_block b = arena_unlist(a, i);
+  if (a->no_reuse || a->n_free >= ARENA_FREE_MAX || !arena_push(&a->free, &a->n_free, &a->cap_free, b))
+    oq_free(b.p);
+  else
+    a->held += b.cap;
+  memset(t, 0, sizeof *t);
+}
+
+/* A block delivered to the caller leaves the arena. */
+static void arena_forget(arena *a, const void *data) {
+  int32_t i = data ? arena_find(a, data) : -1;
+  if (i >= 0) arena_unlist(a, i);
+}
+
+static void arena_free(arena *a) {
+  for (int32_t i = 0; i < a->n_used; i++) oq_free(a->used[i].p);
+  for (int32_t i = 0; i < a->n_free; i++) oq_free(a->free[i].p);
+  free(a->used);
+  free(a->free);
+  memset(a, 0, sizeof *a);
+}
+
+/* Bytes of a whole-byte dtype tensor of this shape, 0 when it is empty or not a case the arena handles (sub-byte
+ * types, overflow, over the tensor limit: oq_tensor_alloc words those errors). */
+static size_t arena_bytes(int32_t dtype, int32_t ndim, const int64_t *dims) {
+  size_t total = oq_dtype_size(dtype);
+  if (total == 0 || ndim < 0 || ndim > OQ_MAX_DIMS) return 0;
+  for (int32_t i = 0; i < ndim; i++)
+    if (dims[i] < 0 || (uint64_t)dims[i] > SIZE_MAX || !oq_size_mul(total, (size_t)dims[i], &total)) return 0;
+  return (uint64_t)total <= (uint64_t)OQ_MAX_TENSOR_BYTES ? total : 0;
+}
+
+/* oq_tensor_alloc through the arena: a zeroed tensor in the best-fitting free block, or a new listed block. */
+static oq_status arena_alloc(arena *a, oq_tensor *t, int32_t dtype, int32_t ndim, const int64_t *dims, oq_error *err) {
+  size_t bytes = arena_bytes(dtype, ndim, dims);
+  int32_t best = -1;
+  for (int32_t i = 0; bytes && i < a->n_free; i++)
+    if (a->free[i].cap >= bytes && a->free[i].cap / 2 <= bytes && (best < 0 || a->free[i].cap < a->free[best].cap))
+      best = i;
+  if (best >= 0 && arena_push(&a->used, &a->n_used, &a->cap_used, a->free[best])) {
+    memset(t, 0, sizeof *t);
+    t->dtype = dtype;
+    t->ndim = ndim;
+    for (int32_t i = 0; i < ndim; i++) t->dims[i] = dims[i];
+    t->data = a->free[best].p;
+    t->nbytes = bytes;
+    t->owns_data = 1;
+    memset(t->data, 0, bytes);
+    a->free[best] = a->free[--a->n_free];
+    return OQ_OK;
+  }
+  oq_status st = oq_tensor_alloc(t, dtype, ndim, dims, err);
+  if (st != OQ_OK || !t->data) return st;
+  arena_block b = {t->data, t->nbytes};
+  if (!arena_push(&a->used, &a->n_used, &a->cap_used, b)) {
+    oq_tensor_release(t);
+    OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "out of memory listing a tensor block");
+  }
+  a->held += b.cap;
+  if (a->held > a->peak_held) a->peak_held = a->held;
+  return OQ_OK;
+}
+
 /* Drops value v: releases its storage reference and frees the root's buffer with the last one. */
 static void drop_value(oq_plan *plan, int32_t v) {
   int32_t r = plan->root[v];
-  if (r >= 0 && --plan->refs[r] == 0) oq_tensor_release(&plan->vals[r]);
+  if (r >= 0 && --plan->refs[r] == 0) arena_release(&plan->arena, &plan->vals[r]);
   if (r != v) memset(&plan->vals[v], 0, sizeof plan->vals[v]);
   plan->root[v] = -1;
 }
@@ -466,7 +616,7 @@ static oq_status exec_out(void *ctx, const oq_kernel_call *call, int32_t j, int3
     plan->cur_inplace = 1;
     return OQ_OK;
   }
-  return oq_tensor_alloc(t, dtype, ndim, dims, err);
+  return arena_alloc(&plan->arena, t, dtype, ndim, dims, err);
 }
 
 static oq_status exec_scratch(void *ctx, size_t bytes, void **out, oq_error *err) {
@@ -517,7 +667,7 @@ static oq_status take_outputs(oq_plan *plan, const plan_step *step, oq_error *er
     oq_tensor *t = &plan->out_tmp[k];
     int32_t v = node->outputs[k];
     if (v < 0) {
-      oq_tensor_release(t);
+      arena_release(&plan->arena, t);
       continue;
     }
     size_t esize = oq_dtype_size(t->dtype), total = esize;
@@ -557,13 +707,13 @@ static oq_status take_outputs(oq_plan *plan, const plan_step *step, oq_error *er
 static void reset_run(oq_plan *plan) {
   const oq_graph *g = plan->g;
   for (int32_t v = 0; v < g->n_values; v++) {
-    if (plan->vals[v].owns_data) oq_tensor_release(&plan->vals[v]);
+    if (plan->vals[v].owns_data) arena_release(&plan->arena, &plan->vals[v]);
     memset(&plan->vals[v], 0, sizeof plan->vals[v]);
     plan->left[v] = g->values[v].n_consumers;
     plan->refs[v] = 0;
     plan->root[v] = -1;
   }
-  for (int32_t k = 0; k < plan->max_out; k++) oq_tensor_release(&plan->out_tmp[k]);
+  for (int32_t k = 0; k < plan->max_out; k++) arena_release(&plan->arena, &plan->out_tmp[k]);
 }
 
 /* Hands graph outputs to the caller: copies first (views may read from a root that is about to be moved), then
@@ -583,6 +733,7 @@ static oq_status deliver_outputs(oq_plan *plan, oq_tensor *outputs, oq_error *er
     int32_t v = g->outputs[j];
     if (!plan->out_first[j] || plan->root[v] != v || plan->refs[v] != 1) continue;
     outputs[j] = plan->vals[v];
+    arena_forget(&plan->arena, outputs[j].data);
     memset(&plan->vals[v], 0, sizeof plan->vals[v]);
     plan->root[v] = -1;
     plan->refs[v] = 0;

@@ -18,6 +18,11 @@ void oq_session_options_init(oq_session_options *opts) {
   if (!opts) return;
   opts->size = sizeof *opts;
   opts->threads = 1;
+  opts->no_reuse = 0;
+}
+
+void oq_session_memory(const oq_session *session, size_t *peak_activations, size_t *scratch) {
+  oq_plan_memory(session ? session->plan : NULL, peak_activations, scratch);
 }
 
 oq_status oq_session_create(const oq_model *model, const oq_session_options *opts, oq_session **out, oq_error *err) {
@@ -38,6 +43,7 @@ oq_status oq_session_create(const oq_model *model, const oq_session_options *opt
   if (!s) return OQ_ERR_NOMEM;
   s->model = model;
   OQ_CHECK(oq_plan_build(model, &s->plan, err));
+  if (o.no_reuse) oq_plan_set_reuse(s->plan, 0);
   if (o.threads > 1) {
     OQ_CHECK(oq_threadpool_create(o.threads, &s->pool, err));
     oq_plan_set_pool(s->plan, s->pool);

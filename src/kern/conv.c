@@ -3,6 +3,7 @@
  * convolutions skip im2col. The reference path is the direct 2*(nd+2)-deep loop nest. */
 #include "kern/conv.h"
 #include "core/pool.h"
+#include "kern/cpu.h"
 #include "kern/sgemm.h"
 
 #include <stdatomic.h>
@@ -110,7 +111,10 @@ static size_t slot_floats(const conv_job *j, int *ok) {
   return *ok ? total : 0;
 }
 
+static int is_depthwise(const oq_conv_shape *cs) { return cs->cg == 1 && cs->mg == 1 && cs->g.nd <= 2; }
+
 size_t oq_conv_scratch_floats(const oq_conv_shape *cs, int32_t threads) {
+  if (is_depthwise(cs)) return 0;
   conv_job j;
   int ok = conv_plan(cs, threads, &j);
   size_t per = ok ? slot_floats(&j, &ok) : 0, total;
@@ -175,8 +179,58 @@ static oq_status conv_items(void *ctx, int64_t begin, int64_t end) {
   return st;
 }
 
+/* Depthwise convolution (one input and one output channel per group) in 1 or 2 spatial dims, directly: per output
+ * row, each kernel tap adds w * (a strided run of one input row) to the row over the output columns whose tap lands
+ * inside the input (the SIMD level's axpy). Every output is bias + its in-bounds taps in (kh, kw) order, planes are
+ * independent, so the split over planes never changes a bit. No scratch. */
+typedef struct dw_job {
+  const oq_conv_shape *cs;
+  const float *x, *w, *b;
+  float *y;
+  oq_axpy_strided_fn axpy;
+} dw_job;
+
+static oq_status dw_planes(void *ctx, int64_t begin, int64_t end) {
+  const dw_job *j = ctx;
+  const oq_conv_shape *cs = j->cs;
+  const oq_window_geom *g = &cs->g;
+  int two = g->nd == 2; /* 1-D is a 2-D plane of height 1 */
+  int64_t IH = two ? g->in[0] : 1, IW = g->in[g->nd - 1], OH = two ? g->out[0] : 1, OW = g->out[g->nd - 1];
+  int64_t KH = two ? g->k[0] : 1, KW = g->k[g->nd - 1];
+  int64_t sh = two ? g->s[0] : 1, sw = g->s[g->nd - 1], dh = two ? g->d[0] : 1, dw = g->d[g->nd - 1];
+  int64_t pt = two ? g->pb[0] : 0, pl = g->pb[g->nd - 1];
+  for (int64_t pln = begin; pln < end; pln++) {
+    int64_t ch = pln % cs->m;
+    const float *xp = j->x + pln * cs->in_sp, *wp = j->w + ch * cs->kprod;
+    float *yp = j->y + pln * cs->out_sp;
+    float bias = j->b ? j->b[ch] : 0.0f;
+    for (int64_t oh = 0; oh < OH; oh++) {
+      float *yr = yp + oh * OW;
+      for (int64_t ow = 0; ow < OW; ow++) yr[ow] = bias;
+      for (int64_t kh = 0; kh < KH; kh++) {
+        int64_t ih = oh * sh + kh * dh - pt;
+        if (ih < 0 || ih >= IH) continue;
+        const float *xr = xp + ih * IW;
+        for (int64_t kw = 0; kw < KW; kw++) {
+          int64_t off = kw * dw - pl; /* input column of output column 0 */
+          int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+          int64_t hi = IW - 1 - off < 0 ? 0 : (IW - 1 - off) / sw + 1;
+          if (hi > OW) hi = OW;
+          if (lo >= hi) continue;
+          j->axpy(wp[kh * KW + kw], xr + lo * sw + off, (size_t)sw, yr + lo, (size_t)(hi - lo));
+        }
+      }
+    }
+  }
+  return OQ_OK;
+}
+
 oq_status oq_conv_fast(const oq_conv_shape *cs, const float *x, const float *w, const float *b, float *y,
                        oq_threadpool *pool, float *scratch, oq_error *err) {
+  if (is_depthwise(cs)) {
+    dw_job d = {cs, x, w, b, y, oq_simd_get()->axpy_strided};
+    return oq_parallel_for(pool, cs->n * cs->m, dw_planes, &d);
+  }
   conv_job j;
   if (!conv_plan(cs, oq_threadpool_size(pool), &j))
     return oq_error_set(err, OQ_ERR_NOMEM, __FILE__, __LINE__, "convolution buffers are too large");

@@ -15,12 +15,15 @@ typedef enum oq_cpu_level {
   OQ_CPU_AVX512 = 2    /* AVX-512 F/VL/DQ/BW */
 } oq_cpu_level;
 
-/* C[0..mr, 0..nr) += A panel x B panel over kc (packed as in kern/sgemm.c: A panels of gemm_mr rows, B panels of
- * gemm_nr columns). Every element is the same chain of operations whatever mr/nr and wherever the tile lies. */
-typedef void (*oq_gemm_micro_fn)(size_t kc, const float *ap, const float *bp, float *c, size_t ldc, size_t mr,
-                                 size_t nr);
+/* C[0..mr, 0..nr) += A x B panel over kc. A element (r, p) is a[r * rs_a + p * cs_a] for r < gemm_mr (a packed
+ * panel: rs_a 1, cs_a gemm_mr; A in place: rs_a lda, cs_a 1); the B panel is packed as in kern/sgemm.c (gemm_nr
+ * columns per row). Every element is the same chain of operations whatever mr/nr and wherever the tile lies. */
+typedef void (*oq_gemm_micro_fn)(size_t kc, const float *a, size_t rs_a, size_t cs_a, const float *bp, float *c,
+                                 size_t ldc, size_t mr, size_t nr);
 /* y[i] = f(x[i]) for i < n (x == y allowed). */
 typedef void (*oq_vec_unary_fn)(const float *x, float *y, size_t n);
+/* y[i] = clamp(x[i]) for i < n (x == y allowed). */
+typedef void (*oq_vec_clamp_fn)(const float *x, float *y, size_t n, float lo, float hi);
 /* y[i] += w * x[i * stride] for i < n: one tap of a depthwise convolution row. */
 typedef void (*oq_axpy_strided_fn)(float w, const float *x, size_t stride, float *y, size_t n);
 
@@ -31,7 +34,8 @@ typedef struct oq_simd {
   const char *name;
   int32_t gemm_mr, gemm_nr; /* register tile of gemm_micro */
   oq_gemm_micro_fn gemm_micro;
-  oq_vec_unary_fn exp, sigmoid, tanh, erf;
+  oq_vec_unary_fn exp, sigmoid, tanh, erf, relu;
+  oq_vec_clamp_fn clamp;
   oq_axpy_strided_fn axpy_strided;
 } oq_simd;
 

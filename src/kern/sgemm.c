@@ -120,6 +120,7 @@ static void gemm_packed(const oq_simd *simd, int trans_a, int trans_b, size_t m,
   size_t kcap = k < KC ? k : KC;
   size_t ncap = round_up(n < NC ? n : NC, NR_MAX);
   float *bpack = scratch, *apack = scratch + kcap * ncap;
+  int direct = !trans_a && alpha == 1.0f;
   for (size_t jc = 0; jc < n; jc += NC) {
     size_t nc = n - jc < NC ? n - jc : NC;
     for (size_t pc = 0; pc < k; pc += KC) {
@@ -127,12 +128,23 @@ static void gemm_packed(const oq_simd *simd, int trans_a, int trans_b, size_t m,
       pack_b(trans_b, b, ldb, pc, jc, kc, nc, bpack, NR);
       for (size_t ic = 0; ic < m; ic += MC) {
         size_t mc = m - ic < MC ? m - ic : MC;
-        pack_a(trans_a, a, lda, ic, pc, mc, kc, alpha, apack, MR);
+        /* A row-major with alpha 1 is read in place (row stride lda, column stride 1): packing it cost as much as
+         * the product itself when C is thin (a 3x3 conv on a 7x7 map). Only a partial last panel is packed (zero
+         * rows). The values, and so every element's arithmetic, are the same either way. */
+        size_t full = direct ? mc / MR * MR : 0;
+        if (!direct)
+          pack_a(trans_a, a, lda, ic, pc, mc, kc, alpha, apack, MR);
+        else if (full < mc)
+          pack_a(trans_a, a, lda, ic + full, pc, mc - full, kc, alpha, apack + full * kc, MR);
         for (size_t jr = 0; jr < nc; jr += NR) {
           size_t nr = nc - jr < NR ? nc - jr : NR;
           for (size_t ir = 0; ir < mc; ir += MR) {
             size_t mr = mc - ir < MR ? mc - ir : MR;
-            micro_kernel(kc, apack + ir * kc, bpack + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr);
+            float *ct = c + (ic + ir) * ldc + jc + jr;
+            if (ir < full)
+              micro_kernel(kc, a + (ic + ir) * lda + pc, lda, 1, bpack + jr * kc, ct, ldc, mr, nr);
+            else
+              micro_kernel(kc, apack + ir * kc, 1, MR, bpack + jr * kc, ct, ldc, mr, nr);
           }
         }
       }

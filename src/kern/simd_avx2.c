@@ -15,14 +15,17 @@
 
 #define ROW(r)                                                                                                         \
   {                                                                                                                    \
-    __m256 a = _mm256_broadcast_ss(ap + r);                                                                            \
+    __m256 a = _mm256_broadcast_ss(a##r);                                                                              \
+    a##r += cs;                                                                                                        \
     c##r##0 = _mm256_fmadd_ps(a, b0, c##r##0);                                                                         \
     c##r##1 = _mm256_fmadd_ps(a, b1, c##r##1);                                                                         \
   }
 
-static void micro_avx2(size_t kc, const float *ap, const float *bp, float *c, size_t ldc, size_t mr, size_t nr) {
+static void micro_avx2(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, float *c, size_t ldc,
+                       size_t mr, size_t nr) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
          c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  const float *a0 = ap, *a1 = ap + rs, *a2 = ap + 2 * rs, *a3 = ap + 3 * rs, *a4 = ap + 4 * rs, *a5 = ap + 5 * rs;
   for (size_t p = 0; p < kc; p++) {
     __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ap += MR;
@@ -46,8 +49,8 @@ static void micro_avx2(size_t kc, const float *ap, const float *bp, float *c, si
   }
 }
 
-static const oq_simd k_avx2 = {OQ_CPU_AVX2, "avx2+fma",    MR,         NR,        micro_avx2,
-                               vexp_avx2,   vsigmoid_avx2, vtanh_avx2, verf_avx2, axpy_strided_avx2};
+static const oq_simd k_avx2 = {OQ_CPU_AVX2,   "avx2+fma", MR,        NR,         micro_avx2,  vexp_avx2,
+                               vsigmoid_avx2, vtanh_avx2, verf_avx2, vrelu_avx2, vclamp_avx2, axpy_strided_avx2};
 
 const oq_simd *oq_simd_avx2_table(void) { return &k_avx2; }
 #else

@@ -15,14 +15,18 @@
 
 #define ROW(r)                                                                                                         \
   {                                                                                                                    \
-    __m512 a = _mm512_set1_ps(ap[r]);                                                                                  \
+    __m512 a = _mm512_set1_ps(*a##r);                                                                                  \
+    a##r += cs;                                                                                                        \
     c##r##0 = _mm512_fmadd_ps(a, b0, c##r##0);                                                                         \
     c##r##1 = _mm512_fmadd_ps(a, b1, c##r##1);                                                                         \
   }
 
-static void micro_avx512(size_t kc, const float *ap, const float *bp, float *c, size_t ldc, size_t mr, size_t nr) {
+static void micro_avx512(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, float *c, size_t ldc,
+                         size_t mr, size_t nr) {
   __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
          c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+  const float *a0 = ap, *a1 = ap + rs, *a2 = ap + 2 * rs, *a3 = ap + 3 * rs, *a4 = ap + 4 * rs, *a5 = ap + 5 * rs,
+              *a6 = ap + 6 * rs, *a7 = ap + 7 * rs;
   for (size_t p = 0; p < kc; p++) {
     __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ap += MR;
@@ -47,8 +51,9 @@ static void micro_avx512(size_t kc, const float *ap, const float *bp, float *c, 
   }
 }
 
-static const oq_simd k_avx512 = {OQ_CPU_AVX512, "avx512",        MR,           NR,          micro_avx512,
-                                 vexp_avx512,   vsigmoid_avx512, vtanh_avx512, verf_avx512, axpy_strided_avx512};
+static const oq_simd k_avx512 = {OQ_CPU_AVX512, "avx512",           MR,           NR,          micro_avx512,
+                                 vexp_avx512,   vsigmoid_avx512,    vtanh_avx512, verf_avx512, vrelu_avx512,
+                                 vclamp_avx512, axpy_strided_avx512};
 
 const oq_simd *oq_simd_avx512_table(void) { return &k_avx512; }
 #else

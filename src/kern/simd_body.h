@@ -127,3 +127,17 @@ static void OQ_SIMD_SFX(axpy_strided)(float w, const float *x, size_t stride, fl
     for (size_t i = 0; i < n; i++) y[i] += w * x[i * stride];
   }
 }
+
+/* Relu as the executor always computed it: x > 0 ? x : 0 (NaN becomes 0). */
+static void OQ_SIMD_SFX(vrelu)(const float *x, float *y, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+/* Clip: min then max, as ONNX orders them (NaN passes through; min > max gives max everywhere). */
+static void OQ_SIMD_SFX(vclamp)(const float *x, float *y, size_t n, float lo, float hi) {
+  for (size_t i = 0; i < n; i++) {
+    float v = x[i];
+    v = v < lo ? lo : v;
+    y[i] = v > hi ? hi : v;
+  }
+}

@@ -26,24 +26,26 @@ static inline v4 vload(const float *p) {
   return v;
 }
 
-static void micro_portable(size_t kc, const float *ap, const float *bp, float *c, size_t ldc, size_t mr, size_t nr) {
+static void micro_portable(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, float *c, size_t ldc,
+                           size_t mr, size_t nr) {
   v4 z = {0}, c0l = z, c0h = z, c1l = z, c1h = z, c2l = z, c2h = z, c3l = z, c3h = z, c4l = z, c4h = z, c5l = z,
      c5h = z;
   for (size_t p = 0; p < kc; p++) {
     v4 bl = vload(bp), bh = vload(bp + 4);
-    c0l += bl * ap[0];
-    c0h += bh * ap[0];
-    c1l += bl * ap[1];
-    c1h += bh * ap[1];
-    c2l += bl * ap[2];
-    c2h += bh * ap[2];
-    c3l += bl * ap[3];
-    c3h += bh * ap[3];
-    c4l += bl * ap[4];
-    c4h += bh * ap[4];
-    c5l += bl * ap[5];
-    c5h += bh * ap[5];
-    ap += MR;
+    const float *ar = ap + p * cs;
+    float x0 = ar[0], x1 = ar[rs], x2 = ar[2 * rs], x3 = ar[3 * rs], x4 = ar[4 * rs], x5 = ar[5 * rs];
+    c0l += bl * x0;
+    c0h += bh * x0;
+    c1l += bl * x1;
+    c1h += bh * x1;
+    c2l += bl * x2;
+    c2h += bh * x2;
+    c3l += bl * x3;
+    c3h += bh * x3;
+    c4l += bl * x4;
+    c4h += bh * x4;
+    c5l += bl * x5;
+    c5h += bh * x5;
     bp += NR;
   }
   v4 acc[MR][2] = {{c0l, c0h}, {c1l, c1h}, {c2l, c2h}, {c3l, c3h}, {c4l, c4h}, {c5l, c5h}};
@@ -61,19 +63,28 @@ static void micro_portable(size_t kc, const float *ap, const float *bp, float *c
   }
 }
 #else
-static void micro_portable(size_t kc, const float *ap, const float *bp, float *c, size_t ldc, size_t mr, size_t nr) {
+static void micro_portable(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, float *c, size_t ldc,
+                           size_t mr, size_t nr) {
   float acc[MR * NR];
   for (int i = 0; i < MR * NR; i++) acc[i] = 0.0f;
   for (size_t p = 0; p < kc; p++) {
     for (int r = 0; r < MR; r++)
-      for (int j = 0; j < NR; j++) acc[r * NR + j] += ap[r] * bp[j];
-    ap += MR;
+      for (int j = 0; j < NR; j++) acc[r * NR + j] += ap[r * rs + p * cs] * bp[j];
     bp += NR;
   }
   add_tile(acc, c, ldc, mr, nr);
 }
 #endif
 
-const oq_simd oq_simd_portable = {
-    OQ_CPU_PORTABLE, "portable",           MR, NR, micro_portable, vexp_portable, vsigmoid_portable, vtanh_portable,
-    verf_portable,   axpy_strided_portable};
+const oq_simd oq_simd_portable = {OQ_CPU_PORTABLE,
+                                  "portable",
+                                  MR,
+                                  NR,
+                                  micro_portable,
+                                  vexp_portable,
+                                  vsigmoid_portable,
+                                  vtanh_portable,
+                                  verf_portable,
+                                  vrelu_portable,
+                                  vclamp_portable,
+                                  axpy_strided_portable};

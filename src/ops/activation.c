@@ -107,7 +107,7 @@ static inline float geluf(float x, int approx) {
   return 0.5f * x * (1.0f + erff(x * 0.7071067811865476f));
 }
 
-DEF_UNARY(oq_op_relu_exec, "Relu", x > 0 ? x : 0.0f)
+DEF_UNARY_VEC(oq_op_relu_exec, "Relu", relu, x > 0 ? x : 0.0f)
 DEF_UNARY(oq_op_leaky_relu_exec, "LeakyRelu", x >= 0 ? x : alpha * x)
 DEF_UNARY(oq_op_elu_exec, "Elu", x >= 0 ? x : alpha * (expf(x) - 1.0f))
 DEF_UNARY(oq_op_selu_exec, "Selu", gamma *(x > 0 ? x : alpha * (expf(x) - 1.0f)))
@@ -263,6 +263,10 @@ oq_status oq_op_clip_exec(const oq_kernel_call *call, oq_error *err) {
     float *d = out->data;
     float flo = has_lo ? (float)lo : -INFINITY, fhi = has_hi ? (float)hi : INFINITY;
     /* ONNX applies min then max: with min > max every element becomes max */
+    if (!call->reference) {
+      oq_simd_get()->clamp(s, d, (size_t)n, flo, fhi);
+      return OQ_OK;
+    }
     for (int64_t i = 0; i < n; i++) {
       float v = s[i];
       v = v < flo ? flo : v;

@@ -128,9 +128,45 @@ typedef struct pool_job {
     }                                                                                                                  \
   } while (0)
 
+/* Float MaxPool over 1 or 2 spatial dims, row by row: each kernel tap updates a run of output columns whose tap lands
+ * inside the input (contiguous for stride 1, so it vectorizes). Every output sees its in-bounds taps in the same
+ * (kh, kw) order as the generic loop, with the same comparison, so the results are the same bits. */
+static void maxpool_rows(const oq_window_geom *g, const float *xp, float *yp) {
+  int two = g->nd == 2;
+  int64_t IH = two ? g->in[0] : 1, IW = g->in[g->nd - 1], OH = two ? g->out[0] : 1, OW = g->out[g->nd - 1];
+  int64_t KH = two ? g->k[0] : 1, KW = g->k[g->nd - 1];
+  int64_t sh = two ? g->s[0] : 1, sw = g->s[g->nd - 1], dh = two ? g->d[0] : 1, dw = g->d[g->nd - 1];
+  int64_t pt = two ? g->pb[0] : 0, pl = g->pb[g->nd - 1];
+  for (int64_t oh = 0; oh < OH; oh++) {
+    float *yr = yp + oh * OW;
+    for (int64_t ow = 0; ow < OW; ow++) yr[ow] = -INFINITY;
+    for (int64_t kh = 0; kh < KH; kh++) {
+      int64_t ih = oh * sh + kh * dh - pt;
+      if (ih < 0 || ih >= IH) continue;
+      const float *xr = xp + ih * IW;
+      for (int64_t kw = 0; kw < KW; kw++) {
+        int64_t off = kw * dw - pl;
+        int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+        int64_t hi = IW - 1 - off < 0 ? 0 : (IW - 1 - off) / sw + 1;
+        if (hi > OW) hi = OW;
+        const float *xs = xr + off;
+        if (sw == 1)
+          for (int64_t ow = lo; ow < hi; ow++) yr[ow] = xs[ow] > yr[ow] ? xs[ow] : yr[ow];
+        else
+          for (int64_t ow = lo; ow < hi; ow++) yr[ow] = xs[ow * sw] > yr[ow] ? xs[ow * sw] : yr[ow];
+      }
+    }
+  }
+}
+
 static oq_status pool_planes(void *ctx, int64_t pl0, int64_t pl1) {
   pool_job *j = ctx;
   int64_t *taps = j->taps + (size_t)atomic_fetch_add(&j->next_slot, 1) * j->kprod;
+  if (!j->is_avg && j->dtype == OQ_DTYPE_FLOAT && j->g->nd <= 2) {
+    for (int64_t p = pl0; p < pl1; p++)
+      maxpool_rows(j->g, (const float *)j->x + p * j->in_sp, (float *)j->y + p * j->out_sp);
+    return OQ_OK;
+  }
   if (!j->is_avg) {
     if (j->dtype == OQ_DTYPE_FLOAT)
       MAXPOOL_LOOP(float, -INFINITY);

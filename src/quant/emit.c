@@ -85,22 +85,38 @@ static oq_status push_node(emitter *e, Onnx__NodeProto *n, oq_error *err) {
   return oq_edit_list_push(e->ed, &e->nodes, n, err);
 }
 
-/* Scale initializer: a scalar per tensor, [n] per axis (a bias's is always 1-D, as onnxruntime writes it). */
+/* Shape of a record's scale and zero point: a scalar per tensor (ndim 0), [n] per axis (a bias's is always 1-D, as
+ * onnxruntime writes it), and for a blocked weight its own shape with the blocked axis divided (rounded up). */
+static int32_t param_dims(const emitter *e, const oq_qrec *r, int32_t ndim, int64_t *dims) {
+  if (r->block > 0 && r->role == OQ_QROLE_WEIGHT) {
+    const Onnx__TensorProto *tp = e->g->values[r->value].init;
+    for (size_t d = 0; d < tp->n_dims && d < OQ_MAX_DIMS; d++)
+      dims[d] = (int32_t)d == r->axis ? (tp->dims[d] + r->block - 1) / r->block : tp->dims[d];
+    return (int32_t)tp->n_dims;
+  }
+  dims[0] = r->n_params;
+  return ndim;
+}
+
+/* Scale initializer (shape: param_dims). */
 static oq_status scale_init(emitter *e, const oq_qrec *r, const char *nm, int32_t ndim, oq_error *err) {
   float *s = oq_edit_alloc(e->ed, (size_t)r->n_params, sizeof *s, err);
   if (!s) return OQ_ERR_NOMEM;
   for (int32_t c = 0; c < r->n_params; c++) s[c] = r->params[c].scale;
-  int64_t dim = r->n_params;
-  return push_init(e, oq_edit_tensor(e->ed, nm, OQ_DTYPE_FLOAT, ndim, &dim, s, (size_t)r->n_params, 4, err), err);
+  int64_t dims[OQ_MAX_DIMS];
+  ndim = param_dims(e, r, ndim, dims);
+  return push_init(e, oq_edit_tensor(e->ed, nm, OQ_DTYPE_FLOAT, ndim, dims, s, (size_t)r->n_params, 4, err), err);
 }
 
 /* Zero-point initializer in the record's type. */
 static oq_status zero_point_init(emitter *e, const oq_qrec *r, const char *nm, int32_t ndim, oq_error *err) {
-  int64_t dim = r->n_params;
+  int64_t dims[OQ_MAX_DIMS];
+  ndim = param_dims(e, r, ndim, dims);
+  const int64_t *dimp = dims;
   if (!r->qtype) { /* int32 bias: all zeros */
     int32_t *z = oq_edit_alloc(e->ed, (size_t)r->n_params, sizeof *z, err);
     if (!z) return OQ_ERR_NOMEM;
-    return push_init(e, oq_edit_tensor(e->ed, nm, r->dtype, ndim, &dim, z, (size_t)r->n_params, 4, err), err);
+    return push_init(e, oq_edit_tensor(e->ed, nm, r->dtype, ndim, dimp, z, (size_t)r->n_params, 4, err), err);
   }
   size_t nbytes;
   if (!oq_qtype_nbytes(r->qtype, (size_t)r->n_params, &nbytes)) return OQ_ERR_NOMEM;
@@ -109,7 +125,7 @@ static oq_status zero_point_init(emitter *e, const oq_qrec *r, const char *nm, i
   if (!zp || !raw) return OQ_ERR_NOMEM;
   for (int32_t c = 0; c < r->n_params; c++) zp[c] = r->params[c].zero_point;
   oq_qtype_store(r->qtype, zp, (size_t)r->n_params, raw);
-  return push_init(e, oq_edit_tensor_raw(e->ed, nm, r->dtype, ndim, &dim, raw, nbytes, err), err);
+  return push_init(e, oq_edit_tensor_raw(e->ed, nm, r->dtype, ndim, dimp, raw, nbytes, err), err);
 }
 
 /* Scale / zero-point / data initializers of every record that has them, in plan order; the DQ output names. */
@@ -194,6 +210,7 @@ static oq_status emit_init_dq(emitter *e, int32_t v, oq_error *err) {
   Onnx__NodeProto *n = oq_edit_node(e->ed, "DequantizeLinear", dnn, in, 3, &e->dq[ri], 1, err);
   if (!n) return OQ_ERR_NOMEM;
   if (r->axis >= 0) OQ_CHECK(oq_edit_attr_int(e->ed, n, "axis", r->axis, err));
+  if (r->block > 0) OQ_CHECK(oq_edit_attr_int(e->ed, n, "block_size", r->block, err));
   OQ_CHECK(push_node(e, n, err));
   e->emitted[ri] = 1;
 fail:
@@ -402,4 +419,32 @@ oq_status oq_quant_emit(const oq_model *model, const oq_qplan *plan, oq_edit *ed
   OQ_CHECK(build_model(&e, out, err));
 fail:
   return st;
+}
+
+oq_status oq_quant_emit_provenance(oq_edit *ed, Onnx__ModelProto *mp, const char *const *kv, size_t n_kv,
+                                   oq_error *err) {
+  size_t keep = 0;
+  /* earlier onnxq.* entries (a requantized model) are replaced, everything else is kept */
+  for (size_t i = 0; i < mp->n_metadata_props; i++)
+    if (!mp->metadata_props[i]->key || strncmp(mp->metadata_props[i]->key, "onnxq.", 6) != 0) keep++;
+  size_t total;
+  if (!oq_size_add(keep, n_kv, &total)) return OQ_ERR_NOMEM;
+  Onnx__StringStringEntryProto **props = oq_edit_alloc(ed, total ? total : 1, sizeof *props, err);
+  Onnx__StringStringEntryProto *ents = oq_edit_alloc(ed, n_kv ? n_kv : 1, sizeof *ents, err);
+  if (!props || !ents) return OQ_ERR_NOMEM;
+  size_t k = 0;
+  for (size_t i = 0; i < mp->n_metadata_props; i++)
+    if (!mp->metadata_props[i]->key || strncmp(mp->metadata_props[i]->key, "onnxq.", 6) != 0)
+      props[k++] = mp->metadata_props[i];
+  for (size_t i = 0; i < n_kv; i++) {
+    onnx__string_string_entry_proto__init(&ents[i]);
+    ents[i].key = (char *)kv[2 * i];
+    ents[i].value = (char *)kv[2 * i + 1];
+    props[k++] = &ents[i];
+  }
+  mp->metadata_props = props;
+  mp->n_metadata_props = k;
+  mp->producer_name = "onnxq";
+  mp->producer_version = (char *)oq_version();
+  return OQ_OK;
 }

@@ -1,41 +1,79 @@
-/* Which ops are quantized and how: onnxruntime's QDQ quantizer with its default op list (QDQRegistry plus the
- * QLinearOps types handled by QDQOperatorBase). The policy is a column of the operator table (ops/op_list.h);
- * this file answers the rewriter's questions from it. Ops without a policy stay in float and simply read the
- * DequantizeLinear outputs of their quantized inputs. */
-#include "ops/op.h"
+/* Which ops are quantized and how: the one policy table of the quantizer. It follows onnxruntime's QDQ quantizer
+ * (QDQRegistry and QDQOperatorBase) where that makes the runtime fuse the op into an integer kernel (its QDQ
+ * selectors: Conv, MatMul, Gemm, Add/Mul, Concat, the unary QLinear ops, and the ops whose Q/DQ pairs it drops), and
+ * extends it for ops the issue lists (Flatten, Split, Pad, Resize, normalizations, RNN weights).
+ *
+ * The table lives here, not in the operator table (ops/op_list.h): what the quantizer does with an op does not
+ * depend on whether onnxq's executor runs it, and the quantizer's rules change with the runtimes it targets, not
+ * with the kernels. Ops without a row stay in float and read the DequantizeLinear outputs of their inputs. */
 #include "quant/quant.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert(OQ_OP_QUANT_NONE == (int)OQ_QUANT_NONE && OQ_OP_QUANT_GENERIC == (int)OQ_QUANT_GENERIC &&
-                   OQ_OP_QUANT_WEIGHTED == (int)OQ_QUANT_WEIGHTED && OQ_OP_QUANT_MATMUL == (int)OQ_QUANT_MATMUL &&
-                   OQ_OP_QUANT_DIRECT == (int)OQ_QUANT_DIRECT && OQ_OP_QUANT_REMOVABLE == (int)OQ_QUANT_REMOVABLE,
-               "ops/op.h quantization kinds mirror oq_quant_kind");
-
-/* The policy column of every table row, in the rewriter's struct: index i is row i of oq_op_table. */
-#define OQ_NONE NULL
-#define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn, \
-              flags, qkind, qaxis, qmin, attrs)                                                                        \
-  {type, (oq_quant_kind)(qkind), qaxis, qmin},
+#define ALL (-1)
+/* op_type, kind, weight_axis, min_opset, act_inputs, fixed output range (has, lo, hi) */
 static const oq_quant_policy k_policies[] = {
-#include "ops/op_list.h"
+    /* weighted: activation input 0 and output, weight input 1 per channel, int32 bias input 2 */
+    {"Conv", OQ_QUANT_WEIGHTED, 0, 1, 1, 0, 0.0f, 0.0f},
+    {"ConvTranspose", OQ_QUANT_WEIGHTED, 1, 1, 1, 0, 0.0f, 0.0f},
+    {"Gemm", OQ_QUANT_WEIGHTED, -1, 1, 1, 0, 0.0f, 0.0f}, /* axis from transB */
+    /* initializer inputs as weights (per channel on the last axis), the others as activations (attention) */
+    {"MatMul", OQ_QUANT_MATMUL, -1, 1, ALL, 0, 0.0f, 0.0f},
+    /* removed when the producer can write the output (its range then covers only what the Relu/Clip lets through) */
+    {"Relu", OQ_QUANT_REMOVABLE, 0, 1, 1, 0, 0.0f, 0.0f},
+    {"Clip", OQ_QUANT_REMOVABLE, 0, 1, 1, 0, 0.0f, 0.0f},
+    /* own output scale: onnxruntime fuses these into QLinearAdd/Mul/Concat/Sigmoid/... */
+    {"Add", OQ_QUANT_GENERIC, 0, 1, ALL, 0, 0.0f, 0.0f},
+    {"Mul", OQ_QUANT_GENERIC, 0, 1, ALL, 0, 0.0f, 0.0f},
+    {"Concat", OQ_QUANT_GENERIC, 0, 1, ALL, 0, 0.0f, 0.0f},
+    {"Softmax", OQ_QUANT_GENERIC, 0, 1, 1, 1, 0.0f, 1.0f},
+    {"Sigmoid", OQ_QUANT_GENERIC, 0, 1, 1, 0, 0.0f, 0.0f},
+    {"HardSwish", OQ_QUANT_GENERIC, 0, 14, 1, 0, 0.0f, 0.0f},
+    {"LeakyRelu", OQ_QUANT_GENERIC, 0, 1, 1, 0, 0.0f, 0.0f},
+    {"GlobalAveragePool", OQ_QUANT_GENERIC, 0, 1, 1, 0, 0.0f, 0.0f},
+    {"ArgMax", OQ_QUANT_GENERIC, 0, 1, 1, 0, 0.0f, 0.0f},
+    {"CumSum", OQ_QUANT_GENERIC, 0, 1, 1, 0, 0.0f, 0.0f},
+    {"LayerNormalization", OQ_QUANT_GENERIC, 0, 17, 1, 0, 0.0f, 0.0f},
+    {"InstanceNormalization", OQ_QUANT_GENERIC, 0, 1, 1, 0, 0.0f, 0.0f},
+    /* scale-passing: the outputs share input 0's scale and zero point (onnxruntime drops the Q/DQ pair) */
+    {"AveragePool", OQ_QUANT_DIRECT, 0, 1, 1, 0, 0.0f, 0.0f},
+    {"MaxPool", OQ_QUANT_DIRECT, 0, 12, 1, 0, 0.0f, 0.0f},
+    {"Reshape", OQ_QUANT_DIRECT, 0, 1, 1, 0, 0.0f, 0.0f},
+    {"Transpose", OQ_QUANT_DIRECT, 0, 1, 1, 0, 0.0f, 0.0f},
+    {"Squeeze", OQ_QUANT_DIRECT, 0, 1, 1, 0, 0.0f, 0.0f},
+    {"Unsqueeze", OQ_QUANT_DIRECT, 0, 1, 1, 0, 0.0f, 0.0f},
+    {"Flatten", OQ_QUANT_DIRECT, 0, 1, 1, 0, 0.0f, 0.0f},
+    {"Slice", OQ_QUANT_DIRECT, 0, 1, 1, 0, 0.0f, 0.0f},
+    {"Gather", OQ_QUANT_DIRECT, 0, 1, 1, 0, 0.0f, 0.0f},
+    {"Split", OQ_QUANT_DIRECT, 0, 1, 1, 0, 0.0f, 0.0f},
+    {"Resize", OQ_QUANT_DIRECT, 0, 1, 1, 0, 0.0f, 0.0f},
+    {"Pad", OQ_QUANT_DIRECT, 0, 11, 1, 0, 0.0f, 0.0f}, /* only with a zero pad value (checked by the planner) */
+    {"DepthToSpace", OQ_QUANT_DIRECT, 0, 1, 1, 0, 0.0f, 0.0f},
+    {"SpaceToDepth", OQ_QUANT_DIRECT, 0, 1, 1, 0, 0.0f, 0.0f},
+    {"TopK", OQ_QUANT_DIRECT, 0, 1, 1, 0, 0.0f, 0.0f},
+    /* recurrent ops: W (input 1) and R (input 2) per channel on the gate axis; activations stay float */
+    {"LSTM", OQ_QUANT_RNN, 1, 1, 0, 0, 0.0f, 0.0f},
+    {"GRU", OQ_QUANT_RNN, 1, 1, 0, 0, 0.0f, 0.0f},
+    {"RNN", OQ_QUANT_RNN, 1, 1, 0, 0, 0.0f, 0.0f},
 };
-#undef OQ_OP
-#undef OQ_NONE
+#undef ALL
 
 const oq_quant_policy *oq_quant_policy_find(const char *op_type, const char *domain, int64_t opset) {
   if (!op_type) return NULL;
   if (domain && *domain && strcmp(domain, "ai.onnx") != 0) return NULL;
-  /* the op's policy whatever its rows' opset range (every row of an op carries the same policy) */
-  const oq_op_def *row = oq_op_first_row(op_type, "");
-  if (!row || row->quant_kind == OQ_OP_QUANT_NONE) return NULL;
-  int32_t n;
-  const oq_op_def *rows = oq_op_table(&n);
-  if (row - rows >= n || (size_t)n != sizeof k_policies / sizeof k_policies[0]) return NULL;
-  const oq_quant_policy *pol = &k_policies[row - rows];
-  if (opset >= 0 && opset < pol->min_opset) return NULL;
-  return pol;
+  for (size_t i = 0; i < sizeof k_policies / sizeof k_policies[0]; i++) {
+    const oq_quant_policy *pol = &k_policies[i];
+    if (strcmp(pol->op_type, op_type) != 0) continue;
+    if (opset >= 0 && opset < pol->min_opset) return NULL;
+    return pol;
+  }
+  return NULL;
+}
+
+const oq_quant_policy *oq_quant_policy_table(int32_t *count) {
+  *count = (int32_t)(sizeof k_policies / sizeof k_policies[0]);
+  return k_policies;
 }
 
 oq_status oq_quant_tracked_values(const oq_model *model, uint8_t **out, oq_error *err) {

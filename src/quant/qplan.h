@@ -34,7 +34,12 @@ typedef enum oq_qrule {
   OQ_QRULE_BIAS_FLOAT = 9,    /* bias stays float: weight not quantized, no input scale, or shapes disagree */
   OQ_QRULE_OPSET_RAISED = 10, /* opset: raised to what per-axis DequantizeLinear needs */
   OQ_QRULE_OPSET_KEPT = 11,   /* opset: kept (high enough, or raising would change a node and nothing needs it) */
-  OQ_QRULE_COUNT_ = 12
+  OQ_QRULE_CONCAT_ALIGN = 12, /* --align-concat: a Concat input shares the Concat output's scale/zero point */
+  OQ_QRULE_MATMUL_BIAS = 13,  /* MatMul + Add of a constant: the constant is the MatMul's int32 bias, the MatMul
+                                 output stays float between them */
+  OQ_QRULE_RNN = 14,          /* policy RNN: an LSTM/GRU/RNN weight */
+  OQ_QRULE_PLAN_IN = 15,      /* a field of this record comes from --plan-in (an edit of the plan) */
+  OQ_QRULE_COUNT_ = 16
 } oq_qrule;
 
 /* One value the planner registered. After oq_qplan_build: quantized says whether it is emitted quantized; when it
@@ -59,6 +64,9 @@ typedef struct oq_qrec {
   int32_t bias_input;    /* BIAS: the node's activation input (its scale), -1 */
   int32_t bias_weight;   /* BIAS: the node's weight, -1 */
   float bias_beta;       /* BIAS: Gemm's beta (1 otherwise) */
+  int32_t reduce_range;  /* 1: 7-bit range of an 8-bit type (weights, --reduce-range) */
+  int32_t pow2;          /* 1: power-of-two scales */
+  int32_t fixed_params;  /* 1: params come from --plan-in and are used as they are (no bias adjustment) */
   int32_t is_bias;       /* registered as a bias (a value can also be registered otherwise; the other wins) */
   uint8_t *data;         /* WEIGHT/BIAS: owned; the quantized tensor exactly as raw_data stores it */
   size_t nbytes;         /* bytes at data */
@@ -80,12 +88,56 @@ typedef struct oq_qplan {
   int64_t opset_to;       /* default-domain opset of the result */
   oq_qrule opset_rule;    /* OQ_QRULE_OPSET_RAISED or OQ_QRULE_OPSET_KEPT */
   int64_t ir_version_min; /* the result's IR version is raised to at least this */
+  int32_t n_edited;       /* records changed by --plan-in */
 } oq_qplan;
+
+/* One value's entry of a plan file (--plan-in), as read (plan_read.c). `has` says which fields the file holds. */
+enum {
+  OQ_QEDIT_QUANTIZED = 1u << 0,
+  OQ_QEDIT_TYPE = 1u << 1,
+  OQ_QEDIT_SYMMETRIC = 1u << 2,
+  OQ_QEDIT_AXIS = 1u << 3,
+  OQ_QEDIT_BLOCK = 1u << 4,
+  OQ_QEDIT_RANGE = 1u << 5,
+  OQ_QEDIT_SCALE = 1u << 6,
+  OQ_QEDIT_ZERO_POINT = 1u << 7
+};
+typedef struct oq_qedit {
+  char *name;        /* owned; the value's name */
+  uint32_t has;      /* OQ_QEDIT_* bits */
+  int32_t quantized; /* 0/1 */
+  int32_t dtype;     /* oq_dtype of "type" */
+  int32_t symmetric; /* 0/1 */
+  int32_t axis;      /* -1 per tensor */
+  int32_t block;     /* 0 not blocked */
+  float rmin, rmax;  /* "range" */
+  int32_t n_scale;   /* entries at scale */
+  float *scale;      /* owned */
+  int32_t n_zp;      /* entries at zp */
+  int32_t *zp;       /* owned */
+} oq_qedit;
+
+/* A plan file's values, in file order. */
+typedef struct oq_qedits {
+  oq_qedit *items; /* owned, n entries */
+  int32_t n;
+} oq_qedits;
+
+/* Reads a plan file written by --plan-out (and possibly edited). Errors name the file and what is wrong. */
+oq_status oq_qedits_read(const char *path, oq_qedits *out, oq_error *err);
+/* The same from text (len bytes); what is the name errors use. */
+oq_status oq_qedits_parse(const char *text, size_t len, const char *what, oq_qedits *out, oq_error *err);
+void oq_qedits_free(oq_qedits *e);
 
 /* Plans the QDQ rewrite of model from calibration statistics. opts may be NULL (defaults). *out is owned by the
  * caller (oq_qplan_free); it borrows model's graph. */
 oq_status oq_qplan_build(const oq_model *model, const oq_calib_stats *stats, const oq_quant_options *opts,
                          oq_qplan **out, oq_error *err);
+/* The same, then the edits of a plan file: the plan is first built as above, and every field of an edit that
+ * differs from that plan is applied (a field equal to this run's own decision is left to the planner, so a value
+ * recomputed from an edited one, e.g. a scale from an edited range, follows the edit). edits may be NULL. */
+oq_status oq_qplan_build_edited(const oq_model *model, const oq_calib_stats *stats, const oq_quant_options *opts,
+                                const oq_qedits *edits, oq_qplan **out, oq_error *err);
 void oq_qplan_free(oq_qplan *plan);
 /* The record of value v, NULL when v was never registered. */
 const oq_qrec *oq_qplan_find(const oq_qplan *plan, int32_t v);
@@ -107,5 +159,11 @@ oq_status oq_qplan_describe(const oq_qplan *plan, char **out, oq_error *err);
  * (oq_edit_adopt it). Errors: a generated name that the model already uses. */
 oq_status oq_quant_emit(const oq_model *model, const oq_qplan *plan, oq_edit *ed, Onnx__ModelProto **out,
                         oq_error *err);
+
+/* Provenance of a built model mp (a copy made by oq_quant_emit): producer_name "onnxq" and the library version,
+ * and metadata_props: the n_kv key/value pairs at kv (borrowed; they must live as long as ed) replace every
+ * earlier "onnxq." entry; other entries are kept. */
+oq_status oq_quant_emit_provenance(oq_edit *ed, Onnx__ModelProto *mp, const char *const *kv, size_t n_kv,
+                                   oq_error *err);
 
 #endif

@@ -112,13 +112,16 @@ static void describe_rec(jbuf *b, const oq_qplan *p, const oq_qrec *r) {
     jb_str(b, value_name(p, r->share));
     jb_puts(b, ",\"params_of\":");
     jb_str(b, value_name(p, r->params_of));
+    /* the numbers it is quantized with: its own, or those of the value it shares them with */
+    const oq_qrec *pr = r->params_of >= 0 ? oq_qplan_find(p, r->params_of) : r;
+    if (!pr) pr = r;
     jb_puts(b, ",\"scale\":[");
-    for (int32_t c = 0; c < r->n_params; c++) {
+    for (int32_t c = 0; c < pr->n_params; c++) {
       if (c) jb_puts(b, ",");
-      jb_float(b, r->params[c].scale);
+      jb_float(b, pr->params[c].scale);
     }
     jb_puts(b, "],\"zero_point\":[");
-    for (int32_t c = 0; c < r->n_params; c++) jb_printf(b, c ? ",%d" : "%d", (int)r->params[c].zero_point);
+    for (int32_t c = 0; c < pr->n_params; c++) jb_printf(b, c ? ",%d" : "%d", (int)pr->params[c].zero_point);
     jb_puts(b, "]");
     if (r->role == OQ_QROLE_ACT && r->params_of == r->value) {
       jb_puts(b, ",\"range\":[");
@@ -136,14 +139,15 @@ oq_status oq_qplan_describe(const oq_qplan *plan, char **out, oq_error *err) {
   *out = NULL;
   jbuf b = {NULL, 0, 0, 1};
   const oq_graph *g = plan->graph;
-  jb_printf(&b, "{\"opset\":{\"from\":%lld,\"to\":%lld,\"rule\":", (long long)plan->opset_from,
+  jb_puts(&b, "{\"format\":\"onnxq-plan\",\"version\":1,\n");
+  jb_printf(&b, "\"opset\":{\"from\":%lld,\"to\":%lld,\"rule\":", (long long)plan->opset_from,
             (long long)plan->opset_to);
   jb_str(&b, oq_qrule_name(plan->opset_rule));
-  jb_puts(&b, "},\"removed_nodes\":[");
+  jb_puts(&b, "},\n\"removed_nodes\":[");
   int first = 1;
   for (int32_t n = 0; n < g->n_nodes; n++) {
     if (!plan->node_removed[n]) continue;
-    jb_puts(&b, first ? "{\"node\":" : ",{\"node\":");
+    jb_puts(&b, first ? "\n{\"node\":" : ",\n{\"node\":");
     first = 0;
     jb_str(&b, g->nodes[n].proto->name);
     jb_puts(&b, ",\"op\":");
@@ -152,9 +156,9 @@ oq_status oq_qplan_describe(const oq_qplan *plan, char **out, oq_error *err) {
     jb_str(&b, oq_qrule_name(plan->node_rule[n]));
     jb_puts(&b, "}");
   }
-  jb_puts(&b, "],\"values\":[");
+  jb_puts(&b, "],\n\"values\":[");
   for (int32_t i = 0; i < plan->n_recs; i++) {
-    if (i) jb_puts(&b, ",");
+    jb_puts(&b, i ? ",\n" : "\n");
     describe_rec(&b, plan, &plan->recs[i]);
   }
   jb_puts(&b, "]}");

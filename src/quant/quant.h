@@ -53,28 +53,61 @@ oq_status oq_quant_weight_params(const float *w, int32_t ndim, const int64_t *di
 oq_status oq_quant_weight_apply(const float *w, int32_t ndim, const int64_t *dims, int32_t axis, const oq_qtype *qt,
                                 const oq_qparams *params, uint8_t *q, oq_error *err);
 
+/* How one value's numbers are made: its type, symmetry, onnxruntime's reduce_range (8-bit types use 7 bits:
+ * int8 [-64, 64], uint8 [0, 127]) and power-of-two scales (rounded up, the zero point then recomputed). */
+typedef struct oq_qspec {
+  const oq_qtype *qt;   /* the quantized type */
+  int32_t symmetric;    /* 1: [-absmax, absmax] over the symmetric range */
+  int32_t reduce_range; /* 1: 7-bit range for an 8-bit type */
+  int32_t pow2;         /* 1: scale rounded up to a power of two */
+} oq_qspec;
+
+/* The integer range a spec computes scale/zero point for. */
+void oq_qspec_range(const oq_qspec *s, int32_t *qmin, int32_t *qmax);
+/* Scale/zero point of [rmin, rmax] under a spec (oq_qparams_compute, then the power-of-two rounding). */
+oq_qparams oq_qparams_spec(const oq_qspec *s, float rmin, float rmax);
+/* Rounds p's scale up to a power of two and recomputes the zero point for rmin (unchanged when symmetric). */
+oq_qparams oq_qparams_pow2(oq_qparams p, float rmin, int32_t qmin, int32_t qmax, int symmetric);
+/* Parameter count of a weight quantized along axis with block size block (0: one per channel; axis < 0: 1).
+ * False on overflow or a bad axis. */
+bool oq_quant_param_count(int32_t ndim, const int64_t *dims, int32_t axis, int32_t block, size_t *out);
+/* Weight parameters under a spec: per tensor (axis < 0), per channel, or per block of `block` elements along axis
+ * (params laid out as the scale tensor of a blocked DequantizeLinear: the weight's shape with dims[axis] replaced
+ * by ceil(dims[axis] / block)). params holds oq_quant_param_count entries. */
+oq_status oq_quant_weight_params_spec(const float *w, int32_t ndim, const int64_t *dims, int32_t axis, int32_t block,
+                                      const oq_qspec *s, oq_qparams *params, oq_error *err);
+/* Quantizes w with params as laid out above (block 0: oq_quant_weight_apply). */
+oq_status oq_quant_weight_apply_blocked(const float *w, int32_t ndim, const int64_t *dims, int32_t axis, int32_t block,
+                                        const oq_qtype *qt, const oq_qparams *params, uint8_t *q, oq_error *err);
+
 /* ---- policy ------------------------------------------------------------------------------------------------- */
 
-/* How onnxruntime's QDQ quantizer treats an op type (its QDQRegistry, QDQOperatorBase for the other ops in its
- * default op list). */
+/* How the quantizer treats an op type (policy.c). */
 typedef enum oq_quant_kind {
-  OQ_QUANT_NONE = 0,     /* left in float (ops onnxruntime does not quantize by default, e.g. Flatten) */
-  OQ_QUANT_GENERIC = 1,  /* every float input and output gets Q/DQ with its own range (Add, Mul, Concat, ...) */
-  OQ_QUANT_WEIGHTED = 2, /* activation input 0 + output; weight input 1 int8 (per channel); int32 bias input 2 */
-  OQ_QUANT_MATMUL = 3,   /* initializer inputs int8 (per channel, axis 1), others activations; output too */
-  OQ_QUANT_DIRECT = 4,   /* output shares input 0's scale/zero point, only when input 0 is quantized */
-  OQ_QUANT_REMOVABLE = 5 /* Relu/Clip: removed by letting the producer write the output, when it can */
+  OQ_QUANT_NONE = 0,      /* left in float */
+  OQ_QUANT_GENERIC = 1,   /* the first act_inputs float inputs and every output get Q/DQ with their own range */
+  OQ_QUANT_WEIGHTED = 2,  /* activation input 0 + output; weight input 1 (per channel); int32 bias input 2 */
+  OQ_QUANT_MATMUL = 3,    /* initializer inputs as weights (per channel, last axis), others activations; output */
+  OQ_QUANT_DIRECT = 4,    /* outputs share input 0's scale/zero point, only when input 0 is quantized */
+  OQ_QUANT_REMOVABLE = 5, /* Relu/Clip: removed by letting the producer write the output, when it can */
+  OQ_QUANT_RNN = 6        /* LSTM/GRU/RNN: weight inputs 1 and 2 only (per channel on weight_axis) */
 } oq_quant_kind;
 
+/* One row of the policy table. */
 typedef struct oq_quant_policy {
-  const char *op_type; /* default-domain op type */
-  oq_quant_kind kind;  /* see enum */
-  int32_t weight_axis; /* OQ_QUANT_WEIGHTED: per-channel axis of the weight (Gemm: -1 = from transB) */
-  int32_t min_opset;   /* the op is left in float below this opset (MaxPool: 12) */
+  const char *op_type;  /* default-domain op type */
+  oq_quant_kind kind;   /* see enum */
+  int32_t weight_axis;  /* per-channel axis of the weight (Gemm: -1 = from transB; MatMul: -1 = last) */
+  int32_t min_opset;    /* the op is left in float below this opset (MaxPool: 12, uint8 MaxPool) */
+  int32_t act_inputs;   /* GENERIC: leading inputs that are activations, -1 = all */
+  int32_t fixed_range;  /* 1: the output's range is [out_lo, out_hi] whatever calibration saw (Softmax [0, 1]) */
+  float out_lo, out_hi; /* see fixed_range */
 } oq_quant_policy;
 
 /* Row for (op_type, domain) at this opset, or NULL when the op stays in float. */
 const oq_quant_policy *oq_quant_policy_find(const char *op_type, const char *domain, int64_t opset);
+/* The whole table (docs, --op-types validation). */
+const oq_quant_policy *oq_quant_policy_table(int32_t *count);
 
 /* Values calibration must observe: every non-initializer input and output of a node the policy quantizes
  * (onnxruntime calibrates the float inputs/outputs of all op types it quantizes). *out: calloc'd n_values flags. */

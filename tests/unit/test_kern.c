@@ -127,6 +127,10 @@ static int rand_conv(oq_conv_shape *cs, int32_t nd, int wide_pads) {
   int64_t group = rnd_in(1, 3);
   cs->cg = rnd_in(1, 4);
   cs->mg = rnd_in(1, 5);
+  if (rnd_in(0, 2) == 0) { /* depthwise: kern's direct path */
+    group = rnd_in(1, 8);
+    cs->cg = cs->mg = 1;
+  }
   cs->n = rnd_in(1, 2);
   cs->c = group * cs->cg;
   cs->m = group * cs->mg;
@@ -152,44 +156,52 @@ static int rand_conv(oq_conv_shape *cs, int32_t nd, int wide_pads) {
 }
 
 OQ_TEST(conv_fast_matches_reference) {
-  oq_error err = {0};
-  for (int iter = 0; iter < 80; iter++) {
-    oq_conv_shape cs;
-    int32_t nd = (int32_t)rnd_in(1, iter < 50 ? 2 : 3);
-    if (!rand_conv(&cs, nd, 0)) continue;
-    size_t nx = (size_t)(cs.n * cs.c * cs.in_sp), nw = (size_t)(cs.m * cs.cg * cs.kprod);
-    size_t ny = (size_t)(cs.n * cs.m * cs.out_sp);
-    float *x = malloc(nx * 4), *w = malloc(nw * 4), *b = malloc((size_t)cs.m * 4), *y1 = malloc(ny * 4),
-          *y2 = malloc(ny * 4);
-    REQUIRE(x && w && b && y1 && y2);
-    for (size_t i = 0; i < nx; i++) x[i] = rnd_f();
-    for (size_t i = 0; i < nw; i++) w[i] = rnd_f();
-    for (int64_t i = 0; i < cs.m; i++) b[i] = rnd_f();
-    const float *bias = iter % 2 ? b : NULL;
-    for (int32_t threads = 1; threads <= 3; threads++) {
-      oq_threadpool *pool = NULL;
-      REQUIRE_OK(oq_threadpool_create(threads, &pool, &err));
-      size_t floats = oq_conv_scratch_floats(&cs, oq_threadpool_size(pool));
-      float *scratch = malloc((floats ? floats : 1) * sizeof(float));
-      REQUIRE(scratch);
-      REQUIRE_OK(oq_conv_fast(&cs, x, w, bias, y1, pool, scratch, &err));
-      oq_conv_ref(&cs, x, w, bias, y2);
-      double worst = 0;
-      for (size_t i = 0; i < ny; i++) {
-        double d = fabs((double)y1[i] - (double)y2[i]);
-        if (d > worst) worst = d;
+  FOR_EACH_LEVEL(lv) {
+    oq_error err = {0};
+    for (int iter = 0; iter < 80; iter++) {
+      oq_conv_shape cs;
+      int32_t nd = (int32_t)rnd_in(1, iter < 50 ? 2 : 3);
+      if (!rand_conv(&cs, nd, 0)) continue;
+      size_t nx = (size_t)(cs.n * cs.c * cs.in_sp), nw = (size_t)(cs.m * cs.cg * cs.kprod);
+      size_t ny = (size_t)(cs.n * cs.m * cs.out_sp);
+      float *x = malloc(nx * 4), *w = malloc(nw * 4), *b = malloc((size_t)cs.m * 4), *y1 = malloc(ny * 4),
+            *y2 = malloc(ny * 4);
+      REQUIRE(x && w && b && y1 && y2);
+      for (size_t i = 0; i < nx; i++) x[i] = rnd_f();
+      for (size_t i = 0; i < nw; i++) w[i] = rnd_f();
+      for (int64_t i = 0; i < cs.m; i++) b[i] = rnd_f();
+      const float *bias = iter % 2 ? b : NULL;
+      float *y0 = malloc(ny * 4);
+      REQUIRE(y0);
+      for (int32_t threads = 1; threads <= 3; threads++) {
+        oq_threadpool *pool = NULL;
+        REQUIRE_OK(oq_threadpool_create(threads, &pool, &err));
+        size_t floats = oq_conv_scratch_floats(&cs, oq_threadpool_size(pool));
+        float *scratch = malloc((floats ? floats : 1) * sizeof(float));
+        REQUIRE(scratch);
+        REQUIRE_OK(oq_conv_fast(&cs, x, w, bias, y1, pool, scratch, &err));
+        oq_conv_ref(&cs, x, w, bias, y2);
+        double worst = 0;
+        for (size_t i = 0; i < ny; i++) {
+          double d = fabs((double)y1[i] - (double)y2[i]);
+          if (d > worst) worst = d;
+        }
+        if (worst > 1e-4) fprintf(stderr, "iter %d nd %d threads %d: %g\n", iter, (int)nd, (int)threads, worst);
+        CHECK(worst <= 1e-4);
+        if (threads == 1) memcpy(y0, y1, ny * 4);
+        CHECK(memcmp(y0, y1, ny * 4) == 0); /* bit-identical for every thread count */
+        free(scratch);
+        oq_threadpool_free(pool);
       }
-      if (worst > 1e-4) fprintf(stderr, "iter %d nd %d threads %d: %g\n", iter, (int)nd, (int)threads, worst);
-      CHECK(worst <= 1e-4);
-      free(scratch);
-      oq_threadpool_free(pool);
+      free(x);
+      free(w);
+      free(b);
+      free(y0);
+      free(y1);
+      free(y2);
     }
-    free(x);
-    free(w);
-    free(b);
-    free(y1);
-    free(y2);
   }
+  oq_cpu_force(oq_cpu_detect());
 }
 
 OQ_TEST(im2col_matches_naive_gather) {
@@ -322,6 +334,18 @@ OQ_TEST(vector_math_matches_libm_on_every_level) {
           fprintf(stderr, "level %d fn %d x=%.9g: %.9g vs portable %.9g\n", lv, f, (double)x[i], (double)y[i],
                   (double)y0[f * N + i]);
       CHECK(memcmp(y0 + f * N, y, N * sizeof(float)) == 0);
+    }
+  }
+  /* Relu and Clip: exactly the scalar expressions (NaN: Relu gives 0, Clip passes it through) */
+  FOR_EACH_LEVEL(lv) {
+    const oq_simd *sd = oq_simd_get();
+    sd->relu(x, y, N);
+    for (int i = 0; i < N; i++) CHECK(y[i] == (x[i] > 0.0f ? x[i] : 0.0f));
+    sd->clamp(x, y, N, -1.5f, 6.0f);
+    for (int i = 0; i < N; i++) {
+      float v = x[i] < -1.5f ? -1.5f : x[i];
+      v = v > 6.0f ? 6.0f : v;
+      CHECK(isnan(v) ? isnan(y[i]) : y[i] == v);
     }
   }
   oq_cpu_force(oq_cpu_detect());

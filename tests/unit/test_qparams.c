@@ -219,7 +219,11 @@ OQ_TEST(policy_table) {
   CHECK(oq_quant_policy_find("MaxPool", "", 13)->kind == OQ_QUANT_DIRECT);
   CHECK(oq_quant_policy_find("MaxPool", "", 11) == NULL);
   CHECK(oq_quant_policy_find("Add", "", 13)->kind == OQ_QUANT_GENERIC);
-  CHECK(oq_quant_policy_find("Flatten", "", 13) == NULL);
+  /* Flatten passes its input's scale (onnxruntime drops the Q/DQ pair around it); Sub stays float */
+  CHECK(oq_quant_policy_find("Flatten", "", 13)->kind == OQ_QUANT_DIRECT);
+  CHECK(oq_quant_policy_find("Sub", "", 13) == NULL);
+  CHECK(oq_quant_policy_find("LSTM", "", 13)->kind == OQ_QUANT_RNN);
+  CHECK(oq_quant_policy_find("Softmax", "", 13)->fixed_range);
   CHECK(oq_quant_policy_find("Conv", "com.microsoft", 1) == NULL);
   CHECK(oq_quant_policy_find(NULL, "", 13) == NULL);
 }

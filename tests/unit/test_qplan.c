@@ -134,9 +134,10 @@ OQ_TEST(maxpool_direct_sharing) {
     } else if (variant == 1) {
       CHECK(pr == NULL && rec(p, m, "x") == NULL && p->n_recs == 0);
     } else {
-      /* opset 11: MaxPool is not in the policy; Sigmoid is; raising to 13 breaks nothing here */
+      /* opset 11: MaxPool is not in the policy; Sigmoid is; per-tensor 8-bit Q/DQ exists from 10, so the lowest
+       * opset that holds the result is the model's own */
       CHECK(pr == NULL && rec(p, m, "s")->quantized);
-      CHECK(p->opset_from == 11 && p->opset_to == 13 && p->opset_rule == OQ_QRULE_OPSET_RAISED);
+      CHECK(p->opset_from == 11 && p->opset_to == 11 && p->opset_rule == OQ_QRULE_OPSET_KEPT);
     }
     oq_qplan_free(p);
     oq_calib_stats_free(&s);
@@ -262,16 +263,17 @@ OQ_TEST(describe_json) {
   char *json = NULL;
   REQUIRE_OK(oq_qplan_describe(p, &json, &err));
   const char *want =
-      "{\"opset\":{\"from\":13,\"to\":13,\"rule\":\"opset_kept\"},\"removed_nodes\":[],\"values\":["
+      "{\"format\":\"onnxq-plan\",\"version\":1,\n\"opset\":{\"from\":13,\"to\":13,\"rule\":\"opset_kept\"},\n"
+      "\"removed_nodes\":[],\n\"values\":[\n"
       "{\"name\":\"x\",\"role\":\"activation\",\"rule\":\"generic\",\"node\":\"sig\",\"quantized\":true,"
       "\"type\":\"uint8\",\"symmetric\":false,\"axis\":-1,\"block\":0,\"share\":null,\"params_of\":\"x\","
-      "\"scale\":[0.00784313772],\"zero_point\":[128],\"range\":[-1,1]},"
+      "\"scale\":[0.00784313772],\"zero_point\":[128],\"range\":[-1,1]},\n"
       "{\"name\":\"s\",\"role\":\"activation\",\"rule\":\"generic\",\"node\":\"sig\",\"quantized\":true,"
       "\"type\":\"uint8\",\"symmetric\":false,\"axis\":-1,\"block\":0,\"share\":null,\"params_of\":\"s\","
-      "\"scale\":[0.00392156886],\"zero_point\":[0],\"range\":[0,1]},"
+      "\"scale\":[0.00392156886],\"zero_point\":[0],\"range\":[0,1]},\n"
       "{\"name\":\"p\",\"role\":\"activation\",\"rule\":\"direct\",\"node\":\"pool\",\"quantized\":true,"
       "\"type\":\"uint8\",\"symmetric\":false,\"axis\":-1,\"block\":0,\"share\":\"s\",\"params_of\":\"s\","
-      "\"scale\":[],\"zero_point\":[]},"
+      "\"scale\":[0.00392156886],\"zero_point\":[0]},\n"
       "{\"name\":\"rx\",\"role\":\"activation\",\"rule\":\"removable\",\"node\":\"relu\",\"quantized\":true,"
       "\"type\":\"uint8\",\"symmetric\":false,\"axis\":-1,\"block\":0,\"share\":null,\"params_of\":\"rx\","
       "\"scale\":[0.00392156886],\"zero_point\":[0],\"range\":[0,1]}]}";

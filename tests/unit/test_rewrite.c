@@ -142,16 +142,16 @@ OQ_TEST(layout_like_onnxruntime) {
        {"pool_out_QuantizeLinear_Output", "relu_out_scale", "relu_out_zero_point"},
        "pool_out_DequantizeLinear_Output",
        -99},
-      /* Flatten stays float and reads the DQ output; the Gemm input gets its own Q/DQ. */
+      /* Flatten passes the scale through too (onnxruntime drops the Q/DQ pair around it). */
       {"Flatten", "flatten", {"pool_out_DequantizeLinear_Output"}, "flat", 1},
       {"QuantizeLinear",
        "flat_QuantizeLinear",
-       {"flat", "flat_scale", "flat_zero_point"},
+       {"flat", "relu_out_scale", "relu_out_zero_point"},
        "flat_QuantizeLinear_Output",
        -99},
       {"DequantizeLinear",
        "flat_DequantizeLinear",
-       {"flat_QuantizeLinear_Output", "flat_scale", "flat_zero_point"},
+       {"flat_QuantizeLinear_Output", "relu_out_scale", "relu_out_zero_point"},
        "flat_DequantizeLinear_Output",
        -99},
       /* Gemm with transB=1: weight channels on axis 0. */
@@ -194,12 +194,24 @@ OQ_TEST(layout_like_onnxruntime) {
   }
   /* Initializers: the float weights are gone; the new ones in onnxruntime's order (per registered value: data,
    * scale, zero point). */
-  static const char *const want_inits[] = {
-      "x_scale",        "x_zero_point",        "W_quantized",        "W_scale",
-      "W_zero_point",   "B_quantized",         "B_quantized_scale",  "B_quantized_zero_point",
-      "relu_out_scale", "relu_out_zero_point", "flat_scale",         "flat_zero_point",
-      "y_scale",        "y_zero_point",        "W2_quantized",       "W2_scale",
-      "W2_zero_point",  "B2_quantized",        "B2_quantized_scale", "B2_quantized_zero_point"};
+  static const char *const want_inits[] = {"x_scale",
+                                           "x_zero_point",
+                                           "W_quantized",
+                                           "W_scale",
+                                           "W_zero_point",
+                                           "B_quantized",
+                                           "B_quantized_scale",
+                                           "B_quantized_zero_point",
+                                           "relu_out_scale",
+                                           "relu_out_zero_point",
+                                           "y_scale",
+                                           "y_zero_point",
+                                           "W2_quantized",
+                                           "W2_scale",
+                                           "W2_zero_point",
+                                           "B2_quantized",
+                                           "B2_quantized_scale",
+                                           "B2_quantized_zero_point"};
   size_t n_inits = sizeof want_inits / sizeof want_inits[0];
   CHECK(p->graph->n_initializer == n_inits);
   for (size_t i = 0; i < n_inits && i < p->graph->n_initializer; i++) {
@@ -215,8 +227,13 @@ OQ_TEST(layout_like_onnxruntime) {
   /* Opset raised to 13 (per-axis DequantizeLinear); metadata and producer kept. */
   CHECK(oq_model_opset(q, "") == 13);
   CHECK(p->ir_version >= 7);
-  CHECK(!strcmp(p->producer_name, "make_tiny"));
-  CHECK(p->n_metadata_props == 1 && !strcmp(p->metadata_props[0]->key, "origin"));
+  /* Provenance: onnxq is the producer; the model's own metadata stays, onnxq's entries follow it. */
+  CHECK(!strcmp(p->producer_name, "onnxq") && !strcmp(p->producer_version, oq_version()));
+  REQUIRE(p->n_metadata_props == 6 && !strcmp(p->metadata_props[0]->key, "origin"));
+  CHECK(!strcmp(p->metadata_props[1]->key, "onnxq.version") && !strcmp(p->metadata_props[1]->value, oq_version()));
+  CHECK(!strcmp(p->metadata_props[2]->key, "onnxq.method") && !strcmp(p->metadata_props[2]->value, "minmax"));
+  CHECK(!strcmp(p->metadata_props[3]->key, "onnxq.options") &&
+        strstr(p->metadata_props[3]->value, "activations=uint8 weights=int8/symmetric per_channel") != NULL);
   /* Vanished values leave value_info. */
   int has_conv_out = 0, has_relu_out = 0;
   for (size_t i = 0; i < p->graph->n_value_info; i++) {
@@ -240,7 +257,7 @@ OQ_TEST(layout_like_onnxruntime) {
   CHECK(xz->data_type == OQ_DTYPE_UINT8 && xz->n_dims == 0 && xz->raw_data.len == 1 && xz->raw_data.data[0] == 0);
   CHECK(f32_at(find_init(p, "relu_out_scale"), 0) == 0x1.818182p-7f);
   CHECK(find_init(p, "relu_out_zero_point")->raw_data.data[0] == 0);
-  CHECK(f32_at(find_init(p, "flat_scale"), 0) == 0x1.818182p-7f);
+  CHECK(!find_init(p, "flat_scale"));
   CHECK(f32_at(find_init(p, "y_scale"), 0) == 0x1.414142p-5f);
   CHECK(find_init(p, "y_zero_point")->raw_data.data[0] == 128);
 
@@ -346,12 +363,12 @@ OQ_TEST(missing_range_is_error) {
   oq_calib_stats s;
   REQUIRE_OK(oq_model_load(TINY, &m, &err));
   REQUIRE(make_stats(m, &s, &err));
-  int32_t v = oq_graph_find(&m->graph, "flat");
+  int32_t v = oq_graph_find(&m->graph, "relu_out");
   s.seen[v] = 0;
   oq_status st = oq_quant_rewrite(m, &s, NULL, &q, &err);
-  /* flat has a float type in value_info, so it is quantized; without a range that is an error */
+  /* relu_out has a float type in value_info, so it is quantized; without a range that is an error */
   CHECK(st != OQ_OK);
-  CHECK(strstr(err.msg, "flat") != NULL);
+  CHECK(strstr(err.msg, "relu_out") != NULL);
   CHECK(q == NULL);
   oq_model_free(m);
   oq_calib_stats_free(&s);
@@ -365,11 +382,11 @@ OQ_TEST(declared_float_holding_other_data) {
   oq_calib_stats s;
   REQUIRE_OK(oq_model_load(TINY, &m, &err));
   REQUIRE(make_stats(m, &s, &err));
-  int32_t v = oq_graph_find(&m->graph, "flat");
+  int32_t v = oq_graph_find(&m->graph, "relu_out");
   s.seen[v] = 0;
   s.non_float[v] = 1;
   CHECK(oq_quant_rewrite(m, &s, NULL, &q, &err) == OQ_ERR_MODEL);
-  CHECK(strstr(err.msg, "'flat' is declared float32") != NULL);
+  CHECK(strstr(err.msg, "'relu_out' is declared float32") != NULL);
   CHECK(q == NULL);
   oq_model_free(m);
   oq_calib_stats_free(&s);
@@ -452,9 +469,15 @@ OQ_TEST(mixed_ops) {
   CHECK(!strcmp(find_node(p, "matmul")->input[0], "rx_DequantizeLinear_Output"));
   CHECK(!strcmp(find_node(p, "matmul")->input[1], "M_DequantizeLinear_Output"));
   CHECK(find_init(p, "M_scale")->dims[0] == 3 && attr_axis(find_node(p, "M_DequantizeLinear")) == 1);
-  CHECK(find_init(p, "C_quantized")->data_type == OQ_DTYPE_UINT8);
-  CHECK(find_init(p, "C_zero_point")->data_type == OQ_DTYPE_UINT8);
-  CHECK(!strcmp(find_node(p, "add")->input[1], "C_DequantizeLinear_Output"));
+  /* MatMul + Add of a constant: the constant is the MatMul's int32 bias (scale rx x M per column), and the MatMul
+   * output stays float between them */
+  REQUIRE(find_init(p, "C_quantized") && find_init(p, "C_quantized_scale"));
+  CHECK(find_init(p, "C_quantized")->data_type == OQ_DTYPE_INT32);
+  CHECK(find_init(p, "C_quantized_scale")->dims[0] == 3);
+  CHECK(f32_at(find_init(p, "C_quantized_scale"), 1) ==
+        f32_at(find_init(p, "rx_scale"), 0) * f32_at(find_init(p, "M_scale"), 1));
+  CHECK(!strcmp(find_node(p, "add")->input[1], "C") || !strcmp(find_node(p, "add")->input[0], "C"));
+  CHECK(!strcmp(find_node(p, "add")->input[0], find_node(p, "matmul")->output[0]));
   CHECK(!strcmp(find_node(p, "softmax")->output[0], "y_QuantizeLinear_Input"));
   CHECK(f32_at(find_init(p, "y_scale"), 0) == (float)(1.0 / 255.0));
   CHECK(!find_init(p, "M") && !find_init(p, "C"));
