@@ -192,19 +192,6 @@ static oq_status calibration_hash(const oq_calib_stats *s, uint64_t *out, oq_err
   return OQ_OK;
 }
 
-/* A model that already holds quantized nodes: the first such node, or -1. */
-static int32_t quantized_node(const oq_model *model) {
-  const oq_graph *g = &model->graph;
-  for (int32_t n = 0; n < g->n_nodes; n++) {
-    const char *op = g->nodes[n].proto->op_type ? g->nodes[n].proto->op_type : "";
-    if (!strcmp(op, "QuantizeLinear") || !strcmp(op, "DequantizeLinear") || !strncmp(op, "QLinear", 7) ||
-        !strcmp(op, "DynamicQuantizeLinear") || !strcmp(op, "MatMulInteger") || !strcmp(op, "ConvInteger") ||
-        !strcmp(op, "MatMulNBits") || !strcmp(op, "QGemm") || !strcmp(op, "MatMulIntegerToFloat"))
-      return n;
-  }
-  return -1;
-}
-
 oq_status oq_quant_rewrite(const oq_model *model, const oq_calib_stats *stats, const oq_quant_options *opts,
                            oq_model **out, oq_error *err) {
   oq_status st = OQ_OK;
