@@ -22,7 +22,7 @@ static oq_status ints_attr(const Onnx__NodeProto *n, const char *name, int64_t *
   oq_status st = oq_attr_ints(n, name, &v, &k, err);
   if (st != OQ_OK) return st;
   if (k > cap) OQ_RETURN_ERR(err, OQ_ERR_MODEL, "attribute %s has too many values", name);
-  memcpy(dst, v, k * sizeof *v);
+  if (k) memcpy(dst, v, k * sizeof *v);
   *count = (int32_t)k;
   return OQ_OK;
 }

@@ -38,13 +38,16 @@ oq_status oq_op_detect_init(const oq_op_init_ctx *ctx, void **params, oq_error *
   size_t k;
   OQ_CHECK(oq_attr_ints(n, "kernel_shape", &v, &k, err));
   if (k > OQ_MAX_DIMS) OQ_FAIL(err, OQ_ERR_MODEL, "kernel_shape too long");
-  memcpy(p->kernel, v, k * sizeof *v), p->n_kernel = (int32_t)k;
+  if (k) memcpy(p->kernel, v, k * sizeof *v);
+  p->n_kernel = (int32_t)k;
   OQ_CHECK(oq_attr_ints(n, "strides", &v, &k, err));
   if (k > OQ_MAX_DIMS) OQ_FAIL(err, OQ_ERR_MODEL, "strides too long");
-  memcpy(p->strides, v, k * sizeof *v), p->n_strides = (int32_t)k;
+  if (k) memcpy(p->strides, v, k * sizeof *v);
+  p->n_strides = (int32_t)k;
   OQ_CHECK(oq_attr_ints(n, "pads", &v, &k, err));
   if (k > 2 * OQ_MAX_DIMS) OQ_FAIL(err, OQ_ERR_MODEL, "pads too long");
-  memcpy(p->pads, v, k * sizeof *v), p->n_pads = (int32_t)k;
+  if (k) memcpy(p->pads, v, k * sizeof *v);
+  p->n_pads = (int32_t)k;
   *params = p;
   return OQ_OK;
 fail:

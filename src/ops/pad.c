@@ -38,7 +38,7 @@ oq_status oq_op_pad_init(const oq_op_init_ctx *ctx, void **params, oq_error *err
     OQ_CHECK(oq_attr_ints(n, oq_attr_find(n, "pads") ? "pads" : "paddings", &ints, &ni, err));
     if (ni > 2 * OQ_MAX_DIMS || ni % 2) OQ_FAIL(err, OQ_ERR_MODEL, "pads must hold 2 values per dim");
     p->n_pads = (int32_t)ni;
-    memcpy(p->pads, ints, ni * sizeof *ints);
+    if (ni) memcpy(p->pads, ints, ni * sizeof *ints);
     OQ_CHECK(oq_attr_float(n, "value", 0.0f, &p->value, err));
   }
   *params = p;

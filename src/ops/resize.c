@@ -74,7 +74,7 @@ oq_status oq_op_resize_init(const oq_op_init_ctx *ctx, void **params, oq_error *
   OQ_CHECK(oq_attr_ints(n, "axes", &ints, &ni, err));
   if (ni > OQ_MAX_DIMS) OQ_FAIL(err, OQ_ERR_MODEL, "too many axes");
   p->n_axes = (int32_t)ni;
-  memcpy(p->axes, ints, ni * sizeof *ints);
+  if (ni) memcpy(p->axes, ints, ni * sizeof *ints);
   if (p->upsample && ctx->opset < 9) {
     const float *f;
     size_t nf;

@@ -83,3 +83,22 @@ $<TARGET_FILE:onnxq_cli> quantize '${fx_model}' --calib '${fx_out}/calib' -o '${
   set_tests_properties(e2e.${fixture}_float_vs_qdq_ort e2e.${fixture}_onnx_checker PROPERTIES
                        FIXTURES_REQUIRED fx_${fixture})
 endforeach()
+
+# Real published models with If and LSTM: silero VAD (legacy and v5), 6 chunks of audio with the recurrent state
+# carried between calls, onnxq run against onnxruntime-node (SQNR >= 60 dB or max relative error <= 1e-3).
+foreach(vad silero_vad_legacy silero_vad_v5)
+  add_test(NAME e2e.${vad}
+           COMMAND ${ONNXQ_NODE} ${E2E_SRC}/silero_vad.mjs $<TARGET_FILE:onnxq_cli> ${E2E_SRC}/models/silero/${vad}.onnx
+                   ${E2E_OUT}/${vad} 6)
+endforeach()
+
+# torch.onnx exports (made in the build folder): a transformer encoder (opset 17), an LSTM and a bidirectional GRU,
+# onnxq run against onnxruntime-node.
+add_test(NAME e2e.exports_make COMMAND ${ONNXQ_PYTHON3} ${E2E_SRC}/make_exports.py ${E2E_OUT}/exports)
+set_tests_properties(e2e.exports_make PROPERTIES FIXTURES_SETUP e2e_exports)
+foreach(m transformer lstm gru)
+  add_test(NAME e2e.export_${m}_ours_vs_ort
+           COMMAND sh ${E2E_SRC}/ours_vs_ort.sh $<TARGET_FILE:onnxq_cli> ${ONNXQ_NODE} ${E2E_OUT}/exports/${m}/model.onnx
+                   ${E2E_OUT}/exports/${m}/data ${E2E_OUT}/exports/${m}/out --atol 1e-4 --rtol 1e-3)
+  set_tests_properties(e2e.export_${m}_ours_vs_ort PROPERTIES FIXTURES_REQUIRED e2e_exports)
+endforeach()

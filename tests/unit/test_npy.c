@@ -100,8 +100,9 @@ OQ_TEST(roundtrip_float) {
 }
 
 OQ_TEST(roundtrip_dtypes) {
-  static const int32_t dts[] = {OQ_DTYPE_DOUBLE, OQ_DTYPE_INT64, OQ_DTYPE_INT32, OQ_DTYPE_UINT8,
-                                OQ_DTYPE_INT8,   OQ_DTYPE_BOOL,  OQ_DTYPE_INT16};
+  static const int32_t dts[] = {OQ_DTYPE_DOUBLE,  OQ_DTYPE_INT64,  OQ_DTYPE_INT32, OQ_DTYPE_UINT8,
+                                OQ_DTYPE_INT8,    OQ_DTYPE_BOOL,   OQ_DTYPE_INT16, OQ_DTYPE_UINT16,
+                                OQ_DTYPE_FLOAT16, OQ_DTYPE_UINT32, OQ_DTYPE_UINT64};
   for (size_t k = 0; k < sizeof dts / sizeof dts[0]; k++) {
     oq_error err = {0};
     int64_t dims[1] = {5};
@@ -151,6 +152,28 @@ OQ_TEST(reads_numpy_file) {
   oq_tensor_release(&t);
   REQUIRE_OK(oq_npy_load(ONNXQ_SOURCE_DIR "/samples/digits/test/labels.npy", &t, &err));
   CHECK(t.dtype == OQ_DTYPE_INT64 && t.ndim == 1 && t.dims[0] == 500);
+  oq_tensor_release(&t);
+}
+
+/* float16, uint32 and uint64 files as numpy writes them (headers '<f2', '<u4', '<u8') */
+OQ_TEST(reads_numpy_f2_u4_u8) {
+  oq_error err = {0};
+  oq_tensor t;
+  const uint16_t half[3] = {0x3c00, 0xc000, 0x3800}; /* 1, -2, 0.5 */
+  const char *p = tmp_path("reads_numpy_f2_u4_u8", "h.npy");
+  write_npy(p, 1, "{'descr': '<f2', 'fortran_order': False, 'shape': (3,), }", half, sizeof half, 0);
+  REQUIRE_OK(oq_npy_load(p, &t, &err));
+  CHECK(t.dtype == OQ_DTYPE_FLOAT16 && t.dims[0] == 3 && memcmp(t.data, half, sizeof half) == 0);
+  oq_tensor_release(&t);
+  const uint64_t big[2] = {18446744073709551615ULL, 1};
+  write_npy(p, 1, "{'descr': '<u8', 'fortran_order': False, 'shape': (2,), }", big, sizeof big, 0);
+  REQUIRE_OK(oq_npy_load(p, &t, &err));
+  CHECK(t.dtype == OQ_DTYPE_UINT64 && ((const uint64_t *)t.data)[0] == big[0]);
+  oq_tensor_release(&t);
+  const uint32_t u[1] = {4000000000u};
+  write_npy(p, 1, "{'descr': '<u4', 'fortran_order': False, 'shape': (), }", u, sizeof u, 0);
+  REQUIRE_OK(oq_npy_load(p, &t, &err));
+  CHECK(t.dtype == OQ_DTYPE_UINT32 && t.ndim == 0 && ((const uint32_t *)t.data)[0] == u[0]);
   oq_tensor_release(&t);
 }
 
@@ -288,7 +311,7 @@ OQ_TEST(save_failures) {
   oq_error err = {0};
   int64_t dims[1] = {2};
   oq_tensor t;
-  REQUIRE_OK(oq_tensor_alloc(&t, OQ_DTYPE_FLOAT16, 1, dims, &err));
+  REQUIRE_OK(oq_tensor_alloc(&t, OQ_DTYPE_BFLOAT16, 1, dims, &err)); /* numpy has no bfloat16 */
   const char *p = tmp_path("save_failures", "h.npy");
   CHECK(oq_npy_save(p, &t, &err) == OQ_ERR_UNSUPPORTED);
   CHECK(strstr(err.msg, p) != NULL);
