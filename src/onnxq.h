@@ -19,11 +19,13 @@
  * travel with their element counts, which the library checks. Option structs start with a `size` field set by
  * their _init function: a program built against an older, smaller struct keeps working with a newer library.
  *
- * Threads: the library keeps no global mutable state (the only global is an allocation hook that only the
- * library's own tests change). A loaded oq_model is read-only: any number of threads may use one model at once
- * (sessions, oq_quantize, describe, save) as long as none frees it. An oq_session runs one oq_session_run at a
- * time; use one session per thread (they may share the model). oq_quantize is reentrant: it starts and joins its
- * own calibration threads and shares nothing between calls. oq_error and tensors belong to the caller's thread.
+ * Threads: the library keeps two process-wide settings and no other global mutable state: an allocation hook
+ * that only the library's own tests change, and the resource limits of oq_set_limits (atomics; set them before
+ * runs start: moving them into the session and quantization options is planned). A loaded oq_model is read-only: any
+ * number of threads may use one model at once (sessions, oq_quantize, describe, save) as long as none frees it. An
+ * oq_session runs one oq_session_run at a time; use one session per thread (they may share the model). oq_quantize is
+ * reentrant: it starts and joins its own calibration threads and shares nothing between calls. oq_error and tensors
+ * belong to the caller's thread.
  */
 #ifndef ONNXQ_H
 #define ONNXQ_H
