@@ -309,6 +309,20 @@ static int listed_input(const emitter *e, int32_t v) {
   return 0;
 }
 
+/* An initializer that only removed nodes read (a folded Clip's min/max once preparation made them initializers) is
+ * dropped like the Constant nodes that used to hold them: runtimes warn about unused initializers. One that nothing
+ * read in the input model stays, as it was. */
+static int only_removed_read(const emitter *e, int32_t v) {
+  const oq_value *val = &e->g->values[v];
+  if (val->n_consumers == 0 || val->is_graph_output || listed_input(e, v)) return 0;
+  for (int32_t c = 0; c < val->n_consumers; c++)
+    if (!e->p->node_removed[val->consumers[c]]) return 0;
+  for (int32_t n = 0; n < e->g->n_nodes; n++) /* subgraphs read outer values as implicit inputs, not consumers */
+    for (int32_t k = 0; k < e->g->nodes[n].n_implicit; k++)
+      if (e->g->nodes[n].implicit[k] == v) return 0;
+  return 1;
+}
+
 /* Assembles the copy: graph/model shallow copies around the new lists; drops value_info of vanished values; the
  * default-domain opset and IR version the plan asks for. */
 static oq_status build_model(emitter *e, Onnx__ModelProto **out, oq_error *err) {
@@ -329,6 +343,7 @@ static oq_status build_model(emitter *e, Onnx__ModelProto **out, oq_error *err) 
     if (v >= 0 && v < e->g->n_values && e->g->values[v].init == t && init_replaced(rec(e, v)) &&
         !e->g->values[v].is_graph_output && !listed_input(e, v))
       continue;
+    if (v >= 0 && v < e->g->n_values && e->g->values[v].init == t && only_removed_read(e, v)) continue;
     inits[ni++] = (Onnx__TensorProto *)t;
   }
   for (size_t i = 0; i < e->inits.n; i++) inits[ni++] = e->inits.items[i];
