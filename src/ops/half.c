@@ -1,7 +1,9 @@
 /* float16 / bfloat16 through float32: a row whose kernel computes float32 only runs half-precision inputs by
  * widening every half input to float32, calling the float32 kernel with hooks of our own (its outputs land in
- * buffers we hold, its scratch still comes from the executor), and narrowing each float32 output back to the
- * input's half type (round to nearest even). Other dtypes go straight to the kernel. */
+ * executor scratch too), and narrowing each float32 output back to the input's half type (round to nearest even)
+ * into the executor's output. Every buffer comes from the executor's hooks: nothing is allocated here. Other dtypes
+ * go straight to the kernel. */
+#include "core/dtype.h"
 #include "ops/kernels.h"
 #include "ops/tensor_util.h"
 
@@ -14,12 +16,29 @@ typedef struct half_ctx {
   const oq_kernel_call *outer;
 } half_ctx;
 
+/* The inner kernel's output j: a float32 (or other) tensor over a scratch block of the outer call. */
 static oq_status half_out(void *ctx, const oq_kernel_call *call, int32_t j, int32_t dtype, int32_t ndim,
                           const int64_t *dims, oq_error *err) {
-  (void)ctx;
-  if (j < 0 || j >= call->n_outputs || call->outputs[j].data)
+  const half_ctx *h = ctx;
+  if (j < 0 || j >= call->n_outputs || call->outputs[j].data || call->outputs[j].dtype)
     OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "output %d requested twice", (int)j);
-  return oq_tensor_alloc(&call->outputs[j], dtype, ndim, dims, err);
+  oq_tensor t = {0};
+  t.dtype = dtype;
+  t.ndim = ndim;
+  for (int32_t d = 0; d < ndim; d++) t.dims[d] = dims[d];
+  size_t numel = 1, bytes = 0;
+  for (int32_t d = 0; d < ndim; d++)
+    if (dims[d] < 0 || !oq_size_mul(numel, (size_t)dims[d], &numel))
+      OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "output %d is too large", (int)j);
+  if (!oq_dtype_nbytes(dtype, numel, &bytes)) OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "output %d is too large", (int)j);
+  if (bytes) {
+    oq_status st = oq_kscratch(h->outer, bytes, &t.data, err);
+    if (st != OQ_OK) return st;
+    memset(t.data, 0, bytes);
+  }
+  t.nbytes = bytes;
+  call->outputs[j] = t;
+  return OQ_OK;
 }
 
 static oq_status half_scratch(void *ctx, size_t bytes, void **out, oq_error *err) {
@@ -53,13 +72,30 @@ static oq_status via_float(const oq_kernel_call *call, oq_op_exec_fn fn, oq_erro
   const oq_tensor *ins[HALF_MAX_IO];
   memset(wide, 0, sizeof wide);
   memset(outs, 0, sizeof outs);
+  size_t total = 0; /* floats of every widened input, in one scratch block */
+  for (int32_t i = 0; i < call->n_inputs; i++) {
+    const oq_tensor *t = call->inputs[i];
+    if (t && is_half(t->dtype) && !oq_size_add(total, (size_t)oq_tensor_numel(t), &total))
+      OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "float16 inputs are too large");
+  }
+  float *buf = NULL;
+  if (total) {
+    size_t bytes;
+    if (!oq_size_mul(total, sizeof(float), &bytes)) OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "float16 inputs are too large");
+    OQ_CHECK(oq_kscratch(call, bytes, (void **)&buf, err));
+  }
   for (int32_t i = 0; i < call->n_inputs; i++) {
     const oq_tensor *t = call->inputs[i];
     ins[i] = t;
     if (!t || !is_half(t->dtype)) continue;
-    OQ_CHECK(oq_tensor_alloc(&wide[i], OQ_DTYPE_FLOAT, t->ndim, t->dims, err));
     int64_t n = oq_tensor_numel(t);
-    for (int64_t k = 0; k < n; k++) ((float *)wide[i].data)[k] = (float)oq_load_f64(t->data, t->dtype, k);
+    wide[i] = *t;
+    wide[i].dtype = OQ_DTYPE_FLOAT;
+    wide[i].data = n ? buf : NULL;
+    wide[i].nbytes = (size_t)n * sizeof(float);
+    wide[i].owns_data = 0;
+    for (int64_t k = 0; k < n; k++) buf[k] = (float)oq_load_f64(t->data, t->dtype, k);
+    buf += n;
     ins[i] = &wide[i];
   }
   half_ctx hc = {call};
@@ -83,11 +119,7 @@ static oq_status via_float(const oq_kernel_call *call, oq_op_exec_fn fn, oq_erro
       for (int64_t k = 0; k < n; k++) oq_store_f64(y->data, dt, k, ((const float *)o->data)[k]);
     }
   }
-fail:
-  for (int32_t i = 0; i < HALF_MAX_IO; i++) {
-    oq_tensor_release(&wide[i]);
-    oq_tensor_release(&outs[i]);
-  }
+fail: /* wide and outs borrow executor scratch */
   return st;
 }
 

@@ -19,16 +19,7 @@ rm -rf "$work"
 mkdir -p "$work"
 cd "$work"
 
-fail() {
-  echo "FAIL: $*" >&2
-  for f in stdout stderr; do [ -s "$f" ] && { echo "--- $f:" >&2; head -c 4000 "$f" >&2; }; done
-  exit 1
-}
-ok() {
-  "$@" >stdout 2>stderr </dev/null || fail "'$*' exited with status $?"
-  [ -s stderr ] && fail "'$*' wrote to stderr"
-  return 0
-}
+. "$src/tests/cli/assert.sh" # fail, ok
 # one_line_error PATTERN CMD...: exit 1, nothing on stdout, one stderr line "onnxq: ..." matching PATTERN
 one_line_error() {
   pat=$1

@@ -18,18 +18,7 @@ rm -rf "$work"
 mkdir -p "$work"
 cd "$work"
 
-fail() {
-  echo "FAIL: $*" >&2
-  for f in stdout stderr; do [ -s "$f" ] && { echo "--- $f:" >&2; head -c 4000 "$f" >&2; }; done
-  exit 1
-}
-
-# ok CMD...: must exit 0 with nothing on stderr
-ok() {
-  "$@" >stdout 2>stderr </dev/null || fail "'$*' exited with status $?"
-  [ -s stderr ] && fail "'$*' wrote to stderr"
-  return 0
-}
+. "$here/assert.sh" # fail, ok
 
 # usage_error CMD...: must exit 1, empty stdout, one stderr line starting "onnxq: "
 usage_error() {

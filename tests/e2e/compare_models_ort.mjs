@@ -7,23 +7,9 @@
 // For each output: err = max |q - f| over all samples, range = max |f|; prints both and rel = err / range.
 // Exit 1 (FAIL line) when any rel exceeds MAX_REL, or on any error.
 
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readNpy } from './npy.mjs';
-import { ort, openSession, parseArgs, runMain } from './ort_common.mjs';
-
-const fileName = (name) => name.replace(/[^A-Za-z0-9._-]/g, '_') + '.npy';
-
-async function runOn(session, dir) {
-  const feeds = {};
-  for (const name of session.inputNames) {
-    const f = join(dir, fileName(name));
-    if (!existsSync(f)) throw new Error(`${dir}: no file for model input '${name}'`);
-    const a = readNpy(f);
-    feeds[name] = new ort.Tensor(a.dtype, a.data, a.shape);
-  }
-  return session.run(feeds);
-}
+import { openSession, parseArgs, runMain, runSampleFolder } from './ort_common.mjs';
 
 runMain(async () => {
   const { pos, opts } = parseArgs(process.argv.slice(2), ['max-rel'], []);
@@ -37,8 +23,8 @@ runMain(async () => {
   const err = {};
   const range = {};
   for (const d of dirs) {
-    const fr = await runOn(fs, join(dataDir, d));
-    const qr = await runOn(qs, join(dataDir, d));
+    const fr = await runSampleFolder(fs, join(dataDir, d));
+    const qr = await runSampleFolder(qs, join(dataDir, d));
     for (const name of fs.outputNames) {
       const f = fr[name];
       const q = qr[name];

@@ -1,6 +1,9 @@
 // Shared helpers for the onnxruntime-node e2e scripts.
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import ort from 'onnxruntime-node';
+import { readNpy } from './npy.mjs';
 
 export { ort };
 
@@ -125,4 +128,16 @@ export function parseArgs(argv, valued = [], flags = []) {
     }
   }
   return { pos, opts };
+}
+
+// Runs session on one sample folder (<sanitized input name>.npy per input, as onnxq writes them).
+export async function runSampleFolder(session, dir) {
+  const feeds = {};
+  for (const name of session.inputNames) {
+    const f = join(dir, name.replace(/[^A-Za-z0-9._-]/g, '_') + '.npy');
+    if (!existsSync(f)) throw new Error(`${dir}: no file for model input '${name}'`);
+    const a = readNpy(f);
+    feeds[name] = new ort.Tensor(a.dtype, a.data, a.shape);
+  }
+  return session.run(feeds);
 }

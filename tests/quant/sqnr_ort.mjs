@@ -5,23 +5,9 @@
 //   node tests/quant/sqnr_ort.mjs FLOAT.onnx QUANT.onnx DATA_DIR [--min-db D]
 //
 // Prints "sqnr_db=<x> samples=<n>" and, with --min-db, PASS/FAIL (exit 1 below the floor).
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readNpy } from '../e2e/npy.mjs';
-import { ort, openSession, parseArgs, runMain } from '../e2e/ort_common.mjs';
-
-const fileName = (name) => name.replace(/[^A-Za-z0-9._-]/g, '_') + '.npy';
-
-async function runOn(session, dir) {
-  const feeds = {};
-  for (const name of session.inputNames) {
-    const f = join(dir, fileName(name));
-    if (!existsSync(f)) throw new Error(`${dir}: no file for model input '${name}'`);
-    const a = readNpy(f);
-    feeds[name] = new ort.Tensor(a.dtype, a.data, a.shape);
-  }
-  return session.run(feeds);
-}
+import { openSession, parseArgs, runMain, runSampleFolder } from '../e2e/ort_common.mjs';
 
 runMain(async () => {
   const { pos, opts } = parseArgs(process.argv.slice(2), ['min-db'], []);
@@ -34,8 +20,8 @@ runMain(async () => {
   let sig = 0;
   let noise = 0;
   for (const d of dirs) {
-    const fr = await runOn(fs, join(dataDir, d));
-    const qr = await runOn(qs, join(dataDir, d));
+    const fr = await runSampleFolder(fs, join(dataDir, d));
+    const qr = await runSampleFolder(qs, join(dataDir, d));
     for (const name of fs.outputNames) {
       const f = fr[name].data;
       const q = qr[name] && qr[name].data;
