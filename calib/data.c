@@ -240,7 +240,12 @@ static oq_status list_dir(const char *dir, char ***names, size_t *n, int *has_di
   *n = 0;
   *has_dirs = 0;
   DIR *d = opendir(dir);
-  if (!d) OQ_RETURN_ERR(err, OQ_ERR_IO, "%s: cannot open calibration data: %s", dir, strerror(errno));
+  if (!d) {
+    /* the folder is the subject, so the CLI names it alone instead of prefixing the model */
+    oq_error_set(err, OQ_ERR_IO, __FILE__, __LINE__, "%s: cannot open calibration data: %s", dir, strerror(errno));
+    oq_error_subject(err, OQ_SUBJECT_FILE, dir);
+    return OQ_ERR_IO;
+  }
   for (struct dirent *e; (e = readdir(d)) != NULL;) {
     if (e->d_name[0] == '.') continue;
     char *p = join(dir, e->d_name, err);
