@@ -434,10 +434,18 @@ OQ_ROW("Einsum", "", 12, 21, 1, OQ_VARIADIC, 1, 1, oq_op_einsum_init, OQ_NONE, O
 /* qmath.c */
 OQ_ROW("DynamicQuantizeLinear", "", 11, 21, 1, 1, 3, 3, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_dynamic_quantize_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("MatMulInteger", "", 10, 21, 2, 4, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_matmul_integer_exec,
+OQ_ROW("MatMulInteger", "", 10, 21, 2, 4, 1, 1, oq_op_init_none, oq_op_matmul_integer_infer, OQ_NONE,
+       oq_op_matmul_integer_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("QLinearMatMul", "", 10, 21, 8, 8, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_qlinear_matmul_exec,
+OQ_ROW("QLinearMatMul", "", 10, 21, 8, 8, 1, 1, oq_op_init_none, oq_op_qlinear_matmul_infer, OQ_NONE,
+       oq_op_qlinear_matmul_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* qconv.c (MatMulInteger/QLinearMatMul above take their infer from it too) */
+OQ_ROW("ConvInteger", "", 10, 21, 2, 4, 1, 1, oq_op_qconv_init, oq_op_conv_integer_infer, OQ_NONE,
+       oq_op_conv_integer_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("QLinearConv", "", 10, 21, 8, 9, 1, 1, oq_op_qconv_init, oq_op_qlinear_conv_infer, OQ_NONE,
+       oq_op_qlinear_conv_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* policy-only rows: onnxruntime quantizes these; the executor does not run them */
 

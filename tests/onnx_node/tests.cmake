@@ -300,6 +300,10 @@ set(ONNXQ_NODE_TESTS
   test_conv_with_strides_and_asymmetric_padding
   test_conv_with_strides_no_padding
   test_conv_with_strides_padding
+  # ConvInteger
+  test_basic_convinteger
+  test_convinteger_with_padding
+  test_convinteger_without_padding
   # ConvTranspose
   test_convtranspose
   test_convtranspose_1d
@@ -695,6 +699,8 @@ set(ONNXQ_NODE_TESTS
   # PRelu
   test_prelu_broadcast
   test_prelu_example
+  # QLinearConv
+  test_qlinearconv
   # QLinearMatMul
   test_qlinearmatmul_2D
   test_qlinearmatmul_3D
@@ -1089,10 +1095,6 @@ set(ONNXQ_NODE_XFAIL
   # CastLike
   test_castlike_BFLOAT16_to_FLOAT  # bfloat16 values stored as uint16 in this ONNX 1.12 data (bfloat16 Cast is covered by harness_bf16_cast)
   test_castlike_FLOAT_to_BFLOAT16  # bfloat16 values stored as uint16 in this ONNX 1.12 data (bfloat16 Cast is covered by harness_bf16_cast)
-  # ConvInteger
-  test_basic_convinteger  # ConvInteger is not implemented
-  test_convinteger_with_padding  # ConvInteger is not implemented
-  test_convinteger_without_padding  # ConvInteger is not implemented
   # DFT
   test_dft  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
   test_dft_axis  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
@@ -1119,8 +1121,6 @@ set(ONNXQ_NODE_XFAIL
   test_maxunpool_export_with_output_shape  # MaxUnpool with output_shape larger than the default: the placement of indices differs from the reference
   # MelWeightMatrix
   test_melweightmatrix  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  # QLinearConv
-  test_qlinearconv  # QLinearConv is not implemented
   # Scan
   test_scan9_sum  # Scan is not implemented
   test_scan_sum  # Scan is not implemented
