@@ -447,6 +447,10 @@ OQ_ROW("ConvInteger", "", 10, 21, 2, 4, 1, 1, oq_op_qconv_init, oq_op_conv_integ
 OQ_ROW("QLinearConv", "", 10, 21, 8, 9, 1, 1, oq_op_qconv_init, oq_op_qlinear_conv_infer, OQ_NONE,
        oq_op_qlinear_conv_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
+/* gridsample.c (16: 4-D, bilinear/nearest/bicubic; 20: any rank, linear/nearest/cubic; init reads the opset) */
+OQ_ROW("GridSample", "", 16, 21, 2, 2, 1, 1, oq_op_gridsample_init, oq_op_gridsample_infer, OQ_NONE,
+       oq_op_gridsample_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
 /* policy-only rows: onnxruntime quantizes these; the executor does not run them */
 
 #undef OQ_VARIADIC

@@ -439,6 +439,15 @@ set(ONNXQ_NODE_TESTS
   # GreaterOrEqual
   test_greater_equal
   test_greater_equal_bcast
+  # GridSample
+  test_gridsample
+  test_gridsample_aligncorners_true
+  test_gridsample_bicubic
+  test_gridsample_bilinear
+  test_gridsample_border_padding
+  test_gridsample_nearest
+  test_gridsample_reflection_padding
+  test_gridsample_zeros_padding
   # GRU
   test_gru_batchwise
   test_gru_defaults
@@ -1099,15 +1108,6 @@ set(ONNXQ_NODE_XFAIL
   test_dft  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
   test_dft_axis  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
   test_dft_inverse  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  # GridSample
-  test_gridsample  # GridSample is not implemented
-  test_gridsample_aligncorners_true  # GridSample is not implemented
-  test_gridsample_bicubic  # GridSample is not implemented
-  test_gridsample_bilinear  # GridSample is not implemented
-  test_gridsample_border_padding  # GridSample is not implemented
-  test_gridsample_nearest  # GridSample is not implemented
-  test_gridsample_reflection_padding  # GridSample is not implemented
-  test_gridsample_zeros_padding  # GridSample is not implemented
   # HammingWindow
   test_hammingwindow  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
   test_hammingwindow_symmetric  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
