@@ -254,6 +254,12 @@ OQ_ROW("If", "", 1, 21, 1, 1, 1, OQ_VARIADIC, oq_op_if_init, OQ_NONE, OQ_NONE, o
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Loop", "", 1, 21, 2, OQ_VARIADIC, 1, OQ_VARIADIC, oq_op_loop_init, OQ_NONE, OQ_NONE, oq_op_loop_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+/* Scan 8 has the optional sequence_lens input first (so no slot counts as required here; init and exec check the
+ * others) and a batch axis; 9 neither (init reads the opset) */
+OQ_ROW("Scan", "", 8, 8, 0, OQ_VARIADIC, 1, OQ_VARIADIC, oq_op_scan_init, OQ_NONE, OQ_NONE, oq_op_scan_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Scan", "", 9, 21, 1, OQ_VARIADIC, 1, OQ_VARIADIC, oq_op_scan_init, OQ_NONE, OQ_NONE, oq_op_scan_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* reduce.c: axes as an attribute, then as an input (ReduceSum 13, the others 18) */
 OQ_ROW("ReduceSum", "", 1, 12, 1, 1, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, oq_op_reduce_workspace,

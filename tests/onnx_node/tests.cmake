@@ -861,6 +861,9 @@ set(ONNXQ_NODE_TESTS
   test_roialign_aligned_true
   # Round
   test_round
+  # Scan
+  test_scan9_sum
+  test_scan_sum
   # Scatter
   test_scatter_with_axis
   test_scatter_without_axis
@@ -1121,9 +1124,6 @@ set(ONNXQ_NODE_XFAIL
   test_maxunpool_export_with_output_shape  # MaxUnpool with output_shape larger than the default: the placement of indices differs from the reference
   # MelWeightMatrix
   test_melweightmatrix  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  # Scan
-  test_scan9_sum  # Scan is not implemented
-  test_scan_sum  # Scan is not implemented
   # STFT
   test_stft  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
   test_stft_with_window  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
