@@ -68,7 +68,10 @@ fail:
 /* Loop (1, 11, 13, 16, 19, 21: later versions add sequence/optional types, which are refused as not tensors). The
  * body runs through the same subgraph hook as If's branches, so it reads outer-scope values. Body inputs:
  * (iteration_num, cond, carried...), outputs: (cond, carried..., scan outputs...); the scan outputs of all
- * iterations are stacked along a new first axis. */
+ * iterations are stacked along a new first axis. M and cond are optional (empty names): without both the loop runs
+ * until the body's cond is false. Every iteration checks --max-seconds (a body may hold no node, so the executor's
+ * check between nodes is not enough), and each scan output's running size is held to the tensor limit, so an
+ * endless loop stops with an error instead of taking all memory. */
 
 typedef struct loop_params {
   int32_t body; /* position in oq_node.subgraphs */
@@ -79,8 +82,8 @@ oq_status oq_op_loop_init(const oq_op_init_ctx *ctx, void **params, oq_error *er
   int32_t body = oq_node_subgraph(node, "body");
   if (body < 0) OQ_RETURN_ERR(err, OQ_ERR_MODEL, "attribute 'body' is missing or not a graph");
   const oq_graph *g = node->subgraphs[body].graph;
-  int32_t n_carried = node->n_inputs - 2;
-  if (n_carried < 0) OQ_RETURN_ERR(err, OQ_ERR_MODEL, "Loop needs the M and cond input slots");
+  /* M and cond may be omitted (trailing empty names are dropped, so fewer than 2 slots mean no carried value) */
+  int32_t n_carried = node->n_inputs > 2 ? node->n_inputs - 2 : 0;
   if (g->n_inputs != n_carried + 2)
     OQ_RETURN_ERR(err, OQ_ERR_MODEL, "body takes %d inputs, the node carries %d values (+2)", (int)g->n_inputs,
                   (int)n_carried);
@@ -98,7 +101,9 @@ oq_status oq_op_loop_exec(const oq_kernel_call *call, oq_error *err) {
   oq_status st = OQ_OK;
   const loop_params *p = call->params;
   const oq_tensor *mt = oq_kin(call, 0), *ct = oq_kin(call, 1);
-  int32_t n_carried = call->n_inputs - 2, n_scan = call->n_outputs - n_carried, n_body = 1 + call->n_outputs;
+  int32_t n_carried = call->n_inputs > 2 ? call->n_inputs - 2 : 0, n_scan = call->n_outputs - n_carried,
+          n_body = 1 + call->n_outputs;
+  uint64_t *scan_bytes = NULL, limit = oq_limits_tensor_bytes();
   oq_tensor *carried = NULL, *outs = NULL, *stack = NULL, iter_t = {0}, cond_t = {0};
   const oq_tensor **ins = NULL;
   int64_t n_stack = 0, cap = 0;
@@ -120,7 +125,11 @@ oq_status oq_op_loop_exec(const oq_kernel_call *call, oq_error *err) {
   }
   OQ_CHECK(oq_tensor_alloc(&iter_t, OQ_DTYPE_INT64, 0, NULL, err));
   OQ_CHECK(oq_tensor_alloc(&cond_t, OQ_DTYPE_BOOL, 0, NULL, err));
+  if (n_scan < 0) OQ_FAIL(err, OQ_ERR_MODEL, "the node has fewer outputs than loop-carried values");
+  scan_bytes = oq_calloc((size_t)n_scan + 1, sizeof *scan_bytes, err);
+  if (!scan_bytes) OQ_FAIL(err, OQ_ERR_NOMEM, "out of memory for the loop state");
   for (int64_t i = 0; i < max_trip && cond; i++) {
+    OQ_CHECK(oq_limits_check_time(err)); /* --max-seconds */
     *(int64_t *)iter_t.data = i;
     *(uint8_t *)cond_t.data = (uint8_t)cond;
     ins[0] = &iter_t;
@@ -152,6 +161,14 @@ oq_status oq_op_loop_exec(const oq_kernel_call *call, oq_error *err) {
         cap = ncap;
       }
       for (int32_t k = 0; k < n_scan; k++) stack[n_stack++] = outs[1 + n_carried + k];
+      /* each stacked output (with its records) may not outgrow the limit of one tensor */
+      for (int32_t k = 0; k < n_scan; k++) {
+        scan_bytes[k] += stack[n_stack - n_scan + k].nbytes + sizeof *stack;
+        if (scan_bytes[k] > limit)
+          OQ_FAIL(err, OQ_ERR_NOMEM,
+                  "scan output %d after %lld iterations needs more than the limit of %llu bytes per tensor", (int)k,
+                  (long long)(i + 1), (unsigned long long)limit);
+      }
     }
   }
   for (int32_t j = 0; j < n_carried; j++)
@@ -186,6 +203,7 @@ fail:
   free(outs);
   free(ins);
   free(stack);
+  free(scan_bytes);
   return st;
 }
 
@@ -209,8 +227,8 @@ typedef struct scan_params {
 } scan_params;
 
 /* Copies attribute name's entries (n of them, each in [lo, hi]) into dst, or dflt everywhere when absent. */
-static oq_status scan_ints(const oq_op_init_ctx *ctx, const char *name, int32_t n, int64_t lo, int64_t hi,
-                           int64_t *dst, oq_error *err) {
+static oq_status scan_ints(const oq_op_init_ctx *ctx, const char *name, int32_t n, int64_t lo, int64_t hi, int64_t *dst,
+                           oq_error *err) {
   const int64_t *v = NULL;
   size_t got = 0;
   oq_status st = oq_attr_ints(ctx->node->proto, name, &v, &got, err);
@@ -238,7 +256,8 @@ oq_status oq_op_scan_init(const oq_op_init_ctx *ctx, void **params, oq_error *er
   if (m < 1 || m > node->n_inputs - first)
     OQ_FAIL(err, OQ_ERR_MODEL, "num_scan_inputs = %lld, the node has %d inputs", (long long)m, (int)node->n_inputs);
   int32_t n_state = node->n_inputs - first - (int32_t)m, n_out = node->n_outputs - n_state;
-  if (n_out < 0) OQ_FAIL(err, OQ_ERR_MODEL, "the node has %d outputs for %d states", (int)node->n_outputs, (int)n_state);
+  if (n_out < 0)
+    OQ_FAIL(err, OQ_ERR_MODEL, "the node has %d outputs for %d states", (int)node->n_outputs, (int)n_state);
   if (g->n_inputs != n_state + m)
     OQ_FAIL(err, OQ_ERR_MODEL, "body takes %d inputs, the node has %d states and %lld scan inputs", (int)g->n_inputs,
             (int)n_state, (long long)m);
@@ -335,7 +354,8 @@ static oq_status scan_sequence(const oq_kernel_call *call, const scan_params *p,
   for (int32_t j = 0; j < n; j++) OQ_CHECK(copy_tensor(state0[j], &states[j], err));
   for (int64_t t = 0; t < len; t++) {
     OQ_CHECK(oq_limits_check_time(err)); /* --max-seconds, also for a body without nodes */
-    for (int32_t i = 0; i < m; i++) OQ_CHECK(take_slice(xs[i], in_axis[i], p->in_dir[i] ? len - 1 - t : t, &slices[i], err));
+    for (int32_t i = 0; i < m; i++)
+      OQ_CHECK(take_slice(xs[i], in_axis[i], p->in_dir[i] ? len - 1 - t : t, &slices[i], err));
     for (int32_t j = 0; j < n; j++) ins[j] = &states[j];
     for (int32_t i = 0; i < m; i++) ins[n + i] = &slices[i];
     memset(outs, 0, (size_t)n_body * sizeof *outs);
@@ -359,8 +379,8 @@ static oq_status scan_sequence(const oq_kernel_call *call, const scan_params *p,
         }
         if (!oq_norm_axis(p->out_axis[q], e->ndim + 1, &axis)) {
           st = OQ_ERR_MODEL;
-          oq_error_set(err, st, __FILE__, __LINE__, "scan_output_axes[%d] = %lld is out of range for rank %d",
-                       (int)q, (long long)p->out_axis[q], (int)(e->ndim + 1));
+          oq_error_set(err, st, __FILE__, __LINE__, "scan_output_axes[%d] = %lld is out of range for rank %d", (int)q,
+                       (long long)p->out_axis[q], (int)(e->ndim + 1));
           break;
         }
         for (int32_t i = 0, r = 0; i <= e->ndim; i++) dims[i] = i == axis ? out_len : e->dims[r++];
@@ -384,8 +404,8 @@ fail:
 }
 
 /* The scan axis of input i (normalized; opset 8: axis 0 of the per-batch slice) and its extent. */
-static oq_status scan_axes(const oq_kernel_call *call, const scan_params *p, const oq_tensor *const *xs,
-                           int32_t *axes, int64_t *len, oq_error *err) {
+static oq_status scan_axes(const oq_kernel_call *call, const scan_params *p, const oq_tensor *const *xs, int32_t *axes,
+                           int64_t *len, oq_error *err) {
   *len = -1;
   for (int32_t i = 0; i < p->n_in; i++) {
     int64_t a = 0;
@@ -408,7 +428,8 @@ oq_status oq_op_scan_exec(const oq_kernel_call *call, oq_error *err) {
   oq_tensor *states = NULL, *ys = NULL, *bstate0 = NULL, *bxs = NULL;
   const oq_tensor **state0 = NULL, **xs = NULL;
   int32_t axes[OQ_MAX_DIMS * 4];
-  if (call->n_inputs != first + n + m) OQ_KFAIL(call->node_name, OQ_ERR_MODEL, "Scan has %d inputs", (int)call->n_inputs);
+  if (call->n_inputs != first + n + m)
+    OQ_KFAIL(call->node_name, OQ_ERR_MODEL, "Scan has %d inputs", (int)call->n_inputs);
   if (m > (int32_t)(sizeof axes / sizeof axes[0]))
     OQ_KFAIL(call->node_name, OQ_ERR_UNSUPPORTED, "%d scan inputs are too many", (int)m);
   for (int32_t i = first; i < call->n_inputs; i++)
@@ -424,7 +445,8 @@ oq_status oq_op_scan_exec(const oq_kernel_call *call, oq_error *err) {
     int64_t len;
     OQ_CHECK(scan_axes(call, p, xs, axes, &len, err));
     OQ_CHECK(scan_sequence(call, p, state0, xs, axes, len, len, states, ys, err));
-    for (int32_t j = 0; j < n; j++) OQ_CHECK(oq_kout_bytes_of(call, j, &states[j], states[j].ndim, states[j].dims, err));
+    for (int32_t j = 0; j < n; j++)
+      OQ_CHECK(oq_kout_bytes_of(call, j, &states[j], states[j].ndim, states[j].dims, err));
     for (int32_t q = 0; q < k; q++) OQ_CHECK(oq_kout_bytes_of(call, n + q, &ys[q], ys[q].ndim, ys[q].dims, err));
     goto fail; /* done: release */
   }
@@ -466,7 +488,8 @@ oq_status oq_op_scan_exec(const oq_kernel_call *call, oq_error *err) {
       oq_tensor *r = j < n ? &states[j] : &ys[j - n];
       if (b == 0) {
         int64_t dims[OQ_MAX_DIMS] = {batch};
-        if (r->ndim + 1 > OQ_MAX_DIMS) OQ_KFAIL(call->node_name, OQ_ERR_UNSUPPORTED, "output %d: rank too large", (int)j);
+        if (r->ndim + 1 > OQ_MAX_DIMS)
+          OQ_KFAIL(call->node_name, OQ_ERR_UNSUPPORTED, "output %d: rank too large", (int)j);
         memcpy(dims + 1, r->dims, sizeof(int64_t) * (size_t)r->ndim);
         OQ_CHECK(oq_kout(call, j, r->dtype, r->ndim + 1, dims, err));
       }

@@ -252,7 +252,8 @@ OQ_ROW("DequantizeLinear", "", 10, 22, 2, 3, 1, 1, oq_op_qdq_init, oq_op_dequant
  * keep the arity and only widen the types a branch may return (19: float8, the first change after 17). */
 OQ_ROW("If", "", 1, 21, 1, 1, 1, OQ_VARIADIC, oq_op_if_init, OQ_NONE, OQ_NONE, oq_op_if_exec, oq_op_params_free,
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Loop", "", 1, 21, 2, OQ_VARIADIC, 1, OQ_VARIADIC, oq_op_loop_init, OQ_NONE, OQ_NONE, oq_op_loop_exec,
+/* Loop: M and cond may both be omitted (empty names), so no slot counts as required here */
+OQ_ROW("Loop", "", 1, 21, 0, OQ_VARIADIC, 1, OQ_VARIADIC, oq_op_loop_init, OQ_NONE, OQ_NONE, oq_op_loop_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 /* Scan 8 has the optional sequence_lens input first (so no slot counts as required here; init and exec check the
  * others) and a batch axis; 9 neither (init reads the opset) */
@@ -441,11 +442,9 @@ OQ_ROW("Einsum", "", 12, 21, 1, OQ_VARIADIC, 1, 1, oq_op_einsum_init, OQ_NONE, O
 OQ_ROW("DynamicQuantizeLinear", "", 11, 21, 1, 1, 3, 3, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_dynamic_quantize_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("MatMulInteger", "", 10, 21, 2, 4, 1, 1, oq_op_init_none, oq_op_matmul_integer_infer, OQ_NONE,
-       oq_op_matmul_integer_exec,
-       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       oq_op_matmul_integer_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("QLinearMatMul", "", 10, 21, 8, 8, 1, 1, oq_op_init_none, oq_op_qlinear_matmul_infer, OQ_NONE,
-       oq_op_qlinear_matmul_exec,
-       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+       oq_op_qlinear_matmul_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* qconv.c (MatMulInteger/QLinearMatMul above take their infer from it too) */
 OQ_ROW("ConvInteger", "", 10, 21, 2, 4, 1, 1, oq_op_qconv_init, oq_op_conv_integer_infer, OQ_NONE,

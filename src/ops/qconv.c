@@ -98,9 +98,9 @@ static oq_status check_param(const oq_tensor *t, int64_t m, int per_channel, int
 
 typedef struct qconv_job {
   const qconv_shape *cs;
-  const oq_tensor *x, *w, *xz, *wz, *b;   /* b: int32 bias or NULL */
-  const oq_tensor *xs, *ws, *ys, *yz;     /* QLinearConv only */
-  void *y;                                /* int32 (ConvInteger) or Y's 8-bit type */
+  const oq_tensor *x, *w, *xz, *wz, *b; /* b: int32 bias or NULL */
+  const oq_tensor *xs, *ws, *ys, *yz;   /* QLinearConv only */
+  void *y;                              /* int32 (ConvInteger) or Y's 8-bit type */
   int qlinear;
 } qconv_job;
 
@@ -238,15 +238,15 @@ static oq_status qconv_infer(const void *params, const oq_shape_info *x_info, co
   return st;
 }
 
-oq_status oq_op_conv_integer_infer(const void *params, const oq_shape_info *const *in, int32_t n_in,
-                                   oq_shape_info *out, int32_t n_out, oq_error *err) {
+oq_status oq_op_conv_integer_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                                   int32_t n_out, oq_error *err) {
   (void)n_in;
   (void)n_out;
   return qconv_infer(params, in[0], in[1], OQ_DTYPE_INT32, out, err);
 }
 
-oq_status oq_op_qlinear_conv_infer(const void *params, const oq_shape_info *const *in, int32_t n_in,
-                                   oq_shape_info *out, int32_t n_out, oq_error *err) {
+oq_status oq_op_qlinear_conv_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                                   int32_t n_out, oq_error *err) {
   (void)n_out;
   int32_t dtype = n_in > 7 && in[7] ? in[7]->dtype : 0;
   return qconv_infer(params, in[0], in[3], dtype, out, err);
