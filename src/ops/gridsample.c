@@ -2,8 +2,8 @@
  * with the same numerics), float32. Follows the ONNX reference: the grid's last axis holds the coordinates in
  * reverse spatial order (x = the last dim), each denormalized (align_corners: -1 and 1 are the centers of the corner
  * pixels, else their outer edges). nearest rounds half to even (3 spatial dims: half away from zero, as PyTorch's 3-D
- * sampler). A coordinate outside [lo, hi] (-0.5 .. d-0.5, or 0 .. d-1 with align_corners) is first clamped to
- * [0, d-1] (border) or reflected into [lo, hi] (reflection); then each tap of the interpolation (1 nearest, 2
+ * sampler). For nearest and linear a coordinate outside [lo, hi] (-0.5 .. d-0.5, or 0 .. d-1 with align_corners) is
+ * first clamped to [0, d-1] (border) or reflected into [lo, hi] (reflection); then each tap of the interpolation (1 nearest, 2
  * linear, 4 cubic with a = -0.75 per dim) reads 0 outside the input (zeros), the clamped pixel (border) or the
  * reflected one (reflection). */
 #include "core/pool.h"
@@ -163,7 +163,9 @@ static oq_status gs_points(void *ctx, int64_t begin, int64_t end) {
       x = isnan(x) ? -GS_FAR : x < -GS_FAR ? -GS_FAR : x > GS_FAR ? GS_FAR : x;
       if (p->mode == GS_NEAREST) x = nd == 3 ? round(x) : nearbyint(x);
       double lo = p->align_corners ? 0.0 : -0.5, hi = p->align_corners ? (double)(d - 1) : (double)d - 0.5;
-      if (x < lo || x > hi) {
+      /* cubic leaves the coordinate alone and only pads its taps, as onnxruntime and PyTorch do (the ONNX
+       * reference clamps it first for border: that differs where a coordinate is past the border) */
+      if (p->mode != GS_CUBIC && (x < lo || x > hi)) {
         if (p->padding == GS_BORDER)
           x = x < 0 ? 0 : x > (double)(d - 1) ? (double)(d - 1) : x;
         else if (p->padding == GS_REFLECTION)

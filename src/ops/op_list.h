@@ -456,6 +456,14 @@ OQ_ROW("QLinearConv", "", 10, 21, 8, 9, 1, 1, oq_op_qconv_init, oq_op_qlinear_co
 OQ_ROW("GridSample", "", 16, 21, 2, 2, 1, 1, oq_op_gridsample_init, oq_op_gridsample_infer, OQ_NONE,
        oq_op_gridsample_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
+/* lppool.c (LpPool's p is a float at opset 1, an int from 2; init reads the opset) */
+OQ_ROW("LpPool", "", 1, 21, 1, 1, 1, 1, oq_op_lppool_init, oq_op_lppool_infer, OQ_NONE, oq_op_lppool_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("GlobalLpPool", "", 1, 21, 1, 1, 1, 1, oq_op_global_lppool_init, oq_op_global_lppool_infer, OQ_NONE,
+       oq_op_global_lppool_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("MaxRoiPool", "", 1, 21, 2, 2, 1, 1, oq_op_maxroipool_init, oq_op_maxroipool_infer, OQ_NONE,
+       oq_op_maxroipool_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
 /* policy-only rows: onnxruntime quantizes these; the executor does not run them */
 
 #undef OQ_VARIADIC
