@@ -3,9 +3,9 @@
  * reverse spatial order (x = the last dim), each denormalized (align_corners: -1 and 1 are the centers of the corner
  * pixels, else their outer edges). nearest rounds half to even (3 spatial dims: half away from zero, as PyTorch's 3-D
  * sampler). For nearest and linear a coordinate outside [lo, hi] (-0.5 .. d-0.5, or 0 .. d-1 with align_corners) is
- * first clamped to [0, d-1] (border) or reflected into [lo, hi] (reflection); then each tap of the interpolation (1 nearest, 2
- * linear, 4 cubic with a = -0.75 per dim) reads 0 outside the input (zeros), the clamped pixel (border) or the
- * reflected one (reflection). */
+ * first clamped to [0, d-1] (border) or reflected into [lo, hi] (reflection); then each tap of the interpolation (1
+ * nearest, 2 linear, 4 cubic with a = -0.75 per dim) reads 0 outside the input (zeros), the clamped pixel (border) or
+ * the reflected one (reflection). */
 #include "core/pool.h"
 #include "ops/kernels.h"
 #include "ops/nn.h"
