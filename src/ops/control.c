@@ -9,10 +9,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Positions of the branches in the node's oq_node.subgraphs. */
+/* What output idx of subgraph g declares, for infer: dtype and rank (+ extra_rank stacked axes). Extents stay
+ * unknown: a body may change them between iterations, and a declaration never sizes anything. */
+static void declared_output(const oq_graph *g, int32_t idx, int32_t extra_rank, oq_shape_info *si) {
+  memset(si, 0, sizeof *si);
+  si->ndim = -1;
+  if (idx < 0 || idx >= g->n_outputs) return;
+  const oq_value *v = &g->values[g->outputs[idx]];
+  si->dtype = v->dtype;
+  if (v->ndim >= 0 && v->ndim + extra_rank <= OQ_MAX_DIMS) {
+    si->ndim = v->ndim + extra_rank;
+    for (int32_t i = 0; i < si->ndim; i++) si->dims[i] = -1;
+  }
+}
+
+/* Positions of the branches in the node's oq_node.subgraphs; what each branch declares for each output. */
 typedef struct if_params {
   int32_t then_branch;
   int32_t else_branch;
+  int32_t n_out;
+  oq_shape_info *decl; /* 2 * n_out: then's, then else's; in the same block */
 } if_params;
 
 /* A branch: a GRAPH attribute taking no inputs and returning at least as many outputs as the node has. */
@@ -29,10 +45,17 @@ static oq_status find_branch(const oq_node *node, const char *attr, int32_t *out
 
 oq_status oq_op_if_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
   oq_status st = OQ_OK;
-  if_params *p = oq_calloc(1, sizeof *p, err);
+  int32_t n_out = ctx->node->n_outputs;
+  if_params *p = oq_calloc(1, sizeof *p + 2 * (size_t)n_out * sizeof(oq_shape_info), err);
   if (!p) return OQ_ERR_NOMEM;
   OQ_CHECK(find_branch(ctx->node, "then_branch", &p->then_branch, err));
   OQ_CHECK(find_branch(ctx->node, "else_branch", &p->else_branch, err));
+  p->n_out = n_out;
+  p->decl = (oq_shape_info *)(p + 1);
+  for (int32_t j = 0; j < n_out; j++) {
+    declared_output(ctx->node->subgraphs[p->then_branch].graph, j, 0, &p->decl[j]);
+    declared_output(ctx->node->subgraphs[p->else_branch].graph, j, 0, &p->decl[n_out + j]);
+  }
   *params = p;
   return OQ_OK;
 fail:
@@ -74,7 +97,9 @@ fail:
  * endless loop stops with an error instead of taking all memory. */
 
 typedef struct loop_params {
-  int32_t body; /* position in oq_node.subgraphs */
+  int32_t body;        /* position in oq_node.subgraphs */
+  int32_t n_out;       /* the node's outputs */
+  oq_shape_info *decl; /* n_out: the body's declarations of its outputs 1.. (scan outputs stacked), same block */
 } loop_params;
 
 oq_status oq_op_loop_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
@@ -90,9 +115,12 @@ oq_status oq_op_loop_init(const oq_op_init_ctx *ctx, void **params, oq_error *er
   if (g->n_outputs != 1 + node->n_outputs || node->n_outputs < n_carried)
     OQ_RETURN_ERR(err, OQ_ERR_MODEL, "body returns %d outputs, the node has %d (+1 for cond)", (int)g->n_outputs,
                   (int)node->n_outputs);
-  loop_params *p = oq_calloc(1, sizeof *p, err);
+  loop_params *p = oq_calloc(1, sizeof *p + (size_t)node->n_outputs * sizeof(oq_shape_info), err);
   if (!p) return OQ_ERR_NOMEM;
   p->body = body;
+  p->n_out = node->n_outputs;
+  p->decl = (oq_shape_info *)(p + 1);
+  for (int32_t j = 0; j < node->n_outputs; j++) declared_output(g, 1 + j, j < n_carried ? 0 : 1, &p->decl[j]);
   *params = p;
   return OQ_OK;
 }
@@ -215,15 +243,16 @@ fail:
  * iteration, so they never take more than their final size (checked against the tensor limit when allocated). */
 
 typedef struct scan_params {
-  int32_t body;      /* position in oq_node.subgraphs */
-  int32_t batched;   /* opset 8: leading batch axis and sequence_lens input */
-  int32_t n_state;   /* N loop-carried states */
-  int32_t n_in;      /* M scan inputs */
-  int32_t n_out;     /* K scan outputs the node delivers */
-  int64_t *in_axis;  /* M axes (raw; normalized per run), into the block after the struct */
-  int64_t *in_dir;   /* M: 0 forward, 1 reverse */
-  int64_t *out_axis; /* K axes (raw) */
-  int64_t *out_dir;  /* K */
+  int32_t body;        /* position in oq_node.subgraphs */
+  int32_t batched;     /* opset 8: leading batch axis and sequence_lens input */
+  int32_t n_state;     /* N loop-carried states */
+  int32_t n_in;        /* M scan inputs */
+  int32_t n_out;       /* K scan outputs the node delivers */
+  int64_t *in_axis;    /* M axes (raw; normalized per run), into the block after the struct */
+  int64_t *in_dir;     /* M: 0 forward, 1 reverse */
+  int64_t *out_axis;   /* K axes (raw) */
+  int64_t *out_dir;    /* K */
+  oq_shape_info *decl; /* K: the body's declarations of its scan outputs, stacked (+1 axis, +2 at opset 8) */
 } scan_params;
 
 /* Copies attribute name's entries (n of them, each in [lo, hi]) into dst, or dflt everywhere when absent. */
@@ -264,13 +293,15 @@ oq_status oq_op_scan_init(const oq_op_init_ctx *ctx, void **params, oq_error *er
   if (g->n_outputs < node->n_outputs)
     OQ_FAIL(err, OQ_ERR_MODEL, "body returns %d outputs, the node has %d", (int)g->n_outputs, (int)node->n_outputs);
   size_t n_ints = 2 * (size_t)m + 2 * (size_t)n_out;
-  p = oq_calloc(1, sizeof *p + n_ints * sizeof(int64_t), err);
+  p = oq_calloc(1, sizeof *p + n_ints * sizeof(int64_t) + (size_t)n_out * sizeof(oq_shape_info), err);
   if (!p) return OQ_ERR_NOMEM;
   p->body = body, p->batched = batched, p->n_state = n_state, p->n_in = (int32_t)m, p->n_out = n_out;
   p->in_axis = (int64_t *)(p + 1);
   p->in_dir = p->in_axis + m;
   p->out_axis = p->in_dir + m;
   p->out_dir = p->out_axis + n_out;
+  p->decl = (oq_shape_info *)(p->out_dir + n_out);
+  for (int32_t k = 0; k < n_out; k++) declared_output(g, n_state + k, batched ? 2 : 1, &p->decl[k]);
   if (batched) {
     OQ_CHECK(scan_ints(ctx, "directions", (int32_t)m, 0, 1, p->in_dir, err));
   } else {
@@ -516,4 +547,54 @@ fail:
   free(bstate0);
   free(bxs);
   return st;
+}
+
+/* ---- shape inference ---------------------------------------------------------------------------------------- */
+/* Subgraph results are known at run time only: these give the dtypes (and ranks) that the inputs and the
+ * subgraphs' declarations fix, extents unknown. */
+
+oq_status oq_op_if_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                         int32_t n_out, oq_error *err) {
+  (void)in;
+  (void)n_in;
+  (void)err;
+  const if_params *p = params;
+  for (int32_t j = 0; j < n_out && j < p->n_out; j++) {
+    const oq_shape_info *a = &p->decl[j], *b = &p->decl[p->n_out + j];
+    if (a->dtype == b->dtype) out[j].dtype = a->dtype;
+    if (a->ndim == b->ndim && a->ndim >= 0) oq_info_set(&out[j], out[j].dtype, a->ndim, a->dims);
+  }
+  return OQ_OK;
+}
+
+oq_status oq_op_loop_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                           int32_t n_out, oq_error *err) {
+  (void)err;
+  const loop_params *p = params;
+  int32_t n_carried = n_in > 2 ? n_in - 2 : 0;
+  for (int32_t j = 0; j < n_out && j < p->n_out; j++) {
+    const oq_shape_info *d = &p->decl[j];
+    /* a carried value keeps its type; its shape may change between iterations */
+    out[j].dtype = j < n_carried && in[2 + j] && in[2 + j]->dtype ? in[2 + j]->dtype : d->dtype;
+    if (d->ndim >= 0) oq_info_set(&out[j], out[j].dtype, d->ndim, d->dims);
+  }
+  return OQ_OK;
+}
+
+oq_status oq_op_scan_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                           int32_t n_out, oq_error *err) {
+  (void)n_in;
+  (void)err;
+  const scan_params *p = params;
+  int32_t first = p->batched ? 1 : 0;
+  for (int32_t j = 0; j < n_out && j < p->n_state + p->n_out; j++) {
+    if (j < p->n_state) {
+      if (in[first + j]) out[j].dtype = in[first + j]->dtype;
+      continue;
+    }
+    const oq_shape_info *d = &p->decl[j - p->n_state];
+    out[j].dtype = d->dtype;
+    if (d->ndim >= 0) oq_info_set(&out[j], d->dtype, d->ndim, d->dims);
+  }
+  return OQ_OK;
 }

@@ -250,16 +250,16 @@ OQ_ROW("DequantizeLinear", "", 10, 22, 2, 3, 1, 1, oq_op_qdq_init, oq_op_dequant
 /* control.c */
 /* If runs one of its branch subgraphs through the executor's subgraph hook (oq_ksubgraph). One row: later versions
  * keep the arity and only widen the types a branch may return (19: float8, the first change after 17). */
-OQ_ROW("If", "", 1, 21, 1, 1, 1, OQ_VARIADIC, oq_op_if_init, OQ_NONE, OQ_NONE, oq_op_if_exec, oq_op_params_free,
+OQ_ROW("If", "", 1, 21, 1, 1, 1, OQ_VARIADIC, oq_op_if_init, oq_op_if_infer, OQ_NONE, oq_op_if_exec, oq_op_params_free,
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 /* Loop: M and cond may both be omitted (empty names), so no slot counts as required here */
-OQ_ROW("Loop", "", 1, 21, 0, OQ_VARIADIC, 1, OQ_VARIADIC, oq_op_loop_init, OQ_NONE, OQ_NONE, oq_op_loop_exec,
+OQ_ROW("Loop", "", 1, 21, 0, OQ_VARIADIC, 1, OQ_VARIADIC, oq_op_loop_init, oq_op_loop_infer, OQ_NONE, oq_op_loop_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 /* Scan 8 has the optional sequence_lens input first (so no slot counts as required here; init and exec check the
  * others) and a batch axis; 9 neither (init reads the opset) */
-OQ_ROW("Scan", "", 8, 8, 0, OQ_VARIADIC, 1, OQ_VARIADIC, oq_op_scan_init, OQ_NONE, OQ_NONE, oq_op_scan_exec,
+OQ_ROW("Scan", "", 8, 8, 0, OQ_VARIADIC, 1, OQ_VARIADIC, oq_op_scan_init, oq_op_scan_infer, OQ_NONE, oq_op_scan_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Scan", "", 9, 21, 1, OQ_VARIADIC, 1, OQ_VARIADIC, oq_op_scan_init, OQ_NONE, OQ_NONE, oq_op_scan_exec,
+OQ_ROW("Scan", "", 9, 21, 1, OQ_VARIADIC, 1, OQ_VARIADIC, oq_op_scan_init, oq_op_scan_infer, OQ_NONE, oq_op_scan_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* reduce.c: axes as an attribute, then as an input (ReduceSum 13, the others 18) */
@@ -325,26 +325,26 @@ OQ_ROW("Trilu", "", 14, 21, 1, 2, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_N
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_trilu)
 OQ_ROW("CumSum", "", 11, 21, 2, 2, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_cumsum_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_GEN, oq_attrs_cumsum)
-OQ_ROW("TopK", "", 1, 9, 1, 1, 2, 2, oq_op_init_attrs, OQ_NONE, OQ_NONE, oq_op_topk_exec, oq_op_params_free, OQ_F_NONE,
-       OQ_Q_DIRECT, oq_attrs_topk)
-OQ_ROW("TopK", "", 10, 21, 2, 2, 2, 2, oq_op_init_attrs, OQ_NONE, OQ_NONE, oq_op_topk_exec, oq_op_params_free,
+OQ_ROW("TopK", "", 1, 9, 1, 1, 2, 2, oq_op_init_attrs, oq_op_topk_infer, OQ_NONE, oq_op_topk_exec, oq_op_params_free,
        OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_topk)
-OQ_ROW("OneHot", "", 9, 21, 3, 3, 1, 1, oq_op_init_attrs, OQ_NONE, OQ_NONE, oq_op_onehot_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_onehot)
-OQ_ROW("NonZero", "", 9, 21, 1, 1, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_nonzero_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Compress", "", 9, 21, 2, 2, 1, 1, oq_op_axis_opt_init, OQ_NONE, OQ_NONE, oq_op_compress_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("EyeLike", "", 9, 21, 1, 1, 1, 1, oq_op_init_attrs, OQ_NONE, OQ_NONE, oq_op_eyelike_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_eyelike)
+OQ_ROW("TopK", "", 10, 21, 2, 2, 2, 2, oq_op_init_attrs, oq_op_topk_infer, OQ_NONE, oq_op_topk_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_topk)
+OQ_ROW("OneHot", "", 9, 21, 3, 3, 1, 1, oq_op_init_attrs, oq_op_onehot_infer, OQ_NONE, oq_op_onehot_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_onehot)
+OQ_ROW("NonZero", "", 9, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_nonzero_infer, OQ_NONE, oq_op_nonzero_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Compress", "", 9, 21, 2, 2, 1, 1, oq_op_axis_opt_init, oq_op_compress_infer, OQ_NONE, oq_op_compress_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("EyeLike", "", 9, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_eyelike_infer, OQ_NONE, oq_op_eyelike_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_eyelike)
 OQ_ROW("ReverseSequence", "", 10, 21, 2, 2, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE,
        oq_op_reverse_sequence_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_reverse_sequence)
-OQ_ROW("Unique", "", 11, 21, 1, 1, 1, 4, oq_op_axis_opt_init, OQ_NONE, OQ_NONE, oq_op_unique_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("DepthToSpace", "", 1, 21, 1, 1, 1, 1, oq_op_depth_to_space_init, OQ_NONE, OQ_NONE, oq_op_depth_to_space_exec,
+OQ_ROW("Unique", "", 11, 21, 1, 1, 1, 4, oq_op_axis_opt_init, oq_op_unique_infer, OQ_NONE, oq_op_unique_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("SpaceToDepth", "", 1, 21, 1, 1, 1, 1, oq_op_init_attrs, OQ_NONE, OQ_NONE, oq_op_space_to_depth_exec,
-       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_space_to_depth)
+OQ_ROW("DepthToSpace", "", 1, 21, 1, 1, 1, 1, oq_op_depth_to_space_init, oq_op_depth_to_space_infer, OQ_NONE,
+       oq_op_depth_to_space_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("SpaceToDepth", "", 1, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_space_to_depth_infer, OQ_NONE,
+       oq_op_space_to_depth_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_space_to_depth)
 
 /* math.c */
 OQ_ROW("Acos", "", 7, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
@@ -425,22 +425,22 @@ OQ_ROW("LSTM", "", 14, 21, 3, 8, 0, 3, oq_op_rnn_init, OQ_NONE, OQ_NONE, oq_op_r
        OQ_Q_NONE, oq_attrs_none)
 
 /* detect.c */
-OQ_ROW("NonMaxSuppression", "", 10, 21, 2, 5, 1, 1, oq_op_detect_init, OQ_NONE, OQ_NONE, oq_op_nms_exec,
+OQ_ROW("NonMaxSuppression", "", 10, 21, 2, 5, 1, 1, oq_op_detect_init, oq_op_nms_infer, OQ_NONE, oq_op_nms_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("RoiAlign", "", 10, 21, 3, 3, 1, 1, oq_op_detect_init, OQ_NONE, OQ_NONE, oq_op_roialign_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("MaxUnpool", "", 9, 10, 2, 2, 1, 1, oq_op_detect_init, OQ_NONE, OQ_NONE, oq_op_maxunpool_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("MaxUnpool", "", 11, 21, 2, 3, 1, 1, oq_op_detect_init, OQ_NONE, OQ_NONE, oq_op_maxunpool_exec,
+OQ_ROW("RoiAlign", "", 10, 21, 3, 3, 1, 1, oq_op_detect_init, oq_op_roialign_infer, OQ_NONE, oq_op_roialign_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("MaxUnpool", "", 9, 10, 2, 2, 1, 1, oq_op_detect_init, oq_op_maxunpool_infer, OQ_NONE, oq_op_maxunpool_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("MaxUnpool", "", 11, 21, 2, 3, 1, 1, oq_op_detect_init, oq_op_maxunpool_infer, OQ_NONE, oq_op_maxunpool_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* einsum.c */
-OQ_ROW("Einsum", "", 12, 21, 1, OQ_VARIADIC, 1, 1, oq_op_einsum_init, OQ_NONE, OQ_NONE, oq_op_einsum_exec,
+OQ_ROW("Einsum", "", 12, 21, 1, OQ_VARIADIC, 1, 1, oq_op_einsum_init, oq_op_einsum_infer, OQ_NONE, oq_op_einsum_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* qmath.c */
-OQ_ROW("DynamicQuantizeLinear", "", 11, 21, 1, 1, 3, 3, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_dynamic_quantize_exec,
-       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("DynamicQuantizeLinear", "", 11, 21, 1, 1, 3, 3, oq_op_init_none, oq_op_dynamic_quantize_infer, OQ_NONE,
+       oq_op_dynamic_quantize_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("MatMulInteger", "", 10, 21, 2, 4, 1, 1, oq_op_init_none, oq_op_matmul_integer_infer, OQ_NONE,
        oq_op_matmul_integer_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("QLinearMatMul", "", 10, 21, 8, 8, 1, 1, oq_op_init_none, oq_op_qlinear_matmul_infer, OQ_NONE,

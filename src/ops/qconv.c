@@ -297,3 +297,18 @@ oq_status oq_op_qlinear_matmul_infer(const void *params, const oq_shape_info *co
   (void)n_out;
   return matmul_shape(in[0], n_in > 3 ? in[3] : NULL, n_in > 7 && in[7] ? in[7]->dtype : 0, &out[0], err);
 }
+
+/* DynamicQuantizeLinear (qmath.c): y uint8 like x, scalar scale (float) and zero point (uint8). */
+oq_status oq_op_dynamic_quantize_infer(const void *params, const oq_shape_info *const *in, int32_t n_in,
+                                       oq_shape_info *out, int32_t n_out, oq_error *err) {
+  (void)params;
+  (void)n_in;
+  (void)err;
+  if (in[0]->ndim >= 0)
+    oq_info_set(&out[0], OQ_DTYPE_UINT8, in[0]->ndim, in[0]->dims);
+  else
+    out[0].dtype = OQ_DTYPE_UINT8;
+  if (n_out > 1) oq_info_set(&out[1], OQ_DTYPE_FLOAT, 0, NULL);
+  if (n_out > 2) oq_info_set(&out[2], OQ_DTYPE_UINT8, 0, NULL);
+  return OQ_OK;
+}

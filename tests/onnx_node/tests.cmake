@@ -1272,6 +1272,19 @@ foreach(t ${ONNXQ_NODE_TESTS} ${ONNXQ_MODEL_TESTS})
   add_test(NAME onnx_node_t3.${name} COMMAND node_test --threads 3 ${node_tol_${t}} ${dir})
 endforeach()
 
+# Shape inference of data-dependent and subgraph ops against their runs: with ONNXQ_CHECK_INFER=1 the executor fails
+# when an output disagrees with what the op's infer said before the run (dtype, rank, any known extent).
+foreach(t test_if test_loop11 test_scan_sum test_scan9_sum test_nonzero_example test_compress_0
+          test_compress_default_axis test_unique_sorted_with_axis test_unique_not_sorted_without_axis test_top_k
+          test_top_k_smallest test_onehot_with_axis test_einsum_batch_matmul test_einsum_transpose test_einsum_sum
+          test_einsum_inner_prod test_einsum_batch_diagonal test_nonmaxsuppression_two_batches test_roialign_aligned_true
+          test_maxunpool_export_without_output_shape test_depthtospace_crd_mode_example test_spacetodepth_example
+          test_eyelike_with_dtype test_dynamicquantizelinear test_basic_convinteger test_qlinearconv test_matmulinteger
+          test_qlinearmatmul_3D test_gridsample_bicubic)
+  add_test(NAME onnx_node_infer.${t} COMMAND node_test ${ONNXQ_TESTDATA_NODE}/${t})
+  set_tests_properties(onnx_node_infer.${t} PROPERTIES ENVIRONMENT ONNXQ_CHECK_INFER=1)
+endforeach()
+
 foreach(t ${ONNXQ_NODE_XFAIL})
   add_test(NAME onnx_node.${t} COMMAND node_test ${ONNXQ_TESTDATA_NODE}/${t})
   set_tests_properties(onnx_node.${t} PROPERTIES WILL_FAIL TRUE LABELS onnx_node_xfail)
