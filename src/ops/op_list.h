@@ -464,6 +464,22 @@ OQ_ROW("GlobalLpPool", "", 1, 21, 1, 1, 1, 1, oq_op_global_lppool_init, oq_op_gl
 OQ_ROW("MaxRoiPool", "", 1, 21, 2, 2, 1, 1, oq_op_maxroipool_init, oq_op_maxroipool_infer, OQ_NONE,
        oq_op_maxroipool_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
+/* signal.c (DFT 20 takes the axis as an input instead of an attribute) */
+OQ_ROW("HannWindow", "", 17, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_window_infer, OQ_NONE, oq_op_hann_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_window)
+OQ_ROW("HammingWindow", "", 17, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_window_infer, OQ_NONE, oq_op_hamming_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_window)
+OQ_ROW("BlackmanWindow", "", 17, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_window_infer, OQ_NONE, oq_op_blackman_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_window)
+OQ_ROW("DFT", "", 17, 19, 1, 2, 1, 1, oq_op_init_attrs, oq_op_dft_infer, OQ_NONE, oq_op_dft_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_dft)
+OQ_ROW("DFT", "", 20, 21, 1, 3, 1, 1, oq_op_dft20_init, oq_op_dft_infer, OQ_NONE, oq_op_dft_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_dft20)
+OQ_ROW("STFT", "", 17, 21, 2, 4, 1, 1, oq_op_init_attrs, oq_op_stft_infer, OQ_NONE, oq_op_stft_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_stft)
+OQ_ROW("MelWeightMatrix", "", 17, 21, 5, 5, 1, 1, oq_op_init_attrs, oq_op_mel_infer, OQ_NONE, oq_op_mel_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_mel)
+
 /* policy-only rows: onnxruntime quantizes these; the executor does not run them */
 
 #undef OQ_VARIADIC

@@ -14,6 +14,7 @@ OUT_DIR/<name>/data/s0/<input>.npy. Seeded, so the files are the same on every r
   scan_axes                   Scan 11: scan input axis 1, reversed input, scan output axis 1, reversed output
   loop_no_m                   Loop without a trip count (cond stops it) and with a scan output
   loop_no_cond                Loop without cond (M = 5)
+  dft20_onesided / dft17_inverse_cut / stft_hann / melweightmatrix / windows_f64   signal ops
 
 usage: /usr/bin/python3 tests/e2e/make_op_models.py OUT_DIR"""
 import os
@@ -142,4 +143,27 @@ save("loop_no_m", [helper.make_node("Loop", ["", "cond0", "v0"], ["v", "sqs"], b
      [vi("v0", F, [2])], [vi("v", F, None), vi("sqs", F, None)], {"v0": v0}, 13, consts)
 save("loop_no_cond", [helper.make_node("Loop", ["m", "", "v0"], ["v", "sqs"], body=lb)],
      [vi("v0", F, [2])], [vi("v", F, None), vi("sqs", F, None)], {"v0": v0}, 13, consts)
+# Signal ops: DFT 20 (axis input, onesided, zero-padded length), DFT 17 inverse of a complex signal with a cut
+# length, STFT with a Hann window, MelWeightMatrix, windows as float64
+sig = randf(2, 12, 5, 1)
+save("dft20_onesided", [helper.make_node("DFT", ["x", "n", "ax"], ["y"], onesided=1)], [vi("x", F, sig.shape)],
+     [vi("y", F, None)], {"x": sig}, 20,
+     [numpy_helper.from_array(np.array(16, np.int64), "n"), numpy_helper.from_array(np.array(1, np.int64), "ax")])
+csig = randf(2, 3, 9, 2)
+save("dft17_inverse_cut", [helper.make_node("DFT", ["x", "n"], ["y"], axis=2, inverse=1)], [vi("x", F, csig.shape)],
+     [vi("y", F, None)], {"x": csig}, 17, [numpy_helper.from_array(np.array(7, np.int64), "n")])
+audio = randf(2, 100, 1)
+save("stft_hann", [helper.make_node("HannWindow", ["wl"], ["w"]),
+                   helper.make_node("STFT", ["x", "step", "w"], ["y"])], [vi("x", F, audio.shape)],
+     [vi("y", F, None)], {"x": audio}, 17,
+     [numpy_helper.from_array(np.array(20, np.int32), "wl"), numpy_helper.from_array(np.array(6, np.int64), "step")])
+save("melweightmatrix", [helper.make_node("MelWeightMatrix", ["m", "n", "r", "lo", "hi"], ["y"])],
+     [vi("lo", F, [])], [vi("y", F, None)], {"lo": np.array(30.0, np.float32)}, 17,
+     [numpy_helper.from_array(np.array(10, np.int64), "m"), numpy_helper.from_array(np.array(64, np.int64), "n"),
+      numpy_helper.from_array(np.array(16000, np.int64), "r"), numpy_helper.from_array(np.array(7000.0, np.float32),
+                                                                                      "hi")])
+save("windows_f64", [helper.make_node("BlackmanWindow", ["n"], ["b"], output_datatype=TensorProto.DOUBLE, periodic=0),
+                     helper.make_node("HammingWindow", ["n"], ["h"], output_datatype=TensorProto.DOUBLE)],
+     [vi("n", TensorProto.INT64, [])], [vi("b", TensorProto.DOUBLE, None), vi("h", TensorProto.DOUBLE, None)],
+     {"n": np.array(13, np.int64)}, 17)
 print(f"op models written to {out}")

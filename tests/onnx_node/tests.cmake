@@ -156,6 +156,9 @@ set(ONNXQ_NODE_TESTS
   test_bitshift_right_uint32
   test_bitshift_right_uint64
   test_bitshift_right_uint8
+  # BlackmanWindow
+  test_blackmanwindow
+  test_blackmanwindow_symmetric
   # Cast
   # test_bernoulli_double_expanded  # out of scope: random ops
   # test_bernoulli_expanded  # out of scope: random ops
@@ -340,6 +343,10 @@ set(ONNXQ_NODE_TESTS
   # Det
   test_det_2d
   test_det_nd
+  # DFT
+  test_dft
+  test_dft_axis
+  test_dft_inverse
   # Div
   test_div
   test_div_bcast
@@ -453,6 +460,12 @@ set(ONNXQ_NODE_TESTS
   test_gru_defaults
   test_gru_seq_length
   test_gru_with_initial_bias
+  # HammingWindow
+  test_hammingwindow
+  test_hammingwindow_symmetric
+  # HannWindow
+  test_hannwindow
+  test_hannwindow_symmetric
   # Hardmax
   test_hardmax_axis_0
   test_hardmax_axis_1
@@ -590,6 +603,8 @@ set(ONNXQ_NODE_TESTS
   test_mean_two_inputs
   # MeanVarianceNormalization
   test_mvn
+  # MelWeightMatrix
+  test_melweightmatrix
   # Min
   test_min_example
   test_min_float16
@@ -993,6 +1008,9 @@ set(ONNXQ_NODE_TESTS
   # Squeeze
   test_squeeze
   test_squeeze_negative_axes
+  # STFT
+  test_stft
+  test_stft_with_window
   # StringNormalizer
   # test_strnormalizer_export_monday_casesensintive_lower  # out of scope: string tensors
   # test_strnormalizer_export_monday_casesensintive_nochangecase  # out of scope: string tensors
@@ -1096,9 +1114,6 @@ set(ONNXQ_NODE_TESTS
 # (onnx_node.<test>, WILL_FAIL, label onnx_node_xfail), so `ctest -N -R onnx_node\.` lists the whole in-scope
 # denominator; one that starts passing fails its case and moves to ONNXQ_NODE_TESTS.
 set(ONNXQ_NODE_XFAIL
-  # BlackmanWindow
-  test_blackmanwindow  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  test_blackmanwindow_symmetric  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
   # Cast
   test_cast_BFLOAT16_to_FLOAT  # bfloat16 values stored as uint16 in this ONNX 1.12 data (bfloat16 Cast is covered by harness_bf16_cast)
   test_cast_FLOAT_to_BFLOAT16  # bfloat16 values stored as uint16 in this ONNX 1.12 data (bfloat16 Cast is covered by harness_bf16_cast)
@@ -1107,26 +1122,11 @@ set(ONNXQ_NODE_XFAIL
   # CastLike
   test_castlike_BFLOAT16_to_FLOAT  # bfloat16 values stored as uint16 in this ONNX 1.12 data (bfloat16 Cast is covered by harness_bf16_cast)
   test_castlike_FLOAT_to_BFLOAT16  # bfloat16 values stored as uint16 in this ONNX 1.12 data (bfloat16 Cast is covered by harness_bf16_cast)
-  # DFT
-  test_dft  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  test_dft_axis  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  test_dft_inverse  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  # HammingWindow
-  test_hammingwindow  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  test_hammingwindow_symmetric  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  # HannWindow
-  test_hannwindow  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  test_hannwindow_symmetric  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
   # MaxPool
   test_maxpool_with_argmax_2d_precomputed_pads  # MaxPool's Indices output is not implemented
   test_maxpool_with_argmax_2d_precomputed_strides  # MaxPool's Indices output is not implemented
   # MaxUnpool
-  test_maxunpool_export_with_output_shape  # MaxUnpool with output_shape larger than the default: the placement of indices differs from the reference
-  # MelWeightMatrix
-  test_melweightmatrix  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  # STFT
-  test_stft  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  test_stft_with_window  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
+  test_maxunpool_export_with_output_shape  # MaxUnpool with output_shape larger than the default: onnxq, like onnxruntime (same output, checked) and PyTorch, reads the indices as flat positions in the larger output; the reference places them in the default-size result and pads it
 )
 
 set(ONNXQ_MODEL_TESTS
