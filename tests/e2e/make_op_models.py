@@ -15,6 +15,7 @@ OUT_DIR/<name>/data/s0/<input>.npy. Seeded, so the files are the same on every r
   loop_no_m                   Loop without a trip count (cond stops it) and with a scan output
   loop_no_cond                Loop without cond (M = 5)
   dft20_onesided / dft17_inverse_cut / stft_hann / melweightmatrix / windows_f64   signal ops
+  maxpool_indices_2d_so1 / maxpool_indices_3d   MaxPool with its Indices output
 
 usage: /usr/bin/python3 tests/e2e/make_op_models.py OUT_DIR"""
 import os
@@ -166,4 +167,13 @@ save("windows_f64", [helper.make_node("BlackmanWindow", ["n"], ["b"], output_dat
                      helper.make_node("HammingWindow", ["n"], ["h"], output_datatype=TensorProto.DOUBLE)],
      [vi("n", TensorProto.INT64, [])], [vi("b", TensorProto.DOUBLE, None), vi("h", TensorProto.DOUBLE, None)],
      {"n": np.array(13, np.int64)}, 17)
+# MaxPool with the Indices output: storage_order 1 with pads and strides; 3-D with dilations and ceil_mode
+xm = randf(2, 3, 7, 8)
+save("maxpool_indices_2d_so1", [helper.make_node("MaxPool", ["x"], ["y", "i"], kernel_shape=[3, 2], strides=[2, 2],
+                                                 pads=[1, 0, 1, 1], storage_order=1)],
+     [vi("x", F, xm.shape)], [vi("y", F, None), vi("i", TensorProto.INT64, None)], {"x": xm}, 12)
+xm3 = randf(1, 2, 5, 6, 7)
+save("maxpool_indices_3d", [helper.make_node("MaxPool", ["x"], ["y", "i"], kernel_shape=[2, 2, 3], strides=[2, 1, 2],
+                                             dilations=[1, 2, 1], ceil_mode=1)],
+     [vi("x", F, xm3.shape)], [vi("y", F, None), vi("i", TensorProto.INT64, None)], {"x": xm3}, 12)
 print(f"op models written to {out}")

@@ -595,6 +595,8 @@ set(ONNXQ_NODE_TESTS
   test_maxpool_2d_strides
   test_maxpool_2d_uint8
   test_maxpool_3d_default
+  test_maxpool_with_argmax_2d_precomputed_pads
+  test_maxpool_with_argmax_2d_precomputed_strides
   # MaxUnpool
   test_maxunpool_export_without_output_shape
   # Mean
@@ -1122,9 +1124,6 @@ set(ONNXQ_NODE_XFAIL
   # CastLike
   test_castlike_BFLOAT16_to_FLOAT  # bfloat16 values stored as uint16 in this ONNX 1.12 data (bfloat16 Cast is covered by harness_bf16_cast)
   test_castlike_FLOAT_to_BFLOAT16  # bfloat16 values stored as uint16 in this ONNX 1.12 data (bfloat16 Cast is covered by harness_bf16_cast)
-  # MaxPool
-  test_maxpool_with_argmax_2d_precomputed_pads  # MaxPool's Indices output is not implemented
-  test_maxpool_with_argmax_2d_precomputed_strides  # MaxPool's Indices output is not implemented
   # MaxUnpool
   test_maxunpool_export_with_output_shape  # MaxUnpool with output_shape larger than the default: onnxq, like onnxruntime (same output, checked) and PyTorch, reads the indices as flat positions in the larger output; the reference places them in the default-size result and pads it
 )
