@@ -124,9 +124,9 @@ endforeach()
 
 # Operators the ONNX 1.12 backend data covers thinly or not at all (LpPool, GlobalLpPool, MaxRoiPool, GridSample at
 # opset 20 in 2-D and 3-D, QLinearConv with per-channel int8 weights, ConvInteger, Scan axes/directions, Loop without
-# M or cond, DFT, STFT, MelWeightMatrix, window functions, MaxPool's Indices), made by make_op_models.py: onnxq run against
-# onnxruntime-node within atol 1e-5 + rtol 1e-4; the transforms within atol 1e-4 (onnxruntime sums in float32: its
-# STFT bins near zero are off by up to 1.4e-5 from our double sums).
+# M or cond, DFT, STFT, MelWeightMatrix, window functions, MaxPool's Indices), made by make_op_models.py: onnxq run
+# against onnxruntime-node within atol 1e-5 + rtol 1e-4; the transforms within atol 1e-4 (onnxruntime sums in
+# float32: its STFT bins near zero are off by up to 1.4e-5 from our double sums).
 add_test(NAME e2e.op_models_make COMMAND ${ONNXQ_PYTHON3} ${E2E_SRC}/make_op_models.py ${E2E_OUT}/ops)
 set_tests_properties(e2e.op_models_make PROPERTIES FIXTURES_SETUP e2e_op_models)
 set(E2E_OP_MODELS lppool_2d lppool_p3_3d lppool_opset11 global_lppool maxroipool maxroipool_scale1
