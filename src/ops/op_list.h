@@ -205,22 +205,22 @@ OQ_ROW("Unsqueeze", "", 13, 21, 2, 2, 1, 1, oq_op_axes_init, oq_op_unsqueeze_inf
 /* constant.c */
 OQ_ROW("Constant", "", 1, 21, 0, 0, 1, 1, oq_op_constant_init, oq_op_constant_infer, OQ_NONE, oq_op_constant_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("ConstantOfShape", "", 9, 21, 1, 1, 1, 1, oq_op_constant_of_shape_init, OQ_NONE, OQ_NONE,
+OQ_ROW("ConstantOfShape", "", 9, 21, 1, 1, 1, 1, oq_op_constant_of_shape_init, oq_op_constant_of_shape_infer, OQ_NONE,
        oq_op_constant_of_shape_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Range", "", 11, 26, 3, 3, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_range_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Range", "", 11, 26, 3, 3, 1, 1, oq_op_init_none, oq_op_range_infer, OQ_NONE, oq_op_range_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* slice.c */
 OQ_ROW("Transpose", "", 1, 21, 1, 1, 1, 1, oq_op_transpose_init, oq_op_transpose_infer, OQ_NONE, oq_op_transpose_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
-OQ_ROW("Slice", "", 1, 9, 1, 1, 1, 1, oq_op_slice_init, OQ_NONE, OQ_NONE, oq_op_slice_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
-OQ_ROW("Slice", "", 10, 28, 3, 5, 1, 1, oq_op_slice_init, OQ_NONE, OQ_NONE, oq_op_slice_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
-OQ_ROW("Expand", "", 8, 28, 2, 2, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_expand_exec, oq_op_params_free,
+OQ_ROW("Slice", "", 1, 9, 1, 1, 1, 1, oq_op_slice_init, oq_op_same_rank_infer, OQ_NONE, oq_op_slice_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
+OQ_ROW("Slice", "", 10, 28, 3, 5, 1, 1, oq_op_slice_init, oq_op_slice_infer, OQ_NONE, oq_op_slice_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
+OQ_ROW("Expand", "", 8, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_expand_infer, OQ_NONE, oq_op_expand_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Tile", "", 6, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_tile_infer, OQ_NONE, oq_op_tile_exec, oq_op_params_free,
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Tile", "", 6, 28, 2, 2, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_tile_exec, oq_op_params_free, OQ_F_NONE,
-       OQ_Q_NONE, oq_attrs_none)
 
 /* concat.c */
 OQ_ROW("Concat", "", 4, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_attrs, oq_op_concat_infer, OQ_NONE, oq_op_concat_exec,
@@ -239,8 +239,8 @@ OQ_ROW("Size", "", 1, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_size_infer, OQ_NONE
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Cast", "", 6, 21, 1, 1, 1, 1, oq_op_cast_init, oq_op_cast_infer, OQ_NONE, oq_op_cast_exec, oq_op_params_free,
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("CastLike", "", 15, 21, 2, 2, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_cast_like_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("CastLike", "", 15, 21, 2, 2, 1, 1, oq_op_init_none, oq_op_cast_like_infer, OQ_NONE, oq_op_cast_like_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* qdq.c */
 OQ_ROW("QuantizeLinear", "", 10, 22, 2, 3, 1, 1, oq_op_qdq_init, oq_op_quantize_linear_infer, OQ_NONE,
@@ -312,7 +312,7 @@ OQ_ROW("ArgMin", "", 1, 21, 1, 1, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, o
 /* gather.c */
 OQ_ROW("GatherElements", "", 11, 21, 2, 2, 1, 1, oq_op_gather_ext_init, oq_op_gather_elements_infer, OQ_NONE,
        oq_op_gather_elements_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("GatherND", "", 11, 21, 2, 2, 1, 1, oq_op_gather_ext_init, OQ_NONE, OQ_NONE, oq_op_gather_nd_exec,
+OQ_ROW("GatherND", "", 11, 21, 2, 2, 1, 1, oq_op_gather_ext_init, oq_op_dtype_only_infer, OQ_NONE, oq_op_gather_nd_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Scatter", "", 9, 10, 3, 3, 1, 1, oq_op_gather_ext_init, oq_op_scatter_infer, OQ_NONE,
        oq_op_scatter_elements_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
@@ -374,8 +374,8 @@ OQ_ROW("Shrink", "", 9, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NO
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("BitShift", "", 11, 21, 2, 2, 1, 1, oq_op_math_init, oq_op_infer_bcast, OQ_NONE, oq_op_bitshift_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Det", "", 11, 21, 1, 1, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_det_exec, oq_op_params_free, OQ_F_NONE,
-       OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Det", "", 11, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_det_infer, OQ_NONE, oq_op_det_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* normx.c */
 OQ_ROW("LayerNormalization", "", 17, 21, 2, 3, 1, 3, oq_op_init_attrs, oq_op_layer_norm_infer, OQ_NONE,
@@ -392,24 +392,24 @@ OQ_ROW("LRN", "", 1, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_lrn)
 
 /* resize.c */
-OQ_ROW("Resize", "", 10, 10, 2, 2, 1, 1, oq_op_resize_init, OQ_NONE, OQ_NONE, oq_op_resize_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 11, oq_attrs_none)
-OQ_ROW("Resize", "", 11, 12, 3, 4, 1, 1, oq_op_resize_init, OQ_NONE, OQ_NONE, oq_op_resize_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 11, oq_attrs_none)
-OQ_ROW("Resize", "", 13, 21, 1, 4, 1, 1, oq_op_resize_init, OQ_NONE, OQ_NONE, oq_op_resize_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 11, oq_attrs_none)
-OQ_ROW("Upsample", "", 7, 8, 1, 1, 1, 1, oq_op_resize_init, OQ_NONE, OQ_NONE, oq_op_resize_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Upsample", "", 9, 9, 2, 2, 1, 1, oq_op_resize_init, OQ_NONE, OQ_NONE, oq_op_resize_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Resize", "", 10, 10, 2, 2, 1, 1, oq_op_resize_init, oq_op_same_rank_infer, OQ_NONE, oq_op_resize_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 11, oq_attrs_none)
+OQ_ROW("Resize", "", 11, 12, 3, 4, 1, 1, oq_op_resize_init, oq_op_same_rank_infer, OQ_NONE, oq_op_resize_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 11, oq_attrs_none)
+OQ_ROW("Resize", "", 13, 21, 1, 4, 1, 1, oq_op_resize_init, oq_op_same_rank_infer, OQ_NONE, oq_op_resize_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 11, oq_attrs_none)
+OQ_ROW("Upsample", "", 7, 8, 1, 1, 1, 1, oq_op_resize_init, oq_op_same_rank_infer, OQ_NONE, oq_op_resize_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Upsample", "", 9, 9, 2, 2, 1, 1, oq_op_resize_init, oq_op_same_rank_infer, OQ_NONE, oq_op_resize_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* pad.c */
-OQ_ROW("Pad", "", 2, 10, 1, 1, 1, 1, oq_op_pad_init, OQ_NONE, OQ_NONE, oq_op_pad_exec, oq_op_params_free, OQ_F_NONE,
-       OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Pad", "", 11, 17, 2, 3, 1, 1, oq_op_pad_init, OQ_NONE, OQ_NONE, oq_op_pad_exec, oq_op_params_free, OQ_F_NONE,
-       OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Pad", "", 18, 21, 2, 4, 1, 1, oq_op_pad_init, OQ_NONE, OQ_NONE, oq_op_pad_exec, oq_op_params_free, OQ_F_NONE,
-       OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Pad", "", 2, 10, 1, 1, 1, 1, oq_op_pad_init, oq_op_same_rank_infer, OQ_NONE, oq_op_pad_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Pad", "", 11, 17, 2, 3, 1, 1, oq_op_pad_init, oq_op_pad_infer, OQ_NONE, oq_op_pad_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Pad", "", 18, 21, 2, 4, 1, 1, oq_op_pad_init, oq_op_pad_infer, OQ_NONE, oq_op_pad_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* rnn.c */
 OQ_ROW("RNN", "", 7, 13, 3, 6, 0, 2, oq_op_rnn_init, OQ_NONE, OQ_NONE, oq_op_rnn_exec, oq_op_params_free, OQ_F_NONE,
