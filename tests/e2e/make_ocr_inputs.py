@@ -2,10 +2,11 @@
 """Real-looking inputs for the PaddleOCR models: crops of scikit-learn's sample photographs and a synthesized
 text image (dark words on a light, noisy background), preprocessed as PaddleOCR does.
 
-  python3 make_ocr_inputs.py cls|det OUT_DIR [SAMPLES [SEED]]
+  python3 make_ocr_inputs.py cls|det|rec OUT_DIR [SAMPLES [SEED]]
 
 Writes OUT_DIR/<k>/x.npy (float32, NCHW) for k = 0..SAMPLES-1. cls: batches of 4 crops of 3x48x192, scaled to
-[-1, 1] ((v/255 - 0.5) / 0.5). det: one 3x256x320 image per sample, ImageNet mean/std normalization. Deterministic.
+[-1, 1] ((v/255 - 0.5) / 0.5). det: one 3x256x320 image per sample, ImageNet mean/std normalization. rec: batches of
+2 text lines of 3x48x320, scaled to [-1, 1]. Deterministic.
 """
 import os
 import sys
@@ -64,6 +65,12 @@ def cls_batch(rng):
     return ((x - 0.5) / 0.5).transpose(0, 3, 1, 2).copy()
 
 
+def rec_batch(rng):
+    lines = [text_image(320, 48, rng, 1) for _ in range(2)]
+    x = np.stack(lines).astype(np.float32) / 255.0
+    return ((x - 0.5) / 0.5).transpose(0, 3, 1, 2).copy()
+
+
 def det_image(rng, k):
     if k % 2 == 0:
         img = text_image(320, 256, rng, 8)
@@ -78,16 +85,16 @@ def det_image(rng, k):
 
 
 def main():
-    if len(sys.argv) not in (3, 4, 5) or sys.argv[1] not in ("cls", "det"):
-        sys.exit("usage: make_ocr_inputs.py cls|det OUT_DIR [SAMPLES [SEED]]")
+    if len(sys.argv) not in (3, 4, 5) or sys.argv[1] not in ("cls", "det", "rec"):
+        sys.exit("usage: make_ocr_inputs.py cls|det|rec OUT_DIR [SAMPLES [SEED]]")
     kind, out = sys.argv[1], sys.argv[2]
     n = int(sys.argv[3]) if len(sys.argv) >= 4 else 2
     seed = int(sys.argv[4]) if len(sys.argv) == 5 else 0
-    rng = np.random.default_rng((20261203 if kind == "cls" else 4242) + seed)
+    rng = np.random.default_rng({"cls": 20261203, "det": 4242, "rec": 777}[kind] + seed)
     for k in range(n):
         d = os.path.join(out, str(k))
         os.makedirs(d, exist_ok=True)
-        x = cls_batch(rng) if kind == "cls" else det_image(rng, k)
+        x = cls_batch(rng) if kind == "cls" else det_image(rng, k) if kind == "det" else rec_batch(rng)
         np.save(os.path.join(d, "x.npy"), x.astype(np.float32))
     print(f"{kind}: {n} samples in {out}")
 

@@ -80,8 +80,9 @@ runMain(async () => {
       for (const o of session.outputNames) {
         const c = compare(q[o].data, refs[s][o].data);
         let top1 = '';
-        if (refs[s][o].dims.length === 2) { // class scores: also the rows whose argmax agrees
-          const [n, k] = refs[s][o].dims;
+        const dims = refs[s][o].dims;
+        if (dims.length === 2 || dims.length === 3) { // class scores on the last axis: the rows whose argmax agrees
+          const k = dims[dims.length - 1], n = refs[s][o].data.length / k;
           let agree = 0;
           for (let i = 0; i < n; i++) {
             const row = (t) => Array.from(t.data.subarray(i * k, (i + 1) * k));

