@@ -11,6 +11,7 @@ OUT_DIR/<name>/data/s0/<input>.npy. Seeded, so the files are the same on every r
   gridsample20_3d_<mode>      GridSample opset 20, 3-D (linear, nearest)
   qlinearconv_perchannel      QLinearConv uint8 x, int8 per-channel w, bias, groups, pads, strides
   convinteger_u8              ConvInteger uint8 x and w with zero points, dilations
+  scan8_seqlens               Scan 8: batch axis, sequence_lens, a reversed input
   scan_axes                   Scan 11: scan input axis 1, reversed input, scan output axis 1, reversed output
   loop_no_m                   Loop without a trip count (cond stops it) and with a scan output
   loop_no_cond                Loop without cond (M = 5)
@@ -129,6 +130,17 @@ save("scan_axes",
      [vi("s0", F, [3]), vi("a", F, [3, 5]), vi("b", F, [5, 3])], [vi("s", F, None), vi("ys", F, None),
                                                                    vi("zs", F, None)],
      {"s0": s0, "a": a, "b": b}, 11)
+
+# Scan 8: batch axis first, sequence_lens shorter than the inputs for one entry, one reversed scan input
+body8 = helper.make_graph(
+    [helper.make_node("Add", ["s_in", "a"], ["s_out"]), helper.make_node("Mul", ["s_out", "b"], ["e"])], "scan8_body",
+    [vi("s_in", F, [3]), vi("a", F, [3]), vi("b", F, [3])], [vi("s_out", F, [3]), vi("e", F, [3])])
+save("scan8_seqlens",
+     [helper.make_node("Scan", ["lens", "s0", "a", "b"], ["s", "ys"], body=body8, num_scan_inputs=2,
+                       directions=[0, 1])],
+     [vi("s0", F, [2, 3]), vi("a", F, [2, 5, 3]), vi("b", F, [2, 5, 3])], [vi("s", F, None), vi("ys", F, None)],
+     {"s0": randf(2, 3), "a": randf(2, 5, 3), "b": randf(2, 5, 3)}, 8,
+     [numpy_helper.from_array(np.array([5, 3], np.int64), "lens")])
 
 # Loop without M (cond goes false once the carried value passes a threshold) and without cond (M = 5)
 lb = helper.make_graph(

@@ -132,7 +132,7 @@ endforeach()
 add_test(NAME e2e.op_models_make COMMAND ${ONNXQ_PYTHON3} ${E2E_SRC}/make_op_models.py ${E2E_OUT}/ops)
 set_tests_properties(e2e.op_models_make PROPERTIES FIXTURES_SETUP e2e_op_models)
 set(E2E_OP_MODELS lppool_2d lppool_p3_3d lppool_opset11 global_lppool maxroipool maxroipool_scale1
-    qlinearconv_perchannel convinteger_u8 scan_axes loop_no_m loop_no_cond dft20_onesided dft17_inverse_cut stft_hann
+    qlinearconv_perchannel convinteger_u8 scan_axes scan8_seqlens loop_no_m loop_no_cond dft20_onesided dft17_inverse_cut stft_hann
     melweightmatrix windows_f64 maxpool_indices_2d_so1 maxpool_indices_3d)
 foreach(mode linear nearest cubic)
   foreach(pad zeros border reflection)
