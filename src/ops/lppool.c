@@ -6,6 +6,7 @@
 #include "core/pool.h"
 #include "ops/kernels.h"
 #include "ops/nn.h"
+#include "ops/taps.h"
 #include "ops/tensor_util.h"
 
 #include <math.h>
@@ -112,7 +113,7 @@ typedef struct lp_job {
   const oq_window_geom *g;
   const float *x;
   float *y;
-  int64_t in_sp, out_sp, kprod;
+  int64_t in_sp, out_sp;
 } lp_job;
 
 static oq_status lp_planes(void *ctx, int64_t begin, int64_t end) {
@@ -123,20 +124,15 @@ static oq_status lp_planes(void *ctx, int64_t begin, int64_t end) {
     float *yp = j->y + plane * j->out_sp;
     int64_t o[OQ_MAX_DIMS] = {0};
     for (int64_t op = 0; op < j->out_sp; op++) {
-      int64_t kk[OQ_MAX_DIMS] = {0};
+      int64_t lo[OQ_MAX_DIMS], hi[OQ_MAX_DIMS], kk[OQ_MAX_DIMS];
       double s = 0;
-      for (int64_t t = 0; t < j->kprod; t++) {
-        int64_t off = 0, inside = 1;
-        for (int32_t d = 0; d < g->nd; d++) {
-          int64_t i = o[d] * g->s[d] - g->pb[d] + kk[d] * g->d[d];
-          if (i < 0 || i >= g->in[d]) inside = 0;
-          off = off * g->in[d] + i;
-        }
-        if (inside) s += lp_term(xp[off], j->p->p);
-        for (int32_t d = g->nd - 1; d >= 0; d--) {
-          if (++kk[d] < g->k[d]) break;
-          kk[d] = 0;
-        }
+      if (oq_taps_box(g, o, lo, hi)) {
+        memcpy(kk, lo, sizeof kk);
+        do {
+          int64_t off = 0;
+          for (int32_t d = 0; d < g->nd; d++) off = off * g->in[d] + o[d] * g->s[d] - g->pb[d] + kk[d] * g->d[d];
+          s += lp_term(xp[off], j->p->p);
+        } while (oq_taps_next(g->nd, lo, hi, kk));
       }
       yp[op] = (float)lp_root(s, j->p->p);
       for (int32_t d = g->nd - 1; d >= 0; d--) {
@@ -158,11 +154,10 @@ oq_status oq_op_lppool_exec(const oq_kernel_call *call, oq_error *err) {
   int64_t ydims[OQ_MAX_DIMS];
   OQ_CHECK(lp_geometry(p, x, &g, ydims, err));
   OQ_CHECK(oq_kout(call, 0, OQ_DTYPE_FLOAT, x->ndim, ydims, err));
-  lp_job j = {.p = p, .g = &g, .x = x->data, .y = call->outputs[0].data, .in_sp = 1, .out_sp = 1, .kprod = 1};
+  lp_job j = {.p = p, .g = &g, .x = x->data, .y = call->outputs[0].data, .in_sp = 1, .out_sp = 1};
   for (int32_t d = 0; d < g.nd; d++) {
     j.in_sp *= g.in[d];
     j.out_sp *= g.out[d];
-    j.kprod *= g.k[d];
   }
   if (j.out_sp == 0) return OQ_OK;
   OQ_CHECK(oq_parallel_for(call->pool, x->dims[0] * x->dims[1], lp_planes, &j));
@@ -294,8 +289,21 @@ oq_status oq_op_maxroipool_exec(const oq_kernel_call *call, oq_error *err) {
   const float *r = rois->data, *xd = x->data;
   float *y = call->outputs[0].data;
   int64_t c_n = x->dims[1], h = x->dims[2], w = x->dims[3];
-  /* the bins of one ROI tile it, so one ROI reads each input pixel of a channel about once: no visit limit needed
-   * beyond the output's size, except for bins wider than the input, which are clipped to it */
+  /* The bins of one ROI tile it (neighbours share at most one row or column), clipped to the input: each ROI reads
+   * at most (min(roi, input) + bins) pixels per dim and channel. Many large ROIs over a large input are refused
+   * for their work, as pooling windows are. */
+  double work = 0, limit = 4096.0 * ((double)oq_tensor_numel(x) + (double)oq_tensor_numel(&call->outputs[0]));
+  if (limit < (double)((int64_t)1 << 30)) limit = (double)((int64_t)1 << 30);
+  for (int64_t k = 0; k < ydims[0]; k++) {
+    const float *rk = r + k * 5;
+    double rh = (double)(roi_coord(rk[4], p->spatial_scale) - roi_coord(rk[2], p->spatial_scale) + 1);
+    double rw = (double)(roi_coord(rk[3], p->spatial_scale) - roi_coord(rk[1], p->spatial_scale) + 1);
+    rh = rh < 1 ? 1 : rh > (double)h ? (double)h : rh;
+    rw = rw < 1 ? 1 : rw > (double)w ? (double)w : rw;
+    work += (double)c_n * (rh + (double)p->ph) * (rw + (double)p->pw);
+  }
+  if (work > limit)
+    OQ_KFAIL(call->node_name, OQ_ERR_UNSUPPORTED, "the ROIs read more than the limit of %.0f pixels", limit);
   for (int64_t k = 0; k < ydims[0]; k++) {
     const float *rk = r + k * 5;
     double bv = rk[0];

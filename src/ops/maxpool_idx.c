@@ -6,6 +6,7 @@
 #include "core/pool.h"
 #include "ops/kernels.h"
 #include "ops/nn.h"
+#include "ops/taps.h"
 #include "ops/tensor_util.h"
 
 #include <math.h>
@@ -106,7 +107,7 @@ typedef struct mpi_job {
   const oq_tensor *x;
   oq_tensor *y;
   int64_t *ind;
-  int64_t in_sp, out_sp, kprod;
+  int64_t in_sp, out_sp;
   int64_t colstride[OQ_MAX_DIMS]; /* storage_order 1: spatial strides of a column-major plane */
 } mpi_job;
 
@@ -117,23 +118,20 @@ static oq_status mpi_planes(void *ctx, int64_t begin, int64_t end) {
   for (int64_t plane = begin; plane < end; plane++) {
     int64_t o[OQ_MAX_DIMS] = {0};
     for (int64_t op = 0; op < j->out_sp; op++) {
-      int64_t kk[OQ_MAX_DIMS] = {0}, best_off = -1, best_col = 0;
+      int64_t lo[OQ_MAX_DIMS], hi[OQ_MAX_DIMS], kk[OQ_MAX_DIMS], best_off = -1, best_col = 0;
       double best = 0;
-      for (int64_t t = 0; t < j->kprod; t++) {
-        int64_t off = 0, col = 0, inside = 1;
-        for (int32_t d = 0; d < nd; d++) {
-          int64_t i = o[d] * g->s[d] - g->pb[d] + kk[d] * g->d[d];
-          if (i < 0 || i >= g->in[d]) inside = 0;
-          off = off * g->in[d] + i;
-          col += i * j->colstride[d];
-        }
-        for (int32_t d = nd - 1; d >= 0; d--) {
-          if (++kk[d] < g->k[d]) break;
-          kk[d] = 0;
-        }
-        if (!inside) continue;
-        double v = oq_load_f64(j->x->data, j->x->dtype, plane * j->in_sp + off);
-        if (best_off < 0 || v > best) best = v, best_off = off, best_col = col;
+      if (oq_taps_box(g, o, lo, hi)) {
+        memcpy(kk, lo, sizeof kk);
+        do { /* row-major over the window, so the first maximum wins ties */
+          int64_t off = 0, col = 0;
+          for (int32_t d = 0; d < nd; d++) {
+            int64_t i = o[d] * g->s[d] - g->pb[d] + kk[d] * g->d[d];
+            off = off * g->in[d] + i;
+            col += i * j->colstride[d];
+          }
+          double v = oq_load_f64(j->x->data, j->x->dtype, plane * j->in_sp + off);
+          if (best_off < 0 || v > best) best = v, best_off = off, best_col = col;
+        } while (oq_taps_next(nd, lo, hi, kk));
       }
       int64_t yi = plane * j->out_sp + op;
       /* a window wholly in the padding (possible with ceil_mode) has no tap: the lowest value, index of its plane */
@@ -166,12 +164,11 @@ oq_status oq_op_maxpool_idx_exec(const oq_kernel_call *call, oq_error *err) {
   OQ_CHECK(oq_kout(call, 0, x->dtype, x->ndim, ydims, err));
   OQ_CHECK(oq_kout(call, 1, OQ_DTYPE_INT64, x->ndim, ydims, err));
   mpi_job j = {.p = p, .g = &g, .x = x, .y = &call->outputs[0], .ind = call->outputs[1].data};
-  j.in_sp = j.out_sp = j.kprod = 1;
+  j.in_sp = j.out_sp = 1;
   for (int32_t d = 0; d < g.nd; d++) {
     j.colstride[d] = j.in_sp;
     j.in_sp *= g.in[d];
     j.out_sp *= g.out[d];
-    j.kprod *= g.k[d];
   }
   if (j.out_sp == 0) return OQ_OK;
   OQ_CHECK(oq_parallel_for(call->pool, x->dims[0] * x->dims[1], mpi_planes, &j));

@@ -7,6 +7,7 @@
 #include "core/pool.h"
 #include "ops/kernels.h"
 #include "ops/nn.h"
+#include "ops/taps.h"
 #include "ops/tensor_util.h"
 
 #include <math.h>
@@ -135,21 +136,17 @@ static oq_status qconv_planes(void *ctx, int64_t begin, int64_t end) {
     const unsigned char *wb = (const unsigned char *)j->w->data + m * cs->cg * cs->kprod;
     int64_t o[OQ_MAX_DIMS] = {0};
     for (int64_t op = 0; op < cs->out_sp; op++) {
-      int64_t acc = 0, kk[OQ_MAX_DIMS] = {0};
-      for (int64_t t = 0; t < cs->kprod; t++) {
-        int64_t off = 0, inside = 1;
+      int64_t acc = 0, tlo[OQ_MAX_DIMS], thi[OQ_MAX_DIMS], kk[OQ_MAX_DIMS];
+      /* only the taps inside X: padding holds x's zero point, it adds nothing */
+      int any = oq_taps_box(g, o, tlo, thi);
+      if (any) memcpy(kk, tlo, sizeof kk);
+      while (any) {
+        int64_t off = 0, t = 0;
         for (int32_t d = 0; d < nd; d++) {
-          int64_t i = o[d] * g->s[d] - g->pb[d] + kk[d] * g->d[d];
-          if (i < 0 || i >= g->in[d]) inside = 0;
-          off = off * g->in[d] + i;
+          off = off * g->in[d] + o[d] * g->s[d] - g->pb[d] + kk[d] * g->d[d];
+          t = t * g->k[d] + kk[d];
         }
-        /* next tap, row-major */
-        for (int32_t d = nd - 1; d >= 0; d--) {
-          if (++kk[d] < g->k[d]) break;
-          kk[d] = 0;
-        }
-        /* padding holds x's zero point: it adds nothing */
-        if (!inside) continue;
+        any = oq_taps_next(nd, tlo, thi, kk);
         for (int64_t c = 0; c < cs->cg; c++) {
           int64_t xv = xs8 ? (int8_t)xb[c * cs->in_sp + off] : xb[c * cs->in_sp + off];
           int64_t wv = ws8 ? (int8_t)wb[c * cs->kprod + t] : wb[c * cs->kprod + t];

@@ -181,6 +181,18 @@ save(model_of([helper.make_node("Loop", ["m", "", "x"], ["y", "s"], name="grow",
               [Y, helper.make_tensor_value_info("s", TensorProto.FLOAT, None)], [i64("m", 2**40)]),
      "loop_scan_huge.onnx")
 
+# Work bombs of the newer ops: an LpPool window 65536 wide over padding, and a DFT of length 2^40 over a
+# 4-sample signal. Both must be refused for the work they would take.
+save(model_of([helper.make_node("Reshape", ["x", "s"], ["r"], name="reshape"),
+               helper.make_node("LpPool", ["r"], ["y"], name="lppool", kernel_shape=[65536, 65536],
+                                pads=[65536, 65536, 65536, 65536])],
+              [X], [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [i64("s", [1, 1, 2, 2])], opset=18),
+     "lppool_over_padding.onnx")
+save(model_of([helper.make_node("Reshape", ["x", "s"], ["r"], name="reshape"),
+               helper.make_node("DFT", ["r", "n"], ["y"], name="dft")],
+              [X], [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [i64("s", [1, 4, 1]), i64("n", 2**40)],
+              opset=17), "dft_huge.onnx")
+
 # Sample folders for the digits model (input 'input': float32 [batch,1,8,8]).
 good = np.zeros((1, 1, 8, 8), np.float32)
 np.save(path("samples", "wrong_dtype", "input.npy"), good.astype(np.float64))
