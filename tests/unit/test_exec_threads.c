@@ -10,6 +10,8 @@
 
 #include "onnxq.h"
 
+#include <math.h>
+
 static uint64_t rng_state = 0x2545f4914f6cdd1dull;
 static float rnd_f(void) {
   rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
@@ -221,6 +223,47 @@ OQ_TEST(fixture_sessions_bit_identical) {
     CHECK(session_same_on_all_threads(path, &x));
     oq_tensor_release(&x);
   }
+}
+
+/* LSTM at batch 1 splits hidden units over threads (H = 37: the last unit block is partial), both directions,
+ * peepholes, sequence_lens: the same bytes on every thread count, and the numpy reference's values. R as an
+ * initializer (packed once per session) and fed at run time (packed per call). */
+static int lstm_matches(const char *model_path, const oq_tensor *inputs, const oq_tensor *want) {
+  oq_error err = {0};
+  oq_model *model = NULL;
+  oq_session *s = NULL;
+  oq_tensor y;
+  memset(&y, 0, sizeof y);
+  int ok = oq_model_load(model_path, &model, &err) == OQ_OK && oq_session_create(model, NULL, &s, &err) == OQ_OK &&
+           oq_session_run(s, oq_model_input_count(model), inputs, 1, &y, &err) == OQ_OK &&
+           oq_tensor_numel(&y) == oq_tensor_numel(want);
+  for (int64_t i = 0; ok && i < oq_tensor_numel(want); i++) {
+    float a = ((const float *)y.data)[i], b = ((const float *)want->data)[i];
+    if (!(fabsf(a - b) <= 1e-5f)) {
+      fprintf(stderr, "%s: Y[%lld] = %.8g, reference %.8g\n", model_path, (long long)i, a, b);
+      ok = 0;
+    }
+  }
+  if (!ok && err.msg[0]) fprintf(stderr, "%s: %s\n", model_path, err.msg);
+  oq_tensor_release(&y);
+  oq_session_free(s);
+  oq_model_free(model);
+  return ok;
+}
+
+OQ_TEST(lstm_batch1_sessions_bit_identical) {
+  oq_error err = {0};
+  oq_tensor in[2], want;
+  REQUIRE_OK(oq_npy_load(ONNXQ_SOURCE_DIR "/tests/fixtures/exec/lstm_b1_X.npy", &in[0], &err));
+  REQUIRE_OK(oq_npy_load(ONNXQ_SOURCE_DIR "/tests/fixtures/exec/lstm_b1_R.npy", &in[1], &err));
+  REQUIRE_OK(oq_npy_load(ONNXQ_SOURCE_DIR "/tests/fixtures/exec/lstm_b1_Y.npy", &want, &err));
+  CHECK(session_same_on_all_threads(ONNXQ_SOURCE_DIR "/tests/fixtures/exec/lstm_b1.onnx", in));
+  CHECK(session_same_on_all_threads(ONNXQ_SOURCE_DIR "/tests/fixtures/exec/lstm_b1_rin.onnx", in));
+  CHECK(lstm_matches(ONNXQ_SOURCE_DIR "/tests/fixtures/exec/lstm_b1.onnx", in, &want));
+  CHECK(lstm_matches(ONNXQ_SOURCE_DIR "/tests/fixtures/exec/lstm_b1_rin.onnx", in, &want));
+  oq_tensor_release(&in[0]);
+  oq_tensor_release(&in[1]);
+  oq_tensor_release(&want);
 }
 
 OQ_TEST(session_thread_counts) {
