@@ -47,6 +47,7 @@ typedef struct arena {
   size_t held;      /* bytes of all listed blocks */
   size_t peak_held; /* most bytes held at once since the plan was built */
   int no_reuse;     /* debug: no free list */
+  int poison;       /* debug (ONNXQ_ARENA_POISON=1): reused blocks of writes_all steps are filled with 0xff */
 } arena;
 
 /* One node resolved against the operator table. */
@@ -57,6 +58,7 @@ typedef struct plan_step {
   int32_t n_in;         /* input slots passed to the kernel (trailing omitted ones dropped) */
   int32_t n_out;        /* output slots passed to the kernel (trailing omitted ones dropped) */
   oq_subplans *subs;    /* scopes: owned; plans of the node's subgraphs (exec/subgraph.c), NULL when none */
+  int32_t writes_all;   /* the kernel writes every byte of its outputs: arena blocks need no zeroing */
 } plan_step;
 
 /* Invariant: steps follow graph.topo. Per-run arrays are scratch, reset at the start of every run; a plan is used
@@ -152,6 +154,21 @@ void oq_plan_free(oq_plan *plan) {
   free(plan);
 }
 
+/* Operators (default domain) whose kernels write every byte of every output they allocate, checked one by one:
+ * their arena blocks are handed out without zeroing. A kernel added here must never read its output before writing
+ * it nor skip elements; ONNXQ_ARENA_POISON=1 fills such blocks with 0xff to show one that does. */
+static int step_writes_all(const Onnx__NodeProto *proto) {
+  static const char *const k_ops[] = {"Conv",      "Relu",          "Sigmoid",  "Tanh",    "Exp",
+                                      "Erf",       "Gelu",          "LeakyRelu", "HardSigmoid", "HardSwish",
+                                      "Add",       "Sub",           "Mul",      "Div",     "MaxPool",
+                                      "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Concat"};
+  const char *dom = proto->domain ? proto->domain : "";
+  if (dom[0] && strcmp(dom, "ai.onnx") != 0) return 0;
+  for (size_t i = 0; proto->op_type && i < sizeof k_ops / sizeof k_ops[0]; i++)
+    if (strcmp(proto->op_type, k_ops[i]) == 0) return 1;
+  return 0;
+}
+
 static oq_status build_step(oq_plan *plan, int32_t ni, plan_step *step, oq_error *err) {
   oq_status st = OQ_OK;
   const oq_graph *g = plan->g;
@@ -184,6 +201,7 @@ static oq_status build_step(oq_plan *plan, int32_t ni, plan_step *step, oq_error
     OQ_FAIL(err, OQ_ERR_MODEL, "%s (%s, domain '%s', opset %lld): has %d outputs, expects %d to %d", label, op, dom,
             (long long)opset, (int)n_out, (int)def->min_outputs, (int)def->max_outputs);
   OQ_CHECK(oq_schema_check_node(node->proto, label, opset, err)); /* strict attributes (model/schema.c) */
+  step->writes_all = step_writes_all(node->proto);
   oq_op_init_ctx ctx = {plan->model, node, opset, def};
   void *params = NULL;
   st = def->init(&ctx, &params, err);
@@ -368,6 +386,8 @@ oq_status oq_plan_build_scope(const oq_model *model, const oq_graph *g_scope, co
     plan->check_infer = check && strcmp(check, "1") == 0;
     const char *no_reuse = getenv("ONNXQ_NO_REUSE"); /* the arena's debug switch, also oq_plan_set_reuse */
     plan->arena.no_reuse = no_reuse && strcmp(no_reuse, "1") == 0;
+    const char *poison = getenv("ONNXQ_ARENA_POISON"); /* debug: shows a kernel listed in step_writes_all that is not */
+    plan->arena.poison = poison && strcmp(poison, "1") == 0;
   }
   st = arena_init(&plan->arena, g->n_values + plan->max_out + 1, err);
   if (st != OQ_OK) goto fail;
@@ -523,8 +543,10 @@ static size_t arena_bytes(int32_t dtype, int32_t ndim, const int64_t *dims) {
   return (uint64_t)total <= (uint64_t)OQ_MAX_TENSOR_BYTES ? total : 0;
 }
 
-/* oq_tensor_alloc through the arena: a zeroed tensor in the best-fitting free block, or a new listed block. */
-static oq_status arena_alloc(arena *a, oq_tensor *t, int32_t dtype, int32_t ndim, const int64_t *dims, oq_error *err) {
+/* oq_tensor_alloc through the arena: a tensor in the best-fitting free block (zeroed unless the kernel writes every
+ * byte: zeroing a block it then overwrites costs a pass over memory), or a new listed (zeroed) block. */
+static oq_status arena_alloc(arena *a, oq_tensor *t, int32_t dtype, int32_t ndim, const int64_t *dims, int zero,
+                             oq_error *err) {
   size_t bytes = arena_bytes(dtype, ndim, dims);
   int32_t best = -1;
   for (int32_t i = 0; bytes && i < a->n_free; i++)
@@ -538,7 +560,7 @@ static oq_status arena_alloc(arena *a, oq_tensor *t, int32_t dtype, int32_t ndim
     t->data = a->free[best].p;
     t->nbytes = bytes;
     t->owns_data = 1;
-    memset(t->data, 0, bytes);
+    if (zero || a->poison) memset(t->data, zero ? 0 : 0xff, bytes);
     a->free[best] = a->free[--a->n_free];
     return OQ_OK;
   }
@@ -617,7 +639,7 @@ static oq_status exec_out(void *ctx, const oq_kernel_call *call, int32_t j, int3
     plan->cur_inplace = 1;
     return OQ_OK;
   }
-  return arena_alloc(&plan->arena, t, dtype, ndim, dims, err);
+  return arena_alloc(&plan->arena, t, dtype, ndim, dims, !plan->cur->writes_all, err);
 }
 
 static oq_status exec_scratch(void *ctx, size_t bytes, void **out, oq_error *err) {
