@@ -155,6 +155,46 @@ OQ_TEST(pools_and_activations_bit_identical) {
   oq_tensor_release(&x);
 }
 
+/* Float Add/Sub/Mul/Div (SSE rows split over threads in pieces): the same bytes on every pool, and each element
+ * equal to the scalar operation, for same shapes, a per-channel operand, a last-dim operand and a scalar. */
+static int binary_exact(oq_op_exec_fn fn, char op, const oq_tensor *a, const oq_tensor *b) {
+  oq_error err = {0};
+  oq_tensor y;
+  memset(&y, 0, sizeof y);
+  const oq_tensor *ins[2] = {a, b};
+  oq_kernel_call c = {NULL, ins, 2, &y, 1, "binary", NULL, 0, NULL, NULL};
+  if (oq_exec_kernel(fn, &c, &err) != OQ_OK || oq_tensor_numel(&y) != oq_tensor_numel(a)) return 0;
+  const float *A = a->data, *B = b->data, *Y = y.data;
+  int64_t n = oq_tensor_numel(a), nb = oq_tensor_numel(b), inner = a->dims[2] * a->dims[3];
+  int ok = 1;
+  for (int64_t i = 0; i < n && ok; i++) {
+    float x = A[i], v = nb == n ? B[i] : nb == 1 ? B[0] : nb == a->dims[3] ? B[i % nb] : B[(i / inner) % a->dims[1]];
+    float want = op == '+' ? x + v : op == '-' ? x - v : op == '*' ? x * v : x / v;
+    ok = memcmp(&want, &Y[i], sizeof want) == 0;
+  }
+  oq_tensor_release(&y);
+  return ok;
+}
+
+OQ_TEST(binary_bit_identical) {
+  int64_t xd[4] = {4, 24, 65, 31}, cd[4] = {1, 24, 1, 1}, ld[1] = {31}, sd[1] = {1};
+  oq_tensor x = rand_tensor(4, xd), x2 = rand_tensor(4, xd), ch = rand_tensor(4, cd), last = rand_tensor(1, ld),
+            sc = rand_tensor(1, sd);
+  const oq_tensor *pairs[4][2] = {{&x, &x2}, {&x, &ch}, {&x, &last}, {&x, &sc}};
+  oq_op_exec_fn fns[4] = {oq_op_add_exec, oq_op_sub_exec, oq_op_mul_exec, oq_op_div_exec};
+  const char ops[4] = {'+', '-', '*', '/'};
+  for (int f = 0; f < 4; f++)
+    for (int k = 0; k < 4; k++) {
+      CHECK(same_on_all_pools("binary", fns[f], NULL, pairs[k], 2));
+      CHECK(binary_exact(fns[f], ops[f], pairs[k][0], pairs[k][1]));
+    }
+  oq_tensor_release(&x);
+  oq_tensor_release(&x2);
+  oq_tensor_release(&ch);
+  oq_tensor_release(&last);
+  oq_tensor_release(&sc);
+}
+
 /* ---- whole sessions -------------------------------------------------------------------------------------------- */
 
 /* Runs model on inputs with 1..4 threads and requires bit-identical outputs. */
