@@ -22,6 +22,7 @@
 #include "exec/subgraph.h"
 #include "core/pool.h"
 #include "ops/op.h"
+#include "ops/kernels.h"
 #include "model/schema.h"
 #include "core/limits.h"
 
@@ -59,6 +60,8 @@ typedef struct plan_step {
   int32_t n_out;        /* output slots passed to the kernel (trailing omitted ones dropped) */
   oq_subplans *subs;    /* scopes: owned; plans of the node's subgraphs (exec/subgraph.c), NULL when none */
   int32_t writes_all;   /* the kernel writes every byte of its outputs: arena blocks need no zeroing */
+  int32_t silu;         /* runs without an observer: 1 = this Sigmoid is skipped, 2 = this Mul computes x*sigmoid(x) */
+  int32_t silu_x;       /* silu == 2: the value x */
 } plan_step;
 
 /* Invariant: steps follow graph.topo. Per-run arrays are scratch, reset at the start of every run; a plan is used
@@ -167,6 +170,40 @@ static int step_writes_all(const Onnx__NodeProto *proto) {
   for (size_t i = 0; proto->op_type && i < sizeof k_ops / sizeof k_ops[0]; i++)
     if (strcmp(proto->op_type, k_ops[i]) == 0) return 1;
   return 0;
+}
+
+/* Sigmoid + Mul fusion (SiLU, EfficientNet's activation): a float Sigmoid s = Sigmoid(x) whose only reader is
+ * Mul(x, s) or Mul(s, x) is not run; the Mul computes x * sigmoid(x) from x in one pass (oq_op_silu_exec), which
+ * saves writing and reading s. Runs with an observer (calibration, profiling) see every value, so they run the
+ * nodes as they are; the bits are the same either way. */
+static void mark_silu(oq_plan *plan) {
+  const oq_graph *g = plan->g;
+  int32_t *step_of = oq_calloc((size_t)(g->n_nodes > 0 ? g->n_nodes : 1), sizeof *step_of, NULL);
+  if (!step_of) return; /* no fusion, no harm */
+  for (int32_t s = 0; s < plan->n_steps; s++) step_of[plan->steps[s].node] = s;
+  for (int32_t s = 0; s < plan->n_steps; s++) {
+    const oq_node *sig = &g->nodes[plan->steps[s].node];
+    const char *dom = sig->proto->domain ? sig->proto->domain : "";
+    if (strcmp(node_op(g, plan->steps[s].node), "Sigmoid") != 0 || (dom[0] && strcmp(dom, "ai.onnx") != 0)) continue;
+    if (sig->n_inputs != 1 || sig->n_outputs != 1 || sig->inputs[0] < 0 || sig->outputs[0] < 0) continue;
+    int32_t x = sig->inputs[0], sv = sig->outputs[0];
+    const oq_value *val = &g->values[sv];
+    if (val->kind != OQ_VALUE_INTERMEDIATE || val->is_graph_output || val->n_consumers != 1) continue;
+    if (plan->info[x].dtype != OQ_DTYPE_FLOAT) continue;
+    int32_t mi = val->consumers[0];
+    const oq_node *mul = &g->nodes[mi];
+    const char *mdom = mul->proto->domain ? mul->proto->domain : "";
+    if (strcmp(node_op(g, mi), "Mul") != 0 || (mdom[0] && strcmp(mdom, "ai.onnx") != 0) || mul->n_inputs != 2 ||
+        mul->n_outputs != 1)
+      continue;
+    if (!((mul->inputs[0] == x && mul->inputs[1] == sv) || (mul->inputs[0] == sv && mul->inputs[1] == x))) continue;
+    plan_step *ms = &plan->steps[step_of[mi]];
+    if (ms->silu || plan->steps[s].silu) continue;
+    plan->steps[s].silu = 1;
+    ms->silu = 2;
+    ms->silu_x = x;
+  }
+  free(step_of);
 }
 
 static oq_status build_step(oq_plan *plan, int32_t ni, plan_step *step, oq_error *err) {
@@ -381,6 +418,7 @@ oq_status oq_plan_build_scope(const oq_model *model, const oq_graph *g_scope, co
     goto fail;
   }
   infer_values(plan);
+  mark_silu(plan);
   {
     const char *check = getenv("ONNXQ_CHECK_INFER");
     plan->check_infer = check && strcmp(check, "1") == 0;
@@ -796,21 +834,24 @@ static oq_status run_scope(oq_plan *plan, const oq_tensor *inputs, const oq_tens
   for (int32_t s = 0; s < plan->n_steps; s++) {
     const plan_step *step = &plan->steps[s];
     const oq_node *node = &g->nodes[step->node];
+    int fused = !observer && step->silu; /* mark_silu */
     for (int32_t i = 0; i < step->n_in; i++) {
       int32_t v = node->inputs[i];
       plan->in_ptrs[i] = v < 0 ? NULL : value_tensor(plan, v);
     }
+    if (fused && step->silu == 2) plan->in_ptrs[0] = value_tensor(plan, step->silu_x);
     for (int32_t k = 0; k < step->n_out; k++) memset(&plan->out_tmp[k], 0, sizeof plan->out_tmp[k]);
     oq_kernel_call call = {
-        step->params,  plan->in_ptrs, step->n_in, plan->out_tmp, step->n_out, node_name(g, step->node), plan->pool, 0,
-        &k_exec_hooks, plan};
+        step->params,  plan->in_ptrs, fused ? 1 : step->n_in, plan->out_tmp, step->n_out, node_name(g, step->node),
+        plan->pool, 0, &k_exec_hooks, plan};
     plan->cur = step;
     plan->cur_view = plan->cur_inplace = 0;
     plan->scratch_used = 0;
     st = oq_limits_check_time(err); /* --max-seconds, between nodes (core/limits.c) */
-    if (st == OQ_OK) st = step->def->exec(&call, err);
+    if (st == OQ_OK && !(fused && step->silu == 1))
+      st = fused ? oq_op_silu_exec(&call, err) : step->def->exec(&call, err);
     plan->scratch_used = 0;
-    if (st == OQ_OK) st = take_outputs(plan, step, err);
+    if (st == OQ_OK && !(fused && step->silu == 1)) st = take_outputs(plan, step, err);
     if (st != OQ_OK) {
       char label[320];
       node_label(g, step->node, label, sizeof label);

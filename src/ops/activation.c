@@ -132,6 +132,32 @@ DEF_UNARY(oq_op_sin_exec, "Sin", sinf(x))
 DEF_UNARY(oq_op_cos_exec, "Cos", cosf(x))
 DEF_UNARY(oq_op_gelu_exec, "Gelu", geluf(x, p->tanh))
 
+/* SiLU for the executor's Sigmoid + Mul fusion: sigmoid into a small buffer, then x times it; the same functions
+ * and the same product as the two nodes (float multiplication commutes), so the same bits. x == y is fine. */
+#define SILU_BLOCK 256
+
+static oq_status silu_range(void *ctx, int64_t begin, int64_t end) {
+  const unary_job *p = ctx;
+  float s[SILU_BLOCK];
+  for (int64_t i = begin; i < end; i += SILU_BLOCK) {
+    int64_t n = end - i < SILU_BLOCK ? end - i : SILU_BLOCK;
+    if (p->reference)
+      for (int64_t k = 0; k < n; k++) s[k] = sigmoidf(p->in[i + k]);
+    else
+      oq_simd_get()->sigmoid(p->in + i, s, (size_t)n);
+    for (int64_t k = 0; k < n; k++) p->out[i + k] = p->in[i + k] * s[k];
+  }
+  return OQ_OK;
+}
+
+oq_status oq_op_silu_exec(const oq_kernel_call *call, oq_error *err) {
+  unary_job j = {NULL, NULL, 0, 0, 0, 0, call->reference};
+  int64_t n;
+  oq_status st = unary_prepare(call, err, "Sigmoid+Mul", &j.in, &j.out, &n);
+  if (st != OQ_OK) return st;
+  return oq_parallel_for_max(call->pool, n, unary_chunks(n), silu_range, &j);
+}
+
 /* Neg, Abs and Sign take float32 and the signed integers (integers wrap: -INT_MIN stays INT_MIN). */
 typedef enum int_unary { IU_NEG, IU_ABS, IU_SIGN } int_unary;
 
