@@ -178,9 +178,6 @@ static int step_writes_all(const Onnx__NodeProto *proto) {
  * nodes as they are; the bits are the same either way. */
 static void mark_silu(oq_plan *plan) {
   const oq_graph *g = plan->g;
-  int32_t *step_of = oq_calloc((size_t)(g->n_nodes > 0 ? g->n_nodes : 1), sizeof *step_of, NULL);
-  if (!step_of) return; /* no fusion, no harm */
-  for (int32_t s = 0; s < plan->n_steps; s++) step_of[plan->steps[s].node] = s;
   for (int32_t s = 0; s < plan->n_steps; s++) {
     const oq_node *sig = &g->nodes[plan->steps[s].node];
     const char *dom = sig->proto->domain ? sig->proto->domain : "";
@@ -197,13 +194,14 @@ static void mark_silu(oq_plan *plan) {
         mul->n_outputs != 1)
       continue;
     if (!((mul->inputs[0] == x && mul->inputs[1] == sv) || (mul->inputs[0] == sv && mul->inputs[1] == x))) continue;
-    plan_step *ms = &plan->steps[step_of[mi]];
-    if (ms->silu || plan->steps[s].silu) continue;
+    plan_step *ms = NULL; /* the Mul's step: after this one (steps are in topological order) */
+    for (int32_t k = s + 1; k < plan->n_steps && !ms; k++)
+      if (plan->steps[k].node == mi) ms = &plan->steps[k];
+    if (!ms || ms->silu || plan->steps[s].silu) continue;
     plan->steps[s].silu = 1;
     ms->silu = 2;
     ms->silu_x = x;
   }
-  free(step_of);
 }
 
 static oq_status build_step(oq_plan *plan, int32_t ni, plan_step *step, oq_error *err) {
