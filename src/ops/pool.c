@@ -29,8 +29,8 @@ static oq_status pool_init(const oq_op_init_ctx *ctx, int is_avg, void **params,
   } else {
     int64_t so = 0;
     OQ_CHECK(oq_attr_int(ctx->node->proto, "storage_order", 0, &so, err));
-    if (ctx->node->n_outputs > 1 && ctx->node->outputs[1] >= 0)
-      OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "the Indices output of MaxPool is not supported");
+    if (so != 0 && so != 1) OQ_FAIL(err, OQ_ERR_MODEL, "storage_order must be 0 or 1 (got %lld)", (long long)so);
+    p->storage_order = (int32_t)so;
   }
   *params = p;
   return OQ_OK;
@@ -110,7 +110,46 @@ typedef struct pool_job {
   size_t kprod;              /* capacity of the per-window tap buffer (taps inside the input) */
   int64_t *taps;             /* borrowed scratch: one tap buffer of kprod entries per slot */
   atomic_int next_slot;      /* slots claimed by running chunks */
+  int64_t *indices;          /* MaxPool's Indices output, NULL when not asked for */
+  int32_t storage_order;     /* 1: Indices column-major within a plane */
 } pool_job;
+
+/* MaxPool with Indices: per output, the first in-bounds tap (window order) holding the maximum (NaN never wins),
+ * and its index into X: the plane's start plus the tap's offset, row-major or (storage_order 1) column-major. */
+#define MAXPOOL_ARG_LOOP(T, LOWEST)                                                                                    \
+  do {                                                                                                                 \
+    const T *xd = j->x;                                                                                                \
+    T *yd = j->y;                                                                                                      \
+    int64_t o[OQ_MAX_DIMS] = {0};                                                                                      \
+    for (int64_t op = 0; op < j->out_sp; op++) {                                                                       \
+      int64_t padded;                                                                                                  \
+      int64_t kprod = oq_window_taps(j->g, o, taps, &padded);                                                          \
+      for (int64_t pl = pl0; pl < pl1; pl++) {                                                                         \
+        const T *xp = xd + pl * j->in_sp;                                                                              \
+        T best = LOWEST;                                                                                               \
+        int64_t at = kprod > 0 ? taps[0] : 0;                                                                          \
+        for (int64_t t = 0; t < kprod; t++)                                                                            \
+          if (xp[taps[t]] > best) {                                                                                    \
+            best = xp[taps[t]];                                                                                        \
+            at = taps[t];                                                                                              \
+          }                                                                                                            \
+        yd[pl * j->out_sp + op] = best;                                                                                \
+        j->indices[pl * j->out_sp + op] = pl * j->in_sp + (j->storage_order ? col_major(j->g, at) : at);               \
+      }                                                                                                                \
+      oq_window_next(j->g, o);                                                                                         \
+    }                                                                                                                  \
+  } while (0)
+
+/* The column-major offset of the row-major offset off within one plane. */
+static int64_t col_major(const oq_window_geom *g, int64_t off) {
+  int64_t c[OQ_MAX_DIMS], r = 0;
+  for (int32_t i = g->nd - 1; i >= 0; i--) {
+    c[i] = off % g->in[i];
+    off /= g->in[i];
+  }
+  for (int32_t i = g->nd - 1; i >= 0; i--) r = r * g->in[i] + c[i];
+  return r;
+}
 
 #define MAXPOOL_LOOP(T, LOWEST)                                                                                        \
   do {                                                                                                                 \
@@ -203,6 +242,15 @@ static void maxpool_rows(const oq_window_geom *g, const float *xp, float *yp, fl
 static oq_status pool_planes(void *ctx, int64_t pl0, int64_t pl1) {
   pool_job *j = ctx;
   int64_t *taps = j->taps + (size_t)atomic_fetch_add(&j->next_slot, 1) * j->kprod;
+  if (!j->is_avg && j->indices) {
+    if (j->dtype == OQ_DTYPE_FLOAT)
+      MAXPOOL_ARG_LOOP(float, -INFINITY);
+    else if (j->dtype == OQ_DTYPE_INT8)
+      MAXPOOL_ARG_LOOP(int8_t, INT8_MIN);
+    else
+      MAXPOOL_ARG_LOOP(uint8_t, 0);
+    return OQ_OK;
+  }
   if (!j->is_avg && j->dtype == OQ_DTYPE_FLOAT && j->g->nd <= 2) { /* the slot is a row of floats here */
     for (int64_t p = pl0; p < pl1; p++)
       maxpool_rows(j->g, (const float *)j->x + p * j->in_sp, (float *)j->y + p * j->out_sp, (float *)(void *)taps);
@@ -267,7 +315,6 @@ static int32_t pool_slots(const oq_window_geom *g, int64_t planes, int32_t threa
 oq_status oq_op_pool_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                            int32_t n_out, oq_error *err) {
   (void)n_in;
-  (void)n_out;
   if (!oq_info_known_but_batch(in[0])) return OQ_OK;
   oq_tensor x;
   oq_info_tensor(in[0], &x);
@@ -278,6 +325,7 @@ oq_status oq_op_pool_infer(const void *params, const oq_shape_info *const *in, i
   oq_status st = pool_geometry(params, &x, &g, ydims, err);
   if (batch_unknown) ydims[0] = -1;
   if (st == OQ_OK) oq_info_set(&out[0], x.dtype, x.ndim, ydims);
+  if (st == OQ_OK && n_out > 1) oq_info_set(&out[1], OQ_DTYPE_INT64, x.ndim, ydims); /* MaxPool's Indices */
   return st;
 }
 
@@ -311,12 +359,15 @@ static oq_status pool_exec(const oq_kernel_call *call, int is_avg, oq_error *err
   if (!is_avg && x->dtype != OQ_DTYPE_FLOAT && x->dtype != OQ_DTYPE_INT8 && x->dtype != OQ_DTYPE_UINT8)
     OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "input X has type %s; MaxPool supports float32, int8 and uint8",
             oq_dtype_name(x->dtype));
-  if (!is_avg && call->n_outputs > 1)
-    OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "the Indices output of MaxPool is not supported");
   oq_window_geom g;
   int64_t planes = 0, in_sp = 0, out_sp = 0;
   OQ_CHECK(pool_setup(call, p, &g, &planes, &in_sp, &out_sp, err));
   oq_tensor *y = &call->outputs[0];
+  int64_t *indices = NULL;
+  if (!is_avg && call->n_outputs > 1) { /* Indices: int64, Y's shape */
+    OQ_CHECK(oq_kout(call, 1, OQ_DTYPE_INT64, y->ndim, y->dims, err));
+    indices = call->outputs[1].data;
+  }
   if (y->nbytes == 0) return OQ_OK;
   pool_job j;
   memset(&j, 0, sizeof j);
@@ -328,6 +379,8 @@ static oq_status pool_exec(const oq_kernel_call *call, int is_avg, oq_error *err
   j.count_include_pad = p->count_include_pad;
   j.in_sp = in_sp;
   j.out_sp = out_sp;
+  j.indices = indices;
+  j.storage_order = p->storage_order;
   atomic_init(&j.next_slot, 0);
   OQ_CHECK(pool_slot_entries(&g, is_avg, x->dtype, &j.kprod, err));
   int32_t slots = pool_slots(&g, planes, oq_threadpool_size(call->pool));

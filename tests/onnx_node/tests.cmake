@@ -569,6 +569,8 @@ set(ONNXQ_NODE_TESTS
   test_maxpool_2d_strides
   test_maxpool_2d_uint8
   test_maxpool_3d_default
+  test_maxpool_with_argmax_2d_precomputed_pads
+  test_maxpool_with_argmax_2d_precomputed_strides
   # MaxUnpool
   test_maxunpool_export_without_output_shape
   # Mean
@@ -1113,8 +1115,6 @@ set(ONNXQ_NODE_XFAIL
   test_hannwindow  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
   test_hannwindow_symmetric  # signal ops (DFT, STFT, window functions, MelWeightMatrix) are not implemented
   # MaxPool
-  test_maxpool_with_argmax_2d_precomputed_pads  # MaxPool's Indices output is not implemented
-  test_maxpool_with_argmax_2d_precomputed_strides  # MaxPool's Indices output is not implemented
   # MaxUnpool
   test_maxunpool_export_with_output_shape  # MaxUnpool with output_shape larger than the default: the placement of indices differs from the reference
   # MelWeightMatrix
