@@ -11,6 +11,9 @@
 #include "ops/tensor_util.h"
 
 #include <math.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,6 +184,50 @@ static void act_vec(const rnn_act *a, float clip, int reference, float *x, int64
   for (int64_t i = 0; i < n; i++) x[i] = act(a, x[i]);
 }
 
+/* The LSTM step's elementwise loops with SSE (x86-64's baseline; GCC at -O2 leaves these scalar): the same IEEE
+ * operations in the same order as the scalar tails. */
+#if defined(__SSE2__)
+#define V4(p) _mm_loadu_ps(p)
+#endif
+
+/* pre = x + pre + b (b NULL: x + pre) */
+static void lstm_pre(float *pre, const float *x, const float *b, int64_t n) {
+  int64_t k = 0;
+#if defined(__SSE2__)
+  if (b)
+    for (; k + 4 <= n; k += 4) _mm_storeu_ps(pre + k, _mm_add_ps(_mm_add_ps(V4(x + k), V4(pre + k)), V4(b + k)));
+  else
+    for (; k + 4 <= n; k += 4) _mm_storeu_ps(pre + k, _mm_add_ps(V4(x + k), V4(pre + k)));
+#endif
+  for (; k < n; k++) pre[k] = b ? x[k] + pre[k] + b[k] : x[k] + pre[k];
+}
+
+/* c = f * c + i * g, and g = the new c */
+static void lstm_cell(const float *f, const float *i, float *g, float *c, int64_t n) {
+  int64_t k = 0;
+#if defined(__SSE2__)
+  for (; k + 4 <= n; k += 4) {
+    __m128 cn = _mm_add_ps(_mm_mul_ps(V4(f + k), V4(c + k)), _mm_mul_ps(V4(i + k), V4(g + k)));
+    _mm_storeu_ps(c + k, cn);
+    _mm_storeu_ps(g + k, cn);
+  }
+#endif
+  for (; k < n; k++) {
+    float cn = f[k] * c[k] + i[k] * g[k];
+    c[k] = cn;
+    g[k] = cn;
+  }
+}
+
+/* h = o * t */
+static void lstm_out(float *h, const float *o, const float *t, int64_t n) {
+  int64_t k = 0;
+#if defined(__SSE2__)
+  for (; k + 4 <= n; k += 4) _mm_storeu_ps(h + k, _mm_mul_ps(V4(o + k), V4(t + k)));
+#endif
+  for (; k < n; k++) h[k] = o[k] * t[k];
+}
+
 /* One LSTM time step over hidden units [j0, j1) of every batch row: hr holds H_{t-1} R^T for those units unless
  * fused is set (then the chunk computes them itself: batch 1, the small sgemm path needs no packing). Reads h,
  * writes hn (double buffered, since other chunks still read h), c and Y. Each unit's arithmetic does not depend on
@@ -194,6 +241,7 @@ typedef struct lstm_job {
   float *h;
   const oq_tensor *lens;
   float *hr, *hn, *c, *Y;
+  const float *bsum; /* Wb + Rb, NULL without B */
   float *rt, *acc; /* fused: R^T with columns grouped per unit block [block][gate][LSTM_UNIT], gp wide; its sums */
   int64_t gp;
 } lstm_job;
@@ -227,10 +275,11 @@ static oq_status lstm_units(void *ctx, int64_t u0, int64_t u1) {
     oq_axpy_strided_fn axpy = oq_simd_get()->axpy_strided;
     memset(j->acc + c0, 0, (size_t)(c1 - c0) * sizeof(float));
     for (int64_t k = 0; k < H; k++) axpy(j->h[k], j->rt + k * GP + c0, 1, j->acc + c0, (size_t)(c1 - c0));
-    for (int64_t u = u0; u < u1; u++)
+    for (int64_t u = u0; u < u1; u++) {
+      int64_t nu = H - u * LSTM_UNIT < LSTM_UNIT ? H - u * LSTM_UNIT : LSTM_UNIT;
       for (int64_t g = 0; g < 4; g++)
-        for (int64_t l = 0; l < LSTM_UNIT && u * LSTM_UNIT + l < H; l++)
-          j->hr[g * H + u * LSTM_UNIT + l] = j->acc[(u * 4 + g) * LSTM_UNIT + l];
+        memcpy(j->hr + g * H + u * LSTM_UNIT, j->acc + (u * 4 + g) * LSTM_UNIT, (size_t)nu * sizeof(float));
+    }
   }
   for (int64_t bi = 0; bi < B; bi++) {
     int64_t len = j->lens ? oq_load_i64(j->lens->data, j->lens->dtype, bi) : T;
@@ -243,14 +292,8 @@ static oq_status lstm_units(void *ctx, int64_t u0, int64_t u1) {
     int64_t t = j->rev ? len - 1 - j->step : j->step;
     const float *xr = j->xw + (p->layout ? bi * T + t : t * B + bi) * GH;
     float *g = j->hr + bi * GH, *gi = g + j0, *go = g + H + j0, *gf = g + 2 * H + j0, *gc = g + 3 * H + j0;
-    for (int64_t q = 0; q < 4; q++) {
-      float *pre = g + q * H;
-      const float *xq = xr + q * H, *wq = j->wb ? j->wb + q * H : NULL, *rq = j->rb ? j->rb + q * H : NULL;
-      if (wq)
-        for (int64_t k = j0; k < j1; k++) pre[k] = xq[k] + pre[k] + (wq[k] + rq[k]);
-      else
-        for (int64_t k = j0; k < j1; k++) pre[k] = xq[k] + pre[k];
-    }
+    for (int64_t q = 0; q < 4; q++) /* x W^T + h R^T + (Wb + Rb), the biases summed once per call */
+      lstm_pre(g + q * H + j0, xr + q * H + j0, j->bsum ? j->bsum + q * H + j0 : NULL, n);
     const float *cp = cb + j0, *pd = j->pd ? j->pd + j0 : NULL;
     if (pd)
       for (int64_t k = 0; k < n; k++) {
@@ -264,16 +307,12 @@ static oq_status lstm_units(void *ctx, int64_t u0, int64_t u1) {
       act_vec(j->fa, p->clip, j->reference, gf, n);
     act_vec(j->ga, p->clip, j->reference, gc, n);
     float *cw = cb + j0;
-    for (int64_t k = 0; k < n; k++) {
-      float cn = gf[k] * cw[k] + gi[k] * gc[k];
-      cw[k] = cn;
-      gc[k] = cn; /* the cell gate is spent: its slot takes h(c) */
-    }
+    lstm_cell(gf, gi, gc, cw, n); /* the cell gate is spent: its slot takes the new c, then h(c) */
     if (pd)
       for (int64_t k = 0; k < n; k++) go[k] += pd[H + k] * cw[k];
     act_vec(j->fa, p->clip, j->reference, go, n);
     act_vec(j->ha, 0.0f, j->reference, gc, n);
-    for (int64_t k = 0; k < n; k++) hnb[j0 + k] = go[k] * gc[k];
+    lstm_out(hnb + j0, go, gc, n);
     if (j->Y) {
       float *yr = p->layout ? j->Y + ((bi * T + t) * j->D + j->d) * H : j->Y + ((t * j->D + j->d) * B + bi) * H;
       memcpy(yr + j0, hnb + j0, (size_t)n * sizeof(float));
@@ -339,13 +378,13 @@ oq_status oq_op_rnn_exec(const oq_kernel_call *call, oq_error *err) {
   size_t rt_floats = 0;
   if (gp && (!oq_size_mul((size_t)H + 1, (size_t)gp, &rt_floats) || rt_floats > SIZE_MAX / 2))
     OQ_FAIL(err, OQ_ERR_NOMEM, "RNN too large");
-  size_t floats = TB * (size_t)GH + (size_t)(B * GH) + 3 * (size_t)(B * H) + pk + rt_floats;
+  size_t floats = TB * (size_t)GH + (size_t)(B * GH) + 3 * (size_t)(B * H) + pk + rt_floats + (size_t)GH;
   size_t bytes;
   if (!oq_size_mul(floats, sizeof(float), &bytes)) OQ_FAIL(err, OQ_ERR_NOMEM, "RNN too large");
   void *scratch;
   OQ_CHECK(oq_kscratch(call, bytes ? bytes : 1, &scratch, err));
   float *xw = scratch, *hr = xw + TB * GH, *h = hr + B * GH, *c = h + B * H, *hn = c + B * H;
-  float *rt = hn + B * H + pk;
+  float *rt = hn + B * H + pk, *bsum = rt + rt_floats; /* bsum: LSTM's Wb + Rb */
   oq_sgemm_pack pack = {hn + B * H, pk, 1}, xpack = {hn + B * H, pk1 / (size_t)slots, slots};
   for (int64_t bi = 0; lens && bi < B; bi++) {
     int64_t len = oq_load_i64(lens->data, lens->dtype, bi);
@@ -380,7 +419,8 @@ oq_status oq_op_rnn_exec(const oq_kernel_call *call, oq_error *err) {
       int64_t items = (H + LSTM_UNIT - 1) / LSTM_UNIT;
       int32_t chunks = work < 65536.0 ? 1 : work > 65536.0 * 1024 ? 1024 : (int32_t)(work / 65536.0);
       lstm_job lj = {p, fa, ga, ha, T, B, H, D, d, 0, rev, fused, call->reference, xw, rd, wb, rb, pd, h, lens,
-                     hr, hn, c, Y, rt, rt + (size_t)H * (size_t)gp, gp};
+                     hr, hn, c, Y, wb ? bsum : NULL, rt, rt + (size_t)H * (size_t)gp, gp};
+      for (int64_t k = 0; wb && k < GH; k++) bsum[k] = wb[k] + rb[k];
       if (fused && cached) { /* R is constant: packed by the first run of the session */
         lj.rt = p->rt + (size_t)d * (size_t)H * (size_t)gp;
         if (p->cache->r_data != r->data) {
