@@ -29,7 +29,7 @@
 #endif
 
 /* The generation word: (job counter << GEN_SHIFT) | chunks. OQ_THREADPOOL_MAX + 1 chunks fit in GEN_SHIFT bits. */
-#define GEN_SHIFT 11
+#define GEN_SHIFT      11
 #define GEN_CHUNK_MASK ((UINT64_C(1) << GEN_SHIFT) - 1)
 /* How long a worker spins for the next job, and the caller for the last chunk, before sleeping (nanoseconds).
  * Long enough to cover the gap between two nodes of a model, short enough not to burn a core after a run. */
@@ -42,22 +42,22 @@ typedef struct worker {
 } worker;
 
 struct oq_threadpool {
-  _Atomic uint64_t gen;      /* generation word, 0 before the first job */
-  _Atomic int32_t pending;   /* worker chunks of the current job not finished yet */
-  _Atomic int32_t sleepers;  /* workers blocked (or about to block) on wake */
-  _Atomic int32_t waiting;   /* 1 while the caller is blocked (or about to block) on done */
-  _Atomic int32_t busy;      /* 1 while a oq_parallel_for owns the workers */
-  _Atomic int32_t stop;      /* 1: workers exit */
-  oq_parallel_fn fn;         /* current job; written before gen is published */
+  _Atomic uint64_t gen;     /* generation word, 0 before the first job */
+  _Atomic int32_t pending;  /* worker chunks of the current job not finished yet */
+  _Atomic int32_t sleepers; /* workers blocked (or about to block) on wake */
+  _Atomic int32_t waiting;  /* 1 while the caller is blocked (or about to block) on done */
+  _Atomic int32_t busy;     /* 1 while a oq_parallel_for owns the workers */
+  _Atomic int32_t stop;     /* 1: workers exit */
+  oq_parallel_fn fn;        /* current job; written before gen is published */
   void *ctx;
-  int64_t n;                 /* items of the current job */
-  oq_status *status;         /* owned; n_workers + 1 entries, per chunk result of the current job */
-  pthread_mutex_t lock;      /* only for sleeping */
-  pthread_cond_t wake;       /* workers sleep here for a new generation or stop */
-  pthread_cond_t done;       /* the caller sleeps here for pending == 0 */
-  pthread_t *tids;           /* owned; n_workers started threads */
-  worker *workers;           /* owned; n_workers entries */
-  int32_t n_workers;         /* threads started (size - 1) */
+  int64_t n;            /* items of the current job */
+  oq_status *status;    /* owned; n_workers + 1 entries, per chunk result of the current job */
+  pthread_mutex_t lock; /* only for sleeping */
+  pthread_cond_t wake;  /* workers sleep here for a new generation or stop */
+  pthread_cond_t done;  /* the caller sleeps here for pending == 0 */
+  pthread_t *tids;      /* owned; n_workers started threads */
+  worker *workers;      /* owned; n_workers entries */
+  int32_t n_workers;    /* threads started (size - 1) */
 };
 
 static void chunk_range(int64_t n, int32_t chunks, int32_t t, int64_t *begin, int64_t *end) {
@@ -81,10 +81,12 @@ static uint64_t spin_gen(oq_threadpool *p, uint64_t old, int64_t budget_ns) {
     if (g != old || atomic_load_explicit(&p->stop, memory_order_relaxed)) return g;
     POOL_PAUSE();
     if ((i & 63) == 0) { /* read the clock rarely: it costs more than a pause */
-      sched_yield();      /* more threads than cores: let the thread we wait for run */
+      sched_yield();     /* more threads than cores: let the thread we wait for run */
       int64_t t = now_ns();
-      if (!deadline) deadline = t + budget_ns;
-      else if (t >= deadline) return g;
+      if (!deadline)
+        deadline = t + budget_ns;
+      else if (t >= deadline)
+        return g;
     }
   }
 }

@@ -161,10 +161,10 @@ void oq_plan_free(oq_plan *plan) {
  * their arena blocks are handed out without zeroing. A kernel added here must never read its output before writing
  * it nor skip elements; ONNXQ_ARENA_POISON=1 fills such blocks with 0xff to show one that does. */
 static int step_writes_all(const Onnx__NodeProto *proto) {
-  static const char *const k_ops[] = {"Conv",      "Relu",          "Sigmoid",  "Tanh",    "Exp",
-                                      "Erf",       "Gelu",          "LeakyRelu", "HardSigmoid", "HardSwish",
-                                      "Add",       "Sub",           "Mul",      "Div",     "MaxPool",
-                                      "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Concat"};
+  static const char *const k_ops[] = {
+      "Conv",      "Relu",        "Sigmoid",           "Tanh",          "Exp",   "Erf", "Gelu",
+      "LeakyRelu", "HardSigmoid", "HardSwish",         "Add",           "Sub",   "Mul", "Div",
+      "MaxPool",   "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Concat"};
   const char *dom = proto->domain ? proto->domain : "";
   if (dom[0] && strcmp(dom, "ai.onnx") != 0) return 0;
   for (size_t i = 0; proto->op_type && i < sizeof k_ops / sizeof k_ops[0]; i++)
@@ -839,9 +839,16 @@ static oq_status run_scope(oq_plan *plan, const oq_tensor *inputs, const oq_tens
     }
     if (fused && step->silu == 2) plan->in_ptrs[0] = value_tensor(plan, step->silu_x);
     for (int32_t k = 0; k < step->n_out; k++) memset(&plan->out_tmp[k], 0, sizeof plan->out_tmp[k]);
-    oq_kernel_call call = {
-        step->params,  plan->in_ptrs, fused ? 1 : step->n_in, plan->out_tmp, step->n_out, node_name(g, step->node),
-        plan->pool, 0, &k_exec_hooks, plan};
+    oq_kernel_call call = {step->params,
+                           plan->in_ptrs,
+                           fused ? 1 : step->n_in,
+                           plan->out_tmp,
+                           step->n_out,
+                           node_name(g, step->node),
+                           plan->pool,
+                           0,
+                           &k_exec_hooks,
+                           plan};
     plan->cur = step;
     plan->cur_view = plan->cur_inplace = 0;
     plan->scratch_used = 0;

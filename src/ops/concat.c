@@ -111,8 +111,11 @@ oq_status oq_op_concat_exec(const oq_kernel_call *call, oq_error *err) {
   }
   concat_job j = {call, out->data, (size_t)axis, (size_t)inner * es};
   int64_t chunks = (int64_t)(out->nbytes / CONCAT_MIN_BYTES), items = outer * call->n_inputs;
-  return oq_parallel_for_max(call->pool, items, chunks < 1 ? 1 : chunks > 1024 ? 1024 : (int32_t)chunks, concat_items,
-                             &j);
+  return oq_parallel_for_max(call->pool, items,
+                             chunks < 1      ? 1
+                             : chunks > 1024 ? 1024
+                                             : (int32_t)chunks,
+                             concat_items, &j);
 fail:
   return st;
 }

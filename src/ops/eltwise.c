@@ -240,7 +240,7 @@ typedef struct fbin_job {
   bin_ctx *c;
 } fbin_job;
 
-#define FBIN_PIECE 8192              /* elements per piece */
+#define FBIN_PIECE     8192               /* elements per piece */
 #define FBIN_MIN_ELEMS ((int64_t)1 << 15) /* elements below which a chunk is not worth a thread */
 
 static oq_status fbin_items(void *ctx, int64_t i0, int64_t i1) {
@@ -295,13 +295,19 @@ static oq_status binary_exec(const oq_kernel_call *call, oq_error *err, const ch
   oq_bcast plan;
   oq_bcast_plan(&plan, ins, 2, ndim, dims);
   bin_ctx c = {a->data, b->data, out->data, a->dtype, b->dtype, out->dtype, fmod, 0};
-  oq_bcast_row_fn ffn = fn == row_add ? frow_add : fn == row_sub ? frow_sub : fn == row_mul ? frow_mul
-                        : fn == row_div ? frow_div : NULL;
+  oq_bcast_row_fn ffn = fn == row_add   ? frow_add
+                        : fn == row_sub ? frow_sub
+                        : fn == row_mul ? frow_mul
+                        : fn == row_div ? frow_div
+                                        : NULL;
   if (ffn && a->dtype == OQ_DTYPE_FLOAT) {
     int64_t items = oq_bcast_items(&plan, FBIN_PIECE), chunks = plan.numel / FBIN_MIN_ELEMS;
     fbin_job j = {&plan, ffn, &c};
-    return oq_parallel_for_max(call->pool, items, chunks < 1 ? 1 : chunks > 1024 ? 1024 : (int32_t)chunks, fbin_items,
-                               &j);
+    return oq_parallel_for_max(call->pool, items,
+                               chunks < 1      ? 1
+                               : chunks > 1024 ? 1024
+                                               : (int32_t)chunks,
+                               fbin_items, &j);
   }
   oq_bcast_run(&plan, fn, &c);
   if (c.zero) OQ_KFAIL(node, OQ_ERR_MODEL, "%s: integer division by zero", op);

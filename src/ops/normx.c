@@ -174,11 +174,16 @@ oq_status oq_op_layer_norm_exec(const oq_kernel_call *call, oq_error *err) {
   }
   if (x->dtype == OQ_DTYPE_FLOAT && scale->dtype == OQ_DTYPE_FLOAT && ns == len &&
       (!bias || (bias->dtype == OQ_DTYPE_FLOAT && nb == len))) {
-    ln_job j = {x->data, scale->data, bias ? bias->data : NULL, call->outputs[0].data, mo ? mo->data : NULL,
-                io ? io->data : NULL, len, p->epsilon};
+    ln_job j = {x->data,
+                scale->data,
+                bias ? bias->data : NULL,
+                call->outputs[0].data,
+                mo ? mo->data : NULL,
+                io ? io->data : NULL,
+                len,
+                p->epsilon};
     int64_t chunks = rows * len / (1 << 14);
-    return oq_parallel_for_max(call->pool, rows, chunks < 1 ? 1 : chunks > 1024 ? 1024 : (int32_t)chunks, ln_rows,
-                               &j);
+    return oq_parallel_for_max(call->pool, rows, chunks < 1 ? 1 : chunks > 1024 ? 1024 : (int32_t)chunks, ln_rows, &j);
   }
   normalize_rows(x, &call->outputs[0], rows, len, p->epsilon, scale, bias, mo, io);
   return OQ_OK;

@@ -33,15 +33,15 @@ typedef struct rnn_params {
   /* LSTM whose R is an initializer of the main graph: R^T packed for the batch-1 path (lstm_pack_rt), filled by the
    * first run and kept, since R never changes. Lives in the same allocation as the params (freed with them). */
   struct rnn_rt_cache *cache;
-  float *rt;       /* n_dirs * hidden * rt_gp floats */
-  int64_t rt_gp;   /* its row width */
+  float *rt;     /* n_dirs * hidden * rt_gp floats */
+  int64_t rt_gp; /* its row width */
 } rnn_params;
 
 typedef struct rnn_rt_cache {
   const void *r_data; /* R's bytes the packing was made from; NULL before the first run */
 } rnn_rt_cache;
 
-#define LSTM_UNIT 16 /* hidden units per split item: whole vectors */
+#define LSTM_UNIT     16        /* hidden units per split item: whole vectors */
 #define LSTM_MIN_WORK 2097152.0 /* multiply-adds of one step below which it runs on one thread */
 
 /* 1 when input 2 (R) of ctx's node is an initializer of the main graph: its bytes never change between runs. */
@@ -243,11 +243,11 @@ typedef struct lstm_job {
   const oq_tensor *lens;
   float *hr, *hn, *c, *Y;
   const float *bsum; /* Wb + Rb, NULL without B */
-  float *rt, *acc; /* fused: R^T with columns grouped per unit block [block][gate][LSTM_UNIT], gp wide; its sums */
+  float *rt, *acc;   /* fused: R^T with columns grouped per unit block [block][gate][LSTM_UNIT], gp wide; its sums */
   int64_t gp;
 } lstm_job;
 
-#define LSTM_UNIT 16 /* hidden units per split item: whole vectors */
+#define LSTM_UNIT     16        /* hidden units per split item: whole vectors */
 #define LSTM_MIN_WORK 2097152.0 /* multiply-adds of one step below which it runs on one thread */
 
 /* rt[k][(u * 4 + g) * LSTM_UNIT + l] = R[g * H + u * LSTM_UNIT + l][k], zero past H: every unit block's four gates
@@ -422,8 +422,34 @@ oq_status oq_op_rnn_exec(const oq_kernel_call *call, oq_error *err) {
       /* a step is split only when its product is large: 64 synchronizations per 32-step sequence cost more than
        * they saved on 2 shared cores at hidden 256 (1.2 ms on 1 thread, 1.6-2.5 ms on 2) */
       int32_t chunks = work < LSTM_MIN_WORK ? 1 : work > LSTM_MIN_WORK * 1024 ? 1024 : (int32_t)(work / LSTM_MIN_WORK);
-      lstm_job lj = {p, fa, ga, ha, T, B, H, D, d, 0, rev, fused, call->reference, xw, rd, wb, rb, pd, h, lens,
-                     hr, hn, c, Y, wb ? bsum : NULL, rt, rt + (size_t)H * (size_t)gp, gp};
+      lstm_job lj = {p,
+                     fa,
+                     ga,
+                     ha,
+                     T,
+                     B,
+                     H,
+                     D,
+                     d,
+                     0,
+                     rev,
+                     fused,
+                     call->reference,
+                     xw,
+                     rd,
+                     wb,
+                     rb,
+                     pd,
+                     h,
+                     lens,
+                     hr,
+                     hn,
+                     c,
+                     Y,
+                     wb ? bsum : NULL,
+                     rt,
+                     rt + (size_t)H * (size_t)gp,
+                     gp};
       for (int64_t k = 0; wb && k < GH; k++) bsum[k] = wb[k] + rb[k];
       if (fused && cached) { /* R is constant: packed by the first run of the session */
         lj.rt = p->rt + (size_t)d * (size_t)H * (size_t)gp;
