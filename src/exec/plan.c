@@ -162,9 +162,9 @@ void oq_plan_free(oq_plan *plan) {
  * it nor skip elements; ONNXQ_ARENA_POISON=1 fills such blocks with 0xff to show one that does. */
 static int step_writes_all(const Onnx__NodeProto *proto) {
   static const char *const k_ops[] = {
-      "Conv",      "Relu",        "Sigmoid",           "Tanh",          "Exp",   "Erf", "Gelu",
-      "LeakyRelu", "HardSigmoid", "HardSwish",         "Add",           "Sub",   "Mul", "Div",
-      "MaxPool",   "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Concat"};
+      "Conv",      "Relu",        "Sigmoid",           "Tanh",          "Exp",    "Erf",  "Gelu",
+      "LeakyRelu", "HardSigmoid", "HardSwish",         "Add",           "Sub",    "Mul",  "Div",
+      "MaxPool",   "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Concat", "Clip", "LayerNormalization"};
   const char *dom = proto->domain ? proto->domain : "";
   if (dom[0] && strcmp(dom, "ai.onnx") != 0) return 0;
   for (size_t i = 0; proto->op_type && i < sizeof k_ops / sizeof k_ops[0]; i++)

@@ -263,6 +263,19 @@ static oq_status clip_bound(const oq_kernel_call *call, int32_t i, const oq_tens
   return OQ_OK;
 }
 
+/* Float Clip over elements [begin, end) with the SIMD level's clamp: each element alone, any split. */
+typedef struct clip_job {
+  const float *s;
+  float *d;
+  float lo, hi;
+} clip_job;
+
+static oq_status clip_range(void *ctx, int64_t begin, int64_t end) {
+  const clip_job *j = ctx;
+  oq_simd_get()->clamp(j->s + begin, j->d + begin, (size_t)(end - begin), j->lo, j->hi);
+  return OQ_OK;
+}
+
 oq_status oq_op_clip_exec(const oq_kernel_call *call, oq_error *err) {
   oq_status st = OQ_OK;
   const clip_params *p = call->params;
@@ -290,8 +303,8 @@ oq_status oq_op_clip_exec(const oq_kernel_call *call, oq_error *err) {
     float flo = has_lo ? (float)lo : -INFINITY, fhi = has_hi ? (float)hi : INFINITY;
     /* ONNX applies min then max: with min > max every element becomes max */
     if (!call->reference) {
-      oq_simd_get()->clamp(s, d, (size_t)n, flo, fhi);
-      return OQ_OK;
+      clip_job j = {s, d, flo, fhi};
+      return oq_parallel_for_max(call->pool, n, unary_chunks(n), clip_range, &j);
     }
     for (int64_t i = 0; i < n; i++) {
       float v = s[i];
