@@ -1,35 +1,63 @@
-/* Persistent thread pool (see pool.h). One job at a time: the caller publishes fn/ctx/n and the chunk count
- * under the lock, bumps the generation and wakes the workers; worker t runs chunk t (the caller runs chunk 0) and
- * the caller waits until every worker chunk has reported. Workers that have no chunk in a job just go back to
- * sleep; since the caller waits for all chunks, no worker can miss a generation in which it had work. */
+/* Persistent thread pool (see pool.h). One job at a time. The caller publishes fn/ctx/n, sets pending to the
+ * number of worker chunks, then bumps the generation word, which also carries the chunk count; worker t runs chunk
+ * t (the caller runs chunk 0) and the caller waits until pending reaches 0.
+ *
+ * Waking is what made small kernels slow when every job went through a mutex and a condition variable (a
+ * syscall per job on each side). Now both sides spin briefly on atomics, with a pause instruction, and only then
+ * sleep on a condition variable: back-to-back jobs (one per node of a model) cost about a microsecond. A sleeper
+ * announces itself in a counter before its last check of the word it waits on, and the other side reads that
+ * counter after changing the word (both sequentially consistent), so a wake-up is never lost.
+ *
+ * A worker whose index is not below the job's chunk count reads nothing but the generation word: the caller does
+ * not wait for it, so the job fields may already belong to a later job. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "core/pool.h"
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define POOL_PAUSE() _mm_pause()
+#elif defined(__aarch64__)
+#define POOL_PAUSE() __asm__ __volatile__("yield")
+#else
+#define POOL_PAUSE() ((void)0)
+#endif
+
+/* The generation word: (job counter << GEN_SHIFT) | chunks. OQ_THREADPOOL_MAX + 1 chunks fit in GEN_SHIFT bits. */
+#define GEN_SHIFT      11
+#define GEN_CHUNK_MASK ((UINT64_C(1) << GEN_SHIFT) - 1)
+/* How long a worker spins for the next job, and the caller for the last chunk, before sleeping (nanoseconds).
+ * Long enough to cover the gap between two nodes of a model, short enough not to burn a core after a run. */
+#define WORKER_SPIN_NS 200000
+#define CALLER_SPIN_NS 2000000
 
 typedef struct worker {
   oq_threadpool *pool; /* back pointer */
   int32_t index;       /* 1..n_workers: the chunk this worker runs */
 } worker;
 
-/* Invariant: fields below `lock` are read and written with lock held, except that a worker reads the job fields
- * after seeing a new generation and the caller does not change them until pending reaches 0. */
 struct oq_threadpool {
-  pthread_mutex_t lock;
-  pthread_cond_t wake; /* workers wait here for a new generation or stop */
-  pthread_cond_t done; /* the caller waits here for pending == 0 */
-  pthread_t *tids;     /* owned; n_workers started threads */
-  worker *workers;     /* owned; n_workers entries */
-  int32_t n_workers;   /* threads started (size - 1) */
-  int32_t busy;        /* 1 while a oq_parallel_for owns the workers */
-  int32_t stop;        /* 1: workers exit */
-  uint64_t gen;        /* job counter, 0 before the first job */
-  oq_parallel_fn fn;   /* current job */
+  _Atomic uint64_t gen;     /* generation word, 0 before the first job */
+  _Atomic int32_t pending;  /* worker chunks of the current job not finished yet */
+  _Atomic int32_t sleepers; /* workers blocked (or about to block) on wake */
+  _Atomic int32_t waiting;  /* 1 while the caller is blocked (or about to block) on done */
+  _Atomic int32_t busy;     /* 1 while a oq_parallel_for owns the workers */
+  _Atomic int32_t stop;     /* 1: workers exit */
+  oq_parallel_fn fn;        /* current job; written before gen is published */
   void *ctx;
-  int64_t n;         /* items of the current job */
-  int32_t chunks;    /* chunks of the current job, 2..n_workers+1 */
-  int32_t pending;   /* worker chunks of the current job not finished yet */
-  oq_status *status; /* owned; n_workers + 1 entries, per chunk result of the current job */
+  int64_t n;            /* items of the current job */
+  oq_status *status;    /* owned; n_workers + 1 entries, per chunk result of the current job */
+  pthread_mutex_t lock; /* only for sleeping */
+  pthread_cond_t wake;  /* workers sleep here for a new generation or stop */
+  pthread_cond_t done;  /* the caller sleeps here for pending == 0 */
+  pthread_t *tids;      /* owned; n_workers started threads */
+  worker *workers;      /* owned; n_workers entries */
+  int32_t n_workers;    /* threads started (size - 1) */
 };
 
 static void chunk_range(int64_t n, int32_t chunks, int32_t t, int64_t *begin, int64_t *end) {
@@ -39,27 +67,56 @@ static void chunk_range(int64_t n, int32_t chunks, int32_t t, int64_t *begin, in
   *end = q * (t + 1) + (r * (t + 1)) / chunks;
 }
 
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Spins until *word != old or stop is set, for about budget_ns; returns the last value read. */
+static uint64_t spin_gen(oq_threadpool *p, uint64_t old, int64_t budget_ns) {
+  int64_t deadline = 0;
+  for (uint32_t i = 1;; i++) {
+    uint64_t g = atomic_load_explicit(&p->gen, memory_order_acquire);
+    if (g != old || atomic_load_explicit(&p->stop, memory_order_relaxed)) return g;
+    POOL_PAUSE();
+    if ((i & 63) == 0) { /* read the clock rarely: it costs more than a pause */
+      sched_yield();     /* more threads than cores: let the thread we wait for run */
+      int64_t t = now_ns();
+      if (!deadline)
+        deadline = t + budget_ns;
+      else if (t >= deadline)
+        return g;
+    }
+  }
+}
+
 static void *worker_main(void *arg) {
   worker *w = arg;
   oq_threadpool *p = w->pool;
   uint64_t seen = 0;
-  pthread_mutex_lock(&p->lock);
   for (;;) {
-    while (!p->stop && p->gen == seen) pthread_cond_wait(&p->wake, &p->lock);
-    if (p->stop) break;
-    seen = p->gen;
-    if (w->index >= p->chunks) continue;
-    oq_parallel_fn fn = p->fn;
-    void *ctx = p->ctx;
+    uint64_t g = spin_gen(p, seen, WORKER_SPIN_NS);
+    if (g == seen && !atomic_load(&p->stop)) {
+      pthread_mutex_lock(&p->lock);
+      atomic_fetch_add(&p->sleepers, 1);
+      while ((g = atomic_load(&p->gen)) == seen && !atomic_load(&p->stop)) pthread_cond_wait(&p->wake, &p->lock);
+      atomic_fetch_sub(&p->sleepers, 1);
+      pthread_mutex_unlock(&p->lock);
+    }
+    if (atomic_load(&p->stop)) break;
+    seen = g;
+    int32_t chunks = (int32_t)(g & GEN_CHUNK_MASK);
+    if (w->index >= chunks) continue;
     int64_t begin, end;
-    chunk_range(p->n, p->chunks, w->index, &begin, &end);
-    pthread_mutex_unlock(&p->lock);
-    oq_status st = fn(ctx, begin, end);
-    pthread_mutex_lock(&p->lock);
-    p->status[w->index] = st;
-    if (--p->pending == 0) pthread_cond_signal(&p->done);
+    chunk_range(p->n, chunks, w->index, &begin, &end);
+    p->status[w->index] = p->fn(p->ctx, begin, end);
+    if (atomic_fetch_sub(&p->pending, 1) == 1 && atomic_load(&p->waiting)) {
+      pthread_mutex_lock(&p->lock);
+      pthread_cond_signal(&p->done);
+      pthread_mutex_unlock(&p->lock);
+    }
   }
-  pthread_mutex_unlock(&p->lock);
   return NULL;
 }
 
@@ -81,6 +138,12 @@ oq_status oq_threadpool_create(int32_t threads, oq_threadpool **out, oq_error *e
     free(p);
     return OQ_ERR_NOMEM;
   }
+  atomic_init(&p->gen, 0);
+  atomic_init(&p->pending, 0);
+  atomic_init(&p->sleepers, 0);
+  atomic_init(&p->waiting, 0);
+  atomic_init(&p->busy, 0);
+  atomic_init(&p->stop, 0);
   int have_lock = pthread_mutex_init(&p->lock, NULL) == 0;
   int have_wake = have_lock && pthread_cond_init(&p->wake, NULL) == 0;
   int have_done = have_wake && pthread_cond_init(&p->done, NULL) == 0;
@@ -107,7 +170,7 @@ oq_status oq_threadpool_create(int32_t threads, oq_threadpool **out, oq_error *e
 void oq_threadpool_free(oq_threadpool *pool) {
   if (!pool) return;
   pthread_mutex_lock(&pool->lock);
-  pool->stop = 1;
+  atomic_store(&pool->stop, 1);
   pthread_cond_broadcast(&pool->wake);
   pthread_mutex_unlock(&pool->lock);
   for (int32_t i = 0; i < pool->n_workers; i++) pthread_join(pool->tids[i], NULL);
@@ -128,30 +191,43 @@ oq_status oq_parallel_for_max(oq_threadpool *pool, int64_t n, int32_t max_chunks
   if (max_chunks < chunks) chunks = max_chunks;
   if (n < chunks) chunks = n;
   if (chunks <= 1) return fn(ctx, 0, n);
-  pthread_mutex_lock(&pool->lock);
-  if (pool->busy) { /* nested or concurrent use: inline, so nothing waits on itself */
-    pthread_mutex_unlock(&pool->lock);
-    return fn(ctx, 0, n);
-  }
-  pool->busy = 1;
+  int32_t idle = 0;
+  if (!atomic_compare_exchange_strong(&pool->busy, &idle, 1)) return fn(ctx, 0, n); /* nested or concurrent */
   pool->fn = fn;
   pool->ctx = ctx;
   pool->n = n;
-  pool->chunks = (int32_t)chunks;
-  pool->pending = (int32_t)chunks - 1;
-  pool->gen++;
-  pthread_cond_broadcast(&pool->wake);
-  pthread_mutex_unlock(&pool->lock);
+  atomic_store_explicit(&pool->pending, (int32_t)chunks - 1, memory_order_relaxed);
+  uint64_t counter = (atomic_load_explicit(&pool->gen, memory_order_relaxed) >> GEN_SHIFT) + 1;
+  atomic_store(&pool->gen, (counter << GEN_SHIFT) | (uint64_t)chunks); /* seq_cst: ordered before sleepers */
+  if (atomic_load(&pool->sleepers) > 0) {
+    pthread_mutex_lock(&pool->lock);
+    pthread_cond_broadcast(&pool->wake);
+    pthread_mutex_unlock(&pool->lock);
+  }
 
   int64_t begin, end;
   chunk_range(n, (int32_t)chunks, 0, &begin, &end);
   oq_status st = fn(ctx, begin, end);
 
-  pthread_mutex_lock(&pool->lock);
-  while (pool->pending > 0) pthread_cond_wait(&pool->done, &pool->lock);
+  int64_t deadline = 0;
+  for (uint32_t i = 1; atomic_load_explicit(&pool->pending, memory_order_acquire) > 0; i++) {
+    POOL_PAUSE();
+    if ((i & 63) != 0) continue;
+    sched_yield();
+    int64_t t = now_ns();
+    if (!deadline) {
+      deadline = t + CALLER_SPIN_NS;
+    } else if (t >= deadline) { /* a worker was descheduled: stop burning the core it may need */
+      pthread_mutex_lock(&pool->lock);
+      atomic_store(&pool->waiting, 1);
+      while (atomic_load(&pool->pending) > 0) pthread_cond_wait(&pool->done, &pool->lock);
+      atomic_store(&pool->waiting, 0);
+      pthread_mutex_unlock(&pool->lock);
+      break;
+    }
+  }
   for (int32_t t = 1; t < (int32_t)chunks && st == OQ_OK; t++) st = pool->status[t];
-  pool->busy = 0;
-  pthread_mutex_unlock(&pool->lock);
+  atomic_store_explicit(&pool->busy, 0, memory_order_release);
   return st;
 }
 

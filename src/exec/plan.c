@@ -22,6 +22,7 @@
 #include "exec/subgraph.h"
 #include "core/pool.h"
 #include "ops/op.h"
+#include "ops/kernels.h"
 #include "model/schema.h"
 #include "core/limits.h"
 
@@ -47,6 +48,7 @@ typedef struct arena {
   size_t held;      /* bytes of all listed blocks */
   size_t peak_held; /* most bytes held at once since the plan was built */
   int no_reuse;     /* debug: no free list */
+  int poison;       /* debug (ONNXQ_ARENA_POISON=1): reused blocks of writes_all steps are filled with 0xff */
 } arena;
 
 /* One node resolved against the operator table. */
@@ -57,6 +59,9 @@ typedef struct plan_step {
   int32_t n_in;         /* input slots passed to the kernel (trailing omitted ones dropped) */
   int32_t n_out;        /* output slots passed to the kernel (trailing omitted ones dropped) */
   oq_subplans *subs;    /* scopes: owned; plans of the node's subgraphs (exec/subgraph.c), NULL when none */
+  int32_t writes_all;   /* the kernel writes every byte of its outputs: arena blocks need no zeroing */
+  int32_t silu;         /* runs without an observer: 1 = this Sigmoid is skipped, 2 = this Mul computes x*sigmoid(x) */
+  int32_t silu_x;       /* silu == 2: the value x */
 } plan_step;
 
 /* Invariant: steps follow graph.topo. Per-run arrays are scratch, reset at the start of every run; a plan is used
@@ -152,6 +157,53 @@ void oq_plan_free(oq_plan *plan) {
   free(plan);
 }
 
+/* Operators (default domain) whose kernels write every byte of every output they allocate, checked one by one:
+ * their arena blocks are handed out without zeroing. A kernel added here must never read its output before writing
+ * it nor skip elements; ONNXQ_ARENA_POISON=1 fills such blocks with 0xff to show one that does. */
+static int step_writes_all(const Onnx__NodeProto *proto) {
+  static const char *const k_ops[] = {
+      "Conv",      "Relu",        "Sigmoid",           "Tanh",          "Exp",    "Erf",  "Gelu",
+      "LeakyRelu", "HardSigmoid", "HardSwish",         "Add",           "Sub",    "Mul",  "Div",
+      "MaxPool",   "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Concat", "Clip", "LayerNormalization"};
+  const char *dom = proto->domain ? proto->domain : "";
+  if (dom[0] && strcmp(dom, "ai.onnx") != 0) return 0;
+  for (size_t i = 0; proto->op_type && i < sizeof k_ops / sizeof k_ops[0]; i++)
+    if (strcmp(proto->op_type, k_ops[i]) == 0) return 1;
+  return 0;
+}
+
+/* Sigmoid + Mul fusion (SiLU, EfficientNet's activation): a float Sigmoid s = Sigmoid(x) whose only reader is
+ * Mul(x, s) or Mul(s, x) is not run; the Mul computes x * sigmoid(x) from x in one pass (oq_op_silu_exec), which
+ * saves writing and reading s. Runs with an observer (calibration, profiling) see every value, so they run the
+ * nodes as they are; the bits are the same either way. */
+static void mark_silu(oq_plan *plan) {
+  const oq_graph *g = plan->g;
+  for (int32_t s = 0; s < plan->n_steps; s++) {
+    const oq_node *sig = &g->nodes[plan->steps[s].node];
+    const char *dom = sig->proto->domain ? sig->proto->domain : "";
+    if (strcmp(node_op(g, plan->steps[s].node), "Sigmoid") != 0 || (dom[0] && strcmp(dom, "ai.onnx") != 0)) continue;
+    if (sig->n_inputs != 1 || sig->n_outputs != 1 || sig->inputs[0] < 0 || sig->outputs[0] < 0) continue;
+    int32_t x = sig->inputs[0], sv = sig->outputs[0];
+    const oq_value *val = &g->values[sv];
+    if (val->kind != OQ_VALUE_INTERMEDIATE || val->is_graph_output || val->n_consumers != 1) continue;
+    if (plan->info[x].dtype != OQ_DTYPE_FLOAT) continue;
+    int32_t mi = val->consumers[0];
+    const oq_node *mul = &g->nodes[mi];
+    const char *mdom = mul->proto->domain ? mul->proto->domain : "";
+    if (strcmp(node_op(g, mi), "Mul") != 0 || (mdom[0] && strcmp(mdom, "ai.onnx") != 0) || mul->n_inputs != 2 ||
+        mul->n_outputs != 1)
+      continue;
+    if (!((mul->inputs[0] == x && mul->inputs[1] == sv) || (mul->inputs[0] == sv && mul->inputs[1] == x))) continue;
+    plan_step *ms = NULL; /* the Mul's step: after this one (steps are in topological order) */
+    for (int32_t k = s + 1; k < plan->n_steps && !ms; k++)
+      if (plan->steps[k].node == mi) ms = &plan->steps[k];
+    if (!ms || ms->silu || plan->steps[s].silu) continue;
+    plan->steps[s].silu = 1;
+    ms->silu = 2;
+    ms->silu_x = x;
+  }
+}
+
 static oq_status build_step(oq_plan *plan, int32_t ni, plan_step *step, oq_error *err) {
   oq_status st = OQ_OK;
   const oq_graph *g = plan->g;
@@ -184,6 +236,7 @@ static oq_status build_step(oq_plan *plan, int32_t ni, plan_step *step, oq_error
     OQ_FAIL(err, OQ_ERR_MODEL, "%s (%s, domain '%s', opset %lld): has %d outputs, expects %d to %d", label, op, dom,
             (long long)opset, (int)n_out, (int)def->min_outputs, (int)def->max_outputs);
   OQ_CHECK(oq_schema_check_node(node->proto, label, opset, err)); /* strict attributes (model/schema.c) */
+  step->writes_all = step_writes_all(node->proto);
   oq_op_init_ctx ctx = {plan->model, node, opset, def};
   void *params = NULL;
   st = def->init(&ctx, &params, err);
@@ -363,11 +416,14 @@ oq_status oq_plan_build_scope(const oq_model *model, const oq_graph *g_scope, co
     goto fail;
   }
   infer_values(plan);
+  mark_silu(plan);
   {
     const char *check = getenv("ONNXQ_CHECK_INFER");
     plan->check_infer = check && strcmp(check, "1") == 0;
     const char *no_reuse = getenv("ONNXQ_NO_REUSE"); /* the arena's debug switch, also oq_plan_set_reuse */
     plan->arena.no_reuse = no_reuse && strcmp(no_reuse, "1") == 0;
+    const char *poison = getenv("ONNXQ_ARENA_POISON"); /* debug: shows a kernel listed in step_writes_all that is not */
+    plan->arena.poison = poison && strcmp(poison, "1") == 0;
   }
   st = arena_init(&plan->arena, g->n_values + plan->max_out + 1, err);
   if (st != OQ_OK) goto fail;
@@ -523,8 +579,10 @@ static size_t arena_bytes(int32_t dtype, int32_t ndim, const int64_t *dims) {
   return (uint64_t)total <= (uint64_t)OQ_MAX_TENSOR_BYTES ? total : 0;
 }
 
-/* oq_tensor_alloc through the arena: a zeroed tensor in the best-fitting free block, or a new listed block. */
-static oq_status arena_alloc(arena *a, oq_tensor *t, int32_t dtype, int32_t ndim, const int64_t *dims, oq_error *err) {
+/* oq_tensor_alloc through the arena: a tensor in the best-fitting free block (zeroed unless the kernel writes every
+ * byte: zeroing a block it then overwrites costs a pass over memory), or a new listed (zeroed) block. */
+static oq_status arena_alloc(arena *a, oq_tensor *t, int32_t dtype, int32_t ndim, const int64_t *dims, int zero,
+                             oq_error *err) {
   size_t bytes = arena_bytes(dtype, ndim, dims);
   int32_t best = -1;
   for (int32_t i = 0; bytes && i < a->n_free; i++)
@@ -538,7 +596,7 @@ static oq_status arena_alloc(arena *a, oq_tensor *t, int32_t dtype, int32_t ndim
     t->data = a->free[best].p;
     t->nbytes = bytes;
     t->owns_data = 1;
-    memset(t->data, 0, bytes);
+    if (zero || a->poison) memset(t->data, zero ? 0 : 0xff, bytes);
     a->free[best] = a->free[--a->n_free];
     return OQ_OK;
   }
@@ -617,7 +675,7 @@ static oq_status exec_out(void *ctx, const oq_kernel_call *call, int32_t j, int3
     plan->cur_inplace = 1;
     return OQ_OK;
   }
-  return arena_alloc(&plan->arena, t, dtype, ndim, dims, err);
+  return arena_alloc(&plan->arena, t, dtype, ndim, dims, !plan->cur->writes_all, err);
 }
 
 static oq_status exec_scratch(void *ctx, size_t bytes, void **out, oq_error *err) {
@@ -774,21 +832,31 @@ static oq_status run_scope(oq_plan *plan, const oq_tensor *inputs, const oq_tens
   for (int32_t s = 0; s < plan->n_steps; s++) {
     const plan_step *step = &plan->steps[s];
     const oq_node *node = &g->nodes[step->node];
+    int fused = !observer && step->silu; /* mark_silu */
     for (int32_t i = 0; i < step->n_in; i++) {
       int32_t v = node->inputs[i];
       plan->in_ptrs[i] = v < 0 ? NULL : value_tensor(plan, v);
     }
+    if (fused && step->silu == 2) plan->in_ptrs[0] = value_tensor(plan, step->silu_x);
     for (int32_t k = 0; k < step->n_out; k++) memset(&plan->out_tmp[k], 0, sizeof plan->out_tmp[k]);
-    oq_kernel_call call = {
-        step->params,  plan->in_ptrs, step->n_in, plan->out_tmp, step->n_out, node_name(g, step->node), plan->pool, 0,
-        &k_exec_hooks, plan};
+    oq_kernel_call call = {step->params,
+                           plan->in_ptrs,
+                           fused ? 1 : step->n_in,
+                           plan->out_tmp,
+                           step->n_out,
+                           node_name(g, step->node),
+                           plan->pool,
+                           0,
+                           &k_exec_hooks,
+                           plan};
     plan->cur = step;
     plan->cur_view = plan->cur_inplace = 0;
     plan->scratch_used = 0;
     st = oq_limits_check_time(err); /* --max-seconds, between nodes (core/limits.c) */
-    if (st == OQ_OK) st = step->def->exec(&call, err);
+    if (st == OQ_OK && !(fused && step->silu == 1))
+      st = fused ? oq_op_silu_exec(&call, err) : step->def->exec(&call, err);
     plan->scratch_used = 0;
-    if (st == OQ_OK) st = take_outputs(plan, step, err);
+    if (st == OQ_OK && !(fused && step->silu == 1)) st = take_outputs(plan, step, err);
     if (st != OQ_OK) {
       char label[320];
       node_label(g, step->node, label, sizeof label);

@@ -46,6 +46,28 @@ void oq_strided_copy(unsigned char *dst, const unsigned char *src, size_t es, in
     memcpy(dst, src + (size_t)base * es, es);
     return;
   }
+  /* merge a dim into the next when the source walks them as one (stride of the outer = extent x stride of the inner)
+   * and drop extents of 1: a transpose that keeps H, W together copies H*W runs, not W runs */
+  int64_t md[OQ_MAX_DIMS], ms[OQ_MAX_DIMS];
+  int32_t m = 0;
+  for (int32_t i = 0; i < nd; i++) {
+    if (dims[i] == 1) continue;
+    if (m > 0 && ms[m - 1] == sstr[i] * dims[i]) {
+      md[m - 1] *= dims[i];
+      ms[m - 1] = sstr[i];
+    } else {
+      md[m] = dims[i];
+      ms[m] = sstr[i];
+      m++;
+    }
+  }
+  if (m == 0) { /* a single element */
+    memcpy(dst, src + (ptrdiff_t)base * (ptrdiff_t)es, es);
+    return;
+  }
+  nd = m;
+  dims = md;
+  sstr = ms;
   int64_t inner = dims[nd - 1], istep = sstr[nd - 1], off = base;
   int64_t idx[OQ_MAX_DIMS] = {0};
   for (int64_t r = 0; r < total / inner; r++) {

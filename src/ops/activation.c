@@ -132,6 +132,32 @@ DEF_UNARY(oq_op_sin_exec, "Sin", sinf(x))
 DEF_UNARY(oq_op_cos_exec, "Cos", cosf(x))
 DEF_UNARY(oq_op_gelu_exec, "Gelu", geluf(x, p->tanh))
 
+/* SiLU for the executor's Sigmoid + Mul fusion: sigmoid into a small buffer, then x times it; the same functions
+ * and the same product as the two nodes (float multiplication commutes), so the same bits. x == y is fine. */
+#define SILU_BLOCK 256
+
+static oq_status silu_range(void *ctx, int64_t begin, int64_t end) {
+  const unary_job *p = ctx;
+  float s[SILU_BLOCK];
+  for (int64_t i = begin; i < end; i += SILU_BLOCK) {
+    int64_t n = end - i < SILU_BLOCK ? end - i : SILU_BLOCK;
+    if (p->reference)
+      for (int64_t k = 0; k < n; k++) s[k] = sigmoidf(p->in[i + k]);
+    else
+      oq_simd_get()->sigmoid(p->in + i, s, (size_t)n);
+    for (int64_t k = 0; k < n; k++) p->out[i + k] = p->in[i + k] * s[k];
+  }
+  return OQ_OK;
+}
+
+oq_status oq_op_silu_exec(const oq_kernel_call *call, oq_error *err) {
+  unary_job j = {NULL, NULL, 0, 0, 0, 0, call->reference};
+  int64_t n;
+  oq_status st = unary_prepare(call, err, "Sigmoid+Mul", &j.in, &j.out, &n);
+  if (st != OQ_OK) return st;
+  return oq_parallel_for_max(call->pool, n, unary_chunks(n), silu_range, &j);
+}
+
 /* Neg, Abs and Sign take float32 and the signed integers (integers wrap: -INT_MIN stays INT_MIN). */
 typedef enum int_unary { IU_NEG, IU_ABS, IU_SIGN } int_unary;
 
@@ -237,6 +263,19 @@ static oq_status clip_bound(const oq_kernel_call *call, int32_t i, const oq_tens
   return OQ_OK;
 }
 
+/* Float Clip over elements [begin, end) with the SIMD level's clamp: each element alone, any split. */
+typedef struct clip_job {
+  const float *s;
+  float *d;
+  float lo, hi;
+} clip_job;
+
+static oq_status clip_range(void *ctx, int64_t begin, int64_t end) {
+  const clip_job *j = ctx;
+  oq_simd_get()->clamp(j->s + begin, j->d + begin, (size_t)(end - begin), j->lo, j->hi);
+  return OQ_OK;
+}
+
 oq_status oq_op_clip_exec(const oq_kernel_call *call, oq_error *err) {
   oq_status st = OQ_OK;
   const clip_params *p = call->params;
@@ -264,8 +303,8 @@ oq_status oq_op_clip_exec(const oq_kernel_call *call, oq_error *err) {
     float flo = has_lo ? (float)lo : -INFINITY, fhi = has_hi ? (float)hi : INFINITY;
     /* ONNX applies min then max: with min > max every element becomes max */
     if (!call->reference) {
-      oq_simd_get()->clamp(s, d, (size_t)n, flo, fhi);
-      return OQ_OK;
+      clip_job j = {s, d, flo, fhi};
+      return oq_parallel_for_max(call->pool, n, unary_chunks(n), clip_range, &j);
     }
     for (int64_t i = 0; i < n; i++) {
       float v = s[i];

@@ -94,6 +94,44 @@ void oq_bcast_run(const oq_bcast *b, oq_bcast_row_fn fn, void *ctx) {
   }
 }
 
+int64_t oq_bcast_items(const oq_bcast *b, int64_t blk) {
+  if (b->numel == 0) return 0;
+  int64_t inner = b->dims[b->ndim - 1];
+  return b->numel / inner * ((inner + blk - 1) / blk);
+}
+
+void oq_bcast_run_items(const oq_bcast *b, int64_t blk, int64_t i0, int64_t i1, oq_bcast_row_fn fn, void *ctx) {
+  if (b->numel == 0 || i0 >= i1) return;
+  int32_t last = b->ndim - 1;
+  int64_t inner = b->dims[last], per_row = (inner + blk - 1) / blk, row = i0 / per_row;
+  int64_t step[OQ_BCAST_MAX_IN], off[OQ_BCAST_MAX_IN], pos[OQ_BCAST_MAX_IN], idx[OQ_MAX_DIMS] = {0};
+  /* the odometer at the first row */
+  int64_t rest = row;
+  for (int32_t i = last - 1; i >= 0; i--) {
+    idx[i] = rest % b->dims[i];
+    rest /= b->dims[i];
+  }
+  for (int32_t k = 0; k < b->n_in; k++) {
+    step[k] = b->strides[k][last];
+    off[k] = 0;
+    for (int32_t i = 0; i < last; i++) off[k] += idx[i] * b->strides[k][i];
+  }
+  for (int64_t it = i0; it < i1; it++) {
+    int64_t piece = it - row * per_row, start = piece * blk, n = inner - start < blk ? inner - start : blk;
+    for (int32_t k = 0; k < b->n_in; k++) pos[k] = off[k] + start * step[k];
+    fn(ctx, row * inner + start, pos, step, n);
+    if (piece + 1 < per_row) continue;
+    row++;
+    for (int32_t i = last - 1; i >= 0; i--) {
+      idx[i]++;
+      for (int32_t k = 0; k < b->n_in; k++) off[k] += b->strides[k][i];
+      if (idx[i] < b->dims[i]) break;
+      for (int32_t k = 0; k < b->n_in; k++) off[k] -= b->strides[k][i] * b->dims[i];
+      idx[i] = 0;
+    }
+  }
+}
+
 typedef struct copy_ctx {
   const unsigned char *src; /* source elements */
   unsigned char *dst;       /* destination elements */

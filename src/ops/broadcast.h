@@ -30,6 +30,10 @@ oq_status oq_bcast_shape(const oq_tensor *const *ins, int32_t n, int32_t *out_nd
 void oq_bcast_plan(oq_bcast *b, const oq_tensor *const *ins, int32_t n, int32_t out_ndim, const int64_t *out_dims);
 /* Calls fn for every row of the plan, in output order. */
 void oq_bcast_run(const oq_bcast *b, oq_bcast_row_fn fn, void *ctx);
+/* The same rows cut into pieces of at most blk (>= 1) elements, numbered row-major: oq_bcast_items counts them and
+ * oq_bcast_run_items calls fn on pieces [i0, i1), so that the pieces can be split over threads. */
+int64_t oq_bcast_items(const oq_bcast *b, int64_t blk);
+void oq_bcast_run_items(const oq_bcast *b, int64_t blk, int64_t i0, int64_t i1, oq_bcast_row_fn fn, void *ctx);
 
 /* dst (already allocated with the broadcast shape and src's element size) = src broadcast. Element-size generic. */
 void oq_bcast_copy(const oq_tensor *src, oq_tensor *dst);

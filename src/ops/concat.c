@@ -1,6 +1,7 @@
 /* Joining and picking along an axis: Concat, Split and Gather, on any fixed-size dtype by element size. */
 #include "ops/kernels.h"
 #include "ops/tensor_util.h"
+#include "core/pool.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -40,6 +41,40 @@ oq_status oq_op_concat_infer(const void *params, const oq_shape_info *const *in,
   return OQ_OK;
 }
 
+/* Concat's copies, one item per (outer index, input) block in output order, split over the pool: plain memcpy. */
+typedef struct concat_job {
+  const oq_kernel_call *call;
+  unsigned char *dst;
+  size_t axis;
+  size_t inner_bytes; /* bytes of one step along the axis */
+} concat_job;
+
+#define CONCAT_MIN_BYTES ((size_t)1 << 18) /* bytes below which a chunk is not worth a thread */
+
+static oq_status concat_items(void *ctx, int64_t i0, int64_t i1) {
+  const concat_job *j = ctx;
+  int32_t n = j->call->n_inputs;
+  int64_t o = i0 / n;
+  int32_t k = (int32_t)(i0 % n);
+  size_t pos = 0;
+  for (int32_t q = 0; q < n; q++) { /* the row's start, then the blocks before input k */
+    size_t block = (size_t)j->call->inputs[q]->dims[j->axis] * j->inner_bytes;
+    pos += q < k ? block : 0;
+    pos += (size_t)o * block;
+  }
+  for (int64_t it = i0; it < i1; it++) {
+    const oq_tensor *t = j->call->inputs[k];
+    size_t block = (size_t)t->dims[j->axis] * j->inner_bytes;
+    if (block) memcpy(j->dst + pos, (const unsigned char *)t->data + (size_t)o * block, block);
+    pos += block;
+    if (++k == n) {
+      k = 0;
+      o++;
+    }
+  }
+  return OQ_OK;
+}
+
 oq_status oq_op_concat_exec(const oq_kernel_call *call, oq_error *err) {
   oq_status st = OQ_OK;
   const axis_params *p = call->params;
@@ -74,17 +109,13 @@ oq_status oq_op_concat_exec(const oq_kernel_call *call, oq_error *err) {
     if (i < axis) outer *= dims[i];
     if (i > axis) inner *= dims[i];
   }
-  unsigned char *d = out->data;
-  size_t pos = 0;
-  for (int64_t o = 0; o < outer; o++) {
-    for (int32_t k = 0; k < call->n_inputs; k++) {
-      const oq_tensor *t = call->inputs[k];
-      size_t block = (size_t)(t->dims[axis] * inner) * es;
-      if (block) memcpy(d + pos, (const unsigned char *)t->data + (size_t)o * block, block);
-      pos += block;
-    }
-  }
-  return OQ_OK;
+  concat_job j = {call, out->data, (size_t)axis, (size_t)inner * es};
+  int64_t chunks = (int64_t)(out->nbytes / CONCAT_MIN_BYTES), items = outer * call->n_inputs;
+  return oq_parallel_for_max(call->pool, items,
+                             chunks < 1      ? 1
+                             : chunks > 1024 ? 1024
+                                             : (int32_t)chunks,
+                             concat_items, &j);
 fail:
   return st;
 }

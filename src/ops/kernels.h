@@ -42,6 +42,9 @@
 
 /* float32 kernels of eltwise.c that the table reaches through half.c's float16/bfloat16 wrappers (oq_op_X_h_exec),
  * so the passes above do not declare them. */
+/* x * sigmoid(x) of float input 0 (activation.c): the executor runs it for a Mul whose other operand is a Sigmoid
+ * of x read by nothing else (exec/plan.c); the same bits as the two nodes. */
+oq_status oq_op_silu_exec(const oq_kernel_call *call, oq_error *err);
 oq_status oq_op_max_exec(const oq_kernel_call *call, oq_error *err);
 oq_status oq_op_min_exec(const oq_kernel_call *call, oq_error *err);
 oq_status oq_op_mod_exec(const oq_kernel_call *call, oq_error *err);

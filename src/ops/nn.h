@@ -27,6 +27,7 @@ typedef struct oq_gemm_params {
 typedef struct oq_pool_params {
   oq_window win;             /* kernel_shape is required */
   int32_t count_include_pad; /* AveragePool: padded taps count in the divisor */
+  int32_t storage_order;     /* MaxPool: 1 = Indices count column-major within a plane */
 } oq_pool_params;
 
 typedef struct oq_bn_params {

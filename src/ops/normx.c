@@ -5,6 +5,8 @@
 #include "ops/kernels.h"
 #include "ops/tensor_util.h"
 
+#include "core/pool.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +107,39 @@ static void normalize_rows(const oq_tensor *x, oq_tensor *y, int64_t n_rows, int
   }
 }
 
+/* LayerNormalization on float32 with a full-length scale (and bias): the arithmetic of normalize_rows without its
+ * per-element type dispatch, rows split over the pool (each row computed alone: any split gives the same bits). */
+typedef struct ln_job {
+  const float *x, *scale, *bias;
+  float *y, *mean_out, *inv_out;
+  int64_t len;
+  double eps;
+} ln_job;
+
+static oq_status ln_rows(void *ctx, int64_t r0, int64_t r1) {
+  const ln_job *j = ctx;
+  int64_t len = j->len;
+  for (int64_t r = r0; r < r1; r++) {
+    const float *x = j->x + r * len;
+    float *y = j->y + r * len;
+    double s = 0, ss = 0;
+    for (int64_t i = 0; i < len; i++) s += (double)x[i];
+    double mean = len ? s / (double)len : 0.0;
+    for (int64_t i = 0; i < len; i++) {
+      double d = (double)x[i] - mean;
+      ss += d * d;
+    }
+    double inv = 1.0 / sqrt((len ? ss / (double)len : 0.0) + j->eps);
+    if (j->bias)
+      for (int64_t i = 0; i < len; i++) y[i] = (float)(((double)x[i] - mean) * inv * (double)j->scale[i] + j->bias[i]);
+    else
+      for (int64_t i = 0; i < len; i++) y[i] = (float)(((double)x[i] - mean) * inv * (double)j->scale[i]);
+    if (j->mean_out) j->mean_out[r] = (float)mean;
+    if (j->inv_out) j->inv_out[r] = (float)inv;
+  }
+  return OQ_OK;
+}
+
 oq_status oq_op_layer_norm_exec(const oq_kernel_call *call, oq_error *err) {
   oq_status st = OQ_OK;
   const normx_params *p = call->params;
@@ -136,6 +171,19 @@ oq_status oq_op_layer_norm_exec(const oq_kernel_call *call, oq_error *err) {
   if (call->n_outputs > 2) {
     OQ_CHECK(oq_kout(call, 2, sdt, x->ndim, sd, err));
     io = &call->outputs[2];
+  }
+  if (x->dtype == OQ_DTYPE_FLOAT && scale->dtype == OQ_DTYPE_FLOAT && ns == len &&
+      (!bias || (bias->dtype == OQ_DTYPE_FLOAT && nb == len))) {
+    ln_job j = {x->data,
+                scale->data,
+                bias ? bias->data : NULL,
+                call->outputs[0].data,
+                mo ? mo->data : NULL,
+                io ? io->data : NULL,
+                len,
+                p->epsilon};
+    int64_t chunks = rows * len / (1 << 14);
+    return oq_parallel_for_max(call->pool, rows, chunks < 1 ? 1 : chunks > 1024 ? 1024 : (int32_t)chunks, ln_rows, &j);
   }
   normalize_rows(x, &call->outputs[0], rows, len, p->epsilon, scale, bias, mo, io);
   return OQ_OK;

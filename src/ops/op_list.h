@@ -53,12 +53,11 @@ OQ_ROW("Gemm", "", 11, 28, 2, 3, 1, 1, oq_op_init_attrs, oq_op_gemm_infer, oq_op
 OQ_ROW("MatMul", "", 1, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_matmul_infer, oq_op_matmul_workspace, oq_op_matmul_exec,
        oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_MATMUL, 1, 1, oq_attrs_none)
 
-/* pool.c (MaxPool 8's optional Indices output: maxpool_idx.c) */
+/* pool.c (MaxPool's optional Indices output from opset 8) */
 OQ_ROW("MaxPool", "", 1, 7, 1, 1, 1, 1, oq_op_maxpool_init, oq_op_pool_infer, oq_op_pool_workspace, oq_op_maxpool_exec,
        oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 12, oq_attrs_none)
-/* MaxPool 8+: maxpool_idx.c computes the Indices output and hands a node without it to pool.c's kernel */
-OQ_ROW("MaxPool", "", 8, 21, 1, 1, 1, 2, oq_op_maxpool_idx_init, oq_op_maxpool_idx_infer, oq_op_maxpool_idx_workspace,
-       oq_op_maxpool_idx_exec, oq_op_maxpool_idx_free, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 12, oq_attrs_none)
+OQ_ROW("MaxPool", "", 8, 21, 1, 1, 1, 2, oq_op_maxpool_init, oq_op_pool_infer, oq_op_pool_workspace, oq_op_maxpool_exec,
+       oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_DIRECT, 0, 12, oq_attrs_none)
 OQ_ROW("AveragePool", "", 1, 21, 1, 1, 1, 1, oq_op_avgpool_init, oq_op_pool_infer, oq_op_pool_workspace,
        oq_op_avgpool_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_DIRECT, oq_attrs_none)
 OQ_ROW("GlobalAveragePool", "", 1, 21, 1, 1, 1, 1, oq_op_init_none, oq_op_global_pool_infer, OQ_NONE,

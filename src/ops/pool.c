@@ -8,6 +8,9 @@
 #include "ops/tensor_util.h"
 
 #include <math.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +29,8 @@ static oq_status pool_init(const oq_op_init_ctx *ctx, int is_avg, void **params,
   } else {
     int64_t so = 0;
     OQ_CHECK(oq_attr_int(ctx->node->proto, "storage_order", 0, &so, err));
-    if (ctx->node->n_outputs > 1 && ctx->node->outputs[1] >= 0)
-      OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "the Indices output of MaxPool is not supported");
+    if (so != 0 && so != 1) OQ_FAIL(err, OQ_ERR_MODEL, "storage_order must be 0 or 1 (got %lld)", (long long)so);
+    p->storage_order = (int32_t)so;
   }
   *params = p;
   return OQ_OK;
@@ -107,7 +110,46 @@ typedef struct pool_job {
   size_t kprod;              /* capacity of the per-window tap buffer (taps inside the input) */
   int64_t *taps;             /* borrowed scratch: one tap buffer of kprod entries per slot */
   atomic_int next_slot;      /* slots claimed by running chunks */
+  int64_t *indices;          /* MaxPool's Indices output, NULL when not asked for */
+  int32_t storage_order;     /* 1: Indices column-major within a plane */
 } pool_job;
+
+/* MaxPool with Indices: per output, the first in-bounds tap (window order) holding the maximum (NaN never wins),
+ * and its index into X: the plane's start plus the tap's offset, row-major or (storage_order 1) column-major. */
+#define MAXPOOL_ARG_LOOP(T, LOWEST)                                                                                    \
+  do {                                                                                                                 \
+    const T *xd = j->x;                                                                                                \
+    T *yd = j->y;                                                                                                      \
+    int64_t o[OQ_MAX_DIMS] = {0};                                                                                      \
+    for (int64_t op = 0; op < j->out_sp; op++) {                                                                       \
+      int64_t padded;                                                                                                  \
+      int64_t kprod = oq_window_taps(j->g, o, taps, &padded);                                                          \
+      for (int64_t pl = pl0; pl < pl1; pl++) {                                                                         \
+        const T *xp = xd + pl * j->in_sp;                                                                              \
+        T best = LOWEST;                                                                                               \
+        int64_t at = kprod > 0 ? taps[0] : 0;                                                                          \
+        for (int64_t t = 0; t < kprod; t++)                                                                            \
+          if (xp[taps[t]] > best) {                                                                                    \
+            best = xp[taps[t]];                                                                                        \
+            at = taps[t];                                                                                              \
+          }                                                                                                            \
+        yd[pl * j->out_sp + op] = best;                                                                                \
+        j->indices[pl * j->out_sp + op] = pl * j->in_sp + (j->storage_order ? col_major(j->g, at) : at);               \
+      }                                                                                                                \
+      oq_window_next(j->g, o);                                                                                         \
+    }                                                                                                                  \
+  } while (0)
+
+/* The column-major offset of the row-major offset off within one plane. */
+static int64_t col_major(const oq_window_geom *g, int64_t off) {
+  int64_t c[OQ_MAX_DIMS], r = 0;
+  for (int32_t i = g->nd - 1; i >= 0; i--) {
+    c[i] = off % g->in[i];
+    off /= g->in[i];
+  }
+  for (int32_t i = g->nd - 1; i >= 0; i--) r = r * g->in[i] + c[i];
+  return r;
+}
 
 #define MAXPOOL_LOOP(T, LOWEST)                                                                                        \
   do {                                                                                                                 \
@@ -128,10 +170,23 @@ typedef struct pool_job {
     }                                                                                                                  \
   } while (0)
 
-/* Float MaxPool over 1 or 2 spatial dims, row by row: each kernel tap updates a run of output columns whose tap lands
- * inside the input (contiguous for stride 1, so it vectorizes). Every output sees its in-bounds taps in the same
- * (kh, kw) order as the generic loop, with the same comparison, so the results are the same bits. */
-static void maxpool_rows(const oq_window_geom *g, const float *xp, float *yp) {
+/* vm[i] = x[i] > vm[i] ? x[i] : vm[i]: MAXPS is exactly that expression (NaN in x never wins). */
+static void max_row(float *vm, const float *x, int64_t n) {
+  int64_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 8 <= n; i += 8) {
+    _mm_storeu_ps(vm + i, _mm_max_ps(_mm_loadu_ps(x + i), _mm_loadu_ps(vm + i)));
+    _mm_storeu_ps(vm + i + 4, _mm_max_ps(_mm_loadu_ps(x + i + 4), _mm_loadu_ps(vm + i + 4)));
+  }
+#endif
+  for (; i < n; i++) vm[i] = x[i] > vm[i] ? x[i] : vm[i];
+}
+
+/* Float MaxPool over 1 or 2 spatial dims, separably: for each output row, the column-wise maximum of its in-bounds
+ * input rows (contiguous, so it vectorizes), then each output takes the maximum of its in-bounds columns of that
+ * row. A maximum does not depend on the order of its comparisons (NaN never wins a `>`, so it is skipped in any
+ * order), except which of +0 and -0 survives a tie. vm: IW floats of scratch. */
+static void maxpool_rows(const oq_window_geom *g, const float *xp, float *yp, float *vm) {
   int two = g->nd == 2;
   int64_t IH = two ? g->in[0] : 1, IW = g->in[g->nd - 1], OH = two ? g->out[0] : 1, OW = g->out[g->nd - 1];
   int64_t KH = two ? g->k[0] : 1, KW = g->k[g->nd - 1];
@@ -139,22 +194,47 @@ static void maxpool_rows(const oq_window_geom *g, const float *xp, float *yp) {
   int64_t pt = two ? g->pb[0] : 0, pl = g->pb[g->nd - 1];
   for (int64_t oh = 0; oh < OH; oh++) {
     float *yr = yp + oh * OW;
-    for (int64_t ow = 0; ow < OW; ow++) yr[ow] = -INFINITY;
+    int any = 0;
     for (int64_t kh = 0; kh < KH; kh++) {
       int64_t ih = oh * sh + kh * dh - pt;
       if (ih < 0 || ih >= IH) continue;
       const float *xr = xp + ih * IW;
-      for (int64_t kw = 0; kw < KW; kw++) {
-        int64_t off = kw * dw - pl;
-        int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
-        int64_t hi = IW - 1 - off < 0 ? 0 : (IW - 1 - off) / sw + 1;
-        if (hi > OW) hi = OW;
-        const float *xs = xr + off;
-        if (sw == 1)
-          for (int64_t ow = lo; ow < hi; ow++) yr[ow] = xs[ow] > yr[ow] ? xs[ow] : yr[ow];
-        else
-          for (int64_t ow = lo; ow < hi; ow++) yr[ow] = xs[ow * sw] > yr[ow] ? xs[ow * sw] : yr[ow];
+      if (!any)
+        memcpy(vm, xr, (size_t)IW * sizeof(float));
+      else
+        max_row(vm, xr, IW);
+      any = 1;
+    }
+    /* outputs [o0, o1) have their whole window inside the row: no bounds checks there */
+    int64_t ek = (KW - 1) * dw, o0 = (pl + sw - 1) / sw, o1 = IW - 1 - ek + pl < 0 ? 0 : (IW - 1 - ek + pl) / sw + 1;
+    if (o1 > OW) o1 = OW;
+    if (o0 > o1) o0 = o1;
+    for (int64_t ow = 0; ow < OW; ow++) {
+      if (ow == o0 && any) {
+        if (KW == 3 && dw == 1) {
+          for (; ow < o1; ow++) {
+            const float *v = vm + ow * sw - pl;
+            float best = v[0];
+            best = v[1] > best ? v[1] : best;
+            yr[ow] = v[2] > best ? v[2] : best;
+          }
+        } else {
+          for (; ow < o1; ow++) {
+            const float *v = vm + ow * sw - pl;
+            float best = v[0];
+            for (int64_t kw = 1; kw < KW; kw++) best = v[kw * dw] > best ? v[kw * dw] : best;
+            yr[ow] = best;
+          }
+        }
+        if (ow >= OW) break;
       }
+      float best = -INFINITY;
+      int64_t b = ow * sw - pl;
+      for (int64_t kw = 0; any && kw < KW; kw++) {
+        int64_t iw = b + kw * dw;
+        if (iw >= 0 && iw < IW && vm[iw] > best) best = vm[iw];
+      }
+      yr[ow] = best;
     }
   }
 }
@@ -162,9 +242,18 @@ static void maxpool_rows(const oq_window_geom *g, const float *xp, float *yp) {
 static oq_status pool_planes(void *ctx, int64_t pl0, int64_t pl1) {
   pool_job *j = ctx;
   int64_t *taps = j->taps + (size_t)atomic_fetch_add(&j->next_slot, 1) * j->kprod;
-  if (!j->is_avg && j->dtype == OQ_DTYPE_FLOAT && j->g->nd <= 2) {
+  if (!j->is_avg && j->indices) {
+    if (j->dtype == OQ_DTYPE_FLOAT)
+      MAXPOOL_ARG_LOOP(float, -INFINITY);
+    else if (j->dtype == OQ_DTYPE_INT8)
+      MAXPOOL_ARG_LOOP(int8_t, INT8_MIN);
+    else
+      MAXPOOL_ARG_LOOP(uint8_t, 0);
+    return OQ_OK;
+  }
+  if (!j->is_avg && j->dtype == OQ_DTYPE_FLOAT && j->g->nd <= 2) { /* the slot is a row of floats here */
     for (int64_t p = pl0; p < pl1; p++)
-      maxpool_rows(j->g, (const float *)j->x + p * j->in_sp, (float *)j->y + p * j->out_sp);
+      maxpool_rows(j->g, (const float *)j->x + p * j->in_sp, (float *)j->y + p * j->out_sp, (float *)(void *)taps);
     return OQ_OK;
   }
   if (!j->is_avg) {
@@ -203,6 +292,18 @@ static int32_t chunks_for(double work, double min_work) {
   return c < 1.0 ? 1 : c > OQ_THREADPOOL_MAX ? OQ_THREADPOOL_MAX : (int32_t)c;
 }
 
+/* int64 entries of one chunk's scratch slot: the tap buffer, or for the separable float MaxPool an input row of
+ * floats, whichever is larger. */
+static oq_status pool_slot_entries(const oq_window_geom *g, int is_avg, int32_t dtype, size_t *entries, oq_error *err) {
+  oq_status st = oq_window_tap_capacity(g, entries, err);
+  if (st != OQ_OK) return st;
+  if (!is_avg && dtype == OQ_DTYPE_FLOAT && g->nd <= 2) {
+    size_t row = ((size_t)g->in[g->nd - 1] + 1) / 2; /* IW floats (g->in is at most 2^40) */
+    if (row > *entries) *entries = row;
+  }
+  return OQ_OK;
+}
+
 /* Chunks a pool call runs in (each needs one tap buffer). */
 static int32_t pool_slots(const oq_window_geom *g, int64_t planes, int32_t threads) {
   int32_t c = chunks_for((double)planes * oq_window_visits(g, INFINITY), POOL_MIN_WORK);
@@ -214,7 +315,6 @@ static int32_t pool_slots(const oq_window_geom *g, int64_t planes, int32_t threa
 oq_status oq_op_pool_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                            int32_t n_out, oq_error *err) {
   (void)n_in;
-  (void)n_out;
   if (!oq_info_known_but_batch(in[0])) return OQ_OK;
   oq_tensor x;
   oq_info_tensor(in[0], &x);
@@ -225,6 +325,7 @@ oq_status oq_op_pool_infer(const void *params, const oq_shape_info *const *in, i
   oq_status st = pool_geometry(params, &x, &g, ydims, err);
   if (batch_unknown) ydims[0] = -1;
   if (st == OQ_OK) oq_info_set(&out[0], x.dtype, x.ndim, ydims);
+  if (st == OQ_OK && n_out > 1) oq_info_set(&out[1], OQ_DTYPE_INT64, x.ndim, ydims); /* MaxPool's Indices */
   return st;
 }
 
@@ -239,7 +340,9 @@ size_t oq_op_pool_workspace(const void *params, const oq_shape_info *const *in, 
   int64_t ydims[OQ_MAX_DIMS];
   oq_error err = {0};
   size_t cap, bytes;
-  if (pool_geometry(params, &x, &g, ydims, &err) != OQ_OK || oq_window_tap_capacity(&g, &cap, &err) != OQ_OK) return 0;
+  /* sized as for MaxPool (AveragePool needs no more than that) */
+  if (pool_geometry(params, &x, &g, ydims, &err) != OQ_OK || pool_slot_entries(&g, 0, x.dtype, &cap, &err) != OQ_OK)
+    return 0;
   for (int32_t i = 0; i < x.ndim; i++)
     if (ydims[i] == 0) return 0;
   int32_t slots = pool_slots(&g, x.dims[0] * x.dims[1], threads);
@@ -256,12 +359,15 @@ static oq_status pool_exec(const oq_kernel_call *call, int is_avg, oq_error *err
   if (!is_avg && x->dtype != OQ_DTYPE_FLOAT && x->dtype != OQ_DTYPE_INT8 && x->dtype != OQ_DTYPE_UINT8)
     OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "input X has type %s; MaxPool supports float32, int8 and uint8",
             oq_dtype_name(x->dtype));
-  if (!is_avg && call->n_outputs > 1)
-    OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "the Indices output of MaxPool is not supported");
   oq_window_geom g;
   int64_t planes = 0, in_sp = 0, out_sp = 0;
   OQ_CHECK(pool_setup(call, p, &g, &planes, &in_sp, &out_sp, err));
   oq_tensor *y = &call->outputs[0];
+  int64_t *indices = NULL;
+  if (!is_avg && call->n_outputs > 1) { /* Indices: int64, Y's shape */
+    OQ_CHECK(oq_kout(call, 1, OQ_DTYPE_INT64, y->ndim, y->dims, err));
+    indices = call->outputs[1].data;
+  }
   if (y->nbytes == 0) return OQ_OK;
   pool_job j;
   memset(&j, 0, sizeof j);
@@ -273,8 +379,10 @@ static oq_status pool_exec(const oq_kernel_call *call, int is_avg, oq_error *err
   j.count_include_pad = p->count_include_pad;
   j.in_sp = in_sp;
   j.out_sp = out_sp;
+  j.indices = indices;
+  j.storage_order = p->storage_order;
   atomic_init(&j.next_slot, 0);
-  OQ_CHECK(oq_window_tap_capacity(&g, &j.kprod, err));
+  OQ_CHECK(pool_slot_entries(&g, is_avg, x->dtype, &j.kprod, err));
   int32_t slots = pool_slots(&g, planes, oq_threadpool_size(call->pool));
   size_t bytes;
   if (!oq_size_mul(j.kprod, sizeof(int64_t) * (size_t)slots, &bytes))
@@ -312,9 +420,13 @@ static oq_status global_planes(void *ctx, int64_t begin, int64_t end) {
       for (int64_t i = 0; i < j->sp; i++)
         if (xp[i] > best) best = xp[i];
       j->y[pl] = best;
-    } else {
-      double s = 0.0;
-      for (int64_t i = 0; i < j->sp; i++) s += xp[i];
+    } else { /* 8 partial sums: independent chains that vectorize; the order is fixed, whatever the split */
+      double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      int64_t i = 0;
+      for (; i + 8 <= j->sp; i += 8)
+        for (int l = 0; l < 8; l++) acc[l] += xp[i + l];
+      double s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+      for (; i < j->sp; i++) s += xp[i];
       j->y[pl] = j->sp > 0 ? (float)(s / (double)j->sp) : 0.0f;
     }
   }

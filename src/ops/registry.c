@@ -9,7 +9,6 @@
 #include <string.h>
 
 /* Rows whose params need more than free() (kernels.h declares the other function columns). */
-void oq_op_maxpool_idx_free(void *params);
 
 #define OQ_NONE NULL
 #define OQ_OP(type, domain, since, max_opset, min_in, max_in, min_out, max_out, init, infer, workspace, exec, free_fn, \

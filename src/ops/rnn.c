@@ -3,10 +3,17 @@
  * linear_before_reset and LSTM's input_forget. The input projection of all steps is one sgemm; each step adds
  * H_{t-1} R^T (one sgemm) and applies the gates per batch row. */
 #include "kern/sgemm.h"
+#include "core/pool.h"
+#include "kern/cpu.h"
+#include "core/alloc.h"
+#include "model/model.h"
 #include "ops/kernels.h"
 #include "ops/tensor_util.h"
 
 #include <math.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +30,27 @@ typedef struct rnn_params {
   int64_t hidden, linear_before_reset, input_forget;
   float clip;     /* 0: none */
   rnn_act act[6]; /* per direction: f, g, h (RNN: f only) */
+  /* LSTM whose R is an initializer of the main graph: R^T packed for the batch-1 path (lstm_pack_rt), filled by the
+   * first run and kept, since R never changes. Lives in the same allocation as the params (freed with them). */
+  struct rnn_rt_cache *cache;
+  float *rt;     /* n_dirs * hidden * rt_gp floats */
+  int64_t rt_gp; /* its row width */
 } rnn_params;
+
+typedef struct rnn_rt_cache {
+  const void *r_data; /* R's bytes the packing was made from; NULL before the first run */
+} rnn_rt_cache;
+
+#define LSTM_UNIT     16        /* hidden units per split item: whole vectors */
+#define LSTM_MIN_WORK 2097152.0 /* multiply-adds of one step below which it runs on one thread */
+
+/* 1 when input 2 (R) of ctx's node is an initializer of the main graph: its bytes never change between runs. */
+static int r_is_constant(const oq_op_init_ctx *ctx) {
+  const oq_graph *g = &ctx->model->graph;
+  if (!ctx->model || !ctx->model->graph_built || ctx->node < g->nodes || ctx->node >= g->nodes + g->n_nodes) return 0;
+  if (ctx->node->n_inputs < 3 || ctx->node->inputs[2] < 0) return 0;
+  return g->values[ctx->node->inputs[2]].kind == OQ_VALUE_INITIALIZER;
+}
 
 static const struct {
   const char *name;
@@ -55,7 +82,7 @@ static int same_name(const ProtobufCBinaryData *s, const char *name) {
 oq_status oq_op_rnn_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
   oq_status st = OQ_OK;
   const Onnx__NodeProto *n = ctx->node->proto;
-  rnn_params *p = oq_calloc(1, sizeof *p, err);
+  rnn_params *p = oq_calloc(1, sizeof *p, err), *big;
   if (!p) return OQ_ERR_NOMEM;
   p->kind = strcmp(n->op_type, "LSTM") == 0 ? K_LSTM : strcmp(n->op_type, "GRU") == 0 ? K_GRU : K_RNN;
   OQ_CHECK(oq_attr_int(n, "hidden_size", 0, &p->hidden, err));
@@ -104,6 +131,20 @@ oq_status oq_op_rnn_init(const oq_op_init_ctx *ctx, void **params, oq_error *err
       if (k_acts[k].n_params >= 2 && ib < nbe) a->beta = be[ib++];
     }
   }
+  if (p->kind == K_LSTM && r_is_constant(ctx) && p->hidden <= (INT64_C(1) << 20)) {
+    /* room for the packed R^T after the params; none (no memory) is no error: the runs then pack per call */
+    int64_t gp = (p->hidden + LSTM_UNIT - 1) / LSTM_UNIT * 4 * LSTM_UNIT;
+    size_t head = (sizeof *p + sizeof(rnn_rt_cache) + 63) / 64 * 64, floats, bytes;
+    if (oq_size_mul((size_t)p->n_dirs * (size_t)p->hidden, (size_t)gp, &floats) &&
+        oq_size_mul(floats, sizeof(float), &bytes) && bytes <= SIZE_MAX - head &&
+        (big = oq_mem_realloc(p, head + bytes)) != NULL) {
+      p = big;
+      p->cache = (rnn_rt_cache *)(void *)((char *)p + sizeof *p);
+      p->cache->r_data = NULL;
+      p->rt = (float *)(void *)((char *)p + head);
+      p->rt_gp = gp;
+    }
+  }
   *params = p;
   return OQ_OK;
 fail:
@@ -131,6 +172,156 @@ static float act(const rnn_act *a, float x) {
 }
 
 static float clipv(float v, float c) { return c > 0 ? (v > c ? c : v < -c ? -c : v) : v; }
+
+/* x[i] = act(clip(x[i])) in place: the SIMD level's sigmoid/tanh (kern/cpu.h) unless reference is set. */
+static void act_vec(const rnn_act *a, float clip, int reference, float *x, int64_t n) {
+  if (clip > 0)
+    for (int64_t i = 0; i < n; i++) x[i] = clipv(x[i], clip);
+  if (!reference && (a->fn == A_SIGMOID || a->fn == A_TANH)) {
+    const oq_simd *s = oq_simd_get();
+    (a->fn == A_SIGMOID ? s->sigmoid : s->tanh)(x, x, (size_t)n);
+    return;
+  }
+  for (int64_t i = 0; i < n; i++) x[i] = act(a, x[i]);
+}
+
+/* The LSTM step's elementwise loops with SSE (x86-64's baseline; GCC at -O2 leaves these scalar): the same IEEE
+ * operations in the same order as the scalar tails. */
+#if defined(__SSE2__)
+#define V4(p) _mm_loadu_ps(p)
+#endif
+
+/* pre = x + pre + b (b NULL: x + pre) */
+static void lstm_pre(float *pre, const float *x, const float *b, int64_t n) {
+  int64_t k = 0;
+#if defined(__SSE2__)
+  if (b)
+    for (; k + 4 <= n; k += 4) _mm_storeu_ps(pre + k, _mm_add_ps(_mm_add_ps(V4(x + k), V4(pre + k)), V4(b + k)));
+  else
+    for (; k + 4 <= n; k += 4) _mm_storeu_ps(pre + k, _mm_add_ps(V4(x + k), V4(pre + k)));
+#endif
+  for (; k < n; k++) pre[k] = b ? x[k] + pre[k] + b[k] : x[k] + pre[k];
+}
+
+/* c = f * c + i * g, and g = the new c */
+static void lstm_cell(const float *f, const float *i, float *g, float *c, int64_t n) {
+  int64_t k = 0;
+#if defined(__SSE2__)
+  for (; k + 4 <= n; k += 4) {
+    __m128 cn = _mm_add_ps(_mm_mul_ps(V4(f + k), V4(c + k)), _mm_mul_ps(V4(i + k), V4(g + k)));
+    _mm_storeu_ps(c + k, cn);
+    _mm_storeu_ps(g + k, cn);
+  }
+#endif
+  for (; k < n; k++) {
+    float cn = f[k] * c[k] + i[k] * g[k];
+    c[k] = cn;
+    g[k] = cn;
+  }
+}
+
+/* h = o * t */
+static void lstm_out(float *h, const float *o, const float *t, int64_t n) {
+  int64_t k = 0;
+#if defined(__SSE2__)
+  for (; k + 4 <= n; k += 4) _mm_storeu_ps(h + k, _mm_mul_ps(V4(o + k), V4(t + k)));
+#endif
+  for (; k < n; k++) h[k] = o[k] * t[k];
+}
+
+/* One LSTM time step over hidden units [j0, j1) of every batch row: hr holds H_{t-1} R^T for those units unless
+ * fused is set (then the chunk computes them itself: batch 1, the small sgemm path needs no packing). Reads h,
+ * writes hn (double buffered, since other chunks still read h), c and Y. Each unit's arithmetic does not depend on
+ * the split, so every thread count gives the same bits. */
+typedef struct lstm_job {
+  const rnn_params *p;
+  const rnn_act *fa, *ga, *ha;
+  int64_t T, B, H, D, d, step;
+  int rev, fused, reference;
+  const float *xw, *rd, *wb, *rb, *pd;
+  float *h;
+  const oq_tensor *lens;
+  float *hr, *hn, *c, *Y;
+  const float *bsum; /* Wb + Rb, NULL without B */
+  float *rt, *acc;   /* fused: R^T with columns grouped per unit block [block][gate][LSTM_UNIT], gp wide; its sums */
+  int64_t gp;
+} lstm_job;
+
+#define LSTM_UNIT     16        /* hidden units per split item: whole vectors */
+#define LSTM_MIN_WORK 2097152.0 /* multiply-adds of one step below which it runs on one thread */
+
+/* rt[k][(u * 4 + g) * LSTM_UNIT + l] = R[g * H + u * LSTM_UNIT + l][k], zero past H: every unit block's four gates
+ * are one contiguous run of columns, so a chunk of blocks is one axpy per k. */
+static oq_status lstm_pack_rt(void *ctx, int64_t u0, int64_t u1) {
+  const lstm_job *j = ctx;
+  int64_t H = j->H, GP = j->gp;
+  for (int64_t u = u0; u < u1; u++)
+    for (int64_t g = 0; g < 4; g++) {
+      float *dst = j->rt + (u * 4 + g) * LSTM_UNIT;
+      for (int64_t k = 0; k < H; k++)
+        for (int64_t l = 0; l < LSTM_UNIT; l++) {
+          int64_t row = u * LSTM_UNIT + l;
+          dst[k * GP + l] = row < H ? j->rd[(g * H + row) * H + k] : 0.0f;
+        }
+    }
+  return OQ_OK;
+}
+
+static oq_status lstm_units(void *ctx, int64_t u0, int64_t u1) {
+  const lstm_job *j = ctx;
+  const rnn_params *p = j->p;
+  int64_t H = j->H, GH = 4 * H, B = j->B, T = j->T;
+  int64_t j0 = u0 * LSTM_UNIT, j1 = u1 * LSTM_UNIT < H ? u1 * LSTM_UNIT : H, n = j1 - j0;
+  if (j->fused) { /* acc[c0, c1) = sum over k of h[k] * rt[k][c0, c1), k in order: the same bits for any split */
+    int64_t GP = j->gp, c0 = u0 * 4 * LSTM_UNIT, c1 = u1 * 4 * LSTM_UNIT;
+    oq_axpy_strided_fn axpy = oq_simd_get()->axpy_strided;
+    memset(j->acc + c0, 0, (size_t)(c1 - c0) * sizeof(float));
+    for (int64_t k = 0; k < H; k++) axpy(j->h[k], j->rt + k * GP + c0, 1, j->acc + c0, (size_t)(c1 - c0));
+    for (int64_t u = u0; u < u1; u++) {
+      int64_t nu = H - u * LSTM_UNIT < LSTM_UNIT ? H - u * LSTM_UNIT : LSTM_UNIT;
+      for (int64_t g = 0; g < 4; g++)
+        memcpy(j->hr + g * H + u * LSTM_UNIT, j->acc + (u * 4 + g) * LSTM_UNIT, (size_t)nu * sizeof(float));
+    }
+  }
+  for (int64_t bi = 0; bi < B; bi++) {
+    int64_t len = j->lens ? oq_load_i64(j->lens->data, j->lens->dtype, bi) : T;
+    const float *hb = j->h + bi * H;
+    float *hnb = j->hn + bi * H, *cb = j->c + bi * H;
+    if (j->step >= len) { /* finished row: keeps its state */
+      memcpy(hnb + j0, hb + j0, (size_t)n * sizeof(float));
+      continue;
+    }
+    int64_t t = j->rev ? len - 1 - j->step : j->step;
+    const float *xr = j->xw + (p->layout ? bi * T + t : t * B + bi) * GH;
+    float *g = j->hr + bi * GH, *gi = g + j0, *go = g + H + j0, *gf = g + 2 * H + j0, *gc = g + 3 * H + j0;
+    for (int64_t q = 0; q < 4; q++) /* x W^T + h R^T + (Wb + Rb), the biases summed once per call */
+      lstm_pre(g + q * H + j0, xr + q * H + j0, j->bsum ? j->bsum + q * H + j0 : NULL, n);
+    const float *cp = cb + j0, *pd = j->pd ? j->pd + j0 : NULL;
+    if (pd)
+      for (int64_t k = 0; k < n; k++) {
+        gi[k] += pd[k] * cp[k];
+        gf[k] += pd[2 * H + k] * cp[k];
+      }
+    act_vec(j->fa, p->clip, j->reference, gi, n);
+    if (p->input_forget)
+      for (int64_t k = 0; k < n; k++) gf[k] = 1 - gi[k];
+    else
+      act_vec(j->fa, p->clip, j->reference, gf, n);
+    act_vec(j->ga, p->clip, j->reference, gc, n);
+    float *cw = cb + j0;
+    lstm_cell(gf, gi, gc, cw, n); /* the cell gate is spent: its slot takes the new c, then h(c) */
+    if (pd)
+      for (int64_t k = 0; k < n; k++) go[k] += pd[H + k] * cw[k];
+    act_vec(j->fa, p->clip, j->reference, go, n);
+    act_vec(j->ha, 0.0f, j->reference, gc, n);
+    lstm_out(hnb + j0, go, gc, n);
+    if (j->Y) {
+      float *yr = p->layout ? j->Y + ((bi * T + t) * j->D + j->d) * H : j->Y + ((t * j->D + j->d) * B + bi) * H;
+      memcpy(yr + j0, hnb + j0, (size_t)n * sizeof(float));
+    }
+  }
+  return OQ_OK;
+}
 
 oq_status oq_op_rnn_exec(const oq_kernel_call *call, oq_error *err) {
   oq_status st = OQ_OK;
@@ -180,16 +371,29 @@ oq_status oq_op_rnn_exec(const oq_kernel_call *call, oq_error *err) {
   if (Y) memset(Y, 0, call->outputs[0].nbytes);
   /* scratch: xw [T*B, GH], hr [B, GH], h [B, H], c [B, H], xt [B, I] (batch-major copy when layout 0 is strided),
    * pack */
-  size_t TB = (size_t)(T * B), pk1 = oq_sgemm_pack_floats(TB, (size_t)GH, (size_t)I),
+  /* the input projection may split over the pool: one packing slot per chunk */
+  int32_t slots = oq_sgemm_slots(oq_threadpool_size(call->pool), (size_t)(T * B), (size_t)GH, (size_t)I, 0);
+  size_t TB = (size_t)(T * B), pk1 = oq_sgemm_pack_floats(TB, (size_t)GH, (size_t)I) * (size_t)slots,
          pk2 = oq_sgemm_pack_floats((size_t)B, (size_t)GH, (size_t)H), pk = pk1 > pk2 ? pk1 : pk2;
-  size_t floats = TB * (size_t)GH + (size_t)(B * GH) + 3 * (size_t)(B * H) + pk;
+  /* LSTM at batch 1: R^T per unit block and its sums (lstm_job) */
+  int64_t gp = p->kind == K_LSTM && B == 1 ? (H + LSTM_UNIT - 1) / LSTM_UNIT * 4 * LSTM_UNIT : 0;
+  size_t rt_floats = 0;
+  if (gp && (!oq_size_mul((size_t)H + 1, (size_t)gp, &rt_floats) || rt_floats > SIZE_MAX / 2))
+    OQ_FAIL(err, OQ_ERR_NOMEM, "RNN too large");
+  size_t floats = TB * (size_t)GH + (size_t)(B * GH) + 3 * (size_t)(B * H) + pk + rt_floats + (size_t)GH;
   size_t bytes;
   if (!oq_size_mul(floats, sizeof(float), &bytes)) OQ_FAIL(err, OQ_ERR_NOMEM, "RNN too large");
   void *scratch;
   OQ_CHECK(oq_kscratch(call, bytes ? bytes : 1, &scratch, err));
   float *xw = scratch, *hr = xw + TB * GH, *h = hr + B * GH, *c = h + B * H, *hn = c + B * H;
-  oq_sgemm_pack pack = {hn + B * H, pk, 1};
+  float *rt = hn + B * H + pk, *bsum = rt + rt_floats; /* bsum: LSTM's Wb + Rb */
+  oq_sgemm_pack pack = {hn + B * H, pk, 1}, xpack = {hn + B * H, pk1 / (size_t)slots, slots};
+  for (int64_t bi = 0; lens && bi < B; bi++) {
+    int64_t len = oq_load_i64(lens->data, lens->dtype, bi);
+    if (len < 0 || len > T) OQ_FAIL(err, OQ_ERR_SHAPE, "sequence length %lld is out of range", (long long)len);
+  }
   const float *xd = x->data;
+  int cached = gp && p->rt && p->rt_gp == gp && !call->reference;
   for (int64_t d = 0; d < D; d++) {
     const float *wd = (const float *)w->data + d * GH * I, *rd = (const float *)r->data + d * GH * H;
     const float *wb = b ? (const float *)b->data + d * 2 * GH : NULL, *rb = wb ? wb + GH : NULL;
@@ -203,14 +407,83 @@ oq_status oq_op_rnn_exec(const oq_kernel_call *call, oq_error *err) {
       else if (call->reference)
         oq_sgemm_ref(0, 1, TB, (size_t)GH, (size_t)I, 1.0f, xd, (size_t)I, wd, (size_t)I, 0.0f, xw, (size_t)GH);
       else
-        OQ_CHECK(oq_sgemm(NULL, &pack, 0, 1, TB, (size_t)GH, (size_t)I, 1.0f, xd, (size_t)I, wd, (size_t)I, 0.0f, xw,
-                          (size_t)GH, err));
+        OQ_CHECK(oq_sgemm(call->pool, pk1 ? &xpack : &pack, 0, 1, TB, (size_t)GH, (size_t)I, 1.0f, xd, (size_t)I, wd,
+                          (size_t)I, 0.0f, xw, (size_t)GH, err));
     }
     for (int64_t i = 0; i < B * H; i++) {
       h[i] = h0 ? ((const float *)h0->data)[d * B * H + i] : 0.0f;
       c[i] = c0 ? ((const float *)c0->data)[d * B * H + i] : 0.0f;
     }
-    for (int64_t step = 0; step < T; step++) {
+    if (p->kind == K_LSTM) {
+      /* batch 1 (every product is the small, unpacked path): each chunk multiplies its own units' rows of R */
+      int fused = B == 1 && !call->reference && H > 0;
+      double work = (double)B * (double)GH * (double)H;
+      int64_t items = (H + LSTM_UNIT - 1) / LSTM_UNIT;
+      /* a step is split only when its product is large: 64 synchronizations per 32-step sequence cost more than
+       * they saved on 2 shared cores at hidden 256 (1.2 ms on 1 thread, 1.6-2.5 ms on 2) */
+      int32_t chunks = work < LSTM_MIN_WORK ? 1 : work > LSTM_MIN_WORK * 1024 ? 1024 : (int32_t)(work / LSTM_MIN_WORK);
+      lstm_job lj = {p,
+                     fa,
+                     ga,
+                     ha,
+                     T,
+                     B,
+                     H,
+                     D,
+                     d,
+                     0,
+                     rev,
+                     fused,
+                     call->reference,
+                     xw,
+                     rd,
+                     wb,
+                     rb,
+                     pd,
+                     h,
+                     lens,
+                     hr,
+                     hn,
+                     c,
+                     Y,
+                     wb ? bsum : NULL,
+                     rt,
+                     rt + (size_t)H * (size_t)gp,
+                     gp};
+      for (int64_t k = 0; wb && k < GH; k++) bsum[k] = wb[k] + rb[k];
+      if (fused && cached) { /* R is constant: packed by the first run of the session */
+        lj.rt = p->rt + (size_t)d * (size_t)H * (size_t)gp;
+        if (p->cache->r_data != r->data) {
+          st = oq_parallel_for_max(call->pool, items, chunks, lstm_pack_rt, &lj);
+          if (st != OQ_OK) OQ_FAIL(err, st, "LSTM weight packing failed");
+        }
+      } else if (fused) {
+        st = oq_parallel_for_max(call->pool, items, chunks, lstm_pack_rt, &lj);
+        if (st != OQ_OK) OQ_FAIL(err, st, "LSTM weight packing failed");
+      }
+      for (int64_t step = 0; step < T; step++) {
+        if (!fused) {
+          if (B && GH && H) {
+            if (call->reference)
+              oq_sgemm_ref(0, 1, (size_t)B, (size_t)GH, (size_t)H, 1.0f, lj.h, (size_t)H, rd, (size_t)H, 0.0f, hr,
+                           (size_t)GH);
+            else
+              OQ_CHECK(oq_sgemm(NULL, &pack, 0, 1, (size_t)B, (size_t)GH, (size_t)H, 1.0f, lj.h, (size_t)H, rd,
+                                (size_t)H, 0.0f, hr, (size_t)GH, err));
+          } else {
+            memset(hr, 0, (size_t)(B * GH) * sizeof(float));
+          }
+        }
+        lj.step = step;
+        st = oq_parallel_for_max(call->pool, items, chunks, lstm_units, &lj);
+        if (st != OQ_OK) OQ_FAIL(err, st, "LSTM step failed");
+        float *tmp = lj.hn; /* the new state becomes the previous one */
+        lj.hn = lj.h;
+        lj.h = tmp;
+      }
+      if (lj.h != h) memcpy(h, lj.h, (size_t)(B * H) * sizeof(float));
+    }
+    for (int64_t step = 0; p->kind != K_LSTM && step < T; step++) {
       if (B && GH && H) {
         if (call->reference)
           oq_sgemm_ref(0, 1, (size_t)B, (size_t)GH, (size_t)H, 1.0f, h, (size_t)H, rd, (size_t)H, 0.0f, hr, (size_t)GH);
@@ -222,17 +495,16 @@ oq_status oq_op_rnn_exec(const oq_kernel_call *call, oq_error *err) {
       }
       for (int64_t bi = 0; bi < B; bi++) {
         int64_t len = lens ? oq_load_i64(lens->data, lens->dtype, bi) : T;
-        if (len < 0 || len > T) OQ_FAIL(err, OQ_ERR_SHAPE, "sequence length %lld is out of range", (long long)len);
         if (step >= len) continue;
         int64_t t = rev ? len - 1 - step : step;
         const float *xr = xw + (p->layout ? bi * T + t : t * B + bi) * GH, *hrr = hr + bi * GH;
-        float *hb = h + bi * H, *cb = c + bi * H;
+        float *hb = h + bi * H;
         if (p->kind == K_RNN) {
           for (int64_t j = 0; j < H; j++) {
             float v = xr[j] + hrr[j] + (wb ? wb[j] + rb[j] : 0);
             hb[j] = act(fa, clipv(v, p->clip));
           }
-        } else if (p->kind == K_GRU) {
+        } else {
           float *zr = hr + bi * GH, *hnb = hn + bi * H;
           for (int64_t j = 0; j < H; j++) {
             float z = act(fa, clipv(xr[j] + hrr[j] + (wb ? wb[j] + rb[j] : 0), p->clip));
@@ -253,21 +525,6 @@ oq_status oq_op_rnn_exec(const oq_kernel_call *call, oq_error *err) {
             hnb[j] = (1 - z) * hh + z * hb[j];
           }
           memcpy(hb, hnb, (size_t)H * sizeof(float));
-        } else {
-          for (int64_t j = 0; j < H; j++) {
-            float gi = xr[j] + hrr[j] + (wb ? wb[j] + rb[j] : 0);
-            float go = xr[H + j] + hrr[H + j] + (wb ? wb[H + j] + rb[H + j] : 0);
-            float gf = xr[2 * H + j] + hrr[2 * H + j] + (wb ? wb[2 * H + j] + rb[2 * H + j] : 0);
-            float gc = xr[3 * H + j] + hrr[3 * H + j] + (wb ? wb[3 * H + j] + rb[3 * H + j] : 0);
-            float cp = cb[j];
-            float it = act(fa, clipv(gi + (pd ? pd[j] * cp : 0), p->clip));
-            float ft = p->input_forget ? 1 - it : act(fa, clipv(gf + (pd ? pd[2 * H + j] * cp : 0), p->clip));
-            float ct = act(ga, clipv(gc, p->clip));
-            float cn = ft * cp + it * ct;
-            float ot = act(fa, clipv(go + (pd ? pd[H + j] * cn : 0), p->clip));
-            cb[j] = cn;
-            hb[j] = ot * act(ha, cn);
-          }
         }
         if (Y) {
           float *yr = p->layout ? Y + ((bi * T + t) * D + d) * H : Y + ((t * D + d) * B + bi) * H;
@@ -275,6 +532,7 @@ oq_status oq_op_rnn_exec(const oq_kernel_call *call, oq_error *err) {
         }
       }
     }
+    if (cached && d == D - 1) p->cache->r_data = r->data; /* every direction is packed now */
     for (int64_t bi = 0; bi < B; bi++) {
       float *yh = Yh ? (p->layout ? Yh + (bi * D + d) * H : Yh + (d * B + bi) * H) : NULL;
       float *yc = Yc ? (p->layout ? Yc + (bi * D + d) * H : Yc + (d * B + bi) * H) : NULL;

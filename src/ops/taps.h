@@ -1,5 +1,5 @@
 /* The window taps of one output position that fall inside the input, as a box of kernel offsets, for the direct
- * loops of qconv.c, lppool.c and maxpool_idx.c: their work is then the taps inside the input, never the whole
+ * loops of qconv.c and lppool.c: their work is then the taps inside the input, never the whole
  * kernel (a window thousands wide over padding costs what it reads). */
 #ifndef OQ_OPS_TAPS_H
 #define OQ_OPS_TAPS_H

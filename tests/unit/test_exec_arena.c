@@ -1,7 +1,10 @@
 /* The executor's arena (exec/plan.c): intermediates live in blocks the plan keeps and reuses best-fit. A 50-layer
  * chain peaks at a small constant multiple of one layer's activation (not 50 of them), a steady run allocates no
  * new block, and the debug switch (no reuse) gives the same bits. */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include "oq_test.h"
+
+#include <stdlib.h>
 
 #include "exec/exec.h"
 #include "test_build.h"
@@ -98,6 +101,53 @@ OQ_TEST(no_reuse_gives_the_same_bits) {
   CHECK(peak_reuse > 0 && peak_fresh > 0);
   oq_plan_free(reuse);
   oq_plan_free(fresh);
+  oq_model_free(model);
+}
+
+/* Blocks handed out without zeroing (exec/plan.c step_writes_all) are filled with 0xff under ONNXQ_ARENA_POISON=1:
+ * the outputs still equal those of fresh zeroed blocks, so every listed kernel writes all of its output. The chain
+ * (Mul, Sigmoid, Add, shrinking sizes) and samples/digits (Conv, Relu, MaxPool, AveragePool, ...). */
+static int poisoned_same(oq_model *model, const oq_tensor *x) {
+  oq_error err = {0};
+  oq_plan *poisoned = NULL, *fresh = NULL;
+  setenv("ONNXQ_ARENA_POISON", "1", 1);
+  int ok = oq_plan_build(model, &poisoned, &err) == OQ_OK;
+  unsetenv("ONNXQ_ARENA_POISON");
+  ok = ok && oq_plan_build(model, &fresh, &err) == OQ_OK;
+  if (ok) oq_plan_set_reuse(fresh, 0);
+  for (int run = 0; ok && run < 3; run++) { /* later runs reuse (poisoned) blocks */
+    oq_tensor y1 = {0}, y2 = {0};
+    ok = oq_plan_run(poisoned, x, &y1, NULL, NULL, &err) == OQ_OK &&
+         oq_plan_run(fresh, x, &y2, NULL, NULL, &err) == OQ_OK && y1.nbytes == y2.nbytes &&
+         memcmp(y1.data, y2.data, y1.nbytes) == 0;
+    oq_tensor_release(&y1);
+    oq_tensor_release(&y2);
+  }
+  if (!ok && err.msg[0]) fprintf(stderr, "%s\n", err.msg);
+  oq_plan_free(poisoned);
+  oq_plan_free(fresh);
+  return ok;
+}
+
+OQ_TEST(unzeroed_blocks_are_fully_written) {
+  oq_error err = {0};
+  oq_model *model = chain_model();
+  REQUIRE(model);
+  static const int64_t hw[3][2] = {{32, 32}, {8, 40}, {1, 1}};
+  for (int k = 0; k < 3; k++) {
+    oq_tensor x = {0};
+    fill_input(&x, hw[k][0], hw[k][1]);
+    CHECK(poisoned_same(model, &x));
+    oq_tensor_release(&x);
+  }
+  oq_model_free(model);
+  REQUIRE_OK(oq_model_load(ONNXQ_SOURCE_DIR "/samples/digits/model.onnx", &model, &err));
+  int64_t dims[4] = {3, 1, 8, 8};
+  oq_tensor x = {0};
+  REQUIRE_OK(oq_tensor_alloc(&x, OQ_DTYPE_FLOAT, 4, dims, &err));
+  for (int64_t i = 0; i < oq_tensor_numel(&x); i++) ((float *)x.data)[i] = (float)((i * 13) % 17);
+  CHECK(poisoned_same(model, &x));
+  oq_tensor_release(&x);
   oq_model_free(model);
 }
 

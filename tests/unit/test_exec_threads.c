@@ -10,6 +10,8 @@
 
 #include "onnxq.h"
 
+#include <math.h>
+
 static uint64_t rng_state = 0x2545f4914f6cdd1dull;
 static float rnd_f(void) {
   rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
@@ -153,6 +155,46 @@ OQ_TEST(pools_and_activations_bit_identical) {
   oq_tensor_release(&x);
 }
 
+/* Float Add/Sub/Mul/Div (SSE rows split over threads in pieces): the same bytes on every pool, and each element
+ * equal to the scalar operation, for same shapes, a per-channel operand, a last-dim operand and a scalar. */
+static int binary_exact(oq_op_exec_fn fn, char op, const oq_tensor *a, const oq_tensor *b) {
+  oq_error err = {0};
+  oq_tensor y;
+  memset(&y, 0, sizeof y);
+  const oq_tensor *ins[2] = {a, b};
+  oq_kernel_call c = {NULL, ins, 2, &y, 1, "binary", NULL, 0, NULL, NULL};
+  if (oq_exec_kernel(fn, &c, &err) != OQ_OK || oq_tensor_numel(&y) != oq_tensor_numel(a)) return 0;
+  const float *A = a->data, *B = b->data, *Y = y.data;
+  int64_t n = oq_tensor_numel(a), nb = oq_tensor_numel(b), inner = a->dims[2] * a->dims[3];
+  int ok = 1;
+  for (int64_t i = 0; i < n && ok; i++) {
+    float x = A[i], v = nb == n ? B[i] : nb == 1 ? B[0] : nb == a->dims[3] ? B[i % nb] : B[(i / inner) % a->dims[1]];
+    float want = op == '+' ? x + v : op == '-' ? x - v : op == '*' ? x * v : x / v;
+    ok = memcmp(&want, &Y[i], sizeof want) == 0;
+  }
+  oq_tensor_release(&y);
+  return ok;
+}
+
+OQ_TEST(binary_bit_identical) {
+  int64_t xd[4] = {4, 24, 65, 31}, cd[4] = {1, 24, 1, 1}, ld[1] = {31}, sd[1] = {1};
+  oq_tensor x = rand_tensor(4, xd), x2 = rand_tensor(4, xd), ch = rand_tensor(4, cd), last = rand_tensor(1, ld),
+            sc = rand_tensor(1, sd);
+  const oq_tensor *pairs[4][2] = {{&x, &x2}, {&x, &ch}, {&x, &last}, {&x, &sc}};
+  oq_op_exec_fn fns[4] = {oq_op_add_exec, oq_op_sub_exec, oq_op_mul_exec, oq_op_div_exec};
+  const char ops[4] = {'+', '-', '*', '/'};
+  for (int f = 0; f < 4; f++)
+    for (int k = 0; k < 4; k++) {
+      CHECK(same_on_all_pools("binary", fns[f], NULL, pairs[k], 2));
+      CHECK(binary_exact(fns[f], ops[f], pairs[k][0], pairs[k][1]));
+    }
+  oq_tensor_release(&x);
+  oq_tensor_release(&x2);
+  oq_tensor_release(&ch);
+  oq_tensor_release(&last);
+  oq_tensor_release(&sc);
+}
+
 /* ---- whole sessions -------------------------------------------------------------------------------------------- */
 
 /* Runs model on inputs with 1..4 threads and requires bit-identical outputs. */
@@ -221,6 +263,88 @@ OQ_TEST(fixture_sessions_bit_identical) {
     CHECK(session_same_on_all_threads(path, &x));
     oq_tensor_release(&x);
   }
+}
+
+/* LSTM at batch 1 splits hidden units over threads (H = 37: the last unit block is partial), both directions,
+ * peepholes, sequence_lens: the same bytes on every thread count, and the numpy reference's values. R as an
+ * initializer (packed once per session) and fed at run time (packed per call). */
+static int lstm_matches(const char *model_path, const oq_tensor *inputs, const oq_tensor *want) {
+  oq_error err = {0};
+  oq_model *model = NULL;
+  oq_session *s = NULL;
+  oq_tensor y;
+  memset(&y, 0, sizeof y);
+  int ok = oq_model_load(model_path, &model, &err) == OQ_OK && oq_session_create(model, NULL, &s, &err) == OQ_OK &&
+           oq_session_run(s, oq_model_input_count(model), inputs, 1, &y, &err) == OQ_OK &&
+           oq_tensor_numel(&y) == oq_tensor_numel(want);
+  for (int64_t i = 0; ok && i < oq_tensor_numel(want); i++) {
+    float a = ((const float *)y.data)[i], b = ((const float *)want->data)[i];
+    if (!(fabsf(a - b) <= 1e-5f)) {
+      fprintf(stderr, "%s: Y[%lld] = %.8g, reference %.8g\n", model_path, (long long)i, a, b);
+      ok = 0;
+    }
+  }
+  if (!ok && err.msg[0]) fprintf(stderr, "%s: %s\n", model_path, err.msg);
+  oq_tensor_release(&y);
+  oq_session_free(s);
+  oq_model_free(model);
+  return ok;
+}
+
+OQ_TEST(lstm_batch1_sessions_bit_identical) {
+  oq_error err = {0};
+  oq_tensor in[2], want;
+  REQUIRE_OK(oq_npy_load(ONNXQ_SOURCE_DIR "/tests/fixtures/exec/lstm_b1_X.npy", &in[0], &err));
+  REQUIRE_OK(oq_npy_load(ONNXQ_SOURCE_DIR "/tests/fixtures/exec/lstm_b1_R.npy", &in[1], &err));
+  REQUIRE_OK(oq_npy_load(ONNXQ_SOURCE_DIR "/tests/fixtures/exec/lstm_b1_Y.npy", &want, &err));
+  CHECK(session_same_on_all_threads(ONNXQ_SOURCE_DIR "/tests/fixtures/exec/lstm_b1.onnx", in));
+  CHECK(session_same_on_all_threads(ONNXQ_SOURCE_DIR "/tests/fixtures/exec/lstm_b1_rin.onnx", in));
+  CHECK(lstm_matches(ONNXQ_SOURCE_DIR "/tests/fixtures/exec/lstm_b1.onnx", in, &want));
+  CHECK(lstm_matches(ONNXQ_SOURCE_DIR "/tests/fixtures/exec/lstm_b1_rin.onnx", in, &want));
+  oq_tensor_release(&in[0]);
+  oq_tensor_release(&in[1]);
+  oq_tensor_release(&want);
+}
+
+/* The Sigmoid + Mul fusion (exec/plan.c mark_silu): a run without an observer skips the fused Sigmoids and gives the
+ * same bytes as a run with one (every node run as it is), on every thread count, and the graph's values. */
+static oq_status count_values(void *user, const oq_graph *scope, int32_t value_id, const oq_tensor *t, oq_error *err) {
+  (void)scope;
+  (void)value_id;
+  (void)t;
+  (void)err;
+  ++*(int *)user;
+  return OQ_OK;
+}
+
+OQ_TEST(silu_fusion_same_bytes) {
+  oq_error err = {0};
+  oq_tensor x, fused, plain;
+  memset(&fused, 0, sizeof fused);
+  memset(&plain, 0, sizeof plain);
+  REQUIRE_OK(oq_npy_load(ONNXQ_SOURCE_DIR "/tests/fixtures/exec/silu_X.npy", &x, &err));
+  CHECK(session_same_on_all_threads(ONNXQ_SOURCE_DIR "/tests/fixtures/exec/silu.onnx", &x));
+  oq_model *model = NULL;
+  REQUIRE_OK(oq_model_load(ONNXQ_SOURCE_DIR "/tests/fixtures/exec/silu.onnx", &model, &err));
+  oq_plan *a = NULL, *b = NULL;
+  REQUIRE_OK(oq_plan_build(model, &a, &err));
+  REQUIRE_OK(oq_plan_build(model, &b, &err));
+  int seen = 0;
+  REQUIRE_OK(oq_plan_run(a, &x, &fused, NULL, NULL, &err));
+  REQUIRE_OK(oq_plan_run(b, &x, &plain, count_values, &seen, &err));
+  CHECK(seen == 8); /* X and every node's output, the fused Sigmoids' too */
+  CHECK(same_bytes(&fused, &plain));
+  const float *xd = x.data, *w = fused.data;
+  for (int64_t i = 0; i < oq_tensor_numel(&x); i += 997) { /* the graph's function, computed in double */
+    double y = xd[i] / (1 + exp(-(double)xd[i])), z = y / (1 + exp(-y)), u = 1 / (1 + exp(-z));
+    CHECK(fabs((z * u + u) - w[i]) <= 1e-5 * (1 + fabs(z * u + u)));
+  }
+  oq_tensor_release(&fused);
+  oq_tensor_release(&plain);
+  oq_tensor_release(&x);
+  oq_plan_free(a);
+  oq_plan_free(b);
+  oq_model_free(model);
 }
 
 OQ_TEST(session_thread_counts) {
