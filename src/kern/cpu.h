@@ -15,11 +15,24 @@ typedef enum oq_cpu_level {
   OQ_CPU_AVX512 = 2    /* AVX-512 F/VL/DQ/BW */
 } oq_cpu_level;
 
-/* C[0..mr, 0..nr) += A x B panel over kc. A element (r, p) is a[r * rs_a + p * cs_a] for r < gemm_mr (a packed
- * panel: rs_a 1, cs_a gemm_mr; A in place: rs_a lda, cs_a 1); the B panel is packed as in kern/sgemm.c (gemm_nr
- * columns per row). Every element is the same chain of operations whatever mr/nr and wherever the tile lies. */
+/* How a micro-kernel stores its tile: C = acc (load 0) or C = C + acc (load 1), then, on the last block of k only,
+ * + bias[r] per row (bias already at the tile's first row; NULL: none) and the activation. The activations are
+ * written exactly as the executor's Relu (x > 0 ? x : 0) and Clip (min then max) compute them, so a fused
+ * activation gives the same bits as the separate node. */
+typedef enum oq_gemm_act { OQ_GEMM_ACT_NONE = 0, OQ_GEMM_ACT_RELU = 1, OQ_GEMM_ACT_CLAMP = 2 } oq_gemm_act;
+typedef struct oq_gemm_store {
+  int load;
+  const float *bias;
+  oq_gemm_act act;
+  float lo, hi; /* OQ_GEMM_ACT_CLAMP bounds */
+} oq_gemm_store;
+
+/* C[0..mr, 0..nr) (+)= A x B panel over kc, stored as st says. A element (r, p) is a[r * rs_a + p * cs_a] for
+ * r < gemm_mr (a packed panel: rs_a 1, cs_a gemm_mr; A in place: rs_a lda, cs_a 1); the B panel is packed as in
+ * kern/sgemm.c (gemm_nr columns per row). Every element is the same chain of operations whatever mr/nr and wherever
+ * the tile lies. */
 typedef void (*oq_gemm_micro_fn)(size_t kc, const float *a, size_t rs_a, size_t cs_a, const float *bp, float *c,
-                                 size_t ldc, size_t mr, size_t nr);
+                                 size_t ldc, size_t mr, size_t nr, const oq_gemm_store *st);
 /* y[i] = f(x[i]) for i < n (x == y allowed). */
 typedef void (*oq_vec_unary_fn)(const float *x, float *y, size_t n);
 /* y[i] = clamp(x[i]) for i < n (x == y allowed). */

@@ -22,7 +22,7 @@
   }
 
 static void micro_avx512(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, float *c, size_t ldc,
-                         size_t mr, size_t nr) {
+                         size_t mr, size_t nr, const oq_gemm_store *st) {
   __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
          c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
   const float *a0 = ap, *a1 = ap + rs, *a2 = ap + 2 * rs, *a3 = ap + 3 * rs, *a4 = ap + 4 * rs, *a5 = ap + 5 * rs,
@@ -33,21 +33,32 @@ static void micro_avx512(size_t kc, const float *ap, size_t rs, size_t cs, const
     bp += NR;
   }
   __m512 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
-  if (mr == MR && nr == NR) {
-    for (int r = 0; r < MR; r++) {
-      float *cr = c + (size_t)r * ldc;
-      _mm512_storeu_ps(cr, _mm512_add_ps(_mm512_loadu_ps(cr), acc[r][0]));
-      _mm512_storeu_ps(cr + 16, _mm512_add_ps(_mm512_loadu_ps(cr + 16), acc[r][1]));
+  /* the same operations as store_tile, 16 lanes at a time (max/min written in the ternaries' operand order);
+   * masked loads and stores touch only the nr valid columns */
+  __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1u);
+  __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr <= 16 ? (__mmask16)0 : (__mmask16)((1u << (nr - 16)) - 1u);
+  __m512 zero = _mm512_setzero_ps(), lo = _mm512_set1_ps(st->lo), hi = _mm512_set1_ps(st->hi);
+  for (size_t r = 0; r < mr; r++) {
+    float *cr = c + r * ldc;
+    __m512 v0 = acc[r][0], v1 = acc[r][1];
+    if (st->load) {
+      v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), v0);
+      v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), v1);
     }
-  } else {
-    /* masked loads and stores touch only the nr valid columns */
-    __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1u);
-    __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr <= 16 ? (__mmask16)0 : (__mmask16)((1u << (nr - 16)) - 1u);
-    for (size_t r = 0; r < mr; r++) {
-      float *cr = c + r * ldc;
-      _mm512_mask_storeu_ps(cr, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), acc[r][0]));
-      _mm512_mask_storeu_ps(cr + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), acc[r][1]));
+    if (st->bias) {
+      __m512 b = _mm512_set1_ps(st->bias[r]);
+      v0 = _mm512_add_ps(v0, b);
+      v1 = _mm512_add_ps(v1, b);
     }
+    if (st->act == OQ_GEMM_ACT_RELU) {
+      v0 = _mm512_max_ps(v0, zero);
+      v1 = _mm512_max_ps(v1, zero);
+    } else if (st->act == OQ_GEMM_ACT_CLAMP) {
+      v0 = _mm512_min_ps(hi, _mm512_max_ps(lo, v0));
+      v1 = _mm512_min_ps(hi, _mm512_max_ps(lo, v1));
+    }
+    _mm512_mask_storeu_ps(cr, m0, v0);
+    _mm512_mask_storeu_ps(cr + 16, m1, v1);
   }
 }
 

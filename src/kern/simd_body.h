@@ -141,3 +141,23 @@ static void OQ_SIMD_SFX(vclamp)(const float *x, float *y, size_t n, float lo, fl
     y[i] = v > hi ? hi : v;
   }
 }
+
+/* Stores an mr x nr tile (row stride ldt) into C as oq_gemm_store says (kern/cpu.h); the plain-C twin of the vector
+ * stores of the micro-kernels, used for partial tiles. */
+static inline void OQ_SIMD_SFX(store_tile)(const float *tile, size_t ldt, float *c, size_t ldc, size_t mr, size_t nr,
+                                    const oq_gemm_store *st) {
+  for (size_t r = 0; r < mr; r++) {
+    float b = st->bias ? st->bias[r] : 0.0f;
+    for (size_t j = 0; j < nr; j++) {
+      float v = tile[r * ldt + j];
+      if (st->load) v = c[r * ldc + j] + v;
+      if (st->bias) v = v + b;
+      if (st->act == OQ_GEMM_ACT_RELU) v = v > 0.0f ? v : 0.0f;
+      if (st->act == OQ_GEMM_ACT_CLAMP) {
+        v = v < st->lo ? st->lo : v;
+        v = v > st->hi ? st->hi : v;
+      }
+      c[r * ldc + j] = v;
+    }
+  }
+}

@@ -167,7 +167,7 @@ oq_status oq_op_conv_exec(const oq_kernel_call *call, oq_error *err) {
     if (call->reference)
       oq_conv_ref(&cs, x->data, w->data, bd, yd);
     else
-      OQ_CHECK(oq_conv_fast(&cs, x->data, w->data, bd, yd, call->pool, scratch, err));
+      OQ_CHECK(oq_conv_fast(&cs, x->data, w->data, bd, NULL, yd, call->pool, scratch, err));
     return OQ_OK;
   }
   /* Positions outside the box only see padding: their output is the bias. Compute the box, then place it. */
@@ -180,7 +180,7 @@ oq_status oq_op_conv_exec(const oq_kernel_call *call, oq_error *err) {
   if (call->reference)
     oq_conv_ref(&inner, x->data, w->data, bd, box);
   else
-    OQ_CHECK(oq_conv_fast(&inner, x->data, w->data, bd, box, call->pool, rest, err));
+    OQ_CHECK(oq_conv_fast(&inner, x->data, w->data, bd, NULL, box, call->pool, rest, err));
   oq_conv_place_box(&cs, &inner, lo, box, yd);
   return OQ_OK;
 fail:

@@ -179,7 +179,7 @@ OQ_TEST(conv_fast_matches_reference) {
         size_t floats = oq_conv_scratch_floats(&cs, oq_threadpool_size(pool));
         float *scratch = malloc((floats ? floats : 1) * sizeof(float));
         REQUIRE(scratch);
-        REQUIRE_OK(oq_conv_fast(&cs, x, w, bias, y1, pool, scratch, &err));
+        REQUIRE_OK(oq_conv_fast(&cs, x, w, bias, NULL, y1, pool, scratch, &err));
         oq_conv_ref(&cs, x, w, bias, y2);
         double worst = 0;
         for (size_t i = 0; i < ny; i++) {
