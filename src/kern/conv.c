@@ -101,8 +101,34 @@ static size_t slot_floats(const conv_job *j, int *ok) {
 
 static int is_depthwise(const oq_conv_shape *cs) { return cs->cg == 1 && cs->mg == 1 && cs->g.nd <= 2; }
 
+/* The 3x3/5x5, stride 1/2, undilated 2-D depthwise case of the row kernel (oq_dw_row_fn): each thread copies a
+ * plane into a zero-padded plane of its own (so every tap is in bounds) and computes each output row in one pass,
+ * the sum in a register. */
+static int dw_rows_fit(const oq_conv_shape *cs) {
+  const oq_window_geom *g = &cs->g;
+  return g->nd == 2 && g->k[0] == g->k[1] && (g->k[0] == 3 || g->k[0] == 5) && g->s[0] == g->s[1] &&
+         (g->s[0] == 1 || g->s[0] == 2) && g->d[0] == 1 && g->d[1] == 1;
+}
+
+/* The padded plane: the rows and columns the windows of all outputs cover. */
+static void dw_padded(const oq_conv_shape *cs, int64_t *ph, int64_t *pw) {
+  const oq_window_geom *g = &cs->g;
+  *ph = (g->out[0] - 1) * g->s[0] + g->k[0];
+  *pw = (g->out[1] - 1) * g->s[1] + g->k[1];
+}
+
+static size_t dw_scratch_floats(const oq_conv_shape *cs, int32_t threads) {
+  if (!dw_rows_fit(cs)) return 0;
+  int64_t ph, pw;
+  dw_padded(cs, &ph, &pw);
+  size_t plane, total;
+  if (!oq_size_mul((size_t)ph, (size_t)pw, &plane) || !oq_size_mul(plane, (size_t)(threads < 1 ? 1 : threads), &total))
+    return SIZE_MAX;
+  return total;
+}
+
 size_t oq_conv_scratch_floats(const oq_conv_shape *cs, int32_t threads) {
-  if (is_depthwise(cs)) return 0;
+  if (is_depthwise(cs)) return dw_scratch_floats(cs, threads);
   conv_job j;
   int ok = conv_plan(cs, threads, &j);
   size_t per = ok ? slot_floats(&j, &ok) : 0, total;
@@ -184,10 +210,49 @@ typedef struct dw_job {
   float *y;
   oq_conv_act act;
   const oq_simd *simd;
+  float *scratch;       /* padded planes, one per chunk (dw_rows_fit only) */
+  atomic_int next_slot; /* planes claimed by running chunks */
 } dw_job;
 
+/* Planes [begin, end) with the row kernel, through one padded plane. */
+static oq_status dw_planes_rows(void *ctx, int64_t begin, int64_t end) {
+  dw_job *j = ctx;
+  const oq_conv_shape *cs = j->cs;
+  const oq_window_geom *g = &cs->g;
+  int64_t IH = g->in[0], IW = g->in[1], OH = g->out[0], OW = g->out[1], K = g->k[0], S = g->s[0];
+  int64_t pt = g->pb[0], pl = g->pb[1], ph, pw;
+  dw_padded(cs, &ph, &pw);
+  float *pad = j->scratch + (size_t)atomic_fetch_add(&j->next_slot, 1) * (size_t)(ph * pw);
+  int64_t cw = IW < pw - pl ? IW : pw - pl; /* input columns that some window covers */
+  for (int64_t pln = begin; pln < end; pln++) {
+    int64_t ch = pln % cs->m;
+    const float *xp = j->x + pln * cs->in_sp;
+    float *yp = j->y + pln * cs->out_sp;
+    for (int64_t r = 0; r < ph; r++) {
+      float *pr = pad + r * pw;
+      int64_t ih = r - pt;
+      if (ih < 0 || ih >= IH || cw <= 0) {
+        memset(pr, 0, (size_t)pw * sizeof *pr);
+        continue;
+      }
+      /* pl may exceed pw only when every window is pure padding: then cw <= 0 above */
+      memset(pr, 0, (size_t)pl * sizeof *pr);
+      memcpy(pr + pl, xp + ih * IW, (size_t)cw * sizeof *pr);
+      memset(pr + pl + cw, 0, (size_t)(pw - pl - cw) * sizeof *pr);
+    }
+    const float *wp = j->w + ch * cs->kprod;
+    float bias = j->b ? j->b[ch] : 0.0f;
+    for (int64_t oh = 0; oh < OH; oh++) {
+      float *yr = yp + oh * OW;
+      j->simd->dw_row(pad + oh * S * pw, (size_t)pw, wp, (int32_t)K, (int32_t)S, bias, yr, (size_t)OW);
+      oq_conv_apply_act(&j->act, j->simd, yr, OW);
+    }
+  }
+  return OQ_OK;
+}
+
 static oq_status dw_planes(void *ctx, int64_t begin, int64_t end) {
-  const dw_job *j = ctx;
+  dw_job *j = ctx;
   const oq_conv_shape *cs = j->cs;
   const oq_window_geom *g = &cs->g;
   int two = g->nd == 2; /* 1-D is a 2-D plane of height 1 */
@@ -232,8 +297,12 @@ oq_status oq_conv_fast(const oq_conv_shape *cs, const float *x, const float *w, 
   static const oq_conv_act none = {OQ_GEMM_ACT_NONE, 0.0f, 0.0f};
   if (!act) act = &none;
   if (is_depthwise(cs)) {
-    dw_job d = {cs, x, w, b, y, *act, oq_simd_get()};
-    return oq_parallel_for(pool, cs->n * cs->m, dw_planes, &d);
+    dw_job d = {cs, x, w, b, y, *act, oq_simd_get(), scratch, 0};
+    atomic_init(&d.next_slot, 0);
+    if (!dw_rows_fit(cs)) return oq_parallel_for(pool, cs->n * cs->m, dw_planes, &d);
+    if (!scratch) return oq_error_set(err, OQ_ERR_INTERNAL, __FILE__, __LINE__, "depthwise convolution without scratch");
+    int32_t th = oq_threadpool_size(pool);
+    return oq_parallel_for_max(pool, cs->n * cs->m, th < 1 ? 1 : th, dw_planes_rows, &d);
   }
   conv_job j;
   if (!conv_plan(cs, oq_threadpool_size(pool), &j))

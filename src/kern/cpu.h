@@ -28,17 +28,23 @@ typedef struct oq_gemm_store {
 } oq_gemm_store;
 
 /* C[0..mr, 0..nr) (+)= A x B panel over kc, stored as st says. A element (r, p) is a[r * rs_a + p * cs_a] for
- * r < gemm_mr (a packed panel: rs_a 1, cs_a gemm_mr; A in place: rs_a lda, cs_a 1); the B panel is packed as in
- * kern/sgemm.c (gemm_nr columns per row). Every element is the same chain of operations whatever mr/nr and wherever
+ * r < gemm_mr (a packed panel: rs_a 1, cs_a gemm_mr; A in place: rs_a lda, cs_a 1); B row p is the gemm_nr floats
+ * at bp + p * bs (a packed panel: bs gemm_nr; B in place: bs ldb). Every element is the same chain of operations whatever mr/nr and wherever
  * the tile lies. */
-typedef void (*oq_gemm_micro_fn)(size_t kc, const float *a, size_t rs_a, size_t cs_a, const float *bp, float *c,
-                                 size_t ldc, size_t mr, size_t nr, const oq_gemm_store *st);
+typedef void (*oq_gemm_micro_fn)(size_t kc, const float *a, size_t rs_a, size_t cs_a, const float *bp, size_t bs,
+                                 float *c, size_t ldc, size_t mr, size_t nr, const oq_gemm_store *st);
 /* y[i] = f(x[i]) for i < n (x == y allowed). */
 typedef void (*oq_vec_unary_fn)(const float *x, float *y, size_t n);
 /* y[i] = clamp(x[i]) for i < n (x == y allowed). */
 typedef void (*oq_vec_clamp_fn)(const float *x, float *y, size_t n, float lo, float hi);
 /* y[i] += w * x[i * stride] for i < n: one tap of a depthwise convolution row. */
 typedef void (*oq_axpy_strided_fn)(float w, const float *x, size_t stride, float *y, size_t n);
+
+/* One output row of a depthwise convolution with a k x k kernel (k 3 or 5, stride 1 or 2) over a zero-padded plane:
+ * y[i] = bias + w[0] * r[i * stride] + w[1] * r[i * stride + 1] + ... for every tap (kh, kw) in order, tap row kh
+ * at r + kh * ld; products and sums rounded separately (no FMA), so every level gives the same bits. */
+typedef void (*oq_dw_row_fn)(const float *r, size_t ld, const float *w, int32_t k, int32_t stride, float bias, float *y,
+                             size_t n);
 
 /* One code path. The elementwise functions give the same bits on every level (no FMA contraction, the same
  * polynomial); the micro-kernels may differ between levels (FMA), never between thread counts. */
@@ -50,6 +56,7 @@ typedef struct oq_simd {
   oq_vec_unary_fn exp, sigmoid, tanh, erf, relu;
   oq_vec_clamp_fn clamp;
   oq_axpy_strided_fn axpy_strided;
+  oq_dw_row_fn dw_row;
 } oq_simd;
 
 /* The best level the CPU and OS support, capped by the environment variable ONNXQ_CPU (portable, avx2, avx512) when

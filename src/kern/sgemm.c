@@ -18,6 +18,9 @@
 #define MC     96   /* rows of A packed at once (a multiple of 6 and 8): the A block stays in L2 */
 #define NC     1024 /* columns of B packed at once (a multiple of 32) */
 #define MR_LCM 24
+#ifndef B_IN_PLACE_ROWS
+#define B_IN_PLACE_ROWS 128 /* products with at most this many rows read a row-major B in place */
+#endif
 #define NR_MAX 32
 
 static inline float at(const float *m, size_t ld, int trans, size_t r, size_t c) {
@@ -142,16 +145,23 @@ static void gemm_packed(const oq_simd *simd, int trans_a, size_t m, size_t n, si
   size_t ncap = round_up(n < NC ? n : NC, NR_MAX);
   float *bpack = scratch, *apack = scratch + kcap * ncap;
   int direct = !trans_a && alpha == 1.0f;
+  int bdirect = !bs->fill && !bs->tb && m <= B_IN_PLACE_ROWS;
   for (size_t jc = 0; jc < n; jc += NC) {
     size_t nc = n - jc < NC ? n - jc : NC;
     for (size_t pc = 0; pc < k; pc += KC) {
       size_t kc = k - pc < KC ? k - pc : KC;
       int last = pc + kc >= k;
       oq_gemm_store st = {pc > 0 || ep->load, NULL, last ? ep->act : OQ_GEMM_ACT_NONE, ep->lo, ep->hi};
+      /* B row-major under few rows of A is read in place (row stride ldb): each B value is used only m times, so
+       * packing it cost as much as the product (a [32, 256] x [256, 1024] MatMul). Only a partial last panel is
+       * packed. The values, and so every element's arithmetic, are the same either way. */
+      size_t bfull = bdirect ? nc / NR * NR : 0;
       if (bs->fill)
         bs->fill(bs->fill_ctx, pc, kc, bs->j_off + jc, nc, bpack, NR);
-      else
+      else if (!bdirect)
         pack_b(bs->tb, bs->b, bs->ldb, pc, jc, kc, nc, bpack, NR);
+      else if (bfull < nc)
+        pack_b(bs->tb, bs->b, bs->ldb, pc, jc + bfull, kc, nc - bfull, bpack + bfull * kc, NR);
       for (size_t ic = 0; ic < m; ic += MC) {
         size_t mc = m - ic < MC ? m - ic : MC;
         /* A row-major with alpha 1 is read in place (row stride lda, column stride 1): packing it cost as much as
@@ -167,11 +177,13 @@ static void gemm_packed(const oq_simd *simd, int trans_a, size_t m, size_t n, si
           for (size_t ir = 0; ir < mc; ir += MR) {
             size_t mr = mc - ir < MR ? mc - ir : MR;
             float *ct = c + (ic + ir) * ldc + jc + jr;
+            const float *bp = jr < bfull ? bs->b + pc * bs->ldb + jc + jr : bpack + jr * kc;
+            size_t bstride = jr < bfull ? bs->ldb : NR;
             st.bias = last && ep->bias ? ep->bias + ic + ir : NULL;
             if (ir < full)
-              micro_kernel(kc, a + (ic + ir) * lda + pc, lda, 1, bpack + jr * kc, ct, ldc, mr, nr, &st);
+              micro_kernel(kc, a + (ic + ir) * lda + pc, lda, 1, bp, bstride, ct, ldc, mr, nr, &st);
             else
-              micro_kernel(kc, apack + ir * kc, 1, MR, bpack + jr * kc, ct, ldc, mr, nr, &st);
+              micro_kernel(kc, apack + ir * kc, 1, MR, bp, bstride, ct, ldc, mr, nr, &st);
           }
         }
       }

@@ -21,7 +21,7 @@
     c##r##1 = _mm256_fmadd_ps(a, b1, c##r##1);                                                                         \
   }
 
-static void micro_avx2(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, float *c, size_t ldc,
+static void micro_avx2(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, size_t bs, float *c, size_t ldc,
                        size_t mr, size_t nr, const oq_gemm_store *st) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
          c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -29,7 +29,7 @@ static void micro_avx2(size_t kc, const float *ap, size_t rs, size_t cs, const f
   for (size_t p = 0; p < kc; p++) {
     __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ap += MR;
-    bp += NR;
+    bp += bs;
   }
   __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
   if (mr == MR && nr == NR) {
@@ -68,7 +68,7 @@ static void micro_avx2(size_t kc, const float *ap, size_t rs, size_t cs, const f
 }
 
 static const oq_simd k_avx2 = {OQ_CPU_AVX2,   "avx2+fma", MR,        NR,         micro_avx2,  vexp_avx2,
-                               vsigmoid_avx2, vtanh_avx2, verf_avx2, vrelu_avx2, vclamp_avx2, axpy_strided_avx2};
+                               vsigmoid_avx2, vtanh_avx2, verf_avx2, vrelu_avx2, vclamp_avx2, axpy_strided_avx2, dw_row_avx2};
 
 const oq_simd *oq_simd_avx2_table(void) { return &k_avx2; }
 #else

@@ -21,7 +21,7 @@
     c##r##1 = _mm512_fmadd_ps(a, b1, c##r##1);                                                                         \
   }
 
-static void micro_avx512(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, float *c, size_t ldc,
+static void micro_avx512(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, size_t bs, float *c, size_t ldc,
                          size_t mr, size_t nr, const oq_gemm_store *st) {
   __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
          c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
@@ -30,7 +30,7 @@ static void micro_avx512(size_t kc, const float *ap, size_t rs, size_t cs, const
   for (size_t p = 0; p < kc; p++) {
     __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ap += MR;
-    bp += NR;
+    bp += bs;
   }
   __m512 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
   /* the same operations as store_tile, 16 lanes at a time (max/min written in the ternaries' operand order);
@@ -64,7 +64,7 @@ static void micro_avx512(size_t kc, const float *ap, size_t rs, size_t cs, const
 
 static const oq_simd k_avx512 = {OQ_CPU_AVX512, "avx512",           MR,           NR,          micro_avx512,
                                  vexp_avx512,   vsigmoid_avx512,    vtanh_avx512, verf_avx512, vrelu_avx512,
-                                 vclamp_avx512, axpy_strided_avx512};
+                                 vclamp_avx512, axpy_strided_avx512, dw_row_avx512};
 
 const oq_simd *oq_simd_avx512_table(void) { return &k_avx512; }
 #else

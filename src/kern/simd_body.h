@@ -161,3 +161,37 @@ static inline void OQ_SIMD_SFX(store_tile)(const float *tile, size_t ldt, float 
     }
   }
 }
+
+/* Depthwise rows (kern/cpu.h oq_dw_row_fn): the taps written out so that the loop over i vectorizes, the
+ * accumulator staying in a register across all taps. */
+#define OQ_DW_TAP(q, row, col) acc = acc + w[q] * r[(row) * ld + i * S + (col)];
+#define OQ_DW_ROW3(kh) OQ_DW_TAP(kh * 3, kh, 0) OQ_DW_TAP(kh * 3 + 1, kh, 1) OQ_DW_TAP(kh * 3 + 2, kh, 2)
+#define OQ_DW_ROW5(kh)                                                                                                 \
+  OQ_DW_TAP(kh * 5, kh, 0)                                                                                             \
+  OQ_DW_TAP(kh * 5 + 1, kh, 1)                                                                                         \
+  OQ_DW_TAP(kh * 5 + 2, kh, 2) OQ_DW_TAP(kh * 5 + 3, kh, 3) OQ_DW_TAP(kh * 5 + 4, kh, 4)
+#define OQ_DW_BODY3(SV)                                                                                                \
+  const size_t S = SV;                                                                                                 \
+  for (size_t i = 0; i < n; i++) {                                                                                     \
+    float acc = bias;                                                                                                  \
+    OQ_DW_ROW3(0) OQ_DW_ROW3(1) OQ_DW_ROW3(2) y[i] = acc;                                                              \
+  }
+#define OQ_DW_BODY5(SV)                                                                                                \
+  const size_t S = SV;                                                                                                 \
+  for (size_t i = 0; i < n; i++) {                                                                                     \
+    float acc = bias;                                                                                                  \
+    OQ_DW_ROW5(0) OQ_DW_ROW5(1) OQ_DW_ROW5(2) OQ_DW_ROW5(3) OQ_DW_ROW5(4) y[i] = acc;                                  \
+  }
+
+static void OQ_SIMD_SFX(dw_row)(const float *restrict r, size_t ld, const float *restrict w, int32_t k,
+                                int32_t stride, float bias, float *restrict y, size_t n) {
+  if (k == 3 && stride == 1) {
+    OQ_DW_BODY3(1)
+  } else if (k == 3) {
+    OQ_DW_BODY3(2)
+  } else if (stride == 1) {
+    OQ_DW_BODY5(1)
+  } else {
+    OQ_DW_BODY5(2)
+  }
+}

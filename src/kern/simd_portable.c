@@ -21,7 +21,7 @@ static inline v4 vload(const float *p) {
   return v;
 }
 
-static void micro_portable(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, float *c, size_t ldc,
+static void micro_portable(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, size_t bs, float *c, size_t ldc,
                            size_t mr, size_t nr, const oq_gemm_store *st) {
   v4 z = {0}, c0l = z, c0h = z, c1l = z, c1h = z, c2l = z, c2h = z, c3l = z, c3h = z, c4l = z, c4h = z, c5l = z,
      c5h = z;
@@ -41,7 +41,7 @@ static void micro_portable(size_t kc, const float *ap, size_t rs, size_t cs, con
     c4h += bh * x4;
     c5l += bl * x5;
     c5h += bh * x5;
-    bp += NR;
+    bp += bs;
   }
   v4 acc[MR][2] = {{c0l, c0h}, {c1l, c1h}, {c2l, c2h}, {c3l, c3h}, {c4l, c4h}, {c5l, c5h}};
   float tile[MR * NR];
@@ -49,14 +49,14 @@ static void micro_portable(size_t kc, const float *ap, size_t rs, size_t cs, con
   store_tile_portable(tile, NR, c, ldc, mr, nr, st);
 }
 #else
-static void micro_portable(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, float *c, size_t ldc,
+static void micro_portable(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, size_t bs, float *c, size_t ldc,
                            size_t mr, size_t nr, const oq_gemm_store *st) {
   float acc[MR * NR];
   for (int i = 0; i < MR * NR; i++) acc[i] = 0.0f;
   for (size_t p = 0; p < kc; p++) {
     for (int r = 0; r < MR; r++)
       for (int j = 0; j < NR; j++) acc[r * NR + j] += ap[r * rs + p * cs] * bp[j];
-    bp += NR;
+    bp += bs;
   }
   store_tile_portable(acc, NR, c, ldc, mr, nr, st);
 }
@@ -73,4 +73,4 @@ const oq_simd oq_simd_portable = {OQ_CPU_PORTABLE,
                                   verf_portable,
                                   vrelu_portable,
                                   vclamp_portable,
-                                  axpy_strided_portable};
+                                  axpy_strided_portable, dw_row_portable};
