@@ -24,7 +24,10 @@
 #include "ops/op.h"
 #include "model/schema.h"
 #include "core/limits.h"
+#include "kern/cpu.h"
 
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +60,9 @@ typedef struct plan_step {
   int32_t n_in;         /* input slots passed to the kernel (trailing omitted ones dropped) */
   int32_t n_out;        /* output slots passed to the kernel (trailing omitted ones dropped) */
   oq_subplans *subs;    /* scopes: owned; plans of the node's subgraphs (exec/subgraph.c), NULL when none */
+  int32_t fuse_act;     /* fusion (fuse_activations): activation the kernel applies to output 0, 0 none */
+  float fuse_lo, fuse_hi;
+  int32_t fused; /* fusion: output 0 is input 0's bytes (the producer applied this node) */
 } plan_step;
 
 /* Invariant: steps follow graph.topo. Per-run arrays are scratch, reset at the start of every run; a plan is used
@@ -151,6 +157,8 @@ void oq_plan_free(oq_plan *plan) {
   for (int32_t i = 0; i < MAX_SCRATCH; i++) free(plan->scratch[i]);
   free(plan);
 }
+
+static void fuse_activations(oq_plan *plan);
 
 static oq_status build_step(oq_plan *plan, int32_t ni, plan_step *step, oq_error *err) {
   oq_status st = OQ_OK;
@@ -364,6 +372,10 @@ oq_status oq_plan_build_scope(const oq_model *model, const oq_graph *g_scope, co
   }
   infer_values(plan);
   {
+    const char *no_fuse = getenv("ONNXQ_NO_FUSE"); /* debug: every node runs its own kernel */
+    if (!(no_fuse && strcmp(no_fuse, "1") == 0)) fuse_activations(plan);
+  }
+  {
     const char *check = getenv("ONNXQ_CHECK_INFER");
     plan->check_infer = check && strcmp(check, "1") == 0;
     const char *no_reuse = getenv("ONNXQ_NO_REUSE"); /* the arena's debug switch, also oq_plan_set_reuse */
@@ -382,6 +394,99 @@ oq_status oq_plan_build_scope(const oq_model *model, const oq_graph *g_scope, co
 fail:
   oq_plan_free(plan);
   return st;
+}
+
+/* ---- fusion ------------------------------------------------------------------------------------------------ */
+
+/* Relu, Clip and x * sigmoid(x) (a Sigmoid and a Mul) right after a float Conv are applied by the convolution's
+ * stores while the tile is in cache (kern/sgemm.c); the activation nodes then pass the Conv's output on as a view.
+ * The fused kernels compute the very operations of the separate nodes, so outputs are bit-identical. Only a Conv
+ * output that nothing else reads (not a graph output) is fused, and only in runs without an observer: an observer
+ * (calibration, profiling) sees every value as the separate nodes make it. */
+static int is_op(const oq_graph *g, int32_t ni, const char *op) {
+  return ni >= 0 && strcmp(node_op(g, ni), op) == 0 && node_domain(g, ni)[0] == '\0';
+}
+
+/* A Clip bound input (slot i of node ni) known at build time: 1 and *out set, or 1 with the default when omitted;
+ * 0 when it is not a known float scalar. */
+static int clip_bound(const oq_plan *plan, int32_t ni, int32_t i, float dflt, float *out) {
+  const oq_node *n = &plan->g->nodes[ni];
+  *out = dflt;
+  if (i >= n->n_inputs || n->inputs[i] < 0) return 1;
+  const oq_tensor *t = plan->info[n->inputs[i]].value;
+  if (!t || t->dtype != OQ_DTYPE_FLOAT || !t->data) return 0;
+  int64_t numel = oq_tensor_numel(t);
+  if (numel == 0) return 1; /* empty: absent, as Clip reads it */
+  if (numel != 1) return 0;
+  *out = ((const float *)t->data)[0];
+  return 1;
+}
+
+static void fuse_activations(oq_plan *plan) {
+  const oq_graph *g = plan->g;
+  if (g->n_nodes <= 0) return;
+  int32_t *step_of = calloc((size_t)g->n_nodes, sizeof *step_of); /* node -> step; no fusion without memory */
+  if (!step_of) return;
+  for (int32_t s = 0; s < plan->n_steps; s++) step_of[plan->steps[s].node] = s;
+  for (int32_t s = 0; s < plan->n_steps; s++) {
+    plan_step *st = &plan->steps[s];
+    const oq_node *conv = &g->nodes[st->node];
+    if (!is_op(g, st->node, "Conv") || conv->n_outputs != 1 || conv->outputs[0] < 0) continue;
+    int32_t v = conv->outputs[0];
+    const oq_value *val = &g->values[v];
+    if (val->kind != OQ_VALUE_INTERMEDIATE || val->is_graph_output || plan->info[v].dtype != OQ_DTYPE_FLOAT) continue;
+    if (val->n_consumers == 1) { /* Relu or Clip reading v as input 0 only */
+      int32_t c = val->consumers[0];
+      const oq_node *a = &g->nodes[c];
+      if (a->n_inputs < 1 || a->inputs[0] != v || a->n_outputs != 1 || a->outputs[0] < 0) continue;
+      float lo = 0.0f, hi = 0.0f;
+      int32_t act = 0;
+      if (is_op(g, c, "Relu") && a->n_inputs == 1) {
+        act = OQ_GEMM_ACT_RELU;
+      } else if (is_op(g, c, "Clip") && oq_graph_opset(g, "") >= 11 && a->n_inputs <= 3 &&
+                 clip_bound(plan, c, 1, -INFINITY, &lo) && clip_bound(plan, c, 2, INFINITY, &hi)) {
+        act = OQ_GEMM_ACT_CLAMP;
+      } else if (is_op(g, c, "Clip") && oq_graph_opset(g, "") < 11 && a->n_inputs == 1) {
+        oq_error e = {0};
+        if (oq_attr_float(a->proto, "min", -FLT_MAX, &lo, &e) != OQ_OK ||
+            oq_attr_float(a->proto, "max", FLT_MAX, &hi, &e) != OQ_OK)
+          continue;
+        act = OQ_GEMM_ACT_CLAMP;
+      }
+      if (!act) continue;
+      st->fuse_act = act;
+      st->fuse_lo = lo;
+      st->fuse_hi = hi;
+      plan->steps[step_of[c]].fused = 1;
+    } else if (val->n_consumers == 2) { /* Sigmoid(v) and Mul(v, sigmoid) in either order */
+      int32_t c0 = val->consumers[0], c1 = val->consumers[1];
+      int32_t sg = is_op(g, c0, "Sigmoid") ? c0 : c1, mul = sg == c0 ? c1 : c0;
+      if (!is_op(g, sg, "Sigmoid") || !is_op(g, mul, "Mul") || sg == mul) continue;
+      const oq_node *ns = &g->nodes[sg], *nm = &g->nodes[mul];
+      if (ns->n_inputs != 1 || ns->inputs[0] != v || ns->n_outputs != 1 || ns->outputs[0] < 0) continue;
+      int32_t sv = ns->outputs[0];
+      if (g->values[sv].is_graph_output || g->values[sv].n_consumers != 1 || nm->n_inputs != 2 || nm->n_outputs != 1 ||
+          nm->outputs[0] < 0)
+        continue;
+      if (!((nm->inputs[0] == v && nm->inputs[1] == sv) || (nm->inputs[0] == sv && nm->inputs[1] == v))) continue;
+      st->fuse_act = OQ_GEMM_ACT_SILU;
+      plan->steps[step_of[sg]].fused = 1; /* its output, a view of v, is read by the fused Mul only */
+      plan->steps[step_of[mul]].fused = 1;
+    }
+  }
+  free(step_of);
+}
+
+/* The kernel of a fused activation node: output 0 is input 0's bytes, as a view (take_outputs keeps the storage
+ * alive through the view's reference). */
+static oq_status fused_view(oq_plan *plan, const oq_kernel_call *call, oq_error *err) {
+  const oq_tensor *in0 = call->inputs[0];
+  if (!in0 || in0->dtype != OQ_DTYPE_FLOAT)
+    OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "a fused activation has no float input");
+  call->outputs[0] = *in0;
+  call->outputs[0].owns_data = 0;
+  plan->cur_view = 1;
+  return OQ_OK;
 }
 
 /* ---- run ----------------------------------------------------------------------------------------------------- */
@@ -781,12 +886,17 @@ static oq_status run_scope(oq_plan *plan, const oq_tensor *inputs, const oq_tens
     for (int32_t k = 0; k < step->n_out; k++) memset(&plan->out_tmp[k], 0, sizeof plan->out_tmp[k]);
     oq_kernel_call call = {
         step->params,  plan->in_ptrs, step->n_in, plan->out_tmp, step->n_out, node_name(g, step->node), plan->pool, 0,
-        &k_exec_hooks, plan};
+        &k_exec_hooks, plan,          0,         0.0f,                     0.0f};
+    if (!observer && step->fuse_act) {
+      call.fused_act = step->fuse_act;
+      call.fused_lo = step->fuse_lo;
+      call.fused_hi = step->fuse_hi;
+    }
     plan->cur = step;
     plan->cur_view = plan->cur_inplace = 0;
     plan->scratch_used = 0;
     st = oq_limits_check_time(err); /* --max-seconds, between nodes (core/limits.c) */
-    if (st == OQ_OK) st = step->def->exec(&call, err);
+    if (st == OQ_OK) st = !observer && step->fused ? fused_view(plan, &call, err) : step->def->exec(&call, err);
     plan->scratch_used = 0;
     if (st == OQ_OK) st = take_outputs(plan, step, err);
     if (st != OQ_OK) {

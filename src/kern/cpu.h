@@ -19,7 +19,14 @@ typedef enum oq_cpu_level {
  * + bias[r] per row (bias already at the tile's first row; NULL: none) and the activation. The activations are
  * written exactly as the executor's Relu (x > 0 ? x : 0) and Clip (min then max) compute them, so a fused
  * activation gives the same bits as the separate node. */
-typedef enum oq_gemm_act { OQ_GEMM_ACT_NONE = 0, OQ_GEMM_ACT_RELU = 1, OQ_GEMM_ACT_CLAMP = 2 } oq_gemm_act;
+/* SILU (x * sigmoid(x), the Sigmoid + Mul pair) is never passed to a micro-kernel: kern/sgemm.c applies it to the
+ * stored tile with the level's sigmoid, the bits of the two nodes. */
+typedef enum oq_gemm_act {
+  OQ_GEMM_ACT_NONE = 0,
+  OQ_GEMM_ACT_RELU = 1,
+  OQ_GEMM_ACT_CLAMP = 2,
+  OQ_GEMM_ACT_SILU = 3
+} oq_gemm_act;
 typedef struct oq_gemm_store {
   int load;
   const float *bias;

@@ -53,6 +53,10 @@ static float dot(const float *x, const float *y, size_t k) {
 static void gemm_small(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
                        const float *b, size_t ldb, float *c, size_t ldc) {
   if (k == 0) return;
+  if (n == 1 && !ta && (tb || ldb == 1)) { /* matrix times a contiguous vector (a 1x1 conv on a 1x1 map) */
+    for (size_t i = 0; i < m; i++) c[i * ldc] += alpha * dot(a + i * lda, b, k);
+    return;
+  }
   if (tb && !ta) { /* rows of A against rows of B (fully connected layers, batch 1): contiguous dot products */
     for (size_t i = 0; i < m; i++)
       for (size_t j = 0; j < n; j++) c[i * ldc + j] += alpha * dot(a + i * lda, b + j * ldb, k);
@@ -133,6 +137,20 @@ typedef struct epilogue {
   float lo, hi;
 } epilogue;
 
+/* x * sigmoid(x) over an m x n block of C, as the Sigmoid and Mul nodes compute it (the level's sigmoid, then one
+ * product), in pieces that stay in L1. */
+static void silu_rows(const oq_simd *simd, size_t m, size_t n, float *c, size_t ldc) {
+  float s[256];
+  for (size_t i = 0; i < m; i++) {
+    float *ci = c + i * ldc;
+    for (size_t j0 = 0; j0 < n; j0 += 256) {
+      size_t w = n - j0 < 256 ? n - j0 : 256;
+      simd->sigmoid(ci + j0, s, w);
+      for (size_t j = 0; j < w; j++) ci[j0 + j] = ci[j0 + j] * s[j];
+    }
+  }
+}
+
 /* The packed product over a chunk of C. Each element of C receives, per KC-deep block of k in order, one
  * micro-kernel sum over that block (stored on the first block, added after), then on the last block the bias and the
  * activation: its arithmetic does not depend on which rows or columns of C are computed together, so C may be split
@@ -151,7 +169,8 @@ static void gemm_packed(const oq_simd *simd, int trans_a, size_t m, size_t n, si
     for (size_t pc = 0; pc < k; pc += KC) {
       size_t kc = k - pc < KC ? k - pc : KC;
       int last = pc + kc >= k;
-      oq_gemm_store st = {pc > 0 || ep->load, NULL, last ? ep->act : OQ_GEMM_ACT_NONE, ep->lo, ep->hi};
+      int silu = last && ep->act == OQ_GEMM_ACT_SILU;
+      oq_gemm_store st = {pc > 0 || ep->load, NULL, last && !silu ? ep->act : OQ_GEMM_ACT_NONE, ep->lo, ep->hi};
       /* B row-major under few rows of A is read in place (row stride ldb): each B value is used only m times, so
        * packing it cost as much as the product (a [32, 256] x [256, 1024] MatMul). Only a partial last panel is
        * packed. The values, and so every element's arithmetic, are the same either way. */
@@ -184,6 +203,7 @@ static void gemm_packed(const oq_simd *simd, int trans_a, size_t m, size_t n, si
               micro_kernel(kc, a + (ic + ir) * lda + pc, lda, 1, bp, bstride, ct, ldc, mr, nr, &st);
             else
               micro_kernel(kc, apack + ir * kc, 1, MR, bp, bstride, ct, ldc, mr, nr, &st);
+            if (silu) silu_rows(simd, mr, nr, ct, ldc);
           }
         }
       }
@@ -272,6 +292,7 @@ static oq_status gemm_items(void *ctx, int64_t begin, int64_t end) {
     scale_c(m, n, j->beta, c, j->ldc);
     gemm_small(j->ta, j->fill ? 0 : j->tb, m, n, j->k, j->alpha, a, j->lda, b, ldb, c, j->ldc);
     apply_epilogue(m, n, c, j->ldc, &ep);
+    if (ep.act == OQ_GEMM_ACT_SILU) silu_rows(j->simd, m, n, c, j->ldc);
     return OQ_OK;
   }
   if (j->beta != 0.0f) scale_c(m, n, j->beta, c, j->ldc);

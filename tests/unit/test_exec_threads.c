@@ -37,7 +37,7 @@ static int same_on_all_pools(const char *what, oq_op_exec_fn fn, const void *par
   oq_error err = {0};
   oq_tensor base, y;
   memset(&base, 0, sizeof base);
-  oq_kernel_call c = {params, ins, n_in, &base, 1, what, NULL, 0, NULL, NULL};
+  oq_kernel_call c = {params, ins, n_in, &base, 1, what, NULL, 0, NULL, NULL, 0, 0.0f, 0.0f};
   if (oq_exec_kernel(fn, &c, &err) != OQ_OK) {
     fprintf(stderr, "%s: %s\n", what, err.msg);
     return 0;
