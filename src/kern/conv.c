@@ -101,23 +101,28 @@ static size_t slot_floats(const conv_job *j, int *ok) {
 
 static int is_depthwise(const oq_conv_shape *cs) { return cs->cg == 1 && cs->mg == 1 && cs->g.nd <= 2; }
 
-/* The 3x3/5x5, stride 1/2, undilated 2-D depthwise case of the row kernel (oq_dw_row_fn): output rows and columns
- * whose window lies inside the input read X in place; the border ones (a few) read a strip of K zero-padded rows
- * built in the thread's scratch. Both compute the same sums (a padding tap adds w * 0). */
+/* The 3x3/5x5, stride 1/2, undilated 2-D depthwise case of the row kernel (oq_dw_row_fn): each thread copies a
+ * plane into a zero-padded plane of its own (so every tap is in bounds) and computes each output row in one pass,
+ * the sum in a register. */
 static int dw_rows_fit(const oq_conv_shape *cs) {
   const oq_window_geom *g = &cs->g;
   return g->nd == 2 && g->k[0] == g->k[1] && (g->k[0] == 3 || g->k[0] == 5) && g->s[0] == g->s[1] &&
          (g->s[0] == 1 || g->s[0] == 2) && g->d[0] == 1 && g->d[1] == 1;
 }
 
-/* Width of the widest strip: the padded columns all outputs of a row cover. */
-static int64_t dw_strip_width(const oq_conv_shape *cs) { return (cs->g.out[1] - 1) * cs->g.s[1] + cs->g.k[1]; }
+/* The padded plane: the rows and columns the windows of all outputs cover. */
+static void dw_padded(const oq_conv_shape *cs, int64_t *ph, int64_t *pw) {
+  const oq_window_geom *g = &cs->g;
+  *ph = (g->out[0] - 1) * g->s[0] + g->k[0];
+  *pw = (g->out[1] - 1) * g->s[1] + g->k[1];
+}
 
 static size_t dw_scratch_floats(const oq_conv_shape *cs, int32_t threads) {
   if (!dw_rows_fit(cs)) return 0;
-  size_t strip, total;
-  if (!oq_size_mul((size_t)dw_strip_width(cs), (size_t)cs->g.k[0], &strip) ||
-      !oq_size_mul(strip, (size_t)(threads < 1 ? 1 : threads), &total))
+  int64_t ph, pw;
+  dw_padded(cs, &ph, &pw);
+  size_t plane, total;
+  if (!oq_size_mul((size_t)ph, (size_t)pw, &plane) || !oq_size_mul(plane, (size_t)(threads < 1 ? 1 : threads), &total))
     return SIZE_MAX;
   return total;
 }
@@ -205,76 +210,41 @@ typedef struct dw_job {
   float *y;
   oq_conv_act act;
   const oq_simd *simd;
-  float *scratch;       /* strips, one per chunk (dw_rows_fit only) */
+  float *scratch;       /* padded planes, one per chunk (dw_rows_fit only) */
   atomic_int next_slot; /* planes claimed by running chunks */
 } dw_job;
 
-/* Outputs [o0, o1) of output row oh of one plane through a strip of K zero-padded input rows in buf. */
-static void dw_strip(const dw_job *j, const float *xp, const float *wp, float bias, int64_t oh, int64_t o0, int64_t o1,
-                     float *buf, float *yr) {
-  const oq_window_geom *g = &j->cs->g;
-  int64_t IH = g->in[0], IW = g->in[1], K = g->k[0], S = g->s[0], pt = g->pb[0], pl = g->pb[1];
-  int64_t c0 = o0 * S - pl, width = (o1 - 1) * S + K - o0 * S; /* input column of the strip's column 0 */
-  for (int64_t kh = 0; kh < K; kh++) {
-    float *row = buf + kh * width;
-    int64_t ih = oh * S - pt + kh;
-    int64_t lo = c0 < 0 ? -c0 : 0, hi = IW - c0 < width ? IW - c0 : width; /* strip columns inside the input */
-    if (ih < 0 || ih >= IH || hi <= lo) {
-      memset(row, 0, (size_t)width * sizeof *row);
-      continue;
-    }
-    if (lo > width) lo = width;
-    memset(row, 0, (size_t)lo * sizeof *row);
-    memcpy(row + lo, xp + ih * IW + c0 + lo, (size_t)(hi - lo) * sizeof *row);
-    memset(row + hi, 0, (size_t)(width - hi) * sizeof *row);
-  }
-  j->simd->dw_row(buf, (size_t)width, wp, (int32_t)K, (int32_t)S, bias, yr + o0, (size_t)(o1 - o0));
-}
-
-/* One output of a row whose K input rows (from xr, stride IW) are inside the input, its window starting at input
- * column c: the row kernel's sum, a column outside the input giving w * 0. */
-static float dw_edge(const float *xr, int64_t IW, const float *wp, int64_t K, int64_t c, float bias) {
-  float acc = bias;
-  for (int64_t kh = 0; kh < K; kh++)
-    for (int64_t kw = 0; kw < K; kw++) {
-      int64_t iw = c + kw;
-      float v = iw >= 0 && iw < IW ? xr[kh * IW + iw] : 0.0f;
-      acc = acc + wp[kh * K + kw] * v;
-    }
-  return acc;
-}
-
-/* Planes [begin, end) with the row kernel. */
+/* Planes [begin, end) with the row kernel, through one padded plane. */
 static oq_status dw_planes_rows(void *ctx, int64_t begin, int64_t end) {
   dw_job *j = ctx;
   const oq_conv_shape *cs = j->cs;
   const oq_window_geom *g = &cs->g;
   int64_t IH = g->in[0], IW = g->in[1], OH = g->out[0], OW = g->out[1], K = g->k[0], S = g->s[0];
-  int64_t pt = g->pb[0], pl = g->pb[1];
-  float *buf = j->scratch + (size_t)atomic_fetch_add(&j->next_slot, 1) * (size_t)(dw_strip_width(cs) * K);
-  /* outputs whose window is inside the input: columns [c_lo, c_hi), rows [r_lo, r_hi) */
-  int64_t c_lo = (pl + S - 1) / S, c_hi = IW - K + pl < 0 ? 0 : (IW - K + pl) / S + 1;
-  int64_t r_lo = (pt + S - 1) / S, r_hi = IH - K + pt < 0 ? 0 : (IH - K + pt) / S + 1;
-  if (c_lo > OW) c_lo = OW;
-  if (c_hi > OW) c_hi = OW;
-  if (c_hi < c_lo) c_hi = c_lo;
-  if (r_hi > OH) r_hi = OH;
+  int64_t pt = g->pb[0], pl = g->pb[1], ph, pw;
+  dw_padded(cs, &ph, &pw);
+  float *pad = j->scratch + (size_t)atomic_fetch_add(&j->next_slot, 1) * (size_t)(ph * pw);
+  int64_t cw = IW < pw - pl ? IW : pw - pl; /* input columns that some window covers */
   for (int64_t pln = begin; pln < end; pln++) {
     int64_t ch = pln % cs->m;
-    const float *xp = j->x + pln * cs->in_sp, *wp = j->w + ch * cs->kprod;
+    const float *xp = j->x + pln * cs->in_sp;
     float *yp = j->y + pln * cs->out_sp;
+    for (int64_t r = 0; r < ph; r++) {
+      float *pr = pad + r * pw;
+      int64_t ih = r - pt;
+      if (ih < 0 || ih >= IH || cw <= 0) {
+        memset(pr, 0, (size_t)pw * sizeof *pr);
+        continue;
+      }
+      /* pl may exceed pw only when every window is pure padding: then cw <= 0 above */
+      memset(pr, 0, (size_t)pl * sizeof *pr);
+      memcpy(pr + pl, xp + ih * IW, (size_t)cw * sizeof *pr);
+      memset(pr + pl + cw, 0, (size_t)(pw - pl - cw) * sizeof *pr);
+    }
+    const float *wp = j->w + ch * cs->kprod;
     float bias = j->b ? j->b[ch] : 0.0f;
     for (int64_t oh = 0; oh < OH; oh++) {
       float *yr = yp + oh * OW;
-      if (oh < r_lo || oh >= r_hi || c_hi == c_lo) {
-        dw_strip(j, xp, wp, bias, oh, 0, OW, buf, yr);
-      } else {
-        const float *xr = xp + (oh * S - pt) * IW;
-        for (int64_t ow = 0; ow < c_lo; ow++) yr[ow] = dw_edge(xr, IW, wp, K, ow * S - pl, bias);
-        j->simd->dw_row(xr + c_lo * S - pl, (size_t)IW, wp, (int32_t)K, (int32_t)S, bias, yr + c_lo,
-                        (size_t)(c_hi - c_lo));
-        for (int64_t ow = c_hi; ow < OW; ow++) yr[ow] = dw_edge(xr, IW, wp, K, ow * S - pl, bias);
-      }
+      j->simd->dw_row(pad + oh * S * pw, (size_t)pw, wp, (int32_t)K, (int32_t)S, bias, yr, (size_t)OW);
       oq_conv_apply_act(&j->act, j->simd, yr, OW);
     }
   }

@@ -62,9 +62,49 @@ static void micro_avx512(size_t kc, const float *ap, size_t rs, size_t cs, const
   }
 }
 
+/* The depthwise row (kern/cpu.h oq_dw_row_fn) 16 outputs at a time, the tail under a mask: the same products and
+ * sums, in the same order, as the shared body (dw_row_avx512 there is the plain-C twin for other shapes). Stride 2
+ * takes the even lanes of two loads. Masked loads never touch memory past the row's last tap. Used for short rows
+ * (small maps), where the compiled loop would run its scalar remainder. */
+static void dw_row_zmm(const float *r, size_t ld, const float *w, int32_t k, int32_t stride, float bias, float *y,
+                       size_t n) {
+  if (n >= 32) { /* long rows: the compiler's vectorization of the shared body is faster (no masks) */
+    dw_row_avx512(r, ld, w, k, stride, bias, y, n);
+    return;
+  }
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  __m512 wv[25];
+  for (int32_t t = 0; t < k * k; t++) wv[t] = _mm512_set1_ps(w[t]);
+  for (size_t i0 = 0; i0 < n; i0 += 16) {
+    size_t cnt = n - i0 < 16 ? n - i0 : 16;
+    __mmask16 m = (__mmask16)((1u << cnt) - 1u);
+    __m512 acc = _mm512_set1_ps(bias);
+    if (stride == 1) {
+      for (int32_t kh = 0; kh < k; kh++) {
+        const float *p = r + kh * ld + i0;
+        for (int32_t kw = 0; kw < k; kw++)
+          acc = _mm512_add_ps(acc, _mm512_mul_ps(wv[kh * k + kw], _mm512_maskz_loadu_ps(m, p + kw)));
+      }
+    } else {
+      /* outputs i0 + q read p[2q + kw], q < cnt: 2 * cnt - 1 floats from p + kw */
+      size_t need = 2 * cnt - 1;
+      __mmask16 m0 = need >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << need) - 1u);
+      __mmask16 m1 = need <= 16 ? (__mmask16)0 : (__mmask16)((1u << (need - 16)) - 1u);
+      for (int32_t kh = 0; kh < k; kh++) {
+        const float *p = r + kh * ld + 2 * i0;
+        for (int32_t kw = 0; kw < k; kw++) {
+          __m512 lo = _mm512_maskz_loadu_ps(m0, p + kw), hi = _mm512_maskz_loadu_ps(m1, p + kw + 16);
+          acc = _mm512_add_ps(acc, _mm512_mul_ps(wv[kh * k + kw], _mm512_permutex2var_ps(lo, even, hi)));
+        }
+      }
+    }
+    _mm512_mask_storeu_ps(y + i0, m, acc);
+  }
+}
+
 static const oq_simd k_avx512 = {OQ_CPU_AVX512, "avx512",           MR,           NR,          micro_avx512,
                                  vexp_avx512,   vsigmoid_avx512,    vtanh_avx512, verf_avx512, vrelu_avx512,
-                                 vclamp_avx512, axpy_strided_avx512, dw_row_avx512};
+                                 vclamp_avx512, axpy_strided_avx512, dw_row_zmm};
 
 const oq_simd *oq_simd_avx512_table(void) { return &k_avx512; }
 #else

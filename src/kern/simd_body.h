@@ -183,7 +183,7 @@ static inline void OQ_SIMD_SFX(store_tile)(const float *tile, size_t ldt, float 
     OQ_DW_ROW5(0) OQ_DW_ROW5(1) OQ_DW_ROW5(2) OQ_DW_ROW5(3) OQ_DW_ROW5(4) y[i] = acc;                                  \
   }
 
-static void OQ_SIMD_SFX(dw_row)(const float *restrict r, size_t ld, const float *restrict w, int32_t k,
+static inline void OQ_SIMD_SFX(dw_row)(const float *restrict r, size_t ld, const float *restrict w, int32_t k,
                                 int32_t stride, float bias, float *restrict y, size_t n) {
   if (k == 3 && stride == 1) {
     OQ_DW_BODY3(1)
