@@ -886,7 +886,7 @@ static oq_status run_scope(oq_plan *plan, const oq_tensor *inputs, const oq_tens
     for (int32_t k = 0; k < step->n_out; k++) memset(&plan->out_tmp[k], 0, sizeof plan->out_tmp[k]);
     oq_kernel_call call = {
         step->params,  plan->in_ptrs, step->n_in, plan->out_tmp, step->n_out, node_name(g, step->node), plan->pool, 0,
-        &k_exec_hooks, plan,          0,         0.0f,                     0.0f};
+        &k_exec_hooks, plan,          0,          0.0f,          0.0f};
     if (!observer && step->fuse_act) {
       call.fused_act = step->fuse_act;
       call.fused_lo = step->fuse_lo;

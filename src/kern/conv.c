@@ -181,8 +181,8 @@ static oq_status conv_item(conv_job *j, int64_t idx, float *base, oq_threadpool 
   oq_sgemm_pack pack = {base, j->pack_floats, j->pack_slots};
   oq_sgemm_epi epi = {j->b ? j->b + grp * cs->mg : NULL, j->act.act, j->act.lo, j->act.hi};
   if (j->pointwise)
-    return oq_sgemm_epi_run(pool, &pack, 0, 0, (size_t)cs->mg, (size_t)cs->out_sp, (size_t)rows, 1.0f, wg,
-                            (size_t)rows, xg, (size_t)cs->in_sp, 0.0f, yg, (size_t)cs->out_sp, &epi, NULL);
+    return oq_sgemm_epi_run(pool, &pack, 0, 0, (size_t)cs->mg, (size_t)cs->out_sp, (size_t)rows, 1.0f, wg, (size_t)rows,
+                            xg, (size_t)cs->in_sp, 0.0f, yg, (size_t)cs->out_sp, &epi, NULL);
   col_pack f = {cs, xg};
   return oq_sgemm_fill(pool, &pack, 0, (size_t)cs->mg, (size_t)cs->out_sp, (size_t)rows, 1.0f, wg, (size_t)rows,
                        pack_cols, &f, 0.0f, yg, (size_t)cs->out_sp, &epi, NULL);
@@ -308,7 +308,8 @@ oq_status oq_conv_fast(const oq_conv_shape *cs, const float *x, const float *w, 
     dw_job d = {cs, x, w, b, y, *act, oq_simd_get(), scratch, 0};
     atomic_init(&d.next_slot, 0);
     if (!dw_rows_fit(cs)) return oq_parallel_for(pool, cs->n * cs->m, dw_planes, &d);
-    if (!scratch) return oq_error_set(err, OQ_ERR_INTERNAL, __FILE__, __LINE__, "depthwise convolution without scratch");
+    if (!scratch)
+      return oq_error_set(err, OQ_ERR_INTERNAL, __FILE__, __LINE__, "depthwise convolution without scratch");
     int32_t th = oq_threadpool_size(pool);
     return oq_parallel_for_max(pool, cs->n * cs->m, th < 1 ? 1 : th, dw_planes_rows, &d);
   }

@@ -36,8 +36,8 @@ typedef struct oq_gemm_store {
 
 /* C[0..mr, 0..nr) (+)= A x B panel over kc, stored as st says. A element (r, p) is a[r * rs_a + p * cs_a] for
  * r < gemm_mr (a packed panel: rs_a 1, cs_a gemm_mr; A in place: rs_a lda, cs_a 1); B row p is the gemm_nr floats
- * at bp + p * bs (a packed panel: bs gemm_nr; B in place: bs ldb). Every element is the same chain of operations whatever mr/nr and wherever
- * the tile lies. */
+ * at bp + p * bs (a packed panel: bs gemm_nr; B in place: bs ldb). Every element is the same chain of operations
+ * whatever mr/nr and wherever the tile lies. */
 typedef void (*oq_gemm_micro_fn)(size_t kc, const float *a, size_t rs_a, size_t cs_a, const float *bp, size_t bs,
                                  float *c, size_t ldc, size_t mr, size_t nr, const oq_gemm_store *st);
 /* y[i] = f(x[i]) for i < n (x == y allowed). */

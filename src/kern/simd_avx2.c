@@ -21,8 +21,8 @@
     c##r##1 = _mm256_fmadd_ps(a, b1, c##r##1);                                                                         \
   }
 
-static void micro_avx2(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, size_t bs, float *c, size_t ldc,
-                       size_t mr, size_t nr, const oq_gemm_store *st) {
+static void micro_avx2(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, size_t bs, float *c,
+                       size_t ldc, size_t mr, size_t nr, const oq_gemm_store *st) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
          c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   const float *a0 = ap, *a1 = ap + rs, *a2 = ap + 2 * rs, *a3 = ap + 3 * rs, *a4 = ap + 4 * rs, *a5 = ap + 5 * rs;
@@ -67,8 +67,9 @@ static void micro_avx2(size_t kc, const float *ap, size_t rs, size_t cs, const f
   }
 }
 
-static const oq_simd k_avx2 = {OQ_CPU_AVX2,   "avx2+fma", MR,        NR,         micro_avx2,  vexp_avx2,
-                               vsigmoid_avx2, vtanh_avx2, verf_avx2, vrelu_avx2, vclamp_avx2, axpy_strided_avx2, dw_row_avx2};
+static const oq_simd k_avx2 = {OQ_CPU_AVX2, "avx2+fma",        MR,         NR,        micro_avx2,
+                               vexp_avx2,   vsigmoid_avx2,     vtanh_avx2, verf_avx2, vrelu_avx2,
+                               vclamp_avx2, axpy_strided_avx2, dw_row_avx2};
 
 const oq_simd *oq_simd_avx2_table(void) { return &k_avx2; }
 #else

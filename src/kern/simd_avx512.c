@@ -21,8 +21,8 @@
     c##r##1 = _mm512_fmadd_ps(a, b1, c##r##1);                                                                         \
   }
 
-static void micro_avx512(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, size_t bs, float *c, size_t ldc,
-                         size_t mr, size_t nr, const oq_gemm_store *st) {
+static void micro_avx512(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, size_t bs, float *c,
+                         size_t ldc, size_t mr, size_t nr, const oq_gemm_store *st) {
   __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
          c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
   const float *a0 = ap, *a1 = ap + rs, *a2 = ap + 2 * rs, *a3 = ap + 3 * rs, *a4 = ap + 4 * rs, *a5 = ap + 5 * rs,
@@ -102,9 +102,10 @@ static void dw_row_zmm(const float *r, size_t ld, const float *w, int32_t k, int
   }
 }
 
-static const oq_simd k_avx512 = {OQ_CPU_AVX512, "avx512",           MR,           NR,          micro_avx512,
-                                 vexp_avx512,   vsigmoid_avx512,    vtanh_avx512, verf_avx512, vrelu_avx512,
-                                 vclamp_avx512, axpy_strided_avx512, dw_row_zmm};
+static const oq_simd k_avx512 = {
+    OQ_CPU_AVX512,   "avx512",     MR,          NR,           micro_avx512,  vexp_avx512,
+    vsigmoid_avx512, vtanh_avx512, verf_avx512, vrelu_avx512, vclamp_avx512, axpy_strided_avx512,
+    dw_row_zmm};
 
 const oq_simd *oq_simd_avx512_table(void) { return &k_avx512; }
 #else

@@ -21,8 +21,8 @@ static inline v4 vload(const float *p) {
   return v;
 }
 
-static void micro_portable(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, size_t bs, float *c, size_t ldc,
-                           size_t mr, size_t nr, const oq_gemm_store *st) {
+static void micro_portable(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, size_t bs, float *c,
+                           size_t ldc, size_t mr, size_t nr, const oq_gemm_store *st) {
   v4 z = {0}, c0l = z, c0h = z, c1l = z, c1h = z, c2l = z, c2h = z, c3l = z, c3h = z, c4l = z, c4h = z, c5l = z,
      c5h = z;
   for (size_t p = 0; p < kc; p++) {
@@ -49,8 +49,8 @@ static void micro_portable(size_t kc, const float *ap, size_t rs, size_t cs, con
   store_tile_portable(tile, NR, c, ldc, mr, nr, st);
 }
 #else
-static void micro_portable(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, size_t bs, float *c, size_t ldc,
-                           size_t mr, size_t nr, const oq_gemm_store *st) {
+static void micro_portable(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, size_t bs, float *c,
+                           size_t ldc, size_t mr, size_t nr, const oq_gemm_store *st) {
   float acc[MR * NR];
   for (int i = 0; i < MR * NR; i++) acc[i] = 0.0f;
   for (size_t p = 0; p < kc; p++) {
@@ -73,4 +73,5 @@ const oq_simd oq_simd_portable = {OQ_CPU_PORTABLE,
                                   verf_portable,
                                   vrelu_portable,
                                   vclamp_portable,
-                                  axpy_strided_portable, dw_row_portable};
+                                  axpy_strided_portable,
+                                  dw_row_portable};
