@@ -145,8 +145,75 @@ typedef struct col_pack {
 
 #define ROW_BUF 1024 /* a multiple of every panel width */
 
+/* A cursor over one row of the packed panels: nr floats per panel row, the next panel kc * nr floats further. */
+typedef struct panel_cursor {
+  float *d;
+  size_t po, nr, skip; /* position in the panel row, panel width, floats from a panel row's end to the next's start */
+} panel_cursor;
+
+static void put_run(panel_cursor *pc, const float *src, int64_t stride, size_t len) {
+  while (len > 0) {
+    size_t w = pc->nr - pc->po < len ? pc->nr - pc->po : len;
+    if (!src)
+      memset(pc->d, 0, w * sizeof *pc->d);
+    else if (stride == 1)
+      memcpy(pc->d, src, w * sizeof *pc->d);
+    else
+      for (size_t t = 0; t < w; t++) pc->d[t] = src[(int64_t)t * stride];
+    if (src) src += (int64_t)w * stride;
+    pc->d += w;
+    pc->po += w;
+    len -= w;
+    if (pc->po == pc->nr) {
+      pc->po = 0;
+      pc->d += pc->skip;
+    }
+  }
+}
+
+/* 2-D: each row of im2col goes straight into the panels, in runs of one output row (zeros, a strided copy of an
+ * input row, zeros), cut at panel edges. */
+static void pack_cols_2d(const col_pack *f, size_t p0, size_t kc, size_t j0, size_t nc, float *dst, size_t nr) {
+  const oq_conv_shape *cs = f->cs;
+  const oq_window_geom *g = &cs->g;
+  int64_t OW = g->out[1], IH = g->in[0], IW = g->in[1], KW = g->k[1], sh = g->s[0], sw = g->s[1];
+  size_t padded = (nc + nr - 1) / nr * nr;
+  for (size_t p = 0; p < kc; p++) {
+    int64_t r = (int64_t)(p0 + p), c = r / cs->kprod, kr = r % cs->kprod, kh = kr / KW, kw = kr % KW;
+    const float *xc = f->xg + c * cs->in_sp;
+    int64_t offh = kh * g->d[0] - g->pb[0], offw = kw * g->d[1] - g->pb[1];
+    panel_cursor pc = {dst + p * nr, 0, nr, kc * nr - nr};
+    int64_t oh = (int64_t)j0 / OW, ow = (int64_t)j0 % OW;
+    size_t q = 0;
+    while (q < nc) {
+      int64_t run = OW - ow < (int64_t)(nc - q) ? OW - ow : (int64_t)(nc - q);
+      int64_t ih = oh * sh + offh, lo = 0, hi = 0;
+      if (ih >= 0 && ih < IH) { /* outputs ow + t with (ow + t) * sw + offw in [0, IW) */
+        lo = offw >= 0 ? 0 : (-offw + sw - 1) / sw - ow;
+        hi = IW - offw <= 0 ? 0 : (IW - offw + sw - 1) / sw - ow;
+        if (lo < 0) lo = 0;
+        if (hi > run) hi = run;
+        if (lo > run) lo = run;
+        if (hi < lo) hi = lo;
+      }
+      put_run(&pc, NULL, 1, (size_t)lo);
+      if (hi > lo) put_run(&pc, xc + ih * IW + (ow + lo) * sw + offw, sw, (size_t)(hi - lo));
+      put_run(&pc, NULL, 1, (size_t)(run - hi));
+      q += (size_t)run;
+      ow = 0;
+      oh++;
+    }
+    put_run(&pc, NULL, 1, padded - nc);
+  }
+}
+
 static void pack_cols(void *ctx, size_t p0, size_t kc, size_t j0, size_t nc, float *dst, size_t nr) {
   const col_pack *f = ctx;
+  /* rows at least half a panel wide: shorter runs cost more in copy calls than the row buffer saves */
+  if (f->cs->g.nd == 2 && nr != nc && f->cs->g.out[1] >= (int64_t)nr / 2) {
+    pack_cols_2d(f, p0, kc, j0, nc, dst, nr);
+    return;
+  }
   if (nr == nc) { /* one panel: a row-major block */
     for (size_t p = 0; p < kc; p++)
       oq_im2col_rows(f->cs, f->xg, (int64_t)(p0 + p), (int64_t)(p0 + p + 1), (int64_t)j0, (int64_t)(j0 + nc),
