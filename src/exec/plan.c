@@ -25,7 +25,10 @@
 #include "ops/kernels.h"
 #include "model/schema.h"
 #include "core/limits.h"
+#include "kern/cpu.h"
 
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +65,9 @@ typedef struct plan_step {
   int32_t writes_all;   /* the kernel writes every byte of its outputs: arena blocks need no zeroing */
   int32_t silu;         /* runs without an observer: 1 = this Sigmoid is skipped, 2 = this Mul computes x*sigmoid(x) */
   int32_t silu_x;       /* silu == 2: the value x */
+  int32_t fuse_act;     /* fusion (fuse_activations): activation the kernel applies to output 0, 0 none */
+  float fuse_lo, fuse_hi;
+  int32_t fused; /* fusion: output 0 is input 0's bytes (the producer applied this node) */
 } plan_step;
 
 /* Invariant: steps follow graph.topo. Per-run arrays are scratch, reset at the start of every run; a plan is used
@@ -197,12 +203,13 @@ static void mark_silu(oq_plan *plan) {
     plan_step *ms = NULL; /* the Mul's step: after this one (steps are in topological order) */
     for (int32_t k = s + 1; k < plan->n_steps && !ms; k++)
       if (plan->steps[k].node == mi) ms = &plan->steps[k];
-    if (!ms || ms->silu || plan->steps[s].silu) continue;
+    if (!ms || ms->silu || plan->steps[s].silu || ms->fused || plan->steps[s].fused) continue;
     plan->steps[s].silu = 1;
     ms->silu = 2;
     ms->silu_x = x;
   }
 }
+static void fuse_activations(oq_plan *plan);
 
 static oq_status build_step(oq_plan *plan, int32_t ni, plan_step *step, oq_error *err) {
   oq_status st = OQ_OK;
@@ -416,7 +423,11 @@ oq_status oq_plan_build_scope(const oq_model *model, const oq_graph *g_scope, co
     goto fail;
   }
   infer_values(plan);
-  mark_silu(plan);
+  {
+    const char *no_fuse = getenv("ONNXQ_NO_FUSE"); /* debug: every node runs its own kernel */
+    if (!(no_fuse && strcmp(no_fuse, "1") == 0)) fuse_activations(plan);
+  }
+  mark_silu(plan); /* after: a Sigmoid+Mul folded into its Conv is left alone */
   {
     const char *check = getenv("ONNXQ_CHECK_INFER");
     plan->check_infer = check && strcmp(check, "1") == 0;
@@ -438,6 +449,99 @@ oq_status oq_plan_build_scope(const oq_model *model, const oq_graph *g_scope, co
 fail:
   oq_plan_free(plan);
   return st;
+}
+
+/* ---- fusion ------------------------------------------------------------------------------------------------ */
+
+/* Relu, Clip and x * sigmoid(x) (a Sigmoid and a Mul) right after a float Conv are applied by the convolution's
+ * stores while the tile is in cache (kern/sgemm.c); the activation nodes then pass the Conv's output on as a view.
+ * The fused kernels compute the very operations of the separate nodes, so outputs are bit-identical. Only a Conv
+ * output that nothing else reads (not a graph output) is fused, and only in runs without an observer: an observer
+ * (calibration, profiling) sees every value as the separate nodes make it. */
+static int is_op(const oq_graph *g, int32_t ni, const char *op) {
+  return ni >= 0 && strcmp(node_op(g, ni), op) == 0 && node_domain(g, ni)[0] == '\0';
+}
+
+/* A Clip bound input (slot i of node ni) known at build time: 1 and *out set, or 1 with the default when omitted;
+ * 0 when it is not a known float scalar. */
+static int clip_bound(const oq_plan *plan, int32_t ni, int32_t i, float dflt, float *out) {
+  const oq_node *n = &plan->g->nodes[ni];
+  *out = dflt;
+  if (i >= n->n_inputs || n->inputs[i] < 0) return 1;
+  const oq_tensor *t = plan->info[n->inputs[i]].value;
+  if (!t || t->dtype != OQ_DTYPE_FLOAT || !t->data) return 0;
+  int64_t numel = oq_tensor_numel(t);
+  if (numel == 0) return 1; /* empty: absent, as Clip reads it */
+  if (numel != 1) return 0;
+  *out = ((const float *)t->data)[0];
+  return 1;
+}
+
+static void fuse_activations(oq_plan *plan) {
+  const oq_graph *g = plan->g;
+  if (g->n_nodes <= 0) return;
+  int32_t *step_of = calloc((size_t)g->n_nodes, sizeof *step_of); /* node -> step; no fusion without memory */
+  if (!step_of) return;
+  for (int32_t s = 0; s < plan->n_steps; s++) step_of[plan->steps[s].node] = s;
+  for (int32_t s = 0; s < plan->n_steps; s++) {
+    plan_step *st = &plan->steps[s];
+    const oq_node *conv = &g->nodes[st->node];
+    if (!is_op(g, st->node, "Conv") || conv->n_outputs != 1 || conv->outputs[0] < 0) continue;
+    int32_t v = conv->outputs[0];
+    const oq_value *val = &g->values[v];
+    if (val->kind != OQ_VALUE_INTERMEDIATE || val->is_graph_output || plan->info[v].dtype != OQ_DTYPE_FLOAT) continue;
+    if (val->n_consumers == 1) { /* Relu or Clip reading v as input 0 only */
+      int32_t c = val->consumers[0];
+      const oq_node *a = &g->nodes[c];
+      if (a->n_inputs < 1 || a->inputs[0] != v || a->n_outputs != 1 || a->outputs[0] < 0) continue;
+      float lo = 0.0f, hi = 0.0f;
+      int32_t act = 0;
+      if (is_op(g, c, "Relu") && a->n_inputs == 1) {
+        act = OQ_GEMM_ACT_RELU;
+      } else if (is_op(g, c, "Clip") && oq_graph_opset(g, "") >= 11 && a->n_inputs <= 3 &&
+                 clip_bound(plan, c, 1, -INFINITY, &lo) && clip_bound(plan, c, 2, INFINITY, &hi)) {
+        act = OQ_GEMM_ACT_CLAMP;
+      } else if (is_op(g, c, "Clip") && oq_graph_opset(g, "") < 11 && a->n_inputs == 1) {
+        oq_error e = {0};
+        if (oq_attr_float(a->proto, "min", -FLT_MAX, &lo, &e) != OQ_OK ||
+            oq_attr_float(a->proto, "max", FLT_MAX, &hi, &e) != OQ_OK)
+          continue;
+        act = OQ_GEMM_ACT_CLAMP;
+      }
+      if (!act) continue;
+      st->fuse_act = act;
+      st->fuse_lo = lo;
+      st->fuse_hi = hi;
+      plan->steps[step_of[c]].fused = 1;
+    } else if (val->n_consumers == 2) { /* Sigmoid(v) and Mul(v, sigmoid) in either order */
+      int32_t c0 = val->consumers[0], c1 = val->consumers[1];
+      int32_t sg = is_op(g, c0, "Sigmoid") ? c0 : c1, mul = sg == c0 ? c1 : c0;
+      if (!is_op(g, sg, "Sigmoid") || !is_op(g, mul, "Mul") || sg == mul) continue;
+      const oq_node *ns = &g->nodes[sg], *nm = &g->nodes[mul];
+      if (ns->n_inputs != 1 || ns->inputs[0] != v || ns->n_outputs != 1 || ns->outputs[0] < 0) continue;
+      int32_t sv = ns->outputs[0];
+      if (g->values[sv].is_graph_output || g->values[sv].n_consumers != 1 || nm->n_inputs != 2 || nm->n_outputs != 1 ||
+          nm->outputs[0] < 0)
+        continue;
+      if (!((nm->inputs[0] == v && nm->inputs[1] == sv) || (nm->inputs[0] == sv && nm->inputs[1] == v))) continue;
+      st->fuse_act = OQ_GEMM_ACT_SILU;
+      plan->steps[step_of[sg]].fused = 1; /* its output, a view of v, is read by the fused Mul only */
+      plan->steps[step_of[mul]].fused = 1;
+    }
+  }
+  free(step_of);
+}
+
+/* The kernel of a fused activation node: output 0 is input 0's bytes, as a view (take_outputs keeps the storage
+ * alive through the view's reference). */
+static oq_status fused_view(oq_plan *plan, const oq_kernel_call *call, oq_error *err) {
+  const oq_tensor *in0 = call->inputs[0];
+  if (!in0 || in0->dtype != OQ_DTYPE_FLOAT)
+    OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "a fused activation has no float input");
+  call->outputs[0] = *in0;
+  call->outputs[0].owns_data = 0;
+  plan->cur_view = 1;
+  return OQ_OK;
 }
 
 /* ---- run ----------------------------------------------------------------------------------------------------- */
@@ -832,31 +936,43 @@ static oq_status run_scope(oq_plan *plan, const oq_tensor *inputs, const oq_tens
   for (int32_t s = 0; s < plan->n_steps; s++) {
     const plan_step *step = &plan->steps[s];
     const oq_node *node = &g->nodes[step->node];
-    int fused = !observer && step->silu; /* mark_silu */
+    int silu = !observer && step->silu; /* mark_silu */
     for (int32_t i = 0; i < step->n_in; i++) {
       int32_t v = node->inputs[i];
       plan->in_ptrs[i] = v < 0 ? NULL : value_tensor(plan, v);
     }
-    if (fused && step->silu == 2) plan->in_ptrs[0] = value_tensor(plan, step->silu_x);
+    if (silu && step->silu == 2) plan->in_ptrs[0] = value_tensor(plan, step->silu_x);
     for (int32_t k = 0; k < step->n_out; k++) memset(&plan->out_tmp[k], 0, sizeof plan->out_tmp[k]);
     oq_kernel_call call = {step->params,
                            plan->in_ptrs,
-                           fused ? 1 : step->n_in,
+                           silu ? 1 : step->n_in,
                            plan->out_tmp,
                            step->n_out,
                            node_name(g, step->node),
                            plan->pool,
                            0,
                            &k_exec_hooks,
-                           plan};
+                           plan,
+                           0,
+                           0.0f,
+                           0.0f};
+    if (!observer && step->fuse_act) {
+      call.fused_act = step->fuse_act;
+      call.fused_lo = step->fuse_lo;
+      call.fused_hi = step->fuse_hi;
+    }
     plan->cur = step;
     plan->cur_view = plan->cur_inplace = 0;
     plan->scratch_used = 0;
     st = oq_limits_check_time(err); /* --max-seconds, between nodes (core/limits.c) */
-    if (st == OQ_OK && !(fused && step->silu == 1))
-      st = fused ? oq_op_silu_exec(&call, err) : step->def->exec(&call, err);
+    if (st == OQ_OK && !(silu && step->silu == 1)) {
+      if (silu)
+        st = oq_op_silu_exec(&call, err);
+      else
+        st = !observer && step->fused ? fused_view(plan, &call, err) : step->def->exec(&call, err);
+    }
     plan->scratch_used = 0;
-    if (st == OQ_OK && !(fused && step->silu == 1)) st = take_outputs(plan, step, err);
+    if (st == OQ_OK && !(silu && step->silu == 1)) st = take_outputs(plan, step, err);
     if (st != OQ_OK) {
       char label[320];
       node_label(g, step->node, label, sizeof label);

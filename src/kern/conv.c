@@ -47,30 +47,26 @@ void oq_conv_ref(const oq_conv_shape *cs, const float *x, const float *w, const 
     }
 }
 
-/* Column-buffer budget in floats: bounds memory for large images while keeping products wide. */
-#define COL_BUDGET ((int64_t)1 << 20)
-
-/* One Conv call on the optimized path. The work is a list of (image, group) items; each item runs im2col over
- * fixed chunks of output positions (the chunk size depends on the shapes only) and one sgemm per chunk. With a
- * pool, either the items are spread over the threads (each running its sgemm alone), or, when there are fewer
- * items than threads, each chunk's sgemm is split over column blocks and every thread builds the im2col columns
- * of its own block right before using them. Neither changes the arithmetic of any output element, so results are
- * the same for every thread count. Scratch: per slot (a thread running items, or the one caller) a column buffer
- * and sgemm packing slots. */
+/* One Conv call on the optimized path. The work is a list of (image, group) items; each item is one sgemm
+ * W_g [mg, cg*kprod] x col [cg*kprod, out_sp] whose B panels are packed straight from X by im2col (pack_cols): no
+ * column matrix exists. Pointwise convolutions read X in place as B. Bias and activation are applied by the
+ * micro-kernel's stores. With a pool, either the items are spread over the threads (each running its sgemm alone),
+ * or, when there are fewer items than threads, each item's sgemm is split over the pool. Neither changes the
+ * arithmetic of any output element, so results are the same for every thread count. Scratch: per slot (a thread
+ * running items, or the one caller) the sgemm packing slots. */
 typedef struct conv_job {
   const oq_conv_shape *cs;
   const float *x, *w, *b; /* X, W, optional bias */
   float *y;
+  oq_conv_act act;
   int pointwise;        /* 1x1, stride 1, no pads: X is the column matrix */
   int64_t rows;         /* cg * kprod: rows of the column matrix */
-  int64_t chunk;        /* output positions per im2col chunk */
   int by_items;         /* 1: items spread over the pool, 0: each item's sgemm split over it */
   int32_t n_slots;      /* scratch slots: threads running items, or 1 */
-  size_t col_floats;    /* column buffer per slot (0 when pointwise) */
   size_t pack_floats;   /* sgemm packing floats per packing slot */
   int32_t pack_slots;   /* packing slots per scratch slot */
   float *scratch;       /* borrowed; n_slots * slot_floats */
-  atomic_int next_slot; /* slots claimed by running chunks */
+  atomic_int next_slot; /* slots claimed by running items */
 } conv_job;
 
 /* Plans the split of cs on threads threads; fills everything but the pointers. Returns 0 when the scratch size
@@ -82,39 +78,57 @@ static int conv_plan(const oq_conv_shape *cs, int32_t threads, conv_job *j) {
   j->pointwise = cs->kprod == 1;
   for (int32_t i = 0; i < g->nd; i++) j->pointwise = j->pointwise && g->s[i] == 1 && g->pb[i] == 0 && g->pe[i] == 0;
   j->rows = cs->cg * cs->kprod;
-  j->chunk = cs->out_sp;
-  if (j->rows > 0 && j->rows * j->chunk > COL_BUDGET) {
-    j->chunk = COL_BUDGET / j->rows;
-    if (j->chunk < 64) j->chunk = 64;
-    if (j->chunk > cs->out_sp) j->chunk = cs->out_sp;
-  }
   int64_t items = cs->n * (cs->c / cs->cg);
   int64_t nth = threads < 1 ? 1 : threads;
   /* items over threads when they divide evenly or are many; otherwise split inside each item */
   j->by_items = items >= nth && (items % nth == 0 || items >= 4 * nth);
-  size_t cols = (size_t)(j->pointwise ? cs->out_sp : j->chunk), mg = (size_t)cs->mg, rows = (size_t)j->rows;
+  size_t cols = (size_t)cs->out_sp, mg = (size_t)cs->mg, rows = (size_t)j->rows;
   j->n_slots = 1;
   j->pack_slots = 1;
   if (j->by_items)
     j->n_slots = (int32_t)(items < nth ? items : nth);
   else
     j->pack_slots = oq_sgemm_slots((int32_t)nth, mg, cols, rows, !j->pointwise);
-  j->pack_floats = oq_sgemm_pack_floats(mg, cols, rows);
-  j->col_floats = 0;
-  if (!j->pointwise && !oq_size_mul(rows, (size_t)j->chunk, &j->col_floats)) return 0;
+  j->pack_floats = j->pointwise ? oq_sgemm_pack_floats(mg, cols, rows) : oq_sgemm_fill_floats(mg, cols, rows);
   return 1;
 }
 
 static size_t slot_floats(const conv_job *j, int *ok) {
-  size_t packs, total;
-  *ok = oq_size_mul(j->pack_floats, (size_t)j->pack_slots, &packs) && oq_size_add(packs, j->col_floats, &total);
-  return *ok ? total : 0;
+  size_t packs;
+  *ok = oq_size_mul(j->pack_floats, (size_t)j->pack_slots, &packs);
+  return *ok ? packs : 0;
 }
 
 static int is_depthwise(const oq_conv_shape *cs) { return cs->cg == 1 && cs->mg == 1 && cs->g.nd <= 2; }
 
+/* The 3x3/5x5, stride 1/2, undilated 2-D depthwise case of the row kernel (oq_dw_row_fn): each thread copies a
+ * plane into a zero-padded plane of its own (so every tap is in bounds) and computes each output row in one pass,
+ * the sum in a register. */
+static int dw_rows_fit(const oq_conv_shape *cs) {
+  const oq_window_geom *g = &cs->g;
+  return g->nd == 2 && g->k[0] == g->k[1] && (g->k[0] == 3 || g->k[0] == 5) && g->s[0] == g->s[1] &&
+         (g->s[0] == 1 || g->s[0] == 2) && g->d[0] == 1 && g->d[1] == 1;
+}
+
+/* The padded plane: the rows and columns the windows of all outputs cover. */
+static void dw_padded(const oq_conv_shape *cs, int64_t *ph, int64_t *pw) {
+  const oq_window_geom *g = &cs->g;
+  *ph = (g->out[0] - 1) * g->s[0] + g->k[0];
+  *pw = (g->out[1] - 1) * g->s[1] + g->k[1];
+}
+
+static size_t dw_scratch_floats(const oq_conv_shape *cs, int32_t threads) {
+  if (!dw_rows_fit(cs)) return 0;
+  int64_t ph, pw;
+  dw_padded(cs, &ph, &pw);
+  size_t plane, total;
+  if (!oq_size_mul((size_t)ph, (size_t)pw, &plane) || !oq_size_mul(plane, (size_t)(threads < 1 ? 1 : threads), &total))
+    return SIZE_MAX;
+  return total;
+}
+
 size_t oq_conv_scratch_floats(const oq_conv_shape *cs, int32_t threads) {
-  if (is_depthwise(cs)) return 0;
+  if (is_depthwise(cs)) return dw_scratch_floats(cs, threads);
   conv_job j;
   int ok = conv_plan(cs, threads, &j);
   size_t per = ok ? slot_floats(&j, &ok) : 0, total;
@@ -122,17 +136,105 @@ size_t oq_conv_scratch_floats(const oq_conv_shape *cs, int32_t threads) {
   return total;
 }
 
-/* The im2col chunk an sgemm is about to consume: columns are filled block by block (oq_sgemm_fill). */
-typedef struct col_fill {
+/* The pack callback of one item: im2col of rows [p0, p0 + kc) and output positions [j0, j0 + nc), each row made in
+ * a small buffer that stays in L1 and dealt into the panels. */
+typedef struct col_pack {
   const oq_conv_shape *cs;
   const float *xg; /* X of the item */
-  int64_t p0, p1;  /* output positions of the chunk */
-  float *col;      /* rows x (p1 - p0) */
-} col_fill;
+} col_pack;
 
-static void fill_cols(void *ctx, size_t j0, size_t j1) {
-  const col_fill *f = ctx;
-  oq_im2col(f->cs, f->xg, f->p0 + (int64_t)j0, f->p0 + (int64_t)j1, f->col + j0, f->p1 - f->p0);
+#define ROW_BUF 1024 /* a multiple of every panel width */
+
+/* A cursor over one row of the packed panels: nr floats per panel row, the next panel kc * nr floats further. */
+typedef struct panel_cursor {
+  float *d;
+  size_t po, nr, skip; /* position in the panel row, panel width, floats from a panel row's end to the next's start */
+} panel_cursor;
+
+static void put_run(panel_cursor *pc, const float *src, int64_t stride, size_t len) {
+  while (len > 0) {
+    size_t w = pc->nr - pc->po < len ? pc->nr - pc->po : len;
+    if (!src)
+      memset(pc->d, 0, w * sizeof *pc->d);
+    else if (stride == 1)
+      memcpy(pc->d, src, w * sizeof *pc->d);
+    else
+      for (size_t t = 0; t < w; t++) pc->d[t] = src[(int64_t)t * stride];
+    if (src) src += (int64_t)w * stride;
+    pc->d += w;
+    pc->po += w;
+    len -= w;
+    if (pc->po == pc->nr) {
+      pc->po = 0;
+      pc->d += pc->skip;
+    }
+  }
+}
+
+/* 2-D: each row of im2col goes straight into the panels, in runs of one output row (zeros, a strided copy of an
+ * input row, zeros), cut at panel edges. */
+static void pack_cols_2d(const col_pack *f, size_t p0, size_t kc, size_t j0, size_t nc, float *dst, size_t nr) {
+  const oq_conv_shape *cs = f->cs;
+  const oq_window_geom *g = &cs->g;
+  int64_t OW = g->out[1], IH = g->in[0], IW = g->in[1], KW = g->k[1], sh = g->s[0], sw = g->s[1];
+  size_t padded = (nc + nr - 1) / nr * nr;
+  for (size_t p = 0; p < kc; p++) {
+    int64_t r = (int64_t)(p0 + p), c = r / cs->kprod, kr = r % cs->kprod, kh = kr / KW, kw = kr % KW;
+    const float *xc = f->xg + c * cs->in_sp;
+    int64_t offh = kh * g->d[0] - g->pb[0], offw = kw * g->d[1] - g->pb[1];
+    panel_cursor pc = {dst + p * nr, 0, nr, kc * nr - nr};
+    int64_t oh = (int64_t)j0 / OW, ow = (int64_t)j0 % OW;
+    size_t q = 0;
+    while (q < nc) {
+      int64_t run = OW - ow < (int64_t)(nc - q) ? OW - ow : (int64_t)(nc - q);
+      int64_t ih = oh * sh + offh, lo = 0, hi = 0;
+      if (ih >= 0 && ih < IH) { /* outputs ow + t with (ow + t) * sw + offw in [0, IW) */
+        lo = offw >= 0 ? 0 : (-offw + sw - 1) / sw - ow;
+        hi = IW - offw <= 0 ? 0 : (IW - offw + sw - 1) / sw - ow;
+        if (lo < 0) lo = 0;
+        if (hi > run) hi = run;
+        if (lo > run) lo = run;
+        if (hi < lo) hi = lo;
+      }
+      put_run(&pc, NULL, 1, (size_t)lo);
+      if (hi > lo) put_run(&pc, xc + ih * IW + (ow + lo) * sw + offw, sw, (size_t)(hi - lo));
+      put_run(&pc, NULL, 1, (size_t)(run - hi));
+      q += (size_t)run;
+      ow = 0;
+      oh++;
+    }
+    put_run(&pc, NULL, 1, padded - nc);
+  }
+}
+
+static void pack_cols(void *ctx, size_t p0, size_t kc, size_t j0, size_t nc, float *dst, size_t nr) {
+  const col_pack *f = ctx;
+  /* rows at least half a panel wide: shorter runs cost more in copy calls than the row buffer saves */
+  if (f->cs->g.nd == 2 && nr != nc && f->cs->g.out[1] >= (int64_t)nr / 2) {
+    pack_cols_2d(f, p0, kc, j0, nc, dst, nr);
+    return;
+  }
+  if (nr == nc) { /* one panel: a row-major block */
+    for (size_t p = 0; p < kc; p++)
+      oq_im2col_rows(f->cs, f->xg, (int64_t)(p0 + p), (int64_t)(p0 + p + 1), (int64_t)j0, (int64_t)(j0 + nc),
+                     dst + p * nr, (int64_t)nr);
+    return;
+  }
+  float row[ROW_BUF];
+  for (size_t q0 = 0; q0 < nc; q0 += ROW_BUF) {
+    size_t qn = nc - q0 < ROW_BUF ? nc - q0 : ROW_BUF;
+    float *panels = dst + q0 * kc; /* q0 is a multiple of nr */
+    for (size_t p = 0; p < kc; p++) {
+      oq_im2col_rows(f->cs, f->xg, (int64_t)(p0 + p), (int64_t)(p0 + p + 1), (int64_t)(j0 + q0),
+                     (int64_t)(j0 + q0 + qn), row, (int64_t)qn);
+      for (size_t q = 0; q < qn; q += nr) {
+        float *d = panels + q * kc + p * nr;
+        size_t w = qn - q < nr ? qn - q : nr;
+        memcpy(d, row + q, w * sizeof *d);
+        for (size_t t = w; t < nr; t++) d[t] = 0.0f;
+      }
+    }
+  }
 }
 
 /* Item idx = image * groups + group, with the scratch slot at base. pool splits the item's own work (NULL when
@@ -143,28 +245,14 @@ static oq_status conv_item(conv_job *j, int64_t idx, float *base, oq_threadpool 
   const float *xg = j->x + (n * cs->c + grp * cs->cg) * cs->in_sp;
   const float *wg = j->w + grp * cs->mg * rows;
   float *yg = j->y + (n * cs->m + grp * cs->mg) * cs->out_sp;
-  float *col = base;
-  oq_sgemm_pack pack = {base ? base + j->col_floats : NULL, j->pack_floats, j->pack_slots};
-  oq_status st = OQ_OK;
-  if (j->pointwise) {
-    st = oq_sgemm(pool, &pack, 0, 0, (size_t)cs->mg, (size_t)cs->out_sp, (size_t)rows, 1.0f, wg, (size_t)rows, xg,
-                  (size_t)cs->in_sp, 0.0f, yg, (size_t)cs->out_sp, NULL);
-  } else {
-    for (int64_t p0 = 0; p0 < cs->out_sp && st == OQ_OK; p0 += j->chunk) {
-      int64_t p1 = p0 + j->chunk < cs->out_sp ? p0 + j->chunk : cs->out_sp;
-      col_fill f = {cs, xg, p0, p1, col};
-      st = oq_sgemm_fill(pool, &pack, 0, (size_t)cs->mg, (size_t)(p1 - p0), (size_t)rows, 1.0f, wg, (size_t)rows, col,
-                         (size_t)(p1 - p0), fill_cols, &f, 0.0f, yg + p0, (size_t)cs->out_sp, NULL);
-    }
-  }
-  if (st != OQ_OK) return st;
-  if (j->b)
-    for (int64_t m = 0; m < cs->mg; m++) {
-      float bv = j->b[grp * cs->mg + m];
-      float *ym = yg + m * cs->out_sp;
-      for (int64_t p = 0; p < cs->out_sp; p++) ym[p] += bv;
-    }
-  return OQ_OK;
+  oq_sgemm_pack pack = {base, j->pack_floats, j->pack_slots};
+  oq_sgemm_epi epi = {j->b ? j->b + grp * cs->mg : NULL, j->act.act, j->act.lo, j->act.hi};
+  if (j->pointwise)
+    return oq_sgemm_epi_run(pool, &pack, 0, 0, (size_t)cs->mg, (size_t)cs->out_sp, (size_t)rows, 1.0f, wg, (size_t)rows,
+                            xg, (size_t)cs->in_sp, 0.0f, yg, (size_t)cs->out_sp, &epi, NULL);
+  col_pack f = {cs, xg};
+  return oq_sgemm_fill(pool, &pack, 0, (size_t)cs->mg, (size_t)cs->out_sp, (size_t)rows, 1.0f, wg, (size_t)rows,
+                       pack_cols, &f, 0.0f, yg, (size_t)cs->out_sp, &epi, NULL);
 }
 
 /* Items [begin, end) on one thread, with a scratch slot of their own. */
@@ -187,11 +275,51 @@ typedef struct dw_job {
   const oq_conv_shape *cs;
   const float *x, *w, *b;
   float *y;
-  oq_axpy_strided_fn axpy;
+  oq_conv_act act;
+  const oq_simd *simd;
+  float *scratch;       /* padded planes, one per chunk (dw_rows_fit only) */
+  atomic_int next_slot; /* planes claimed by running chunks */
 } dw_job;
 
+/* Planes [begin, end) with the row kernel, through one padded plane. */
+static oq_status dw_planes_rows(void *ctx, int64_t begin, int64_t end) {
+  dw_job *j = ctx;
+  const oq_conv_shape *cs = j->cs;
+  const oq_window_geom *g = &cs->g;
+  int64_t IH = g->in[0], IW = g->in[1], OH = g->out[0], OW = g->out[1], K = g->k[0], S = g->s[0];
+  int64_t pt = g->pb[0], pl = g->pb[1], ph, pw;
+  dw_padded(cs, &ph, &pw);
+  float *pad = j->scratch + (size_t)atomic_fetch_add(&j->next_slot, 1) * (size_t)(ph * pw);
+  int64_t cw = IW < pw - pl ? IW : pw - pl; /* input columns that some window covers */
+  for (int64_t pln = begin; pln < end; pln++) {
+    int64_t ch = pln % cs->m;
+    const float *xp = j->x + pln * cs->in_sp;
+    float *yp = j->y + pln * cs->out_sp;
+    for (int64_t r = 0; r < ph; r++) {
+      float *pr = pad + r * pw;
+      int64_t ih = r - pt;
+      if (ih < 0 || ih >= IH || cw <= 0) {
+        memset(pr, 0, (size_t)pw * sizeof *pr);
+        continue;
+      }
+      /* pl may exceed pw only when every window is pure padding: then cw <= 0 above */
+      memset(pr, 0, (size_t)pl * sizeof *pr);
+      memcpy(pr + pl, xp + ih * IW, (size_t)cw * sizeof *pr);
+      memset(pr + pl + cw, 0, (size_t)(pw - pl - cw) * sizeof *pr);
+    }
+    const float *wp = j->w + ch * cs->kprod;
+    float bias = j->b ? j->b[ch] : 0.0f;
+    for (int64_t oh = 0; oh < OH; oh++) {
+      float *yr = yp + oh * OW;
+      j->simd->dw_row(pad + oh * S * pw, (size_t)pw, wp, (int32_t)K, (int32_t)S, bias, yr, (size_t)OW);
+      oq_conv_apply_act(&j->act, j->simd, yr, OW);
+    }
+  }
+  return OQ_OK;
+}
+
 static oq_status dw_planes(void *ctx, int64_t begin, int64_t end) {
-  const dw_job *j = ctx;
+  dw_job *j = ctx;
   const oq_conv_shape *cs = j->cs;
   const oq_window_geom *g = &cs->g;
   int two = g->nd == 2; /* 1-D is a 2-D plane of height 1 */
@@ -217,19 +345,40 @@ static oq_status dw_planes(void *ctx, int64_t begin, int64_t end) {
           int64_t hi = IW - 1 - off < 0 ? 0 : (IW - 1 - off) / sw + 1;
           if (hi > OW) hi = OW;
           if (lo >= hi) continue;
-          j->axpy(wp[kh * KW + kw], xr + lo * sw + off, (size_t)sw, yr + lo, (size_t)(hi - lo));
+          j->simd->axpy_strided(wp[kh * KW + kw], xr + lo * sw + off, (size_t)sw, yr + lo, (size_t)(hi - lo));
         }
       }
     }
+    oq_conv_apply_act(&j->act, j->simd, yp, cs->out_sp);
   }
   return OQ_OK;
 }
 
-oq_status oq_conv_fast(const oq_conv_shape *cs, const float *x, const float *w, const float *b, float *y,
-                       oq_threadpool *pool, float *scratch, oq_error *err) {
+void oq_conv_apply_act(const oq_conv_act *act, const oq_simd *simd, float *y, int64_t n) {
+  if (act->act == OQ_GEMM_ACT_RELU) simd->relu(y, y, (size_t)n);
+  if (act->act == OQ_GEMM_ACT_CLAMP) simd->clamp(y, y, (size_t)n, act->lo, act->hi);
+  if (act->act == OQ_GEMM_ACT_SILU) { /* the Sigmoid node's function, then the Mul node's product */
+    float s[256];
+    for (int64_t i0 = 0; i0 < n; i0 += 256) {
+      int64_t w = n - i0 < 256 ? n - i0 : 256;
+      simd->sigmoid(y + i0, s, (size_t)w);
+      for (int64_t i = 0; i < w; i++) y[i0 + i] = y[i0 + i] * s[i];
+    }
+  }
+}
+
+oq_status oq_conv_fast(const oq_conv_shape *cs, const float *x, const float *w, const float *b, const oq_conv_act *act,
+                       float *y, oq_threadpool *pool, float *scratch, oq_error *err) {
+  static const oq_conv_act none = {OQ_GEMM_ACT_NONE, 0.0f, 0.0f};
+  if (!act) act = &none;
   if (is_depthwise(cs)) {
-    dw_job d = {cs, x, w, b, y, oq_simd_get()->axpy_strided};
-    return oq_parallel_for(pool, cs->n * cs->m, dw_planes, &d);
+    dw_job d = {cs, x, w, b, y, *act, oq_simd_get(), scratch, 0};
+    atomic_init(&d.next_slot, 0);
+    if (!dw_rows_fit(cs)) return oq_parallel_for(pool, cs->n * cs->m, dw_planes, &d);
+    if (!scratch)
+      return oq_error_set(err, OQ_ERR_INTERNAL, __FILE__, __LINE__, "depthwise convolution without scratch");
+    int32_t th = oq_threadpool_size(pool);
+    return oq_parallel_for_max(pool, cs->n * cs->m, th < 1 ? 1 : th, dw_planes_rows, &d);
   }
   conv_job j;
   if (!conv_plan(cs, oq_threadpool_size(pool), &j))
@@ -238,6 +387,7 @@ oq_status oq_conv_fast(const oq_conv_shape *cs, const float *x, const float *w, 
   j.w = w;
   j.b = b;
   j.y = y;
+  j.act = *act;
   j.scratch = scratch;
   atomic_init(&j.next_slot, 0);
   int64_t items = cs->n * (cs->c / cs->cg);

@@ -5,6 +5,7 @@
 #ifndef OQ_KERN_CONV_H
 #define OQ_KERN_CONV_H
 
+#include "kern/cpu.h"
 #include "kern/window.h"
 
 struct oq_threadpool; /* core/pool.h */
@@ -19,14 +20,26 @@ typedef struct oq_conv_shape {
 /* Output positions [p0, p1) of one (image, group) of X (x points at that group's first channel), all cg * kprod
  * rows: col[row * ld + p - p0]. Padding taps are 0. */
 void oq_im2col(const oq_conv_shape *cs, const float *x, int64_t p0, int64_t p1, float *col, int64_t ld);
+/* The same for rows [r0, r1) only: col[(row - r0) * ld + p - p0]. */
+void oq_im2col_rows(const oq_conv_shape *cs, const float *x, int64_t r0, int64_t r1, int64_t p0, int64_t p1, float *col,
+                    int64_t ld);
+
+/* An activation applied to the convolution's output (fused Relu or Clip): the same bits as the separate node. */
+typedef struct oq_conv_act {
+  oq_gemm_act act;
+  float lo, hi;
+} oq_conv_act;
+/* Applies act to n floats of y in place. */
+void oq_conv_apply_act(const oq_conv_act *act, const oq_simd *simd, float *y, int64_t n);
 
 /* Floats of scratch oq_conv_fast needs for cs on a pool of threads threads (oq_threadpool_size), SIZE_MAX when
  * that does not fit in size_t. */
 size_t oq_conv_scratch_floats(const oq_conv_shape *cs, int32_t threads);
-/* Y = conv(X, W) + B (b may be NULL) by im2col chunks and sgemm, split over pool; bit-identical for every thread
- * count. scratch: oq_conv_scratch_floats(cs, oq_threadpool_size(pool)) floats. */
-oq_status oq_conv_fast(const oq_conv_shape *cs, const float *x, const float *w, const float *b, float *y,
-                       struct oq_threadpool *pool, float *scratch, oq_error *err);
+/* Y = act(conv(X, W) + B) (b may be NULL, act NULL: none) by sgemm with im2col packing (or the depthwise kernel),
+ * split over pool; bit-identical for every thread count. scratch: oq_conv_scratch_floats(cs,
+ * oq_threadpool_size(pool)) floats. */
+oq_status oq_conv_fast(const oq_conv_shape *cs, const float *x, const float *w, const float *b, const oq_conv_act *act,
+                       float *y, struct oq_threadpool *pool, float *scratch, oq_error *err);
 /* The reference twin: the direct loop nest with double accumulation. */
 void oq_conv_ref(const oq_conv_shape *cs, const float *x, const float *w, const float *b, float *y);
 

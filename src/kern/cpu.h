@@ -15,17 +15,43 @@ typedef enum oq_cpu_level {
   OQ_CPU_AVX512 = 2    /* AVX-512 F/VL/DQ/BW */
 } oq_cpu_level;
 
-/* C[0..mr, 0..nr) += A x B panel over kc. A element (r, p) is a[r * rs_a + p * cs_a] for r < gemm_mr (a packed
- * panel: rs_a 1, cs_a gemm_mr; A in place: rs_a lda, cs_a 1); the B panel is packed as in kern/sgemm.c (gemm_nr
- * columns per row). Every element is the same chain of operations whatever mr/nr and wherever the tile lies. */
-typedef void (*oq_gemm_micro_fn)(size_t kc, const float *a, size_t rs_a, size_t cs_a, const float *bp, float *c,
-                                 size_t ldc, size_t mr, size_t nr);
+/* How a micro-kernel stores its tile: C = acc (load 0) or C = C + acc (load 1), then, on the last block of k only,
+ * + bias[r] per row (bias already at the tile's first row; NULL: none) and the activation. The activations are
+ * written exactly as the executor's Relu (x > 0 ? x : 0) and Clip (min then max) compute them, so a fused
+ * activation gives the same bits as the separate node. */
+/* SILU (x * sigmoid(x), the Sigmoid + Mul pair) is never passed to a micro-kernel: kern/sgemm.c applies it to the
+ * stored tile with the level's sigmoid, the bits of the two nodes. */
+typedef enum oq_gemm_act {
+  OQ_GEMM_ACT_NONE = 0,
+  OQ_GEMM_ACT_RELU = 1,
+  OQ_GEMM_ACT_CLAMP = 2,
+  OQ_GEMM_ACT_SILU = 3
+} oq_gemm_act;
+typedef struct oq_gemm_store {
+  int load;
+  const float *bias;
+  oq_gemm_act act;
+  float lo, hi; /* OQ_GEMM_ACT_CLAMP bounds */
+} oq_gemm_store;
+
+/* C[0..mr, 0..nr) (+)= A x B panel over kc, stored as st says. A element (r, p) is a[r * rs_a + p * cs_a] for
+ * r < gemm_mr (a packed panel: rs_a 1, cs_a gemm_mr; A in place: rs_a lda, cs_a 1); B row p is the gemm_nr floats
+ * at bp + p * bs (a packed panel: bs gemm_nr; B in place: bs ldb). Every element is the same chain of operations
+ * whatever mr/nr and wherever the tile lies. */
+typedef void (*oq_gemm_micro_fn)(size_t kc, const float *a, size_t rs_a, size_t cs_a, const float *bp, size_t bs,
+                                 float *c, size_t ldc, size_t mr, size_t nr, const oq_gemm_store *st);
 /* y[i] = f(x[i]) for i < n (x == y allowed). */
 typedef void (*oq_vec_unary_fn)(const float *x, float *y, size_t n);
 /* y[i] = clamp(x[i]) for i < n (x == y allowed). */
 typedef void (*oq_vec_clamp_fn)(const float *x, float *y, size_t n, float lo, float hi);
 /* y[i] += w * x[i * stride] for i < n: one tap of a depthwise convolution row. */
 typedef void (*oq_axpy_strided_fn)(float w, const float *x, size_t stride, float *y, size_t n);
+
+/* One output row of a depthwise convolution with a k x k kernel (k 3 or 5, stride 1 or 2) over a zero-padded plane:
+ * y[i] = bias + w[0] * r[i * stride] + w[1] * r[i * stride + 1] + ... for every tap (kh, kw) in order, tap row kh
+ * at r + kh * ld; products and sums rounded separately (no FMA), so every level gives the same bits. */
+typedef void (*oq_dw_row_fn)(const float *r, size_t ld, const float *w, int32_t k, int32_t stride, float bias, float *y,
+                             size_t n);
 
 /* One code path. The elementwise functions give the same bits on every level (no FMA contraction, the same
  * polynomial); the micro-kernels may differ between levels (FMA), never between thread counts. */
@@ -37,6 +63,7 @@ typedef struct oq_simd {
   oq_vec_unary_fn exp, sigmoid, tanh, erf, relu;
   oq_vec_clamp_fn clamp;
   oq_axpy_strided_fn axpy_strided;
+  oq_dw_row_fn dw_row;
 } oq_simd;
 
 /* The best level the CPU and OS support, capped by the environment variable ONNXQ_CPU (portable, avx2, avx512) when

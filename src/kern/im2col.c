@@ -3,8 +3,13 @@
 
 #include <string.h>
 
-/* Output positions [p0, p1) of one (image, group), all cg * kprod rows: col[row * ld + p - p0]. */
 void oq_im2col(const oq_conv_shape *cs, const float *x, int64_t p0, int64_t p1, float *col, int64_t ld) {
+  oq_im2col_rows(cs, x, 0, cs->cg * cs->kprod, p0, p1, col, ld);
+}
+
+/* Rows [r0, r1), output positions [p0, p1) of one (image, group): col[(row - r0) * ld + p - p0]. */
+void oq_im2col_rows(const oq_conv_shape *cs, const float *x, int64_t r0, int64_t r1, int64_t p0, int64_t p1, float *col,
+                    int64_t ld) {
   const oq_window_geom *g = &cs->g;
   int32_t nd = g->nd;
   int64_t pc = p1 - p0;
@@ -16,8 +21,7 @@ void oq_im2col(const oq_conv_shape *cs, const float *x, int64_t p0, int64_t p1, 
       rem /= g->out[i];
     }
   }
-  int64_t rows = cs->cg * cs->kprod;
-  for (int64_t r = 0; r < rows; r++) {
+  for (int64_t r = r0; r < r1; r++) {
     int64_t c = r / cs->kprod, kr = r % cs->kprod;
     int64_t kidx[OQ_MAX_DIMS], off0[OQ_MAX_DIMS];
     for (int32_t i = nd - 1; i >= 0; i--) {
@@ -26,7 +30,7 @@ void oq_im2col(const oq_conv_shape *cs, const float *x, int64_t p0, int64_t p1, 
       off0[i] = kidx[i] * g->d[i] - g->pb[i]; /* input index of output 0 for this tap */
     }
     const float *xc = x + c * cs->in_sp;
-    float *dst = col + r * ld;
+    float *dst = col + (r - r0) * ld;
     int64_t o[OQ_MAX_DIMS];
     memcpy(o, start, sizeof(int64_t) * (size_t)nd);
     int64_t p = 0;

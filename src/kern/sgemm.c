@@ -18,6 +18,9 @@
 #define MC     96   /* rows of A packed at once (a multiple of 6 and 8): the A block stays in L2 */
 #define NC     1024 /* columns of B packed at once (a multiple of 32) */
 #define MR_LCM 24
+#ifndef B_IN_PLACE_ROWS
+#define B_IN_PLACE_ROWS 128 /* products with at most this many rows read a row-major B in place */
+#endif
 #define NR_MAX 32
 
 static inline float at(const float *m, size_t ld, int trans, size_t r, size_t c) {
@@ -49,6 +52,11 @@ static float dot(const float *x, const float *y, size_t k) {
 
 static void gemm_small(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
                        const float *b, size_t ldb, float *c, size_t ldc) {
+  if (k == 0) return;
+  if (n == 1 && !ta && (tb || ldb == 1)) { /* matrix times a contiguous vector (a 1x1 conv on a 1x1 map) */
+    for (size_t i = 0; i < m; i++) c[i * ldc] += alpha * dot(a + i * lda, b, k);
+    return;
+  }
   if (tb && !ta) { /* rows of A against rows of B (fully connected layers, batch 1): contiguous dot products */
     for (size_t i = 0; i < m; i++)
       for (size_t j = 0; j < n; j++) c[i * ldc + j] += alpha * dot(a + i * lda, b + j * ldb, k);
@@ -110,22 +118,69 @@ static void pack_b(int tb, const float *b, size_t ldb, size_t p0, size_t j0, siz
 
 static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
 
-/* The packed product over all of C (C already scaled by beta). Each element of C receives, per KC-deep block of k
- * in order, one micro-kernel sum over that block: its arithmetic does not depend on which rows or columns of C are
- * computed together, so C may be split into row or column blocks freely. */
-static void gemm_packed(const oq_simd *simd, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
-                        const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc, float *scratch) {
+/* Where B comes from: the matrix b (ldb, transposed or not), or a pack callback that writes the panels itself. */
+typedef struct b_source {
+  int tb;
+  const float *b;
+  size_t ldb;
+  oq_sgemm_pack_fn fill; /* NULL: pack from b */
+  void *fill_ctx;
+  size_t j_off; /* column of this chunk's first column in the whole product (callback columns are absolute) */
+} b_source;
+
+/* The epilogue of a chunk: whether C is read on the first block of k, and the row bias (at the chunk's row 0) and
+ * activation applied by the micro-kernel's store on the last block. */
+typedef struct epilogue {
+  int load;
+  const float *bias;
+  oq_gemm_act act;
+  float lo, hi;
+} epilogue;
+
+/* x * sigmoid(x) over an m x n block of C, as the Sigmoid and Mul nodes compute it (the level's sigmoid, then one
+ * product), in pieces that stay in L1. */
+static void silu_rows(const oq_simd *simd, size_t m, size_t n, float *c, size_t ldc) {
+  float s[256];
+  for (size_t i = 0; i < m; i++) {
+    float *ci = c + i * ldc;
+    for (size_t j0 = 0; j0 < n; j0 += 256) {
+      size_t w = n - j0 < 256 ? n - j0 : 256;
+      simd->sigmoid(ci + j0, s, w);
+      for (size_t j = 0; j < w; j++) ci[j0 + j] = ci[j0 + j] * s[j];
+    }
+  }
+}
+
+/* The packed product over a chunk of C. Each element of C receives, per KC-deep block of k in order, one
+ * micro-kernel sum over that block (stored on the first block, added after), then on the last block the bias and the
+ * activation: its arithmetic does not depend on which rows or columns of C are computed together, so C may be split
+ * into row or column blocks freely. */
+static void gemm_packed(const oq_simd *simd, int trans_a, size_t m, size_t n, size_t k, float alpha, const float *a,
+                        size_t lda, const b_source *bs, float *c, size_t ldc, const epilogue *ep, float *scratch) {
   size_t MR = (size_t)simd->gemm_mr, NR = (size_t)simd->gemm_nr;
   oq_gemm_micro_fn micro_kernel = simd->gemm_micro;
   size_t kcap = k < KC ? k : KC;
   size_t ncap = round_up(n < NC ? n : NC, NR_MAX);
   float *bpack = scratch, *apack = scratch + kcap * ncap;
   int direct = !trans_a && alpha == 1.0f;
+  int bdirect = !bs->fill && !bs->tb && m <= B_IN_PLACE_ROWS;
   for (size_t jc = 0; jc < n; jc += NC) {
     size_t nc = n - jc < NC ? n - jc : NC;
     for (size_t pc = 0; pc < k; pc += KC) {
       size_t kc = k - pc < KC ? k - pc : KC;
-      pack_b(trans_b, b, ldb, pc, jc, kc, nc, bpack, NR);
+      int last = pc + kc >= k;
+      int silu = last && ep->act == OQ_GEMM_ACT_SILU;
+      oq_gemm_store st = {pc > 0 || ep->load, NULL, last && !silu ? ep->act : OQ_GEMM_ACT_NONE, ep->lo, ep->hi};
+      /* B row-major under few rows of A is read in place (row stride ldb): each B value is used only m times, so
+       * packing it cost as much as the product (a [32, 256] x [256, 1024] MatMul). Only a partial last panel is
+       * packed. The values, and so every element's arithmetic, are the same either way. */
+      size_t bfull = bdirect ? nc / NR * NR : 0;
+      if (bs->fill)
+        bs->fill(bs->fill_ctx, pc, kc, bs->j_off + jc, nc, bpack, NR);
+      else if (!bdirect)
+        pack_b(bs->tb, bs->b, bs->ldb, pc, jc, kc, nc, bpack, NR);
+      else if (bfull < nc)
+        pack_b(bs->tb, bs->b, bs->ldb, pc, jc + bfull, kc, nc - bfull, bpack + bfull * kc, NR);
       for (size_t ic = 0; ic < m; ic += MC) {
         size_t mc = m - ic < MC ? m - ic : MC;
         /* A row-major with alpha 1 is read in place (row stride lda, column stride 1): packing it cost as much as
@@ -141,13 +196,36 @@ static void gemm_packed(const oq_simd *simd, int trans_a, int trans_b, size_t m,
           for (size_t ir = 0; ir < mc; ir += MR) {
             size_t mr = mc - ir < MR ? mc - ir : MR;
             float *ct = c + (ic + ir) * ldc + jc + jr;
+            const float *bp = jr < bfull ? bs->b + pc * bs->ldb + jc + jr : bpack + jr * kc;
+            size_t bstride = jr < bfull ? bs->ldb : NR;
+            st.bias = last && ep->bias ? ep->bias + ic + ir : NULL;
             if (ir < full)
-              micro_kernel(kc, a + (ic + ir) * lda + pc, lda, 1, bpack + jr * kc, ct, ldc, mr, nr);
+              micro_kernel(kc, a + (ic + ir) * lda + pc, lda, 1, bp, bstride, ct, ldc, mr, nr, &st);
             else
-              micro_kernel(kc, apack + ir * kc, 1, MR, bpack + jr * kc, ct, ldc, mr, nr);
+              micro_kernel(kc, apack + ir * kc, 1, MR, bp, bstride, ct, ldc, mr, nr, &st);
+            if (silu) silu_rows(simd, mr, nr, ct, ldc);
           }
         }
       }
+    }
+  }
+}
+
+/* The bias and activation of the small path, as a pass over the chunk (the same operations as the stores). */
+static void apply_epilogue(size_t m, size_t n, float *c, size_t ldc, const epilogue *ep) {
+  if (!ep->bias && ep->act == OQ_GEMM_ACT_NONE) return;
+  for (size_t i = 0; i < m; i++) {
+    float *ci = c + i * ldc;
+    float b = ep->bias ? ep->bias[i] : 0.0f;
+    for (size_t j = 0; j < n; j++) {
+      float v = ci[j];
+      if (ep->bias) v = v + b;
+      if (ep->act == OQ_GEMM_ACT_RELU) v = v > 0.0f ? v : 0.0f;
+      if (ep->act == OQ_GEMM_ACT_CLAMP) {
+        v = v < ep->lo ? ep->lo : v;
+        v = v > ep->hi ? ep->hi : v;
+      }
+      ci[j] = v;
     }
   }
 }
@@ -173,8 +251,9 @@ typedef struct gemm_job {
   int small;             /* 1: gemm_small, 0: gemm_packed */
   int by_rows;           /* 1: items are row blocks of C, 0: column blocks */
   size_t unit;           /* rows or columns per item */
-  oq_sgemm_fill_fn fill; /* NULL, or produces B's columns of a block first (column split only) */
+  oq_sgemm_pack_fn fill; /* NULL, or packs B's panels itself */
   void *fill_ctx;
+  oq_sgemm_epi epi;
   const oq_sgemm_pack *pack; /* packing slots (packed path) */
   const oq_simd *simd;       /* the level every chunk uses */
   atomic_int next_slot;      /* slots claimed so far: each running chunk takes one */
@@ -186,55 +265,78 @@ static oq_status gemm_items(void *ctx, int64_t begin, int64_t end) {
   size_t lo = (size_t)begin * j->unit, hi = (size_t)end * j->unit;
   if (hi > extent) hi = extent;
   if (lo >= hi) return OQ_OK;
-  size_t m = j->m, n = j->n;
-  const float *a = j->a, *b = j->b;
+  size_t m = j->m, n = j->n, j_off = 0;
+  const float *a = j->a, *b = j->b, *bias = j->epi.bias;
   float *c = j->c;
   if (j->by_rows) { /* rows lo..hi of op(A) and C */
     m = hi - lo;
     a += j->ta ? lo : lo * j->lda;
     c += lo * j->ldc;
+    if (bias) bias += lo;
   } else { /* columns lo..hi of op(B) and C */
-    if (j->fill) j->fill(j->fill_ctx, lo, hi);
     n = hi - lo;
-    b += j->tb ? lo * j->ldb : lo;
+    j_off = lo;
+    if (b) b += j->tb ? lo * j->ldb : lo;
     c += lo;
   }
-  scale_c(m, n, j->beta, c, j->ldc);
+  epilogue ep = {j->beta != 0.0f, bias, j->epi.act, j->epi.lo, j->epi.hi};
+  int slot = j->small && !j->fill ? 0 : atomic_fetch_add(&j->next_slot, 1);
+  float *scratch = j->small && !j->fill ? NULL : j->pack->buf + (size_t)slot * j->pack->slot_floats;
   if (j->small) {
-    gemm_small(j->ta, j->tb, m, n, j->k, j->alpha, a, j->lda, b, j->ldb, c, j->ldc);
+    size_t ldb = j->ldb;
+    if (j->fill) { /* the whole k x n block as one panel of n columns: row-major B */
+      j->fill(j->fill_ctx, 0, j->k, j_off, n, scratch, n);
+      b = scratch;
+      ldb = n;
+    }
+    scale_c(m, n, j->beta, c, j->ldc);
+    gemm_small(j->ta, j->fill ? 0 : j->tb, m, n, j->k, j->alpha, a, j->lda, b, ldb, c, j->ldc);
+    apply_epilogue(m, n, c, j->ldc, &ep);
+    if (ep.act == OQ_GEMM_ACT_SILU) silu_rows(j->simd, m, n, c, j->ldc);
     return OQ_OK;
   }
-  int slot = atomic_fetch_add(&j->next_slot, 1);
-  gemm_packed(j->simd, j->ta, j->tb, m, n, j->k, j->alpha, a, j->lda, b, j->ldb, c, j->ldc,
-              j->pack->buf + (size_t)slot * j->pack->slot_floats);
+  if (j->beta != 0.0f) scale_c(m, n, j->beta, c, j->ldc);
+  b_source bs = {j->tb, b, j->ldb, j->fill, j->fill_ctx, j_off};
+  gemm_packed(j->simd, j->ta, m, n, j->k, j->alpha, a, j->lda, &bs, c, j->ldc, &ep, scratch);
   return OQ_OK;
 }
 
-/* Multiply-adds below which a product is not worth splitting further (thread wake-up costs microseconds). */
-#define GEMM_MIN_WORK ((double)(1 << 18))
+/* Multiply-adds below which a product is not worth splitting further: waking a thread and the duplicated packing
+ * cost tens of microseconds, so tiny products stay on one thread. */
+#define GEMM_MIN_WORK ((double)(1 << 20))
 
-static int is_small(size_t m, size_t n, size_t k) {
+/* A pack callback has no matrix to read in place, so with one only tiny products take the small path (B is then
+ * made as one dense block). */
+static int is_small(size_t m, size_t n, size_t k, int with_fill) {
   double work = (double)m * (double)n * (double)k;
+  if (with_fill) return k == 0 || work < 32.0 * 32.0 * 32.0;
   /* a thin C (a few rows or columns) still takes the packed path when the product is large: the padded tile wastes
    * lanes, but the scalar loops waste far more (512 x 4 x 4608 from a 3x3 conv on a 2x2 map) */
   return k == 0 || m == 1 || n == 1 || work < 32.0 * 32.0 * 32.0;
 }
 
 /* How a product is split: rows or columns, the unit, the item count and the most chunks worth running. */
-static void split_plan(size_t m, size_t n, size_t k, int with_fill, int small, int *by_rows, size_t *unit,
-                       int64_t *items, int32_t *chunks) {
+static void split_plan(size_t m, size_t n, size_t k, int small, int *by_rows, size_t *unit, int64_t *items,
+                       int32_t *chunks) {
   double work = (double)m * (double)n * (double)k;
-  /* Split the larger side of C; for the packed path, in whole register tiles. Columns duplicate the packing of A
-   * in every block, rows that of B, so the split along the larger side also duplicates the smaller operand. */
-  *by_rows = !with_fill && m > n;
-  *unit = small ? 1 : (*by_rows ? MR_LCM : NR_MAX);
+  /* Split the larger side of C, or the rows when there are too few columns to share out in whole tiles (a 7x7 map
+   * has 2 column tiles); for the packed path, in whole register tiles. Columns duplicate the packing of A in every
+   * block, rows that of B. */
+  *by_rows = m > n || (n < 8 * NR_MAX && m >= 4 * MR_LCM);
+  *unit = small ? 1 : (*by_rows ? (size_t)oq_simd_get()->gemm_mr : NR_MAX);
   size_t extent = *by_rows ? m : n;
   *items = (int64_t)((extent + *unit - 1) / *unit);
   double max_chunks = work / GEMM_MIN_WORK;
   *chunks = max_chunks < 1.0 ? 1 : max_chunks > OQ_THREADPOOL_MAX ? OQ_THREADPOOL_MAX : (int32_t)max_chunks;
 }
 
-size_t oq_sgemm_pack_floats(size_t m, size_t n, size_t k) { return is_small(m, n, k) ? 0 : pack_floats(m, n, k); }
+static size_t floats_for(size_t m, size_t n, size_t k, int with_fill) {
+  if (!is_small(m, n, k, with_fill)) return pack_floats(m, n, k);
+  return with_fill ? k * n : 0; /* small with a callback: k * n < 2^15 */
+}
+
+size_t oq_sgemm_pack_floats(size_t m, size_t n, size_t k) { return floats_for(m, n, k, 0); }
+size_t oq_sgemm_fill_floats(size_t m, size_t n, size_t k) { return floats_for(m, n, k, 1); }
 
 int32_t oq_sgemm_slots(int32_t threads, size_t m, size_t n, size_t k, int with_fill) {
   if (m == 0 || n == 0) return 1;
@@ -242,7 +344,7 @@ int32_t oq_sgemm_slots(int32_t threads, size_t m, size_t n, size_t k, int with_f
   size_t unit;
   int64_t items;
   int32_t chunks;
-  split_plan(m, n, k, with_fill, is_small(m, n, k), &by_rows, &unit, &items, &chunks);
+  split_plan(m, n, k, is_small(m, n, k, with_fill), &by_rows, &unit, &items, &chunks);
   if (chunks > threads) chunks = threads;
   if ((int64_t)chunks > items) chunks = (int32_t)items;
   return chunks < 1 ? 1 : chunks;
@@ -250,17 +352,37 @@ int32_t oq_sgemm_slots(int32_t threads, size_t m, size_t n, size_t k, int with_f
 
 static oq_status sgemm_split(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, int trans_b, size_t m,
                              size_t n, size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb,
-                             oq_sgemm_fill_fn fill, void *fill_ctx, float beta, float *c, size_t ldc, oq_error *err) {
+                             oq_sgemm_pack_fn fill, void *fill_ctx, float beta, float *c, size_t ldc,
+                             const oq_sgemm_epi *epi, oq_error *err) {
   if (m == 0 || n == 0) return OQ_OK;
-  gemm_job j = {trans_a, trans_b, m, n,    k,        alpha, beta,          a, b, lda, ldb, ldc, c,
-                0,       0,       1, fill, fill_ctx, pack,  oq_simd_get(), 0};
+  gemm_job j;
+  memset(&j, 0, sizeof j);
+  j.ta = trans_a;
+  j.tb = trans_b;
+  j.m = m;
+  j.n = n;
+  j.k = k;
+  j.alpha = alpha;
+  j.beta = beta;
+  j.a = a;
+  j.b = b;
+  j.lda = lda;
+  j.ldb = ldb;
+  j.ldc = ldc;
+  j.c = c;
+  j.fill = fill;
+  j.fill_ctx = fill_ctx;
+  if (epi) j.epi = *epi;
+  j.pack = pack;
+  j.simd = oq_simd_get();
   atomic_init(&j.next_slot, 0);
-  j.small = is_small(m, n, k);
+  j.small = is_small(m, n, k, fill != NULL);
   int64_t items;
   int32_t chunks;
-  split_plan(m, n, k, fill != NULL, j.small, &j.by_rows, &j.unit, &items, &chunks);
-  if (!j.small) {
-    if (!pack || !pack->buf || pack->n_slots < 1 || pack->slot_floats < pack_floats(m, n, k))
+  split_plan(m, n, k, j.small, &j.by_rows, &j.unit, &items, &chunks);
+  size_t need = floats_for(m, n, k, fill != NULL);
+  if (need) {
+    if (!pack || !pack->buf || pack->n_slots < 1 || pack->slot_floats < need)
       return oq_error_set(err, OQ_ERR_INTERNAL, __FILE__, __LINE__, "matrix product without packing scratch");
     if (chunks > pack->n_slots) chunks = pack->n_slots;
   }
@@ -270,13 +392,19 @@ static oq_status sgemm_split(struct oq_threadpool *pool, const oq_sgemm_pack *pa
 oq_status oq_sgemm(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, int trans_b, size_t m, size_t n,
                    size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
                    size_t ldc, oq_error *err) {
-  return sgemm_split(pool, pack, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, NULL, NULL, beta, c, ldc, err);
+  return sgemm_split(pool, pack, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, NULL, NULL, beta, c, ldc, NULL, err);
+}
+
+oq_status oq_sgemm_epi_run(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, int trans_b, size_t m,
+                           size_t n, size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb,
+                           float beta, float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err) {
+  return sgemm_split(pool, pack, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, NULL, NULL, beta, c, ldc, epi, err);
 }
 
 oq_status oq_sgemm_fill(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, size_t m, size_t n,
-                        size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb,
-                        oq_sgemm_fill_fn fill, void *fill_ctx, float beta, float *c, size_t ldc, oq_error *err) {
-  return sgemm_split(pool, pack, trans_a, 0, m, n, k, alpha, a, lda, b, ldb, fill, fill_ctx, beta, c, ldc, err);
+                        size_t k, float alpha, const float *a, size_t lda, oq_sgemm_pack_fn fill, void *fill_ctx,
+                        float beta, float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err) {
+  return sgemm_split(pool, pack, trans_a, 0, m, n, k, alpha, a, lda, NULL, 0, fill, fill_ctx, beta, c, ldc, epi, err);
 }
 
 void oq_sgemm_ref(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,

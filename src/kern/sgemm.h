@@ -5,6 +5,7 @@
 #define OQ_KERN_SGEMM_H
 
 #include "core/error.h"
+#include "kern/cpu.h"
 
 struct oq_threadpool; /* core/pool.h */
 
@@ -30,13 +31,30 @@ oq_status oq_sgemm(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int tr
                    size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
                    size_t ldc, oq_error *err);
 
-/* Fills columns [j0, j1) of B (not transposed) just before they are used, on the thread that computes those
- * columns of C: lets Conv build its im2col columns where they are consumed. */
-typedef void (*oq_sgemm_fill_fn)(void *ctx, size_t j0, size_t j1);
-/* oq_sgemm for trans_b == 0 with B produced by fill: C is split over columns only. */
+/* Bias per row of C (m floats, NULL: none) and activation, applied when each tile of C is stored for the last
+ * time: C = act(alpha * op(A) * op(B) + beta * C + bias[row]). Relu and Clip give the bits of the separate nodes. */
+typedef struct oq_sgemm_epi {
+  const float *bias;
+  oq_gemm_act act;
+  float lo, hi; /* OQ_GEMM_ACT_CLAMP bounds */
+} oq_sgemm_epi;
+
+/* oq_sgemm with an epilogue (epi NULL: none). */
+oq_status oq_sgemm_epi_run(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, int trans_b, size_t m,
+                           size_t n, size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb,
+                           float beta, float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err);
+
+/* Packs rows [p0, p0 + kc) and columns [j0, j0 + nc) of B (k x n, not transposed) as panels of nr columns:
+ * dst[(j / nr) * kc * nr + p * nr + j % nr] for the column j - j0 and row p - p0, zeros in the columns of the last
+ * panel past nc. Called on the thread that computes with the panels, so Conv builds its im2col columns right where
+ * they are consumed, with no column matrix in memory. */
+typedef void (*oq_sgemm_pack_fn)(void *ctx, size_t p0, size_t kc, size_t j0, size_t nc, float *dst, size_t nr);
+/* Packing floats of one chunk of oq_sgemm_fill (its small path needs B as one block). */
+size_t oq_sgemm_fill_floats(size_t m, size_t n, size_t k);
+/* oq_sgemm with B produced by fill (not transposed) and an epilogue (epi NULL: none). */
 oq_status oq_sgemm_fill(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, size_t m, size_t n,
-                        size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb,
-                        oq_sgemm_fill_fn fill, void *fill_ctx, float beta, float *c, size_t ldc, oq_error *err);
+                        size_t k, float alpha, const float *a, size_t lda, oq_sgemm_pack_fn fill, void *fill_ctx,
+                        float beta, float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err);
 
 /* The reference twin: three plain loops with double accumulation. */
 void oq_sgemm_ref(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,

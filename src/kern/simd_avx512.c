@@ -21,8 +21,8 @@
     c##r##1 = _mm512_fmadd_ps(a, b1, c##r##1);                                                                         \
   }
 
-static void micro_avx512(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, float *c, size_t ldc,
-                         size_t mr, size_t nr) {
+static void micro_avx512(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, size_t bs, float *c,
+                         size_t ldc, size_t mr, size_t nr, const oq_gemm_store *st) {
   __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
          c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
   const float *a0 = ap, *a1 = ap + rs, *a2 = ap + 2 * rs, *a3 = ap + 3 * rs, *a4 = ap + 4 * rs, *a5 = ap + 5 * rs,
@@ -30,30 +30,82 @@ static void micro_avx512(size_t kc, const float *ap, size_t rs, size_t cs, const
   for (size_t p = 0; p < kc; p++) {
     __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
     ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ap += MR;
-    bp += NR;
+    bp += bs;
   }
   __m512 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
-  if (mr == MR && nr == NR) {
-    for (int r = 0; r < MR; r++) {
-      float *cr = c + (size_t)r * ldc;
-      _mm512_storeu_ps(cr, _mm512_add_ps(_mm512_loadu_ps(cr), acc[r][0]));
-      _mm512_storeu_ps(cr + 16, _mm512_add_ps(_mm512_loadu_ps(cr + 16), acc[r][1]));
+  /* the same operations as store_tile, 16 lanes at a time (max/min written in the ternaries' operand order);
+   * masked loads and stores touch only the nr valid columns */
+  __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1u);
+  __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr <= 16 ? (__mmask16)0 : (__mmask16)((1u << (nr - 16)) - 1u);
+  __m512 zero = _mm512_setzero_ps(), lo = _mm512_set1_ps(st->lo), hi = _mm512_set1_ps(st->hi);
+  for (size_t r = 0; r < mr; r++) {
+    float *cr = c + r * ldc;
+    __m512 v0 = acc[r][0], v1 = acc[r][1];
+    if (st->load) {
+      v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), v0);
+      v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), v1);
     }
-  } else {
-    /* masked loads and stores touch only the nr valid columns */
-    __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1u);
-    __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr <= 16 ? (__mmask16)0 : (__mmask16)((1u << (nr - 16)) - 1u);
-    for (size_t r = 0; r < mr; r++) {
-      float *cr = c + r * ldc;
-      _mm512_mask_storeu_ps(cr, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), acc[r][0]));
-      _mm512_mask_storeu_ps(cr + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), acc[r][1]));
+    if (st->bias) {
+      __m512 b = _mm512_set1_ps(st->bias[r]);
+      v0 = _mm512_add_ps(v0, b);
+      v1 = _mm512_add_ps(v1, b);
     }
+    if (st->act == OQ_GEMM_ACT_RELU) {
+      v0 = _mm512_max_ps(v0, zero);
+      v1 = _mm512_max_ps(v1, zero);
+    } else if (st->act == OQ_GEMM_ACT_CLAMP) {
+      v0 = _mm512_min_ps(hi, _mm512_max_ps(lo, v0));
+      v1 = _mm512_min_ps(hi, _mm512_max_ps(lo, v1));
+    }
+    _mm512_mask_storeu_ps(cr, m0, v0);
+    _mm512_mask_storeu_ps(cr + 16, m1, v1);
   }
 }
 
-static const oq_simd k_avx512 = {OQ_CPU_AVX512, "avx512",           MR,           NR,          micro_avx512,
-                                 vexp_avx512,   vsigmoid_avx512,    vtanh_avx512, verf_avx512, vrelu_avx512,
-                                 vclamp_avx512, axpy_strided_avx512};
+/* The depthwise row (kern/cpu.h oq_dw_row_fn) 16 outputs at a time, the tail under a mask: the same products and
+ * sums, in the same order, as the shared body (dw_row_avx512 there is the plain-C twin for other shapes). Stride 2
+ * takes the even lanes of two loads. Masked loads never touch memory past the row's last tap. Used for short rows
+ * (small maps), where the compiled loop would run its scalar remainder. */
+static void dw_row_zmm(const float *r, size_t ld, const float *w, int32_t k, int32_t stride, float bias, float *y,
+                       size_t n) {
+  if (n >= 32) { /* long rows: the compiler's vectorization of the shared body is faster (no masks) */
+    dw_row_avx512(r, ld, w, k, stride, bias, y, n);
+    return;
+  }
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  __m512 wv[25];
+  for (int32_t t = 0; t < k * k; t++) wv[t] = _mm512_set1_ps(w[t]);
+  for (size_t i0 = 0; i0 < n; i0 += 16) {
+    size_t cnt = n - i0 < 16 ? n - i0 : 16;
+    __mmask16 m = (__mmask16)((1u << cnt) - 1u);
+    __m512 acc = _mm512_set1_ps(bias);
+    if (stride == 1) {
+      for (int32_t kh = 0; kh < k; kh++) {
+        const float *p = r + kh * ld + i0;
+        for (int32_t kw = 0; kw < k; kw++)
+          acc = _mm512_add_ps(acc, _mm512_mul_ps(wv[kh * k + kw], _mm512_maskz_loadu_ps(m, p + kw)));
+      }
+    } else {
+      /* outputs i0 + q read p[2q + kw], q < cnt: 2 * cnt - 1 floats from p + kw */
+      size_t need = 2 * cnt - 1;
+      __mmask16 m0 = need >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << need) - 1u);
+      __mmask16 m1 = need <= 16 ? (__mmask16)0 : (__mmask16)((1u << (need - 16)) - 1u);
+      for (int32_t kh = 0; kh < k; kh++) {
+        const float *p = r + kh * ld + 2 * i0;
+        for (int32_t kw = 0; kw < k; kw++) {
+          __m512 lo = _mm512_maskz_loadu_ps(m0, p + kw), hi = _mm512_maskz_loadu_ps(m1, p + kw + 16);
+          acc = _mm512_add_ps(acc, _mm512_mul_ps(wv[kh * k + kw], _mm512_permutex2var_ps(lo, even, hi)));
+        }
+      }
+    }
+    _mm512_mask_storeu_ps(y + i0, m, acc);
+  }
+}
+
+static const oq_simd k_avx512 = {
+    OQ_CPU_AVX512,   "avx512",     MR,          NR,           micro_avx512,  vexp_avx512,
+    vsigmoid_avx512, vtanh_avx512, verf_avx512, vrelu_avx512, vclamp_avx512, axpy_strided_avx512,
+    dw_row_zmm};
 
 const oq_simd *oq_simd_avx512_table(void) { return &k_avx512; }
 #else

@@ -141,3 +141,57 @@ static void OQ_SIMD_SFX(vclamp)(const float *x, float *y, size_t n, float lo, fl
     y[i] = v > hi ? hi : v;
   }
 }
+
+/* Stores an mr x nr tile (row stride ldt) into C as oq_gemm_store says (kern/cpu.h); the plain-C twin of the vector
+ * stores of the micro-kernels, used for partial tiles. */
+static inline void OQ_SIMD_SFX(store_tile)(const float *tile, size_t ldt, float *c, size_t ldc, size_t mr, size_t nr,
+                                           const oq_gemm_store *st) {
+  for (size_t r = 0; r < mr; r++) {
+    float b = st->bias ? st->bias[r] : 0.0f;
+    for (size_t j = 0; j < nr; j++) {
+      float v = tile[r * ldt + j];
+      if (st->load) v = c[r * ldc + j] + v;
+      if (st->bias) v = v + b;
+      if (st->act == OQ_GEMM_ACT_RELU) v = v > 0.0f ? v : 0.0f;
+      if (st->act == OQ_GEMM_ACT_CLAMP) {
+        v = v < st->lo ? st->lo : v;
+        v = v > st->hi ? st->hi : v;
+      }
+      c[r * ldc + j] = v;
+    }
+  }
+}
+
+/* Depthwise rows (kern/cpu.h oq_dw_row_fn): the taps written out so that the loop over i vectorizes, the
+ * accumulator staying in a register across all taps. */
+#define OQ_DW_TAP(q, row, col) acc = acc + w[q] * r[(row)*ld + i * S + (col)];
+#define OQ_DW_ROW3(kh)         OQ_DW_TAP(kh * 3, kh, 0) OQ_DW_TAP(kh * 3 + 1, kh, 1) OQ_DW_TAP(kh * 3 + 2, kh, 2)
+#define OQ_DW_ROW5(kh)                                                                                                 \
+  OQ_DW_TAP(kh * 5, kh, 0)                                                                                             \
+  OQ_DW_TAP(kh * 5 + 1, kh, 1)                                                                                         \
+  OQ_DW_TAP(kh * 5 + 2, kh, 2) OQ_DW_TAP(kh * 5 + 3, kh, 3) OQ_DW_TAP(kh * 5 + 4, kh, 4)
+#define OQ_DW_BODY3(SV)                                                                                                \
+  const size_t S = SV;                                                                                                 \
+  for (size_t i = 0; i < n; i++) {                                                                                     \
+    float acc = bias;                                                                                                  \
+    OQ_DW_ROW3(0) OQ_DW_ROW3(1) OQ_DW_ROW3(2) y[i] = acc;                                                              \
+  }
+#define OQ_DW_BODY5(SV)                                                                                                \
+  const size_t S = SV;                                                                                                 \
+  for (size_t i = 0; i < n; i++) {                                                                                     \
+    float acc = bias;                                                                                                  \
+    OQ_DW_ROW5(0) OQ_DW_ROW5(1) OQ_DW_ROW5(2) OQ_DW_ROW5(3) OQ_DW_ROW5(4) y[i] = acc;                                  \
+  }
+
+static inline void OQ_SIMD_SFX(dw_row)(const float *restrict r, size_t ld, const float *restrict w, int32_t k,
+                                       int32_t stride, float bias, float *restrict y, size_t n) {
+  if (k == 3 && stride == 1) {
+    OQ_DW_BODY3(1)
+  } else if (k == 3) {
+    OQ_DW_BODY3(2)
+  } else if (stride == 1) {
+    OQ_DW_BODY5(1)
+  } else {
+    OQ_DW_BODY5(2)
+  }
+}

@@ -12,11 +12,6 @@
 #define MR 6
 #define NR 8
 
-static void add_tile(const float *tile, float *c, size_t ldc, size_t mr, size_t nr) {
-  for (size_t r = 0; r < mr; r++)
-    for (size_t j = 0; j < nr; j++) c[r * ldc + j] += tile[r * NR + j];
-}
-
 #if defined(__GNUC__)
 typedef float v4 __attribute__((vector_size(16)));
 
@@ -26,8 +21,8 @@ static inline v4 vload(const float *p) {
   return v;
 }
 
-static void micro_portable(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, float *c, size_t ldc,
-                           size_t mr, size_t nr) {
+static void micro_portable(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, size_t bs, float *c,
+                           size_t ldc, size_t mr, size_t nr, const oq_gemm_store *st) {
   v4 z = {0}, c0l = z, c0h = z, c1l = z, c1h = z, c2l = z, c2h = z, c3l = z, c3h = z, c4l = z, c4h = z, c5l = z,
      c5h = z;
   for (size_t p = 0; p < kc; p++) {
@@ -46,33 +41,24 @@ static void micro_portable(size_t kc, const float *ap, size_t rs, size_t cs, con
     c4h += bh * x4;
     c5l += bl * x5;
     c5h += bh * x5;
-    bp += NR;
+    bp += bs;
   }
   v4 acc[MR][2] = {{c0l, c0h}, {c1l, c1h}, {c2l, c2h}, {c3l, c3h}, {c4l, c4h}, {c5l, c5h}};
-  if (mr == MR && nr == NR) {
-    for (int r = 0; r < MR; r++) {
-      float *cr = c + (size_t)r * ldc;
-      v4 lo = vload(cr) + acc[r][0], hi = vload(cr + 4) + acc[r][1];
-      memcpy(cr, &lo, sizeof lo);
-      memcpy(cr + 4, &hi, sizeof hi);
-    }
-  } else {
-    float tile[MR * NR];
-    memcpy(tile, acc, sizeof tile);
-    add_tile(tile, c, ldc, mr, nr);
-  }
+  float tile[MR * NR];
+  memcpy(tile, acc, sizeof tile);
+  store_tile_portable(tile, NR, c, ldc, mr, nr, st);
 }
 #else
-static void micro_portable(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, float *c, size_t ldc,
-                           size_t mr, size_t nr) {
+static void micro_portable(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, size_t bs, float *c,
+                           size_t ldc, size_t mr, size_t nr, const oq_gemm_store *st) {
   float acc[MR * NR];
   for (int i = 0; i < MR * NR; i++) acc[i] = 0.0f;
   for (size_t p = 0; p < kc; p++) {
     for (int r = 0; r < MR; r++)
       for (int j = 0; j < NR; j++) acc[r * NR + j] += ap[r * rs + p * cs] * bp[j];
-    bp += NR;
+    bp += bs;
   }
-  add_tile(acc, c, ldc, mr, nr);
+  store_tile_portable(acc, NR, c, ldc, mr, nr, st);
 }
 #endif
 
@@ -87,4 +73,5 @@ const oq_simd oq_simd_portable = {OQ_CPU_PORTABLE,
                                   verf_portable,
                                   vrelu_portable,
                                   vclamp_portable,
-                                  axpy_strided_portable};
+                                  axpy_strided_portable,
+                                  dw_row_portable};

@@ -3,6 +3,7 @@
  * reference loops with call->reference). */
 #include "core/pool.h"
 #include "kern/conv.h"
+#include "kern/cpu.h"
 #include "ops/kernels.h"
 #include "ops/nn.h"
 #include "ops/tensor_util.h"
@@ -153,8 +154,12 @@ oq_status oq_op_conv_exec(const oq_kernel_call *call, oq_error *err) {
   conv_products(&cs);
   float *yd = y->data;
   const float *bd = b ? b->data : NULL;
+  /* a Relu/Clip/SiLU the plan fused into this node (exec/plan.c): in the stores on the fast path, else a pass */
+  oq_conv_act act = {(oq_gemm_act)call->fused_act, call->fused_lo, call->fused_hi};
+  int64_t ny = cs.n * cs.m * cs.out_sp;
   if (conv_degenerate(&cs)) { /* nothing to accumulate: output is the bias */
-    for (int64_t i = 0; i < cs.n * cs.m * cs.out_sp; i++) yd[i] = bd ? bd[(i / cs.out_sp) % cs.m] : 0.0f;
+    for (int64_t i = 0; i < ny; i++) yd[i] = bd ? bd[(i / cs.out_sp) % cs.m] : 0.0f;
+    oq_conv_apply_act(&act, oq_simd_get(), yd, ny);
     return OQ_OK;
   }
   size_t box_bytes, bytes = conv_scratch_bytes(&cs, oq_threadpool_size(call->pool), call->reference, &box_bytes);
@@ -164,10 +169,12 @@ oq_status oq_op_conv_exec(const oq_kernel_call *call, oq_error *err) {
   oq_conv_shape inner;
   int64_t lo[OQ_MAX_DIMS];
   if (!oq_conv_inner_box(&cs, &inner, lo)) {
-    if (call->reference)
+    if (call->reference) {
       oq_conv_ref(&cs, x->data, w->data, bd, yd);
-    else
-      OQ_CHECK(oq_conv_fast(&cs, x->data, w->data, bd, yd, call->pool, scratch, err));
+      oq_conv_apply_act(&act, oq_simd_get(), yd, ny);
+    } else {
+      OQ_CHECK(oq_conv_fast(&cs, x->data, w->data, bd, &act, yd, call->pool, scratch, err));
+    }
     return OQ_OK;
   }
   /* Positions outside the box only see padding: their output is the bias. Compute the box, then place it. */
@@ -175,13 +182,15 @@ oq_status oq_op_conv_exec(const oq_kernel_call *call, oq_error *err) {
     float v = bd ? bd[pl % cs.m] : 0.0f;
     for (int64_t q = 0; q < cs.out_sp; q++) yd[pl * cs.out_sp + q] = v;
   }
-  if (inner.out_sp == 0) return OQ_OK;
-  float *box = scratch, *rest = (float *)((unsigned char *)scratch + box_bytes);
-  if (call->reference)
-    oq_conv_ref(&inner, x->data, w->data, bd, box);
-  else
-    OQ_CHECK(oq_conv_fast(&inner, x->data, w->data, bd, box, call->pool, rest, err));
-  oq_conv_place_box(&cs, &inner, lo, box, yd);
+  if (inner.out_sp != 0) {
+    float *box = scratch, *rest = (float *)((unsigned char *)scratch + box_bytes);
+    if (call->reference)
+      oq_conv_ref(&inner, x->data, w->data, bd, box);
+    else
+      OQ_CHECK(oq_conv_fast(&inner, x->data, w->data, bd, NULL, box, call->pool, rest, err));
+    oq_conv_place_box(&cs, &inner, lo, box, yd);
+  }
+  oq_conv_apply_act(&act, oq_simd_get(), yd, ny);
   return OQ_OK;
 fail:
   return st;

@@ -63,6 +63,10 @@ typedef struct oq_kernel_call {
   int32_t reference;            /* 1: use the plain reference twins of the optimized paths (tests) */
   const oq_kernel_hooks *hooks; /* executor's; never NULL when exec runs */
   void *hooks_ctx;              /* first argument of the hooks */
+  /* exec/plan.c fusion: an activation the kernel applies to output 0 (kern/cpu.h oq_gemm_act; 0 none) because the
+   * node that computed it now only passes output 0 on. Only kernels the plan fuses into see it (Conv). */
+  int32_t fused_act;
+  float fused_lo, fused_hi;
 } oq_kernel_call;
 
 /* Output j of the call with this dtype and shape (see oq_kernel_hooks.out). */

@@ -39,7 +39,7 @@ static int same_on_all_pools(const char *what, oq_op_exec_fn fn, const void *par
   oq_error err = {0};
   oq_tensor base, y;
   memset(&base, 0, sizeof base);
-  oq_kernel_call c = {params, ins, n_in, &base, 1, what, NULL, 0, NULL, NULL};
+  oq_kernel_call c = {params, ins, n_in, &base, 1, what, NULL, 0, NULL, NULL, 0, 0.0f, 0.0f};
   if (oq_exec_kernel(fn, &c, &err) != OQ_OK) {
     fprintf(stderr, "%s: %s\n", what, err.msg);
     return 0;
@@ -162,7 +162,7 @@ static int binary_exact(oq_op_exec_fn fn, char op, const oq_tensor *a, const oq_
   oq_tensor y;
   memset(&y, 0, sizeof y);
   const oq_tensor *ins[2] = {a, b};
-  oq_kernel_call c = {NULL, ins, 2, &y, 1, "binary", NULL, 0, NULL, NULL};
+  oq_kernel_call c = {NULL, ins, 2, &y, 1, "binary", NULL, 0, NULL, NULL, 0, 0.0f, 0.0f};
   if (oq_exec_kernel(fn, &c, &err) != OQ_OK || oq_tensor_numel(&y) != oq_tensor_numel(a)) return 0;
   const float *A = a->data, *B = b->data, *Y = y.data;
   int64_t n = oq_tensor_numel(a), nb = oq_tensor_numel(b), inner = a->dims[2] * a->dims[3];

@@ -179,7 +179,7 @@ OQ_TEST(conv_fast_matches_reference) {
         size_t floats = oq_conv_scratch_floats(&cs, oq_threadpool_size(pool));
         float *scratch = malloc((floats ? floats : 1) * sizeof(float));
         REQUIRE(scratch);
-        REQUIRE_OK(oq_conv_fast(&cs, x, w, bias, y1, pool, scratch, &err));
+        REQUIRE_OK(oq_conv_fast(&cs, x, w, bias, NULL, y1, pool, scratch, &err));
         oq_conv_ref(&cs, x, w, bias, y2);
         double worst = 0;
         for (size_t i = 0; i < ny; i++) {
@@ -352,6 +352,167 @@ OQ_TEST(vector_math_matches_libm_on_every_level) {
   free(x);
   free(y);
   free(y0);
+}
+
+/* Applies a Relu or Clip to n floats as the separate nodes do (the SIMD level's relu and clamp). */
+static void act_apply(oq_gemm_act act, float lo, float hi, float *y, size_t n) {
+  if (act == OQ_GEMM_ACT_RELU) oq_simd_get()->relu(y, y, n);
+  if (act == OQ_GEMM_ACT_CLAMP) oq_simd_get()->clamp(y, y, n, lo, hi);
+}
+
+/* The pack callback of the tests: B (k x n, row-major, ldb) packed the documented way. */
+typedef struct test_fill {
+  const float *b;
+  size_t ldb;
+} test_fill;
+
+static void test_pack(void *ctx, size_t p0, size_t kc, size_t j0, size_t nc, float *dst, size_t nr) {
+  const test_fill *f = ctx;
+  for (size_t j = 0; j < (nc + nr - 1) / nr * nr; j++)
+    for (size_t p = 0; p < kc; p++)
+      dst[(j / nr) * kc * nr + p * nr + j % nr] = j < nc ? f->b[(p0 + p) * f->ldb + j0 + j] : 0.0f;
+}
+
+/* Bias and activation in the micro-kernel's store give the bits of a plain product followed by the separate bias add
+ * and Relu/Clip; B packed by a callback gives the bits of B read from memory; on every pool size. */
+OQ_TEST(sgemm_epilogue_equals_separate_passes) {
+  FOR_EACH_LEVEL(lv) {
+    oq_error err = {0};
+    for (int iter = 0; iter < 40; iter++) {
+      size_t m = (size_t)rnd_in(2, 200), n = (size_t)rnd_in(2, 300), k = (size_t)rnd_in(1, 600);
+      if (iter < 3) m = (size_t)rnd_in(1, 8); /* small products too */
+      int ta = (int)rnd_in(0, 1), tb = (int)rnd_in(0, 1);
+      oq_gemm_act act = (oq_gemm_act)(iter % 3);
+      float lo = -0.25f, hi = 0.5f;
+      size_t lda = ta ? m : k, ldb = tb ? k : n;
+      float *a = malloc(m * k * 4), *b = malloc(k * n * 4), *bias = malloc(m * 4), *c0 = malloc(m * n * 4),
+            *c1 = malloc(m * n * 4), *c2 = malloc(m * n * 4), *c3 = malloc(m * n * 4);
+      REQUIRE(a && b && bias && c0 && c1 && c2 && c3);
+      for (size_t i = 0; i < m * k; i++) a[i] = rnd_f();
+      for (size_t i = 0; i < k * n; i++) b[i] = rnd_f();
+      for (size_t i = 0; i < m; i++) bias[i] = rnd_f();
+      for (int32_t threads = 1; threads <= 3; threads++) {
+        oq_threadpool *pool = NULL;
+        REQUIRE_OK(oq_threadpool_create(threads, &pool, &err));
+        int32_t th = oq_threadpool_size(pool);
+        REQUIRE_OK(sgemm_fast(pool, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c0, n, &err));
+        for (size_t i = 0; i < m; i++) {
+          for (size_t j = 0; j < n; j++) c0[i * n + j] = c0[i * n + j] + bias[i];
+          act_apply(act, lo, hi, c0 + i * n, n);
+        }
+        oq_sgemm_epi epi = {bias, act, lo, hi};
+        oq_sgemm_pack pack = {NULL, oq_sgemm_pack_floats(m, n, k), oq_sgemm_slots(th, m, n, k, 0)};
+        if (pack.slot_floats) pack.buf = malloc(pack.slot_floats * (size_t)pack.n_slots * 4);
+        for (size_t i = 0; i < m * n; i++) c1[i] = NAN; /* beta 0 never reads C */
+        REQUIRE_OK(oq_sgemm_epi_run(pool, &pack, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c1, n, &epi, &err));
+        CHECK(memcmp(c0, c1, m * n * 4) == 0);
+        free(pack.buf);
+        if (!ta && !tb) { /* the callback against B in memory (both packed: m, n > 1 and not tiny) */
+          test_fill f = {b, n};
+          oq_sgemm_pack fp = {NULL, oq_sgemm_fill_floats(m, n, k), oq_sgemm_slots(th, m, n, k, 1)};
+          fp.buf = malloc((fp.slot_floats ? fp.slot_floats : 1) * (size_t)fp.n_slots * 4);
+          REQUIRE_OK(oq_sgemm_fill(pool, &fp, 0, m, n, k, 1.0f, a, k, test_pack, &f, 0.0f, c2, n, &epi, &err));
+          if (m * n * k >= 32768 && m > 1) CHECK(memcmp(c0, c2, m * n * 4) == 0);
+          oq_sgemm_ref(0, 0, m, n, k, 1.0f, a, k, b, n, 0.0f, c3, n);
+          double worst = 0;
+          for (size_t i = 0; i < m; i++) {
+            for (size_t j = 0; j < n; j++) c3[i * n + j] += bias[i];
+            act_apply(act, lo, hi, c3 + i * n, n);
+            for (size_t j = 0; j < n; j++) {
+              double d = fabs((double)c2[i * n + j] - (double)c3[i * n + j]);
+              if (d > worst) worst = d;
+            }
+          }
+          CHECK(worst <= 1e-4);
+          free(fp.buf);
+        }
+        oq_threadpool_free(pool);
+      }
+      free(a);
+      free(b);
+      free(bias);
+      free(c0);
+      free(c1);
+      free(c2);
+      free(c3);
+    }
+  }
+  oq_cpu_force(oq_cpu_detect());
+}
+
+/* The depthwise row kernel (3x3 and 5x5, stride 1 and 2, any pads): against the reference, the same bits on every
+ * level and pool size, and a fused activation gives the bits of the separate pass. */
+OQ_TEST(depthwise_rows_match_reference) {
+  oq_error err = {0};
+  for (int iter = 0; iter < 48; iter++) {
+    oq_conv_shape cs;
+    memset(&cs, 0, sizeof cs);
+    oq_window w;
+    memset(&w, 0, sizeof w);
+    int64_t k = iter % 2 ? 5 : 3, s = (iter / 2) % 2 ? 2 : 1;
+    int64_t in[2] = {rnd_in(1, 20), rnd_in(1, 40)}, ks[2] = {k, k};
+    w.n_strides = w.n_dilations = 2;
+    w.n_pads = 4;
+    for (int i = 0; i < 2; i++) {
+      w.strides[i] = s;
+      w.dilations[i] = 1;
+      w.pads[i] = rnd_in(0, k / 2 + 1);
+      w.pads[i + 2] = rnd_in(0, k / 2 + 1);
+      if (in[i] + w.pads[i] + w.pads[i + 2] < k) in[i] = k;
+    }
+    cs.n = rnd_in(1, 2);
+    cs.c = cs.m = rnd_in(1, 6);
+    cs.cg = cs.mg = 1;
+    if (oq_window_resolve(&w, 2, in, ks, &cs.g, &err) != OQ_OK) continue;
+    cs.in_sp = in[0] * in[1];
+    cs.out_sp = cs.g.out[0] * cs.g.out[1];
+    cs.kprod = k * k;
+    size_t nx = (size_t)(cs.n * cs.c * cs.in_sp), ny = (size_t)(cs.n * cs.m * cs.out_sp), nw = (size_t)(cs.m * k * k);
+    float *x = malloc(nx * 4), *wt = malloc(nw * 4), *b = malloc((size_t)cs.m * 4), *y0 = malloc(ny * 4),
+          *y1 = malloc(ny * 4), *yr = malloc(ny * 4);
+    REQUIRE(x && wt && b && y0 && y1 && yr);
+    for (size_t i = 0; i < nx; i++) x[i] = rnd_f();
+    for (size_t i = 0; i < nw; i++) wt[i] = rnd_f();
+    for (int64_t i = 0; i < cs.m; i++) b[i] = rnd_f();
+    oq_conv_act act = {(oq_gemm_act)(iter % 3), -0.5f, 0.75f};
+    oq_conv_ref(&cs, x, wt, b, yr);
+    act_apply(act.act, act.lo, act.hi, yr, ny);
+    int first = 1;
+    FOR_EACH_LEVEL(lv) {
+      for (int32_t threads = 1; threads <= 3; threads++) {
+        oq_threadpool *pool = NULL;
+        REQUIRE_OK(oq_threadpool_create(threads, &pool, &err));
+        size_t floats = oq_conv_scratch_floats(&cs, oq_threadpool_size(pool));
+        CHECK(floats > 0);
+        float *scratch = malloc((floats ? floats : 1) * 4);
+        REQUIRE(scratch);
+        REQUIRE_OK(oq_conv_fast(&cs, x, wt, b, &act, y1, pool, scratch, &err));
+        if (first) {
+          double worst = 0;
+          for (size_t i = 0; i < ny; i++) {
+            double d = fabs((double)y1[i] - (double)yr[i]);
+            if (d > worst) worst = d;
+          }
+          CHECK(worst <= 1e-4);
+          memcpy(y0, y1, ny * 4);
+          first = 0;
+        }
+        CHECK(memcmp(y0, y1, ny * 4) == 0);
+        REQUIRE_OK(oq_conv_fast(&cs, x, wt, b, NULL, y1, pool, scratch, &err));
+        act_apply(act.act, act.lo, act.hi, y1, ny);
+        CHECK(memcmp(y0, y1, ny * 4) == 0);
+        free(scratch);
+        oq_threadpool_free(pool);
+      }
+    }
+    oq_cpu_force(oq_cpu_detect());
+    free(x);
+    free(wt);
+    free(b);
+    free(y0);
+    free(y1);
+    free(yr);
+  }
 }
 
 OQ_TEST_MAIN()

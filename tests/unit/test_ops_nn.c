@@ -35,7 +35,7 @@ static int32_t g_reference;
 
 static oq_status call1(oq_op_exec_fn fn, const void *params, const oq_tensor **ins, int n_in, oq_tensor *out,
                        oq_error *err) {
-  oq_kernel_call c = {params, ins, n_in, out, 1, "test", NULL, g_reference, NULL, NULL};
+  oq_kernel_call c = {params, ins, n_in, out, 1, "test", NULL, g_reference, NULL, NULL, 0, 0.0f, 0.0f};
   g_reference = 0;
   memset(out, 0, sizeof *out);
   return oq_exec_kernel(fn, &c, err);

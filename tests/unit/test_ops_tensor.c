@@ -27,7 +27,7 @@ static oq_tensor mk(int32_t dtype, int32_t nd, const int64_t *dims, const void *
 static oq_status run(oq_op_exec_fn fn, const void *params, int32_t n_in, const oq_tensor *const *ins, int32_t n_out,
                      oq_tensor *outs, oq_error *err) {
   memset(outs, 0, (size_t)n_out * sizeof *outs);
-  oq_kernel_call c = {params, ins, n_in, outs, n_out, "n0", NULL, 0, NULL, NULL};
+  oq_kernel_call c = {params, ins, n_in, outs, n_out, "n0", NULL, 0, NULL, NULL, 0, 0.0f, 0.0f};
   return oq_exec_kernel(fn, &c, err);
 }
 
