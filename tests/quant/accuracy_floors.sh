@@ -22,7 +22,7 @@ for spec in resnet18:20 mobilenet_v2:30 shufflenet_v2_x1_0:30 squeezenet1_1:30 e
 done
 # --preset tensorrt (int8 symmetric activations and weights, Q/DQ only in front of quantized ops' inputs, per-channel
 # weight axes) on a CNN and the transformer: the structure, and the model runs in onnxruntime with a floor.
-for spec in resnet18:20 transformer:15; do
+for spec in resnet18:18 transformer:20; do
   name=${spec%%:*} floor=${spec#*:}
   d=$O/$name
   "$Q" quantize "$d/model.onnx" --calib "$d/calib" -o "$d/trt.onnx" --preset tensorrt --quiet >/dev/null ||

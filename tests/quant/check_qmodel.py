@@ -9,7 +9,8 @@ Modes (each prints "ok: ..." or "error: ..." and exits 0 / 1):
   tensorrt     TensorRT explicit quantization: every Q/DQ is int8 with zero point 0, no int32 bias DequantizeLinear,
                every Conv/Gemm/MatMul reads its input 0 and weight through a DequantizeLinear (a per-channel weight
                scale on the output-channel axis), and every
-               QuantizeLinear -> DequantizeLinear pair feeds only ops that are quantized (never a lone output)
+               QuantizeLinear -> DequantizeLinear pair feeds a quantized op and otherwise only data-movement ops
+               TensorRT propagates Q/DQ across (never a lone output)
   keep_float_io  no QuantizeLinear reads a graph input and no DequantizeLinear writes a graph output
   blocked      at least one DequantizeLinear has block_size, its scale has the weight's rank; opset >= 21
   rnn          every LSTM/GRU/RNN reads W and R (inputs 1, 2) through a per-channel DequantizeLinear of an int8/uint8
@@ -29,6 +30,11 @@ from onnx import numpy_helper
 QUANTIZED_OPS = {"Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Mul", "Concat", "Softmax", "Sigmoid",
                  "GlobalAveragePool", "LeakyRelu", "HardSwish", "ArgMax", "LayerNormalization",
                  "InstanceNormalization", "CumSum"}
+
+# data-movement ops TensorRT moves a DequantizeLinear across (its Q/DQ propagation): a pair that a quantized op needs
+# may also feed one of these (the transformer's projection output feeds the residual Add and a Transpose)
+TRT_PASS_OPS = {"Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Slice", "Gather", "Split", "MaxPool",
+                "Pad", "Resize"}
 
 
 def fail(msg):
@@ -106,10 +112,12 @@ def main(argv):
                         return fail(f"{path}: {n.name} weight scale axis {axis} ({sc.dims[0]} scales), expected {want}")
             if n.op_type == "QuantizeLinear":
                 dqs = consumers.get(n.output[0], [])
-                for dq in dqs:
-                    for c in consumers.get(dq.output[0], []):
-                        if c.op_type not in QUANTIZED_OPS:
-                            return fail(f"{path}: Q/DQ {n.name} feeds {c.op_type} {c.name}, which is not quantized")
+                users = [c for dq in dqs for c in consumers.get(dq.output[0], [])]
+                for c in users:
+                    if c.op_type not in QUANTIZED_OPS and c.op_type not in TRT_PASS_OPS:
+                        return fail(f"{path}: Q/DQ {n.name} feeds {c.op_type} {c.name}, which is not quantized")
+                if users and not any(c.op_type in QUANTIZED_OPS for c in users):
+                    return fail(f"{path}: Q/DQ {n.name} feeds no quantized op")
                 if n.input[0] in {o.name for o in g.output}:
                     return fail(f"{path}: {n.name} quantizes a graph output")
     elif mode == "keep_float_io":
