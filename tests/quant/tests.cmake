@@ -14,7 +14,9 @@ set_tests_properties(quant.output_dir PROPERTIES FIXTURES_SETUP quant_dir)
 # float model's (measured drops: 0 to 0.2 points with 8- and 16-bit weights, 0.4 with 4-bit weights, which the
 # per-group range search of docs/algorithms.md brings there from 1.0), and the default opset/IR checks: 8-bit types
 # stay at opset 13 and pass the ONNX checker; 16-bit and 4-bit types need opset 21, which Debian's python3-onnx
-# (1.12, opsets <= 17) cannot check, so onnxruntime 1.23 loading and running them is the check there.
+# (1.12, opsets <= 17) cannot check, so there check_qmodel.py's `checker` mode does a structural check (order,
+# definitions, Q/DQ types, IR version) and onnxruntime 1.23 loading and running them is the rest; every model also
+# carries its provenance metadata.
 foreach(act uint8 int8 uint16 int16)
   set(cmds "")
   set(models "")
@@ -28,6 +30,8 @@ foreach(act uint8 int8 uint16 int16)
     else()
       string(APPEND cmds "'${QM_PY}' '${QM_SRC}/check_qmodel.py' opset=21 '${m}' >/dev/null && ")
     endif()
+    string(APPEND cmds "'${QM_PY}' '${QM_SRC}/check_qmodel.py' checker '${m}' >/dev/null && \
+'${QM_PY}' '${QM_SRC}/check_qmodel.py' provenance '${m}' >/dev/null && ")
     string(APPEND models " '${m}'")
   endforeach()
   add_test(NAME quant.digits_types_${act}
@@ -96,3 +100,10 @@ set_tests_properties(quant.cli_errors PROPERTIES FIXTURES_REQUIRED quant_dir)
 add_test(NAME quant.accuracy_floors
          COMMAND sh ${QM_SRC}/accuracy_floors.sh ${QM_CLI} ${ONNXQ_NODE} ${QM_PY} ${QM_OUT}/accuracy)
 set_tests_properties(quant.accuracy_floors PROPERTIES FIXTURES_REQUIRED quant_dir LABELS quant_accuracy TIMEOUT 1500)
+
+# LSTM / GRU weights (per-channel DequantizeLinear on W and R feeding the float op) on the torch exports of
+# tests/e2e/make_exports.py: structure, checker, output SQNR floor in onnxruntime-node.
+add_test(NAME quant.rnn_weights
+         COMMAND sh ${QM_SRC}/rnn_weights.sh ${QM_CLI} ${ONNXQ_NODE} ${QM_PY} ${PROJECT_BINARY_DIR}/e2e/exports
+                 ${QM_OUT}/rnn)
+set_tests_properties(quant.rnn_weights PROPERTIES FIXTURES_REQUIRED "quant_dir;e2e_exports")
