@@ -217,6 +217,61 @@ def write_header(path):
         f.write("static const unsigned char k_fz_model[] = {\n  " + ",\n  ".join(rows) + "};\n")
 
 
+def calib_data_seeds(out):
+    """fuzz_calib_data: byte 0 picks .npz / batched .npy / PNG / JPEG / BMP, the rest is the file."""
+    x = _f32(1, 1, 3, 3)
+    for save in (np.savez, np.savez_compressed):
+        for arrays in ({"X": x}, {"X": x, "other": np.arange(3)}, {"X": x.astype(np.float64)}, {"Y": x}):
+            b = io.BytesIO()
+            save(b, **arrays)
+            put(out, "calib_data", b"\x00" + b.getvalue())
+    for a in (np.concatenate([x, x + 1]), x, np.zeros((0, 1, 3, 3), np.float32), np.stack([x])):
+        put(out, "calib_data", b"\x01" + npy_bytes(a))
+    from PIL import Image
+    img = Image.fromarray((np.arange(12, dtype=np.uint8) * 20).reshape(3, 4))
+    for kind, fmt, mode in ((2, "PNG", "L"), (2, "PNG", "RGB"), (2, "PNG", "P"), (3, "JPEG", "L"), (3, "JPEG", "RGB"),
+                            (4, "BMP", "L"), (4, "BMP", "RGB")):
+        b = io.BytesIO()
+        img.convert(mode).save(b, fmt)
+        put(out, "calib_data", bytes([kind]) + b.getvalue())
+
+
+def plan_seeds(out, onnxq):
+    """fuzz_plan: the plan onnxq writes for plan_model() and edits of it (types, axes, blocks, scales, ranges,
+    quantized flags), or without onnxq a hand-written plan."""
+    import json
+    plans = [{"format": "onnxq-plan", "version": 1, "values": [
+        {"name": "X", "quantized": True, "type": "uint8", "range": [-1, 1]},
+        {"name": "W", "quantized": True, "type": "int8", "symmetric": True, "axis": 0},
+        {"name": "W2", "type": "int4", "axis": 0, "block": 0}]}]
+    if onnxq:
+        with tempfile.TemporaryDirectory() as tmp:
+            m = os.path.join(tmp, "m.onnx")
+            with open(m, "wb") as f:
+                f.write(plan_model())
+            os.makedirs(os.path.join(tmp, "c/s0"))
+            np.save(os.path.join(tmp, "c/s0/X.npy"), _f32(1, 1, 3, 3))
+            pj = os.path.join(tmp, "p.json")
+            for extra in ([], ["--per-tensor"], ["--weight-type", "int4", "--block-size", "16"]):
+                r = subprocess.run([onnxq, "quantize", m, "--calib", os.path.join(tmp, "c"), "-o",
+                                    os.path.join(tmp, "q.onnx"), "--plan-out", pj] + extra,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                if r.returncode == 0:
+                    with open(pj) as f:
+                        plans.append(json.load(f))
+    base = plans[-1]
+    edits = [("quantized", False), ("type", "int16"), ("type", "uint4"), ("axis", -1), ("axis", 1), ("block", 4),
+             ("symmetric", True), ("scale", [0.5]), ("zero_point", [7]), ("range", [-2.0, 3.0])]
+    for i, v in enumerate(base["values"]):
+        k, val = edits[i % len(edits)]
+        e = json.loads(json.dumps(base))
+        e["values"][i][k] = val
+        plans.append(e)
+    for p in plans:
+        put(out, "plan", json.dumps(p).encode())
+        put(out, "plan", json.dumps(p, indent=1).encode())
+
+
 def main():
     if sys.argv[1] == "--header":
         write_header(sys.argv[2])
@@ -270,6 +325,8 @@ def main():
         put(out, "cli", "\n".join(args).encode())
     put(out, "calib_table", b"TRT-8601-EntropyCalibration2\ninput: 3c010a14\n/conv/Conv_output_0: 3d8f5c29\n")
     put(out, "calib_table", b"TRT-8501-MinMaxCalibration\nx: 0.5\ny: 1e-3\n")
+    calib_data_seeds(out)
+    plan_seeds(out, sys.argv[sys.argv.index("--onnxq") + 1] if "--onnxq" in sys.argv else None)
     if "--onnxq" in sys.argv:
         onnxq = sys.argv[sys.argv.index("--onnxq") + 1]
         with tempfile.TemporaryDirectory() as tmp:
