@@ -28,9 +28,13 @@ static void report(const oq_model *m, const oq_tensor *in, int32_t n_in, int32_t
   oq_error err = {0};
   fz_limits();
   oq_status s3 = run_once(m, 1, in, n_in, o3, n_out, &err);
-  fprintf(stderr, "output %d (%s, %zu vs %zu bytes) differs between 1 and 2 threads at byte %zu; "
-          "a second 1-thread run %s\n", (int)j, oq_dtype_name(a->dtype), a->nbytes, b->nbytes, k,
-          s3 != OQ_OK ? "failed" : same(a, &o3[j]) ? "repeats the first" : "differs from the first");
+  fprintf(stderr,
+          "output %d (%s, %zu vs %zu bytes) differs between 1 and 2 threads at byte %zu; "
+          "a second 1-thread run %s\n",
+          (int)j, oq_dtype_name(a->dtype), a->nbytes, b->nbytes, k,
+          s3 != OQ_OK       ? "failed"
+          : same(a, &o3[j]) ? "repeats the first"
+                            : "differs from the first");
   FZ_ASSERT(0, "output %d differs between 1 and 2 threads", (int)j);
 }
 

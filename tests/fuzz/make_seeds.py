@@ -189,7 +189,7 @@ def tiny_models():
 
 def plan_model():
     """The fixed model of the plan and calibration-data harnesses (tests/fuzz/fuzz_model.h holds its bytes, written
-    by `make_seeds.py --header PATH`): X [1,1,3,3] -> Conv (bias) -> Relu -> Flatten -> Gemm -> Y, and a MatMul
+    by `make_seeds.py --header PATH`, then clang-format -i): X [1,1,3,3] -> Conv (bias) -> Relu -> Flatten -> Gemm -> Y, and a MatMul
     with a constant beside it, so a plan has activations, per-channel weights, biases and a removed Relu."""
     F = TensorProto.FLOAT
     init = numpy_helper.from_array
