@@ -117,3 +117,7 @@ target_link_libraries(replay_run PRIVATE onnxq_static)
 # knew until the stack overflowed (src/ops/tensor_util.c)
 add_test(NAME reliability.regression.nms_float8_threshold
          COMMAND replay_run ${REL_SRC}/../fuzz/regressions/run/nms-float8-threshold-load-recursion)
+# fuzz_calib_data: an .npz entry's claimed size was allocated before inflating (calib/data.c)
+add_test(NAME reliability.regression.npz_claimed_size
+         COMMAND sh ${REL_SRC}/regression_npz.sh ${ONNXQ_PYTHON} $<TARGET_FILE:onnxq_cli> ${PROJECT_SOURCE_DIR}
+                 ${REL_CASES}/npz_claimed_size)
