@@ -191,6 +191,10 @@ static oq_status load_npz(const oq_model *m, const char *path, oq_tensor *in, oq
     if (data > zlen || zlen - data < csize) OQ_FAIL(err, OQ_ERR_PARSE, "%s: truncated zip entry", path);
     const unsigned char *bytes = z + data;
     if (method == 8) {
+      /* deflate expands at most 1032:1: a larger claimed size would only make a tiny file allocate gigabytes */
+      if ((uint64_t)usize > (uint64_t)csize * 1032u + 1024u)
+        OQ_FAIL(err, OQ_ERR_PARSE, "%s: zip entry '%.*s' claims %u bytes from %u compressed", path, (int)nl, name,
+                usize, csize);
       raw = oq_malloc_array((size_t)usize + 1, 1, err);
       if (!raw) OQ_FAIL(err, OQ_ERR_NOMEM, "%s: out of memory", path);
       z_stream zs;

@@ -5,7 +5,22 @@
 #include "fuzz_common.h"
 
 #define FZ_MAX_INPUTS 16
-#define FZ_MAX_ELEMS  (1 << 16)
+#define FZ_MAX_ELEMS  1024 /* per fed input */
+
+/* Work per input is capped so that a campaign spends its time on many inputs, not on a few big ones: no tensor
+ * over FZ_TENSOR_BYTES (a Conv or MatMul then does at most a few million multiply-adds) and a deadline of
+ * FZ_SECONDS, checked between nodes; both are refused with a one-line error like any other limit. Inputs past
+ * them are errors, not findings. */
+#define FZ_TENSOR_BYTES (16u << 10)
+#define FZ_SECONDS      0.25
+
+static inline void fz_limits(void) {
+  oq_error err = {0};
+  if (oq_set_limits(FZ_TENSOR_BYTES, FZ_SECONDS, &err) != OQ_OK) abort(); /* restarts the deadline */
+}
+
+/* A failure from the deadline (it depends on the machine's load, so oracles comparing two runs skip it). */
+static inline int fz_timed_out(const oq_error *err) { return strstr(err->msg, "time limit of") != NULL; }
 
 /* Fills inputs[0..n) for model; returns 0 when the model's inputs are not something to feed (too many, too
  * large, a type without a fixed size). The caller releases the tensors either way. */

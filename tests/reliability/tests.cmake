@@ -107,3 +107,17 @@ $<TARGET_FILE:onnxq_cli> convert ${REL_FX}/unknown-dtype.onnx -o '${REL_CASES}/u
 | grep -o '\"fingerprint\": *\"[0-9a-f]*\"') && b=$($<TARGET_FILE:onnxq_cli> inspect --json '${REL_CASES}/unkdt/o.onnx' \
 | grep -o '\"fingerprint\": *\"[0-9a-f]*\"') && test -n \"$a\" && test \"$a\" = \"$b\"")
 set_tests_properties(reliability.regression.unknown_dtype_external PROPERTIES FIXTURES_REQUIRED rel_fx TIMEOUT 60)
+
+# Findings of the libFuzzer harnesses replayed in every build: the harness's own code with a plain main
+# (tests/fuzz/replay_main.c), on the committed input of tests/fuzz/regressions/<harness>/.
+add_executable(replay_run ${REL_SRC}/../fuzz/fuzz_run.c ${REL_SRC}/../fuzz/replay_main.c)
+target_compile_options(replay_run PRIVATE ${ONNXQ_WARNINGS})
+target_link_libraries(replay_run PRIVATE onnxq_static)
+# NonMaxSuppression with a float8 iou_threshold: oq_load_i64 and oq_load_f64 called each other for a type neither
+# knew until the stack overflowed (src/ops/tensor_util.c)
+add_test(NAME reliability.regression.nms_float8_threshold
+         COMMAND replay_run ${REL_SRC}/../fuzz/regressions/run/nms-float8-threshold-load-recursion)
+# fuzz_calib_data: an .npz entry's claimed size was allocated before inflating (calib/data.c)
+add_test(NAME reliability.regression.npz_claimed_size
+         COMMAND sh ${REL_SRC}/regression_npz.sh ${ONNXQ_PYTHON} $<TARGET_FILE:onnxq_cli> ${PROJECT_SOURCE_DIR}
+                 ${REL_CASES}/npz_claimed_size)
