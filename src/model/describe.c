@@ -88,9 +88,14 @@ static void fp_tensor(fp_ctx *c, const Onnx__TensorProto *tp) {
     oq_tensor_release(&t);
     return;
   }
-  /* Not decodable (strings, unusual types): hash the stored fields themselves. */
+  /* Not decodable (strings, unusual types): hash the stored fields themselves; external bytes count as raw_data
+   * and where they lived does not count, since saving may bring them inline or move them to another file. */
+  const oq_external_blob *blob = c->model ? oq_model_external_blob(c->model, tp) : NULL;
   fp_u64(c, 2);
-  fp_blob(c, tp->has_raw_data ? tp->raw_data.data : NULL, tp->has_raw_data ? tp->raw_data.len : 0);
+  if (blob)
+    fp_blob(c, blob->data, blob->size);
+  else
+    fp_blob(c, tp->has_raw_data ? tp->raw_data.data : NULL, tp->has_raw_data ? tp->raw_data.len : 0);
   fp_u64(c, tp->n_float_data);
   for (size_t i = 0; i < tp->n_float_data; i++) {
     uint32_t u;
@@ -111,8 +116,8 @@ static void fp_tensor(fp_ctx *c, const Onnx__TensorProto *tp) {
   }
   fp_u64(c, tp->n_string_data);
   for (size_t i = 0; i < tp->n_string_data; i++) fp_blob(c, tp->string_data[i].data, tp->string_data[i].len);
-  fp_u64(c, tp->n_external_data);
-  for (size_t i = 0; i < tp->n_external_data; i++)
+  fp_u64(c, blob ? 0 : tp->n_external_data);
+  for (size_t i = 0; !blob && i < tp->n_external_data; i++)
     if (tp->external_data[i]) {
       fp_str(c, tp->external_data[i]->key);
       fp_str(c, tp->external_data[i]->value);

@@ -107,6 +107,16 @@ $<TARGET_FILE:onnxq_cli> convert ${REL_FX}/unknown-dtype.onnx -o '${REL_CASES}/u
 | grep -o '\"fingerprint\": *\"[0-9a-f]*\"') && b=$($<TARGET_FILE:onnxq_cli> inspect --json '${REL_CASES}/unkdt/o.onnx' \
 | grep -o '\"fingerprint\": *\"[0-9a-f]*\"') && test -n \"$a\" && test \"$a\" = \"$b\"")
 set_tests_properties(reliability.regression.unknown_dtype_external PROPERTIES FIXTURES_REQUIRED rel_fx TIMEOUT 60)
+# ... and one stored externally under a misspelt key ('lengt/'), brought inline by the save: same fingerprint
+# (tests/fuzz/regressions/external/unknown-dtype-external-inlined, split into a model and its w.bin)
+add_test(NAME reliability.regression.unknown_dtype_external_inlined
+         COMMAND sh -c "rm -rf '${REL_CASES}/unkin' && mkdir -p '${REL_CASES}/unkin' && \
+cp ${REL_SRC}/ext_unknown_key/m.onnx ${REL_SRC}/ext_unknown_key/w.bin '${REL_CASES}/unkin/' && \
+$<TARGET_FILE:onnxq_cli> convert '${REL_CASES}/unkin/m.onnx' -o '${REL_CASES}/unkin/o.onnx' \
+--external-data o.data --size-threshold 16 && a=$($<TARGET_FILE:onnxq_cli> inspect --json '${REL_CASES}/unkin/m.onnx' \
+| grep -o '\"fingerprint\": *\"[0-9a-f]*\"') && b=$($<TARGET_FILE:onnxq_cli> inspect --json '${REL_CASES}/unkin/o.onnx' \
+| grep -o '\"fingerprint\": *\"[0-9a-f]*\"') && test -n \"$a\" && test \"$a\" = \"$b\"")
+set_tests_properties(reliability.regression.unknown_dtype_external_inlined PROPERTIES FIXTURES_REQUIRED rel_fx TIMEOUT 60)
 
 # Findings of the libFuzzer harnesses replayed in every build: the harness's own code with a plain main
 # (tests/fuzz/replay_main.c), on the committed input of tests/fuzz/regressions/<harness>/.
