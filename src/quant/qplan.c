@@ -1099,7 +1099,10 @@ static oq_status apply_edits_params(planner *pl, oq_error *err) {
     }
     r->fixed_params = 1;
     r->rule = OQ_QRULE_PLAN_IN;
-    pl->p->n_edited++;
+    /* n_edited counts values: one whose decisions were edited too was counted by apply_edits_decide */
+    if (!(e->has &
+          (OQ_QEDIT_QUANTIZED | OQ_QEDIT_TYPE | OQ_QEDIT_SYMMETRIC | OQ_QEDIT_AXIS | OQ_QEDIT_BLOCK | OQ_QEDIT_RANGE)))
+      pl->p->n_edited++;
   }
   return OQ_OK;
 }
@@ -1132,13 +1135,15 @@ static oq_status diff_edits(const oq_qplan *a, const oq_qedits *in, oq_qedits *o
     if ((e->has & OQ_QEDIT_BLOCK) && e->block != r->block) d->has |= OQ_QEDIT_BLOCK;
     int own_range = r->role == OQ_QROLE_ACT && r->params_of == v;
     if ((e->has & OQ_QEDIT_RANGE) && (!own_range || e->rmin != r->rmin || e->rmax != r->rmax)) d->has |= OQ_QEDIT_RANGE;
-    if (e->has & OQ_QEDIT_SCALE) {
+    /* a bias's scale and zero point follow from its input's and weight's (written for reading, not an edit): an
+     * edited input range changes them in the file without the bias being edited */
+    if ((e->has & OQ_QEDIT_SCALE) && r->role != OQ_QROLE_BIAS) {
       const oq_qrec *pr = oq_qplan_find(a, r->params_of);
       int same = pr && e->n_scale == pr->n_params;
       for (int32_t c = 0; same && c < e->n_scale; c++) same = e->scale[c] == pr->params[c].scale;
       if (!same) d->has |= OQ_QEDIT_SCALE;
     }
-    if (e->has & OQ_QEDIT_ZERO_POINT) {
+    if ((e->has & OQ_QEDIT_ZERO_POINT) && r->role != OQ_QROLE_BIAS) {
       const oq_qrec *pr = oq_qplan_find(a, r->params_of);
       int same = pr && e->n_zp == pr->n_params;
       for (int32_t c = 0; same && c < e->n_zp; c++) same = e->zp[c] == pr->params[c].zero_point;

@@ -74,18 +74,19 @@ static oq_status add_provenance(oq_edit *ed, Onnx__ModelProto *mp, const oq_quan
   kv[n++] = oq_version();
   kv[n++] = "onnxq.method";
   kv[n++] = method_name(o ? o->method : 0);
+  /* plan_edited is a flag, not a count: the count depends on the defaults the edits are measured against, and the
+   * plan a run writes, applied again, must give the same bytes */
   kv[n++] = "onnxq.options";
-  kv[n++] =
-      ed_printf(ed, err,
-                "preset=%s activations=%s%s weights=%s%s %s reduce_range=%d block_size=%d pow2_scales=%d "
-                "align_concat=%d keep_float_io=%d op_types=%d include_nodes=%d exclude_nodes=%d "
-                "plan_edits=%d",
-                trt ? "tensorrt" : "onnxruntime", oq_dtype_name(at), trt || (o && o->act_symmetric) ? "/symmetric" : "",
-                oq_dtype_name(wt), trt || !o || o->weight_symmetric ? "/symmetric" : "",
-                !o || o->per_channel ? "per_channel" : "per_tensor", o ? o->reduce_range != 0 : 0,
-                o ? (int)o->block_size : 0, o ? o->pow2_scales != 0 : 0, o ? o->align_concat != 0 : 0,
-                o ? o->keep_float_io != 0 : 0, o ? (int)o->n_op_types : 0, o ? (int)o->n_include_nodes : 0,
-                o ? (int)o->n_exclude_nodes : 0, (int)plan->n_edited);
+  kv[n++] = ed_printf(
+      ed, err,
+      "preset=%s activations=%s%s weights=%s%s %s reduce_range=%d block_size=%d pow2_scales=%d "
+      "align_concat=%d keep_float_io=%d op_types=%d include_nodes=%d exclude_nodes=%d "
+      "plan_edited=%d",
+      trt ? "tensorrt" : "onnxruntime", oq_dtype_name(at), trt || (o && o->act_symmetric) ? "/symmetric" : "",
+      oq_dtype_name(wt), trt || !o || o->weight_symmetric ? "/symmetric" : "",
+      !o || o->per_channel ? "per_channel" : "per_tensor", o ? o->reduce_range != 0 : 0, o ? (int)o->block_size : 0,
+      o ? o->pow2_scales != 0 : 0, o ? o->align_concat != 0 : 0, o ? o->keep_float_io != 0 : 0,
+      o ? (int)o->n_op_types : 0, o ? (int)o->n_include_nodes : 0, o ? (int)o->n_exclude_nodes : 0, plan->n_edited > 0);
   kv[n++] = "onnxq.calibration_samples";
   kv[n++] = pv ? ed_printf(ed, err, "%lld", (long long)pv->samples) : "unknown";
   kv[n++] = "onnxq.calibration_xxh3";

@@ -17,4 +17,10 @@ cmp -s "$O/a.json" "$O/edited.json" && { echo "error: the edit did not apply to 
 cmp -s "$O/a.onnx" "$O/c.onnx" && { echo "error: an edited plan gave the same model"; exit 1; }
 grep -q '"name":"input","role":"activation","rule":"plan_in".*"scale":\[0.00784313772\],"zero_point":\[0\],"range":\[0,2\]' "$O/c.json" ||
   { echo "error: the new plan does not show the edited range"; exit 1; }
-echo "ok: plan round trip identical, edit applied"
+# the plan written by the edited run reads back: its Conv bias scales follow from the edited input (not an edit of
+# their own), and the model and the plan come out byte-identical
+"$Q" quantize "$D/model.onnx" --calib "$D/calib" -o "$O/d.onnx" --plan-in "$O/c.json" --plan-out "$O/d.json" >/dev/null ||
+  { echo "error: the plan written after an edit does not read back"; exit 1; }
+cmp "$O/c.onnx" "$O/d.onnx" || { echo "error: model differs after --plan-in of the plan written after an edit"; exit 1; }
+cmp "$O/c.json" "$O/d.json" || { echo "error: plan differs after --plan-in of the plan written after an edit"; exit 1; }
+echo "ok: plan round trip identical, edit applied, edited plan reads back"
