@@ -447,9 +447,9 @@ OQ_ROW("QLinearMatMul", "", 10, 21, 8, 8, 1, 1, oq_op_init_none, oq_op_qlinear_m
        oq_op_qlinear_matmul_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* qconv.c (MatMulInteger/QLinearMatMul above take their infer from it too) */
-OQ_ROW("ConvInteger", "", 10, 21, 2, 4, 1, 1, oq_op_qconv_init, oq_op_conv_integer_infer, OQ_NONE,
+OQ_ROW("ConvInteger", "", 10, 21, 2, 4, 1, 1, oq_op_conv_init, oq_op_conv_integer_infer, OQ_NONE,
        oq_op_conv_integer_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
-OQ_ROW("QLinearConv", "", 10, 21, 8, 9, 1, 1, oq_op_qconv_init, oq_op_qlinear_conv_infer, OQ_NONE,
+OQ_ROW("QLinearConv", "", 10, 21, 8, 9, 1, 1, oq_op_conv_init, oq_op_qlinear_conv_infer, OQ_NONE,
        oq_op_qlinear_conv_exec, oq_op_params_free, OQ_F_NONE, OQ_Q_NONE, oq_attrs_none)
 
 /* gridsample.c (16: 4-D, bilinear/nearest/bicubic; 20: any rank, linear/nearest/cubic; init reads the opset) */

@@ -14,25 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct qconv_params {
-  oq_window win; /* kernel_shape optional (taken from W) */
-  int64_t group; /* >= 1 */
-} qconv_params;
-
-oq_status oq_op_qconv_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
-  oq_status st = OQ_OK;
-  qconv_params *p = oq_calloc(1, sizeof *p, err);
-  if (!p) return OQ_ERR_NOMEM;
-  OQ_CHECK(oq_window_parse(ctx->node->proto, 0, &p->win, err));
-  OQ_CHECK(oq_attr_int(ctx->node->proto, "group", 1, &p->group, err));
-  if (p->group < 1 || p->group > OQ_WINDOW_LIMIT)
-    OQ_FAIL(err, OQ_ERR_MODEL, "group = %lld is invalid", (long long)p->group);
-  *params = p;
-  return OQ_OK;
-fail:
-  free(p);
-  return st;
-}
+/* Attributes: Conv's (oq_conv_params, oq_op_conv_init): the same window and group rules. */
 
 /* The geometry of one integer convolution. */
 typedef struct qconv_shape {
@@ -42,7 +24,7 @@ typedef struct qconv_shape {
 } qconv_shape;
 
 /* Checks X and W (shapes only) and fills cs and Y's dims. Shared by exec and infer. */
-static oq_status qconv_setup(const qconv_params *p, const oq_tensor *x, const oq_tensor *w, qconv_shape *cs,
+static oq_status qconv_setup(const oq_conv_params *p, const oq_tensor *x, const oq_tensor *w, qconv_shape *cs,
                              int64_t *ydims, oq_error *err) {
   oq_status st = OQ_OK;
   OQ_CHECK(oq_nn_check_dims(x, "X", err));
@@ -173,7 +155,7 @@ static oq_status qconv_planes(void *ctx, int64_t begin, int64_t end) {
 /* ConvInteger: x, w, x_zero_point, w_zero_point. QLinearConv: x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B. */
 static oq_status qconv_exec(const oq_kernel_call *call, int qlinear, oq_error *err) {
   oq_status st = OQ_OK;
-  const qconv_params *p = call->params;
+  const oq_conv_params *p = call->params;
   qconv_job j = {0};
   j.qlinear = qlinear;
   if (!qlinear) {
