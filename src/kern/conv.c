@@ -357,14 +357,7 @@ static oq_status dw_planes(void *ctx, int64_t begin, int64_t end) {
 void oq_conv_apply_act(const oq_conv_act *act, const oq_simd *simd, float *y, int64_t n) {
   if (act->act == OQ_GEMM_ACT_RELU) simd->relu(y, y, (size_t)n);
   if (act->act == OQ_GEMM_ACT_CLAMP) simd->clamp(y, y, (size_t)n, act->lo, act->hi);
-  if (act->act == OQ_GEMM_ACT_SILU) { /* the Sigmoid node's function, then the Mul node's product */
-    float s[256];
-    for (int64_t i0 = 0; i0 < n; i0 += 256) {
-      int64_t w = n - i0 < 256 ? n - i0 : 256;
-      simd->sigmoid(y + i0, s, (size_t)w);
-      for (int64_t i = 0; i < w; i++) y[i0 + i] = y[i0 + i] * s[i];
-    }
-  }
+  if (act->act == OQ_GEMM_ACT_SILU) simd->silu(y, y, (size_t)n); /* the Sigmoid node's function, the Mul's product */
 }
 
 oq_status oq_conv_fast(const oq_conv_shape *cs, const float *x, const float *w, const float *b, const oq_conv_act *act,

@@ -40,7 +40,7 @@ typedef struct oq_gemm_store {
  * whatever mr/nr and wherever the tile lies. */
 typedef void (*oq_gemm_micro_fn)(size_t kc, const float *a, size_t rs_a, size_t cs_a, const float *bp, size_t bs,
                                  float *c, size_t ldc, size_t mr, size_t nr, const oq_gemm_store *st);
-/* y[i] = f(x[i]) for i < n (x == y allowed). */
+/* y[i] = f(x[i]) for i < n (x == y allowed). silu is x * sigmoid(x): the level's sigmoid, then the product. */
 typedef void (*oq_vec_unary_fn)(const float *x, float *y, size_t n);
 /* y[i] = clamp(x[i]) for i < n (x == y allowed). */
 typedef void (*oq_vec_clamp_fn)(const float *x, float *y, size_t n, float lo, float hi);
@@ -60,7 +60,7 @@ typedef struct oq_simd {
   const char *name;
   int32_t gemm_mr, gemm_nr; /* register tile of gemm_micro */
   oq_gemm_micro_fn gemm_micro;
-  oq_vec_unary_fn exp, sigmoid, tanh, erf, relu;
+  oq_vec_unary_fn exp, sigmoid, tanh, erf, relu, silu;
   oq_vec_clamp_fn clamp;
   oq_axpy_strided_fn axpy_strided;
   oq_dw_row_fn dw_row;

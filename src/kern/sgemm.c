@@ -137,18 +137,10 @@ typedef struct epilogue {
   float lo, hi;
 } epilogue;
 
-/* x * sigmoid(x) over an m x n block of C, as the Sigmoid and Mul nodes compute it (the level's sigmoid, then one
- * product), in pieces that stay in L1. */
+/* x * sigmoid(x) over an m x n block of C, as the Sigmoid and Mul nodes compute it (the level's silu: its sigmoid,
+ * then one product). */
 static void silu_rows(const oq_simd *simd, size_t m, size_t n, float *c, size_t ldc) {
-  float s[256];
-  for (size_t i = 0; i < m; i++) {
-    float *ci = c + i * ldc;
-    for (size_t j0 = 0; j0 < n; j0 += 256) {
-      size_t w = n - j0 < 256 ? n - j0 : 256;
-      simd->sigmoid(ci + j0, s, w);
-      for (size_t j = 0; j < w; j++) ci[j0 + j] = ci[j0 + j] * s[j];
-    }
-  }
+  for (size_t i = 0; i < m; i++) simd->silu(c + i * ldc, c + i * ldc, n);
 }
 
 /* The packed product over a chunk of C. Each element of C receives, per KC-deep block of k in order, one

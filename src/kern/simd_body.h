@@ -53,6 +53,9 @@ static inline float OQ_SIMD_SFX(exp1)(float x) {
   return x != x ? x : e;
 }
 
+/* The row functions below are the reference (the portable level's); a level that defines OQ_SIMD_VMATH computes them
+ * with kern/simd_vmath.h instead, the same operations on explicit vectors. */
+#ifndef OQ_SIMD_VMATH
 static void OQ_SIMD_SFX(vexp)(const float *x, float *y, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] = OQ_SIMD_SFX(exp1)(x[i]);
 }
@@ -63,6 +66,16 @@ static void OQ_SIMD_SFX(vsigmoid)(const float *x, float *y, size_t n) {
     /* 1 / (1 + e^-x): for x < -88.7 e^-x is +inf and the result 0, as it should be */
     float r = 1.0f / (1.0f + OQ_SIMD_SFX(exp1)(-v));
     y[i] = v != v ? v : r;
+  }
+}
+
+/* x * sigmoid(x) (SiLU): the sigmoid above, then one product, as the Sigmoid and Mul nodes compute it. */
+static void OQ_SIMD_SFX(vsilu)(const float *x, float *y, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    float v = x[i];
+    float r = 1.0f / (1.0f + OQ_SIMD_SFX(exp1)(-v));
+    r = v != v ? v : r;
+    y[i] = v * r;
   }
 }
 
@@ -119,6 +132,8 @@ static void OQ_SIMD_SFX(verf)(const float *x, float *y, size_t n) {
     y[i] = v != v ? v : r;
   }
 }
+
+#endif /* OQ_SIMD_VMATH */
 
 static void OQ_SIMD_SFX(axpy_strided)(float w, const float *x, size_t stride, float *y, size_t n) {
   if (stride == 1) {

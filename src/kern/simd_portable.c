@@ -72,6 +72,7 @@ const oq_simd oq_simd_portable = {OQ_CPU_PORTABLE,
                                   vtanh_portable,
                                   verf_portable,
                                   vrelu_portable,
+                                  vsilu_portable,
                                   vclamp_portable,
                                   axpy_strided_portable,
                                   dw_row_portable};

@@ -132,20 +132,18 @@ DEF_UNARY(oq_op_sin_exec, "Sin", sinf(x))
 DEF_UNARY(oq_op_cos_exec, "Cos", cosf(x))
 DEF_UNARY(oq_op_gelu_exec, "Gelu", geluf(x, p->tanh))
 
-/* SiLU for the executor's Sigmoid + Mul fusion: sigmoid into a small buffer, then x times it; the same functions
- * and the same product as the two nodes (float multiplication commutes), so the same bits. x == y is fine. */
-#define SILU_BLOCK 256
-
+/* SiLU for the executor's Sigmoid + Mul fusion: the SIMD level's silu (its sigmoid, then x times it); the same
+ * functions and the same product as the two nodes (float multiplication commutes), so the same bits. x == y is
+ * fine. */
 static oq_status silu_range(void *ctx, int64_t begin, int64_t end) {
   const unary_job *p = ctx;
-  float s[SILU_BLOCK];
-  for (int64_t i = begin; i < end; i += SILU_BLOCK) {
-    int64_t n = end - i < SILU_BLOCK ? end - i : SILU_BLOCK;
-    if (p->reference)
-      for (int64_t k = 0; k < n; k++) s[k] = sigmoidf(p->in[i + k]);
-    else
-      oq_simd_get()->sigmoid(p->in + i, s, (size_t)n);
-    for (int64_t k = 0; k < n; k++) p->out[i + k] = p->in[i + k] * s[k];
+  if (!p->reference) {
+    oq_simd_get()->silu(p->in + begin, p->out + begin, (size_t)(end - begin));
+    return OQ_OK;
+  }
+  for (int64_t i = begin; i < end; i++) {
+    float x = p->in[i];
+    p->out[i] = x * sigmoidf(x);
   }
   return OQ_OK;
 }

@@ -1,0 +1,134 @@
+/* exp, sigmoid, x * sigmoid(x), tanh and erf written with explicit vector operations, for the levels whose compiler
+ * does not vectorize the shared bodies of kern/simd_body.h (the loops there hold selects and integer bit casts that
+ * GCC leaves scalar). Every function performs, lane by lane, the very operations of its scalar twin in simd_body.h
+ * in the same order (each product and sum rounded on its own, the ternaries as compare + select, min/max only where
+ * they equal the ternary for NaN and signed zeros too), so every level gives the same bits
+ * (tests/unit/test_kern.c vector_math_matches_libm_on_every_level).
+ *
+ * The includer defines, for its vector width VW (floats per vector):
+ *   V, M                vector of floats; compare result
+ *   VSET1(f)            broadcast
+ *   VADD/VSUB/VMUL/VDIV IEEE operations
+ *   VMIN(a, b)          a < b ? a : b        VMAX(a, b)  a > b ? a : b
+ *   VLT(a, b), VGT(a, b), VNAN(a)   a < b, a > b (ordered, false for NaN), a != a
+ *   VSEL(m, t, f)       m ? t : f per lane
+ *   VALL_IN(a, lo, hi)  1 when lo <= a <= hi in every lane (0 when a lane is NaN)
+ *   VNEG(a)             -a (sign bit flipped)
+ *   VEXP2(t, magic)     2^(bits(t) - bits(magic) - 1) as float: the scale of exp_core
+ *   VLOAD(p, n)/VSTORE(p, v, n)  n <= VW floats (lanes past n: any value when loading, untouched when storing)
+ * and OQ_SIMD_SFX. */
+
+static inline V OQ_SIMD_SFX(exp_core_v)(V x) {
+  const V magic = VSET1(12582912.0f);
+  V t = VADD(VMUL(x, VSET1(1.44269504f)), magic);
+  V n = VSUB(t, magic);
+  V r = VSUB(x, VMUL(n, VSET1(0.693145752f)));
+  r = VSUB(r, VMUL(n, VSET1(1.42860677e-6f)));
+  V p = VSET1(1.3981999507e-3f);
+  p = VADD(VMUL(p, r), VSET1(8.3334519073e-3f));
+  p = VADD(VMUL(p, r), VSET1(4.1665795894e-2f));
+  p = VADD(VMUL(p, r), VSET1(1.6666665459e-1f));
+  p = VADD(VMUL(p, r), VSET1(5.0000001201e-1f));
+  p = VADD(VMUL(p, r), VSET1(1.0f));
+  p = VADD(VMUL(p, r), VSET1(1.0f));
+  return VMUL(VMUL(p, VEXP2(t, magic)), VSET1(2.0f));
+}
+
+static inline V OQ_SIMD_SFX(exp1_v)(V x) {
+  const V hi = VSET1(OQ_EXP_HI), lo = VSET1(OQ_EXP_LO);
+  /* every lane in [lo, hi] (no NaN): the clamps and the selects below change nothing */
+  if (VALL_IN(x, lo, hi)) return OQ_SIMD_SFX(exp_core_v)(x);
+  V xc = VMIN(hi, x); /* x > hi ? hi : x */
+  xc = VMAX(lo, xc);  /* xc < lo ? lo : xc */
+  V e = OQ_SIMD_SFX(exp_core_v)(xc);
+  e = VSEL(VGT(x, hi), VSET1((float)INFINITY), e);
+  e = VSEL(VLT(x, lo), VSET1(0.0f), e);
+  return VSEL(VNAN(x), x, e);
+}
+
+static inline V OQ_SIMD_SFX(sigmoid_v)(V v) {
+  V r = VDIV(VSET1(1.0f), VADD(VSET1(1.0f), OQ_SIMD_SFX(exp1_v)(VNEG(v))));
+  return VSEL(VNAN(v), v, r);
+}
+
+static inline V OQ_SIMD_SFX(tanh_v)(V v) {
+  const V zero = VSET1(0.0f);
+  M neg = VLT(v, zero);
+  V a = VSEL(neg, VNEG(v), v);
+  V s = VMUL(a, a);
+  V p = VSET1(-1.45583438705e-3f);
+  p = VADD(VMUL(p, s), VSET1(3.59212803657e-3f));
+  p = VSUB(VMUL(p, s), VSET1(8.86323552990e-3f));
+  p = VADD(VMUL(p, s), VSET1(2.18694885362e-2f));
+  p = VSUB(VMUL(p, s), VSET1(5.39682539683e-2f));
+  p = VADD(VMUL(p, s), VSET1(1.33333333333e-1f));
+  p = VSUB(VMUL(p, s), VSET1(3.33333333333e-1f));
+  V small = VADD(a, VMUL(VMUL(a, s), p));
+  V ac = VMIN(VSET1(9.0f), a); /* a > 9 ? 9 : a */
+  V big = VSUB(VSET1(1.0f),
+               VDIV(VSET1(2.0f), VADD(OQ_SIMD_SFX(exp_core_v)(VMUL(VSET1(2.0f), ac)), VSET1(1.0f))));
+  V r = VSEL(VLT(a, VSET1(0.5f)), small, big);
+  r = VSEL(neg, VNEG(r), r);
+  return VSEL(VNAN(v), v, r);
+}
+
+static inline V OQ_SIMD_SFX(erf_v)(V v) {
+  const V zero = VSET1(0.0f);
+  M neg = VLT(v, zero);
+  V a = VSEL(neg, VNEG(v), v);
+  V s = VMUL(a, a), ms = VNEG(s);
+  V p = VSET1(1.0f / 76204800.0f);
+  p = VADD(VMUL(p, ms), VSET1(1.0f / 6894720.0f));
+  p = VADD(VMUL(p, ms), VSET1(1.0f / 685440.0f));
+  p = VADD(VMUL(p, ms), VSET1(1.0f / 75600.0f));
+  p = VADD(VMUL(p, ms), VSET1(1.0f / 9360.0f));
+  p = VADD(VMUL(p, ms), VSET1(1.0f / 1320.0f));
+  p = VADD(VMUL(p, ms), VSET1(1.0f / 216.0f));
+  p = VADD(VMUL(p, ms), VSET1(1.0f / 42.0f));
+  p = VADD(VMUL(p, ms), VSET1(1.0f / 10.0f));
+  p = VADD(VMUL(p, ms), VSET1(1.0f / 3.0f));
+  p = VADD(VMUL(p, ms), VSET1(1.0f));
+  V small = VMUL(VMUL(VSET1(1.12837916709551f), a), p);
+  V four = VSET1(4.0f);
+  V ac = VMIN(four, a); /* a > 4 ? 4 : a */
+  V t = VDIV(VSET1(1.0f), VADD(VSET1(1.0f), VMUL(VSET1(0.3275911f), ac)));
+  V q = VSET1(1.061405429f);
+  q = VSUB(VMUL(q, t), VSET1(1.453152027f));
+  q = VADD(VMUL(q, t), VSET1(1.421413741f));
+  q = VSUB(VMUL(q, t), VSET1(0.284496736f));
+  q = VADD(VMUL(q, t), VSET1(0.254829592f));
+  V big = VSUB(VSET1(1.0f), VMUL(VMUL(q, t), OQ_SIMD_SFX(exp_core_v)(VNEG(VMUL(ac, ac)))));
+  V r = VSEL(VLT(a, VSET1(1.0f)), small, big);
+  r = VSEL(VGT(a, four), VSET1(1.0f), r);
+  r = VSEL(neg, VNEG(r), r);
+  return VSEL(VNAN(v), v, r);
+}
+
+static inline V OQ_SIMD_SFX(silu_v)(V v) { return VMUL(v, OQ_SIMD_SFX(sigmoid_v)(v)); }
+
+/* Rows: four vectors per iteration. One vector's operations form a chain of some 25 dependent steps; with only one
+ * or two chains in flight the out-of-order window runs out and the loop waits on latency (2 chains: 0.65 ns per
+ * float for exp on Zen 5 AVX-512, 4 chains: see docs/performance.md). */
+#define OQ_VMATH_ROW(fn)                                                                                               \
+  static void OQ_SIMD_SFX(fn##_row)(const float *x, float *y, size_t n) {                                              \
+    size_t i = 0;                                                                                                      \
+    for (; i + 4 * VW <= n; i += 4 * VW) {                                                                             \
+      V a = OQ_SIMD_SFX(fn##_v)(VLOAD(x + i, VW)), b = OQ_SIMD_SFX(fn##_v)(VLOAD(x + i + VW, VW));                     \
+      V c = OQ_SIMD_SFX(fn##_v)(VLOAD(x + i + 2 * VW, VW)), d = OQ_SIMD_SFX(fn##_v)(VLOAD(x + i + 3 * VW, VW));         \
+      VSTORE(y + i, a, VW);                                                                                            \
+      VSTORE(y + i + VW, b, VW);                                                                                       \
+      VSTORE(y + i + 2 * VW, c, VW);                                                                                   \
+      VSTORE(y + i + 3 * VW, d, VW);                                                                                   \
+    }                                                                                                                  \
+    for (; i < n; i += VW) {                                                                                           \
+      size_t w = n - i < VW ? n - i : VW;                                                                              \
+      VSTORE(y + i, OQ_SIMD_SFX(fn##_v)(VLOAD(x + i, w)), w);                                                          \
+    }                                                                                                                  \
+  }
+
+OQ_VMATH_ROW(exp1)
+OQ_VMATH_ROW(sigmoid)
+OQ_VMATH_ROW(tanh)
+OQ_VMATH_ROW(erf)
+OQ_VMATH_ROW(silu)
+#undef OQ_VMATH_ROW
