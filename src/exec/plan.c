@@ -23,6 +23,7 @@
 #include "core/pool.h"
 #include "ops/op.h"
 #include "ops/kernels.h"
+#include "ops/tensor_util.h"
 #include "model/schema.h"
 #include "core/limits.h"
 #include "kern/cpu.h"
@@ -68,7 +69,18 @@ typedef struct plan_step {
   int32_t fuse_act;     /* fusion (fuse_activations): activation the kernel applies to output 0, 0 none */
   float fuse_lo, fuse_hi;
   int32_t fused; /* fusion: output 0 is input 0's bytes (the producer applied this node) */
+  int32_t cslot; /* Concat in place (plan_concat_inplace): index + 1 of its concat_slot, 0 none */
 } plan_step;
+
+/* A Concat whose inputs are written straight into its output (plan_concat_inplace). The output buffer is taken
+ * from the arena when the first producer asks for its output (exec_out) and handed to the Concat's output value
+ * when the Concat runs; inputs that did not land in their slice are copied then. */
+typedef struct concat_slot {
+  int32_t value;  /* the Concat's output value (its shape known at build time) */
+  int32_t zero;   /* some producer does not write every byte: the buffer is zeroed */
+  size_t *in_off; /* owned; per Concat input: byte offset of its slice */
+  oq_tensor buf;  /* run: the output buffer, owned (arena block) from the first producer until the Concat runs */
+} concat_slot;
 
 /* Invariant: steps follow graph.topo. Per-run arrays are scratch, reset at the start of every run; a plan is used
  * by one thread at a time. Only values with root[v] == v own the data in vals[v]. */
@@ -103,6 +115,11 @@ struct oq_plan {
   int32_t check_infer;         /* ONNXQ_CHECK_INFER=1: every output must match what infer said */
   oq_observer_fn observer;     /* of the run in progress (sub-plans use their parent's), NULL = none */
   void *user;                  /* observer's argument */
+  /* Concat in place (plan_concat_inplace); NULL / 0 when no Concat qualifies */
+  concat_slot *cslots; /* owned; n_cslots entries */
+  int32_t n_cslots;
+  int32_t *slice_slot; /* owned; per value: the slot whose buffer this value is written into, -1 none */
+  size_t *slice_off;   /* owned; per value: byte offset of its slice there */
 };
 
 static const char *node_name(const oq_graph *g, int32_t i) {
@@ -148,6 +165,13 @@ void oq_plan_free(oq_plan *plan) {
       if (plan->vals[v].owns_data) arena_release(&plan->arena, &plan->vals[v]);
   if (plan->out_tmp)
     for (int32_t k = 0; k < plan->max_out; k++) arena_release(&plan->arena, &plan->out_tmp[k]);
+  for (int32_t i = 0; i < plan->n_cslots; i++) {
+    arena_release(&plan->arena, &plan->cslots[i].buf);
+    free(plan->cslots[i].in_off);
+  }
+  free(plan->cslots);
+  free(plan->slice_slot);
+  free(plan->slice_off);
   arena_free(&plan->arena);
   free(plan->steps);
   free(plan->consts);
@@ -210,6 +234,8 @@ static void mark_silu(oq_plan *plan) {
   }
 }
 static void fuse_activations(oq_plan *plan);
+static void plan_concat_inplace(oq_plan *plan);
+static size_t arena_bytes(int32_t dtype, int32_t ndim, const int64_t *dims);
 
 static oq_status build_step(oq_plan *plan, int32_t ni, plan_step *step, oq_error *err) {
   oq_status st = OQ_OK;
@@ -428,6 +454,7 @@ oq_status oq_plan_build_scope(const oq_model *model, const oq_graph *g_scope, co
     if (!(no_fuse && strcmp(no_fuse, "1") == 0)) fuse_activations(plan);
   }
   mark_silu(plan); /* after: a Sigmoid+Mul folded into its Conv is left alone */
+  plan_concat_inplace(plan); /* after both: the writer of a fused chain is the Conv */
   {
     const char *check = getenv("ONNXQ_CHECK_INFER");
     plan->check_infer = check && strcmp(check, "1") == 0;
@@ -542,6 +569,127 @@ static oq_status fused_view(oq_plan *plan, const oq_kernel_call *call, oq_error 
   call->outputs[0].owns_data = 0;
   plan->cur_view = 1;
   return OQ_OK;
+}
+
+/* ---- Concat in place ----------------------------------------------------------------------------------------- */
+
+/* A Concat along an axis with only 1-extents before it (NCHW channels at batch 1: SqueezeNet's fire modules,
+ * ShuffleNet's branches) holds each input as one contiguous byte range of its output. When every shape is known at
+ * build time, the producer of each input that only the Concat reads writes straight into that range: exec_out hands
+ * it a tensor over the slice of the Concat's buffer, and the Concat then only copies the inputs that are elsewhere
+ * (graph inputs, initializers, values other nodes read too, kernels that made their own buffer). The writer of an
+ * input made by a fused activation (a view) is the Conv before it. The bytes are the same as the copies'; runs with
+ * an observer (calibration, profiling) run every Concat as it is. */
+static int info_known(const oq_shape_info *in) {
+  if (in->ndim < 0 || in->ndim > OQ_MAX_DIMS || in->dtype == 0) return 0;
+  for (int32_t i = 0; i < in->ndim; i++)
+    if (in->dims[i] < 0) return 0;
+  return 1;
+}
+
+/* The step that writes value u's bytes: its producer, or, through fused activation views, the producer of their
+ * input 0. -1 when there is none (not produced by a step of this plan). */
+static int32_t writer_value(const oq_plan *plan, const int32_t *step_of, int32_t u) {
+  const oq_graph *g = plan->g;
+  for (int32_t hops = 0; hops < 8; hops++) {
+    int32_t pn = g->values[u].producer;
+    if (pn < 0) return -1;
+    const plan_step *ps = &plan->steps[step_of[pn]];
+    if (!ps->fused) return u;
+    const oq_node *n = &g->nodes[pn];
+    if (n->n_inputs < 1 || n->inputs[0] < 0 || g->values[n->inputs[0]].kind != OQ_VALUE_INTERMEDIATE) return -1;
+    u = n->inputs[0];
+  }
+  return -1;
+}
+
+static void plan_concat_inplace(oq_plan *plan) {
+  const oq_graph *g = plan->g;
+  int32_t nv = g->n_values, nc = 0;
+  if (g->n_nodes <= 0 || nv <= 0) return;
+  for (int32_t s = 0; s < plan->n_steps; s++) nc += is_op(g, plan->steps[s].node, "Concat");
+  if (nc == 0) return;
+  int32_t *step_of = calloc((size_t)g->n_nodes, sizeof *step_of);
+  plan->cslots = calloc((size_t)nc, sizeof *plan->cslots);
+  plan->slice_slot = malloc((size_t)nv * sizeof *plan->slice_slot);
+  plan->slice_off = calloc((size_t)nv, sizeof *plan->slice_off);
+  size_t *off = NULL;
+  if (!step_of || !plan->cslots || !plan->slice_slot || !plan->slice_off) goto none; /* an optimization only */
+  for (int32_t v = 0; v < nv; v++) plan->slice_slot[v] = -1;
+  for (int32_t s = 0; s < plan->n_steps; s++) step_of[plan->steps[s].node] = s;
+  for (int32_t s = 0; s < plan->n_steps; s++) {
+    plan_step *st = &plan->steps[s];
+    const oq_node *node = &g->nodes[st->node];
+    if (!is_op(g, st->node, "Concat") || node->n_outputs != 1 || node->outputs[0] < 0 || node->n_inputs < 1) continue;
+    int32_t cv = node->outputs[0];
+    const oq_shape_info *oi = &plan->info[cv];
+    if (g->values[cv].kind != OQ_VALUE_INTERMEDIATE || g->values[cv].is_graph_output || !info_known(oi)) continue;
+    size_t es = oq_dtype_size(oi->dtype), total = arena_bytes(oi->dtype, oi->ndim, oi->dims);
+    int64_t raw, axis;
+    oq_error e = {0};
+    if (es == 0 || total == 0 || oq_attr_int(node->proto, "axis", 0, &raw, &e) != OQ_OK ||
+        !oq_norm_axis(raw, oi->ndim, &axis))
+      continue;
+    int ok = 1;
+    for (int32_t i = 0; i < axis; i++) ok = ok && oi->dims[i] == 1;
+    /* every input known, of the output's dtype and rank, the extents adding up */
+    size_t pos = 0;
+    free(off);
+    off = calloc((size_t)node->n_inputs, sizeof *off);
+    if (!off) goto none;
+    for (int32_t k = 0; ok && k < node->n_inputs; k++) {
+      int32_t u = node->inputs[k];
+      const oq_shape_info *ui = u >= 0 ? &plan->info[u] : NULL;
+      ok = ui && info_known(ui) && ui->dtype == oi->dtype && ui->ndim == oi->ndim;
+      for (int32_t i = 0; ok && i < oi->ndim; i++) ok = i == axis || ui->dims[i] == oi->dims[i];
+      size_t bytes = ok ? arena_bytes(ui->dtype, ui->ndim, ui->dims) : 0;
+      off[k] = pos;
+      ok = ok && oq_size_add(pos, bytes, &pos);
+    }
+    if (!ok || pos != total) continue;
+    int32_t slot = plan->n_cslots, any = 0, zero = 0;
+    for (int32_t k = 0; k < node->n_inputs; k++) {
+      int32_t u = node->inputs[k];
+      const oq_value *uv = &g->values[u];
+      if (uv->kind != OQ_VALUE_INTERMEDIATE || uv->is_graph_output || uv->n_consumers != 1 ||
+          arena_bytes(plan->info[u].dtype, plan->info[u].ndim, plan->info[u].dims) == 0)
+        continue;
+      int dup = 0;
+      for (int32_t q = 0; q < node->n_inputs; q++) dup += node->inputs[q] == u;
+      int32_t w = writer_value(plan, step_of, u);
+      if (dup != 1 || w < 0 || plan->slice_slot[w] >= 0 || g->values[w].is_graph_output) continue;
+      const plan_step *ws = &plan->steps[step_of[g->values[w].producer]];
+      if (ws->subs || (ws->def->flags & OQ_OP_FLAG_VIEW) || step_of[g->values[w].producer] >= s) continue;
+      if (arena_bytes(plan->info[w].dtype, plan->info[w].ndim, plan->info[w].dims) !=
+              arena_bytes(plan->info[u].dtype, plan->info[u].ndim, plan->info[u].dims) ||
+          !info_known(&plan->info[w]))
+        continue;
+      plan->slice_slot[w] = slot;
+      plan->slice_off[w] = off[k];
+      zero = zero || !ws->writes_all;
+      any = 1;
+    }
+    if (!any) continue;
+    plan->cslots[slot].value = cv;
+    plan->cslots[slot].zero = zero;
+    plan->cslots[slot].in_off = off;
+    off = NULL;
+    plan->n_cslots++;
+    st->cslot = slot + 1;
+  }
+  free(off);
+  free(step_of);
+  return;
+none:
+  free(off);
+  free(step_of);
+  free(plan->cslots);
+  free(plan->slice_slot);
+  free(plan->slice_off);
+  plan->cslots = NULL;
+  plan->slice_slot = NULL;
+  plan->slice_off = NULL;
+  plan->n_cslots = 0;
 }
 
 /* ---- run ----------------------------------------------------------------------------------------------------- */
@@ -753,6 +901,65 @@ static int can_inplace(const oq_plan *plan, const oq_kernel_call *call, int32_t 
   return 1;
 }
 
+/* Output tensor of value v over its slice of the Concat buffer (taken from the arena on first use), when the shape
+ * asked for is the one planned; leaves t untouched otherwise (the output then gets a buffer of its own and the
+ * Concat copies it). */
+static oq_status slice_output(oq_plan *plan, int32_t v, oq_tensor *t, int32_t dtype, int32_t ndim, const int64_t *dims,
+                              oq_error *err) {
+  const oq_shape_info *vi = &plan->info[v];
+  if (dtype != vi->dtype || ndim != vi->ndim) return OQ_OK;
+  for (int32_t i = 0; i < ndim; i++)
+    if (dims[i] != vi->dims[i]) return OQ_OK;
+  concat_slot *cs = &plan->cslots[plan->slice_slot[v]];
+  if (!cs->buf.data) {
+    const oq_shape_info *ci = &plan->info[cs->value];
+    oq_status st = arena_alloc(&plan->arena, &cs->buf, ci->dtype, ci->ndim, ci->dims, cs->zero, err);
+    if (st != OQ_OK) return st;
+    if (!cs->buf.data) return OQ_OK;
+  }
+  size_t bytes = arena_bytes(dtype, ndim, dims);
+  if (bytes == 0 || plan->slice_off[v] > cs->buf.nbytes || bytes > cs->buf.nbytes - plan->slice_off[v]) return OQ_OK;
+  memset(t, 0, sizeof *t);
+  t->dtype = dtype;
+  t->ndim = ndim;
+  memcpy(t->dims, dims, sizeof(int64_t) * (size_t)ndim);
+  t->data = (unsigned char *)cs->buf.data + plan->slice_off[v];
+  t->nbytes = bytes;
+  t->owns_data = 0; /* the slot owns the buffer */
+  return OQ_OK;
+}
+
+/* A Concat of plan_concat_inplace: its buffer becomes output 0 once the inputs that are not in their slice are
+ * copied there. When an input's shape is not the planned one, or no producer took the buffer, the Concat kernel
+ * runs as usual (and the buffer, which inputs may live in, is released after it). */
+static oq_status concat_inplace_exec(oq_plan *plan, const plan_step *step, const oq_kernel_call *call,
+                                     oq_error *err) {
+  concat_slot *cs = &plan->cslots[step->cslot - 1];
+  const oq_node *node = &plan->g->nodes[step->node];
+  int ok = cs->buf.data != NULL && call->n_inputs == node->n_inputs;
+  for (int32_t k = 0; ok && k < call->n_inputs; k++) {
+    const oq_tensor *x = call->inputs[k];
+    const oq_shape_info *ui = &plan->info[node->inputs[k]];
+    ok = x && x->dtype == ui->dtype && x->ndim == ui->ndim && (x->data || x->nbytes == 0);
+    for (int32_t i = 0; ok && i < x->ndim; i++) ok = x->dims[i] == ui->dims[i];
+    ok = ok && x->nbytes == arena_bytes(ui->dtype, ui->ndim, ui->dims) && cs->in_off[k] <= cs->buf.nbytes &&
+         x->nbytes <= cs->buf.nbytes - cs->in_off[k];
+  }
+  if (!ok) {
+    oq_status st = step->def->exec(call, err);
+    arena_release(&plan->arena, &cs->buf);
+    return st;
+  }
+  for (int32_t k = 0; k < call->n_inputs; k++) {
+    const oq_tensor *x = call->inputs[k];
+    unsigned char *dst = (unsigned char *)cs->buf.data + cs->in_off[k];
+    if (x->nbytes && x->data != dst) memcpy(dst, x->data, x->nbytes);
+  }
+  call->outputs[0] = cs->buf;
+  memset(&cs->buf, 0, sizeof cs->buf);
+  return OQ_OK;
+}
+
 static oq_status exec_out(void *ctx, const oq_kernel_call *call, int32_t j, int32_t dtype, int32_t ndim,
                           const int64_t *dims, oq_error *err) {
   oq_plan *plan = ctx;
@@ -771,6 +978,13 @@ static oq_status exec_out(void *ctx, const oq_kernel_call *call, int32_t j, int3
     memcpy(t->dims, dims, sizeof(int64_t) * (size_t)ndim);
     plan->cur_view = 1;
     return OQ_OK;
+  }
+  if (!plan->observer && plan->slice_slot) { /* plan_concat_inplace: written straight into a Concat's output */
+    int32_t v = plan->g->nodes[plan->cur->node].outputs[j];
+    if (v >= 0 && plan->slice_slot[v] >= 0) {
+      oq_status st = slice_output(plan, v, t, dtype, ndim, dims, err);
+      if (st != OQ_OK || t->data) return st;
+    }
   }
   if (j == 0 && (flags & OQ_OP_FLAG_INPLACE) && can_inplace(plan, call, dtype, ndim, dims)) {
     oq_tensor *src = &plan->vals[plan->g->nodes[plan->cur->node].inputs[0]];
@@ -877,6 +1091,7 @@ static void reset_run(oq_plan *plan) {
     plan->root[v] = -1;
   }
   for (int32_t k = 0; k < plan->max_out; k++) arena_release(&plan->arena, &plan->out_tmp[k]);
+  for (int32_t i = 0; i < plan->n_cslots; i++) arena_release(&plan->arena, &plan->cslots[i].buf);
 }
 
 /* Hands graph outputs to the caller: copies first (views may read from a root that is about to be moved), then
@@ -969,7 +1184,9 @@ static oq_status run_scope(oq_plan *plan, const oq_tensor *inputs, const oq_tens
       if (silu)
         st = oq_op_silu_exec(&call, err);
       else
-        st = !observer && step->fused ? fused_view(plan, &call, err) : step->def->exec(&call, err);
+        st = !observer && step->fused    ? fused_view(plan, &call, err)
+             : !observer && step->cslot ? concat_inplace_exec(plan, step, &call, err)
+                                        : step->def->exec(&call, err);
     }
     plan->scratch_used = 0;
     if (st == OQ_OK && !(silu && step->silu == 1)) st = take_outputs(plan, step, err);

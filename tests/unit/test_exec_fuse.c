@@ -1,7 +1,9 @@
 /* Activation fusion (exec/plan.c fuse_activations): Relu, Clip (bounds from initializers or attributes) and
  * x * sigmoid(x) after a Conv are applied in the convolution's stores. A run without an observer (fused) gives the
  * same bytes as a run with one (every node separate), for the im2col, pointwise and depthwise paths; a Conv output
- * that another node also reads is not fused and still feeds that node its pre-activation values. */
+ * that another node also reads is not fused and still feeds that node its pre-activation values.
+ * Concat in place (exec/plan.c plan_concat_inplace): producers write into the Concat's output; the bytes are those
+ * of the separate copies, for fused writers, plain ones, and inputs that must still be copied. */
 #include "oq_test.h"
 #include "exec/exec.h"
 #include "test_build.h"
@@ -120,6 +122,97 @@ OQ_TEST(fused_run_equals_separate_nodes) {
   oq_tensor_release(&y0);
   oq_tensor_release(&x);
   oq_plan_free(plan);
+  oq_model_free(model);
+}
+
+/* A graph input with a fixed shape (Concat in place needs every shape at build time). */
+static void input_shaped(tb_model *b, const char *name, int32_t ndim, const int64_t *dims) {
+  Onnx__ValueInfoProto *vi = tb_float_vi(b, name);
+  Onnx__TensorShapeProto *sh = oq_edit_alloc(b->ed, 1, sizeof *sh, NULL);
+  Onnx__TensorShapeProto__Dimension **dd = oq_edit_alloc(b->ed, (size_t)ndim, sizeof *dd, NULL);
+  onnx__tensor_shape_proto__init(sh);
+  for (int32_t i = 0; i < ndim; i++) {
+    dd[i] = oq_edit_alloc(b->ed, 1, sizeof *dd[i], NULL);
+    onnx__tensor_shape_proto__dimension__init(dd[i]);
+    dd[i]->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+    dd[i]->dim_value = dims[i];
+  }
+  sh->dim = dd;
+  sh->n_dim = (size_t)ndim;
+  vi->type->tensor_type->shape = sh;
+  oq_edit_list_push(b->ed, &b->inputs, vi, NULL);
+}
+
+/* x [1, 4, 6, 6] -> Concat(axis 1) of: Conv 3x3 + Relu (fused writer), Conv 1x1 (plain), Conv 1x1 + Sigmoid/Mul
+ * (fused SiLU), Add(x, x), x itself (a graph input: copied), Conv 1x1 a5 also read by a Relu (copied) -> Relu -> y;
+ * z = Relu(a5); w = Concat(axis 2) of two Convs (1-extents do not precede the axis: not in place) -> y2. */
+static oq_model *concat_model(void) {
+  static float w1[8 * 4 * 9], w2[16], w3[16], w5[16], w6[16];
+  fill(w1, sizeof w1 / 4);
+  fill(w2, 16);
+  fill(w3, 16);
+  fill(w5, 16);
+  fill(w6, 16);
+  tb_model b;
+  tb_start(&b);
+  int64_t xd[4] = {1, 4, 6, 6}, d1[4] = {8, 4, 3, 3}, d2[4] = {4, 4, 1, 1}, pads[4] = {1, 1, 1, 1}, ax1 = 1, ax2 = 2;
+  input_shaped(&b, "x", 4, xd);
+  tb_output(&b, "y");
+  tb_output(&b, "z");
+  tb_output(&b, "y2");
+  tb_init(&b, "w1", 4, d1, w1);
+  tb_init(&b, "w2", 4, d2, w2);
+  tb_init(&b, "w3", 4, d2, w3);
+  tb_init(&b, "w5", 4, d2, w5);
+  tb_init(&b, "w6", 4, d2, w6);
+  attr_ints(&b, tb_node(&b, "Conv", "c1", "x,w1", "a1"), "pads", pads, 4);
+  tb_node(&b, "Relu", "r1", "a1", "r1");
+  tb_node(&b, "Conv", "c2", "x,w2", "a2");
+  tb_node(&b, "Conv", "c3", "x,w3", "a3");
+  tb_node(&b, "Sigmoid", "s3", "a3", "s3");
+  tb_node(&b, "Mul", "m3", "a3,s3", "r3");
+  tb_node(&b, "Add", "a4", "x,x", "a4");
+  tb_node(&b, "Conv", "c5", "x,w5", "a5");
+  attr_ints(&b, tb_node(&b, "Concat", "cat", "r1,a2,r3,a4,x,a5", "cat"), "axis", &ax1, 0);
+  tb_node(&b, "Relu", "ry", "cat", "y");
+  tb_node(&b, "Relu", "rz", "a5", "z");
+  tb_node(&b, "Conv", "c6", "x,w6", "a6");
+  tb_node(&b, "Conv", "c7", "x,w2", "a7");
+  attr_ints(&b, tb_node(&b, "Concat", "cat2", "a6,a7", "cat2"), "axis", &ax2, 0);
+  tb_node(&b, "Relu", "ry2", "cat2", "y2");
+  return tb_finish(&b, 13);
+}
+
+OQ_TEST(concat_in_place_equals_copies) {
+  oq_error err = {0};
+  oq_model *model = concat_model();
+  REQUIRE(model);
+  oq_plan *plan = NULL, *plan_obs = NULL;
+  REQUIRE_OK(oq_plan_build(model, &plan, &err));
+  REQUIRE_OK(oq_plan_build(model, &plan_obs, &err));
+  oq_tensor x = {0}, want[3] = {{0}}, got[3] = {{0}};
+  int64_t dims[4] = {1, 4, 6, 6};
+  REQUIRE_OK(oq_tensor_alloc(&x, OQ_DTYPE_FLOAT, 4, dims, &err));
+  fill(x.data, (size_t)oq_tensor_numel(&x));
+  int seen = 0;
+  REQUIRE_OK(oq_plan_run(plan_obs, &x, want, count_values, &seen, &err)); /* observed: every Concat copies */
+  CHECK(want[0].nbytes == 28 * 36 * 4 && want[2].nbytes == 4 * 12 * 6 * 4);
+  for (int run = 0; run < 3; run++) {
+    REQUIRE_OK(oq_plan_run(plan, &x, got, NULL, NULL, &err));
+    for (int k = 0; k < 3; k++) {
+      CHECK(got[k].nbytes == want[k].nbytes && memcmp(got[k].data, want[k].data, want[k].nbytes) == 0);
+      oq_tensor_release(&got[k]);
+    }
+  }
+  /* the slices: the Concat's inputs were not all held next to its output */
+  size_t peak = 0, peak_obs = 0;
+  oq_plan_memory(plan, &peak, NULL);
+  oq_plan_memory(plan_obs, &peak_obs, NULL);
+  CHECK(peak < peak_obs);
+  for (int k = 0; k < 3; k++) oq_tensor_release(&want[k]);
+  oq_tensor_release(&x);
+  oq_plan_free(plan);
+  oq_plan_free(plan_obs);
   oq_model_free(model);
 }
 
