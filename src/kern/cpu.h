@@ -47,6 +47,11 @@ typedef void (*oq_vec_clamp_fn)(const float *x, float *y, size_t n, float lo, fl
 /* y[i] += w * x[i * stride] for i < n: one tap of a depthwise convolution row. */
 typedef void (*oq_axpy_strided_fn)(float w, const float *x, size_t stride, float *y, size_t n);
 
+/* y[i] = x[0] * a[i] + x[1] * a[lda + i] + ... + x[k-1] * a[(k-1) * lda + i] for i < n, summed from 0 in order of
+ * p, each product and sum rounded on its own (no FMA): a row vector times a row-major k x n matrix, the same bits on
+ * every level (the LSTM's recurrent product over R^T). */
+typedef void (*oq_gemv_fn)(const float *x, size_t k, const float *a, size_t lda, float *y, size_t n);
+
 /* One output row of a depthwise convolution with a k x k kernel (k 3 or 5, stride 1 or 2) over a zero-padded plane:
  * y[i] = bias + w[0] * r[i * stride] + w[1] * r[i * stride + 1] + ... for every tap (kh, kw) in order, tap row kh
  * at r + kh * ld; products and sums rounded separately (no FMA), so every level gives the same bits. */
@@ -64,6 +69,7 @@ typedef struct oq_simd {
   oq_vec_clamp_fn clamp;
   oq_axpy_strided_fn axpy_strided;
   oq_dw_row_fn dw_row;
+  oq_gemv_fn gemv;
 } oq_simd;
 
 /* The best level the CPU and OS support, capped by the environment variable ONNXQ_CPU (portable, avx2, avx512) when

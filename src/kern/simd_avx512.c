@@ -144,7 +144,8 @@ static const oq_simd k_avx512 = {OQ_CPU_AVX512,
                                  silu_row_avx512,
                                  vclamp_avx512,
                                  axpy_strided_avx512,
-                                 dw_row_zmm};
+                                 dw_row_zmm,
+                                 gemv_v_avx512};
 
 const oq_simd *oq_simd_avx512_table(void) { return &k_avx512; }
 #else

@@ -143,6 +143,22 @@ static void OQ_SIMD_SFX(axpy_strided)(float w, const float *x, size_t stride, fl
   }
 }
 
+/* oq_gemv_fn: the columns in blocks whose sums stay in L1 (registers where the compiler manages). */
+#ifndef OQ_SIMD_VMATH
+static void OQ_SIMD_SFX(gemv)(const float *x, size_t k, const float *a, size_t lda, float *y, size_t n) {
+  for (size_t i0 = 0; i0 < n; i0 += 64) {
+    size_t w = n - i0 < 64 ? n - i0 : 64;
+    float acc[64];
+    for (size_t i = 0; i < w; i++) acc[i] = 0.0f;
+    for (size_t p = 0; p < k; p++) {
+      const float xp = x[p], *ap = a + p * lda + i0;
+      for (size_t i = 0; i < w; i++) acc[i] = acc[i] + xp * ap[i];
+    }
+    for (size_t i = 0; i < w; i++) y[i0 + i] = acc[i];
+  }
+}
+#endif
+
 /* Relu as the executor always computed it: x > 0 ? x : 0 (NaN becomes 0). */
 static void OQ_SIMD_SFX(vrelu)(const float *x, float *y, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;

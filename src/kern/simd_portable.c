@@ -75,4 +75,5 @@ const oq_simd oq_simd_portable = {OQ_CPU_PORTABLE,
                                   vsilu_portable,
                                   vclamp_portable,
                                   axpy_strided_portable,
-                                  dw_row_portable};
+                                  dw_row_portable,
+                                  gemv_portable};

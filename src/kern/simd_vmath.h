@@ -132,3 +132,38 @@ OQ_VMATH_ROW(tanh)
 OQ_VMATH_ROW(erf)
 OQ_VMATH_ROW(silu)
 #undef OQ_VMATH_ROW
+
+/* oq_gemv_fn (kern/cpu.h): 8 vectors of sums held in registers over all of k, then one vector at a time. */
+static void OQ_SIMD_SFX(gemv_v)(const float *x, size_t k, const float *a, size_t lda, float *y, size_t n) {
+  size_t i0 = 0;
+  for (; i0 + 8 * VW <= n; i0 += 8 * VW) {
+    V s0 = VSET1(0.0f), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+    const float *ap = a + i0;
+    for (size_t p = 0; p < k; p++, ap += lda) {
+      V xp = VSET1(x[p]);
+      s0 = VADD(s0, VMUL(xp, VLOAD(ap, VW)));
+      s1 = VADD(s1, VMUL(xp, VLOAD(ap + VW, VW)));
+      s2 = VADD(s2, VMUL(xp, VLOAD(ap + 2 * VW, VW)));
+      s3 = VADD(s3, VMUL(xp, VLOAD(ap + 3 * VW, VW)));
+      s4 = VADD(s4, VMUL(xp, VLOAD(ap + 4 * VW, VW)));
+      s5 = VADD(s5, VMUL(xp, VLOAD(ap + 5 * VW, VW)));
+      s6 = VADD(s6, VMUL(xp, VLOAD(ap + 6 * VW, VW)));
+      s7 = VADD(s7, VMUL(xp, VLOAD(ap + 7 * VW, VW)));
+    }
+    float *yp = y + i0;
+    VSTORE(yp, s0, VW);
+    VSTORE(yp + VW, s1, VW);
+    VSTORE(yp + 2 * VW, s2, VW);
+    VSTORE(yp + 3 * VW, s3, VW);
+    VSTORE(yp + 4 * VW, s4, VW);
+    VSTORE(yp + 5 * VW, s5, VW);
+    VSTORE(yp + 6 * VW, s6, VW);
+    VSTORE(yp + 7 * VW, s7, VW);
+  }
+  for (; i0 < n; i0 += VW) {
+    size_t w = n - i0 < VW ? n - i0 : VW;
+    V s0 = VSET1(0.0f);
+    for (size_t p = 0; p < k; p++) s0 = VADD(s0, VMUL(VSET1(x[p]), VLOAD(a + p * lda + i0, w)));
+    VSTORE(y + i0, s0, w);
+  }
+}

@@ -2,6 +2,7 @@
  * sequence_lens, initial states, peepholes, clip, the activation list with alphas/betas, GRU's
  * linear_before_reset and LSTM's input_forget. The input projection of all steps is one sgemm; each step adds
  * H_{t-1} R^T (one sgemm) and applies the gates per batch row. */
+#define _POSIX_C_SOURCE 200809L /* sched_yield */
 #include "kern/sgemm.h"
 #include "core/pool.h"
 #include "kern/cpu.h"
@@ -11,6 +12,8 @@
 #include "ops/tensor_util.h"
 
 #include <math.h>
+#include <sched.h>
+#include <stdatomic.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -35,21 +38,36 @@ typedef struct rnn_params {
   struct rnn_rt_cache *cache;
   float *rt;     /* n_dirs * hidden * rt_gp floats */
   int64_t rt_gp; /* its row width */
+  /* W an initializer of the main graph: W^T per direction ([input, gates * hidden] row-major), filled by the first
+   * run, so the input projection reads it in place instead of packing W every run (same bits: same values, same
+   * sums). Same allocation. NULL when W is not constant. */
+  float *wt;
+  int64_t wt_in; /* its input size (W's last extent) */
 } rnn_params;
 
 typedef struct rnn_rt_cache {
   const void *r_data; /* R's bytes the packing was made from; NULL before the first run */
+  const void *w_data; /* W's bytes wt was made from; NULL before the first run */
 } rnn_rt_cache;
 
 #define LSTM_UNIT     16        /* hidden units per split item: whole vectors */
 #define LSTM_MIN_WORK 2097152.0 /* multiply-adds of one step below which it runs on one thread */
+/* multiply-adds of one batch-1 step from which the whole sequence runs in one parallel region (lstm_seq): the
+ * steps then synchronize through two atomic counters, not a parallel_for each (about 10 us on 2 shared vCPUs) */
+#define LSTM_SEQ_MIN_WORK 65536.0
+/* R^T columns per panel: a panel's rows (one per hidden input k) lie one after the other, so the recurrent product
+ * streams each panel from memory in order (one row per 4 KiB page, as R^T was stored before, defeated the
+ * prefetcher: 21 us -> see docs/performance.md per 256 x 1024 product) */
+#define LSTM_PANEL 128
 
-/* 1 when input 2 (R) of ctx's node is an initializer of the main graph: its bytes never change between runs. */
-static int r_is_constant(const oq_op_init_ctx *ctx) {
+/* The initializer (of the main graph) input i of ctx's node is, NULL when it is something else: its bytes never
+ * change between runs. */
+static const Onnx__TensorProto *const_input(const oq_op_init_ctx *ctx, int32_t i) {
   const oq_graph *g = &ctx->model->graph;
   if (!ctx->model || !ctx->model->graph_built || ctx->node < g->nodes || ctx->node >= g->nodes + g->n_nodes) return 0;
-  if (ctx->node->n_inputs < 3 || ctx->node->inputs[2] < 0) return 0;
-  return g->values[ctx->node->inputs[2]].kind == OQ_VALUE_INITIALIZER;
+  if (ctx->node->n_inputs <= i || ctx->node->inputs[i] < 0) return NULL;
+  const oq_value *v = &g->values[ctx->node->inputs[i]];
+  return v->kind == OQ_VALUE_INITIALIZER ? v->init : NULL;
 }
 
 static const struct {
@@ -131,18 +149,35 @@ oq_status oq_op_rnn_init(const oq_op_init_ctx *ctx, void **params, oq_error *err
       if (k_acts[k].n_params >= 2 && ib < nbe) a->beta = be[ib++];
     }
   }
-  if (p->kind == K_LSTM && r_is_constant(ctx) && p->hidden <= (INT64_C(1) << 20)) {
-    /* room for the packed R^T after the params; none (no memory) is no error: the runs then pack per call */
-    int64_t gp = (p->hidden + LSTM_UNIT - 1) / LSTM_UNIT * 4 * LSTM_UNIT;
-    size_t head = (sizeof *p + sizeof(rnn_rt_cache) + 63) / 64 * 64, floats, bytes;
-    if (oq_size_mul((size_t)p->n_dirs * (size_t)p->hidden, (size_t)gp, &floats) &&
-        oq_size_mul(floats, sizeof(float), &bytes) && bytes <= SIZE_MAX - head &&
-        (big = oq_mem_realloc(p, head + bytes)) != NULL) {
+  {
+    /* room for the packed R^T and W^T after the params; none (no memory, or sizes out of range) is no error: the
+     * runs then pack per call */
+    int64_t gp = 0, in = 0, ng = p->kind == K_RNN ? 1 : p->kind == K_GRU ? 3 : 4;
+    size_t head = (sizeof *p + sizeof(rnn_rt_cache) + 63) / 64 * 64, rt_bytes = 0, wt_bytes = 0, total;
+    const Onnx__TensorProto *wi = const_input(ctx, 1);
+    if (p->kind == K_LSTM && const_input(ctx, 2) && p->hidden <= (INT64_C(1) << 20)) {
+      gp = (p->hidden + LSTM_UNIT - 1) / LSTM_UNIT * 4 * LSTM_UNIT;
+      if (!oq_size_mul((size_t)p->n_dirs * (size_t)p->hidden, (size_t)gp, &rt_bytes) ||
+          !oq_size_mul(rt_bytes, sizeof(float), &rt_bytes))
+        gp = 0, rt_bytes = 0;
+    }
+    if (wi && wi->n_dims == 3 && wi->dims[2] > 0 && wi->dims[2] <= (INT64_C(1) << 24) &&
+        p->hidden <= (INT64_C(1) << 20)) {
+      in = wi->dims[2];
+      if (!oq_size_mul((size_t)p->n_dirs * (size_t)(ng * p->hidden), (size_t)in, &wt_bytes) ||
+          !oq_size_mul(wt_bytes, sizeof(float), &wt_bytes))
+        in = 0, wt_bytes = 0;
+    }
+    if ((gp || in) && oq_size_add(head, rt_bytes, &total) && oq_size_add(total, wt_bytes, &total) &&
+        (big = oq_mem_realloc(p, total)) != NULL) {
       p = big;
       p->cache = (rnn_rt_cache *)(void *)((char *)p + sizeof *p);
       p->cache->r_data = NULL;
-      p->rt = (float *)(void *)((char *)p + head);
+      p->cache->w_data = NULL;
+      p->rt = gp ? (float *)(void *)((char *)p + head) : NULL;
       p->rt_gp = gp;
+      p->wt = in ? (float *)(void *)((char *)p + head + rt_bytes) : NULL;
+      p->wt_in = in;
     }
   }
   *params = p;
@@ -245,38 +280,87 @@ typedef struct lstm_job {
   const float *bsum; /* Wb + Rb, NULL without B */
   float *rt, *acc;   /* fused: R^T with columns grouped per unit block [block][gate][LSTM_UNIT], gp wide; its sums */
   int64_t gp;
+  /* lstm_seq: the whole sequence in one parallel region, items_per_step items per step */
+  int64_t n_blocks, items_per_step;
+  float *hbuf[2];                /* h of even / odd steps (double buffered) */
+  atomic_llong *ticket, *done; /* next (step, item) to take; items finished */
 } lstm_job;
 
-#define LSTM_UNIT     16        /* hidden units per split item: whole vectors */
-#define LSTM_MIN_WORK 2097152.0 /* multiply-adds of one step below which it runs on one thread */
 
-/* rt[k][(u * 4 + g) * LSTM_UNIT + l] = R[g * H + u * LSTM_UNIT + l][k], zero past H: every unit block's four gates
- * are one contiguous run of columns, so a chunk of blocks is one axpy per k. */
+/* Unit block u's column 0 in the packed R^T, and the row stride of its panel: panel q holds columns
+ * [q * LSTM_PANEL, q * LSTM_PANEL + width) of every row, width LSTM_PANEL except for a narrower last panel. */
+static float *rt_block(const float *rt, int64_t H, int64_t GP, int64_t u, int64_t *stride) {
+  int64_t c = u * 4 * LSTM_UNIT, q = c / LSTM_PANEL, w = GP - q * LSTM_PANEL;
+  *stride = w < LSTM_PANEL ? w : LSTM_PANEL;
+  return (float *)rt + q * LSTM_PANEL * H + (c - q * LSTM_PANEL);
+}
+
+/* R^T packed: column (u * 4 + g) * LSTM_UNIT + l of row k is R[g * H + u * LSTM_UNIT + l][k], zero past H (every
+ * unit block's four gates are one contiguous run of columns), stored in panels (rt_block). */
 static oq_status lstm_pack_rt(void *ctx, int64_t u0, int64_t u1) {
   const lstm_job *j = ctx;
-  int64_t H = j->H, GP = j->gp;
-  for (int64_t u = u0; u < u1; u++)
+  int64_t H = j->H, GP = j->gp, ld;
+  for (int64_t u = u0; u < u1; u++) {
+    float *blk = rt_block(j->rt, H, GP, u, &ld);
     for (int64_t g = 0; g < 4; g++) {
-      float *dst = j->rt + (u * 4 + g) * LSTM_UNIT;
+      float *dst = blk + g * LSTM_UNIT;
       for (int64_t k = 0; k < H; k++)
         for (int64_t l = 0; l < LSTM_UNIT; l++) {
           int64_t row = u * LSTM_UNIT + l;
-          dst[k * GP + l] = row < H ? j->rd[(g * H + row) * H + k] : 0.0f;
+          dst[k * ld + l] = row < H ? j->rd[(g * H + row) * H + k] : 0.0f;
         }
     }
+  }
   return OQ_OK;
 }
 
+static void lstm_units_at(const lstm_job *j, int64_t step, const float *h, float *hn, int64_t u0, int64_t u1);
+
 static oq_status lstm_units(void *ctx, int64_t u0, int64_t u1) {
   const lstm_job *j = ctx;
+  lstm_units_at(j, j->step, j->h, j->hn, u0, u1);
+  return OQ_OK;
+}
+
+/* The whole sequence of a batch-1 LSTM: every thread takes tickets in order, ticket t being item t % items_per_step
+ * (a fixed range of unit blocks) of step t / items_per_step, and waits before it until every item of the earlier
+ * steps is done. A ticket is only taken by a running thread and waits only for smaller tickets, so the loop ends
+ * however many threads join (one does it all). Each item's arithmetic is that of lstm_units: the same bits for
+ * every thread count. */
+static oq_status lstm_seq(void *ctx, int64_t b0, int64_t b1) {
+  (void)b0;
+  (void)b1;
+  const lstm_job *j = ctx;
+  const long long per = (long long)j->items_per_step, total = (long long)j->T * per;
+  for (;;) {
+    long long t = atomic_fetch_add_explicit(j->ticket, 1, memory_order_relaxed);
+    if (t >= total) break;
+    long long s = t / per, i = t % per, need = s * per;
+    for (unsigned spin = 1; atomic_load_explicit(j->done, memory_order_acquire) < need; spin++) {
+#if defined(__SSE2__)
+      _mm_pause();
+#endif
+      if ((spin & 255) == 0) sched_yield(); /* the thread we wait for may share our core */
+    }
+    int64_t u0 = j->n_blocks * i / per, u1 = j->n_blocks * (i + 1) / per;
+    if (u1 > u0) lstm_units_at(j, s, j->hbuf[s & 1], j->hbuf[(s + 1) & 1], u0, u1);
+    atomic_fetch_add_explicit(j->done, 1, memory_order_release);
+  }
+  return OQ_OK;
+}
+
+static void lstm_units_at(const lstm_job *j, int64_t step, const float *h, float *hn, int64_t u0, int64_t u1) {
   const rnn_params *p = j->p;
   int64_t H = j->H, GH = 4 * H, B = j->B, T = j->T;
   int64_t j0 = u0 * LSTM_UNIT, j1 = u1 * LSTM_UNIT < H ? u1 * LSTM_UNIT : H, n = j1 - j0;
   if (j->fused) { /* acc[c0, c1) = sum over k of h[k] * rt[k][c0, c1), k in order: the same bits for any split */
-    int64_t GP = j->gp, c0 = u0 * 4 * LSTM_UNIT, c1 = u1 * 4 * LSTM_UNIT;
-    oq_axpy_strided_fn axpy = oq_simd_get()->axpy_strided;
-    memset(j->acc + c0, 0, (size_t)(c1 - c0) * sizeof(float));
-    for (int64_t k = 0; k < H; k++) axpy(j->h[k], j->rt + k * GP + c0, 1, j->acc + c0, (size_t)(c1 - c0));
+    const int64_t per_panel = LSTM_PANEL / (4 * LSTM_UNIT);
+    for (int64_t u = u0, ue, ld; u < u1; u = ue) { /* the part of each panel in [u0, u1) */
+      ue = (u / per_panel + 1) * per_panel;
+      ue = ue < u1 ? ue : u1;
+      const float *blk = rt_block(j->rt, H, j->gp, u, &ld);
+      oq_simd_get()->gemv(h, (size_t)H, blk, (size_t)ld, j->acc + u * 4 * LSTM_UNIT, (size_t)((ue - u) * 4 * LSTM_UNIT));
+    }
     for (int64_t u = u0; u < u1; u++) {
       int64_t nu = H - u * LSTM_UNIT < LSTM_UNIT ? H - u * LSTM_UNIT : LSTM_UNIT;
       for (int64_t g = 0; g < 4; g++)
@@ -285,13 +369,13 @@ static oq_status lstm_units(void *ctx, int64_t u0, int64_t u1) {
   }
   for (int64_t bi = 0; bi < B; bi++) {
     int64_t len = j->lens ? oq_load_i64(j->lens->data, j->lens->dtype, bi) : T;
-    const float *hb = j->h + bi * H;
-    float *hnb = j->hn + bi * H, *cb = j->c + bi * H;
-    if (j->step >= len) { /* finished row: keeps its state */
+    const float *hb = h + bi * H;
+    float *hnb = hn + bi * H, *cb = j->c + bi * H;
+    if (step >= len) { /* finished row: keeps its state */
       memcpy(hnb + j0, hb + j0, (size_t)n * sizeof(float));
       continue;
     }
-    int64_t t = j->rev ? len - 1 - j->step : j->step;
+    int64_t t = j->rev ? len - 1 - step : step;
     const float *xr = j->xw + (p->layout ? bi * T + t : t * B + bi) * GH;
     float *g = j->hr + bi * GH, *gi = g + j0, *go = g + H + j0, *gf = g + 2 * H + j0, *gc = g + 3 * H + j0;
     for (int64_t q = 0; q < 4; q++) /* x W^T + h R^T + (Wb + Rb), the biases summed once per call */
@@ -320,7 +404,6 @@ static oq_status lstm_units(void *ctx, int64_t u0, int64_t u1) {
       memcpy(yr + j0, hnb + j0, (size_t)n * sizeof(float));
     }
   }
-  return OQ_OK;
 }
 
 oq_status oq_op_rnn_exec(const oq_kernel_call *call, oq_error *err) {
@@ -394,6 +477,17 @@ oq_status oq_op_rnn_exec(const oq_kernel_call *call, oq_error *err) {
   }
   const float *xd = x->data;
   int cached = gp && p->rt && p->rt_gp == gp && !call->reference;
+  /* W^T of a constant W (rnn_params.wt), made once: the projection then reads B row-major in place */
+  int wcached = p->wt && p->wt_in == I && !call->reference && TB && GH;
+  if (wcached && p->cache->w_data != w->data) {
+    for (int64_t d = 0; d < D; d++) {
+      const float *wd = (const float *)w->data + d * GH * I;
+      float *wtd = p->wt + (size_t)d * (size_t)I * (size_t)GH;
+      for (int64_t q = 0; q < GH; q++)
+        for (int64_t i = 0; i < I; i++) wtd[i * GH + q] = wd[q * I + i];
+    }
+    p->cache->w_data = w->data;
+  }
   for (int64_t d = 0; d < D; d++) {
     const float *wd = (const float *)w->data + d * GH * I, *rd = (const float *)r->data + d * GH * H;
     const float *wb = b ? (const float *)b->data + d * 2 * GH : NULL, *rb = wb ? wb + GH : NULL;
@@ -406,6 +500,9 @@ oq_status oq_op_rnn_exec(const oq_kernel_call *call, oq_error *err) {
         memset(xw, 0, TB * (size_t)GH * sizeof(float));
       else if (call->reference)
         oq_sgemm_ref(0, 1, TB, (size_t)GH, (size_t)I, 1.0f, xd, (size_t)I, wd, (size_t)I, 0.0f, xw, (size_t)GH);
+      else if (wcached)
+        OQ_CHECK(oq_sgemm(call->pool, pk1 ? &xpack : &pack, 0, 0, TB, (size_t)GH, (size_t)I, 1.0f, xd, (size_t)I,
+                          p->wt + (size_t)d * (size_t)I * (size_t)GH, (size_t)GH, 0.0f, xw, (size_t)GH, err));
       else
         OQ_CHECK(oq_sgemm(call->pool, pk1 ? &xpack : &pack, 0, 1, TB, (size_t)GH, (size_t)I, 1.0f, xd, (size_t)I, wd,
                           (size_t)I, 0.0f, xw, (size_t)GH, err));
@@ -449,7 +546,12 @@ oq_status oq_op_rnn_exec(const oq_kernel_call *call, oq_error *err) {
                      wb ? bsum : NULL,
                      rt,
                      rt + (size_t)H * (size_t)gp,
-                     gp};
+                     gp,
+                     items,
+                     1,
+                     {h, hn},
+                     NULL,
+                     NULL};
       for (int64_t k = 0; wb && k < GH; k++) bsum[k] = wb[k] + rb[k];
       if (fused && cached) { /* R is constant: packed by the first run of the session */
         lj.rt = p->rt + (size_t)d * (size_t)H * (size_t)gp;
@@ -461,7 +563,20 @@ oq_status oq_op_rnn_exec(const oq_kernel_call *call, oq_error *err) {
         st = oq_parallel_for_max(call->pool, items, chunks, lstm_pack_rt, &lj);
         if (st != OQ_OK) OQ_FAIL(err, st, "LSTM weight packing failed");
       }
-      for (int64_t step = 0; step < T; step++) {
+      int32_t threads = oq_threadpool_size(call->pool);
+      int seq = fused && threads > 1 && work >= LSTM_SEQ_MIN_WORK && T > 0;
+      if (seq) { /* one parallel region for the sequence (lstm_seq) */
+        atomic_llong ticket, done;
+        atomic_init(&ticket, 0);
+        atomic_init(&done, 0);
+        lj.ticket = &ticket;
+        lj.done = &done;
+        lj.items_per_step = 4 * (int64_t)threads < items ? 4 * (int64_t)threads : items;
+        st = oq_parallel_for_max(call->pool, threads, threads, lstm_seq, &lj);
+        if (st != OQ_OK) OQ_FAIL(err, st, "LSTM step failed");
+        lj.h = T % 2 ? hn : h; /* the state after the last step */
+      }
+      for (int64_t step = 0; !seq && step < T; step++) {
         if (!fused) {
           if (B && GH && H) {
             if (call->reference)

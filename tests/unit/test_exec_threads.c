@@ -9,6 +9,7 @@
 #include "exec/exec.h"
 
 #include "onnxq.h"
+#include "test_build.h"
 
 #include <math.h>
 
@@ -304,6 +305,107 @@ OQ_TEST(lstm_batch1_sessions_bit_identical) {
   oq_tensor_release(&in[0]);
   oq_tensor_release(&in[1]);
   oq_tensor_release(&want);
+}
+
+/* An INT or STRING attribute on a test-built node. */
+static void lstm_attr(tb_model *b, Onnx__NodeProto *n, const char *name, int64_t i, const char *str) {
+  Onnx__AttributeProto *a = oq_edit_alloc(b->ed, 1, sizeof *a, NULL);
+  Onnx__AttributeProto **aa = oq_edit_alloc(b->ed, n->n_attribute + 1, sizeof *aa, NULL);
+  onnx__attribute_proto__init(a);
+  a->name = (char *)name;
+  a->has_type = 1;
+  if (str) {
+    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING;
+    a->has_s = 1;
+    a->s.data = (uint8_t *)str;
+    a->s.len = strlen(str);
+  } else {
+    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+    a->has_i = 1;
+    a->i = i;
+  }
+  if (n->n_attribute) memcpy(aa, n->attribute, n->n_attribute * sizeof *aa);
+  aa[n->n_attribute++] = a;
+  n->attribute = aa;
+}
+
+static double sigm(double x) { return 1.0 / (1.0 + exp(-x)); }
+
+/* A bidirectional batch-1 LSTM large enough (hidden 140: 9 unit blocks, the last partial, 5 R^T panels, the last
+ * narrow) that each direction runs as one parallel region over the sequence (rnn.c lstm_seq) on 2+ threads, W and R
+ * initializers (W^T and R^T made once per session): the same bytes on 1..4 threads, run twice per session, and
+ * the LSTM equations evaluated in double. */
+OQ_TEST(lstm_sequence_region_bit_identical) {
+  enum { T = 5, I = 12, H = 140, D = 2, G = 4 * H };
+  static float w[D * G * I], r[D * G * H], bias[D * 2 * G];
+  for (size_t i = 0; i < sizeof w / 4; i++) w[i] = 0.3f * rnd_f();
+  for (size_t i = 0; i < sizeof r / 4; i++) r[i] = 0.1f * rnd_f();
+  for (size_t i = 0; i < sizeof bias / 4; i++) bias[i] = 0.2f * rnd_f();
+  tb_model b;
+  tb_start(&b);
+  tb_input(&b, "X");
+  tb_output(&b, "Y");
+  int64_t wd[3] = {D, G, I}, rd[3] = {D, G, H}, bd[2] = {D, 2 * G};
+  tb_init(&b, "W", 3, wd, w);
+  tb_init(&b, "R", 3, rd, r);
+  tb_init(&b, "B", 2, bd, bias);
+  Onnx__NodeProto *n = tb_node(&b, "LSTM", "lstm", "X,W,R,B", "Y");
+  lstm_attr(&b, n, "hidden_size", H, NULL);
+  lstm_attr(&b, n, "direction", 0, "bidirectional");
+  oq_model *model = tb_finish(&b, 14);
+  REQUIRE(model);
+  int64_t xd[3] = {T, 1, I};
+  oq_tensor x = rand_tensor(3, xd), base, y;
+  memset(&base, 0, sizeof base);
+  oq_error err = {0};
+  for (int32_t threads = 1; threads <= 4; threads++) {
+    oq_session *s = NULL;
+    oq_session_options so;
+    oq_session_options_init(&so);
+    so.threads = threads;
+    REQUIRE_OK(oq_session_create(model, &so, &s, &err));
+    for (int rep = 0; rep < 2; rep++) {
+      memset(&y, 0, sizeof y);
+      REQUIRE_OK(oq_session_run(s, 1, &x, 1, &y, &err));
+      if (!base.data) {
+        base = y;
+        continue;
+      }
+      CHECK(same_bytes(&base, &y));
+      oq_tensor_release(&y);
+    }
+    oq_session_free(s);
+  }
+  REQUIRE(base.ndim == 4 && base.dims[0] == T && base.dims[1] == D && base.dims[2] == 1 && base.dims[3] == H);
+  /* Y[t, d, 0, :]: gates in ONNX order i, o, f, c; direction 1 runs from the last step back */
+  double hs[H], cs[H], pre[G];
+  int bad = 0;
+  for (int d = 0; d < D; d++) {
+    const float *W = w + d * G * I, *R = r + d * G * H, *Bw = bias + d * 2 * G, *Br = Bw + G;
+    for (int j = 0; j < H; j++) hs[j] = cs[j] = 0.0;
+    for (int step = 0; step < T; step++) {
+      int t = d ? T - 1 - step : step;
+      const float *xt = (const float *)x.data + t * I;
+      for (int q = 0; q < G; q++) {
+        double v = (double)Bw[q] + Br[q];
+        for (int i = 0; i < I; i++) v += (double)W[q * I + i] * xt[i];
+        for (int k = 0; k < H; k++) v += (double)R[q * H + k] * hs[k];
+        pre[q] = v;
+      }
+      for (int j = 0; j < H; j++) {
+        double ig = sigm(pre[j]), og = sigm(pre[H + j]), fg = sigm(pre[2 * H + j]), cg = tanh(pre[3 * H + j]);
+        cs[j] = fg * cs[j] + ig * cg;
+        hs[j] = og * tanh(cs[j]);
+        double got = ((const float *)base.data)[(t * D + d) * H + j];
+        if (fabs(got - hs[j]) > 2e-5 && bad++ < 3)
+          fprintf(stderr, "Y[%d, %d, 0, %d] = %.8g, want %.8g\n", t, d, j, got, hs[j]);
+      }
+    }
+  }
+  CHECK(bad == 0);
+  oq_tensor_release(&base);
+  oq_tensor_release(&x);
+  oq_model_free(model);
 }
 
 /* The Sigmoid + Mul fusion (exec/plan.c mark_silu): a run without an observer skips the fused Sigmoids and gives the
