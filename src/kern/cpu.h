@@ -52,6 +52,9 @@ typedef void (*oq_axpy_strided_fn)(float w, const float *x, size_t stride, float
  * every level (the LSTM's recurrent product over R^T). */
 typedef void (*oq_gemv_fn)(const float *x, size_t k, const float *a, size_t lda, float *y, size_t n);
 
+/* x * sigmoid(x) in place over m rows of n floats, row stride ldc: the level's silu on each row (a GEMM tile). */
+typedef void (*oq_silu_2d_fn)(float *c, size_t ldc, size_t m, size_t n);
+
 /* One output row of a depthwise convolution with a k x k kernel (k 3 or 5, stride 1 or 2) over a zero-padded plane:
  * y[i] = bias + w[0] * r[i * stride] + w[1] * r[i * stride + 1] + ... for every tap (kh, kw) in order, tap row kh
  * at r + kh * ld; products and sums rounded separately (no FMA), so every level gives the same bits. */
@@ -70,6 +73,7 @@ typedef struct oq_simd {
   oq_axpy_strided_fn axpy_strided;
   oq_dw_row_fn dw_row;
   oq_gemv_fn gemv;
+  oq_silu_2d_fn silu_2d;
 } oq_simd;
 
 /* The best level the CPU and OS support, capped by the environment variable ONNXQ_CPU (portable, avx2, avx512) when

@@ -139,9 +139,7 @@ typedef struct epilogue {
 
 /* x * sigmoid(x) over an m x n block of C, as the Sigmoid and Mul nodes compute it (the level's silu: its sigmoid,
  * then one product). */
-static void silu_rows(const oq_simd *simd, size_t m, size_t n, float *c, size_t ldc) {
-  for (size_t i = 0; i < m; i++) simd->silu(c + i * ldc, c + i * ldc, n);
-}
+static void silu_rows(const oq_simd *simd, size_t m, size_t n, float *c, size_t ldc) { simd->silu_2d(c, ldc, m, n); }
 
 /* The packed product over a chunk of C. Each element of C receives, per KC-deep block of k in order, one
  * micro-kernel sum over that block (stored on the first block, added after), then on the last block the bias and the

@@ -79,6 +79,10 @@ static void OQ_SIMD_SFX(vsilu)(const float *x, float *y, size_t n) {
   }
 }
 
+static void OQ_SIMD_SFX(silu_2d)(float *c, size_t ldc, size_t m, size_t n) {
+  for (size_t r = 0; r < m; r++) OQ_SIMD_SFX(vsilu)(c + r * ldc, c + r * ldc, n);
+}
+
 /* tanh: the odd series up to x^15 below 0.5 (no cancellation), 1 - 2 / (e^2|x| + 1) above, 1 beyond 9. */
 static void OQ_SIMD_SFX(vtanh)(const float *x, float *y, size_t n) {
   for (size_t i = 0; i < n; i++) {

@@ -76,4 +76,5 @@ const oq_simd oq_simd_portable = {OQ_CPU_PORTABLE,
                                   vclamp_portable,
                                   axpy_strided_portable,
                                   dw_row_portable,
-                                  gemv_portable};
+                                  gemv_portable,
+                                  silu_2d_portable};

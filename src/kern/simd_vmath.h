@@ -106,10 +106,19 @@ static inline V OQ_SIMD_SFX(erf_v)(V v) {
 
 static inline V OQ_SIMD_SFX(silu_v)(V v) { return VMUL(v, OQ_SIMD_SFX(sigmoid_v)(v)); }
 
-/* Rows: four vectors per iteration. One vector's operations form a chain of some 25 dependent steps; with only one
- * or two chains in flight the out-of-order window runs out and the loop waits on latency (2 chains: 0.65 ns per
- * float for exp on Zen 5 AVX-512, 4 chains: see docs/performance.md). */
+/* Rows: four vectors per iteration. One vector's operations form a chain of some 25-35 dependent steps; with only one
+ * or two chains in flight the loop waits on latency, so the tail is done the same way: up to four vectors at once,
+ * partial or empty ones under a mask (a 56-float row is one step of four, not four steps of one). The kernels call
+ * these on short rows: a depthwise convolution's output rows (7 to 112 floats), GEMM tiles. */
 #define OQ_VMATH_ROW(fn)                                                                                               \
+  static inline void OQ_SIMD_SFX(fn##_4)(float *const *yp, const float *const *xp, const size_t *w) {                  \
+    V a = OQ_SIMD_SFX(fn##_v)(VLOAD(xp[0], w[0])), b = OQ_SIMD_SFX(fn##_v)(VLOAD(xp[1], w[1]));                       \
+    V c = OQ_SIMD_SFX(fn##_v)(VLOAD(xp[2], w[2])), d = OQ_SIMD_SFX(fn##_v)(VLOAD(xp[3], w[3]));                       \
+    VSTORE(yp[0], a, w[0]);                                                                                            \
+    VSTORE(yp[1], b, w[1]);                                                                                            \
+    VSTORE(yp[2], c, w[2]);                                                                                            \
+    VSTORE(yp[3], d, w[3]);                                                                                            \
+  }                                                                                                                    \
   static void OQ_SIMD_SFX(fn##_row)(const float *x, float *y, size_t n) {                                              \
     size_t i = 0;                                                                                                      \
     for (; i + 4 * VW <= n; i += 4 * VW) {                                                                             \
@@ -120,10 +129,22 @@ static inline V OQ_SIMD_SFX(silu_v)(V v) { return VMUL(v, OQ_SIMD_SFX(sigmoid_v)
       VSTORE(y + i + 2 * VW, c, VW);                                                                                   \
       VSTORE(y + i + 3 * VW, d, VW);                                                                                   \
     }                                                                                                                  \
-    for (; i < n; i += VW) {                                                                                           \
-      size_t w = n - i < VW ? n - i : VW;                                                                              \
-      VSTORE(y + i, OQ_SIMD_SFX(fn##_v)(VLOAD(x + i, w)), w);                                                          \
+    size_t r = n - i;                                                                                                  \
+    if (r == 0) return;                                                                                                \
+    if (r <= VW) {                                                                                                     \
+      VSTORE(y + i, OQ_SIMD_SFX(fn##_v)(VLOAD(x + i, r)), r);                                                          \
+      return;                                                                                                          \
     }                                                                                                                  \
+    float *yp[4];                                                                                                      \
+    const float *xp[4];                                                                                                \
+    size_t w[4];                                                                                                       \
+    for (size_t k = 0; k < 4; k++) {                                                                                   \
+      size_t o = k * VW < r ? k * VW : 0;                                                                              \
+      xp[k] = x + i + o;                                                                                               \
+      yp[k] = y + i + o;                                                                                               \
+      w[k] = k * VW >= r ? 0 : r - k * VW < VW ? r - k * VW : VW;                                                      \
+    }                                                                                                                  \
+    OQ_SIMD_SFX(fn##_4)(yp, xp, w);                                                                                    \
   }
 
 OQ_VMATH_ROW(exp1)
@@ -132,6 +153,31 @@ OQ_VMATH_ROW(tanh)
 OQ_VMATH_ROW(erf)
 OQ_VMATH_ROW(silu)
 #undef OQ_VMATH_ROW
+
+/* oq_silu_2d_fn (kern/cpu.h): the m rows' vectors taken four at a time across rows (a GEMM tile's rows are 32 floats:
+ * two vectors each). */
+static void OQ_SIMD_SFX(silu_2d)(float *c, size_t ldc, size_t m, size_t n) {
+  float *yp[4];
+  const float *xp[4];
+  size_t w[4], nt = 0;
+  for (size_t r = 0; r < m; r++)
+    for (size_t j = 0; j < n; j += VW) {
+      yp[nt] = c + r * ldc + j;
+      xp[nt] = yp[nt];
+      w[nt] = n - j < VW ? n - j : VW;
+      if (++nt == 4) {
+        OQ_SIMD_SFX(silu_4)(yp, xp, w);
+        nt = 0;
+      }
+    }
+  if (nt == 0) return;
+  for (size_t k = nt; k < 4; k++) { /* empty lanes: nothing loaded or stored */
+    yp[k] = yp[0];
+    xp[k] = xp[0];
+    w[k] = 0;
+  }
+  OQ_SIMD_SFX(silu_4)(yp, xp, w);
+}
 
 /* oq_gemv_fn (kern/cpu.h): 8 vectors of sums held in registers over all of k, then one vector at a time. */
 static void OQ_SIMD_SFX(gemv_v)(const float *x, size_t k, const float *a, size_t lda, float *y, size_t n) {

@@ -343,6 +343,21 @@ OQ_TEST(vector_math_matches_libm_on_every_level) {
       CHECK(memcmp(y0 + f * N, y, N * sizeof(float)) == 0);
     }
   }
+  /* silu_2d (GEMM tiles): rows of n at stride ldc give the bits of silu on each row, for every tile shape */
+  FOR_EACH_LEVEL(lv) {
+    const oq_simd *sd = oq_simd_get();
+    size_t shapes[][3] = {{8, 32, 40}, {5, 7, 9}, {1, 1, 1}, {3, 48, 50}, {6, 16, 16}, {7, 33, 33}};
+    for (size_t q = 0; q < sizeof shapes / sizeof shapes[0]; q++) {
+      size_t m = shapes[q][0], n = shapes[q][1], ld = shapes[q][2];
+      for (size_t i = 0; i < m * ld && i < N; i++) y[i] = x[i + 7];
+      sd->silu_2d(y, ld, m, n);
+      for (size_t r = 0; r < m; r++)
+        for (size_t j = 0; j < ld; j++) {
+          float want = j < n ? y0[4 * N + 7 + r * ld + j] : x[7 + r * ld + j]; /* past n: untouched */
+          CHECK(memcmp(&y[r * ld + j], &want, sizeof want) == 0);
+        }
+    }
+  }
   /* Relu and Clip: exactly the scalar expressions (NaN: Relu gives 0, Clip passes it through) */
   FOR_EACH_LEVEL(lv) {
     const oq_simd *sd = oq_simd_get();
