@@ -55,6 +55,15 @@ typedef void (*oq_gemv_fn)(const float *x, size_t k, const float *a, size_t lda,
 /* x * sigmoid(x) in place over m rows of n floats, row stride ldc: the level's silu on each row (a GEMM tile). */
 typedef void (*oq_silu_2d_fn)(float *c, size_t ldc, size_t m, size_t n);
 
+/* y[i] = the maximum of v[i * stride], v[i * stride + 1], v[i * stride + 2] for i < n (stride 1 or 2), taken as
+ * MaxPool's column pass does: b = v0; b = v1 > b ? v1 : b; y = v2 > b ? v2 : b (NaN never wins). Reads v[0] to
+ * v[(n - 1) * stride + 2] only. */
+typedef void (*oq_max3_row_fn)(const float *v, size_t stride, float *y, size_t n);
+
+/* vm[i] = the maximum of rows[0][i], ..., rows[k-1][i] for i < n (k >= 1), taken in row order as MaxPool's row pass
+ * does: b = rows[0][i]; b = rows[r][i] > b ? rows[r][i] : b. */
+typedef void (*oq_max_rows_fn)(const float *const *rows, size_t k, float *vm, size_t n);
+
 /* One output row of a depthwise convolution with a k x k kernel (k 3 or 5, stride 1 or 2) over a zero-padded plane:
  * y[i] = bias + w[0] * r[i * stride] + w[1] * r[i * stride + 1] + ... for every tap (kh, kw) in order, tap row kh
  * at r + kh * ld; products and sums rounded separately (no FMA), so every level gives the same bits. */
@@ -74,6 +83,8 @@ typedef struct oq_simd {
   oq_dw_row_fn dw_row;
   oq_gemv_fn gemv;
   oq_silu_2d_fn silu_2d;
+  oq_max3_row_fn max3_row;
+  oq_max_rows_fn max_rows;
 } oq_simd;
 
 /* The best level the CPU and OS support, capped by the environment variable ONNXQ_CPU (portable, avx2, avx512) when

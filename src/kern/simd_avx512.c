@@ -157,6 +157,50 @@ static void dw_row_zmm(const float *r, size_t ld, const float *w, int32_t k, int
   }
 }
 
+/* oq_max3_row_fn, 16 outputs at a time: for stride 2 the even and odd lanes of 32 loaded floats, and the even lanes
+ * moved down by one with v[2i + 32] last; under masks that read only v[0 .. (n - 1) * stride + 2]. max_ps(a, b) is
+ * a > b ? a : b, the scalar expression. */
+static void max3_row_zmm(const float *v, size_t stride, float *y, size_t n) {
+  if (stride != 1 && stride != 2) {
+    max3_row_avx512(v, stride, y, n);
+    return;
+  }
+  const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i od = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+  for (size_t i = 0; i < n; i += 16) {
+    size_t cnt = n - i < 16 ? n - i : 16;
+    __m512 b;
+    if (stride == 1) {
+      __mmask16 m = VMASK(cnt);
+      const float *p = v + i;
+      b = _mm512_max_ps(_mm512_maskz_loadu_ps(m, p + 1), _mm512_maskz_loadu_ps(m, p));
+      b = _mm512_max_ps(_mm512_maskz_loadu_ps(m, p + 2), b);
+    } else {
+      const float *p = v + 2 * i;
+      size_t avail = 2 * cnt + 1; /* p[0 .. 2 cnt] */
+      __mmask16 ma = avail >= 16 ? (__mmask16)0xFFFF : VMASK(avail);
+      __mmask16 mb = avail >= 32 ? (__mmask16)0xFFFF : avail <= 16 ? (__mmask16)0 : VMASK(avail - 16);
+      __m512 a = _mm512_maskz_loadu_ps(ma, p), c = _mm512_maskz_loadu_ps(mb, p + 16);
+      __m512 e = _mm512_permutex2var_ps(a, ev, c), o = _mm512_permutex2var_ps(a, od, c);
+      __m512 last = _mm512_maskz_loadu_ps(avail > 32 ? (__mmask16)1 : (__mmask16)0, p + 32);
+      __m512 e2 = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(last), _mm512_castps_si512(e), 1));
+      b = _mm512_max_ps(o, e);
+      b = _mm512_max_ps(e2, b);
+    }
+    VSTORE(y + i, b, cnt);
+  }
+}
+
+/* oq_max_rows_fn: one pass, each vector's maximum over the rows in a register. */
+static void max_rows_zmm(const float *const *rows, size_t k, float *vm, size_t n) {
+  for (size_t i = 0; i < n; i += 16) {
+    size_t cnt = n - i < 16 ? n - i : 16;
+    __m512 b = VLOAD(rows[0] + i, cnt);
+    for (size_t r = 1; r < k; r++) b = _mm512_max_ps(VLOAD(rows[r] + i, cnt), b);
+    VSTORE(vm + i, b, cnt);
+  }
+}
+
 static const oq_simd k_avx512 = {OQ_CPU_AVX512,
                                  "avx512",
                                  MR,
@@ -172,7 +216,9 @@ static const oq_simd k_avx512 = {OQ_CPU_AVX512,
                                  axpy_strided_avx512,
                                  dw_row_zmm,
                                  gemv_v_avx512,
-                                 silu_2d_avx512};
+                                 silu_2d_avx512,
+                                 max3_row_zmm,
+                                 max_rows_zmm};
 
 const oq_simd *oq_simd_avx512_table(void) { return &k_avx512; }
 #else

@@ -163,6 +163,37 @@ static void OQ_SIMD_SFX(gemv)(const float *x, size_t k, const float *a, size_t l
 }
 #endif
 
+/* oq_max3_row_fn: MaxPool's 3-wide column pass. */
+static void OQ_SIMD_SFX(max3_row)(const float *v, size_t stride, float *y, size_t n) {
+  if (stride == 1) {
+    for (size_t i = 0; i < n; i++) {
+      float b = v[i];
+      b = v[i + 1] > b ? v[i + 1] : b;
+      y[i] = v[i + 2] > b ? v[i + 2] : b;
+    }
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const float *p = v + i * stride;
+    float b = p[0];
+    b = p[1] > b ? p[1] : b;
+    y[i] = p[2] > b ? p[2] : b;
+  }
+}
+
+/* oq_max_rows_fn: MaxPool's row pass, in blocks that stay in L1 (the compiler vectorizes the inner loops). */
+static inline void OQ_SIMD_SFX(max_rows)(const float *const *rows, size_t k, float *vm, size_t n) {
+  for (size_t i0 = 0; i0 < n; i0 += 256) {
+    size_t w = n - i0 < 256 ? n - i0 : 256;
+    memcpy(vm + i0, rows[0] + i0, w * sizeof(float));
+    for (size_t r = 1; r < k; r++) {
+      const float *x = rows[r] + i0;
+      float *b = vm + i0;
+      for (size_t i = 0; i < w; i++) b[i] = x[i] > b[i] ? x[i] : b[i];
+    }
+  }
+}
+
 /* Relu as the executor always computed it: x > 0 ? x : 0 (NaN becomes 0). */
 static void OQ_SIMD_SFX(vrelu)(const float *x, float *y, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;

@@ -77,4 +77,6 @@ const oq_simd oq_simd_portable = {OQ_CPU_PORTABLE,
                                   axpy_strided_portable,
                                   dw_row_portable,
                                   gemv_portable,
-                                  silu_2d_portable};
+                                  silu_2d_portable,
+                                  max3_row_portable,
+                                  max_rows_portable};

@@ -6,6 +6,7 @@
 #include "ops/kernels.h"
 #include "ops/nn.h"
 #include "ops/tensor_util.h"
+#include "kern/cpu.h"
 
 #include <math.h>
 #if defined(__SSE2__)
@@ -195,29 +196,31 @@ static void maxpool_rows(const oq_window_geom *g, const float *xp, float *yp, fl
   for (int64_t oh = 0; oh < OH; oh++) {
     float *yr = yp + oh * OW;
     int any = 0;
+    const float *rows[16];
+    size_t nr = 0;
     for (int64_t kh = 0; kh < KH; kh++) {
       int64_t ih = oh * sh + kh * dh - pt;
       if (ih < 0 || ih >= IH) continue;
       const float *xr = xp + ih * IW;
-      if (!any)
+      if (KH <= 16) { /* the SIMD level's row pass: one pass over the window's rows (kern/cpu.h oq_max_rows_fn) */
+        rows[nr++] = xr;
+      } else if (!any) {
         memcpy(vm, xr, (size_t)IW * sizeof(float));
-      else
+      } else {
         max_row(vm, xr, IW);
+      }
       any = 1;
     }
+    if (nr) oq_simd_get()->max_rows(rows, nr, vm, (size_t)IW);
     /* outputs [o0, o1) have their whole window inside the row: no bounds checks there */
     int64_t ek = (KW - 1) * dw, o0 = (pl + sw - 1) / sw, o1 = IW - 1 - ek + pl < 0 ? 0 : (IW - 1 - ek + pl) / sw + 1;
     if (o1 > OW) o1 = OW;
     if (o0 > o1) o0 = o1;
     for (int64_t ow = 0; ow < OW; ow++) {
       if (ow == o0 && any) {
-        if (KW == 3 && dw == 1) {
-          for (; ow < o1; ow++) {
-            const float *v = vm + ow * sw - pl;
-            float best = v[0];
-            best = v[1] > best ? v[1] : best;
-            yr[ow] = v[2] > best ? v[2] : best;
-          }
+        if (KW == 3 && dw == 1) { /* the SIMD level's 3-wide row (kern/cpu.h oq_max3_row_fn) */
+          oq_simd_get()->max3_row(vm + ow * sw - pl, (size_t)sw, yr + ow, (size_t)(o1 - ow));
+          ow = o1;
         } else {
           for (; ow < o1; ow++) {
             const float *v = vm + ow * sw - pl;

@@ -376,6 +376,54 @@ OQ_TEST(vector_math_matches_libm_on_every_level) {
   free(y0);
 }
 
+/* MaxPool's 3-wide column pass (oq_max3_row_fn) and row pass (oq_max_rows_fn): every level gives the scalar expression's bits (NaN never wins,
+ * the first of +0/-0 ties stays), strides 1 and 2, every length up to 40, reading only its window (the row ends
+ * right after the last window: an overread would hit the guard page of a fresh allocation at the end). */
+OQ_TEST(maxpool_rows_match_scalar_on_every_level) {
+  enum { W = 90 };
+  float *v = malloc(W * sizeof(float)), y[40], want[40];
+  REQUIRE(v);
+  for (int i = 0; i < W; i++) v[i] = i % 11 == 3 ? NAN : i % 7 == 2 ? 0.0f : i % 7 == 5 ? -0.0f : rnd_f();
+  FOR_EACH_LEVEL(lv) {
+    const oq_simd *sd = oq_simd_get();
+    for (size_t stride = 1; stride <= 2; stride++)
+      for (size_t n = 0; n <= 40; n++) {
+        size_t need = n ? (n - 1) * stride + 3 : 0;
+        const float *row = v + W - need; /* the window ends at the buffer's end */
+        for (size_t i = 0; i < n; i++) {
+          const float *p = row + i * stride;
+          float b = p[0];
+          b = p[1] > b ? p[1] : b;
+          want[i] = p[2] > b ? p[2] : b;
+        }
+        for (size_t i = 0; i < 40; i++) y[i] = 12345.0f;
+        sd->max3_row(row, stride, y, n);
+        CHECK(memcmp(y, want, n * sizeof(float)) == 0);
+        for (size_t i = n; i < 40; i++) CHECK(y[i] == 12345.0f);
+      }
+  }
+  /* the row pass (oq_max_rows_fn): 1 to 5 rows, every length up to 40 */
+  FOR_EACH_LEVEL(lv) {
+    const oq_simd *sd = oq_simd_get();
+    for (size_t k = 1; k <= 5; k++)
+      for (size_t n = 0; n <= 40; n++) {
+        const float *rows[5];
+        for (size_t r = 0; r < k; r++) rows[r] = v + W - n - 7 * r; /* the last row ends at the buffer's end */
+        for (size_t i = 0; i < n; i++) {
+          float b = rows[0][i];
+          for (size_t r = 1; r < k; r++) b = rows[r][i] > b ? rows[r][i] : b;
+          want[i] = b;
+        }
+        for (size_t i = 0; i < 40; i++) y[i] = 12345.0f;
+        sd->max_rows(rows, k, y, n);
+        CHECK(memcmp(y, want, n * sizeof(float)) == 0);
+        for (size_t i = n; i < 40; i++) CHECK(y[i] == 12345.0f);
+      }
+  }
+  oq_cpu_force(oq_cpu_detect());
+  free(v);
+}
+
 /* Applies a Relu or Clip to n floats as the separate nodes do (the SIMD level's relu and clamp). */
 static void act_apply(oq_gemm_act act, float lo, float hi, float *y, size_t n) {
   if (act == OQ_GEMM_ACT_RELU) oq_simd_get()->relu(y, y, n);
