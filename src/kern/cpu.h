@@ -64,6 +64,13 @@ typedef void (*oq_max3_row_fn)(const float *v, size_t stride, float *y, size_t n
  * does: b = rows[0][i]; b = rows[r][i] > b ? rows[r][i] : b. */
 typedef void (*oq_max_rows_fn)(const float *const *rows, size_t k, float *vm, size_t n);
 
+/* One row of LayerNormalization in double: mean and variance each summed in 8 interleaved partial sums (element i
+ * into sum i % 8, combined as ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)), then the tail in order),
+ * inv = 1 / sqrt(var + eps), y[i] = (float)((x[i] - mean) * inv * scale[i] (+ bias[i])); bias may be NULL. The
+ * same operations on every level. */
+typedef void (*oq_ln_row_fn)(const float *x, const float *scale, const float *bias, float *y, size_t len, double eps,
+                             double *mean, double *inv);
+
 /* One output row of a depthwise convolution with a k x k kernel (k 3 or 5, stride 1 or 2) over a zero-padded plane:
  * y[i] = bias + w[0] * r[i * stride] + w[1] * r[i * stride + 1] + ... for every tap (kh, kw) in order, tap row kh
  * at r + kh * ld; products and sums rounded separately (no FMA), so every level gives the same bits. */
@@ -85,6 +92,7 @@ typedef struct oq_simd {
   oq_silu_2d_fn silu_2d;
   oq_max3_row_fn max3_row;
   oq_max_rows_fn max_rows;
+  oq_ln_row_fn ln_row;
 } oq_simd;
 
 /* The best level the CPU and OS support, capped by the environment variable ONNXQ_CPU (portable, avx2, avx512) when

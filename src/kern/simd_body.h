@@ -194,6 +194,36 @@ static inline void OQ_SIMD_SFX(max_rows)(const float *const *rows, size_t k, flo
   }
 }
 
+/* oq_ln_row_fn: the partial sums are independent chains the compiler vectorizes (8 doubles per zmm). */
+static void OQ_SIMD_SFX(ln_row)(const float *x, const float *scale, const float *bias, float *y, size_t len, double eps,
+                                double *mean_out, double *inv_out) {
+  double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t i = 0, full = len / 8 * 8;
+  for (; i < full; i += 8)
+    for (size_t l = 0; l < 8; l++) a[l] = a[l] + (double)x[i + l];
+  double s = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+  for (; i < len; i++) s = s + (double)x[i];
+  double mean = len ? s / (double)len : 0.0;
+  double q[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (i = 0; i < full; i += 8)
+    for (size_t l = 0; l < 8; l++) {
+      double d = (double)x[i + l] - mean;
+      q[l] = q[l] + d * d;
+    }
+  double ss = ((q[0] + q[1]) + (q[2] + q[3])) + ((q[4] + q[5]) + (q[6] + q[7]));
+  for (; i < len; i++) {
+    double d = (double)x[i] - mean;
+    ss = ss + d * d;
+  }
+  double inv = 1.0 / sqrt((len ? ss / (double)len : 0.0) + eps);
+  if (bias)
+    for (i = 0; i < len; i++) y[i] = (float)(((double)x[i] - mean) * inv * (double)scale[i] + (double)bias[i]);
+  else
+    for (i = 0; i < len; i++) y[i] = (float)(((double)x[i] - mean) * inv * (double)scale[i]);
+  *mean_out = mean;
+  *inv_out = inv;
+}
+
 /* Relu as the executor always computed it: x > 0 ? x : 0 (NaN becomes 0). */
 static void OQ_SIMD_SFX(vrelu)(const float *x, float *y, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;

@@ -79,4 +79,5 @@ const oq_simd oq_simd_portable = {OQ_CPU_PORTABLE,
                                   gemv_portable,
                                   silu_2d_portable,
                                   max3_row_portable,
-                                  max_rows_portable};
+                                  max_rows_portable,
+                                  ln_row_portable};

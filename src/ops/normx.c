@@ -2,6 +2,7 @@
  * GroupNormalization (scale per group at 18, per channel at 21: told apart by the scale's length),
  * InstanceNormalization, MeanVarianceNormalization, LpNormalization and LRN. Statistics accumulate in double;
  * float16/double inputs go through the generic element access, float32 through a direct path. */
+#include "kern/cpu.h"
 #include "ops/kernels.h"
 #include "ops/tensor_util.h"
 
@@ -119,21 +120,10 @@ typedef struct ln_job {
 static oq_status ln_rows(void *ctx, int64_t r0, int64_t r1) {
   const ln_job *j = ctx;
   int64_t len = j->len;
+  oq_ln_row_fn row = oq_simd_get()->ln_row; /* kern/cpu.h: the same bits on every level */
   for (int64_t r = r0; r < r1; r++) {
-    const float *x = j->x + r * len;
-    float *y = j->y + r * len;
-    double s = 0, ss = 0;
-    for (int64_t i = 0; i < len; i++) s += (double)x[i];
-    double mean = len ? s / (double)len : 0.0;
-    for (int64_t i = 0; i < len; i++) {
-      double d = (double)x[i] - mean;
-      ss += d * d;
-    }
-    double inv = 1.0 / sqrt((len ? ss / (double)len : 0.0) + j->eps);
-    if (j->bias)
-      for (int64_t i = 0; i < len; i++) y[i] = (float)(((double)x[i] - mean) * inv * (double)j->scale[i] + j->bias[i]);
-    else
-      for (int64_t i = 0; i < len; i++) y[i] = (float)(((double)x[i] - mean) * inv * (double)j->scale[i]);
+    double mean, inv;
+    row(j->x + r * len, j->scale, j->bias, j->y + r * len, (size_t)len, j->eps, &mean, &inv);
     if (j->mean_out) j->mean_out[r] = (float)mean;
     if (j->inv_out) j->inv_out[r] = (float)inv;
   }

@@ -424,6 +424,45 @@ OQ_TEST(maxpool_rows_match_scalar_on_every_level) {
   free(v);
 }
 
+/* LayerNormalization's row (oq_ln_row_fn): the same bits on every level, with and without bias, every length up to
+ * 70, and within 1e-5 of the two-pass formula in long double. */
+OQ_TEST(ln_row_same_bits_on_every_level) {
+  enum { L = 70 };
+  float x[L], sc[L], b[L], y[L], y0[2][L + 1][L];
+  double m0[2][L + 1], i0[2][L + 1];
+  for (int i = 0; i < L; i++) {
+    x[i] = 3.0f + rnd_f() * (i % 5 ? 1.0f : 40.0f);
+    sc[i] = rnd_f();
+    b[i] = rnd_f();
+  }
+  FOR_EACH_LEVEL(lv) {
+    const oq_simd *sd = oq_simd_get();
+    for (int hb = 0; hb < 2; hb++)
+      for (size_t n = 0; n <= L; n++) {
+        double mean, inv;
+        sd->ln_row(x, sc, hb ? b : NULL, y, n, 1e-5, &mean, &inv);
+        if (lv == 0) {
+          memcpy(y0[hb][n], y, n * sizeof(float));
+          m0[hb][n] = mean;
+          i0[hb][n] = inv;
+          long double s = 0, ss = 0;
+          for (size_t i = 0; i < n; i++) s += x[i];
+          long double mu = n ? s / n : 0;
+          for (size_t i = 0; i < n; i++) ss += (x[i] - mu) * (x[i] - mu);
+          long double iv = 1.0L / sqrtl((n ? ss / n : 0) + 1e-5L);
+          for (size_t i = 0; i < n; i++) {
+            long double want = (x[i] - mu) * iv * sc[i] + (hb ? b[i] : 0);
+            CHECK(fabsl(y[i] - want) <= 1e-5L);
+          }
+        } else {
+          CHECK(memcmp(y0[hb][n], y, n * sizeof(float)) == 0);
+          CHECK(memcmp(&m0[hb][n], &mean, sizeof mean) == 0 && memcmp(&i0[hb][n], &inv, sizeof inv) == 0);
+        }
+      }
+  }
+  oq_cpu_force(oq_cpu_detect());
+}
+
 /* Applies a Relu or Clip to n floats as the separate nodes do (the SIMD level's relu and clamp). */
 static void act_apply(oq_gemm_act act, float lo, float hi, float *y, size_t n) {
   if (act == OQ_GEMM_ACT_RELU) oq_simd_get()->relu(y, y, n);
