@@ -194,7 +194,8 @@ static int step_writes_all(const Onnx__NodeProto *proto) {
   static const char *const k_ops[] = {
       "Conv",      "Relu",        "Sigmoid",           "Tanh",          "Exp",    "Erf",  "Gelu",
       "LeakyRelu", "HardSigmoid", "HardSwish",         "Add",           "Sub",    "Mul",  "Div",
-      "MaxPool",   "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Concat", "Clip", "LayerNormalization"};
+      "MaxPool",   "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Concat", "Clip", "LayerNormalization",
+      "MatMul",    "Gemm",        "Softmax"};
   const char *dom = proto->domain ? proto->domain : "";
   if (dom[0] && strcmp(dom, "ai.onnx") != 0) return 0;
   for (size_t i = 0; proto->op_type && i < sizeof k_ops / sizeof k_ops[0]; i++)
