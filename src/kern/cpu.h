@@ -71,6 +71,10 @@ typedef void (*oq_max_rows_fn)(const float *const *rows, size_t k, float *vm, si
 typedef void (*oq_ln_row_fn)(const float *x, const float *scale, const float *bias, float *y, size_t len, double eps,
                              double *mean, double *inv);
 
+/* Float binary rows of Add/Sub/Mul/Div (op 0..3): o[i] = a[i * sa] OP b[i * sb] for i < n, sa and sb 0 or 1 (a
+ * broadcast scalar or a row), one IEEE operation per element; o may be a or b itself. */
+typedef void (*oq_bin_row_fn)(int op, const float *a, size_t sa, const float *b, size_t sb, float *o, size_t n);
+
 /* One output row of a depthwise convolution with a k x k kernel (k 3 or 5, stride 1 or 2) over a zero-padded plane:
  * y[i] = bias + w[0] * r[i * stride] + w[1] * r[i * stride + 1] + ... for every tap (kh, kw) in order, tap row kh
  * at r + kh * ld; products and sums rounded separately (no FMA), so every level gives the same bits. */
@@ -93,6 +97,7 @@ typedef struct oq_simd {
   oq_max3_row_fn max3_row;
   oq_max_rows_fn max_rows;
   oq_ln_row_fn ln_row;
+  oq_bin_row_fn bin_row;
 } oq_simd;
 
 /* The best level the CPU and OS support, capped by the environment variable ONNXQ_CPU (portable, avx2, avx512) when

@@ -111,7 +111,8 @@ static const oq_simd k_avx2 = {OQ_CPU_AVX2,      "avx2+fma",         MR,
                                vrelu_avx2,       silu_row_avx2,      vclamp_avx2,
                                axpy_strided_avx2, dw_row_avx2,        gemv_v_avx2,
                                silu_2d_avx2,       max3_row_avx2,
-                               max_rows_avx2,      ln_row_avx2};
+                               max_rows_avx2,      ln_row_avx2,
+                               bin_row_v_avx2};
 
 const oq_simd *oq_simd_avx2_table(void) { return &k_avx2; }
 #else

@@ -224,6 +224,24 @@ static void OQ_SIMD_SFX(ln_row)(const float *x, const float *scale, const float 
   *inv_out = inv;
 }
 
+/* oq_bin_row_fn, the plain loops (portable level; o may alias a or b exactly). */
+#ifndef OQ_SIMD_VMATH
+#define OQ_BIN_LOOP(OP)                                                                                                \
+  for (size_t i = 0; i < n; i++) o[i] = a[i * sa] OP b[i * sb];
+static void OQ_SIMD_SFX(bin_row)(int op, const float *a, size_t sa, const float *b, size_t sb, float *o, size_t n) {
+  if (op == 0) {
+    OQ_BIN_LOOP(+)
+  } else if (op == 1) {
+    OQ_BIN_LOOP(-)
+  } else if (op == 2) {
+    OQ_BIN_LOOP(*)
+  } else {
+    OQ_BIN_LOOP(/)
+  }
+}
+#undef OQ_BIN_LOOP
+#endif
+
 /* Relu as the executor always computed it: x > 0 ? x : 0 (NaN becomes 0). */
 static void OQ_SIMD_SFX(vrelu)(const float *x, float *y, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;

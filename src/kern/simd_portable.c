@@ -80,4 +80,5 @@ const oq_simd oq_simd_portable = {OQ_CPU_PORTABLE,
                                   silu_2d_portable,
                                   max3_row_portable,
                                   max_rows_portable,
-                                  ln_row_portable};
+                                  ln_row_portable,
+                                  bin_row_portable};

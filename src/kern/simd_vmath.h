@@ -213,3 +213,50 @@ static void OQ_SIMD_SFX(gemv_v)(const float *x, size_t k, const float *a, size_t
     VSTORE(y + i0, s0, w);
   }
 }
+
+/* oq_bin_row_fn on vectors: each vector loaded before it is stored, so o may be a or b itself. */
+#define OQ_BIN_ROW(VOP)                                                                                                \
+  {                                                                                                                    \
+    size_t i = 0;                                                                                                      \
+    if (sa && sb) {                                                                                                    \
+      for (; i + 2 * VW <= n; i += 2 * VW) {                                                                           \
+        V x0 = VOP(VLOAD(a + i, VW), VLOAD(b + i, VW)), x1 = VOP(VLOAD(a + i + VW, VW), VLOAD(b + i + VW, VW));         \
+        VSTORE(o + i, x0, VW);                                                                                         \
+        VSTORE(o + i + VW, x1, VW);                                                                                    \
+      }                                                                                                                \
+      for (; i < n; i += VW) {                                                                                         \
+        size_t w = n - i < VW ? n - i : VW;                                                                            \
+        VSTORE(o + i, VOP(VLOAD(a + i, w), VLOAD(b + i, w)), w);                                                       \
+      }                                                                                                                \
+    } else if (sb) {                                                                                                   \
+      V av = VSET1(a[0]);                                                                                              \
+      for (; i < n; i += VW) {                                                                                         \
+        size_t w = n - i < VW ? n - i : VW;                                                                            \
+        VSTORE(o + i, VOP(av, VLOAD(b + i, w)), w);                                                                    \
+      }                                                                                                                \
+    } else if (sa) {                                                                                                   \
+      V bv = VSET1(b[0]);                                                                                              \
+      for (; i < n; i += VW) {                                                                                         \
+        size_t w = n - i < VW ? n - i : VW;                                                                            \
+        VSTORE(o + i, VOP(VLOAD(a + i, w), bv), w);                                                                    \
+      }                                                                                                                \
+    } else {                                                                                                           \
+      V r = VOP(VSET1(a[0]), VSET1(b[0]));                                                                             \
+      for (; i < n; i += VW) {                                                                                         \
+        size_t w = n - i < VW ? n - i : VW;                                                                            \
+        VSTORE(o + i, r, w);                                                                                           \
+      }                                                                                                                \
+    }                                                                                                                  \
+  }
+
+static void OQ_SIMD_SFX(bin_row_v)(int op, const float *a, size_t sa, const float *b, size_t sb, float *o, size_t n) {
+  if (op == 0)
+    OQ_BIN_ROW(VADD)
+  else if (op == 1)
+    OQ_BIN_ROW(VSUB)
+  else if (op == 2)
+    OQ_BIN_ROW(VMUL)
+  else
+    OQ_BIN_ROW(VDIV)
+}
+#undef OQ_BIN_ROW

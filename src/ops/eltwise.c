@@ -1,6 +1,7 @@
 /* Elementwise kernels with NumPy broadcasting: arithmetic (Add, Sub, Mul, Div, Pow, Mod), variadic Max/Min/Sum/
  * Mean, PRelu, comparisons and logic (-> bool), Not and Where. Arithmetic on integers wraps (computed in uint64)
  * and integer division by zero is an error rather than a trap. */
+#include "kern/cpu.h"
 #include "ops/broadcast.h"
 #include "ops/kernels.h"
 #include "ops/tensor_util.h"
@@ -232,6 +233,23 @@ FROW(frow_sub, -, _mm_sub_ps)
 FROW(frow_mul, *, _mm_mul_ps)
 FROW(frow_div, /, _mm_div_ps)
 
+/* The SIMD level's rows (kern/cpu.h oq_bin_row_fn: the same IEEE operation per element) where each operand is a row
+ * or a broadcast scalar; other strides take the loops above. */
+#define VROW(name, OPI, FALLBACK)                                                                                      \
+  static void name(void *vc, int64_t oo, const int64_t *io, const int64_t *is, int64_t n) {                            \
+    bin_ctx *c = vc;                                                                                                   \
+    if ((is[0] == 0 || is[0] == 1) && (is[1] == 0 || is[1] == 1)) {                                                    \
+      oq_simd_get()->bin_row(OPI, (const float *)c->a + io[0], (size_t)is[0], (const float *)c->b + io[1],             \
+                             (size_t)is[1], (float *)c->out + oo, (size_t)n);                                          \
+      return;                                                                                                          \
+    }                                                                                                                  \
+    FALLBACK(vc, oo, io, is, n);                                                                                       \
+  }
+VROW(vrow_add, 0, frow_add)
+VROW(vrow_sub, 1, frow_sub)
+VROW(vrow_mul, 2, frow_mul)
+VROW(vrow_div, 3, frow_div)
+
 /* A float binary op split over the pool in pieces of rows: each element is computed alone, so any split gives the
  * same bits. */
 typedef struct fbin_job {
@@ -241,7 +259,9 @@ typedef struct fbin_job {
 } fbin_job;
 
 #define FBIN_PIECE     8192               /* elements per piece */
-#define FBIN_MIN_ELEMS ((int64_t)1 << 15) /* elements below which a chunk is not worth a thread */
+/* elements below which a chunk is not worth a thread: one operation per element (~0.1 ns), and a parallel_for costs
+ * ~10 us on 2 shared vCPUs (a 75k-element Add was slower on 2 threads than on 1) */
+#define FBIN_MIN_ELEMS ((int64_t)1 << 17)
 
 static oq_status fbin_items(void *ctx, int64_t i0, int64_t i1) {
   const fbin_job *j = ctx;
@@ -295,10 +315,10 @@ static oq_status binary_exec(const oq_kernel_call *call, oq_error *err, const ch
   oq_bcast plan;
   oq_bcast_plan(&plan, ins, 2, ndim, dims);
   bin_ctx c = {a->data, b->data, out->data, a->dtype, b->dtype, out->dtype, fmod, 0};
-  oq_bcast_row_fn ffn = fn == row_add   ? frow_add
-                        : fn == row_sub ? frow_sub
-                        : fn == row_mul ? frow_mul
-                        : fn == row_div ? frow_div
+  oq_bcast_row_fn ffn = fn == row_add   ? (call->reference ? frow_add : vrow_add)
+                        : fn == row_sub ? (call->reference ? frow_sub : vrow_sub)
+                        : fn == row_mul ? (call->reference ? frow_mul : vrow_mul)
+                        : fn == row_div ? (call->reference ? frow_div : vrow_div)
                                         : NULL;
   if (ffn && a->dtype == OQ_DTYPE_FLOAT) {
     int64_t items = oq_bcast_items(&plan, FBIN_PIECE), chunks = plan.numel / FBIN_MIN_ELEMS;

@@ -463,6 +463,38 @@ OQ_TEST(ln_row_same_bits_on_every_level) {
   oq_cpu_force(oq_cpu_detect());
 }
 
+/* Add/Sub/Mul/Div rows (oq_bin_row_fn): the scalar operation's bits on every level, rows and broadcast scalars on
+ * either side, lengths 0-70, out of place and in place (o == a, o == b). */
+OQ_TEST(bin_row_matches_scalar_on_every_level) {
+  enum { L = 70 };
+  float a[L], b[L], o[L], want[L];
+  for (int i = 0; i < L; i++) {
+    a[i] = i % 9 == 4 ? 0.0f : rnd_f() * 3.0f;
+    b[i] = i % 13 == 6 ? 0.0f : i % 17 == 3 ? NAN : rnd_f();
+  }
+  FOR_EACH_LEVEL(lv) {
+    const oq_simd *sd = oq_simd_get();
+    for (int op = 0; op < 4; op++)
+      for (size_t sa = 0; sa <= 1; sa++)
+        for (size_t sb = 0; sb <= 1; sb++)
+          for (size_t n = 0; n <= L; n++)
+            for (int place = 0; place < 3; place++) {
+              if ((place == 1 && !sa) || (place == 2 && !sb)) continue;
+              for (size_t i = 0; i < n; i++) {
+                float x = a[i * sa], y = b[i * sb];
+                want[i] = op == 0 ? x + y : op == 1 ? x - y : op == 2 ? x * y : x / y;
+              }
+              float ca[L], cb[L];
+              memcpy(ca, a, sizeof ca);
+              memcpy(cb, b, sizeof cb);
+              float *out = place == 1 ? ca : place == 2 ? cb : o;
+              sd->bin_row(op, ca, sa, cb, sb, out, n);
+              CHECK(memcmp(out, want, n * sizeof(float)) == 0);
+            }
+  }
+  oq_cpu_force(oq_cpu_detect());
+}
+
 /* Applies a Relu or Clip to n floats as the separate nodes do (the SIMD level's relu and clamp). */
 static void act_apply(oq_gemm_act act, float lo, float hi, float *y, size_t n) {
   if (act == OQ_GEMM_ACT_RELU) oq_simd_get()->relu(y, y, n);
