@@ -191,11 +191,30 @@ void oq_plan_free(oq_plan *plan) {
  * their arena blocks are handed out without zeroing. A kernel added here must never read its output before writing
  * it nor skip elements; ONNXQ_ARENA_POISON=1 fills such blocks with 0xff to show one that does. */
 static int step_writes_all(const Onnx__NodeProto *proto) {
-  static const char *const k_ops[] = {
-      "Conv",      "Relu",        "Sigmoid",           "Tanh",          "Exp",    "Erf",  "Gelu",
-      "LeakyRelu", "HardSigmoid", "HardSwish",         "Add",           "Sub",    "Mul",  "Div",
-      "MaxPool",   "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Concat", "Clip", "LayerNormalization",
-      "MatMul",    "Gemm",        "Softmax"};
+  static const char *const k_ops[] = {"Conv",
+                                      "Relu",
+                                      "Sigmoid",
+                                      "Tanh",
+                                      "Exp",
+                                      "Erf",
+                                      "Gelu",
+                                      "LeakyRelu",
+                                      "HardSigmoid",
+                                      "HardSwish",
+                                      "Add",
+                                      "Sub",
+                                      "Mul",
+                                      "Div",
+                                      "MaxPool",
+                                      "AveragePool",
+                                      "GlobalAveragePool",
+                                      "GlobalMaxPool",
+                                      "Concat",
+                                      "Clip",
+                                      "LayerNormalization",
+                                      "MatMul",
+                                      "Gemm",
+                                      "Softmax"};
   const char *dom = proto->domain ? proto->domain : "";
   if (dom[0] && strcmp(dom, "ai.onnx") != 0) return 0;
   for (size_t i = 0; proto->op_type && i < sizeof k_ops / sizeof k_ops[0]; i++)
@@ -454,7 +473,7 @@ oq_status oq_plan_build_scope(const oq_model *model, const oq_graph *g_scope, co
     const char *no_fuse = getenv("ONNXQ_NO_FUSE"); /* debug: every node runs its own kernel */
     if (!(no_fuse && strcmp(no_fuse, "1") == 0)) fuse_activations(plan);
   }
-  mark_silu(plan); /* after: a Sigmoid+Mul folded into its Conv is left alone */
+  mark_silu(plan);           /* after: a Sigmoid+Mul folded into its Conv is left alone */
   plan_concat_inplace(plan); /* after both: the writer of a fused chain is the Conv */
   {
     const char *check = getenv("ONNXQ_CHECK_INFER");
@@ -933,8 +952,7 @@ static oq_status slice_output(oq_plan *plan, int32_t v, oq_tensor *t, int32_t dt
 /* A Concat of plan_concat_inplace: its buffer becomes output 0 once the inputs that are not in their slice are
  * copied there. When an input's shape is not the planned one, or no producer took the buffer, the Concat kernel
  * runs as usual (and the buffer, which inputs may live in, is released after it). */
-static oq_status concat_inplace_exec(oq_plan *plan, const plan_step *step, const oq_kernel_call *call,
-                                     oq_error *err) {
+static oq_status concat_inplace_exec(oq_plan *plan, const plan_step *step, const oq_kernel_call *call, oq_error *err) {
   concat_slot *cs = &plan->cslots[step->cslot - 1];
   const oq_node *node = &plan->g->nodes[step->node];
   int ok = cs->buf.data != NULL && call->n_inputs == node->n_inputs;
@@ -1185,7 +1203,7 @@ static oq_status run_scope(oq_plan *plan, const oq_tensor *inputs, const oq_tens
       if (silu)
         st = oq_op_silu_exec(&call, err);
       else
-        st = !observer && step->fused    ? fused_view(plan, &call, err)
+        st = !observer && step->fused   ? fused_view(plan, &call, err)
              : !observer && step->cslot ? concat_inplace_exec(plan, step, &call, err)
                                         : step->def->exec(&call, err);
     }

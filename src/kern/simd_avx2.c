@@ -22,26 +22,29 @@ static inline void store_part_avx2(float *p, __m256 v, size_t n) {
   _mm256_storeu_ps(b, v);
   memcpy(p, b, n * sizeof(float));
 }
-#define VW             8
-#define V              __m256
-#define M              __m256
-#define VSET1(f)       _mm256_set1_ps(f)
-#define VADD(a, b)     _mm256_add_ps(a, b)
-#define VSUB(a, b)     _mm256_sub_ps(a, b)
-#define VMUL(a, b)     _mm256_mul_ps(a, b)
-#define VDIV(a, b)     _mm256_div_ps(a, b)
-#define VMIN(a, b)     _mm256_min_ps(a, b)
-#define VMAX(a, b)     _mm256_max_ps(a, b)
-#define VLT(a, b)      _mm256_cmp_ps(a, b, _CMP_LT_OQ)
-#define VGT(a, b)      _mm256_cmp_ps(a, b, _CMP_GT_OQ)
-#define VNAN(a)        _mm256_cmp_ps(a, a, _CMP_UNORD_Q)
-#define VSEL(m, t, f)  _mm256_blendv_ps(f, t, m)
+#define VW            8
+#define V             __m256
+#define M             __m256
+#define VSET1(f)      _mm256_set1_ps(f)
+#define VADD(a, b)    _mm256_add_ps(a, b)
+#define VSUB(a, b)    _mm256_sub_ps(a, b)
+#define VMUL(a, b)    _mm256_mul_ps(a, b)
+#define VDIV(a, b)    _mm256_div_ps(a, b)
+#define VMIN(a, b)    _mm256_min_ps(a, b)
+#define VMAX(a, b)    _mm256_max_ps(a, b)
+#define VLT(a, b)     _mm256_cmp_ps(a, b, _CMP_LT_OQ)
+#define VGT(a, b)     _mm256_cmp_ps(a, b, _CMP_GT_OQ)
+#define VNAN(a)       _mm256_cmp_ps(a, a, _CMP_UNORD_Q)
+#define VSEL(m, t, f) _mm256_blendv_ps(f, t, m)
 #define VALL_IN(a, l, h)                                                                                               \
   (_mm256_movemask_ps(_mm256_and_ps(_mm256_cmp_ps(a, l, _CMP_GE_OQ), _mm256_cmp_ps(a, h, _CMP_LE_OQ))) == 0xFF)
-#define VNEG(a)        _mm256_xor_ps(a, _mm256_set1_ps(-0.0f))
+#define VFMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define VRCP0(d)      _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_set1_epi32(0x7EF311C7), _mm256_castps_si256(d)))
+#define VNEG(a)       _mm256_xor_ps(a, _mm256_set1_ps(-0.0f))
 #define VEXP2(t, mg)                                                                                                   \
   _mm256_castsi256_ps(_mm256_slli_epi32(                                                                               \
-      _mm256_add_epi32(_mm256_sub_epi32(_mm256_castps_si256(t), _mm256_castps_si256(mg)), _mm256_set1_epi32(126)), 23))
+      _mm256_add_epi32(_mm256_sub_epi32(_mm256_castps_si256(t), _mm256_castps_si256(mg)), _mm256_set1_epi32(126)),     \
+      23))
 #define VLOAD(p, n)     ((n) == VW ? _mm256_loadu_ps(p) : load_part_avx2(p, n))
 #define VSTORE(p, v, n) ((n) == VW ? _mm256_storeu_ps(p, v) : store_part_avx2(p, v, n))
 #include "kern/simd_vmath.h"
@@ -105,14 +108,11 @@ static void micro_avx2(size_t kc, const float *ap, size_t rs, size_t cs, const f
   }
 }
 
-static const oq_simd k_avx2 = {OQ_CPU_AVX2,      "avx2+fma",         MR,
-                               NR,               micro_avx2,         exp1_row_avx2,
-                               sigmoid_row_avx2, tanh_row_avx2,      erf_row_avx2,
-                               vrelu_avx2,       silu_row_avx2,      vclamp_avx2,
-                               axpy_strided_avx2, dw_row_avx2,        gemv_v_avx2,
-                               silu_2d_avx2,       max3_row_avx2,
-                               max_rows_avx2,      ln_row_avx2,
-                               bin_row_v_avx2};
+static const oq_simd k_avx2 = {
+    OQ_CPU_AVX2,       "avx2+fma",    MR,           NR,           micro_avx2,    exp1_row_avx2,
+    sigmoid_row_avx2,  tanh_row_avx2, erf_row_avx2, vrelu_avx2,   silu_row_avx2, vclamp_avx2,
+    axpy_strided_avx2, dw_row_avx2,   gemv_v_avx2,  silu_2d_avx2, max3_row_avx2, max_rows_avx2,
+    ln_row_avx2,       bin_row_v_avx2};
 
 const oq_simd *oq_simd_avx2_table(void) { return &k_avx2; }
 #else

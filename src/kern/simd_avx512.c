@@ -38,26 +38,29 @@ static inline void store_part_avx512(float *p, __m512 v, size_t n) {
 }
 
 /* kern/simd_vmath.h on 16-lane zmm vectors, tails loaded under a mask and stored by store_part_avx512 */
-#define VW             16
-#define V              __m512
-#define M              __mmask16
-#define VSET1(f)       _mm512_set1_ps(f)
-#define VADD(a, b)     _mm512_add_ps(a, b)
-#define VSUB(a, b)     _mm512_sub_ps(a, b)
-#define VMUL(a, b)     _mm512_mul_ps(a, b)
-#define VDIV(a, b)     _mm512_div_ps(a, b)
-#define VMIN(a, b)     _mm512_min_ps(a, b)
-#define VMAX(a, b)     _mm512_max_ps(a, b)
-#define VLT(a, b)      _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
-#define VGT(a, b)      _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ)
-#define VNAN(a)        _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q)
-#define VSEL(m, t, f)  _mm512_mask_blend_ps(m, f, t)
+#define VW            16
+#define V             __m512
+#define M             __mmask16
+#define VSET1(f)      _mm512_set1_ps(f)
+#define VADD(a, b)    _mm512_add_ps(a, b)
+#define VSUB(a, b)    _mm512_sub_ps(a, b)
+#define VMUL(a, b)    _mm512_mul_ps(a, b)
+#define VDIV(a, b)    _mm512_div_ps(a, b)
+#define VMIN(a, b)    _mm512_min_ps(a, b)
+#define VMAX(a, b)    _mm512_max_ps(a, b)
+#define VLT(a, b)     _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ)
+#define VGT(a, b)     _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ)
+#define VNAN(a)       _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q)
+#define VSEL(m, t, f) _mm512_mask_blend_ps(m, f, t)
 #define VALL_IN(a, l, h)                                                                                               \
   (_mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(a, l, _CMP_GE_OQ), a, h, _CMP_LE_OQ) == (__mmask16)0xFFFF)
-#define VNEG(a)        _mm512_xor_ps(a, _mm512_set1_ps(-0.0f))
+#define VFMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define VRCP0(d)      _mm512_castsi512_ps(_mm512_sub_epi32(_mm512_set1_epi32(0x7EF311C7), _mm512_castps_si512(d)))
+#define VNEG(a)       _mm512_xor_ps(a, _mm512_set1_ps(-0.0f))
 #define VEXP2(t, mg)                                                                                                   \
   _mm512_castsi512_ps(_mm512_slli_epi32(                                                                               \
-      _mm512_add_epi32(_mm512_sub_epi32(_mm512_castps_si512(t), _mm512_castps_si512(mg)), _mm512_set1_epi32(126)), 23))
+      _mm512_add_epi32(_mm512_sub_epi32(_mm512_castps_si512(t), _mm512_castps_si512(mg)), _mm512_set1_epi32(126)),     \
+      23))
 #define VMASK(n)        ((__mmask16)(((uint32_t)1 << (n)) - 1u))
 #define VLOAD(p, n)     ((n) == VW ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(VMASK(n), p))
 #define VSTORE(p, v, n) ((n) == VW ? _mm512_storeu_ps(p, v) : store_part_avx512(p, v, n))

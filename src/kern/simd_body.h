@@ -1,16 +1,22 @@
-/* Elementwise bodies shared by every SIMD level: plain C loops without branches that the compiler vectorizes for the
- * flags of the file that includes this header (kern/simd_portable.c, simd_avx2.c, simd_avx512.c). The includer
- * defines OQ_SIMD_SFX(name). The files are compiled without floating-point contraction (ISO C mode), so every
- * level computes the same bits.
+/* Elementwise bodies shared by every SIMD level: plain C loops (the portable level's reference; kern/simd_vmath.h
+ * writes the same operations on explicit vectors for the AVX levels). The includer defines OQ_SIMD_SFX(name). The
+ * files are compiled without floating-point contraction (ISO C mode); the fused multiply-adds are explicit: fmaf here
+ * (one rounding, so the same bits as the vector levels' FMA instructions; the C library uses the instruction where
+ * the CPU has one), so every level computes the same bits.
  *
  * exp: x = n*ln2 + r with |r| <= ln2/2 (n by the round-to-nearest magic constant, no float-to-int conversion, so NaN
- * is harmless), e^r by a degree-6 polynomial, 2^n through the exponent bits. Inputs are clamped so that 2^n stays a
- * normal number; below -86 the result is 0 (the true value is under 5e-38). */
+ * is harmless), e^r by a degree-6 polynomial (Horner with FMAs), 2^n through the exponent bits. Inputs are clamped so
+ * that 2^n stays a normal number; below -86 the result is 0 (the true value is under 5e-38).
+ * Reciprocals (sigmoid, tanh, erf): no division (a vector division costs as much as all the rest of a sigmoid):
+ * an estimate from the exponent bits, then three Newton steps with FMAs, within 1 ulp for divisors in [1, 2^125]. */
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 #define OQ_EXP_HI 88.7228317f
 #define OQ_EXP_LO -86.0f
+/* sigmoid below this: 0 (the true value is under 1.7e-38); e^87 keeps 1 / (1 + e) a normal float */
+#define OQ_SIG_LO -87.0f
 
 static inline float OQ_SIMD_SFX(bits_to_f)(uint32_t u) {
   float f;
@@ -27,21 +33,32 @@ static inline uint32_t OQ_SIMD_SFX(f_to_bits)(float f) {
 /* e^x for x in [OQ_EXP_LO, OQ_EXP_HI]. */
 static inline float OQ_SIMD_SFX(exp_core)(float x) {
   const float magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer held in the low mantissa bits */
-  float t = x * 1.44269504f + magic;
+  float t = fmaf(x, 1.44269504f, magic);
   float n = t - magic;
-  float r = x - n * 0.693145752f; /* ln2 split into a part exact in float and the rest */
-  r = r - n * 1.42860677e-6f;
+  float r = fmaf(-n, 0.693145752f, x); /* ln2 split into a part exact in float and the rest */
+  r = fmaf(-n, 1.42860677e-6f, r);
   float p = 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
+  p = fmaf(p, r, 8.3334519073e-3f);
+  p = fmaf(p, r, 4.1665795894e-2f);
+  p = fmaf(p, r, 1.6666665459e-1f);
+  p = fmaf(p, r, 5.0000001201e-1f);
+  p = fmaf(p, r, 1.0f);
+  p = fmaf(p, r, 1.0f);
   /* n - 1 in [-125, 127]: the scale 2^(n-1) is a normal float, the final * 2 keeps e^88.7 finite */
   uint32_t ni = OQ_SIMD_SFX(f_to_bits)(t) - OQ_SIMD_SFX(f_to_bits)(magic);
   float scale = OQ_SIMD_SFX(bits_to_f)((ni + 126u) << 23);
   return p * scale * 2.0f;
+}
+
+/* 1 / d for d in [1, 2^125] within 1 ulp (d a normal float whose estimate below stays normal). */
+static inline float OQ_SIMD_SFX(recip)(float d) {
+  float y = OQ_SIMD_SFX(bits_to_f)(0x7EF311C7u - OQ_SIMD_SFX(f_to_bits)(d)); /* within 12.5% */
+  float e = fmaf(-d, y, 1.0f);
+  y = fmaf(y, e, y);
+  e = fmaf(-d, y, 1.0f);
+  y = fmaf(y, e, y);
+  e = fmaf(-d, y, 1.0f);
+  return fmaf(y, e, y);
 }
 
 static inline float OQ_SIMD_SFX(exp1)(float x) {
@@ -53,6 +70,16 @@ static inline float OQ_SIMD_SFX(exp1)(float x) {
   return x != x ? x : e;
 }
 
+/* 1 / (1 + e^-v): -v clamped to [OQ_EXP_LO, 87] (above 86 the sum is 1), 0 below OQ_SIG_LO, NaN passed on. */
+static inline float OQ_SIMD_SFX(sigmoid1)(float v) {
+  float a = -v;
+  a = a > 87.0f ? 87.0f : a;
+  a = a < OQ_EXP_LO ? OQ_EXP_LO : a;
+  float r = OQ_SIMD_SFX(recip)(1.0f + OQ_SIMD_SFX(exp_core)(a));
+  r = v < OQ_SIG_LO ? 0.0f : r;
+  return v != v ? v : r;
+}
+
 /* The row functions below are the reference (the portable level's); a level that defines OQ_SIMD_VMATH computes them
  * with kern/simd_vmath.h instead, the same operations on explicit vectors. */
 #ifndef OQ_SIMD_VMATH
@@ -61,22 +88,12 @@ static void OQ_SIMD_SFX(vexp)(const float *x, float *y, size_t n) {
 }
 
 static void OQ_SIMD_SFX(vsigmoid)(const float *x, float *y, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    float v = x[i];
-    /* 1 / (1 + e^-x): for x < -88.7 e^-x is +inf and the result 0, as it should be */
-    float r = 1.0f / (1.0f + OQ_SIMD_SFX(exp1)(-v));
-    y[i] = v != v ? v : r;
-  }
+  for (size_t i = 0; i < n; i++) y[i] = OQ_SIMD_SFX(sigmoid1)(x[i]);
 }
 
 /* x * sigmoid(x) (SiLU): the sigmoid above, then one product, as the Sigmoid and Mul nodes compute it. */
 static void OQ_SIMD_SFX(vsilu)(const float *x, float *y, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    float v = x[i];
-    float r = 1.0f / (1.0f + OQ_SIMD_SFX(exp1)(-v));
-    r = v != v ? v : r;
-    y[i] = v * r;
-  }
+  for (size_t i = 0; i < n; i++) y[i] = x[i] * OQ_SIMD_SFX(sigmoid1)(x[i]);
 }
 
 static void OQ_SIMD_SFX(silu_2d)(float *c, size_t ldc, size_t m, size_t n) {
@@ -88,16 +105,16 @@ static void OQ_SIMD_SFX(vtanh)(const float *x, float *y, size_t n) {
   for (size_t i = 0; i < n; i++) {
     float v = x[i], a = v < 0.0f ? -v : v;
     float s = a * a;
-    float p = -1.45583438705e-3f;  /* -929569/638512875 */
-    p = p * s + 3.59212803657e-3f; /* 21844/6081075 */
-    p = p * s - 8.86323552990e-3f; /* -1382/155925 */
-    p = p * s + 2.18694885362e-2f; /* 62/2835 */
-    p = p * s - 5.39682539683e-2f; /* -17/315 */
-    p = p * s + 1.33333333333e-1f; /* 2/15 */
-    p = p * s - 3.33333333333e-1f; /* -1/3 */
-    float small = a + a * s * p;
+    float p = -1.45583438705e-3f;       /* -929569/638512875 */
+    p = fmaf(p, s, 3.59212803657e-3f);  /* 21844/6081075 */
+    p = fmaf(p, s, -8.86323552990e-3f); /* -1382/155925 */
+    p = fmaf(p, s, 2.18694885362e-2f);  /* 62/2835 */
+    p = fmaf(p, s, -5.39682539683e-2f); /* -17/315 */
+    p = fmaf(p, s, 1.33333333333e-1f);  /* 2/15 */
+    p = fmaf(p, s, -3.33333333333e-1f); /* -1/3 */
+    float small = fmaf(a * s, p, a);
     float ac = a > 9.0f ? 9.0f : a;
-    float big = 1.0f - 2.0f / (OQ_SIMD_SFX(exp_core)(2.0f * ac) + 1.0f);
+    float big = 1.0f - 2.0f * OQ_SIMD_SFX(recip)(OQ_SIMD_SFX(exp_core)(2.0f * ac) + 1.0f);
     float r = a < 0.5f ? small : big;
     r = v < 0.0f ? -r : r;
     y[i] = v != v ? v : r;
@@ -109,26 +126,26 @@ static void OQ_SIMD_SFX(vtanh)(const float *x, float *y, size_t n) {
 static void OQ_SIMD_SFX(verf)(const float *x, float *y, size_t n) {
   for (size_t i = 0; i < n; i++) {
     float v = x[i], a = v < 0.0f ? -v : v;
-    float s = a * a;
+    float s = a * a, ms = -s;
     float p = 1.0f / 76204800.0f;
-    p = p * -s + 1.0f / 6894720.0f;
-    p = p * -s + 1.0f / 685440.0f;
-    p = p * -s + 1.0f / 75600.0f;
-    p = p * -s + 1.0f / 9360.0f;
-    p = p * -s + 1.0f / 1320.0f;
-    p = p * -s + 1.0f / 216.0f;
-    p = p * -s + 1.0f / 42.0f;
-    p = p * -s + 1.0f / 10.0f;
-    p = p * -s + 1.0f / 3.0f;
-    p = p * -s + 1.0f;
+    p = fmaf(p, ms, 1.0f / 6894720.0f);
+    p = fmaf(p, ms, 1.0f / 685440.0f);
+    p = fmaf(p, ms, 1.0f / 75600.0f);
+    p = fmaf(p, ms, 1.0f / 9360.0f);
+    p = fmaf(p, ms, 1.0f / 1320.0f);
+    p = fmaf(p, ms, 1.0f / 216.0f);
+    p = fmaf(p, ms, 1.0f / 42.0f);
+    p = fmaf(p, ms, 1.0f / 10.0f);
+    p = fmaf(p, ms, 1.0f / 3.0f);
+    p = fmaf(p, ms, 1.0f);
     float small = 1.12837916709551f * a * p;
     float ac = a > 4.0f ? 4.0f : a;
-    float t = 1.0f / (1.0f + 0.3275911f * ac);
+    float t = OQ_SIMD_SFX(recip)(fmaf(0.3275911f, ac, 1.0f));
     float q = 1.061405429f;
-    q = q * t - 1.453152027f;
-    q = q * t + 1.421413741f;
-    q = q * t - 0.284496736f;
-    q = q * t + 0.254829592f;
+    q = fmaf(q, t, -1.453152027f);
+    q = fmaf(q, t, 1.421413741f);
+    q = fmaf(q, t, -0.284496736f);
+    q = fmaf(q, t, 0.254829592f);
     float big = 1.0f - q * t * OQ_SIMD_SFX(exp_core)(-(ac * ac));
     float r = a < 1.0f ? small : big;
     r = a > 4.0f ? 1.0f : r;
@@ -136,7 +153,6 @@ static void OQ_SIMD_SFX(verf)(const float *x, float *y, size_t n) {
     y[i] = v != v ? v : r;
   }
 }
-
 #endif /* OQ_SIMD_VMATH */
 
 static void OQ_SIMD_SFX(axpy_strided)(float w, const float *x, size_t stride, float *y, size_t n) {

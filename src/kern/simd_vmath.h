@@ -14,24 +14,33 @@
  *   VSEL(m, t, f)       m ? t : f per lane
  *   VALL_IN(a, lo, hi)  1 when lo <= a <= hi in every lane (0 when a lane is NaN)
  *   VNEG(a)             -a (sign bit flipped)
+ *   VFMA(a, b, c)       a * b + c rounded once (the scalar bodies' fmaf)
+ *   VRCP0(d)            bits 0x7EF311C7 - bits(d) as float (the reciprocal estimate of recip)
  *   VEXP2(t, magic)     2^(bits(t) - bits(magic) - 1) as float: the scale of exp_core
  *   VLOAD(p, n)/VSTORE(p, v, n)  n <= VW floats (lanes past n: any value when loading, untouched when storing)
  * and OQ_SIMD_SFX. */
 
 static inline V OQ_SIMD_SFX(exp_core_v)(V x) {
   const V magic = VSET1(12582912.0f);
-  V t = VADD(VMUL(x, VSET1(1.44269504f)), magic);
-  V n = VSUB(t, magic);
-  V r = VSUB(x, VMUL(n, VSET1(0.693145752f)));
-  r = VSUB(r, VMUL(n, VSET1(1.42860677e-6f)));
+  V t = VFMA(x, VSET1(1.44269504f), magic);
+  V n = VSUB(t, magic), mn = VNEG(n);
+  V r = VFMA(mn, VSET1(0.693145752f), x);
+  r = VFMA(mn, VSET1(1.42860677e-6f), r);
   V p = VSET1(1.3981999507e-3f);
-  p = VADD(VMUL(p, r), VSET1(8.3334519073e-3f));
-  p = VADD(VMUL(p, r), VSET1(4.1665795894e-2f));
-  p = VADD(VMUL(p, r), VSET1(1.6666665459e-1f));
-  p = VADD(VMUL(p, r), VSET1(5.0000001201e-1f));
-  p = VADD(VMUL(p, r), VSET1(1.0f));
-  p = VADD(VMUL(p, r), VSET1(1.0f));
+  p = VFMA(p, r, VSET1(8.3334519073e-3f));
+  p = VFMA(p, r, VSET1(4.1665795894e-2f));
+  p = VFMA(p, r, VSET1(1.6666665459e-1f));
+  p = VFMA(p, r, VSET1(5.0000001201e-1f));
+  p = VFMA(p, r, VSET1(1.0f));
+  p = VFMA(p, r, VSET1(1.0f));
   return VMUL(VMUL(p, VEXP2(t, magic)), VSET1(2.0f));
+}
+
+static inline V OQ_SIMD_SFX(recip_v)(V d) {
+  V y = VRCP0(d), md = VNEG(d), one = VSET1(1.0f);
+  y = VFMA(y, VFMA(md, y, one), y);
+  y = VFMA(y, VFMA(md, y, one), y);
+  return VFMA(y, VFMA(md, y, one), y);
 }
 
 static inline V OQ_SIMD_SFX(exp1_v)(V x) {
@@ -47,7 +56,10 @@ static inline V OQ_SIMD_SFX(exp1_v)(V x) {
 }
 
 static inline V OQ_SIMD_SFX(sigmoid_v)(V v) {
-  V r = VDIV(VSET1(1.0f), VADD(VSET1(1.0f), OQ_SIMD_SFX(exp1_v)(VNEG(v))));
+  V a = VMIN(VSET1(87.0f), VNEG(v)); /* a > 87 ? 87 : a */
+  a = VMAX(VSET1(OQ_EXP_LO), a);     /* a < lo ? lo : a */
+  V r = OQ_SIMD_SFX(recip_v)(VADD(VSET1(1.0f), OQ_SIMD_SFX(exp_core_v)(a)));
+  r = VSEL(VLT(v, VSET1(OQ_SIG_LO)), VSET1(0.0f), r);
   return VSEL(VNAN(v), v, r);
 }
 
@@ -57,16 +69,17 @@ static inline V OQ_SIMD_SFX(tanh_v)(V v) {
   V a = VSEL(neg, VNEG(v), v);
   V s = VMUL(a, a);
   V p = VSET1(-1.45583438705e-3f);
-  p = VADD(VMUL(p, s), VSET1(3.59212803657e-3f));
-  p = VSUB(VMUL(p, s), VSET1(8.86323552990e-3f));
-  p = VADD(VMUL(p, s), VSET1(2.18694885362e-2f));
-  p = VSUB(VMUL(p, s), VSET1(5.39682539683e-2f));
-  p = VADD(VMUL(p, s), VSET1(1.33333333333e-1f));
-  p = VSUB(VMUL(p, s), VSET1(3.33333333333e-1f));
-  V small = VADD(a, VMUL(VMUL(a, s), p));
+  p = VFMA(p, s, VSET1(3.59212803657e-3f));
+  p = VFMA(p, s, VSET1(-8.86323552990e-3f));
+  p = VFMA(p, s, VSET1(2.18694885362e-2f));
+  p = VFMA(p, s, VSET1(-5.39682539683e-2f));
+  p = VFMA(p, s, VSET1(1.33333333333e-1f));
+  p = VFMA(p, s, VSET1(-3.33333333333e-1f));
+  V small = VFMA(VMUL(a, s), p, a);
   V ac = VMIN(VSET1(9.0f), a); /* a > 9 ? 9 : a */
-  V big = VSUB(VSET1(1.0f),
-               VDIV(VSET1(2.0f), VADD(OQ_SIMD_SFX(exp_core_v)(VMUL(VSET1(2.0f), ac)), VSET1(1.0f))));
+  V big =
+      VSUB(VSET1(1.0f),
+           VMUL(VSET1(2.0f), OQ_SIMD_SFX(recip_v)(VADD(OQ_SIMD_SFX(exp_core_v)(VMUL(VSET1(2.0f), ac)), VSET1(1.0f)))));
   V r = VSEL(VLT(a, VSET1(0.5f)), small, big);
   r = VSEL(neg, VNEG(r), r);
   return VSEL(VNAN(v), v, r);
@@ -78,25 +91,25 @@ static inline V OQ_SIMD_SFX(erf_v)(V v) {
   V a = VSEL(neg, VNEG(v), v);
   V s = VMUL(a, a), ms = VNEG(s);
   V p = VSET1(1.0f / 76204800.0f);
-  p = VADD(VMUL(p, ms), VSET1(1.0f / 6894720.0f));
-  p = VADD(VMUL(p, ms), VSET1(1.0f / 685440.0f));
-  p = VADD(VMUL(p, ms), VSET1(1.0f / 75600.0f));
-  p = VADD(VMUL(p, ms), VSET1(1.0f / 9360.0f));
-  p = VADD(VMUL(p, ms), VSET1(1.0f / 1320.0f));
-  p = VADD(VMUL(p, ms), VSET1(1.0f / 216.0f));
-  p = VADD(VMUL(p, ms), VSET1(1.0f / 42.0f));
-  p = VADD(VMUL(p, ms), VSET1(1.0f / 10.0f));
-  p = VADD(VMUL(p, ms), VSET1(1.0f / 3.0f));
-  p = VADD(VMUL(p, ms), VSET1(1.0f));
+  p = VFMA(p, ms, VSET1(1.0f / 6894720.0f));
+  p = VFMA(p, ms, VSET1(1.0f / 685440.0f));
+  p = VFMA(p, ms, VSET1(1.0f / 75600.0f));
+  p = VFMA(p, ms, VSET1(1.0f / 9360.0f));
+  p = VFMA(p, ms, VSET1(1.0f / 1320.0f));
+  p = VFMA(p, ms, VSET1(1.0f / 216.0f));
+  p = VFMA(p, ms, VSET1(1.0f / 42.0f));
+  p = VFMA(p, ms, VSET1(1.0f / 10.0f));
+  p = VFMA(p, ms, VSET1(1.0f / 3.0f));
+  p = VFMA(p, ms, VSET1(1.0f));
   V small = VMUL(VMUL(VSET1(1.12837916709551f), a), p);
   V four = VSET1(4.0f);
   V ac = VMIN(four, a); /* a > 4 ? 4 : a */
-  V t = VDIV(VSET1(1.0f), VADD(VSET1(1.0f), VMUL(VSET1(0.3275911f), ac)));
+  V t = OQ_SIMD_SFX(recip_v)(VFMA(VSET1(0.3275911f), ac, VSET1(1.0f)));
   V q = VSET1(1.061405429f);
-  q = VSUB(VMUL(q, t), VSET1(1.453152027f));
-  q = VADD(VMUL(q, t), VSET1(1.421413741f));
-  q = VSUB(VMUL(q, t), VSET1(0.284496736f));
-  q = VADD(VMUL(q, t), VSET1(0.254829592f));
+  q = VFMA(q, t, VSET1(-1.453152027f));
+  q = VFMA(q, t, VSET1(1.421413741f));
+  q = VFMA(q, t, VSET1(-0.284496736f));
+  q = VFMA(q, t, VSET1(0.254829592f));
   V big = VSUB(VSET1(1.0f), VMUL(VMUL(q, t), OQ_SIMD_SFX(exp_core_v)(VNEG(VMUL(ac, ac)))));
   V r = VSEL(VLT(a, VSET1(1.0f)), small, big);
   r = VSEL(VGT(a, four), VSET1(1.0f), r);
@@ -112,8 +125,8 @@ static inline V OQ_SIMD_SFX(silu_v)(V v) { return VMUL(v, OQ_SIMD_SFX(sigmoid_v)
  * these on short rows: a depthwise convolution's output rows (7 to 112 floats), GEMM tiles. */
 #define OQ_VMATH_ROW(fn)                                                                                               \
   static inline void OQ_SIMD_SFX(fn##_4)(float *const *yp, const float *const *xp, const size_t *w) {                  \
-    V a = OQ_SIMD_SFX(fn##_v)(VLOAD(xp[0], w[0])), b = OQ_SIMD_SFX(fn##_v)(VLOAD(xp[1], w[1]));                       \
-    V c = OQ_SIMD_SFX(fn##_v)(VLOAD(xp[2], w[2])), d = OQ_SIMD_SFX(fn##_v)(VLOAD(xp[3], w[3]));                       \
+    V a = OQ_SIMD_SFX(fn##_v)(VLOAD(xp[0], w[0])), b = OQ_SIMD_SFX(fn##_v)(VLOAD(xp[1], w[1]));                        \
+    V c = OQ_SIMD_SFX(fn##_v)(VLOAD(xp[2], w[2])), d = OQ_SIMD_SFX(fn##_v)(VLOAD(xp[3], w[3]));                        \
     VSTORE(yp[0], a, w[0]);                                                                                            \
     VSTORE(yp[1], b, w[1]);                                                                                            \
     VSTORE(yp[2], c, w[2]);                                                                                            \
@@ -123,7 +136,7 @@ static inline V OQ_SIMD_SFX(silu_v)(V v) { return VMUL(v, OQ_SIMD_SFX(sigmoid_v)
     size_t i = 0;                                                                                                      \
     for (; i + 4 * VW <= n; i += 4 * VW) {                                                                             \
       V a = OQ_SIMD_SFX(fn##_v)(VLOAD(x + i, VW)), b = OQ_SIMD_SFX(fn##_v)(VLOAD(x + i + VW, VW));                     \
-      V c = OQ_SIMD_SFX(fn##_v)(VLOAD(x + i + 2 * VW, VW)), d = OQ_SIMD_SFX(fn##_v)(VLOAD(x + i + 3 * VW, VW));         \
+      V c = OQ_SIMD_SFX(fn##_v)(VLOAD(x + i + 2 * VW, VW)), d = OQ_SIMD_SFX(fn##_v)(VLOAD(x + i + 3 * VW, VW));        \
       VSTORE(y + i, a, VW);                                                                                            \
       VSTORE(y + i + VW, b, VW);                                                                                       \
       VSTORE(y + i + 2 * VW, c, VW);                                                                                   \
@@ -220,7 +233,7 @@ static void OQ_SIMD_SFX(gemv_v)(const float *x, size_t k, const float *a, size_t
     size_t i = 0;                                                                                                      \
     if (sa && sb) {                                                                                                    \
       for (; i + 2 * VW <= n; i += 2 * VW) {                                                                           \
-        V x0 = VOP(VLOAD(a + i, VW), VLOAD(b + i, VW)), x1 = VOP(VLOAD(a + i + VW, VW), VLOAD(b + i + VW, VW));         \
+        V x0 = VOP(VLOAD(a + i, VW), VLOAD(b + i, VW)), x1 = VOP(VLOAD(a + i + VW, VW), VLOAD(b + i + VW, VW));        \
         VSTORE(o + i, x0, VW);                                                                                         \
         VSTORE(o + i + VW, x1, VW);                                                                                    \
       }                                                                                                                \

@@ -258,7 +258,7 @@ typedef struct fbin_job {
   bin_ctx *c;
 } fbin_job;
 
-#define FBIN_PIECE     8192               /* elements per piece */
+#define FBIN_PIECE 8192 /* elements per piece */
 /* elements below which a chunk is not worth a thread: one operation per element (~0.1 ns), and a parallel_for costs
  * ~10 us on 2 shared vCPUs (a 75k-element Add was slower on 2 threads than on 1) */
 #define FBIN_MIN_ELEMS ((int64_t)1 << 17)

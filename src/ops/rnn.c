@@ -282,10 +282,9 @@ typedef struct lstm_job {
   int64_t gp;
   /* lstm_seq: the whole sequence in one parallel region, items_per_step items per step */
   int64_t n_blocks, items_per_step;
-  float *hbuf[2];                /* h of even / odd steps (double buffered) */
+  float *hbuf[2];              /* h of even / odd steps (double buffered) */
   atomic_llong *ticket, *done; /* next (step, item) to take; items finished */
 } lstm_job;
-
 
 /* Unit block u's column 0 in the packed R^T, and the row stride of its panel: panel q holds columns
  * [q * LSTM_PANEL, q * LSTM_PANEL + width) of every row, width LSTM_PANEL except for a narrower last panel. */
@@ -359,7 +358,8 @@ static void lstm_units_at(const lstm_job *j, int64_t step, const float *h, float
       ue = (u / per_panel + 1) * per_panel;
       ue = ue < u1 ? ue : u1;
       const float *blk = rt_block(j->rt, H, j->gp, u, &ld);
-      oq_simd_get()->gemv(h, (size_t)H, blk, (size_t)ld, j->acc + u * 4 * LSTM_UNIT, (size_t)((ue - u) * 4 * LSTM_UNIT));
+      oq_simd_get()->gemv(h, (size_t)H, blk, (size_t)ld, j->acc + u * 4 * LSTM_UNIT,
+                          (size_t)((ue - u) * 4 * LSTM_UNIT));
     }
     for (int64_t u = u0; u < u1; u++) {
       int64_t nu = H - u * LSTM_UNIT < LSTM_UNIT ? H - u * LSTM_UNIT : LSTM_UNIT;

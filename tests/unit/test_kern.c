@@ -313,7 +313,8 @@ OQ_TEST(vector_math_matches_libm_on_every_level) {
     oq_vec_unary_fn fns[5] = {sd->exp, sd->sigmoid, sd->tanh, sd->erf, sd->silu};
     for (int f = 0; f < 5; f++) {
       /* pieces of odd lengths at odd offsets: every tail length of the vector paths, unaligned rows */
-      for (int i0 = 0, w = 1; i0 < N; i0 += w, w = w % 37 + 1) fns[f](x + i0, y + i0, (size_t)(N - i0 < w ? N - i0 : w));
+      for (int i0 = 0, w = 1; i0 < N; i0 += w, w = w % 37 + 1)
+        fns[f](x + i0, y + i0, (size_t)(N - i0 < w ? N - i0 : w));
       int bad = 0;
       for (int i = 0; i < N; i++) {
         double v = x[i];
@@ -376,9 +377,10 @@ OQ_TEST(vector_math_matches_libm_on_every_level) {
   free(y0);
 }
 
-/* MaxPool's 3-wide column pass (oq_max3_row_fn) and row pass (oq_max_rows_fn): every level gives the scalar expression's bits (NaN never wins,
- * the first of +0/-0 ties stays), strides 1 and 2, every length up to 40, reading only its window (the row ends
- * right after the last window: an overread would hit the guard page of a fresh allocation at the end). */
+/* MaxPool's 3-wide column pass (oq_max3_row_fn) and row pass (oq_max_rows_fn): every level gives the scalar
+ * expression's bits (NaN never wins, the first of +0/-0 ties stays), strides 1 and 2, every length up to 40, reading
+ * only its window (the row ends right after the last window: an overread would hit the guard page of a fresh allocation
+ * at the end). */
 OQ_TEST(maxpool_rows_match_scalar_on_every_level) {
   enum { W = 90 };
   float *v = malloc(W * sizeof(float)), y[40], want[40];
