@@ -75,6 +75,11 @@ typedef void (*oq_ln_row_fn)(const float *x, const float *scale, const float *bi
  * broadcast scalar or a row), one IEEE operation per element; o may be a or b itself. */
 typedef void (*oq_bin_row_fn)(int op, const float *a, size_t sa, const float *b, size_t sb, float *o, size_t n);
 
+/* The sum of x[0..n) in double: element i into partial sum i % 8 over the whole multiples of 8, the partials combined
+ * as ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)), then the rest in order (GlobalAveragePool, ReduceSum/Mean
+ * over trailing axes). The same operations on every level. */
+typedef double (*oq_sum_d_fn)(const float *x, size_t n);
+
 /* One output row of a depthwise convolution with a k x k kernel (k 3 or 5, stride 1 or 2) over a zero-padded plane:
  * y[i] = bias + w[0] * r[i * stride] + w[1] * r[i * stride + 1] + ... for every tap (kh, kw) in order, tap row kh
  * at r + kh * ld; products and sums rounded separately (no FMA), so every level gives the same bits. */
@@ -98,6 +103,7 @@ typedef struct oq_simd {
   oq_max_rows_fn max_rows;
   oq_ln_row_fn ln_row;
   oq_bin_row_fn bin_row;
+  oq_sum_d_fn sum_d;
 } oq_simd;
 
 /* The best level the CPU and OS support, capped by the environment variable ONNXQ_CPU (portable, avx2, avx512) when

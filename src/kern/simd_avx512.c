@@ -223,7 +223,8 @@ static const oq_simd k_avx512 = {OQ_CPU_AVX512,
                                  max3_row_zmm,
                                  max_rows_zmm,
                                  ln_row_avx512,
-                                 bin_row_v_avx512};
+                                 bin_row_v_avx512,
+                                 sum_d_avx512};
 
 const oq_simd *oq_simd_avx512_table(void) { return &k_avx512; }
 #else

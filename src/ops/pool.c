@@ -423,13 +423,8 @@ static oq_status global_planes(void *ctx, int64_t begin, int64_t end) {
       for (int64_t i = 0; i < j->sp; i++)
         if (xp[i] > best) best = xp[i];
       j->y[pl] = best;
-    } else { /* 8 partial sums: independent chains that vectorize; the order is fixed, whatever the split */
-      double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-      int64_t i = 0;
-      for (; i + 8 <= j->sp; i += 8)
-        for (int l = 0; l < 8; l++) acc[l] += xp[i + l];
-      double s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-      for (; i < j->sp; i++) s += xp[i];
+    } else { /* the SIMD level's sum (kern/cpu.h oq_sum_d_fn): 8 partial sums in a fixed order, whatever the split */
+      double s = oq_simd_get()->sum_d(xp, (size_t)j->sp);
       j->y[pl] = j->sp > 0 ? (float)(s / (double)j->sp) : 0.0f;
     }
   }

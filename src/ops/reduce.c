@@ -2,6 +2,7 @@
  * and the others 18, as an input from then on, with noop_with_empty_axes) and ArgMax/ArgMin (select_last_index
  * from 12). Accumulation is in double for every numeric dtype, so float16/bfloat16 and the integer types share one
  * path; an empty reduction gives the identity of the op (0, 1, -inf, +inf; NaN for the mean). */
+#include "kern/cpu.h"
 #include "ops/kernels.h"
 #include "ops/tensor_util.h"
 
@@ -224,6 +225,21 @@ oq_status oq_op_reduce_exec(const oq_kernel_call *call, oq_error *err) {
     if (!red[i]) s *= x->dims[i];
   }
   int64_t count = n_out ? n_in / n_out : 0;
+  /* float ReduceSum/ReduceMean over trailing axes only (GlobalAveragePool's shape, ShuffleNet's mean over H, W): each
+   * output a contiguous row, summed by the SIMD level (kern/cpu.h oq_sum_d_fn) */
+  int trailing = x->dtype == OQ_DTYPE_FLOAT && (p->mode == R_SUM || p->mode == R_MEAN) && nd > 0;
+  for (int32_t i = 0, seen = 0; trailing && i < nd; i++) {
+    if (red[i]) seen = 1;
+    if (!red[i] && seen && x->dims[i] != 1) trailing = 0;
+  }
+  if (trailing) {
+    oq_sum_d_fn sum = oq_simd_get()->sum_d;
+    for (int64_t i = 0; i < n_out; i++) {
+      double v = finish(p->mode, sum((const float *)x->data + i * count, (size_t)count), count);
+      ((float *)y->data)[i] = (float)v;
+    }
+    return OQ_OK;
+  }
   int64_t ctr[OQ_MAX_DIMS] = {0}, o = 0;
   int mode = p->mode;
   for (int64_t i = 0; i < n_in; i++) {

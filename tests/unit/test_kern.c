@@ -497,6 +497,34 @@ OQ_TEST(bin_row_matches_scalar_on_every_level) {
   oq_cpu_force(oq_cpu_detect());
 }
 
+/* The double sum of GlobalAveragePool and ReduceSum/Mean rows (oq_sum_d_fn): the same bits on every level, lengths
+ * 0-300, and the documented order (8 partial sums, a fixed tree, then the tail). */
+OQ_TEST(sum_d_same_bits_on_every_level) {
+  enum { L = 300 };
+  float x[L];
+  double s0[L + 1];
+  for (int i = 0; i < L; i++) x[i] = rnd_f() * (i % 7 ? 1.0f : 1e6f);
+  FOR_EACH_LEVEL(lv) {
+    const oq_simd *sd = oq_simd_get();
+    for (size_t n = 0; n <= L; n++) {
+      double s = sd->sum_d(x, n);
+      if (lv == 0) {
+        double a[8] = {0};
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8)
+          for (int l = 0; l < 8; l++) a[l] += x[i + l];
+        double want = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+        for (; i < n; i++) want += x[i];
+        CHECK(memcmp(&s, &want, sizeof s) == 0);
+        s0[n] = s;
+      } else {
+        CHECK(memcmp(&s, &s0[n], sizeof s) == 0);
+      }
+    }
+  }
+  oq_cpu_force(oq_cpu_detect());
+}
+
 /* Applies a Relu or Clip to n floats as the separate nodes do (the SIMD level's relu and clamp). */
 static void act_apply(oq_gemm_act act, float lo, float hi, float *y, size_t n) {
   if (act == OQ_GEMM_ACT_RELU) oq_simd_get()->relu(y, y, n);
