@@ -220,6 +220,10 @@ static oq_status resolve_tensor(resolve_ctx *c, const Onnx__TensorProto *tp, oq_
       len_s = e->value;
   }
   if (!loc || !loc[0]) OQ_FAIL(err, OQ_ERR_MODEL, "tensor '%s': external data without a location", name);
+  /* Bytes in two places: which ones count is not defined (a save would keep one, the fingerprint hashed another). */
+  if (tp->has_raw_data || tp->n_float_data || tp->n_int32_data || tp->n_string_data || tp->n_int64_data ||
+      tp->n_double_data || tp->n_uint64_data)
+    OQ_FAIL(err, OQ_ERR_MODEL, "tensor '%s': external data and inline data both given", name);
   if (!location_is_safe(loc))
     OQ_FAIL(err, OQ_ERR_MODEL, "tensor '%s': external data location '%s' is absolute or contains '..'", name, loc);
   uint64_t off = 0, len = 0;

@@ -137,7 +137,8 @@ oq_status oq_op_convt_exec(const oq_kernel_call *call, oq_error *err) {
   const float *xd = x->data, *wd = w->data;
   for (int64_t n = 0; n < x->dims[0]; n++)
     for (int64_t gi = 0; gi < G; gi++) {
-      const float *xg = xd + (n * C + gi * cg) * in_sp, *wg = wd + gi * cg * mg * kprod;
+      /* an empty X or W has no data (NULL): no offset from it */
+      const float *xg = xd ? xd + (n * C + gi * cg) * in_sp : NULL, *wg = wd ? wd + gi * cg * mg * kprod : NULL;
       if (cg == 0 || in_sp == 0) {
         memset(col, 0, colf * sizeof(float));
       } else if (call->reference) {

@@ -90,6 +90,17 @@ static double sc_at(const oq_tensor *s, int64_t i) {
   return oq_load_f64(s->data, s->dtype, oq_tensor_numel(s) == 1 ? 0 : i);
 }
 
+/* A scale or zero point: one value, or one per row of A / column of B (count); a zero point may also be empty
+ * (zero). Anything else was read past its end. */
+static oq_status check_qparam(const oq_tensor *t, int64_t count, int is_zp, const char *what, oq_error *err) {
+  if (!t) return OQ_OK;
+  int64_t n = oq_tensor_numel(t);
+  if (t->ndim > 1 || !(n == 1 || n == count || (is_zp && n == 0)))
+    OQ_RETURN_ERR(err, OQ_ERR_SHAPE, "%s must hold 1 or %lld values, it holds %lld", what, (long long)count,
+                  (long long)n);
+  return OQ_OK;
+}
+
 /* acc[m x n] for batch e: sum_k (A - azp[row]) (B - bzp[col]) */
 static void int_product(const mm_geom *g, int64_t e, const oq_tensor *a, const oq_tensor *az, const oq_tensor *b,
                         const oq_tensor *bz, int64_t *acc) {
@@ -117,6 +128,8 @@ oq_status oq_op_matmul_integer_exec(const oq_kernel_call *call, oq_error *err) {
   if (!is8(a) || !is8(b)) OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "MatMulInteger takes int8/uint8 operands");
   mm_geom g;
   OQ_CHECK(mm_setup(a, b, &g, err));
+  OQ_CHECK(check_qparam(az, g.m, 1, "a_zero_point", err));
+  OQ_CHECK(check_qparam(bz, g.n, 1, "b_zero_point", err));
   OQ_CHECK(oq_kout(call, 0, OQ_DTYPE_INT32, g.nd, g.dims, err));
   void *scratch;
   OQ_CHECK(oq_kscratch(call, (size_t)(g.m * g.n + 1) * sizeof(int64_t), &scratch, err));
@@ -137,6 +150,12 @@ oq_status oq_op_qlinear_matmul_exec(const oq_kernel_call *call, oq_error *err) {
   if (!is8(a) || !is8(b) || !is8(yz)) OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "QLinearMatMul takes int8/uint8 tensors");
   mm_geom g;
   OQ_CHECK(mm_setup(a, b, &g, err));
+  OQ_CHECK(check_qparam(as, g.m, 0, "a_scale", err));
+  OQ_CHECK(check_qparam(az, g.m, 1, "a_zero_point", err));
+  OQ_CHECK(check_qparam(bs, g.n, 0, "b_scale", err));
+  OQ_CHECK(check_qparam(bz, g.n, 1, "b_zero_point", err));
+  OQ_CHECK(check_qparam(ys, 1, 0, "y_scale", err));
+  OQ_CHECK(check_qparam(yz, 1, 0, "y_zero_point", err));
   OQ_CHECK(oq_kout(call, 0, yz->dtype, g.nd, g.dims, err));
   void *scratch;
   OQ_CHECK(oq_kscratch(call, (size_t)(g.m * g.n + 1) * sizeof(int64_t), &scratch, err));

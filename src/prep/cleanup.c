@@ -112,12 +112,14 @@ static int sub_read(const prep_ctx *c, const char *name) { return oq_strmap_get(
 
 /* Dropout in inference (no training_mode input, mask unread) passes its input through. */
 static int passthrough(const prep_ctx *c, const prep_graph *g, const Onnx__NodeProto *n) {
-  if (n->n_input < 1 || !n->input[0][0] || n->n_output < 1 || !n->output[0][0]) return 0;
+  if (n->n_input < 1 || !n->input[0] || !n->input[0][0] || n->n_output < 1 || !n->output[0] || !n->output[0][0])
+    return 0;
   if (is_op(n, "Identity")) return n->n_input == 1 && n->n_output == 1;
   if (!is_op(n, "Dropout")) return 0;
-  if (n->n_input > 2 && n->input[2][0]) return 0;
+  if (n->n_input > 2 && n->input[2] && n->input[2][0]) return 0;
   for (size_t k = 1; k < n->n_output; k++)
-    if (n->output[k][0] && (readers(g, n->output[k]) || graph_output(g, n->output[k]) || sub_read(c, n->output[k])))
+    if (n->output[k] && n->output[k][0] &&
+        (readers(g, n->output[k]) || graph_output(g, n->output[k]) || sub_read(c, n->output[k])))
       return 0;
   return 1;
 }

@@ -238,6 +238,19 @@ static oq_status refuse(conv_node *cn, const char *why, oq_error *err) {
   return OQ_ERR_UNSUPPORTED;
 }
 
+/* Rules read the inputs they rewrite: a node with fewer than k is refused (fuzz_quantize: a Softmax-6 without
+ * inputs raised to 13 read input[0] of an empty list). */
+static int has_inputs(const conv_node *cn, size_t k) {
+  if (cn->n->n_input < k) return 0;
+  for (size_t i = 0; i < k; i++)
+    if (!cn->n->input[i]) return 0;
+  return 1;
+}
+#define NEED_INPUTS(cn, k, err)                                                                                        \
+  do {                                                                                                                 \
+    if (!has_inputs(cn, k)) return refuse(cn, "a node with too few inputs", err);                                      \
+  } while (0)
+
 /* ---- what the input model's index knows about a value ----------------------------------------------------- */
 
 static const oq_value *value_of(const conv_node *cn, const char *name) {
@@ -395,6 +408,7 @@ static oq_status a_consumed(conv_node *cn, oq_error *err) {
 /* 7: legacy broadcasting (broadcast=1, axis) becomes numpy broadcasting: B is aligned at `axis` of A, so it gets
  * trailing unit dimensions. */
 static oq_status a_legacy_bcast(conv_node *cn, oq_error *err) {
+  NEED_INPUTS(cn, 2, err);
   Onnx__NodeProto *n = cn->n;
   int64_t bc = attr_i(n, "broadcast", 0);
   const Onnx__AttributeProto *ax = oq_prep_attr(n, "axis");
@@ -493,6 +507,7 @@ static oq_status a_pad2(conv_node *cn, oq_error *err) {
 
 /* Pad-11: pads and value are inputs. */
 static oq_status a_pad11(conv_node *cn, oq_error *err) {
+  NEED_INPUTS(cn, 1, err);
   if (check_inputs(cn, 1, err) != OQ_OK) return OQ_ERR_MODEL;
   int moved;
   oq_status st = ints_to_input(cn, "pads", 1, &moved, err);
@@ -512,6 +527,7 @@ static oq_status a_pad11(conv_node *cn, oq_error *err) {
 
 /* Clip-11: min and max are inputs. */
 static oq_status a_clip11(conv_node *cn, oq_error *err) {
+  NEED_INPUTS(cn, 1, err);
   if (check_inputs(cn, 1, err) != OQ_OK) return OQ_ERR_MODEL;
   static const char *const names[2] = {"min", "max"};
   for (int k = 0; k < 2; k++) {
@@ -540,6 +556,7 @@ static oq_status a_bn7(conv_node *cn, oq_error *err) {
 /* BatchNormalization-9: spatial is gone (statistics are per channel). spatial=0 (statistics per activation, shaped
  * [C, D1, ...]) is written out: (X - mean) / sqrt(var + epsilon) * scale + B with numpy broadcasting. */
 static oq_status a_bn9(conv_node *cn, oq_error *err) {
+  NEED_INPUTS(cn, 5, err);
   oq_status st = OQ_OK;
   Onnx__NodeProto *n = cn->n;
   int64_t spatial = attr_i(n, "spatial", 1);
@@ -643,6 +660,7 @@ static oq_status a_upsample10(conv_node *cn, oq_error *err) {
 /* Resize-11: roi input added and the coordinate mapping made explicit. Resize-10 (and Upsample) map
  * x_original = x_resized / scale and pick the nearest pixel by flooring: asymmetric + floor. */
 static oq_status a_resize11(conv_node *cn, oq_error *err) {
+  NEED_INPUTS(cn, 2, err);
   oq_status st = OQ_OK;
   Onnx__NodeProto *n = cn->n;
   if (n->n_input < 2) return refuse(cn, "a Resize without scales", err);
@@ -712,6 +730,7 @@ static oq_status a_axes_input(conv_node *cn, oq_error *err) {
  * last dimension both agree; otherwise the old computation is written out: Flatten(axis), the op over axis 1, and
  * a Reshape back to the input's shape. */
 static oq_status a_softmax13(conv_node *cn, oq_error *err) {
+  NEED_INPUTS(cn, 1, err);
   oq_status st = OQ_OK;
   Onnx__NodeProto *n = cn->n;
   int64_t axis = attr_i(n, "axis", 1);
@@ -781,6 +800,7 @@ static oq_status a_lppool2(conv_node *cn, oq_error *err) {
 /* PRelu-7: slope broadcasts unidirectionally (numpy). Before, a slope [C] applied per channel; it gets unit
  * dimensions for the spatial axes. */
 static oq_status a_prelu7(conv_node *cn, oq_error *err) {
+  NEED_INPUTS(cn, 2, err);
   oq_prep_attr_del(cn->n, "consumed_inputs");
   if (cn->n->n_input < 2) return OQ_OK;
   const oq_value *s = value_of(cn, cn->n->input[1]);

@@ -1129,6 +1129,10 @@ static oq_status diff_edits(const oq_qplan *a, const oq_qedits *in, oq_qedits *o
       continue;
     }
     if (!q) continue;
+    /* a quantized bias's type, axis, symmetry and numbers all follow from its input's and weight's (its axis is
+     * the weight's: a plan that makes the weight per tensor writes the bias with axis -1, which is no edit of the
+     * bias; fuzz_plan: read back as 'value B is not quantized') */
+    if (r->role == OQ_QROLE_BIAS) continue;
     if ((e->has & OQ_QEDIT_TYPE) && e->dtype != r->dtype) d->has |= OQ_QEDIT_TYPE;
     if ((e->has & OQ_QEDIT_SYMMETRIC) && e->symmetric != r->symmetric) d->has |= OQ_QEDIT_SYMMETRIC;
     if ((e->has & OQ_QEDIT_AXIS) && e->axis != r->axis) d->has |= OQ_QEDIT_AXIS;
@@ -1137,16 +1141,36 @@ static oq_status diff_edits(const oq_qplan *a, const oq_qedits *in, oq_qedits *o
     if ((e->has & OQ_QEDIT_RANGE) && (!own_range || e->rmin != r->rmin || e->rmax != r->rmax)) d->has |= OQ_QEDIT_RANGE;
     /* a bias's scale and zero point follow from its input's and weight's (written for reading, not an edit): an
      * edited input range changes them in the file without the bias being edited */
+    /* a value sharing another's params (params_of) is written with that value's numbers: where the file gives the
+     * source's numbers too, the sharer's are compared with those (the source's edit, not the sharer's; fuzz_plan:
+     * a shared value's scale, written after its source's range was edited, read back as an edit of its own) */
+    const oq_qedit *se = NULL;
+    if (r->params_of != v && r->params_of >= 0 && r->params_of < a->graph->n_values)
+      for (int32_t i = 0; i < in->n && !se; i++)
+        if (a->graph->values[r->params_of].name && !strcmp(in->items[i].name, a->graph->values[r->params_of].name))
+          se = &in->items[i];
     if ((e->has & OQ_QEDIT_SCALE) && r->role != OQ_QROLE_BIAS) {
       const oq_qrec *pr = oq_qplan_find(a, r->params_of);
-      int same = pr && e->n_scale == pr->n_params;
-      for (int32_t c = 0; same && c < e->n_scale; c++) same = e->scale[c] == pr->params[c].scale;
+      int same;
+      if (se && (se->has & OQ_QEDIT_SCALE)) {
+        same = e->n_scale == se->n_scale;
+        for (int32_t c = 0; same && c < e->n_scale; c++) same = e->scale[c] == se->scale[c];
+      } else {
+        same = pr && e->n_scale == pr->n_params;
+        for (int32_t c = 0; same && c < e->n_scale; c++) same = e->scale[c] == pr->params[c].scale;
+      }
       if (!same) d->has |= OQ_QEDIT_SCALE;
     }
     if ((e->has & OQ_QEDIT_ZERO_POINT) && r->role != OQ_QROLE_BIAS) {
       const oq_qrec *pr = oq_qplan_find(a, r->params_of);
-      int same = pr && e->n_zp == pr->n_params;
-      for (int32_t c = 0; same && c < e->n_zp; c++) same = e->zp[c] == pr->params[c].zero_point;
+      int same;
+      if (se && (se->has & OQ_QEDIT_ZERO_POINT)) {
+        same = e->n_zp == se->n_zp;
+        for (int32_t c = 0; same && c < e->n_zp; c++) same = e->zp[c] == se->zp[c];
+      } else {
+        same = pr && e->n_zp == pr->n_params;
+        for (int32_t c = 0; same && c < e->n_zp; c++) same = e->zp[c] == pr->params[c].zero_point;
+      }
       if (!same) d->has |= OQ_QEDIT_ZERO_POINT;
     }
     /* a new type, symmetry, axis, block or range makes new numbers unless the file gives them too */

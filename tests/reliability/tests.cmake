@@ -131,3 +131,34 @@ add_test(NAME reliability.regression.nms_float8_threshold
 add_test(NAME reliability.regression.npz_claimed_size
          COMMAND sh ${REL_SRC}/regression_npz.sh ${ONNXQ_PYTHON} $<TARGET_FILE:onnxq_cli> ${PROJECT_SOURCE_DIR}
                  ${REL_CASES}/npz_claimed_size)
+# Findings of fuzz_quantize and fuzz_plan (session 7), replayed the same way. Under ASan/UBSan (the sanitizer CI
+# build) the quantize inputs fail without their fixes; the plan inputs fail their oracle in every build.
+add_executable(replay_quantize ${REL_SRC}/../fuzz/fuzz_quantize.c ${REL_SRC}/../fuzz/replay_main.c)
+target_compile_options(replay_quantize PRIVATE ${ONNXQ_WARNINGS})
+target_link_libraries(replay_quantize PRIVATE onnxq_static)
+add_executable(replay_plan ${REL_SRC}/../fuzz/fuzz_plan.c ${REL_SRC}/../fuzz/replay_main.c)
+target_compile_options(replay_plan PRIVATE ${ONNXQ_WARNINGS})
+target_link_libraries(replay_plan PRIVATE onnxq_static)
+# QLinearMatMul with an a_scale of 2 values for 3 rows: read past the scale (src/ops/qmath.c); now an error
+add_test(NAME reliability.regression.qlinearmatmul_scale_count
+         COMMAND replay_quantize ${REL_SRC}/../fuzz/regressions/quantize/qlinearmatmul-short-per-row-scale)
+# Identity removal on a node whose input name is NULL (src/prep/cleanup.c, UBSan)
+add_test(NAME reliability.regression.identity_removal_null_name
+         COMMAND replay_quantize ${REL_SRC}/../fuzz/regressions/quantize/identity-removal-null-input)
+# ConvTranspose with an empty W: offset from its NULL data (src/ops/convt.c, UBSan)
+add_test(NAME reliability.regression.convtranspose_empty_weight
+         COMMAND replay_quantize ${REL_SRC}/../fuzz/regressions/quantize/convtranspose-empty-weight)
+# A value sharing another's params, written with the source's edited scale, read back as its own edit: the plan
+# written after the run gave another model (src/quant/qplan.c diff_edits)
+add_test(NAME reliability.regression.plan_shared_value_source_edited
+         COMMAND replay_plan ${REL_SRC}/../fuzz/regressions/plan/plan-shared-value-source-edited.json)
+# A bias written with axis -1 after the plan made its weight per tensor: read back as an edit of the bias
+# ('value B is not quantized'); a bias's fields all follow from its input and weight
+add_test(NAME reliability.regression.plan_bias_axis_follows_weight
+         COMMAND replay_plan ${REL_SRC}/../fuzz/regressions/plan/plan-bias-axis-follows-weight.json)
+# A tensor with external data and inline data both (raw_data next to data_location EXTERNAL): which bytes count
+# was undefined (the save kept one, the fingerprint hashed another); now refused at load (src/model/model.c)
+add_test(NAME reliability.regression.external_and_inline_data
+         COMMAND $<TARGET_FILE:onnxq_cli> inspect ${REL_SRC}/ext_inline_both/m.onnx)
+set_tests_properties(reliability.regression.external_and_inline_data PROPERTIES
+                     PASS_REGULAR_EXPRESSION "external data and inline data both given" TIMEOUT 60)
