@@ -61,9 +61,12 @@ void oq_tensor_release(oq_tensor *t) {
   memset(t, 0, sizeof *t);
 }
 
+/* Saturates at INT64_MAX: shape inference may describe a tensor whose element count does not fit (fuzz_run: a
+ * Reshape after an inferred [12, 7.2e18] overflowed); no such tensor is ever allocated. */
 int64_t oq_tensor_numel(const oq_tensor *t) {
   int64_t n = 1;
-  for (int32_t i = 0; i < t->ndim; i++) n *= t->dims[i];
+  for (int32_t i = 0; i < t->ndim; i++)
+    if (__builtin_mul_overflow(n, t->dims[i], &n)) return INT64_MAX;
   return n;
 }
 

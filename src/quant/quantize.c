@@ -1,6 +1,7 @@
 /* Public entry: calibrate on a folder of samples (the range method of the options), then rewrite into QDQ form
  * (plan, plan-file edits, emit, provenance, wrap); --plan-out writes the plan next to it. */
 #include "calib/range.h"
+#include "ops/op.h"
 #include "prep/prep.h"
 #include "quant/qplan.h"
 
@@ -244,6 +245,16 @@ oq_status oq_quantize(const oq_model *model, const char *calib_dir, const oq_qua
   opts = &defaults;
   if (opts->threads < 0) OQ_RETURN_ERR(err, OQ_ERR_INVALID_ARG, "oq_quantize: negative thread count %d", opts->threads);
   OQ_CHECK(oq_calib_check_options(opts, err));
+  /* a model newer than the QuantizeLinear/DequantizeLinear onnxq knows is refused here: it would calibrate and be
+   * written, and the written model would then not run (fuzz_quantize: opset 25) */
+  {
+    int64_t opset = oq_model_opset(model, "");
+    const oq_op_def *qdef = NULL;
+    if (opset > 0 && oq_op_resolve("QuantizeLinear", "", opset, &qdef) == OQ_OP_TOO_NEW)
+      OQ_RETURN_ERR(err, OQ_ERR_UNSUPPORTED,
+                    "the model's default-domain opset %lld is newer than the newest onnxq quantizes (%d)",
+                    (long long)opset, (int)qdef->max_opset);
+  }
   /* preparation: opset conversion to what Q/DQ with per-channel weights needs, folding (src/prep) */
   oq_prep_options_init(&prep);
   prep.opset = 13;

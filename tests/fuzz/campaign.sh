@@ -26,6 +26,8 @@ for h in $harnesses; do
   esac
   t=$secs
   [ "$h" = load ] && t=$((secs * 2))
+  maxlen=65536
+  [ "$h" = calib_table ] && maxlen=8192 # its seeds are 8/16-bin tables of a few KiB
   fdmask=1 # stdout closed; stderr kept so that an oracle's message is in the log
   [ "$h" = cli ] && fdmask=3
   mkdir -p "$work/corpus_$h"
@@ -40,7 +42,7 @@ for h in $harnesses; do
     fi
     log="$work/log_$h.$round.txt"
     ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 "$build/tests/fuzz_$h" -max_total_time="$left" $runs \
-      -max_len=65536 -rss_limit_mb=3072 -malloc_limit_mb=2048 -timeout=120 -close_fd_mask=$fdmask \
+      -max_len=$maxlen -rss_limit_mb=3072 -malloc_limit_mb=2048 -timeout=120 -close_fd_mask=$fdmask \
       -print_final_stats=1 -artifact_prefix="$work/artifacts/$h-" -dict="$src/$dict" "$work/corpus_$h" \
       "$work/seeds/$h" >"$log" 2>&1
     rc=$?

@@ -162,3 +162,11 @@ add_test(NAME reliability.regression.external_and_inline_data
          COMMAND $<TARGET_FILE:onnxq_cli> inspect ${REL_SRC}/ext_inline_both/m.onnx)
 set_tests_properties(reliability.regression.external_and_inline_data PROPERTIES
                      PASS_REGULAR_EXPRESSION "external data and inline data both given" TIMEOUT 60)
+# An inferred shape whose element count does not fit in int64 (a Reshape after it): oq_tensor_numel overflowed
+# (src/core/tensor.c, UBSan); it saturates now
+add_test(NAME reliability.regression.numel_overflow
+         COMMAND replay_run ${REL_SRC}/../fuzz/regressions/run/reshape-inferred-numel-overflow)
+# A model of default-domain opset 25 (newer than onnxq's QuantizeLinear) was calibrated and quantized into a model
+# no session accepts; oq_quantize refuses it first (src/quant/quantize.c)
+add_test(NAME reliability.regression.quantize_opset_too_new
+         COMMAND replay_quantize ${REL_SRC}/../fuzz/regressions/quantize/opset-25-quantized-unrunnable)
