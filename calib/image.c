@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 oq_status oq_calib_image_setup(oq_calib_data *d, oq_error *err) {
   const oq_model *m = d->model;
@@ -78,6 +79,10 @@ oq_status oq_calib_image_setup(oq_calib_data *d, oq_error *err) {
 
 /* ---- decoders: 8-bit pixels, `ch` channels (1 gray or 3 RGB), row-major; the caller frees *px ---------------- */
 
+/* Pixels of one image at most (8192 x 8192): a header of a few bytes claimed 32768 x 32768 and had its 1-3 GiB
+ * allocated before any pixel was decoded. Calibration images are resized to the model's input anyway. */
+#define IMAGE_MAX_PIXELS ((int64_t)1 << 26)
+
 static oq_status read_png(const char *path, int ch, unsigned char **px, int *w, int *h, oq_error *err) {
   png_image img;
   memset(&img, 0, sizeof img);
@@ -86,7 +91,8 @@ static oq_status read_png(const char *path, int ch, unsigned char **px, int *w, 
     OQ_RETURN_ERR(err, OQ_ERR_PARSE, "%s: unreadable PNG image: %s", path, img.message);
   img.format = ch == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
   size_t n;
-  if (img.width == 0 || img.height == 0 || img.width > 1 << 15 || img.height > 1 << 15) {
+  if (img.width == 0 || img.height == 0 || img.width > 1 << 15 || img.height > 1 << 15 ||
+      (uint64_t)img.width * img.height > IMAGE_MAX_PIXELS) {
     png_image_free(&img);
     OQ_RETURN_ERR(err, OQ_ERR_PARSE, "%s: PNG image of %ux%u pixels is out of range", path, img.width, img.height);
   }
@@ -141,7 +147,8 @@ static oq_status read_jpeg(const char *path, int ch, unsigned char **px, int *w,
   jpeg_read_header(&ci, TRUE);
   ci.out_color_space = ch == 1 ? JCS_GRAYSCALE : JCS_RGB;
   jpeg_start_decompress(&ci);
-  if (ci.output_width > 1 << 15 || ci.output_height > 1 << 15 || ci.output_components != ch) {
+  if (ci.output_width > 1 << 15 || ci.output_height > 1 << 15 ||
+      (uint64_t)ci.output_width * ci.output_height > IMAGE_MAX_PIXELS || ci.output_components != ch) {
     jpeg_destroy_decompress(&ci);
     fclose(f);
     OQ_RETURN_ERR(err, OQ_ERR_PARSE, "%s: JPEG image of %ux%u pixels is out of range", path, ci.output_width,
@@ -188,10 +195,15 @@ static oq_status read_bmp(const char *path, int ch, unsigned char **px, int *w, 
   if (hsz < 40 || (bpp != 24 && bpp != 32) || (comp != 0 && !(comp == 3 && bpp == 32)))
     OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "%s: only uncompressed 24/32-bit BMP images are supported", path);
   int top_down = bh < 0;
-  if (bh < 0) bh = -bh;
-  if (bw <= 0 || bh <= 0 || bw > 1 << 15 || bh > 1 << 15)
+  if (bh == INT32_MIN) OQ_FAIL(err, OQ_ERR_PARSE, "%s: BMP image height %d is out of range", path, (int)bh);
+  if (bh < 0) bh = -bh; /* INT32_MIN was refused: -bh overflowed */
+  if (bw <= 0 || bh <= 0 || bw > 1 << 15 || bh > 1 << 15 || (int64_t)bw * bh > IMAGE_MAX_PIXELS)
     OQ_FAIL(err, OQ_ERR_PARSE, "%s: BMP image of %dx%d pixels is out of range", path, (int)bw, (int)bh);
   size_t bytes = (size_t)bpp / 8, stride = ((size_t)bw * bytes + 3) & ~(size_t)3;
+  /* uncompressed: the pixels must be in the file before their buffer is allocated */
+  struct stat sb;
+  if (fstat(fileno(f), &sb) != 0 || (uint64_t)sb.st_size < (uint64_t)off + (uint64_t)stride * (uint64_t)bh)
+    OQ_FAIL(err, OQ_ERR_PARSE, "%s: truncated BMP image", path);
   row = oq_malloc_array(stride, 1, err);
   out = oq_malloc_array((size_t)bw * (size_t)bh, (size_t)ch, err);
   if (!row || !out) OQ_FAIL(err, OQ_ERR_NOMEM, "%s: out of memory", path);

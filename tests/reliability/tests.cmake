@@ -170,3 +170,14 @@ add_test(NAME reliability.regression.numel_overflow
 # no session accepts; oq_quantize refuses it first (src/quant/quantize.c)
 add_test(NAME reliability.regression.quantize_opset_too_new
          COMMAND replay_quantize ${REL_SRC}/../fuzz/regressions/quantize/opset-25-quantized-unrunnable)
+# Calibration images whose header claims more than they hold (calib/image.c): a 69-byte PNG of 32768 x 32768 had
+# 1-3 GiB allocated before decoding (now at most 8192 x 8192 pixels per image), a BMP of height INT32_MIN was
+# negated (signed overflow) and a BMP's pixel buffer was allocated before checking the file holds its rows
+foreach(img png-32768x32768.png bmp-height-int32-min.bmp)
+  add_test(NAME reliability.regression.image_claim_${img}
+           COMMAND sh -c "rm -rf '${REL_CASES}/img_${img}' && mkdir -p '${REL_CASES}/img_${img}' && \
+cp ${REL_SRC}/image_claims/${img} '${REL_CASES}/img_${img}/' && $<TARGET_FILE:onnxq_cli> calibrate \
+${DIGITS_DIR}/model.onnx --calib '${REL_CASES}/img_${img}' -o '${REL_CASES}/img_${img}.table'")
+  set_tests_properties(reliability.regression.image_claim_${img} PROPERTIES PASS_REGULAR_EXPRESSION
+                       "pixels is out of range|height -2147483648 is out of range" TIMEOUT 60)
+endforeach()
