@@ -181,3 +181,7 @@ ${DIGITS_DIR}/model.onnx --calib '${REL_CASES}/img_${img}' -o '${REL_CASES}/img_
   set_tests_properties(reliability.regression.image_claim_${img} PROPERTIES PASS_REGULAR_EXPRESSION
                        "pixels is out of range|height -2147483648 is out of range" TIMEOUT 60)
 endforeach()
+# LRN with size 1.6e9 over 5 channels walked the whole window per element (src/ops/normx.c): hours; now clipped
+add_test(NAME reliability.regression.lrn_huge_size
+         COMMAND replay_quantize ${REL_SRC}/../fuzz/regressions/quantize/lrn-huge-size)
+set_tests_properties(reliability.regression.lrn_huge_size PROPERTIES TIMEOUT 30)
