@@ -1,6 +1,7 @@
 /* Einsum: explicit ("ij,jk->ik") and implicit ("ij,jk") forms, repeated letters (diagonals), "..." for leading
  * broadcast dims, any number of inputs. One loop over every letter's extent (output letters outer, summed letters
  * inner) accumulating in double: general, not fast; numeric dtypes through the generic element access. */
+#include "core/limits.h"
 #include "ops/kernels.h"
 #include "ops/tensor_util.h"
 
@@ -138,7 +139,9 @@ oq_status oq_op_einsum_exec(const oq_kernel_call *call, oq_error *err) {
     }
   }
   int64_t n_out = oq_tensor_numel(y), n_sum = 1;
-  for (int32_t i = 0; i < ns; i++) n_sum *= ext[sum_ids[i]];
+  for (int32_t i = 0; i < ns; i++)
+    if (__builtin_mul_overflow(n_sum, ext[sum_ids[i]], &n_sum))
+      OQ_FAIL(err, OQ_ERR_UNSUPPORTED, "Einsum sums over more than 2^63 terms");
   int64_t oc[OQ_MAX_DIMS] = {0};
   for (int64_t e = 0; e < n_out; e++) {
     int64_t base[EIN_MAX_IN] = {0};
@@ -147,6 +150,9 @@ oq_status oq_op_einsum_exec(const oq_kernel_call *call, oq_error *err) {
     double acc = 0;
     int64_t sc[EIN_LETTERS] = {0};
     for (int64_t q = 0; q < n_sum; q++) {
+      /* the terms of one element multiply the extents of every summed letter: a few inputs of a few thousand
+       * elements make hours of work, so --max-seconds is checked in the loop too */
+      if ((q & 0xffff) == 0xffff) OQ_CHECK(oq_limits_check_time(err));
       double prod = 1;
       for (int32_t k = 0; k < ni; k++) {
         int64_t off = base[k];
@@ -160,6 +166,7 @@ oq_status oq_op_einsum_exec(const oq_kernel_call *call, oq_error *err) {
       }
     }
     oq_store_f64(y->data, dt, e, acc);
+    if ((e & 0xff) == 0xff) OQ_CHECK(oq_limits_check_time(err));
     for (int32_t d = no - 1; d >= 0; d--) {
       if (++oc[d] < odims[d]) break;
       oc[d] = 0;

@@ -154,7 +154,13 @@ oq_status oq_op_lppool_exec(const oq_kernel_call *call, oq_error *err) {
   int64_t ydims[OQ_MAX_DIMS];
   OQ_CHECK(lp_geometry(p, x, &g, ydims, err));
   OQ_CHECK(oq_kout(call, 0, OQ_DTYPE_FLOAT, x->ndim, ydims, err));
-  lp_job j = {.p = p, .g = &g, .x = x->data, .y = call->outputs[0].data, .in_sp = 1, .out_sp = 1};
+  static const int64_t k_no_data[1]; /* an empty X: windows all padding, no offsets from NULL */
+  lp_job j = {.p = p,
+              .g = &g,
+              .x = x->data ? x->data : (const void *)k_no_data,
+              .y = call->outputs[0].data,
+              .in_sp = 1,
+              .out_sp = 1};
   for (int32_t d = 0; d < g.nd; d++) {
     j.in_sp *= g.in[d];
     j.out_sp *= g.out[d];

@@ -114,8 +114,10 @@ static oq_status qconv_planes(void *ctx, int64_t begin, int64_t end) {
       double wsc = ((const float *)j->ws->data)[oq_tensor_numel(j->ws) == 1 ? 0 : m];
       mult = (double)(float)(xsc * wsc / ysc);
     }
-    const unsigned char *xb = (const unsigned char *)j->x->data + (n * cs->c + grp * cs->cg) * cs->in_sp;
-    const unsigned char *wb = (const unsigned char *)j->w->data + m * cs->cg * cs->kprod;
+    /* an empty X (windows all padding) or W reads nothing: no offsets from their NULL data */
+    const unsigned char *xb =
+        j->x->data ? (const unsigned char *)j->x->data + (n * cs->c + grp * cs->cg) * cs->in_sp : NULL;
+    const unsigned char *wb = j->w->data ? (const unsigned char *)j->w->data + m * cs->cg * cs->kprod : NULL;
     int64_t o[OQ_MAX_DIMS] = {0};
     for (int64_t op = 0; op < cs->out_sp; op++) {
       int64_t acc = 0, tlo[OQ_MAX_DIMS], thi[OQ_MAX_DIMS], kk[OQ_MAX_DIMS];

@@ -185,3 +185,7 @@ endforeach()
 add_test(NAME reliability.regression.lrn_huge_size
          COMMAND replay_quantize ${REL_SRC}/../fuzz/regressions/quantize/lrn-huge-size)
 set_tests_properties(reliability.regression.lrn_huge_size PROPERTIES TIMEOUT 30)
+# AveragePool of an empty input ([2,3,4,4,0]) with end pads: every window is padding, and the planes' offsets from
+# X's NULL data were undefined (src/ops/pool.c; lppool.c and qconv.c had the same; UBSan)
+add_test(NAME reliability.regression.pool_empty_input_all_pad
+         COMMAND replay_quantize ${REL_SRC}/../fuzz/regressions/quantize/averagepool-empty-input-all-pad)
