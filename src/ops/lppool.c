@@ -322,7 +322,7 @@ oq_status oq_op_maxroipool_exec(const oq_kernel_call *call, oq_error *err) {
     int64_t rh = y2 - y1 + 1 > 1 ? y2 - y1 + 1 : 1, rw = x2 - x1 + 1 > 1 ? x2 - x1 + 1 : 1;
     double bh = (double)rh / (double)p->ph, bw = (double)rw / (double)p->pw;
     for (int64_t c = 0; c < c_n; c++) {
-      const float *xp = xd + (b * c_n + c) * h * w;
+      const float *xp = xd ? xd + (b * c_n + c) * h * w : NULL; /* an empty X: no bin reads, no NULL offset */
       float *yp = y + (k * c_n + c) * p->ph * p->pw;
       for (int64_t i = 0; i < p->ph; i++) {
         int64_t hs = clamp64((int64_t)floor((double)i * bh) + y1, 0, h);
