@@ -119,6 +119,9 @@ oq_status oq_op_einsum_exec(const oq_kernel_call *call, oq_error *err) {
   int64_t odims[OQ_MAX_DIMS];
   for (int32_t d = 0; d < no; d++) {
     if (ext[oid[d]] < 0) OQ_FAIL(err, OQ_ERR_MODEL, "output letter does not appear in the inputs");
+    /* as in numpy: an output letter once (fuzz_run: 'bij,bjk->iik' stepped twice i's stride through the inputs,
+     * reading past them) */
+    if (in_out[oid[d]]) OQ_FAIL(err, OQ_ERR_MODEL, "equation's output repeats a letter");
     odims[d] = ext[oid[d]];
     in_out[oid[d]] = 1;
   }

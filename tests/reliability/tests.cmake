@@ -189,3 +189,7 @@ set_tests_properties(reliability.regression.lrn_huge_size PROPERTIES TIMEOUT 30)
 # X's NULL data were undefined (src/ops/pool.c; lppool.c and qconv.c had the same; UBSan)
 add_test(NAME reliability.regression.pool_empty_input_all_pad
          COMMAND replay_quantize ${REL_SRC}/../fuzz/regressions/quantize/averagepool-empty-input-all-pad)
+# Einsum 'bij,bjk->iik': an output letter twice stepped its stride twice through the inputs, reading past them
+# (src/ops/einsum.c, ASan); refused as in numpy
+add_test(NAME reliability.regression.einsum_output_repeats_letter
+         COMMAND replay_run ${REL_SRC}/../fuzz/regressions/run/einsum-output-repeats-letter)
