@@ -342,6 +342,8 @@ oq_status oq_calib_data_open(const oq_model *m, const char *path, const oq_calib
         goto fail;
       }
       size_t got = fread(hb, 1, sizeof hb, f);
+      struct stat sb;
+      int have_size = fstat(fileno(f), &sb) == 0;
       fclose(f);
       oq_calib_npy *a = &d->npy[k];
       OQ_CHECK(npy_header(hb, got, d->paths[i], &a->dtype, &a->ndim, a->dims, &a->off, err));
@@ -352,6 +354,15 @@ oq_status oq_calib_data_open(const oq_model *m, const char *path, const oq_calib
       for (int32_t j = 1; j < a->ndim; j++)
         if (!oq_size_mul(row, (size_t)a->dims[j], &row)) OQ_FAIL(err, OQ_ERR_PARSE, "%s: shape too large", d->paths[i]);
       a->row = row;
+      /* the rows must be in the file (and hold something) before the sample list is sized by their count: a
+       * 100-byte header claiming 999999999 rows had an 8 GB order array allocated (fuzz_calib_data) */
+      size_t all;
+      if (row == 0)
+        OQ_FAIL_ABOUT(err, OQ_ERR_SHAPE, OQ_SUBJECT_FILE, d->paths[i], "%s: samples of 0 elements", d->paths[i]);
+      if (!have_size || !oq_size_mul(row, (size_t)a->dims[0], &all) || (uint64_t)sb.st_size < (uint64_t)a->off ||
+          (uint64_t)sb.st_size - (uint64_t)a->off < (uint64_t)all)
+        OQ_FAIL_ABOUT(err, OQ_ERR_PARSE, OQ_SUBJECT_FILE, d->paths[i],
+                      "%s: the file holds fewer bytes than its shape claims", d->paths[i]);
     }
     int64_t rows = -1;
     for (int32_t k = 0; k < n_in; k++) {

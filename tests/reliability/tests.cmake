@@ -193,3 +193,11 @@ add_test(NAME reliability.regression.pool_empty_input_all_pad
 # (src/ops/einsum.c, ASan); refused as in numpy
 add_test(NAME reliability.regression.einsum_output_repeats_letter
          COMMAND replay_run ${REL_SRC}/../fuzz/regressions/run/einsum-output-repeats-letter)
+# fuzz_calib_data: a batched .npy whose header claims 999999999 rows had the sample list (8 GB) allocated before
+# checking the file holds them (calib/data.c)
+add_executable(replay_calib_data ${REL_SRC}/../fuzz/fuzz_calib_data.c ${REL_SRC}/../fuzz/replay_main.c)
+target_compile_options(replay_calib_data PRIVATE ${ONNXQ_WARNINGS})
+target_link_libraries(replay_calib_data PRIVATE onnxq_static)
+add_test(NAME reliability.regression.npy_claimed_rows
+         COMMAND replay_calib_data ${REL_SRC}/../fuzz/regressions/calib_data/npy-claimed-rows)
+set_tests_properties(reliability.regression.npy_claimed_rows PROPERTIES TIMEOUT 30)
