@@ -22,8 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fz_rm_tree(d);
   mkdir(d, 0700);
   const char *name = names[data[0] % 5];
-  snprintf(p, sizeof p, "d/%s", name);
-  fz_write(p, data + 1, size - 1);
+  char rel[32]; /* "d/" and a name of names[]: short, so the scratch path cannot be truncated */
+  snprintf(rel, sizeof rel, "d/%s", name);
+  fz_write(rel, data + 1, size - 1);
   oq_calib_options co;
   oq_calib_options_init(&co);
   co.color = OQ_COLOR_GRAY; /* the model's input has one channel */
