@@ -66,8 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   oq_status st = oq_session_create(r, NULL, &s, &err);
   if (st == OQ_OK) st = oq_session_run(s, g_n_in, g_in, 2, o, &err);
   if (st != OQ_OK) fz_check_error(st, &err);
-  FZ_ASSERT(st == OQ_OK || st == OQ_ERR_UNSUPPORTED || fz_timed_out(&err), "quantized model does not run: %s",
-            err.msg);
+  FZ_ASSERT(st == OQ_OK || st == OQ_ERR_UNSUPPORTED || fz_timed_out(&err), "quantized model does not run: %s", err.msg);
   oq_tensor_release(&o[0]);
   oq_tensor_release(&o[1]);
   oq_session_free(s);
