@@ -65,7 +65,8 @@ typedef struct conv_job {
   int32_t n_slots;      /* scratch slots: threads running items, or 1 */
   size_t pack_floats;   /* sgemm packing floats per packing slot */
   int32_t pack_slots;   /* packing slots per scratch slot */
-  float *scratch;       /* borrowed; n_slots * slot_floats */
+  size_t shared_floats; /* op(B) packed once for all threads of an item's split sgemm (0: none) */
+  float *scratch;       /* borrowed; n_slots * slot_floats, then shared_floats */
   atomic_int next_slot; /* slots claimed by running items */
 } conv_job;
 
@@ -87,8 +88,10 @@ static int conv_plan(const oq_conv_shape *cs, int32_t threads, conv_job *j) {
   j->pack_slots = 1;
   if (j->by_items)
     j->n_slots = (int32_t)(items < nth ? items : nth);
-  else
+  else {
     j->pack_slots = oq_sgemm_slots((int32_t)nth, mg, cols, rows, !j->pointwise);
+    j->shared_floats = oq_sgemm_shared_floats((int32_t)nth, mg, cols, rows, !j->pointwise);
+  }
   j->pack_floats = j->pointwise ? oq_sgemm_pack_floats(mg, cols, rows) : oq_sgemm_fill_floats(mg, cols, rows);
   return 1;
 }
@@ -132,8 +135,8 @@ size_t oq_conv_scratch_floats(const oq_conv_shape *cs, int32_t threads) {
   conv_job j;
   int ok = conv_plan(cs, threads, &j);
   size_t per = ok ? slot_floats(&j, &ok) : 0, total;
-  if (!ok || !oq_size_mul(per, (size_t)j.n_slots, &total)) return SIZE_MAX;
-  return total;
+  if (!ok || !oq_size_mul(per, (size_t)j.n_slots, &total) || total > SIZE_MAX - j.shared_floats) return SIZE_MAX;
+  return total + j.shared_floats;
 }
 
 /* The pack callback of one item: im2col of rows [p0, p0 + kc) and output positions [j0, j0 + nc), each row made in
@@ -246,13 +249,14 @@ static oq_status conv_item(conv_job *j, int64_t idx, float *base, oq_threadpool 
   const float *wg = j->w + grp * cs->mg * rows;
   float *yg = j->y + (n * cs->m + grp * cs->mg) * cs->out_sp;
   oq_sgemm_pack pack = {base, j->pack_floats, j->pack_slots};
+  float *shared = NULL; /* after the packing slots of the one scratch slot (not by_items) */
+  int ok;
+  if (pool && j->shared_floats) shared = j->scratch + slot_floats(j, &ok);
   oq_sgemm_epi epi = {j->b ? j->b + grp * cs->mg : NULL, j->act.act, j->act.lo, j->act.hi};
-  if (j->pointwise)
-    return oq_sgemm_epi_run(pool, &pack, 0, 0, (size_t)cs->mg, (size_t)cs->out_sp, (size_t)rows, 1.0f, wg, (size_t)rows,
-                            xg, (size_t)cs->in_sp, 0.0f, yg, (size_t)cs->out_sp, &epi, NULL);
   col_pack f = {cs, xg};
-  return oq_sgemm_fill(pool, &pack, 0, (size_t)cs->mg, (size_t)cs->out_sp, (size_t)rows, 1.0f, wg, (size_t)rows,
-                       pack_cols, &f, 0.0f, yg, (size_t)cs->out_sp, &epi, NULL);
+  return oq_sgemm_shared(pool, &pack, shared, shared ? j->shared_floats : 0, 0, 0, (size_t)cs->mg, (size_t)cs->out_sp,
+                         (size_t)rows, 1.0f, wg, (size_t)rows, j->pointwise ? xg : NULL, (size_t)cs->in_sp,
+                         j->pointwise ? NULL : pack_cols, &f, 0.0f, yg, (size_t)cs->out_sp, &epi, NULL);
 }
 
 /* Items [begin, end) on one thread, with a scratch slot of their own. */
