@@ -306,7 +306,8 @@ static oq_status gemm_items(void *ctx, int64_t begin, int64_t end) {
 
 /* Multiply-adds below which a product is not worth splitting further: waking a thread and the duplicated packing
  * cost tens of microseconds, so tiny products stay on one thread. */
-#define GEMM_MIN_WORK ((double)(1 << 20))
+#define GEMM_MIN_WORK       ((double)(1 << 20))
+#define GEMM_MIN_WORK_SMALL ((double)(1 << 17))
 
 /* A pack callback has no matrix to read in place, so with one only tiny products take the small path (B is then
  * made as one dense block). */
@@ -329,7 +330,9 @@ static void split_plan(size_t m, size_t n, size_t k, int small, int *by_rows, si
   *unit = small ? 1 : (*by_rows ? (size_t)oq_simd_get()->gemm_mr : NR_MAX);
   size_t extent = *by_rows ? m : n;
   *items = (int64_t)((extent + *unit - 1) / *unit);
-  double max_chunks = work / GEMM_MIN_WORK;
+  /* the small path packs nothing, so only the wake-up is paid: a 1 x 1000 x 1280 classifier (streaming 5 MiB of
+   * weights, 0.5 ms) ran on one thread */
+  double max_chunks = work / (small ? GEMM_MIN_WORK_SMALL : GEMM_MIN_WORK);
   *chunks = max_chunks < 1.0 ? 1 : max_chunks > OQ_THREADPOOL_MAX ? OQ_THREADPOOL_MAX : (int32_t)max_chunks;
 }
 
