@@ -70,6 +70,9 @@ static inline void store_part_avx512(float *p, __m512 v, size_t n) {
 #undef M
 #define MR 8
 #define NR 32
+#ifndef B_PF
+#define B_PF 16
+#endif
 
 #define ROW(r)                                                                                                         \
   {                                                                                                                    \
@@ -85,10 +88,21 @@ static void micro_avx512(size_t kc, const float *ap, size_t rs, size_t cs, const
          c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
   const float *a0 = ap, *a1 = ap + rs, *a2 = ap + 2 * rs, *a3 = ap + 3 * rs, *a4 = ap + 4 * rs, *a5 = ap + 5 * rs,
               *a6 = ap + 6 * rs, *a7 = ap + 7 * rs;
-  for (size_t p = 0; p < kc; p++) {
-    __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
-    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ap += MR;
-    bp += bs;
+  if (bs == NR) { /* packed B: contiguous panels, the hardware prefetcher follows them */
+    for (size_t p = 0; p < kc; p++) {
+      __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
+      ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) bp += bs;
+    }
+  } else { /* B read in place, rows bs floats apart (4 KiB for a [256, 1024] MatMul weight): the prefetcher does not
+            * follow that stride, so each row is fetched B_PF rows ahead (the weights come from L3) */
+    for (size_t p = 0; p < kc; p++) {
+      if (p + B_PF < kc) {
+        _mm_prefetch((const char *)(bp + B_PF * bs), _MM_HINT_T0);
+        _mm_prefetch((const char *)(bp + B_PF * bs + 16), _MM_HINT_T0);
+      }
+      __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
+      ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) bp += bs;
+    }
   }
   __m512 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
   /* the same operations as store_tile, 16 lanes at a time (max/min written in the ternaries' operand order);
