@@ -6,7 +6,6 @@
 #include "kern/cpu.h"
 #include "kern/sgemm.h"
 
-#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -67,7 +66,6 @@ typedef struct conv_job {
   int32_t pack_slots;   /* packing slots per scratch slot */
   size_t shared_floats; /* op(B) packed once for all threads of an item's split sgemm (0: none) */
   float *scratch;       /* borrowed; n_slots * slot_floats, then shared_floats */
-  atomic_int next_slot; /* slots claimed by running items */
 } conv_job;
 
 /* Plans the split of cs on threads threads; fills everything but the pointers. Returns 0 when the scratch size
@@ -263,7 +261,7 @@ static oq_status conv_item(conv_job *j, int64_t idx, float *base, oq_threadpool 
 static oq_status conv_items(void *ctx, int64_t begin, int64_t end) {
   conv_job *j = ctx;
   int ok;
-  int slot = atomic_fetch_add(&j->next_slot, 1);
+  int slot = oq_parallel_chunk(); /* the same thread's slot every call */
   size_t slot_n = slot_floats(j, &ok);
   float *base = slot_n ? j->scratch + (size_t)slot * slot_n : NULL; /* no scratch: NULL + 0 is UB */
   oq_status st = OQ_OK;
@@ -282,7 +280,6 @@ typedef struct dw_job {
   oq_conv_act act;
   const oq_simd *simd;
   float *scratch;       /* padded planes, one per chunk (dw_rows_fit only) */
-  atomic_int next_slot; /* planes claimed by running chunks */
   int64_t bands;        /* dw_planes_rows: bands of output rows; item = band * planes + plane */
 } dw_job;
 
@@ -297,7 +294,7 @@ static oq_status dw_planes_rows(void *ctx, int64_t begin, int64_t end) {
   int64_t IH = g->in[0], IW = g->in[1], OH = g->out[0], OW = g->out[1], K = g->k[0], S = g->s[0];
   int64_t pt = g->pb[0], pl = g->pb[1], ph, pw;
   dw_padded(cs, &ph, &pw);
-  float *pad = j->scratch + (size_t)atomic_fetch_add(&j->next_slot, 1) * (size_t)(ph * pw);
+  float *pad = j->scratch + (size_t)oq_parallel_chunk() * (size_t)(ph * pw);
   int64_t cw = IW < pw - pl ? IW : pw - pl; /* input columns that some window covers */
   int64_t planes = cs->n * cs->m;
   for (int64_t it = begin; it < end; it++) {
@@ -380,8 +377,7 @@ oq_status oq_conv_fast(const oq_conv_shape *cs, const float *x, const float *w, 
   static const oq_conv_act none = {OQ_GEMM_ACT_NONE, 0.0f, 0.0f};
   if (!act) act = &none;
   if (is_depthwise(cs)) {
-    dw_job d = {cs, x, w, b, y, *act, oq_simd_get(), scratch, 0, 1};
-    atomic_init(&d.next_slot, 0);
+    dw_job d = {cs, x, w, b, y, *act, oq_simd_get(), scratch, 1};
     if (!dw_rows_fit(cs)) return oq_parallel_for(pool, cs->n * cs->m, dw_planes, &d);
     if (!scratch)
       return oq_error_set(err, OQ_ERR_INTERNAL, __FILE__, __LINE__, "depthwise convolution without scratch");
@@ -399,7 +395,6 @@ oq_status oq_conv_fast(const oq_conv_shape *cs, const float *x, const float *w, 
   j.y = y;
   j.act = *act;
   j.scratch = scratch;
-  atomic_init(&j.next_slot, 0);
   int64_t items = cs->n * (cs->c / cs->cg);
   oq_status st = OQ_OK;
   if (j.by_items) {

@@ -8,7 +8,6 @@
 #include "core/pool.h"
 #include "kern/cpu.h"
 
-#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -259,7 +258,6 @@ typedef struct gemm_job {
   const float *pre;          /* NULL, or op(B) packed once for every chunk (pack->shared) */
   const oq_sgemm_pack *pack; /* packing slots (packed path) */
   const oq_simd *simd;       /* the level every chunk uses */
-  atomic_int next_slot;      /* slots claimed so far: each running chunk takes one */
 } gemm_job;
 
 static oq_status gemm_items(void *ctx, int64_t begin, int64_t end) {
@@ -283,7 +281,7 @@ static oq_status gemm_items(void *ctx, int64_t begin, int64_t end) {
     c += lo;
   }
   epilogue ep = {j->beta != 0.0f, bias, j->epi.act, j->epi.lo, j->epi.hi};
-  int slot = j->small && !j->fill ? 0 : atomic_fetch_add(&j->next_slot, 1);
+  int slot = j->small && !j->fill ? 0 : oq_parallel_chunk(); /* the same thread's slot every call */
   float *scratch = j->small && !j->fill ? NULL : j->pack->buf + (size_t)slot * j->pack->slot_floats;
   if (j->small) {
     size_t ldb = j->ldb;
@@ -436,7 +434,6 @@ static oq_status sgemm_split(struct oq_threadpool *pool, const oq_sgemm_pack *pa
   if (epi) j.epi = *epi;
   j.pack = pack;
   j.simd = oq_simd_get();
-  atomic_init(&j.next_slot, 0);
   j.small = is_small(m, n, k, fill != NULL);
   int64_t items;
   int32_t chunks;
