@@ -124,7 +124,7 @@ typedef struct b_source {
   size_t ldb;
   oq_sgemm_pack_fn fill; /* NULL: pack from b */
   void *fill_ctx;
-  size_t j_off; /* column of this chunk's first column in the whole product (callback columns are absolute) */
+  size_t j_off;     /* column of this chunk's first column in the whole product (callback columns are absolute) */
   const float *pre; /* NULL, or all of op(B) already packed (pre_offset's layout; the chunk has all columns) */
 } b_source;
 
@@ -462,25 +462,28 @@ static oq_status sgemm_split(struct oq_threadpool *pool, const oq_sgemm_pack *pa
 oq_status oq_sgemm(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, int trans_b, size_t m, size_t n,
                    size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
                    size_t ldc, oq_error *err) {
-  return sgemm_split(pool, pack, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, NULL, NULL, beta, c, ldc, NULL, NULL, 0, err);
+  return sgemm_split(pool, pack, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, NULL, NULL, beta, c, ldc, NULL, NULL,
+                     0, err);
 }
 
 oq_status oq_sgemm_epi_run(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, int trans_b, size_t m,
                            size_t n, size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb,
                            float beta, float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err) {
-  return sgemm_split(pool, pack, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, NULL, NULL, beta, c, ldc, epi, NULL, 0, err);
+  return sgemm_split(pool, pack, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, NULL, NULL, beta, c, ldc, epi, NULL,
+                     0, err);
 }
 
 oq_status oq_sgemm_fill(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, size_t m, size_t n,
                         size_t k, float alpha, const float *a, size_t lda, oq_sgemm_pack_fn fill, void *fill_ctx,
                         float beta, float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err) {
-  return sgemm_split(pool, pack, trans_a, 0, m, n, k, alpha, a, lda, NULL, 0, fill, fill_ctx, beta, c, ldc, epi, NULL, 0, err);
+  return sgemm_split(pool, pack, trans_a, 0, m, n, k, alpha, a, lda, NULL, 0, fill, fill_ctx, beta, c, ldc, epi, NULL,
+                     0, err);
 }
 
 oq_status oq_sgemm_shared(struct oq_threadpool *pool, const oq_sgemm_pack *pack, float *shared, size_t shared_floats,
-                          int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
-                          const float *b, size_t ldb, oq_sgemm_pack_fn fill, void *fill_ctx, float beta, float *c,
-                          size_t ldc, const oq_sgemm_epi *epi, oq_error *err) {
+                          int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
+                          size_t lda, const float *b, size_t ldb, oq_sgemm_pack_fn fill, void *fill_ctx, float beta,
+                          float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err) {
   return sgemm_split(pool, pack, trans_a, fill ? 0 : trans_b, m, n, k, alpha, a, lda, fill ? NULL : b, fill ? 0 : ldb,
                      fill, fill_ctx, beta, c, ldc, epi, shared, shared_floats, err);
 }
