@@ -150,6 +150,7 @@ typedef struct col_pack {
 typedef struct panel_cursor {
   float *d;
   size_t po, nr, skip; /* position in the panel row, panel width, floats from a panel row's end to the next's start */
+  oq_copy_strided_fn copy; /* the SIMD level's strided copy */
 } panel_cursor;
 
 static void put_run(panel_cursor *pc, const float *src, int64_t stride, size_t len) {
@@ -157,10 +158,8 @@ static void put_run(panel_cursor *pc, const float *src, int64_t stride, size_t l
     size_t w = pc->nr - pc->po < len ? pc->nr - pc->po : len;
     if (!src)
       memset(pc->d, 0, w * sizeof *pc->d);
-    else if (stride == 1)
-      memcpy(pc->d, src, w * sizeof *pc->d);
     else
-      for (size_t t = 0; t < w; t++) pc->d[t] = src[(int64_t)t * stride];
+      pc->copy(pc->d, src, (size_t)stride, w);
     if (src) src += (int64_t)w * stride;
     pc->d += w;
     pc->po += w;
@@ -175,6 +174,7 @@ static void put_run(panel_cursor *pc, const float *src, int64_t stride, size_t l
 /* 2-D: each row of im2col goes straight into the panels, in runs of one output row (zeros, a strided copy of an
  * input row, zeros), cut at panel edges. */
 static void pack_cols_2d(const col_pack *f, size_t p0, size_t kc, size_t j0, size_t nc, float *dst, size_t nr) {
+  oq_copy_strided_fn copy = oq_simd_get()->copy_strided;
   const oq_conv_shape *cs = f->cs;
   const oq_window_geom *g = &cs->g;
   int64_t OW = g->out[1], IH = g->in[0], IW = g->in[1], KW = g->k[1], sh = g->s[0], sw = g->s[1];
@@ -183,7 +183,7 @@ static void pack_cols_2d(const col_pack *f, size_t p0, size_t kc, size_t j0, siz
     int64_t r = (int64_t)(p0 + p), c = r / cs->kprod, kr = r % cs->kprod, kh = kr / KW, kw = kr % KW;
     const float *xc = f->xg + c * cs->in_sp;
     int64_t offh = kh * g->d[0] - g->pb[0], offw = kw * g->d[1] - g->pb[1];
-    panel_cursor pc = {dst + p * nr, 0, nr, kc * nr - nr};
+    panel_cursor pc = {dst + p * nr, 0, nr, kc * nr - nr, copy};
     int64_t oh = (int64_t)j0 / OW, ow = (int64_t)j0 % OW;
     size_t q = 0;
     while (q < nc) {
@@ -217,6 +217,7 @@ static void im2col_row_2d(const oq_conv_shape *cs, const float *xg, int64_t r, i
   int64_t OW = g->out[1], IH = g->in[0], IW = g->in[1], KW = g->k[1], sh = g->s[0], sw = g->s[1];
   int64_t c = r / cs->kprod, kr = r % cs->kprod, kh = kr / KW, kw = kr % KW;
   const float *xc = xg + c * cs->in_sp;
+  oq_copy_strided_fn copy = oq_simd_get()->copy_strided;
   int64_t offh = kh * g->d[0] - g->pb[0], offw = kw * g->d[1] - g->pb[1];
   /* output columns t whose tap t * sw + offw lies in [0, IW) */
   int64_t lo = offw >= 0 ? 0 : (-offw + sw - 1) / sw;
@@ -232,10 +233,10 @@ static void im2col_row_2d(const oq_conv_shape *cs, const float *xg, int64_t r, i
       const float *xrow = xc + ih * IW;
       int64_t a = lo > ow ? lo : ow, b = hi < end ? hi : end;
       for (; t < a; t++) d[t] = 0.0f;
-      if (sw == 1)
-        for (; t < b; t++) d[t] = xrow[t + offw];
-      else
-        for (; t < b; t++) d[t] = xrow[t * sw + offw];
+      if (b > t) {
+        copy(d + t, xrow + t * sw + offw, (size_t)sw, (size_t)(b - t));
+        t = b;
+      }
     }
     for (; t < end; t++) d[t] = 0.0f;
     q += end - ow;

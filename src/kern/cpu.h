@@ -80,6 +80,9 @@ typedef void (*oq_bin_row_fn)(int op, const float *a, size_t sa, const float *b,
  * over trailing axes). The same operations on every level. */
 typedef double (*oq_sum_d_fn)(const float *x, size_t n);
 
+/* d[i] = s[i * stride] for i < n (a run of im2col columns); reads s[0] to s[(n - 1) * stride] only. */
+typedef void (*oq_copy_strided_fn)(float *d, const float *s, size_t stride, size_t n);
+
 /* One output row of a depthwise convolution with a k x k kernel (k 3 or 5, stride 1 or 2) over a zero-padded plane:
  * y[i] = bias + w[0] * r[i * stride] + w[1] * r[i * stride + 1] + ... for every tap (kh, kw) in order, tap row kh
  * at r + kh * ld; products and sums rounded separately (no FMA), so every level gives the same bits. */
@@ -104,6 +107,7 @@ typedef struct oq_simd {
   oq_ln_row_fn ln_row;
   oq_bin_row_fn bin_row;
   oq_sum_d_fn sum_d;
+  oq_copy_strided_fn copy_strided;
 } oq_simd;
 
 /* The best level the CPU and OS support, capped by the environment variable ONNXQ_CPU (portable, avx2, avx512) when

@@ -208,6 +208,33 @@ static void max3_row_zmm(const float *v, size_t stride, float *y, size_t n) {
   }
 }
 
+/* oq_copy_strided_fn, 16 floats at a time under masks (no call for the short runs of im2col); stride 2 takes the
+ * even lanes of 32 loaded floats, reading only s[0 .. 2 (n - 1)]. */
+static void copy_strided_zmm(float *d, const float *s, size_t stride, size_t n) {
+  if (stride == 1) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(d + i, _mm512_loadu_ps(s + i));
+    if (i < n) {
+      __mmask16 m = VMASK(n - i);
+      _mm512_mask_storeu_ps(d + i, m, _mm512_maskz_loadu_ps(m, s + i));
+    }
+    return;
+  }
+  if (stride != 2) {
+    copy_strided_avx512(d, s, stride, n);
+    return;
+  }
+  const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  for (size_t i = 0; i < n; i += 16) {
+    size_t cnt = n - i < 16 ? n - i : 16, avail = 2 * cnt - 1; /* p[0 .. 2 (cnt - 1)] */
+    const float *p = s + 2 * i;
+    __mmask16 ma = avail >= 16 ? (__mmask16)0xFFFF : VMASK(avail);
+    __mmask16 mb = avail >= 32 ? (__mmask16)0xFFFF : avail <= 16 ? (__mmask16)0 : VMASK(avail - 16);
+    __m512 e = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(ma, p), ev, _mm512_maskz_loadu_ps(mb, p + 16));
+    _mm512_mask_storeu_ps(d + i, VMASK(cnt), e);
+  }
+}
+
 /* oq_max_rows_fn: one pass, each vector's maximum over the rows in a register. */
 static void max_rows_zmm(const float *const *rows, size_t k, float *vm, size_t n) {
   for (size_t i = 0; i < n; i += 16) {
@@ -238,7 +265,8 @@ static const oq_simd k_avx512 = {OQ_CPU_AVX512,
                                  max_rows_zmm,
                                  ln_row_avx512,
                                  bin_row_v_avx512,
-                                 sum_d_avx512};
+                                 sum_d_avx512,
+                                 copy_strided_zmm};
 
 const oq_simd *oq_simd_avx512_table(void) { return &k_avx512; }
 #else

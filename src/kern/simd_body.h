@@ -179,6 +179,15 @@ static void OQ_SIMD_SFX(gemv)(const float *x, size_t k, const float *a, size_t l
 }
 #endif
 
+/* oq_copy_strided_fn */
+static void OQ_SIMD_SFX(copy_strided)(float *d, const float *s, size_t stride, size_t n) {
+  if (stride == 1) {
+    memcpy(d, s, n * sizeof *d);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) d[i] = s[i * stride];
+}
+
 /* oq_max3_row_fn: MaxPool's 3-wide column pass. */
 static void OQ_SIMD_SFX(max3_row)(const float *v, size_t stride, float *y, size_t n) {
   if (stride == 1) {
