@@ -19,8 +19,9 @@ typedef enum oq_cpu_level {
  * + bias[r] per row (bias already at the tile's first row; NULL: none) and the activation. The activations are
  * written exactly as the executor's Relu (x > 0 ? x : 0) and Clip (min then max) compute them, so a fused
  * activation gives the same bits as the separate node. */
-/* SILU (x * sigmoid(x), the Sigmoid + Mul pair) is never passed to a micro-kernel: kern/sgemm.c applies it to the
- * stored tile with the level's sigmoid, the bits of the two nodes. */
+/* SILU (x * sigmoid(x), the Sigmoid + Mul pair) is passed only to a micro-kernel whose table says gemm_silu (it
+ * applies the level's silu to its accumulators before the store); for the others kern/sgemm.c applies it to the
+ * stored tile with the level's sigmoid. Either way the bits of the two nodes. */
 typedef enum oq_gemm_act {
   OQ_GEMM_ACT_NONE = 0,
   OQ_GEMM_ACT_RELU = 1,
@@ -108,6 +109,7 @@ typedef struct oq_simd {
   oq_bin_row_fn bin_row;
   oq_sum_d_fn sum_d;
   oq_copy_strided_fn copy_strided;
+  int32_t gemm_silu; /* 1: gemm_micro applies OQ_GEMM_ACT_SILU itself */
 } oq_simd;
 
 /* The best level the CPU and OS support, capped by the environment variable ONNXQ_CPU (portable, avx2, avx512) when

@@ -167,7 +167,7 @@ static void gemm_packed(const oq_simd *simd, int trans_a, size_t m, size_t n, si
     for (size_t pc = 0; pc < k; pc += KC) {
       size_t kc = k - pc < KC ? k - pc : KC;
       int last = pc + kc >= k;
-      int silu = last && ep->act == OQ_GEMM_ACT_SILU;
+      int silu = last && ep->act == OQ_GEMM_ACT_SILU && !simd->gemm_silu; /* a pass over each stored tile */
       oq_gemm_store st = {pc > 0 || ep->load, NULL, last && !silu ? ep->act : OQ_GEMM_ACT_NONE, ep->lo, ep->hi};
       /* B row-major under few rows of A is read in place (row stride ldb): each B value is used only m times, so
        * packing it cost as much as the product (a [32, 256] x [256, 1024] MatMul). Only a partial last panel is

@@ -128,6 +128,9 @@ static void micro_avx512(size_t kc, const float *ap, size_t rs, size_t cs, const
     } else if (st->act == OQ_GEMM_ACT_CLAMP) {
       v0 = _mm512_min_ps(hi, _mm512_max_ps(lo, v0));
       v1 = _mm512_min_ps(hi, _mm512_max_ps(lo, v1));
+    } else if (st->act == OQ_GEMM_ACT_SILU) { /* silu_2d's operations on the accumulators (no round trip) */
+      v0 = silu_v_avx512(v0);
+      v1 = silu_v_avx512(v1);
     }
     _mm512_mask_storeu_ps(cr, m0, v0);
     _mm512_mask_storeu_ps(cr + 16, m1, v1);
@@ -266,7 +269,8 @@ static const oq_simd k_avx512 = {OQ_CPU_AVX512,
                                  ln_row_avx512,
                                  bin_row_v_avx512,
                                  sum_d_avx512,
-                                 copy_strided_zmm};
+                                 copy_strided_zmm,
+                                 1};
 
 const oq_simd *oq_simd_avx512_table(void) { return &k_avx512; }
 #else

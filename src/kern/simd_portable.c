@@ -83,4 +83,5 @@ const oq_simd oq_simd_portable = {OQ_CPU_PORTABLE,
                                   ln_row_portable,
                                   bin_row_portable,
                                   sum_d_portable,
-                                  copy_strided_portable};
+                                  copy_strided_portable,
+                                  0};
