@@ -111,6 +111,9 @@ static int dw_rows_fit(const oq_conv_shape *cs) {
          (g->s[0] == 1 || g->s[0] == 2) && g->d[0] == 1 && g->d[1] == 1;
 }
 
+/* Output rows shorter than this are computed a band at a time as one row of the padded width (dw_planes_rows). */
+#define DW_SHORT 32
+
 /* The padded plane: the rows and columns the windows of all outputs cover. */
 static void dw_padded(const oq_conv_shape *cs, int64_t *ph, int64_t *pw) {
   const oq_window_geom *g = &cs->g;
@@ -122,8 +125,9 @@ static size_t dw_scratch_floats(const oq_conv_shape *cs, int32_t threads) {
   if (!dw_rows_fit(cs)) return 0;
   int64_t ph, pw;
   dw_padded(cs, &ph, &pw);
-  size_t plane, total;
-  if (!oq_size_mul((size_t)ph, (size_t)pw, &plane) || !oq_size_mul(plane, (size_t)(threads < 1 ? 1 : threads), &total))
+  size_t plane, total; /* per chunk: the padded plane, then as many floats for the outputs of short rows */
+  if (!oq_size_mul((size_t)ph, (size_t)pw, &plane) || !oq_size_mul(plane, 2, &plane) ||
+      !oq_size_mul(plane, (size_t)(threads < 1 ? 1 : threads), &total))
     return SIZE_MAX;
   return total;
 }
@@ -276,7 +280,7 @@ static oq_status dw_planes_rows(void *ctx, int64_t begin, int64_t end) {
   int64_t IH = g->in[0], IW = g->in[1], OH = g->out[0], OW = g->out[1], K = g->k[0], S = g->s[0];
   int64_t pt = g->pb[0], pl = g->pb[1], ph, pw;
   dw_padded(cs, &ph, &pw);
-  float *pad = j->scratch + (size_t)oq_parallel_chunk() * (size_t)(ph * pw);
+  float *pad = j->scratch + (size_t)oq_parallel_chunk() * (size_t)(2 * ph * pw), *flat = pad + ph * pw;
   int64_t cw = IW < pw - pl ? IW : pw - pl; /* input columns that some window covers */
   int64_t planes = cs->n * cs->m;
   for (int64_t it = begin; it < end; it++) {
@@ -301,9 +305,19 @@ static oq_status dw_planes_rows(void *ctx, int64_t begin, int64_t end) {
     }
     const float *wp = j->w + ch * cs->kprod;
     float bias = j->b ? j->b[ch] : 0.0f;
-    for (int64_t oh = oh0; oh < oh1; oh++) {
-      float *yr = yp + oh * OW;
-      j->simd->dw_row(pad + (oh - oh0) * S * pw, (size_t)pw, wp, (int32_t)K, (int32_t)S, bias, yr, (size_t)OW);
+    if (OW < DW_SHORT && oh1 - oh0 > 1) {
+      /* short rows: the band as one row of the padded width (output (oh, ow) at (oh - oh0) * pw + ow reads the
+       * padded plane at kh * pw + S * ((oh - oh0) * pw + ow) + kw, its own taps), then the valid columns copied
+       * out. One long row keeps many independent sums in flight, where a row of 7 or 14 outputs was one vector
+       * waiting on its chain of K*K additions; every output is the same sum in the same order. */
+      size_t n = (size_t)((oh1 - oh0 - 1) * pw + OW);
+      j->simd->dw_row(pad, (size_t)pw, wp, (int32_t)K, (int32_t)S, bias, flat, n);
+      for (int64_t oh = oh0; oh < oh1; oh++) memcpy(yp + oh * OW, flat + (oh - oh0) * pw, (size_t)OW * sizeof *yp);
+    } else {
+      for (int64_t oh = oh0; oh < oh1; oh++) {
+        float *yr = yp + oh * OW;
+        j->simd->dw_row(pad + (oh - oh0) * S * pw, (size_t)pw, wp, (int32_t)K, (int32_t)S, bias, yr, (size_t)OW);
+      }
     }
     /* the activation over the band's rows at once (contiguous): applied to each row right after dw_row stored it,
      * its loads waited for the short rows' masked stores (7 ns per float on 7-float rows) */
