@@ -81,6 +81,12 @@ typedef void (*oq_bin_row_fn)(int op, const float *a, size_t sa, const float *b,
  * over trailing axes). The same operations on every level. */
 typedef double (*oq_sum_d_fn)(const float *x, size_t n);
 
+/* out[j] = the dot product of x and b + j * ldb over k floats for j < n, as kern/sgemm.c's plain dot: 8 partial
+ * sums acc[l] += x[p + l] * y[p + l] over whole blocks of 8, ((acc0 + acc1) + (acc2 + acc3)) + ((acc4 + acc5) +
+ * (acc6 + acc7)), then s += x[p] * y[p] for the tail; each product and sum rounded on its own. The same bits on
+ * every level (a fully connected layer at batch 1: the classifier Gemm). */
+typedef void (*oq_dot_rows_fn)(const float *x, const float *b, size_t ldb, size_t k, size_t n, float *out);
+
 /* d[i] = s[i * stride] for i < n (a run of im2col columns); reads s[0] to s[(n - 1) * stride] only. */
 typedef void (*oq_copy_strided_fn)(float *d, const float *s, size_t stride, size_t n);
 
@@ -109,6 +115,7 @@ typedef struct oq_simd {
   oq_bin_row_fn bin_row;
   oq_sum_d_fn sum_d;
   oq_copy_strided_fn copy_strided;
+  oq_dot_rows_fn dot_rows;
   int32_t gemm_silu; /* 1: gemm_micro applies OQ_GEMM_ACT_SILU itself */
 } oq_simd;
 

@@ -38,27 +38,28 @@ static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc) {
 }
 
 /* Unpacked loops for products too small to amortize packing (e.g. depthwise convolution, m == 1). */
-/* Dot product with 8 independent partial sums so the compiler can vectorize it without reassociating. */
-static float dot(const float *x, const float *y, size_t k) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  size_t p = 0;
-  for (; p + 8 <= k; p += 8)
-    for (int l = 0; l < 8; l++) acc[l] += x[p + l] * y[p + l];
-  float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-  for (; p < k; p++) s += x[p] * y[p];
-  return s;
-}
+#define DOT_BLOCK 64 /* dot products per dot_rows call */
 
-static void gemm_small(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
-                       const float *b, size_t ldb, float *c, size_t ldc) {
+static void gemm_small(const oq_simd *simd, int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a,
+                       size_t lda, const float *b, size_t ldb, float *c, size_t ldc) {
   if (k == 0) return;
+  /* the dot products go through the level's dot_rows (the bits of dot on every level), DOT_BLOCK at a time */
+  float d[DOT_BLOCK];
   if (n == 1 && !ta && (tb || ldb == 1)) { /* matrix times a contiguous vector (a 1x1 conv on a 1x1 map) */
-    for (size_t i = 0; i < m; i++) c[i * ldc] += alpha * dot(a + i * lda, b, k);
+    for (size_t i0 = 0; i0 < m; i0 += DOT_BLOCK) {
+      size_t w = m - i0 < DOT_BLOCK ? m - i0 : DOT_BLOCK;
+      simd->dot_rows(b, a + i0 * lda, lda, k, w, d);
+      for (size_t i = 0; i < w; i++) c[(i0 + i) * ldc] += alpha * d[i];
+    }
     return;
   }
   if (tb && !ta) { /* rows of A against rows of B (fully connected layers, batch 1): contiguous dot products */
     for (size_t i = 0; i < m; i++)
-      for (size_t j = 0; j < n; j++) c[i * ldc + j] += alpha * dot(a + i * lda, b + j * ldb, k);
+      for (size_t j0 = 0; j0 < n; j0 += DOT_BLOCK) {
+        size_t w = n - j0 < DOT_BLOCK ? n - j0 : DOT_BLOCK;
+        simd->dot_rows(a + i * lda, b + j0 * ldb, ldb, k, w, d);
+        for (size_t j = 0; j < w; j++) c[i * ldc + j0 + j] += alpha * d[j];
+      }
     return;
   }
   for (size_t i = 0; i < m; i++) {
@@ -291,7 +292,7 @@ static oq_status gemm_items(void *ctx, int64_t begin, int64_t end) {
       ldb = n;
     }
     scale_c(m, n, j->beta, c, j->ldc);
-    gemm_small(j->ta, j->fill ? 0 : j->tb, m, n, j->k, j->alpha, a, j->lda, b, ldb, c, j->ldc);
+    gemm_small(j->simd, j->ta, j->fill ? 0 : j->tb, m, n, j->k, j->alpha, a, j->lda, b, ldb, c, j->ldc);
     apply_epilogue(m, n, c, j->ldc, &ep);
     if (ep.act == OQ_GEMM_ACT_SILU) silu_rows(j->simd, m, n, c, j->ldc);
     return OQ_OK;

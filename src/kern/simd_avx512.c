@@ -270,6 +270,7 @@ static const oq_simd k_avx512 = {OQ_CPU_AVX512,
                                  bin_row_v_avx512,
                                  sum_d_avx512,
                                  copy_strided_zmm,
+                                 dot_rows_v_avx512,
                                  1};
 
 const oq_simd *oq_simd_avx512_table(void) { return &k_avx512; }

@@ -84,4 +84,5 @@ const oq_simd oq_simd_portable = {OQ_CPU_PORTABLE,
                                   bin_row_portable,
                                   sum_d_portable,
                                   copy_strided_portable,
+                                  dot_rows_portable,
                                   0};

@@ -451,6 +451,34 @@ OQ_TEST(copy_strided_on_every_level) {
   free(v);
 }
 
+/* The classifier's dot products (oq_dot_rows_fn): the bits of the plain 8-partial-sum loop on every level, every
+ * depth up to 40 (whole blocks of 8 and tails) and 0 to 9 rows (the 4-row blocks and the rest). */
+OQ_TEST(dot_rows_same_bits_on_every_level) {
+  enum { K = 40, R = 9 };
+  float x[K], b[R * (K + 3)], out[R], want[R];
+  for (int i = 0; i < K; i++) x[i] = rnd_f();
+  for (int i = 0; i < R * (K + 3); i++) b[i] = rnd_f();
+  FOR_EACH_LEVEL(lv) {
+    const oq_simd *sd = oq_simd_get();
+    for (size_t k = 0; k <= K; k++)
+      for (size_t n = 0; n <= R; n++) {
+        for (size_t j = 0; j < n; j++) {
+          const float *y = b + j * (K + 3);
+          float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+          size_t p = 0;
+          for (; p + 8 <= k; p += 8)
+            for (int l = 0; l < 8; l++) acc[l] += x[p + l] * y[p + l];
+          float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+          for (; p < k; p++) sum += x[p] * y[p];
+          want[j] = sum;
+        }
+        sd->dot_rows(x, b, K + 3, k, n, out);
+        CHECK(memcmp(out, want, n * sizeof(float)) == 0);
+      }
+  }
+  oq_cpu_force(oq_cpu_detect());
+}
+
 /* LayerNormalization's row (oq_ln_row_fn): the same bits on every level, with and without bias, every length up to
  * 70, and within 1e-5 of the two-pass formula in long double. */
 OQ_TEST(ln_row_same_bits_on_every_level) {
