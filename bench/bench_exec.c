@@ -230,8 +230,10 @@ static int profile(const oq_model *model, const oq_tensor *inputs, int threads, 
   printf("]");
   fprintf(stderr, "%-24s %6s %12.4f (wall per profiled run, observer on)\n", "total", "", wall / runs);
   /* The slowest single nodes, by selection over the per-node totals (n_nodes is small). */
+  const char *top_env = getenv("ONNXQ_BENCH_TOP"); /* how many slowest nodes to list (default 8) */
+  int top = top_env ? atoi(top_env) : 8;
   fprintf(stderr, "\nslowest nodes:\n");
-  for (int k = 0; k < 8 && k < g->n_nodes; k++) {
+  for (int k = 0; k < top && k < g->n_nodes; k++) {
     int32_t best = -1;
     for (int32_t i = 0; i < g->n_nodes; i++)
       if (p.node_ms[i] >= 0 && (best < 0 || p.node_ms[i] > p.node_ms[best])) best = i;

@@ -67,6 +67,19 @@ static void chunk_range(int64_t n, int32_t chunks, int32_t t, int64_t *begin, in
   *end = q * (t + 1) + (r * (t + 1)) / chunks;
 }
 
+static _Thread_local int32_t current_chunk; /* oq_parallel_chunk */
+
+int32_t oq_parallel_chunk(void) { return current_chunk; }
+
+/* fn over [begin, end) as chunk t of this thread, restoring the enclosing chunk index (nested inline runs). */
+static oq_status run_chunk(oq_parallel_fn fn, void *ctx, int64_t begin, int64_t end, int32_t t) {
+  int32_t outer = current_chunk;
+  current_chunk = t;
+  oq_status st = fn(ctx, begin, end);
+  current_chunk = outer;
+  return st;
+}
+
 static int64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -110,7 +123,7 @@ static void *worker_main(void *arg) {
     if (w->index >= chunks) continue;
     int64_t begin, end;
     chunk_range(p->n, chunks, w->index, &begin, &end);
-    p->status[w->index] = p->fn(p->ctx, begin, end);
+    p->status[w->index] = run_chunk(p->fn, p->ctx, begin, end, w->index);
     if (atomic_fetch_sub(&p->pending, 1) == 1 && atomic_load(&p->waiting)) {
       pthread_mutex_lock(&p->lock);
       pthread_cond_signal(&p->done);
@@ -190,9 +203,9 @@ oq_status oq_parallel_for_max(oq_threadpool *pool, int64_t n, int32_t max_chunks
   int64_t chunks = oq_threadpool_size(pool);
   if (max_chunks < chunks) chunks = max_chunks;
   if (n < chunks) chunks = n;
-  if (chunks <= 1) return fn(ctx, 0, n);
+  if (chunks <= 1) return run_chunk(fn, ctx, 0, n, 0);
   int32_t idle = 0;
-  if (!atomic_compare_exchange_strong(&pool->busy, &idle, 1)) return fn(ctx, 0, n); /* nested or concurrent */
+  if (!atomic_compare_exchange_strong(&pool->busy, &idle, 1)) return run_chunk(fn, ctx, 0, n, 0); /* nested */
   pool->fn = fn;
   pool->ctx = ctx;
   pool->n = n;
@@ -207,7 +220,7 @@ oq_status oq_parallel_for_max(oq_threadpool *pool, int64_t n, int32_t max_chunks
 
   int64_t begin, end;
   chunk_range(n, (int32_t)chunks, 0, &begin, &end);
-  oq_status st = fn(ctx, begin, end);
+  oq_status st = run_chunk(fn, ctx, begin, end, 0);
 
   int64_t deadline = 0;
   for (uint32_t i = 1; atomic_load_explicit(&pool->pending, memory_order_acquire) > 0; i++) {

@@ -36,4 +36,10 @@ oq_status oq_parallel_for(oq_threadpool *pool, int64_t n, oq_parallel_fn fn, voi
 /* The same split, with at most max_chunks chunks (>= 1): for callers that size per-chunk scratch up front. */
 oq_status oq_parallel_for_max(oq_threadpool *pool, int64_t n, int32_t max_chunks, oq_parallel_fn fn, void *ctx);
 
+/* Inside an oq_parallel_fn: the index of the chunk being run (0 for a run inline), below the chunk count, distinct
+ * among the chunks of one call. Chunk t of a pool always runs on the same thread (worker t, the caller for 0), so
+ * per-chunk scratch picked by this index stays in that thread's cache from one call to the next (a slot claimed
+ * in arrival order moved a 1 MiB packing buffer between the cores' caches). */
+int32_t oq_parallel_chunk(void);
+
 #endif

@@ -19,8 +19,9 @@ typedef enum oq_cpu_level {
  * + bias[r] per row (bias already at the tile's first row; NULL: none) and the activation. The activations are
  * written exactly as the executor's Relu (x > 0 ? x : 0) and Clip (min then max) compute them, so a fused
  * activation gives the same bits as the separate node. */
-/* SILU (x * sigmoid(x), the Sigmoid + Mul pair) is never passed to a micro-kernel: kern/sgemm.c applies it to the
- * stored tile with the level's sigmoid, the bits of the two nodes. */
+/* SILU (x * sigmoid(x), the Sigmoid + Mul pair) is passed only to a micro-kernel whose table says gemm_silu (it
+ * applies the level's silu to its accumulators before the store); for the others kern/sgemm.c applies it to the
+ * stored tile with the level's sigmoid. Either way the bits of the two nodes. */
 typedef enum oq_gemm_act {
   OQ_GEMM_ACT_NONE = 0,
   OQ_GEMM_ACT_RELU = 1,
@@ -80,6 +81,15 @@ typedef void (*oq_bin_row_fn)(int op, const float *a, size_t sa, const float *b,
  * over trailing axes). The same operations on every level. */
 typedef double (*oq_sum_d_fn)(const float *x, size_t n);
 
+/* out[j] = the dot product of x and b + j * ldb over k floats for j < n, as kern/sgemm.c's plain dot: 8 partial
+ * sums acc[l] += x[p + l] * y[p + l] over whole blocks of 8, ((acc0 + acc1) + (acc2 + acc3)) + ((acc4 + acc5) +
+ * (acc6 + acc7)), then s += x[p] * y[p] for the tail; each product and sum rounded on its own. The same bits on
+ * every level (a fully connected layer at batch 1: the classifier Gemm). */
+typedef void (*oq_dot_rows_fn)(const float *x, const float *b, size_t ldb, size_t k, size_t n, float *out);
+
+/* d[i] = s[i * stride] for i < n (a run of im2col columns); reads s[0] to s[(n - 1) * stride] only. */
+typedef void (*oq_copy_strided_fn)(float *d, const float *s, size_t stride, size_t n);
+
 /* One output row of a depthwise convolution with a k x k kernel (k 3 or 5, stride 1 or 2) over a zero-padded plane:
  * y[i] = bias + w[0] * r[i * stride] + w[1] * r[i * stride + 1] + ... for every tap (kh, kw) in order, tap row kh
  * at r + kh * ld; products and sums rounded separately (no FMA), so every level gives the same bits. */
@@ -104,6 +114,9 @@ typedef struct oq_simd {
   oq_ln_row_fn ln_row;
   oq_bin_row_fn bin_row;
   oq_sum_d_fn sum_d;
+  oq_copy_strided_fn copy_strided;
+  oq_dot_rows_fn dot_rows;
+  int32_t gemm_silu; /* 1: gemm_micro applies OQ_GEMM_ACT_SILU itself */
 } oq_simd;
 
 /* The best level the CPU and OS support, capped by the environment variable ONNXQ_CPU (portable, avx2, avx512) when

@@ -8,7 +8,6 @@
 #include "core/pool.h"
 #include "kern/cpu.h"
 
-#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -39,27 +38,28 @@ static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc) {
 }
 
 /* Unpacked loops for products too small to amortize packing (e.g. depthwise convolution, m == 1). */
-/* Dot product with 8 independent partial sums so the compiler can vectorize it without reassociating. */
-static float dot(const float *x, const float *y, size_t k) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  size_t p = 0;
-  for (; p + 8 <= k; p += 8)
-    for (int l = 0; l < 8; l++) acc[l] += x[p + l] * y[p + l];
-  float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-  for (; p < k; p++) s += x[p] * y[p];
-  return s;
-}
+#define DOT_BLOCK 64 /* dot products per dot_rows call */
 
-static void gemm_small(int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
-                       const float *b, size_t ldb, float *c, size_t ldc) {
+static void gemm_small(const oq_simd *simd, int ta, int tb, size_t m, size_t n, size_t k, float alpha, const float *a,
+                       size_t lda, const float *b, size_t ldb, float *c, size_t ldc) {
   if (k == 0) return;
+  /* the dot products go through the level's dot_rows (the bits of dot on every level), DOT_BLOCK at a time */
+  float d[DOT_BLOCK];
   if (n == 1 && !ta && (tb || ldb == 1)) { /* matrix times a contiguous vector (a 1x1 conv on a 1x1 map) */
-    for (size_t i = 0; i < m; i++) c[i * ldc] += alpha * dot(a + i * lda, b, k);
+    for (size_t i0 = 0; i0 < m; i0 += DOT_BLOCK) {
+      size_t w = m - i0 < DOT_BLOCK ? m - i0 : DOT_BLOCK;
+      simd->dot_rows(b, a + i0 * lda, lda, k, w, d);
+      for (size_t i = 0; i < w; i++) c[(i0 + i) * ldc] += alpha * d[i];
+    }
     return;
   }
   if (tb && !ta) { /* rows of A against rows of B (fully connected layers, batch 1): contiguous dot products */
     for (size_t i = 0; i < m; i++)
-      for (size_t j = 0; j < n; j++) c[i * ldc + j] += alpha * dot(a + i * lda, b + j * ldb, k);
+      for (size_t j0 = 0; j0 < n; j0 += DOT_BLOCK) {
+        size_t w = n - j0 < DOT_BLOCK ? n - j0 : DOT_BLOCK;
+        simd->dot_rows(a + i * lda, b + j0 * ldb, ldb, k, w, d);
+        for (size_t j = 0; j < w; j++) c[i * ldc + j0 + j] += alpha * d[j];
+      }
     return;
   }
   for (size_t i = 0; i < m; i++) {
@@ -125,8 +125,17 @@ typedef struct b_source {
   size_t ldb;
   oq_sgemm_pack_fn fill; /* NULL: pack from b */
   void *fill_ctx;
-  size_t j_off; /* column of this chunk's first column in the whole product (callback columns are absolute) */
+  size_t j_off;     /* column of this chunk's first column in the whole product (callback columns are absolute) */
+  const float *pre; /* NULL, or all of op(B) already packed (pre_offset's layout; the chunk has all columns) */
 } b_source;
+
+/* Where the panels of the KC block at row pc and the NR-aligned column j0 start in a whole packed op(B) (k x n): NC
+ * column blocks one after the other, each its KC blocks in order, each block its panels (kc x nr floats) in order,
+ * exactly what gemm_packed would pack for that block. */
+static size_t pre_offset(size_t n, size_t k, size_t pc, size_t kc, size_t j0, size_t NR) {
+  size_t jc = j0 / NC * NC, nc = n - jc < NC ? n - jc : NC;
+  return jc * k + pc * ((nc + NR - 1) / NR * NR) + (j0 - jc) * kc;
+}
 
 /* The epilogue of a chunk: whether C is read on the first block of k, and the row bias (at the chunk's row 0) and
  * activation applied by the micro-kernel's store on the last block. */
@@ -153,19 +162,22 @@ static void gemm_packed(const oq_simd *simd, int trans_a, size_t m, size_t n, si
   size_t ncap = round_up(n < NC ? n : NC, NR_MAX);
   float *bpack = scratch, *apack = scratch + kcap * ncap;
   int direct = !trans_a && alpha == 1.0f;
-  int bdirect = !bs->fill && !bs->tb && m <= B_IN_PLACE_ROWS;
+  int bdirect = !bs->pre && !bs->fill && !bs->tb && m <= B_IN_PLACE_ROWS;
   for (size_t jc = 0; jc < n; jc += NC) {
     size_t nc = n - jc < NC ? n - jc : NC;
     for (size_t pc = 0; pc < k; pc += KC) {
       size_t kc = k - pc < KC ? k - pc : KC;
       int last = pc + kc >= k;
-      int silu = last && ep->act == OQ_GEMM_ACT_SILU;
+      int silu = last && ep->act == OQ_GEMM_ACT_SILU && !simd->gemm_silu; /* a pass over each stored tile */
       oq_gemm_store st = {pc > 0 || ep->load, NULL, last && !silu ? ep->act : OQ_GEMM_ACT_NONE, ep->lo, ep->hi};
       /* B row-major under few rows of A is read in place (row stride ldb): each B value is used only m times, so
        * packing it cost as much as the product (a [32, 256] x [256, 1024] MatMul). Only a partial last panel is
        * packed. The values, and so every element's arithmetic, are the same either way. */
       size_t bfull = bdirect ? nc / NR * NR : 0;
-      if (bs->fill)
+      const float *bpanels = bs->pre ? bs->pre + pre_offset(n, k, pc, kc, jc, NR) : bpack;
+      if (bs->pre)
+        ;
+      else if (bs->fill)
         bs->fill(bs->fill_ctx, pc, kc, bs->j_off + jc, nc, bpack, NR);
       else if (!bdirect)
         pack_b(bs->tb, bs->b, bs->ldb, pc, jc, kc, nc, bpack, NR);
@@ -186,7 +198,7 @@ static void gemm_packed(const oq_simd *simd, int trans_a, size_t m, size_t n, si
           for (size_t ir = 0; ir < mc; ir += MR) {
             size_t mr = mc - ir < MR ? mc - ir : MR;
             float *ct = c + (ic + ir) * ldc + jc + jr;
-            const float *bp = jr < bfull ? bs->b + pc * bs->ldb + jc + jr : bpack + jr * kc;
+            const float *bp = jr < bfull ? bs->b + pc * bs->ldb + jc + jr : bpanels + jr * kc;
             size_t bstride = jr < bfull ? bs->ldb : NR;
             st.bias = last && ep->bias ? ep->bias + ic + ir : NULL;
             if (ir < full)
@@ -244,9 +256,9 @@ typedef struct gemm_job {
   oq_sgemm_pack_fn fill; /* NULL, or packs B's panels itself */
   void *fill_ctx;
   oq_sgemm_epi epi;
+  const float *pre;          /* NULL, or op(B) packed once for every chunk (pack->shared) */
   const oq_sgemm_pack *pack; /* packing slots (packed path) */
   const oq_simd *simd;       /* the level every chunk uses */
-  atomic_int next_slot;      /* slots claimed so far: each running chunk takes one */
 } gemm_job;
 
 static oq_status gemm_items(void *ctx, int64_t begin, int64_t end) {
@@ -270,7 +282,7 @@ static oq_status gemm_items(void *ctx, int64_t begin, int64_t end) {
     c += lo;
   }
   epilogue ep = {j->beta != 0.0f, bias, j->epi.act, j->epi.lo, j->epi.hi};
-  int slot = j->small && !j->fill ? 0 : atomic_fetch_add(&j->next_slot, 1);
+  int slot = j->small && !j->fill ? 0 : oq_parallel_chunk(); /* the same thread's slot every call */
   float *scratch = j->small && !j->fill ? NULL : j->pack->buf + (size_t)slot * j->pack->slot_floats;
   if (j->small) {
     size_t ldb = j->ldb;
@@ -280,20 +292,21 @@ static oq_status gemm_items(void *ctx, int64_t begin, int64_t end) {
       ldb = n;
     }
     scale_c(m, n, j->beta, c, j->ldc);
-    gemm_small(j->ta, j->fill ? 0 : j->tb, m, n, j->k, j->alpha, a, j->lda, b, ldb, c, j->ldc);
+    gemm_small(j->simd, j->ta, j->fill ? 0 : j->tb, m, n, j->k, j->alpha, a, j->lda, b, ldb, c, j->ldc);
     apply_epilogue(m, n, c, j->ldc, &ep);
     if (ep.act == OQ_GEMM_ACT_SILU) silu_rows(j->simd, m, n, c, j->ldc);
     return OQ_OK;
   }
   if (j->beta != 0.0f) scale_c(m, n, j->beta, c, j->ldc);
-  b_source bs = {j->tb, b, j->ldb, j->fill, j->fill_ctx, j_off};
+  b_source bs = {j->tb, b, j->ldb, j->fill, j->fill_ctx, j_off, j->pre};
   gemm_packed(j->simd, j->ta, m, n, j->k, j->alpha, a, j->lda, &bs, c, j->ldc, &ep, scratch);
   return OQ_OK;
 }
 
 /* Multiply-adds below which a product is not worth splitting further: waking a thread and the duplicated packing
  * cost tens of microseconds, so tiny products stay on one thread. */
-#define GEMM_MIN_WORK ((double)(1 << 20))
+#define GEMM_MIN_WORK       ((double)(1 << 20))
+#define GEMM_MIN_WORK_SMALL ((double)(1 << 17))
 
 /* A pack callback has no matrix to read in place, so with one only tiny products take the small path (B is then
  * made as one dense block). */
@@ -316,8 +329,65 @@ static void split_plan(size_t m, size_t n, size_t k, int small, int *by_rows, si
   *unit = small ? 1 : (*by_rows ? (size_t)oq_simd_get()->gemm_mr : NR_MAX);
   size_t extent = *by_rows ? m : n;
   *items = (int64_t)((extent + *unit - 1) / *unit);
-  double max_chunks = work / GEMM_MIN_WORK;
+  /* the small path packs nothing, so only the wake-up is paid: a 1 x 1000 x 1280 classifier (streaming 5 MiB of
+   * weights, 0.5 ms) ran on one thread */
+  double max_chunks = work / (small ? GEMM_MIN_WORK_SMALL : GEMM_MIN_WORK);
   *chunks = max_chunks < 1.0 ? 1 : max_chunks > OQ_THREADPOOL_MAX ? OQ_THREADPOOL_MAX : (int32_t)max_chunks;
+}
+
+/* The most floats of a shared packed op(B): larger ones keep the per-chunk packing (8 MiB). */
+#define SHARED_MAX ((size_t)1 << 21)
+/* Panels per prepacking item: 4 panels of every column block, each one KC block deep. */
+#define PRE_PANELS 4
+
+/* Floats of a whole packed op(B) when a split by rows over up to threads threads would have every chunk pack all of
+ * it, else 0. */
+static size_t shared_need(int32_t threads, size_t m, size_t n, size_t k, int with_fill, int tb) {
+  if (threads < 2 || m == 0 || n == 0 || is_small(m, n, k, with_fill)) return 0;
+  if (!with_fill && !tb && m <= B_IN_PLACE_ROWS) return 0; /* B is read in place */
+  int by_rows;
+  size_t unit;
+  int64_t items;
+  int32_t chunks;
+  split_plan(m, n, k, 0, &by_rows, &unit, &items, &chunks);
+  if (chunks > threads) chunks = threads;
+  if ((int64_t)chunks > items) chunks = (int32_t)items;
+  if (!by_rows || chunks < 2) return 0;
+  size_t floats;
+  if (!oq_size_mul(k, round_up(n, NR_MAX), &floats) || floats > SHARED_MAX) return 0;
+  return floats;
+}
+
+size_t oq_sgemm_shared_floats(int32_t threads, size_t m, size_t n, size_t k, int with_fill) {
+  return shared_need(threads, m, n, k, with_fill, 0);
+}
+
+/* Packing all of op(B) into the shared block, split over (KC block, group of PRE_PANELS panels) items. */
+typedef struct pre_job {
+  int tb;
+  const float *b;
+  size_t ldb, n, k, NR;
+  oq_sgemm_pack_fn fill;
+  void *fill_ctx;
+  float *dst;
+  int64_t groups; /* panel groups per KC block */
+} pre_job;
+
+static oq_status pre_items(void *ctx, int64_t begin, int64_t end) {
+  const pre_job *p = ctx;
+  for (int64_t it = begin; it < end; it++) {
+    size_t pc = (size_t)(it / p->groups) * KC, j0 = (size_t)(it % p->groups) * PRE_PANELS * p->NR;
+    size_t kc = p->k - pc < KC ? p->k - pc : KC;
+    /* a group never crosses an NC block: NC is a multiple of PRE_PANELS * NR for every NR */
+    size_t jend = j0 + PRE_PANELS * p->NR;
+    if (jend > p->n) jend = p->n;
+    float *d = p->dst + pre_offset(p->n, p->k, pc, kc, j0, p->NR);
+    if (p->fill)
+      p->fill(p->fill_ctx, pc, kc, j0, jend - j0, d, p->NR);
+    else
+      pack_b(p->tb, p->b, p->ldb, pc, j0, kc, jend - j0, d, p->NR);
+  }
+  return OQ_OK;
 }
 
 static size_t floats_for(size_t m, size_t n, size_t k, int with_fill) {
@@ -343,7 +413,7 @@ int32_t oq_sgemm_slots(int32_t threads, size_t m, size_t n, size_t k, int with_f
 static oq_status sgemm_split(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, int trans_b, size_t m,
                              size_t n, size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb,
                              oq_sgemm_pack_fn fill, void *fill_ctx, float beta, float *c, size_t ldc,
-                             const oq_sgemm_epi *epi, oq_error *err) {
+                             const oq_sgemm_epi *epi, float *shared_buf, size_t shared_floats, oq_error *err) {
   if (m == 0 || n == 0) return OQ_OK;
   gemm_job j;
   memset(&j, 0, sizeof j);
@@ -365,7 +435,6 @@ static oq_status sgemm_split(struct oq_threadpool *pool, const oq_sgemm_pack *pa
   if (epi) j.epi = *epi;
   j.pack = pack;
   j.simd = oq_simd_get();
-  atomic_init(&j.next_slot, 0);
   j.small = is_small(m, n, k, fill != NULL);
   int64_t items;
   int32_t chunks;
@@ -376,25 +445,48 @@ static oq_status sgemm_split(struct oq_threadpool *pool, const oq_sgemm_pack *pa
       return oq_error_set(err, OQ_ERR_INTERNAL, __FILE__, __LINE__, "matrix product without packing scratch");
     if (chunks > pack->n_slots) chunks = pack->n_slots;
   }
+  int32_t threads = oq_threadpool_size(pool);
+  if (chunks < threads) threads = chunks;
+  size_t shared = need ? shared_need(threads, m, n, k, fill != NULL, trans_b) : 0;
+  if (shared && shared_buf && shared_floats >= shared) {
+    /* every chunk would pack all of op(B): the threads pack it once, together, then share it. The panels hold the
+     * same values as each chunk's own packing, so no element's arithmetic changes. */
+    pre_job pj = {trans_b, b, ldb, n, k, (size_t)j.simd->gemm_nr, fill, fill_ctx, shared_buf, 0};
+    pj.groups = (int64_t)((n + PRE_PANELS * pj.NR - 1) / (PRE_PANELS * pj.NR));
+    oq_status st = oq_parallel_for_max(pool, (int64_t)((k + KC - 1) / KC) * pj.groups, threads, pre_items, &pj);
+    if (st != OQ_OK) return st;
+    j.pre = shared_buf;
+  }
   return oq_parallel_for_max(pool, items, chunks, gemm_items, &j);
 }
 
 oq_status oq_sgemm(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, int trans_b, size_t m, size_t n,
                    size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
                    size_t ldc, oq_error *err) {
-  return sgemm_split(pool, pack, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, NULL, NULL, beta, c, ldc, NULL, err);
+  return sgemm_split(pool, pack, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, NULL, NULL, beta, c, ldc, NULL, NULL,
+                     0, err);
 }
 
 oq_status oq_sgemm_epi_run(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, int trans_b, size_t m,
                            size_t n, size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb,
                            float beta, float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err) {
-  return sgemm_split(pool, pack, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, NULL, NULL, beta, c, ldc, epi, err);
+  return sgemm_split(pool, pack, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, NULL, NULL, beta, c, ldc, epi, NULL,
+                     0, err);
 }
 
 oq_status oq_sgemm_fill(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, size_t m, size_t n,
                         size_t k, float alpha, const float *a, size_t lda, oq_sgemm_pack_fn fill, void *fill_ctx,
                         float beta, float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err) {
-  return sgemm_split(pool, pack, trans_a, 0, m, n, k, alpha, a, lda, NULL, 0, fill, fill_ctx, beta, c, ldc, epi, err);
+  return sgemm_split(pool, pack, trans_a, 0, m, n, k, alpha, a, lda, NULL, 0, fill, fill_ctx, beta, c, ldc, epi, NULL,
+                     0, err);
+}
+
+oq_status oq_sgemm_shared(struct oq_threadpool *pool, const oq_sgemm_pack *pack, float *shared, size_t shared_floats,
+                          int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
+                          size_t lda, const float *b, size_t ldb, oq_sgemm_pack_fn fill, void *fill_ctx, float beta,
+                          float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err) {
+  return sgemm_split(pool, pack, trans_a, fill ? 0 : trans_b, m, n, k, alpha, a, lda, fill ? NULL : b, fill ? 0 : ldb,
+                     fill, fill_ctx, beta, c, ldc, epi, shared, shared_floats, err);
 }
 
 void oq_sgemm_ref(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,

@@ -22,6 +22,10 @@ size_t oq_sgemm_pack_floats(size_t m, size_t n, size_t k);
 /* Chunks of an m x n x k product that may run at the same time on a pool of threads threads (oq_threadpool_size).
  * with_fill: the product is run with oq_sgemm_fill (split over columns only). */
 int32_t oq_sgemm_slots(int32_t threads, size_t m, size_t n, size_t k, int with_fill);
+/* Floats of the optional shared block (oq_sgemm_shared) of an m x n x k product on threads threads, 0 when it
+ * would not be used. When C is split by rows over several threads, each would pack all of op(B) (all of a
+ * convolution's im2col columns) for itself; with the shared block the threads pack it once, together, first. */
+size_t oq_sgemm_shared_floats(int32_t threads, size_t m, size_t n, size_t k, int with_fill);
 
 /* C = alpha * op(A) * op(B) + beta * C, op(A) is m x k, op(B) is k x n. beta == 0 never reads C (it may hold
  * garbage). The rows or columns of C are split over pool (NULL = calling thread only); every element of C is
@@ -55,6 +59,13 @@ size_t oq_sgemm_fill_floats(size_t m, size_t n, size_t k);
 oq_status oq_sgemm_fill(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, size_t m, size_t n,
                         size_t k, float alpha, const float *a, size_t lda, oq_sgemm_pack_fn fill, void *fill_ctx,
                         float beta, float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err);
+
+/* oq_sgemm_epi_run (fill NULL) or oq_sgemm_fill (b NULL, trans_b 0) with a shared block of shared_floats floats
+ * (shared NULL: none), used when shared_floats >= oq_sgemm_shared_floats(threads of pool, m, n, k, fill != NULL). */
+oq_status oq_sgemm_shared(struct oq_threadpool *pool, const oq_sgemm_pack *pack, float *shared, size_t shared_floats,
+                          int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
+                          size_t lda, const float *b, size_t ldb, oq_sgemm_pack_fn fill, void *fill_ctx, float beta,
+                          float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err);
 
 /* The reference twin: three plain loops with double accumulation. */
 void oq_sgemm_ref(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,

@@ -108,11 +108,30 @@ static void micro_avx2(size_t kc, const float *ap, size_t rs, size_t cs, const f
   }
 }
 
-static const oq_simd k_avx2 = {
-    OQ_CPU_AVX2,       "avx2+fma",     MR,           NR,           micro_avx2,    exp1_row_avx2,
-    sigmoid_row_avx2,  tanh_row_avx2,  erf_row_avx2, vrelu_avx2,   silu_row_avx2, vclamp_avx2,
-    axpy_strided_avx2, dw_row_avx2,    gemv_v_avx2,  silu_2d_avx2, max3_row_avx2, max_rows_avx2,
-    ln_row_avx2,       bin_row_v_avx2, sum_d_avx2};
+static const oq_simd k_avx2 = {OQ_CPU_AVX2,
+                               "avx2+fma",
+                               MR,
+                               NR,
+                               micro_avx2,
+                               exp1_row_avx2,
+                               sigmoid_row_avx2,
+                               tanh_row_avx2,
+                               erf_row_avx2,
+                               vrelu_avx2,
+                               silu_row_avx2,
+                               vclamp_avx2,
+                               axpy_strided_avx2,
+                               dw_row_avx2,
+                               gemv_v_avx2,
+                               silu_2d_avx2,
+                               max3_row_avx2,
+                               max_rows_avx2,
+                               ln_row_avx2,
+                               bin_row_v_avx2,
+                               sum_d_avx2,
+                               copy_strided_avx2,
+                               dot_rows_v_avx2,
+                               0};
 
 const oq_simd *oq_simd_avx2_table(void) { return &k_avx2; }
 #else

@@ -70,6 +70,9 @@ static inline void store_part_avx512(float *p, __m512 v, size_t n) {
 #undef M
 #define MR 8
 #define NR 32
+#ifndef B_PF
+#define B_PF 16
+#endif
 
 #define ROW(r)                                                                                                         \
   {                                                                                                                    \
@@ -85,10 +88,21 @@ static void micro_avx512(size_t kc, const float *ap, size_t rs, size_t cs, const
          c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
   const float *a0 = ap, *a1 = ap + rs, *a2 = ap + 2 * rs, *a3 = ap + 3 * rs, *a4 = ap + 4 * rs, *a5 = ap + 5 * rs,
               *a6 = ap + 6 * rs, *a7 = ap + 7 * rs;
-  for (size_t p = 0; p < kc; p++) {
-    __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
-    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ap += MR;
-    bp += bs;
+  if (bs == NR) { /* packed B: contiguous panels, the hardware prefetcher follows them */
+    for (size_t p = 0; p < kc; p++) {
+      __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
+      ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) bp += bs;
+    }
+  } else { /* B read in place, rows bs floats apart (4 KiB for a [256, 1024] MatMul weight): the prefetcher does not
+            * follow that stride, so each row is fetched B_PF rows ahead (the weights come from L3) */
+    for (size_t p = 0; p < kc; p++) {
+      if (p + B_PF < kc) {
+        _mm_prefetch((const char *)(bp + B_PF * bs), _MM_HINT_T0);
+        _mm_prefetch((const char *)(bp + B_PF * bs + 16), _MM_HINT_T0);
+      }
+      __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
+      ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) bp += bs;
+    }
   }
   __m512 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
   /* the same operations as store_tile, 16 lanes at a time (max/min written in the ternaries' operand order);
@@ -114,6 +128,9 @@ static void micro_avx512(size_t kc, const float *ap, size_t rs, size_t cs, const
     } else if (st->act == OQ_GEMM_ACT_CLAMP) {
       v0 = _mm512_min_ps(hi, _mm512_max_ps(lo, v0));
       v1 = _mm512_min_ps(hi, _mm512_max_ps(lo, v1));
+    } else if (st->act == OQ_GEMM_ACT_SILU) { /* silu_2d's operations on the accumulators (no round trip) */
+      v0 = silu_v_avx512(v0);
+      v1 = silu_v_avx512(v1);
     }
     _mm512_mask_storeu_ps(cr, m0, v0);
     _mm512_mask_storeu_ps(cr + 16, m1, v1);
@@ -194,6 +211,33 @@ static void max3_row_zmm(const float *v, size_t stride, float *y, size_t n) {
   }
 }
 
+/* oq_copy_strided_fn, 16 floats at a time under masks (no call for the short runs of im2col); stride 2 takes the
+ * even lanes of 32 loaded floats, reading only s[0 .. 2 (n - 1)]. */
+static void copy_strided_zmm(float *d, const float *s, size_t stride, size_t n) {
+  if (stride == 1) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(d + i, _mm512_loadu_ps(s + i));
+    if (i < n) {
+      __mmask16 m = VMASK(n - i);
+      _mm512_mask_storeu_ps(d + i, m, _mm512_maskz_loadu_ps(m, s + i));
+    }
+    return;
+  }
+  if (stride != 2) {
+    copy_strided_avx512(d, s, stride, n);
+    return;
+  }
+  const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  for (size_t i = 0; i < n; i += 16) {
+    size_t cnt = n - i < 16 ? n - i : 16, avail = 2 * cnt - 1; /* p[0 .. 2 (cnt - 1)] */
+    const float *p = s + 2 * i;
+    __mmask16 ma = avail >= 16 ? (__mmask16)0xFFFF : VMASK(avail);
+    __mmask16 mb = avail >= 32 ? (__mmask16)0xFFFF : avail <= 16 ? (__mmask16)0 : VMASK(avail - 16);
+    __m512 e = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(ma, p), ev, _mm512_maskz_loadu_ps(mb, p + 16));
+    _mm512_mask_storeu_ps(d + i, VMASK(cnt), e);
+  }
+}
+
 /* oq_max_rows_fn: one pass, each vector's maximum over the rows in a register. */
 static void max_rows_zmm(const float *const *rows, size_t k, float *vm, size_t n) {
   for (size_t i = 0; i < n; i += 16) {
@@ -224,7 +268,10 @@ static const oq_simd k_avx512 = {OQ_CPU_AVX512,
                                  max_rows_zmm,
                                  ln_row_avx512,
                                  bin_row_v_avx512,
-                                 sum_d_avx512};
+                                 sum_d_avx512,
+                                 copy_strided_zmm,
+                                 dot_rows_v_avx512,
+                                 1};
 
 const oq_simd *oq_simd_avx512_table(void) { return &k_avx512; }
 #else

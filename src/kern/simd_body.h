@@ -179,6 +179,31 @@ static void OQ_SIMD_SFX(gemv)(const float *x, size_t k, const float *a, size_t l
 }
 #endif
 
+/* oq_dot_rows_fn (the vector levels use dot_rows_v, kern/simd_vmath.h) */
+#ifndef OQ_SIMD_VMATH
+static void OQ_SIMD_SFX(dot_rows)(const float *x, const float *b, size_t ldb, size_t k, size_t n, float *out) {
+  for (size_t j = 0; j < n; j++) {
+    const float *y = b + j * ldb;
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t p = 0;
+    for (; p + 8 <= k; p += 8)
+      for (int l = 0; l < 8; l++) acc[l] += x[p + l] * y[p + l];
+    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; p < k; p++) s += x[p] * y[p];
+    out[j] = s;
+  }
+}
+#endif
+
+/* oq_copy_strided_fn */
+static void OQ_SIMD_SFX(copy_strided)(float *d, const float *s, size_t stride, size_t n) {
+  if (stride == 1) {
+    memcpy(d, s, n * sizeof *d);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) d[i] = s[i * stride];
+}
+
 /* oq_max3_row_fn: MaxPool's 3-wide column pass. */
 static void OQ_SIMD_SFX(max3_row)(const float *v, size_t stride, float *y, size_t n) {
   if (stride == 1) {

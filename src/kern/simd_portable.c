@@ -82,4 +82,7 @@ const oq_simd oq_simd_portable = {OQ_CPU_PORTABLE,
                                   max_rows_portable,
                                   ln_row_portable,
                                   bin_row_portable,
-                                  sum_d_portable};
+                                  sum_d_portable,
+                                  copy_strided_portable,
+                                  dot_rows_portable,
+                                  0};

@@ -193,6 +193,42 @@ static void OQ_SIMD_SFX(silu_2d)(float *c, size_t ldc, size_t m, size_t n) {
 }
 
 /* oq_gemv_fn (kern/cpu.h): 8 vectors of sums held in registers over all of k, then one vector at a time. */
+/* oq_dot_rows_fn with the 8 partial sums as one 8-float vector, four rows of b at a time (four independent chains
+ * of additions in flight): per lane the same products and sums as the plain loop. */
+static float OQ_SIMD_SFX(dot_fold)(__m256 acc, const float *x, const float *y, size_t p, size_t k) {
+  float a[8];
+  _mm256_storeu_ps(a, acc);
+  float s = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+  for (; p < k; p++) s += x[p] * y[p];
+  return s;
+}
+
+static void OQ_SIMD_SFX(dot_rows_v)(const float *x, const float *b, size_t ldb, size_t k, size_t n, float *out) {
+  size_t j = 0, kb = k / 8 * 8;
+  for (; j + 4 <= n; j += 4) {
+    const float *y0 = b + j * ldb, *y1 = y0 + ldb, *y2 = y1 + ldb, *y3 = y2 + ldb;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (size_t p = 0; p < kb; p += 8) {
+      __m256 xv = _mm256_loadu_ps(x + p);
+      a0 = _mm256_add_ps(a0, _mm256_mul_ps(xv, _mm256_loadu_ps(y0 + p)));
+      a1 = _mm256_add_ps(a1, _mm256_mul_ps(xv, _mm256_loadu_ps(y1 + p)));
+      a2 = _mm256_add_ps(a2, _mm256_mul_ps(xv, _mm256_loadu_ps(y2 + p)));
+      a3 = _mm256_add_ps(a3, _mm256_mul_ps(xv, _mm256_loadu_ps(y3 + p)));
+    }
+    out[j] = OQ_SIMD_SFX(dot_fold)(a0, x, y0, kb, k);
+    out[j + 1] = OQ_SIMD_SFX(dot_fold)(a1, x, y1, kb, k);
+    out[j + 2] = OQ_SIMD_SFX(dot_fold)(a2, x, y2, kb, k);
+    out[j + 3] = OQ_SIMD_SFX(dot_fold)(a3, x, y3, kb, k);
+  }
+  for (; j < n; j++) {
+    const float *y = b + j * ldb;
+    __m256 a = _mm256_setzero_ps();
+    for (size_t p = 0; p < kb; p += 8)
+      a = _mm256_add_ps(a, _mm256_mul_ps(_mm256_loadu_ps(x + p), _mm256_loadu_ps(y + p)));
+    out[j] = OQ_SIMD_SFX(dot_fold)(a, x, y, kb, k);
+  }
+}
+
 static void OQ_SIMD_SFX(gemv_v)(const float *x, size_t k, const float *a, size_t lda, float *y, size_t n) {
   size_t i0 = 0;
   for (; i0 + 8 * VW <= n; i0 += 8 * VW) {

@@ -304,6 +304,9 @@ static oq_status pool_slot_entries(const oq_window_geom *g, int is_avg, int32_t 
     size_t row = ((size_t)g->in[g->nd - 1] + 1) / 2; /* IW floats (g->in is at most 2^40) */
     if (row > *entries) *entries = row;
   }
+  /* whole cache lines and one more: the chunks' slots never share a line (the float MaxPool rewrites its row in
+   * the slot for every output row; two threads' rows in one line made MaxPool slower on 2 threads than on 1) */
+  *entries = (*entries + 7) / 8 * 8 + 8;
   return OQ_OK;
 }
 

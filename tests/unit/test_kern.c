@@ -426,6 +426,59 @@ OQ_TEST(maxpool_rows_match_scalar_on_every_level) {
   free(v);
 }
 
+/* im2col's strided copy (oq_copy_strided_fn): the same floats on every level (NaN payloads, signed zeros), strides 1
+ * to 3, every length up to 70, reading only s[0 .. (n - 1) * stride] (the run ends at the buffer's end) and writing
+ * only d[0 .. n). */
+OQ_TEST(copy_strided_on_every_level) {
+  enum { W = 220, N = 70 };
+  float *v = malloc(W * sizeof(float)), y[N + 8], want[N];
+  REQUIRE(v);
+  for (int i = 0; i < W; i++) v[i] = i % 11 == 3 ? NAN : i % 7 == 2 ? 0.0f : i % 7 == 5 ? -0.0f : rnd_f();
+  FOR_EACH_LEVEL(lv) {
+    const oq_simd *sd = oq_simd_get();
+    for (size_t stride = 1; stride <= 3; stride++)
+      for (size_t n = 0; n <= N; n++) {
+        size_t need = n ? (n - 1) * stride + 1 : 0;
+        const float *src = v + W - need;
+        for (size_t i = 0; i < n; i++) want[i] = src[i * stride];
+        for (size_t i = 0; i < N + 8; i++) y[i] = 12345.0f;
+        sd->copy_strided(y, src, stride, n);
+        CHECK(memcmp(y, want, n * sizeof(float)) == 0);
+        for (size_t i = n; i < N + 8; i++) CHECK(y[i] == 12345.0f);
+      }
+  }
+  oq_cpu_force(oq_cpu_detect());
+  free(v);
+}
+
+/* The classifier's dot products (oq_dot_rows_fn): the bits of the plain 8-partial-sum loop on every level, every
+ * depth up to 40 (whole blocks of 8 and tails) and 0 to 9 rows (the 4-row blocks and the rest). */
+OQ_TEST(dot_rows_same_bits_on_every_level) {
+  enum { K = 40, R = 9 };
+  float x[K], b[R * (K + 3)], out[R], want[R];
+  for (int i = 0; i < K; i++) x[i] = rnd_f();
+  for (int i = 0; i < R * (K + 3); i++) b[i] = rnd_f();
+  FOR_EACH_LEVEL(lv) {
+    const oq_simd *sd = oq_simd_get();
+    for (size_t k = 0; k <= K; k++)
+      for (size_t n = 0; n <= R; n++) {
+        for (size_t j = 0; j < n; j++) {
+          const float *y = b + j * (K + 3);
+          float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+          size_t p = 0;
+          for (; p + 8 <= k; p += 8)
+            for (int l = 0; l < 8; l++) acc[l] += x[p + l] * y[p + l];
+          float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+          for (; p < k; p++) sum += x[p] * y[p];
+          want[j] = sum;
+        }
+        sd->dot_rows(x, b, K + 3, k, n, out);
+        CHECK(memcmp(out, want, n * sizeof(float)) == 0);
+      }
+  }
+  oq_cpu_force(oq_cpu_detect());
+}
+
 /* LayerNormalization's row (oq_ln_row_fn): the same bits on every level, with and without bias, every length up to
  * 70, and within 1e-5 of the two-pass formula in long double. */
 OQ_TEST(ln_row_same_bits_on_every_level) {
