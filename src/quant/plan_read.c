@@ -344,8 +344,15 @@ static oq_status parse_entry(jp *p, oq_qedit *e) {
       e->zp = NULL;
       st = parse_array(p, key, NULL, &e->zp, &e->n_zp);
       e->has |= OQ_QEDIT_ZERO_POINT;
+    } else if (!strcmp(key, "params_of")) { /* whether it names the value itself: qplan.c diff_edits */
+      oq_free(e->params_of);
+      e->params_of = NULL;
+      if (peek(p) == '"')
+        st = parse_string(p, &e->params_of);
+      else
+        st = skip_value(p, 2);
     } else {
-      st = skip_value(p, 2); /* role, rule, node, share, params_of: they follow from the rest */
+      st = skip_value(p, 2); /* role, rule, node, share: they follow from the rest */
     }
     oq_free(key);
     if (st != OQ_OK) return st;
@@ -364,6 +371,7 @@ void oq_qedits_free(oq_qedits *e) {
   if (!e) return;
   for (int32_t i = 0; i < e->n; i++) {
     oq_free(e->items[i].name);
+    oq_free(e->items[i].params_of);
     oq_free(e->items[i].scale);
     oq_free(e->items[i].zp);
   }

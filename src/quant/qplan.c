@@ -1137,6 +1137,8 @@ static oq_status diff_edits(const oq_qplan *a, const oq_qedits *in, oq_qedits *o
     if ((e->has & OQ_QEDIT_SYMMETRIC) && e->symmetric != r->symmetric) d->has |= OQ_QEDIT_SYMMETRIC;
     if ((e->has & OQ_QEDIT_AXIS) && e->axis != r->axis) d->has |= OQ_QEDIT_AXIS;
     if ((e->has & OQ_QEDIT_BLOCK) && e->block != r->block) d->has |= OQ_QEDIT_BLOCK;
+    int own_range = r->role == OQ_QROLE_ACT && r->params_of == v;
+    if ((e->has & OQ_QEDIT_RANGE) && (!own_range || e->rmin != r->rmin || e->rmax != r->rmax)) d->has |= OQ_QEDIT_RANGE;
     /* a bias's scale and zero point follow from its input's and weight's (written for reading, not an edit): an
      * edited input range changes them in the file without the bias being edited */
     /* a value sharing another's params (params_of) is written with that value's numbers: where the file gives the
@@ -1147,20 +1149,12 @@ static oq_status diff_edits(const oq_qplan *a, const oq_qedits *in, oq_qedits *o
       for (int32_t i = 0; i < in->n && !se; i++)
         if (a->graph->values[r->params_of].name && !strcmp(in->items[i].name, a->graph->values[r->params_of].name))
           se = &in->items[i];
-    /* a range is an edit where it is not the range the value has anyway: its own, or for a value sharing another's
-     * params, that value's range as the file gives it (or as this run decided it). A sharer given numbers of its
-     * own is written with its source's range (fuzz_plan: that range, read back, unshared it and recomputed its
-     * scale from the range instead of the source's edited scale) */
-    if (e->has & OQ_QEDIT_RANGE) {
-      int own_range = r->role == OQ_QROLE_ACT && r->params_of == v, same_range = 0;
-      const oq_qrec *pr = own_range ? NULL : oq_qplan_find(a, r->params_of);
-      if (own_range)
-        same_range = e->rmin == r->rmin && e->rmax == r->rmax;
-      else if (r->role == OQ_QROLE_ACT && se && (se->has & OQ_QEDIT_RANGE))
-        same_range = e->rmin == se->rmin && e->rmax == se->rmax;
-      else if (r->role == OQ_QROLE_ACT && pr && pr->role == OQ_QROLE_ACT)
-        same_range = e->rmin == pr->rmin && e->rmax == pr->rmax;
-      if (!same_range) d->has |= OQ_QEDIT_RANGE;
+    /* "params_of" naming the value itself where this run would share another's: numbers of its own, as the file
+     * gives them (the plan written after a sharer got numbers of its own says so, and those numbers may equal its
+     * source's: compared with them below they read back as sharing; fuzz_plan) */
+    if (r->params_of != v && e->params_of && !strcmp(e->params_of, e->name)) {
+      d->has |= e->has & (OQ_QEDIT_SCALE | OQ_QEDIT_ZERO_POINT);
+      continue;
     }
     if ((e->has & OQ_QEDIT_SCALE) && r->role != OQ_QROLE_BIAS) {
       const oq_qrec *pr = oq_qplan_find(a, r->params_of);

@@ -115,6 +115,7 @@ typedef struct oq_qedit {
   float *scale;      /* owned */
   int32_t n_zp;      /* entries at zp */
   int32_t *zp;       /* owned */
+  char *params_of;   /* owned or NULL; "params_of": naming the value itself means numbers of its own */
 } oq_qedit;
 
 /* A plan file's values, in file order. */

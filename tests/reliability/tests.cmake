@@ -213,8 +213,11 @@ foreach(_rel_in run-threads-differ-bitshift.onnx run-threads-differ-gemm.onnx)
   add_test(NAME reliability.regression.threads_agree_${_rel_name} COMMAND replay_run ${_rel_args})
 endforeach()
 
-# fuzz_plan (final campaign, 2026-12-04): a value sharing another's params, given a zero point of its own, was
-# written with its source's range; read back, that range unshared it and its scale was recomputed from the range
-# instead of taken from the source's edited scale (the written plan gave another model).
+# fuzz_plan (final campaign, 2026-12-04): a value the rules have share another's params, given numbers of its own,
+# is written with params_of naming itself, numbers that may equal its source's and its source's range; read back,
+# the numbers were taken for sharing (the plan written after the run gave another model). params_of naming the
+# value itself now keeps its numbers as its own (src/quant/qplan.c diff_edits).
 add_test(NAME reliability.regression.plan_sharer_range_reread
          COMMAND replay_plan ${REL_SRC}/../fuzz/regressions/plan/plan-sharer-own-numbers-range-reread.json)
+add_test(NAME reliability.regression.plan_sharer_own_numbers_equal_source
+         COMMAND replay_plan ${REL_SRC}/../fuzz/regressions/plan/plan-sharer-own-numbers-equal-source.json)
