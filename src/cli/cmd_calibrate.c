@@ -23,6 +23,9 @@ static const char k_help[] =
     "  -o, --output TABLE     table to write\n"
     "  --trt-cache OUT        also (or only) write a TensorRT calibration cache\n"
     "  -t, --threads N        worker threads (default 1)\n"
+    "      --max-tensor-bytes B\n"
+    "                         no tensor may hold more than B bytes (default: 4 GiB)\n"
+    "      --max-seconds S    stop with an error when a node would start after S seconds (default: none)\n"
     "  -h, --help             show this help and exit\n"
     "\n" CLI_HELP_RANGE "\n" CLI_HELP_DATA;
 

@@ -31,6 +31,8 @@ static const char k_help[] =
     "  -r, --repeat R            run the same inputs R times (default 1); the outputs are written once\n"
     "      --stats               print the median latency of the runs and the peak activation memory\n"
     "      --no-reuse            debug: give every intermediate a fresh buffer (same outputs)\n"
+    "      --max-tensor-bytes B  no tensor may hold more than B bytes (default: 4 GiB)\n"
+    "      --max-seconds S       stop with an error when a node would start after S seconds (default: none)\n"
     "  -h, --help                show this help and exit\n";
 
 #define MAX_CREATED 64
