@@ -120,9 +120,11 @@ set_tests_properties(reliability.regression.unknown_dtype_external_inlined PROPE
 
 # Findings of the libFuzzer harnesses replayed in every build: the harness's own code with a plain main
 # (tests/fuzz/replay_main.c), on the committed input of tests/fuzz/regressions/<harness>/.
-add_executable(replay_run ${REL_SRC}/../fuzz/fuzz_run.c ${REL_SRC}/../fuzz/replay_main.c)
-target_compile_options(replay_run PRIVATE ${ONNXQ_WARNINGS})
-target_link_libraries(replay_run PRIVATE onnxq_static)
+foreach(_rel_h run quantize plan calib_data)
+  add_executable(replay_${_rel_h} ${REL_SRC}/../fuzz/fuzz_${_rel_h}.c ${REL_SRC}/../fuzz/replay_main.c)
+  target_compile_options(replay_${_rel_h} PRIVATE ${ONNXQ_WARNINGS})
+  target_link_libraries(replay_${_rel_h} PRIVATE onnxq_static)
+endforeach()
 # NonMaxSuppression with a float8 iou_threshold: oq_load_i64 and oq_load_f64 called each other for a type neither
 # knew until the stack overflowed (src/ops/tensor_util.c)
 add_test(NAME reliability.regression.nms_float8_threshold
@@ -133,12 +135,6 @@ add_test(NAME reliability.regression.npz_claimed_size
                  ${REL_CASES}/npz_claimed_size)
 # Findings of fuzz_quantize and fuzz_plan (session 7), replayed the same way. Under ASan/UBSan (the sanitizer CI
 # build) the quantize inputs fail without their fixes; the plan inputs fail their oracle in every build.
-add_executable(replay_quantize ${REL_SRC}/../fuzz/fuzz_quantize.c ${REL_SRC}/../fuzz/replay_main.c)
-target_compile_options(replay_quantize PRIVATE ${ONNXQ_WARNINGS})
-target_link_libraries(replay_quantize PRIVATE onnxq_static)
-add_executable(replay_plan ${REL_SRC}/../fuzz/fuzz_plan.c ${REL_SRC}/../fuzz/replay_main.c)
-target_compile_options(replay_plan PRIVATE ${ONNXQ_WARNINGS})
-target_link_libraries(replay_plan PRIVATE onnxq_static)
 # QLinearMatMul with an a_scale of 2 values for 3 rows: read past the scale (src/ops/qmath.c); now an error
 add_test(NAME reliability.regression.qlinearmatmul_scale_count
          COMMAND replay_quantize ${REL_SRC}/../fuzz/regressions/quantize/qlinearmatmul-short-per-row-scale)
@@ -195,9 +191,6 @@ add_test(NAME reliability.regression.einsum_output_repeats_letter
          COMMAND replay_run ${REL_SRC}/../fuzz/regressions/run/einsum-output-repeats-letter)
 # fuzz_calib_data: a batched .npy whose header claims 999999999 rows had the sample list (8 GB) allocated before
 # checking the file holds them (calib/data.c)
-add_executable(replay_calib_data ${REL_SRC}/../fuzz/fuzz_calib_data.c ${REL_SRC}/../fuzz/replay_main.c)
-target_compile_options(replay_calib_data PRIVATE ${ONNXQ_WARNINGS})
-target_link_libraries(replay_calib_data PRIVATE onnxq_static)
 add_test(NAME reliability.regression.npy_claimed_rows
          COMMAND replay_calib_data ${REL_SRC}/../fuzz/regressions/calib_data/npy-claimed-rows)
 set_tests_properties(reliability.regression.npy_claimed_rows PROPERTIES TIMEOUT 30)
