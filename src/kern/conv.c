@@ -55,7 +55,8 @@ void oq_conv_ref(const oq_conv_shape *cs, const float *x, const float *w, const 
  * running items, or the one caller) the sgemm packing slots. */
 typedef struct conv_job {
   const oq_conv_shape *cs;
-  const float *x, *w, *b; /* X, W, optional bias */
+  const float *x, *w, *b;  /* X, W, optional bias */
+  const oq_conv_wpack *wp; /* W packed, or NULL */
   float *y;
   oq_conv_act act;
   int pointwise;        /* 1x1, stride 1, no pads: X is the column matrix */
@@ -148,7 +149,8 @@ typedef struct col_pack {
   const float *xg; /* X of the item */
 } col_pack;
 
-#define ROW_BUF 1024 /* a multiple of every panel width */
+#define ROW_BUF      1024 /* a multiple of every panel width */
+#define NR_LANES_MAX 32   /* the widest panel (AVX-512) */
 
 /* One row of im2col for 2-D: row r (channel, kh, kw), output positions [j0, j0 + n) into dst[0, n). The same values
  * as oq_im2col_rows (which handles any rank) with the loops written out for 2-D and no copy calls: the short
@@ -195,8 +197,48 @@ static void im2col_row(const oq_conv_shape *cs, const float *xg, int64_t r, int6
     oq_im2col_rows(cs, xg, r, r + 1, j0, j0 + n, dst, n);
 }
 
+/* The level's panel builder (oq_im2col_panel_fn) when it can make these panels: 2-D, no dilation, column stride 1
+ * or 2, panels of the level's width. */
+static int panel_fast(const oq_conv_shape *cs, const oq_simd *simd, size_t nr) {
+  const oq_window_geom *g = &cs->g;
+  if (!simd->im2col_panel || nr != (size_t)simd->gemm_nr || g->nd != 2 || g->d[0] != 1 || g->d[1] != 1 ||
+      (g->s[1] != 1 && g->s[1] != 2))
+    return 0;
+  int64_t taps = g->k[0] * g->k[1], runs = (int64_t)nr / g->out[1] + 2; /* runs of a panel: at most this many */
+  return taps <= OQ_IM2COL_TAPS_MAX && taps * runs <= OQ_IM2COL_RUNS_MAX;
+}
+
+/* Panels straight from X: each panel's lanes as runs of output rows, then every row p of the block by the level's
+ * panel builder (one pass, no row buffer: the buffered copies were a quarter of a 3x3 convolution's time). */
+static void pack_cols_panels(const col_pack *f, const oq_simd *simd, size_t p0, size_t kc, size_t j0, size_t nc,
+                             float *dst, size_t nr) {
+  const oq_conv_shape *cs = f->cs;
+  const oq_window_geom *g = &cs->g;
+  oq_im2col_geom ig = {f->xg, cs->in_sp, g->in[0], g->in[1], g->k[0], g->k[1], g->s[0], g->s[1], g->pb[0], g->pb[1]};
+  int64_t OW = g->out[1];
+  oq_panel_seg seg[NR_LANES_MAX];
+  for (size_t q = 0; q < nc; q += nr) {
+    int64_t lanes = (int64_t)(nc - q < nr ? nc - q : nr), pos = (int64_t)(j0 + q);
+    int64_t oh = pos / OW, ow = pos % OW;
+    int32_t n_seg = 0;
+    for (int64_t off = 0; off < lanes;) {
+      int64_t cnt = OW - ow < lanes - off ? OW - ow : lanes - off;
+      seg[n_seg++] = (oq_panel_seg){oh, ow, (int32_t)off, (int32_t)cnt};
+      off += cnt;
+      oh++;
+      ow = 0;
+    }
+    simd->im2col_panel(&ig, seg, n_seg, p0, kc, dst + q * kc);
+  }
+}
+
 static void pack_cols(void *ctx, size_t p0, size_t kc, size_t j0, size_t nc, float *dst, size_t nr) {
   const col_pack *f = ctx;
+  const oq_simd *simd = oq_simd_get();
+  if (nr <= NR_LANES_MAX && panel_fast(f->cs, simd, nr)) {
+    pack_cols_panels(f, simd, p0, kc, j0, nc, dst, nr);
+    return;
+  }
   /* each im2col row is made in a buffer that stays in L1 (one strided copy per output row), then dealt into the
    * panels in whole panel rows; copying runs straight into the panels, cut at panel edges, cost more calls (the
    * pack callback of a 28x28 map: 420 -> 244 CPU samples against ~1200 for the micro-kernel) */
@@ -238,9 +280,15 @@ static oq_status conv_item(conv_job *j, int64_t idx, float *base, oq_threadpool 
   if (pool && j->shared_floats) shared = j->scratch + slot_floats(j, &ok);
   oq_sgemm_epi epi = {j->b ? j->b + grp * cs->mg : NULL, j->act.act, j->act.lo, j->act.hi};
   col_pack f = {cs, xg};
-  return oq_sgemm_shared(pool, &pack, shared, shared ? j->shared_floats : 0, 0, 0, (size_t)cs->mg, (size_t)cs->out_sp,
-                         (size_t)rows, 1.0f, wg, (size_t)rows, j->pointwise ? xg : NULL, (size_t)cs->in_sp,
-                         j->pointwise ? NULL : pack_cols, &f, 0.0f, yg, (size_t)cs->out_sp, &epi, NULL);
+  oq_sgemm_apack ap = {NULL, (size_t)cs->mg, (size_t)rows, 0};
+  if (j->wp) {
+    ap.data = j->wp->data + (size_t)grp * oq_sgemm_apack_floats((size_t)cs->mg, (size_t)rows, j->wp->mr);
+    ap.mr = j->wp->mr;
+  }
+  return oq_sgemm_shared_apack(pool, &pack, shared, shared ? j->shared_floats : 0, &ap, 0, 0, (size_t)cs->mg,
+                               (size_t)cs->out_sp, (size_t)rows, 1.0f, wg, (size_t)rows, j->pointwise ? xg : NULL,
+                               (size_t)cs->in_sp, j->pointwise ? NULL : pack_cols, &f, 0.0f, yg, (size_t)cs->out_sp,
+                               &epi, NULL);
 }
 
 /* Items [begin, end) on one thread, with a scratch slot of their own. */
@@ -368,8 +416,35 @@ void oq_conv_apply_act(const oq_conv_act *act, const oq_simd *simd, float *y, in
   if (act->act == OQ_GEMM_ACT_SILU) simd->silu(y, y, (size_t)n); /* the Sigmoid node's function, the Mul's product */
 }
 
+size_t oq_conv_wpack_floats(int64_t mg, int64_t rows, int64_t groups, int32_t mr) {
+  /* one output channel per group (depthwise) is never the packed path: the product has one row */
+  if (mg < 2 || rows < 1 || groups < 1) return 0;
+  size_t per = oq_sgemm_apack_floats((size_t)mg, (size_t)rows, mr), total;
+  if (per == SIZE_MAX || !oq_size_mul(per, (size_t)groups, &total)) return SIZE_MAX;
+  return total;
+}
+
+void oq_conv_wpack_fill(const float *w, int64_t mg, int64_t rows, int64_t groups, int32_t mr, float *dst,
+                        oq_conv_wpack *wp) {
+  size_t per = oq_sgemm_apack_floats((size_t)mg, (size_t)rows, mr);
+  for (int64_t g = 0; g < groups; g++)
+    oq_sgemm_apack_fill(w + (size_t)g * (size_t)mg * (size_t)rows, (size_t)rows, (size_t)mg, (size_t)rows, mr,
+                        dst + (size_t)g * per);
+  wp->data = dst;
+  wp->mg = mg;
+  wp->rows = rows;
+  wp->groups = groups;
+  wp->mr = mr;
+}
+
 oq_status oq_conv_fast(const oq_conv_shape *cs, const float *x, const float *w, const float *b, const oq_conv_act *act,
                        float *y, oq_threadpool *pool, float *scratch, oq_error *err) {
+  return oq_conv_fast_wp(cs, x, w, NULL, b, act, y, pool, scratch, err);
+}
+
+oq_status oq_conv_fast_wp(const oq_conv_shape *cs, const float *x, const float *w, const oq_conv_wpack *wp,
+                          const float *b, const oq_conv_act *act, float *y, oq_threadpool *pool, float *scratch,
+                          oq_error *err) {
   static const oq_conv_act none = {OQ_GEMM_ACT_NONE, 0.0f, 0.0f};
   if (!act) act = &none;
   if (is_depthwise(cs)) {
@@ -387,6 +462,9 @@ oq_status oq_conv_fast(const oq_conv_shape *cs, const float *x, const float *w, 
     return oq_error_set(err, OQ_ERR_NOMEM, __FILE__, __LINE__, "convolution buffers are too large");
   j.x = x;
   j.w = w;
+  if (wp && wp->data && wp->mg == cs->mg && wp->rows == j.rows && wp->groups == cs->c / cs->cg &&
+      wp->mr == oq_simd_get()->gemm_mr)
+    j.wp = wp;
   j.b = b;
   j.y = y;
   j.act = *act;

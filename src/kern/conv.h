@@ -32,6 +32,23 @@ typedef struct oq_conv_act {
 /* Applies act to n floats of y in place. */
 void oq_conv_apply_act(const oq_conv_act *act, const oq_simd *simd, float *y, int64_t n);
 
+/* W [m, cg, k...] packed once for the sgemm path (kern/sgemm.h oq_sgemm_apack), one block per group: a Conv whose
+ * W is an initializer keeps it for the session. */
+typedef struct oq_conv_wpack {
+  const float *data; /* borrowed; oq_conv_wpack_floats floats; NULL: none */
+  int64_t mg, rows;  /* per group: output channels, cg * kprod */
+  int64_t groups;
+  int32_t mr; /* the SIMD level's tile height it was packed for */
+} oq_conv_wpack;
+
+/* Floats of W (groups blocks of mg rows of rows = cg * kprod floats) packed for tile height mr: 0 when a
+ * convolution of this W never takes the packed path (one output channel per group), SIZE_MAX when it does not fit
+ * in size_t. */
+size_t oq_conv_wpack_floats(int64_t mg, int64_t rows, int64_t groups, int32_t mr);
+/* Packs w (groups * mg rows of rows floats) into dst; fills the rest of *wp. */
+void oq_conv_wpack_fill(const float *w, int64_t mg, int64_t rows, int64_t groups, int32_t mr, float *dst,
+                        oq_conv_wpack *wp);
+
 /* Floats of scratch oq_conv_fast needs for cs on a pool of threads threads (oq_threadpool_size), SIZE_MAX when
  * that does not fit in size_t. */
 size_t oq_conv_scratch_floats(const oq_conv_shape *cs, int32_t threads);
@@ -40,6 +57,10 @@ size_t oq_conv_scratch_floats(const oq_conv_shape *cs, int32_t threads);
  * oq_threadpool_size(pool)) floats. */
 oq_status oq_conv_fast(const oq_conv_shape *cs, const float *x, const float *w, const float *b, const oq_conv_act *act,
                        float *y, struct oq_threadpool *pool, float *scratch, oq_error *err);
+/* oq_conv_fast with W also packed (wp NULL, or one that does not match cs or the level in use: none). */
+oq_status oq_conv_fast_wp(const oq_conv_shape *cs, const float *x, const float *w, const oq_conv_wpack *wp,
+                          const float *b, const oq_conv_act *act, float *y, struct oq_threadpool *pool, float *scratch,
+                          oq_error *err);
 /* The reference twin: the direct loop nest with double accumulation. */
 void oq_conv_ref(const oq_conv_shape *cs, const float *x, const float *w, const float *b, float *y);
 

@@ -90,6 +90,27 @@ typedef void (*oq_dot_rows_fn)(const float *x, const float *b, size_t ldb, size_
 /* d[i] = s[i * stride] for i < n (a run of im2col columns); reads s[0] to s[(n - 1) * stride] only. */
 typedef void (*oq_copy_strided_fn)(float *d, const float *s, size_t stride, size_t n);
 
+/* A 2-D convolution's im2col geometry for oq_im2col_panel_fn (no dilation). */
+typedef struct oq_im2col_geom {
+  const float *x;                /* the group's first input channel plane */
+  int64_t in_sp, ih, iw, kh, kw; /* plane size, input extents, kernel extents */
+  int64_t sh, sw, pt, pl;        /* strides (sw 1 or 2), padding before */
+} oq_im2col_geom;
+/* A run of a panel's lanes [off, off + cnt) that are output row oh, columns ow0, ow0 + 1, ... */
+typedef struct oq_panel_seg {
+  int64_t oh, ow0;
+  int32_t off, cnt;
+} oq_panel_seg;
+/* Most kernel taps (kh * kw) and runs per panel an oq_im2col_panel_fn takes (callers use the row-buffer path
+ * beyond): kh * kw * runs <= 512 covers a 7x7 kernel with up to 10 runs (output rows of 4 or more columns). */
+#define OQ_IM2COL_TAPS_MAX 64
+#define OQ_IM2COL_RUNS_MAX 512
+/* Rows [p0, p0 + kc) of one gemm_nr-wide B panel of im2col columns: dst[(p - p0) * gemm_nr + lane] is input
+ * channel p / (kh * kw), tap (kh, kw) of p % (kh * kw), of the output position of the lane (from the runs), 0 where
+ * the tap lies in the padding and in lanes no run covers. The same values as oq_im2col_rows. */
+typedef void (*oq_im2col_panel_fn)(const oq_im2col_geom *g, const oq_panel_seg *seg, int32_t n_seg, size_t p0,
+                                   size_t kc, float *dst);
+
 /* One output row of a depthwise convolution with a k x k kernel (k 3 or 5, stride 1 or 2) over a zero-padded plane:
  * y[i] = bias + w[0] * r[i * stride] + w[1] * r[i * stride + 1] + ... for every tap (kh, kw) in order, tap row kh
  * at r + kh * ld; products and sums rounded separately (no FMA), so every level gives the same bits. */
@@ -116,7 +137,8 @@ typedef struct oq_simd {
   oq_sum_d_fn sum_d;
   oq_copy_strided_fn copy_strided;
   oq_dot_rows_fn dot_rows;
-  int32_t gemm_silu; /* 1: gemm_micro applies OQ_GEMM_ACT_SILU itself */
+  int32_t gemm_silu;               /* 1: gemm_micro applies OQ_GEMM_ACT_SILU itself */
+  oq_im2col_panel_fn im2col_panel; /* NULL: kern/conv.c builds panels through row buffers */
 } oq_simd;
 
 /* The best level the CPU and OS support, capped by the environment variable ONNXQ_CPU (portable, avx2, avx512) when

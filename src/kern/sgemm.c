@@ -13,7 +13,9 @@
 
 /* The register tile (mr x nr) and its micro-kernel come from the SIMD level in use (kern/cpu.h): 6 x 8 portable,
  * 6 x 16 AVX2+FMA, 8 x 32 AVX-512. The block sizes are the same for every level, multiples of every tile. */
-#define KC     256  /* depth of a packed block: a B micro-panel (KC x nr) stays in L1 */
+#ifndef KC
+#define KC 256 /* depth of a packed block: a B micro-panel (KC x nr) stays in L1 */
+#endif
 #define MC     96   /* rows of A packed at once (a multiple of 6 and 8): the A block stays in L2 */
 #define NC     1024 /* columns of B packed at once (a multiple of 32) */
 #define MR_LCM 24
@@ -154,8 +156,16 @@ static void silu_rows(const oq_simd *simd, size_t m, size_t n, float *c, size_t 
  * micro-kernel sum over that block (stored on the first block, added after), then on the last block the bias and the
  * activation: its arithmetic does not depend on which rows or columns of C are computed together, so C may be split
  * into row or column blocks freely. */
+/* A packed once (oq_sgemm_apack) as seen from a chunk: the panels and the chunk's first row (a multiple of mr). */
+typedef struct a_pre {
+  const float *data; /* NULL: none */
+  size_t mpad;       /* rows of every KC block, padded to mr */
+  size_t row0;
+} a_pre;
+
 static void gemm_packed(const oq_simd *simd, int trans_a, size_t m, size_t n, size_t k, float alpha, const float *a,
-                        size_t lda, const b_source *bs, float *c, size_t ldc, const epilogue *ep, float *scratch) {
+                        size_t lda, const a_pre *ap, const b_source *bs, float *c, size_t ldc, const epilogue *ep,
+                        float *scratch) {
   size_t MR = (size_t)simd->gemm_mr, NR = (size_t)simd->gemm_nr;
   oq_gemm_micro_fn micro_kernel = simd->gemm_micro;
   size_t kcap = k < KC ? k : KC;
@@ -189,7 +199,11 @@ static void gemm_packed(const oq_simd *simd, int trans_a, size_t m, size_t n, si
          * the product itself when C is thin (a 3x3 conv on a 7x7 map). Only a partial last panel is packed (zero
          * rows). The values, and so every element's arithmetic, are the same either way. */
         size_t full = direct ? mc / MR * MR : 0;
-        if (!direct)
+        const float *apanels = apack;
+        if (ap->data) {
+          apanels = ap->data + pc * ap->mpad + (ap->row0 + ic) * kc;
+          full = 0;
+        } else if (!direct)
           pack_a(trans_a, a, lda, ic, pc, mc, kc, alpha, apack, MR);
         else if (full < mc)
           pack_a(trans_a, a, lda, ic + full, pc, mc - full, kc, alpha, apack + full * kc, MR);
@@ -204,7 +218,7 @@ static void gemm_packed(const oq_simd *simd, int trans_a, size_t m, size_t n, si
             if (ir < full)
               micro_kernel(kc, a + (ic + ir) * lda + pc, lda, 1, bp, bstride, ct, ldc, mr, nr, &st);
             else
-              micro_kernel(kc, apack + ir * kc, 1, MR, bp, bstride, ct, ldc, mr, nr, &st);
+              micro_kernel(kc, apanels + ir * kc, 1, MR, bp, bstride, ct, ldc, mr, nr, &st);
             if (silu) silu_rows(simd, mr, nr, ct, ldc);
           }
         }
@@ -256,7 +270,9 @@ typedef struct gemm_job {
   oq_sgemm_pack_fn fill; /* NULL, or packs B's panels itself */
   void *fill_ctx;
   oq_sgemm_epi epi;
-  const float *pre;          /* NULL, or op(B) packed once for every chunk (pack->shared) */
+  const float *pre;  /* NULL, or op(B) packed once for every chunk (pack->shared) */
+  const float *apre; /* NULL, or op(A) packed once (oq_sgemm_apack) */
+  size_t apre_mpad;
   const oq_sgemm_pack *pack; /* packing slots (packed path) */
   const oq_simd *simd;       /* the level every chunk uses */
 } gemm_job;
@@ -299,7 +315,8 @@ static oq_status gemm_items(void *ctx, int64_t begin, int64_t end) {
   }
   if (j->beta != 0.0f) scale_c(m, n, j->beta, c, j->ldc);
   b_source bs = {j->tb, b, j->ldb, j->fill, j->fill_ctx, j_off, j->pre};
-  gemm_packed(j->simd, j->ta, m, n, j->k, j->alpha, a, j->lda, &bs, c, j->ldc, &ep, scratch);
+  a_pre ap = {j->apre, j->apre_mpad, j->by_rows ? lo : 0};
+  gemm_packed(j->simd, j->ta, m, n, j->k, j->alpha, a, j->lda, &ap, &bs, c, j->ldc, &ep, scratch);
   return OQ_OK;
 }
 
@@ -413,7 +430,8 @@ int32_t oq_sgemm_slots(int32_t threads, size_t m, size_t n, size_t k, int with_f
 static oq_status sgemm_split(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, int trans_b, size_t m,
                              size_t n, size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb,
                              oq_sgemm_pack_fn fill, void *fill_ctx, float beta, float *c, size_t ldc,
-                             const oq_sgemm_epi *epi, float *shared_buf, size_t shared_floats, oq_error *err) {
+                             const oq_sgemm_epi *epi, float *shared_buf, size_t shared_floats,
+                             const oq_sgemm_apack *apack, oq_error *err) {
   if (m == 0 || n == 0) return OQ_OK;
   gemm_job j;
   memset(&j, 0, sizeof j);
@@ -439,6 +457,11 @@ static oq_status sgemm_split(struct oq_threadpool *pool, const oq_sgemm_pack *pa
   int64_t items;
   int32_t chunks;
   split_plan(m, n, k, j.small, &j.by_rows, &j.unit, &items, &chunks);
+  if (apack && apack->data && !j.small && !trans_a && alpha == 1.0f && apack->m == m && apack->k == k &&
+      apack->mr == j.simd->gemm_mr) {
+    j.apre = apack->data;
+    j.apre_mpad = round_up(m, (size_t)apack->mr);
+  }
   size_t need = floats_for(m, n, k, fill != NULL);
   if (need) {
     if (!pack || !pack->buf || pack->n_slots < 1 || pack->slot_floats < need)
@@ -464,21 +487,21 @@ oq_status oq_sgemm(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int tr
                    size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
                    size_t ldc, oq_error *err) {
   return sgemm_split(pool, pack, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, NULL, NULL, beta, c, ldc, NULL, NULL,
-                     0, err);
+                     0, NULL, err);
 }
 
 oq_status oq_sgemm_epi_run(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, int trans_b, size_t m,
                            size_t n, size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb,
                            float beta, float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err) {
   return sgemm_split(pool, pack, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, NULL, NULL, beta, c, ldc, epi, NULL,
-                     0, err);
+                     0, NULL, err);
 }
 
 oq_status oq_sgemm_fill(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, size_t m, size_t n,
                         size_t k, float alpha, const float *a, size_t lda, oq_sgemm_pack_fn fill, void *fill_ctx,
                         float beta, float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err) {
   return sgemm_split(pool, pack, trans_a, 0, m, n, k, alpha, a, lda, NULL, 0, fill, fill_ctx, beta, c, ldc, epi, NULL,
-                     0, err);
+                     0, NULL, err);
 }
 
 oq_status oq_sgemm_shared(struct oq_threadpool *pool, const oq_sgemm_pack *pack, float *shared, size_t shared_floats,
@@ -486,7 +509,30 @@ oq_status oq_sgemm_shared(struct oq_threadpool *pool, const oq_sgemm_pack *pack,
                           size_t lda, const float *b, size_t ldb, oq_sgemm_pack_fn fill, void *fill_ctx, float beta,
                           float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err) {
   return sgemm_split(pool, pack, trans_a, fill ? 0 : trans_b, m, n, k, alpha, a, lda, fill ? NULL : b, fill ? 0 : ldb,
-                     fill, fill_ctx, beta, c, ldc, epi, shared, shared_floats, err);
+                     fill, fill_ctx, beta, c, ldc, epi, shared, shared_floats, NULL, err);
+}
+
+oq_status oq_sgemm_shared_apack(struct oq_threadpool *pool, const oq_sgemm_pack *pack, float *shared,
+                                size_t shared_floats, const oq_sgemm_apack *apack, int trans_a, int trans_b, size_t m,
+                                size_t n, size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb,
+                                oq_sgemm_pack_fn fill, void *fill_ctx, float beta, float *c, size_t ldc,
+                                const oq_sgemm_epi *epi, oq_error *err) {
+  return sgemm_split(pool, pack, trans_a, fill ? 0 : trans_b, m, n, k, alpha, a, lda, fill ? NULL : b, fill ? 0 : ldb,
+                     fill, fill_ctx, beta, c, ldc, epi, shared, shared_floats, apack, err);
+}
+
+size_t oq_sgemm_apack_floats(size_t m, size_t k, int32_t mr) {
+  size_t floats;
+  if (mr < 1 || m > SIZE_MAX - (size_t)mr || !oq_size_mul(round_up(m, (size_t)mr), k, &floats)) return SIZE_MAX;
+  return floats;
+}
+
+void oq_sgemm_apack_fill(const float *a, size_t lda, size_t m, size_t k, int32_t mr, float *dst) {
+  size_t mpad = round_up(m, (size_t)mr);
+  for (size_t pc = 0; pc < k; pc += KC) {
+    size_t kc = k - pc < KC ? k - pc : KC;
+    pack_a(0, a, lda, 0, pc, m, kc, 1.0f, dst + pc * mpad, (size_t)mr);
+  }
 }
 
 void oq_sgemm_ref(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,

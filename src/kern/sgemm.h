@@ -60,12 +60,35 @@ oq_status oq_sgemm_fill(struct oq_threadpool *pool, const oq_sgemm_pack *pack, i
                         size_t k, float alpha, const float *a, size_t lda, oq_sgemm_pack_fn fill, void *fill_ctx,
                         float beta, float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err);
 
+/* A (m x k, row-major, not transposed, alpha 1) packed once for every product it takes part in: a constant weight
+ * matrix (Conv's W). Read in place, its rows are as many streams as the tile has rows, a short run of each per
+ * block, which the hardware prefetcher does not follow when the weights come from L3 (a 512 x 4608 weight: 96 ->
+ * 161 GFLOP/s packed). The panels hold the same values the per-call packing would, so no element's arithmetic
+ * changes. Layout: per KC block of k in order, the row panels of mr rows (zero rows past m), each kc x mr. */
+typedef struct oq_sgemm_apack {
+  const float *data; /* borrowed; oq_sgemm_apack_floats(m, k, mr) floats from oq_sgemm_apack_fill */
+  size_t m, k;
+  int32_t mr; /* the SIMD level's gemm_mr when packed; another level in use ignores the packing */
+} oq_sgemm_apack;
+
+/* Floats of a packed m x k A for tile height mr, SIZE_MAX when that does not fit in size_t. */
+size_t oq_sgemm_apack_floats(size_t m, size_t k, int32_t mr);
+/* Packs a (m x k, row stride lda) for tile height mr into dst (oq_sgemm_apack_floats floats). */
+void oq_sgemm_apack_fill(const float *a, size_t lda, size_t m, size_t k, int32_t mr, float *dst);
+
 /* oq_sgemm_epi_run (fill NULL) or oq_sgemm_fill (b NULL, trans_b 0) with a shared block of shared_floats floats
  * (shared NULL: none), used when shared_floats >= oq_sgemm_shared_floats(threads of pool, m, n, k, fill != NULL). */
 oq_status oq_sgemm_shared(struct oq_threadpool *pool, const oq_sgemm_pack *pack, float *shared, size_t shared_floats,
                           int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
                           size_t lda, const float *b, size_t ldb, oq_sgemm_pack_fn fill, void *fill_ctx, float beta,
                           float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err);
+/* oq_sgemm_shared with A also given packed (apack NULL: none; used when it matches m, k, the level's tile, a not
+ * transposed and alpha 1; a must still point at the same values). */
+oq_status oq_sgemm_shared_apack(struct oq_threadpool *pool, const oq_sgemm_pack *pack, float *shared,
+                                size_t shared_floats, const oq_sgemm_apack *apack, int trans_a, int trans_b, size_t m,
+                                size_t n, size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb,
+                                oq_sgemm_pack_fn fill, void *fill_ctx, float beta, float *c, size_t ldc,
+                                const oq_sgemm_epi *epi, oq_error *err);
 
 /* The reference twin: three plain loops with double accumulation. */
 void oq_sgemm_ref(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,

@@ -248,6 +248,85 @@ static void max_rows_zmm(const float *const *rows, size_t k, float *vm, size_t n
   }
 }
 
+/* oq_im2col_panel_fn for 32-lane panels, a panel row as two zmm built from masked loads: for each run, the lanes whose
+ * tap lies inside the input row are loaded (stride 2: the even elements of twice as many, then compacted), the
+ * others stay 0. Masked-off lanes are never read, so the loads may start before the row (addresses formed as
+ * integers). */
+/* One valid run of one tap: which lanes of the two halves take input, and where lane 0 of each half reads (floats
+ * from the channel plane's start; may be negative, masked-off lanes are never read). */
+typedef struct im2col_run {
+  int64_t start[2];
+  uint16_t lanes[2];  /* lane l of half h takes plane[start[h] + sw * l] */
+  uint16_t src[2][2]; /* stride 2: masks of the 32 floats loaded per half (element 2l for lane l) */
+} im2col_run;
+
+/* Half h of a panel row from one run: masked loads straight into the lanes (stride 2: twice as many floats, the
+ * even ones compacted by a permute). Addresses are formed as integers. */
+static inline __m512 im2col_take(__m512 v, const float *plane, const im2col_run *r, int h, int64_t sw) {
+  if (!r->lanes[h]) return v;
+  uintptr_t at = (uintptr_t)plane + (uintptr_t)(r->start[h] * (int64_t)sizeof(float));
+  if (sw == 1) return _mm512_mask_loadu_ps(v, (__mmask16)r->lanes[h], (const void *)at);
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  __m512 lo = _mm512_maskz_loadu_ps((__mmask16)r->src[h][0], (const void *)at);
+  __m512 hi = _mm512_maskz_loadu_ps((__mmask16)r->src[h][1], (const void *)(at + 64));
+  return _mm512_mask_mov_ps(v, (__mmask16)r->lanes[h], _mm512_permutex2var_ps(lo, even, hi));
+}
+
+/* oq_im2col_panel_fn for 32-lane panels. The lanes each tap (kh, kw) takes from its input rows are the same for
+ * every channel, so they are worked out once per call (a table of runs per tap); each panel row is then a few
+ * masked loads into two zmm and two stores. */
+static void im2col_panel_zmm(const oq_im2col_geom *g, const oq_panel_seg *seg, int32_t n_seg, size_t p0, size_t kc,
+                             float *dst) {
+  int64_t kprod = g->kh * g->kw, sw = g->sw;
+  im2col_run runs[OQ_IM2COL_RUNS_MAX];
+  int32_t first[OQ_IM2COL_TAPS_MAX + 1], n_runs = 0;
+  for (int64_t t = 0; t < kprod; t++) {
+    int64_t kh = t / g->kw, kw = t % g->kw;
+    first[t] = n_runs;
+    for (int32_t s = 0; s < n_seg; s++) {
+      int64_t ih = seg[s].oh * g->sh + kh - g->pt;
+      if (ih < 0 || ih >= g->ih) continue;
+      /* lanes j of the run read column iw0 + j * sw: valid while 0 <= column < iw (sw is 1 or 2) */
+      int64_t iw0 = seg[s].ow0 * sw + kw - g->pl, cnt = seg[s].cnt;
+      int64_t jlo = iw0 >= 0 ? 0 : (-iw0 + sw - 1) / sw;
+      int64_t jhi = g->iw - iw0 <= 0 ? 0 : (g->iw - iw0 + sw - 1) / sw;
+      if (jhi > cnt) jhi = cnt;
+      if (jlo >= jhi) continue;
+      uint64_t bits = ((UINT64_C(1) << (jhi - jlo)) - 1) << (seg[s].off + jlo); /* panel lanes */
+      int64_t lane0 = ih * g->iw + iw0 - sw * seg[s].off;                       /* where panel lane 0 would read */
+      im2col_run *r = &runs[n_runs++];
+      for (int h = 0; h < 2; h++) {
+        uint32_t lanes = (uint32_t)(bits >> (16 * h)) & 0xFFFFu;
+        r->lanes[h] = (uint16_t)lanes;
+        r->start[h] = lane0 + 16 * h * sw;
+        r->src[h][0] = r->src[h][1] = 0;
+        if (lanes && sw == 2) { /* element 2l for lane l; a run's lanes are contiguous, so are their evens */
+          int fl = __builtin_ctz(lanes), n = __builtin_popcount(lanes);
+          uint32_t e = (uint32_t)((((UINT64_C(1) << (2 * n)) - 1) << (2 * fl)) & 0x55555555u);
+          r->src[h][0] = (uint16_t)(e & 0xFFFFu);
+          r->src[h][1] = (uint16_t)(e >> 16);
+        }
+      }
+    }
+  }
+  first[kprod] = n_runs;
+  int64_t c = (int64_t)p0 / kprod, t = (int64_t)p0 % kprod;
+  for (size_t p = 0; p < kc; p++) {
+    const float *plane = g->x + c * g->in_sp;
+    __m512 v0 = _mm512_setzero_ps(), v1 = v0;
+    for (int32_t q = first[t]; q < first[t + 1]; q++) {
+      v0 = im2col_take(v0, plane, &runs[q], 0, sw);
+      v1 = im2col_take(v1, plane, &runs[q], 1, sw);
+    }
+    _mm512_storeu_ps(dst + p * 32, v0);
+    _mm512_storeu_ps(dst + p * 32 + 16, v1);
+    if (++t == kprod) {
+      t = 0;
+      c++;
+    }
+  }
+}
+
 static const oq_simd k_avx512 = {OQ_CPU_AVX512,
                                  "avx512",
                                  MR,
@@ -271,7 +350,8 @@ static const oq_simd k_avx512 = {OQ_CPU_AVX512,
                                  sum_d_avx512,
                                  copy_strided_zmm,
                                  dot_rows_v_avx512,
-                                 1};
+                                 1,
+                                 im2col_panel_zmm};
 
 const oq_simd *oq_simd_avx512_table(void) { return &k_avx512; }
 #else

@@ -85,4 +85,5 @@ const oq_simd oq_simd_portable = {OQ_CPU_PORTABLE,
                                   sum_d_portable,
                                   copy_strided_portable,
                                   dot_rows_portable,
-                                  0};
+                                  0,
+                                  NULL};

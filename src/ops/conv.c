@@ -11,6 +11,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Most floats of packed W a Conv keeps (256 MiB); larger weights are read in place every run. */
+#define WPACK_MAX_FLOATS ((size_t)1 << 26)
+
+/* Grows *pp by room for W packed when the node is a float Conv whose W is an initializer that the packed path can
+ * use (else leaves it). Fails only for lack of memory (*pp is then still valid). */
+static oq_status conv_wpack_room(const oq_op_init_ctx *ctx, oq_conv_params **pp, oq_error *err) {
+  oq_conv_params *p = *pp;
+  const Onnx__TensorProto *w = oq_init_const_input(ctx, 1);
+  if (!w || strcmp(ctx->node->proto->op_type, "Conv") != 0 || w->data_type != OQ_DTYPE_FLOAT || w->n_dims < 3 ||
+      w->n_dims > OQ_MAX_DIMS)
+    return OQ_OK;
+  int64_t rows = 1;
+  for (size_t i = 1; i < w->n_dims; i++) {
+    if (w->dims[i] < 1 || w->dims[i] > OQ_WINDOW_LIMIT || rows > OQ_WINDOW_LIMIT) return OQ_OK;
+    rows *= w->dims[i];
+  }
+  if (w->dims[0] < 1 || w->dims[0] % p->group != 0) return OQ_OK;
+  int64_t mg = w->dims[0] / p->group;
+  int32_t mr = oq_simd_get()->gemm_mr;
+  size_t floats = oq_conv_wpack_floats(mg, rows, p->group, mr);
+  if (floats == 0 || floats > WPACK_MAX_FLOATS) return OQ_OK;
+  size_t head = (sizeof *p + 63) / 64 * 64; /* floats * 4 + head + 64 cannot overflow: floats <= 2^26 */
+  size_t bytes = head + floats * sizeof(float) + 64;
+  oq_conv_params *big = oq_mem_realloc(p, bytes);
+  if (!big) OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "out of memory allocating %zu bytes for the packed weights", bytes);
+  uintptr_t at = (uintptr_t)big + head;
+  big->wpack_buf = (float *)(void *)(at + (64 - at % 64) % 64); /* a whole cache line per panel row start */
+  big->wpack_floats = floats;
+  big->wpack_src = NULL;
+  big->wpack_mg = mg;
+  big->wpack_rows = rows;
+  big->wpack_mr = mr;
+  *pp = big;
+  return OQ_OK;
+}
+
 oq_status oq_op_conv_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
   oq_status st = OQ_OK;
   oq_conv_params *p = oq_calloc(1, sizeof *p, err);
@@ -19,6 +55,7 @@ oq_status oq_op_conv_init(const oq_op_init_ctx *ctx, void **params, oq_error *er
   OQ_CHECK(oq_attr_int(ctx->node->proto, "group", 1, &p->group, err));
   if (p->group < 1 || p->group > OQ_WINDOW_LIMIT)
     OQ_FAIL(err, OQ_ERR_MODEL, "group = %lld is invalid", (long long)p->group);
+  OQ_CHECK(conv_wpack_room(ctx, &p, err));
   *params = p;
   return OQ_OK;
 fail:
@@ -166,6 +203,18 @@ oq_status oq_op_conv_exec(const oq_kernel_call *call, oq_error *err) {
   void *scratch = NULL;
   if (bytes == SIZE_MAX) OQ_FAIL(err, OQ_ERR_NOMEM, "convolution buffers are too large");
   if (bytes) OQ_CHECK(oq_kscratch(call, bytes, &scratch, err));
+  oq_conv_wpack wp = {NULL, 0, 0, 0, 0}, *wpp = NULL;
+  if (!call->reference && p->wpack_buf && p->wpack_mg == cs.mg && p->wpack_rows == cs.cg * cs.kprod &&
+      p->wpack_mr == oq_simd_get()->gemm_mr) {
+    /* W is an initializer: packed by the first run of the session (again if its bytes moved) */
+    oq_conv_params *mp = (oq_conv_params *)(uintptr_t)p; /* the cache is the params' own, mutable room */
+    if (p->wpack_src != w->data) {
+      oq_conv_wpack_fill(w->data, cs.mg, cs.cg * cs.kprod, p->group, p->wpack_mr, mp->wpack_buf, &wp);
+      mp->wpack_src = w->data;
+    }
+    wp = (oq_conv_wpack){p->wpack_buf, p->wpack_mg, p->wpack_rows, p->group, p->wpack_mr};
+    wpp = &wp;
+  }
   oq_conv_shape inner;
   int64_t lo[OQ_MAX_DIMS];
   if (!oq_conv_inner_box(&cs, &inner, lo)) {
@@ -173,7 +222,7 @@ oq_status oq_op_conv_exec(const oq_kernel_call *call, oq_error *err) {
       oq_conv_ref(&cs, x->data, w->data, bd, yd);
       oq_conv_apply_act(&act, oq_simd_get(), yd, ny);
     } else {
-      OQ_CHECK(oq_conv_fast(&cs, x->data, w->data, bd, &act, yd, call->pool, scratch, err));
+      OQ_CHECK(oq_conv_fast_wp(&cs, x->data, w->data, wpp, bd, &act, yd, call->pool, scratch, err));
     }
     return OQ_OK;
   }
@@ -187,7 +236,7 @@ oq_status oq_op_conv_exec(const oq_kernel_call *call, oq_error *err) {
     if (call->reference)
       oq_conv_ref(&inner, x->data, w->data, bd, box);
     else
-      OQ_CHECK(oq_conv_fast(&inner, x->data, w->data, bd, NULL, box, call->pool, rest, err));
+      OQ_CHECK(oq_conv_fast_wp(&inner, x->data, w->data, wpp, bd, NULL, box, call->pool, rest, err));
     oq_conv_place_box(&cs, &inner, lo, box, yd);
   }
   oq_conv_apply_act(&act, oq_simd_get(), yd, ny);

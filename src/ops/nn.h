@@ -17,6 +17,14 @@ oq_status oq_nn_check_dims(const oq_tensor *t, const char *what, oq_error *err);
 typedef struct oq_conv_params {
   oq_window win; /* kernel_shape is optional for Conv */
   int64_t group; /* >= 1 */
+  /* Conv whose W is a float initializer of the main graph: room for W packed for the sgemm path (kern/conv.h
+   * oq_conv_wpack), filled by the first run from W's bytes and kept, since they never change. Lives in the same
+   * allocation as the params (freed with them). NULL: none (tests' zeroed params too). */
+  float *wpack_buf;
+  size_t wpack_floats;
+  const void *wpack_src; /* W's bytes wpack_buf was made from; NULL before the first run */
+  int64_t wpack_mg, wpack_rows;
+  int32_t wpack_mr; /* tile height it was sized for */
 } oq_conv_params;
 
 typedef struct oq_gemm_params {

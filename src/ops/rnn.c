@@ -60,16 +60,6 @@ typedef struct rnn_rt_cache {
  * prefetcher: 21 us -> see docs/performance.md per 256 x 1024 product) */
 #define LSTM_PANEL 128
 
-/* The initializer (of the main graph) input i of ctx's node is, NULL when it is something else: its bytes never
- * change between runs. */
-static const Onnx__TensorProto *const_input(const oq_op_init_ctx *ctx, int32_t i) {
-  const oq_graph *g = &ctx->model->graph;
-  if (!ctx->model || !ctx->model->graph_built || ctx->node < g->nodes || ctx->node >= g->nodes + g->n_nodes) return 0;
-  if (ctx->node->n_inputs <= i || ctx->node->inputs[i] < 0) return NULL;
-  const oq_value *v = &g->values[ctx->node->inputs[i]];
-  return v->kind == OQ_VALUE_INITIALIZER ? v->init : NULL;
-}
-
 static const struct {
   const char *name;
   int32_t fn, n_params;
@@ -154,8 +144,8 @@ oq_status oq_op_rnn_init(const oq_op_init_ctx *ctx, void **params, oq_error *err
      * runs then pack per call */
     int64_t gp = 0, in = 0, ng = p->kind == K_RNN ? 1 : p->kind == K_GRU ? 3 : 4;
     size_t head = (sizeof *p + sizeof(rnn_rt_cache) + 63) / 64 * 64, rt_bytes = 0, wt_bytes = 0, total;
-    const Onnx__TensorProto *wi = const_input(ctx, 1);
-    if (p->kind == K_LSTM && const_input(ctx, 2) && p->hidden <= (INT64_C(1) << 20)) {
+    const Onnx__TensorProto *wi = oq_init_const_input(ctx, 1);
+    if (p->kind == K_LSTM && oq_init_const_input(ctx, 2) && p->hidden <= (INT64_C(1) << 20)) {
       gp = (p->hidden + LSTM_UNIT - 1) / LSTM_UNIT * 4 * LSTM_UNIT;
       if (!oq_size_mul((size_t)p->n_dirs * (size_t)p->hidden, (size_t)gp, &rt_bytes) ||
           !oq_size_mul(rt_bytes, sizeof(float), &rt_bytes))

@@ -23,6 +23,15 @@ const char *oq_init_node_name(const oq_op_init_ctx *ctx) {
   return ctx->node->proto->name;
 }
 
+const Onnx__TensorProto *oq_init_const_input(const oq_op_init_ctx *ctx, int32_t i) {
+  if (!ctx || !ctx->model || !ctx->model->graph_built || !ctx->node) return NULL;
+  const oq_graph *g = &ctx->model->graph;
+  if (ctx->node < g->nodes || ctx->node >= g->nodes + g->n_nodes) return NULL;
+  if (i < 0 || ctx->node->n_inputs <= i || ctx->node->inputs[i] < 0) return NULL;
+  const oq_value *v = &g->values[ctx->node->inputs[i]];
+  return v->kind == OQ_VALUE_INITIALIZER ? v->init : NULL;
+}
+
 oq_status oq_kin_fixed(const oq_kernel_call *call, int32_t i, const char *op, const oq_tensor **out, oq_error *err) {
   const oq_tensor *t = oq_kin(call, i);
   if (!t) OQ_KRETURN(call->node_name, OQ_ERR_MODEL, "%s input %d is missing", op, (int)i);

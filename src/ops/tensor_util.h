@@ -22,6 +22,10 @@ oq_status oq_kernel_error(oq_error *err, oq_status code, const char *file, int l
 /* The node's name for messages ("" when unnamed). */
 const char *oq_init_node_name(const oq_op_init_ctx *ctx);
 
+/* The initializer (of the main graph) that input i of ctx's node is, NULL when it is something else: its bytes
+ * never change between runs, so a kernel may keep a packed copy made from them. */
+const Onnx__TensorProto *oq_init_const_input(const oq_op_init_ctx *ctx, int32_t i);
+
 /* Input i of the call, or NULL when omitted or beyond n_inputs. */
 static inline const oq_tensor *oq_kin(const oq_kernel_call *call, int32_t i) {
   return (i >= 0 && i < call->n_inputs) ? call->inputs[i] : NULL;

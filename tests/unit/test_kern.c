@@ -204,6 +204,150 @@ OQ_TEST(conv_fast_matches_reference) {
   oq_cpu_force(oq_cpu_detect());
 }
 
+/* A 2-D convolution large enough for the packed sgemm path (im2col panels, packed W): channels past a register
+ * tile, maps from 1x1 to 40x40, kernels up to 7x7, strides 1-3, dilations 1-2. */
+static void rand_conv_packed(oq_conv_shape *cs) {
+  oq_error err = {0};
+  for (;;) {
+    oq_window w;
+    memset(&w, 0, sizeof w);
+    memset(cs, 0, sizeof *cs);
+    int64_t group = rnd_in(1, 2);
+    cs->cg = rnd_in(1, 24);
+    cs->mg = rnd_in(2, 40);
+    cs->n = rnd_in(1, 2);
+    cs->c = group * cs->cg;
+    cs->m = group * cs->mg;
+    int64_t in[2], k[2];
+    w.n_strides = w.n_dilations = 2;
+    w.n_pads = 4;
+    for (int32_t i = 0; i < 2; i++) {
+      k[i] = rnd_in(1, 7);
+      w.strides[i] = rnd_in(1, 3);
+      w.dilations[i] = rnd_in(0, 4) == 0 ? 2 : 1;
+      w.pads[i] = rnd_in(0, 3);
+      w.pads[i + 2] = rnd_in(0, 3);
+      in[i] = (k[i] - 1) * w.dilations[i] + 1 + rnd_in(0, 36);
+    }
+    if (oq_window_resolve(&w, 2, in, k, &cs->g, &err) != OQ_OK) continue;
+    cs->in_sp = cs->g.in[0] * cs->g.in[1];
+    cs->out_sp = cs->g.out[0] * cs->g.out[1];
+    cs->kprod = cs->g.k[0] * cs->g.k[1];
+    return;
+  }
+}
+
+OQ_TEST(conv_packed_paths_same_bits) {
+  /* W packed once (oq_conv_fast_wp) gives the bits of W read in place, on every level and thread count, and both
+   * agree with the reference; the level's im2col panel builder is exercised by every non-pointwise case */
+  FOR_EACH_LEVEL(lv) {
+    oq_error err = {0};
+    for (int iter = 0; iter < 40; iter++) {
+      oq_conv_shape cs;
+      rand_conv_packed(&cs);
+      size_t nx = (size_t)(cs.n * cs.c * cs.in_sp), nw = (size_t)(cs.m * cs.cg * cs.kprod);
+      size_t ny = (size_t)(cs.n * cs.m * cs.out_sp);
+      float *x = malloc(nx * 4), *w = malloc(nw * 4), *b = malloc((size_t)cs.m * 4), *y0 = malloc(ny * 4),
+            *y1 = malloc(ny * 4), *yr = malloc(ny * 4);
+      REQUIRE(x && w && b && y0 && y1 && yr);
+      for (size_t i = 0; i < nx; i++) x[i] = rnd_f();
+      for (size_t i = 0; i < nw; i++) w[i] = rnd_f();
+      for (int64_t i = 0; i < cs.m; i++) b[i] = rnd_f();
+      int32_t mr = oq_simd_get()->gemm_mr;
+      int64_t groups = cs.c / cs.cg, rows = cs.cg * cs.kprod;
+      size_t pf = oq_conv_wpack_floats(cs.mg, rows, groups, mr);
+      REQUIRE(pf != SIZE_MAX);
+      float *wbuf = malloc((pf ? pf : 1) * 4);
+      REQUIRE(wbuf);
+      oq_conv_wpack wp = {NULL, 0, 0, 0, 0};
+      if (pf) oq_conv_wpack_fill(w, cs.mg, rows, groups, mr, wbuf, &wp);
+      oq_conv_ref(&cs, x, w, b, yr);
+      for (int32_t threads = 1; threads <= 3; threads++) {
+        oq_threadpool *pool = NULL;
+        REQUIRE_OK(oq_threadpool_create(threads, &pool, &err));
+        size_t floats = oq_conv_scratch_floats(&cs, oq_threadpool_size(pool));
+        float *scratch = malloc((floats ? floats : 1) * sizeof(float));
+        REQUIRE(scratch);
+        REQUIRE_OK(oq_conv_fast_wp(&cs, x, w, pf ? &wp : NULL, b, NULL, y1, pool, scratch, &err));
+        if (threads == 1) {
+          REQUIRE_OK(oq_conv_fast(&cs, x, w, b, NULL, y0, pool, scratch, &err));
+          double worst = 0;
+          for (size_t i = 0; i < ny; i++) {
+            double d = fabs((double)y0[i] - (double)yr[i]);
+            if (d > worst) worst = d;
+          }
+          if (worst > 1e-4) fprintf(stderr, "level %d iter %d: %g from the reference\n", lv, iter, worst);
+          CHECK(worst <= 1e-4);
+        }
+        CHECK(memcmp(y0, y1, ny * 4) == 0);
+        free(scratch);
+        oq_threadpool_free(pool);
+      }
+      free(wbuf);
+      free(x);
+      free(w);
+      free(b);
+      free(y0);
+      free(y1);
+      free(yr);
+    }
+  }
+  oq_cpu_force(oq_cpu_detect());
+}
+
+OQ_TEST(im2col_panels_match_im2col) {
+  /* the level's panel builder against oq_im2col, exactly, for panels starting anywhere (runs crossing output rows,
+   * maps narrower than a panel, padding on every side, strides 1 and 2) */
+  FOR_EACH_LEVEL(lv) {
+    const oq_simd *simd = oq_simd_get();
+    if (!simd->im2col_panel) continue;
+    size_t nr = (size_t)simd->gemm_nr;
+    int checked = 0;
+    for (int iter = 0; iter < 60; iter++) {
+      oq_conv_shape cs;
+      rand_conv_packed(&cs);
+      if (cs.g.d[0] != 1 || cs.g.d[1] != 1 || cs.g.s[1] > 2) continue;
+      int64_t runs = (int64_t)nr / cs.g.out[1] + 2;
+      if (cs.kprod > OQ_IM2COL_TAPS_MAX || cs.kprod * runs > OQ_IM2COL_RUNS_MAX) continue;
+      int64_t rows = cs.cg * cs.kprod, cols = cs.out_sp;
+      float *x = malloc((size_t)(cs.cg * cs.in_sp) * 4), *col = malloc((size_t)(rows * cols) * 4);
+      float *panel = malloc((size_t)rows * nr * 4);
+      REQUIRE(x && col && panel);
+      for (int64_t i = 0; i < cs.cg * cs.in_sp; i++) x[i] = rnd_f();
+      oq_im2col(&cs, x, 0, cols, col, cols);
+      oq_im2col_geom g = {x,         cs.in_sp,  cs.g.in[0], cs.g.in[1], cs.g.k[0],
+                          cs.g.k[1], cs.g.s[0], cs.g.s[1],  cs.g.pb[0], cs.g.pb[1]};
+      for (int rep = 0; rep < 4; rep++) {
+        int64_t j0 = rnd_in(0, cols - 1), lanes = cols - j0 < (int64_t)nr ? cols - j0 : (int64_t)nr;
+        int64_t p0 = rnd_in(0, rows - 1), kc = rnd_in(1, rows - p0);
+        oq_panel_seg seg[64];
+        int32_t n_seg = 0;
+        int64_t oh = j0 / cs.g.out[1], ow = j0 % cs.g.out[1];
+        for (int64_t off = 0; off < lanes; oh++, ow = 0) {
+          int64_t cnt = cs.g.out[1] - ow < lanes - off ? cs.g.out[1] - ow : lanes - off;
+          seg[n_seg++] = (oq_panel_seg){oh, ow, (int32_t)off, (int32_t)cnt};
+          off += cnt;
+        }
+        simd->im2col_panel(&g, seg, n_seg, (size_t)p0, (size_t)kc, panel);
+        int bad = 0;
+        for (int64_t p = 0; p < kc; p++)
+          for (int64_t l = 0; l < (int64_t)nr; l++) {
+            float want = l < lanes ? col[(p0 + p) * cols + j0 + l] : 0.0f;
+            bad += memcmp(&panel[p * (int64_t)nr + l], &want, 4) != 0;
+          }
+        if (bad) fprintf(stderr, "level %d iter %d: %d lanes differ\n", lv, iter, bad);
+        CHECK(bad == 0);
+        checked++;
+      }
+      free(x);
+      free(col);
+      free(panel);
+    }
+    CHECK(checked > 20);
+  }
+  oq_cpu_force(oq_cpu_detect());
+}
+
 OQ_TEST(im2col_matches_naive_gather) {
   for (int iter = 0; iter < 60; iter++) {
     oq_conv_shape cs;
