@@ -111,6 +111,22 @@ typedef struct oq_panel_seg {
 typedef void (*oq_im2col_panel_fn)(const oq_im2col_geom *g, const oq_panel_seg *seg, int32_t n_seg, size_t p0,
                                    size_t kc, float *dst);
 
+/* A depthwise convolution's plane geometry for oq_dw_plane_fn: k x k (k 3 or 5), stride 1, 'same' padding (pads
+ * (k - 1) / 2, output extents = input extents). */
+typedef struct oq_dw_geom {
+  int64_t oh, ow; /* output = input extents */
+  int32_t k;
+  /* per 16-output block b of the flattened plane, k * k masks: bit l of mask t set when output 16 b + l exists and
+   * its tap t lies inside the input (built by kern/conv.c) */
+  const uint16_t *masks;
+} oq_dw_geom;
+/* Output rows [oh0, oh1) of one depthwise plane straight from the unpadded input plane x (no padded copy):
+ * y = act(bias + w[0] * x0 + w[1] * x1 + ... over every tap in (kh, kw) order, 0 for a tap in the padding), each
+ * product and sum rounded on its own: the bits of oq_dw_row_fn over a zero-padded plane, then the activation as
+ * Relu/Clip/x*sigmoid(x) compute it (st->act, st->lo, st->hi; load and bias unused). */
+typedef void (*oq_dw_plane_fn)(const oq_dw_geom *g, const float *x, const float *w, float bias, const oq_gemm_store *st,
+                               int64_t oh0, int64_t oh1, float *y);
+
 /* One output row of a depthwise convolution with a k x k kernel (k 3 or 5, stride 1 or 2) over a zero-padded plane:
  * y[i] = bias + w[0] * r[i * stride] + w[1] * r[i * stride + 1] + ... for every tap (kh, kw) in order, tap row kh
  * at r + kh * ld; products and sums rounded separately (no FMA), so every level gives the same bits. */
@@ -139,6 +155,7 @@ typedef struct oq_simd {
   oq_dot_rows_fn dot_rows;
   int32_t gemm_silu;               /* 1: gemm_micro applies OQ_GEMM_ACT_SILU itself */
   oq_im2col_panel_fn im2col_panel; /* NULL: kern/conv.c builds panels through row buffers */
+  oq_dw_plane_fn dw_plane;         /* NULL: depthwise planes go through padded copies and dw_row */
 } oq_simd;
 
 /* The best level the CPU and OS support, capped by the environment variable ONNXQ_CPU (portable, avx2, avx512) when

@@ -327,6 +327,70 @@ static void im2col_panel_zmm(const oq_im2col_geom *g, const oq_panel_seg *seg, i
   }
 }
 
+/* The activation of a store (oq_gemm_store) on a vector, as the micro-kernel applies it. */
+static inline __m512 act_zmm(__m512 v, const oq_gemm_store *st, __m512 lo, __m512 hi) {
+  if (st->act == OQ_GEMM_ACT_RELU) return _mm512_max_ps(v, _mm512_setzero_ps());
+  if (st->act == OQ_GEMM_ACT_CLAMP) return _mm512_min_ps(hi, _mm512_max_ps(lo, v));
+  if (st->act == OQ_GEMM_ACT_SILU) return silu_v_avx512(v);
+  return v;
+}
+
+#define DW_GROUP 4 /* stride-1 blocks of 16 outputs computed together: independent sums to overlap the chains */
+
+/* Stride 1, 'same' padding, flat blocks [qa, qe) of 16 outputs (qa a multiple of 16) for a k known at compile time
+ * (so the taps unroll and the weights stay in registers), DW_GROUP blocks at a time. */
+static inline __attribute__((always_inline)) void dw_flat_k(const int32_t k, const oq_dw_geom *g, const float *x,
+                                                            const float *w, float bias, const oq_gemm_store *st,
+                                                            int64_t q0, int64_t q1, float *y) {
+  const int32_t kk = k * k;
+  const int64_t ow = g->ow, p = (k - 1) / 2;
+  __m512 wv[25];
+  int64_t off[25];
+  for (int32_t t = 0; t < kk; t++) {
+    wv[t] = _mm512_set1_ps(w[t]);
+    off[t] = (t / k - p) * ow + t % k - p;
+  }
+  const __m512 vb = _mm512_set1_ps(bias), lo = _mm512_set1_ps(st->lo), hi = _mm512_set1_ps(st->hi);
+  for (int64_t qb = q0 / 16 * 16; qb < q1; qb += 16 * DW_GROUP) {
+    int32_t nb = (int32_t)((q1 - qb + 15) / 16);
+    if (nb > DW_GROUP) nb = DW_GROUP;
+    const uint16_t *mb = g->masks + (qb / 16) * kk;
+    uint32_t all = 0xFFFFu;
+    for (int32_t t = 0; t < nb * kk; t++) all &= mb[t];
+    __m512 acc[DW_GROUP];
+    for (int32_t b = 0; b < DW_GROUP; b++) acc[b] = vb;
+    if (all == 0xFFFFu && nb == DW_GROUP) { /* every tap of every lane inside: plain loads */
+      for (int32_t t = 0; t < kk; t++)
+        for (int32_t b = 0; b < DW_GROUP; b++)
+          acc[b] = _mm512_add_ps(acc[b], _mm512_mul_ps(wv[t], _mm512_loadu_ps(x + qb + 16 * b + off[t])));
+    } else {
+      for (int32_t t = 0; t < kk; t++)
+        for (int32_t b = 0; b < nb; b++) {
+          uintptr_t at = (uintptr_t)x + (uintptr_t)((qb + 16 * b + off[t]) * (int64_t)sizeof(float));
+          __m512 v = _mm512_maskz_loadu_ps((__mmask16)mb[b * kk + t], (const void *)at);
+          acc[b] = _mm512_add_ps(acc[b], _mm512_mul_ps(wv[t], v));
+        }
+    }
+    for (int32_t b = 0; b < nb; b++) {
+      int64_t q = qb + 16 * b, s = q0 > q ? q0 - q : 0, e = q1 - q < 16 ? q1 - q : 16; /* this band's lanes */
+      _mm512_mask_storeu_ps(y + q, (__mmask16)(((1u << e) - 1u) & ~((1u << s) - 1u)), act_zmm(acc[b], st, lo, hi));
+    }
+  }
+}
+
+/* oq_dw_plane_fn (stride 1, 'same' padding): the plane is one flat row, an output and its taps lie at the same
+ * offsets from each other everywhere (output q, tap (kh, kw) at q + (kh - p) * iw + kw - p), so 16 outputs at a
+ * time are one load per tap, masked by the table where taps fall in the padding or across row ends: the short rows
+ * of 7x7 to 28x28 maps fill whole vectors, with no padded copy. Masked-off lanes are never read (addresses formed
+ * as integers). Every output is bias + its taps in order, one rounding per product and per sum. */
+static void dw_plane_zmm(const oq_dw_geom *g, const float *x, const float *w, float bias, const oq_gemm_store *st,
+                         int64_t oh0, int64_t oh1, float *y) {
+  if (g->k == 3)
+    dw_flat_k(3, g, x, w, bias, st, oh0 * g->ow, oh1 * g->ow, y);
+  else
+    dw_flat_k(5, g, x, w, bias, st, oh0 * g->ow, oh1 * g->ow, y);
+}
+
 static const oq_simd k_avx512 = {OQ_CPU_AVX512,
                                  "avx512",
                                  MR,
@@ -351,7 +415,8 @@ static const oq_simd k_avx512 = {OQ_CPU_AVX512,
                                  copy_strided_zmm,
                                  dot_rows_v_avx512,
                                  1,
-                                 im2col_panel_zmm};
+                                 im2col_panel_zmm,
+                                 dw_plane_zmm};
 
 const oq_simd *oq_simd_avx512_table(void) { return &k_avx512; }
 #else

@@ -86,4 +86,5 @@ const oq_simd oq_simd_portable = {OQ_CPU_PORTABLE,
                                   copy_strided_portable,
                                   dot_rows_portable,
                                   0,
+                                  NULL,
                                   NULL};

@@ -726,6 +726,7 @@ OQ_TEST(sum_d_same_bits_on_every_level) {
 static void act_apply(oq_gemm_act act, float lo, float hi, float *y, size_t n) {
   if (act == OQ_GEMM_ACT_RELU) oq_simd_get()->relu(y, y, n);
   if (act == OQ_GEMM_ACT_CLAMP) oq_simd_get()->clamp(y, y, n, lo, hi);
+  if (act == OQ_GEMM_ACT_SILU) oq_simd_get()->silu(y, y, n);
 }
 
 /* The pack callback of the tests: B (k x n, row-major, ldb) packed the documented way. */
@@ -812,20 +813,21 @@ OQ_TEST(sgemm_epilogue_equals_separate_passes) {
  * level and pool size, and a fused activation gives the bits of the separate pass. */
 OQ_TEST(depthwise_rows_match_reference) {
   oq_error err = {0};
-  for (int iter = 0; iter < 48; iter++) {
+  for (int iter = 0; iter < 96; iter++) {
     oq_conv_shape cs;
     memset(&cs, 0, sizeof cs);
     oq_window w;
     memset(&w, 0, sizeof w);
     int64_t k = iter % 2 ? 5 : 3, s = (iter / 2) % 2 ? 2 : 1;
+    int same = (iter / 4) % 2; /* pads (k - 1) / 2 on every side: the flat stride-1 plane kernel */
     int64_t in[2] = {rnd_in(1, 20), rnd_in(1, 40)}, ks[2] = {k, k};
     w.n_strides = w.n_dilations = 2;
     w.n_pads = 4;
     for (int i = 0; i < 2; i++) {
       w.strides[i] = s;
       w.dilations[i] = 1;
-      w.pads[i] = rnd_in(0, k / 2 + 1);
-      w.pads[i + 2] = rnd_in(0, k / 2 + 1);
+      w.pads[i] = same ? k / 2 : rnd_in(0, k / 2 + 1);
+      w.pads[i + 2] = same ? k / 2 : rnd_in(0, k / 2 + 1);
       if (in[i] + w.pads[i] + w.pads[i + 2] < k) in[i] = k;
     }
     cs.n = rnd_in(1, 2);
@@ -842,7 +844,7 @@ OQ_TEST(depthwise_rows_match_reference) {
     for (size_t i = 0; i < nx; i++) x[i] = rnd_f();
     for (size_t i = 0; i < nw; i++) wt[i] = rnd_f();
     for (int64_t i = 0; i < cs.m; i++) b[i] = rnd_f();
-    oq_conv_act act = {(oq_gemm_act)(iter % 3), -0.5f, 0.75f};
+    oq_conv_act act = {(oq_gemm_act)(iter % 4), -0.5f, 0.75f}; /* none, Relu, Clip, x * sigmoid(x) */
     oq_conv_ref(&cs, x, wt, b, yr);
     act_apply(act.act, act.lo, act.hi, yr, ny);
     int first = 1;
