@@ -9,7 +9,10 @@
  * counter after changing the word (both sequentially consistent), so a wake-up is never lost.
  *
  * A worker whose index is not below the job's chunk count reads nothing but the generation word: the caller does
- * not wait for it, so the job fields may already belong to a later job. */
+ * not wait for it, so the job fields may already belong to a later job.
+ *
+ * A dynamic job (oq_parallel_for_dyn) is the same, except that each participating thread, instead of its chunk,
+ * claims ranges from the atomic counter next until none are left. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "core/pool.h"
 
@@ -51,6 +54,8 @@ struct oq_threadpool {
   oq_parallel_fn fn;        /* current job; written before gen is published */
   void *ctx;
   int64_t n;            /* items of the current job */
+  int64_t grain;        /* 0: static chunks; else items per claim of next (oq_parallel_for_dyn) */
+  _Atomic int64_t next; /* first item not claimed yet (dynamic jobs) */
   oq_status *status;    /* owned; n_workers + 1 entries, per chunk result of the current job */
   pthread_mutex_t lock; /* only for sleeping */
   pthread_cond_t wake;  /* workers sleep here for a new generation or stop */
@@ -77,6 +82,18 @@ static oq_status run_chunk(oq_parallel_fn fn, void *ctx, int64_t begin, int64_t 
   current_chunk = t;
   oq_status st = fn(ctx, begin, end);
   current_chunk = outer;
+  return st;
+}
+
+/* A dynamic job's claims on thread t until the items run out (or one fails). */
+static oq_status run_claims(oq_threadpool *p, int32_t t) {
+  oq_status st = OQ_OK;
+  while (st == OQ_OK) {
+    int64_t begin = atomic_fetch_add_explicit(&p->next, p->grain, memory_order_relaxed);
+    if (begin >= p->n) break;
+    int64_t end = p->n - begin < p->grain ? p->n : begin + p->grain;
+    st = run_chunk(p->fn, p->ctx, begin, end, t);
+  }
   return st;
 }
 
@@ -121,9 +138,13 @@ static void *worker_main(void *arg) {
     seen = g;
     int32_t chunks = (int32_t)(g & GEN_CHUNK_MASK);
     if (w->index >= chunks) continue;
-    int64_t begin, end;
-    chunk_range(p->n, chunks, w->index, &begin, &end);
-    p->status[w->index] = run_chunk(p->fn, p->ctx, begin, end, w->index);
+    if (p->grain > 0) {
+      p->status[w->index] = run_claims(p, w->index);
+    } else {
+      int64_t begin, end;
+      chunk_range(p->n, chunks, w->index, &begin, &end);
+      p->status[w->index] = run_chunk(p->fn, p->ctx, begin, end, w->index);
+    }
     if (atomic_fetch_sub(&p->pending, 1) == 1 && atomic_load(&p->waiting)) {
       pthread_mutex_lock(&p->lock);
       pthread_cond_signal(&p->done);
@@ -157,6 +178,7 @@ oq_status oq_threadpool_create(int32_t threads, oq_threadpool **out, oq_error *e
   atomic_init(&p->waiting, 0);
   atomic_init(&p->busy, 0);
   atomic_init(&p->stop, 0);
+  atomic_init(&p->next, 0);
   int have_lock = pthread_mutex_init(&p->lock, NULL) == 0;
   int have_wake = have_lock && pthread_cond_init(&p->wake, NULL) == 0;
   int have_done = have_wake && pthread_cond_init(&p->done, NULL) == 0;
@@ -198,17 +220,16 @@ void oq_threadpool_free(oq_threadpool *pool) {
 
 int32_t oq_threadpool_size(const oq_threadpool *pool) { return pool ? pool->n_workers + 1 : 1; }
 
-oq_status oq_parallel_for_max(oq_threadpool *pool, int64_t n, int32_t max_chunks, oq_parallel_fn fn, void *ctx) {
-  if (n <= 0) return OQ_OK;
-  int64_t chunks = oq_threadpool_size(pool);
-  if (max_chunks < chunks) chunks = max_chunks;
-  if (n < chunks) chunks = n;
+/* Runs a job of chunks threads (static chunks when grain is 0, else dynamic claims of grain items). */
+static oq_status run_job(oq_threadpool *pool, int64_t n, int64_t chunks, int64_t grain, oq_parallel_fn fn, void *ctx) {
   if (chunks <= 1) return run_chunk(fn, ctx, 0, n, 0);
   int32_t idle = 0;
   if (!atomic_compare_exchange_strong(&pool->busy, &idle, 1)) return run_chunk(fn, ctx, 0, n, 0); /* nested */
   pool->fn = fn;
   pool->ctx = ctx;
   pool->n = n;
+  pool->grain = grain;
+  atomic_store_explicit(&pool->next, 0, memory_order_relaxed);
   atomic_store_explicit(&pool->pending, (int32_t)chunks - 1, memory_order_relaxed);
   uint64_t counter = (atomic_load_explicit(&pool->gen, memory_order_relaxed) >> GEN_SHIFT) + 1;
   atomic_store(&pool->gen, (counter << GEN_SHIFT) | (uint64_t)chunks); /* seq_cst: ordered before sleepers */
@@ -218,9 +239,14 @@ oq_status oq_parallel_for_max(oq_threadpool *pool, int64_t n, int32_t max_chunks
     pthread_mutex_unlock(&pool->lock);
   }
 
-  int64_t begin, end;
-  chunk_range(n, (int32_t)chunks, 0, &begin, &end);
-  oq_status st = run_chunk(fn, ctx, begin, end, 0);
+  oq_status st;
+  if (grain > 0) {
+    st = run_claims(pool, 0);
+  } else {
+    int64_t begin, end;
+    chunk_range(n, (int32_t)chunks, 0, &begin, &end);
+    st = run_chunk(fn, ctx, begin, end, 0);
+  }
 
   int64_t deadline = 0;
   for (uint32_t i = 1; atomic_load_explicit(&pool->pending, memory_order_acquire) > 0; i++) {
@@ -242,6 +268,24 @@ oq_status oq_parallel_for_max(oq_threadpool *pool, int64_t n, int32_t max_chunks
   for (int32_t t = 1; t < (int32_t)chunks && st == OQ_OK; t++) st = pool->status[t];
   atomic_store_explicit(&pool->busy, 0, memory_order_release);
   return st;
+}
+
+oq_status oq_parallel_for_max(oq_threadpool *pool, int64_t n, int32_t max_chunks, oq_parallel_fn fn, void *ctx) {
+  if (n <= 0) return OQ_OK;
+  int64_t chunks = oq_threadpool_size(pool);
+  if (max_chunks < chunks) chunks = max_chunks;
+  if (n < chunks) chunks = n;
+  return run_job(pool, n, chunks, 0, fn, ctx);
+}
+
+oq_status oq_parallel_for_dyn(oq_threadpool *pool, int64_t n, int32_t max_threads, int64_t grain, oq_parallel_fn fn,
+                              void *ctx) {
+  if (n <= 0) return OQ_OK;
+  if (grain < 1) grain = 1;
+  int64_t threads = oq_threadpool_size(pool), claims = (n + grain - 1) / grain;
+  if (max_threads < threads) threads = max_threads;
+  if (claims < threads) threads = claims;
+  return run_job(pool, n, threads, grain, fn, ctx);
 }
 
 oq_status oq_parallel_for(oq_threadpool *pool, int64_t n, oq_parallel_fn fn, void *ctx) {

@@ -6,6 +6,7 @@
 #include "core/pool.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #define MAX_RANGES 2048
 
@@ -293,6 +294,81 @@ OQ_TEST(failing_chunks) {
   /* the pool is still usable after failures */
   CHECK(check_split(pool, 333, OQ_THREADPOOL_MAX));
   oq_threadpool_free(pool);
+}
+
+/* oq_parallel_for_dyn: claims of grain items (the last one shorter, or all at once inline) cover [0, n) once, each run
+ * on a thread whose index (oq_parallel_chunk) is below min(max_threads, pool size); a failure is reported; nested calls
+ * run inline. */
+typedef struct dyn_rec {
+  int visits[5000];
+  _Atomic int bad_ranges, bad_thread;
+  int64_t grain, n;
+  int32_t threads;
+  oq_threadpool *pool;
+} dyn_rec;
+
+static oq_status dyn_visit(void *ctx, int64_t begin, int64_t end) {
+  dyn_rec *r = ctx;
+  /* a claim of grain items (the last one up to n), or all of [0, n) when the call runs inline */
+  int claim = begin % r->grain == 0 && (end - begin == r->grain || (end == r->n && end - begin < r->grain));
+  if (!claim && !(begin == 0 && end == r->n)) atomic_fetch_add(&r->bad_ranges, 1);
+  int32_t t = oq_parallel_chunk();
+  if (t < 0 || t >= r->threads) atomic_fetch_add(&r->bad_thread, 1);
+  for (int64_t i = begin; i < end; i++) r->visits[i]++;
+  return OQ_OK;
+}
+
+static oq_status dyn_fail(void *ctx, int64_t begin, int64_t end) {
+  (void)ctx;
+  (void)begin;
+  return end > 100 ? OQ_ERR_NOMEM : OQ_OK; /* fails on items from 100 on */
+}
+
+static oq_status dyn_nested(void *ctx, int64_t begin, int64_t end) {
+  dyn_rec *r = ctx;
+  (void)begin;
+  (void)end;
+  /* the pool is busy: the inner call runs inline on this thread */
+  int32_t outer = oq_parallel_chunk();
+  oq_status st = oq_parallel_for_dyn(r->pool, 10, 4, 3, dyn_fail, NULL);
+  if (oq_parallel_chunk() != outer) atomic_fetch_add(&r->bad_thread, 1);
+  return st;
+}
+
+OQ_TEST(dynamic_claims_cover_every_index_once) {
+  oq_error err = {0};
+  for (int32_t size = 1; size <= 4; size++) {
+    oq_threadpool *pool = NULL;
+    REQUIRE_OK(oq_threadpool_create(size, &pool, &err));
+    static const int64_t ns[] = {0, 1, 7, 64, 999, 5000};
+    static const int64_t grains[] = {1, 3, 64, 10000};
+    for (size_t a = 0; a < sizeof ns / sizeof *ns; a++)
+      for (size_t b = 0; b < sizeof grains / sizeof *grains; b++)
+        for (int32_t maxt = 1; maxt <= 5; maxt += 2) {
+          dyn_rec *r = calloc(1, sizeof *r);
+          REQUIRE(r);
+          r->grain = grains[b];
+          r->n = ns[a];
+          r->threads = maxt < size ? maxt : size;
+          CHECK(oq_parallel_for_dyn(pool, ns[a], maxt, grains[b], dyn_visit, r) == OQ_OK);
+          int once = 1;
+          for (int64_t i = 0; i < ns[a]; i++) once = once && r->visits[i] == 1;
+          CHECK(once);
+          CHECK(atomic_load(&r->bad_ranges) == 0);
+          CHECK(atomic_load(&r->bad_thread) == 0);
+          free(r);
+        }
+    CHECK(oq_parallel_for_dyn(pool, 1000, 4, 7, dyn_fail, NULL) == OQ_ERR_NOMEM);
+    dyn_rec *r = calloc(1, sizeof *r);
+    REQUIRE(r);
+    r->pool = pool;
+    CHECK(oq_parallel_for_dyn(pool, 8, 4, 1, dyn_nested, r) == OQ_OK);
+    CHECK(atomic_load(&r->bad_thread) == 0);
+    free(r);
+    CHECK(check_split(pool, 333, OQ_THREADPOOL_MAX)); /* the pool still runs static jobs */
+    oq_threadpool_free(pool);
+  }
+  CHECK(oq_parallel_for_dyn(NULL, 10, 4, 3, dyn_fail, NULL) == OQ_OK);
 }
 
 OQ_TEST(bad_arguments) {
