@@ -122,19 +122,22 @@ static void dw_padded(const oq_conv_shape *cs, int64_t *ph, int64_t *pw) {
   *pw = (g->out[1] - 1) * g->s[1] + g->k[1];
 }
 
-/* The level's plane kernel (oq_dw_plane_fn): stride 1 with 'same' padding on maps of short rows, where the
- * padded copy and the band-as-one-row pass cost the most (7x7: 115 -> 65 us for 960 channels; on 56x56 and larger
- * maps, and for stride 2, the padded path measured faster). */
+/* The level's plane kernel (oq_dw_plane_fn): stride 2 on any map (the band-as-one-row pass over the padded plane
+ * threw half of its outputs away: 56x56 -> 28x28, 144 channels, 235 -> 143 us; 112x112 -> 56x56, 547 -> 368 us),
+ * and stride 1 with 'same' padding on maps of short rows, where the padded copy and the copy out cost the most
+ * (7x7, 960 channels: 115 -> 61 us; on 56x56 and larger maps the padded path measured as fast or faster). */
 static int dw_plane_fits(const oq_conv_shape *cs) {
   const oq_window_geom *g = &cs->g;
-  if (!dw_rows_fit(cs) || g->s[0] != 1 || g->out[1] >= DW_SHORT) return 0;
+  if (!dw_rows_fit(cs)) return 0;
+  if (g->s[0] == 2) return 1;
+  if (g->out[1] >= DW_SHORT) return 0;
   int64_t p = (g->k[0] - 1) / 2;
   return g->pb[0] == p && g->pb[1] == p && g->out[0] == g->in[0] && g->out[1] == g->in[1];
 }
 
 /* Floats holding the stride-1 mask table of oq_dw_geom: k * k uint16 per 16 outputs. */
 static size_t dw_mask_floats(const oq_conv_shape *cs) {
-  if (!dw_plane_fits(cs)) return 0;
+  if (!dw_plane_fits(cs) || cs->g.s[0] != 1) return 0;
   size_t blocks = ((size_t)cs->out_sp + 15) / 16;
   return (blocks * (size_t)cs->kprod + 1) / 2; /* out_sp fits in int64; kprod <= 25 */
 }
@@ -507,7 +510,7 @@ oq_status oq_conv_fast_wp(const oq_conv_shape *cs, const float *x, const float *
   static const oq_conv_act none = {OQ_GEMM_ACT_NONE, 0.0f, 0.0f};
   if (!act) act = &none;
   if (is_depthwise(cs)) {
-    dw_job d = {cs, x, w, b, y, *act, oq_simd_get(), scratch, 1, {0, 0, 0, NULL}};
+    dw_job d = {cs, x, w, b, y, *act, oq_simd_get(), scratch, 1, {0, 0, 0, 0, 0, 0, 0, 0, NULL}};
     if (!dw_rows_fit(cs)) return oq_parallel_for(pool, cs->n * cs->m, dw_planes, &d);
     if (!scratch)
       return oq_error_set(err, OQ_ERR_INTERNAL, __FILE__, __LINE__, "depthwise convolution without scratch");
@@ -516,10 +519,15 @@ oq_status oq_conv_fast_wp(const oq_conv_shape *cs, const float *x, const float *
     d.bands = th < cs->g.out[0] ? th : cs->g.out[0];
     if (d.simd->dw_plane && dw_plane_fits(cs)) {
       const oq_window_geom *g = &cs->g;
-      /* the mask table after the padded planes (dw_scratch_floats) */
-      uint16_t *masks = (uint16_t *)(void *)(scratch + dw_scratch_floats(cs, th) - dw_mask_floats(cs));
-      dw_flat_masks(cs, masks);
-      d.geom = (oq_dw_geom){g->out[0], g->out[1], (int32_t)g->k[0], masks};
+      d.geom = (oq_dw_geom){g->in[0],         g->in[1], g->out[0], g->out[1], (int32_t)g->k[0],
+                            (int32_t)g->s[0], g->pb[0], g->pb[1],  NULL};
+      if (g->s[0] == 1) { /* the mask table after the padded planes (dw_scratch_floats) */
+        uint16_t *masks = (uint16_t *)(void *)(scratch + dw_scratch_floats(cs, th) - dw_mask_floats(cs));
+        dw_flat_masks(cs, masks);
+        d.geom.masks = masks;
+      }
+      /* short rows: whole planes per thread (a band of a 7x7 plane was a few vectors, less than its setup) */
+      d.bands = 1;
       return oq_parallel_for_max(pool, d.bands * cs->n * cs->m, th, dw_planes_direct, &d);
     }
     return oq_parallel_for_max(pool, d.bands * cs->n * cs->m, th, dw_planes_rows, &d);

@@ -111,13 +111,14 @@ typedef struct oq_panel_seg {
 typedef void (*oq_im2col_panel_fn)(const oq_im2col_geom *g, const oq_panel_seg *seg, int32_t n_seg, size_t p0,
                                    size_t kc, float *dst);
 
-/* A depthwise convolution's plane geometry for oq_dw_plane_fn: k x k (k 3 or 5), stride 1, 'same' padding (pads
- * (k - 1) / 2, output extents = input extents). */
+/* A depthwise convolution's plane geometry for oq_dw_plane_fn: k x k (k 3 or 5), no dilation; stride 1 with 'same'
+ * padding (pads (k - 1) / 2, output extents = input extents), or stride 2 with any padding. */
 typedef struct oq_dw_geom {
-  int64_t oh, ow; /* output = input extents */
-  int32_t k;
-  /* per 16-output block b of the flattened plane, k * k masks: bit l of mask t set when output 16 b + l exists and
-   * its tap t lies inside the input (built by kern/conv.c) */
+  int64_t ih, iw, oh, ow; /* input and output extents */
+  int32_t k, stride;
+  int64_t pt, pl; /* padding before */
+  /* stride 1: per 16-output block b of the flattened plane, k * k masks, bit l of mask t set when output 16 b + l
+   * exists and its tap t lies inside the input (built by kern/conv.c); stride 2: unused */
   const uint16_t *masks;
 } oq_dw_geom;
 /* Output rows [oh0, oh1) of one depthwise plane straight from the unpadded input plane x (no padded copy):

@@ -378,17 +378,74 @@ static inline __attribute__((always_inline)) void dw_flat_k(const int32_t k, con
   }
 }
 
-/* oq_dw_plane_fn (stride 1, 'same' padding): the plane is one flat row, an output and its taps lie at the same
+/* Stride 2, output rows [oh0, oh1), for a k known at compile time: per row, 16 outputs from the even elements of 32
+ * per tap (a permute), lanes whose tap lies in the padding or past the row zeroed by masks (computed per tap from
+ * the row's column range; rows in the padding add w * 0 as the padded plane did). */
+static inline __attribute__((always_inline)) void dw_s2_k(const int32_t k, const oq_dw_geom *g, const float *x,
+                                                          const float *w, float bias, const oq_gemm_store *st,
+                                                          int64_t oh0, int64_t oh1, float *y) {
+  const int32_t kk = k * k;
+  __m512 wv[25];
+  for (int32_t t = 0; t < kk; t++) wv[t] = _mm512_set1_ps(w[t]);
+  const __m512 vb = _mm512_set1_ps(bias), lo = _mm512_set1_ps(st->lo), hi = _mm512_set1_ps(st->hi);
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  for (int64_t o16 = 0; o16 < g->ow; o16 += 16) {
+    int64_t n = g->ow - o16 < 16 ? g->ow - o16 : 16;
+    /* per kw: the lanes l < n whose column c0 + 2 l lies in [0, iw), and the even elements of 32 they take */
+    __mmask16 lanes[5], src_lo[5], src_hi[5];
+    int64_t c0[5];
+    for (int32_t kw = 0; kw < k; kw++) {
+      c0[kw] = 2 * o16 + kw - g->pl;
+      int64_t llo = c0[kw] >= 0 ? 0 : (1 - c0[kw]) / 2;
+      int64_t lhi = g->iw - 1 - c0[kw] < 0 ? 0 : (g->iw - 1 - c0[kw]) / 2 + 1;
+      if (lhi > n) lhi = n;
+      if (llo > lhi) llo = lhi;
+      uint64_t e = (((UINT64_C(1) << (2 * (lhi - llo))) - 1) << (2 * llo)) & UINT64_C(0x55555555);
+      lanes[kw] = (__mmask16)(((1u << (lhi - llo)) - 1u) << llo);
+      src_lo[kw] = (__mmask16)(e & 0xFFFFu);
+      src_hi[kw] = (__mmask16)(e >> 16);
+    }
+    for (int64_t oh = oh0; oh < oh1; oh++) {
+      __m512 acc = vb;
+      for (int32_t kh = 0; kh < k; kh++) {
+        int64_t ih = 2 * oh + kh - g->pt;
+        if (ih < 0 || ih >= g->ih) { /* a row of padding: w * 0, as over the padded plane */
+          for (int32_t kw = 0; kw < k; kw++)
+            acc = _mm512_add_ps(acc, _mm512_mul_ps(wv[kh * k + kw], _mm512_setzero_ps()));
+          continue;
+        }
+        uintptr_t row = (uintptr_t)(x + ih * g->iw);
+        for (int32_t kw = 0; kw < k; kw++) {
+          uintptr_t at = row + (uintptr_t)(c0[kw] * (int64_t)sizeof(float));
+          __m512 va = _mm512_maskz_loadu_ps(src_lo[kw], (const void *)at);
+          __m512 vc = _mm512_maskz_loadu_ps(src_hi[kw], (const void *)(at + 64));
+          __m512 v = _mm512_maskz_mov_ps(lanes[kw], _mm512_permutex2var_ps(va, even, vc));
+          acc = _mm512_add_ps(acc, _mm512_mul_ps(wv[kh * k + kw], v));
+        }
+      }
+      _mm512_mask_storeu_ps(y + oh * g->ow + o16, (__mmask16)((1u << n) - 1u), act_zmm(acc, st, lo, hi));
+    }
+  }
+}
+
+/* oq_dw_plane_fn. Stride 1 ('same' padding): the plane is one flat row, an output and its taps lie at the same
  * offsets from each other everywhere (output q, tap (kh, kw) at q + (kh - p) * iw + kw - p), so 16 outputs at a
  * time are one load per tap, masked by the table where taps fall in the padding or across row ends: the short rows
- * of 7x7 to 28x28 maps fill whole vectors, with no padded copy. Masked-off lanes are never read (addresses formed
- * as integers). Every output is bias + its taps in order, one rounding per product and per sum. */
+ * of 7x7 to 28x28 maps fill whole vectors, with no padded copy. Stride 2: dw_s2_k. Masked-off lanes are never
+ * read (addresses formed as integers). Every output is bias + its taps in order, one rounding per product and per
+ * sum. */
 static void dw_plane_zmm(const oq_dw_geom *g, const float *x, const float *w, float bias, const oq_gemm_store *st,
                          int64_t oh0, int64_t oh1, float *y) {
-  if (g->k == 3)
+  if (g->stride == 2) {
+    if (g->k == 3)
+      dw_s2_k(3, g, x, w, bias, st, oh0, oh1, y);
+    else
+      dw_s2_k(5, g, x, w, bias, st, oh0, oh1, y);
+  } else if (g->k == 3) {
     dw_flat_k(3, g, x, w, bias, st, oh0 * g->ow, oh1 * g->ow, y);
-  else
+  } else {
     dw_flat_k(5, g, x, w, bias, st, oh0 * g->ow, oh1 * g->ow, y);
+  }
 }
 
 static const oq_simd k_avx512 = {OQ_CPU_AVX512,

@@ -820,7 +820,7 @@ OQ_TEST(depthwise_rows_match_reference) {
     memset(&w, 0, sizeof w);
     int64_t k = iter % 2 ? 5 : 3, s = (iter / 2) % 2 ? 2 : 1;
     int same = (iter / 4) % 2; /* pads (k - 1) / 2 on every side: the flat stride-1 plane kernel */
-    int64_t in[2] = {rnd_in(1, 20), rnd_in(1, 40)}, ks[2] = {k, k};
+    int64_t in[2] = {rnd_in(1, 20), rnd_in(1, iter % 3 ? 40 : 80)}, ks[2] = {k, k};
     w.n_strides = w.n_dilations = 2;
     w.n_pads = 4;
     for (int i = 0; i < 2; i++) {
