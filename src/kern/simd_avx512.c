@@ -82,13 +82,26 @@ static inline void store_part_avx512(float *p, __m512 v, size_t n) {
     c##r##1 = _mm512_fmadd_ps(a, b1, c##r##1);                                                                         \
   }
 
+#define ROW_HALF(r)                                                                                                    \
+  {                                                                                                                    \
+    __m512 a = _mm512_set1_ps(*a##r);                                                                                  \
+    a##r += cs;                                                                                                        \
+    c##r##0 = _mm512_fmadd_ps(a, b0, c##r##0);                                                                         \
+  }
+
 static void micro_avx512(size_t kc, const float *ap, size_t rs, size_t cs, const float *bp, size_t bs, float *c,
                          size_t ldc, size_t mr, size_t nr, const oq_gemm_store *st) {
   __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
          c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
   const float *a0 = ap, *a1 = ap + rs, *a2 = ap + 2 * rs, *a3 = ap + 3 * rs, *a4 = ap + 4 * rs, *a5 = ap + 5 * rs,
               *a6 = ap + 6 * rs, *a7 = ap + 7 * rs;
-  if (bs == NR) { /* packed B: contiguous panels, the hardware prefetcher follows them */
+  if (nr <= 16) { /* a tile with no column in its right half (the last panel of a 14x14 or 13x13 map): its sums
+                   * alone, half the work; each stored element is the same chain of operations */
+    for (size_t p = 0; p < kc; p++) {
+      __m512 b0 = _mm512_loadu_ps(bp);
+      ROW_HALF(0) ROW_HALF(1) ROW_HALF(2) ROW_HALF(3) ROW_HALF(4) ROW_HALF(5) ROW_HALF(6) ROW_HALF(7) bp += bs;
+    }
+  } else if (bs == NR) { /* packed B: contiguous panels, the hardware prefetcher follows them */
     for (size_t p = 0; p < kc; p++) {
       __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
       ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) bp += bs;
