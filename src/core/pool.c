@@ -11,8 +11,10 @@
  * A worker whose index is not below the job's chunk count reads nothing but the generation word: the caller does
  * not wait for it, so the job fields may already belong to a later job.
  *
- * A dynamic job (oq_parallel_for_dyn) is the same, except that each participating thread, instead of its chunk,
- * claims ranges from the atomic counter next until none are left. */
+ * A dynamic job (oq_parallel_for_dyn) is the same, except that each participating thread takes its chunk grain
+ * items at a time from the front, then takes what is left of the other chunks from their backs: a thread works on
+ * the same part of the data as in a static split (what the previous kernel left in its cache) unless another one is
+ * late. A chunk's unclaimed range is one 64-bit word (begin, end), changed by compare-and-swap. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "core/pool.h"
 
@@ -39,6 +41,13 @@
 #define WORKER_SPIN_NS 200000
 #define CALLER_SPIN_NS 2000000
 
+/* The unclaimed items [begin, end) of one chunk of a dynamic job: end << 32 | begin (items < 2^31), alone in its
+ * cache line. */
+typedef struct claim_range {
+  _Atomic uint64_t r;
+  char pad[64 - sizeof(uint64_t)];
+} claim_range;
+
 typedef struct worker {
   oq_threadpool *pool; /* back pointer */
   int32_t index;       /* 1..n_workers: the chunk this worker runs */
@@ -54,8 +63,8 @@ struct oq_threadpool {
   oq_parallel_fn fn;        /* current job; written before gen is published */
   void *ctx;
   int64_t n;            /* items of the current job */
-  int64_t grain;        /* 0: static chunks; else items per claim of next (oq_parallel_for_dyn) */
-  _Atomic int64_t next; /* first item not claimed yet (dynamic jobs) */
+  int64_t grain;        /* 0: static chunks; else items per claim (oq_parallel_for_dyn) */
+  claim_range *ranges;  /* owned; n_workers + 1 entries: each chunk's unclaimed items (dynamic jobs) */
   oq_status *status;    /* owned; n_workers + 1 entries, per chunk result of the current job */
   pthread_mutex_t lock; /* only for sleeping */
   pthread_cond_t wake;  /* workers sleep here for a new generation or stop */
@@ -85,14 +94,32 @@ static oq_status run_chunk(oq_parallel_fn fn, void *ctx, int64_t begin, int64_t 
   return st;
 }
 
-/* A dynamic job's claims on thread t until the items run out (or one fails). */
-static oq_status run_claims(oq_threadpool *p, int32_t t) {
+/* Claims up to grain items of chunk c, from its front (its owner) or its back (another thread); 0 when empty. */
+static int claim(oq_threadpool *p, int32_t c, int front, int64_t *begin, int64_t *end) {
+  uint64_t cur = atomic_load_explicit(&p->ranges[c].r, memory_order_relaxed);
+  for (;;) {
+    uint64_t b = cur & 0xFFFFFFFFu, e = cur >> 32;
+    if (b >= e) return 0;
+    uint64_t take = e - b < (uint64_t)p->grain ? e - b : (uint64_t)p->grain;
+    uint64_t next = front ? (e << 32 | (b + take)) : ((e - take) << 32 | b);
+    if (atomic_compare_exchange_weak_explicit(&p->ranges[c].r, &cur, next, memory_order_relaxed,
+                                              memory_order_relaxed)) {
+      *begin = (int64_t)(front ? b : e - take);
+      *end = (int64_t)(front ? b + take : e);
+      return 1;
+    }
+  }
+}
+
+/* A dynamic job's claims on thread t of chunks threads: its own chunk, then the others', until all are claimed (or
+ * one fails). */
+static oq_status run_claims(oq_threadpool *p, int32_t t, int32_t chunks) {
   oq_status st = OQ_OK;
-  while (st == OQ_OK) {
-    int64_t begin = atomic_fetch_add_explicit(&p->next, p->grain, memory_order_relaxed);
-    if (begin >= p->n) break;
-    int64_t end = p->n - begin < p->grain ? p->n : begin + p->grain;
-    st = run_chunk(p->fn, p->ctx, begin, end, t);
+  int64_t begin, end;
+  while (st == OQ_OK && claim(p, t, 1, &begin, &end)) st = run_chunk(p->fn, p->ctx, begin, end, t);
+  for (int32_t k = 1; k < chunks && st == OQ_OK; k++) {
+    int32_t c = (t + k) % chunks;
+    while (st == OQ_OK && claim(p, c, 0, &begin, &end)) st = run_chunk(p->fn, p->ctx, begin, end, t);
   }
   return st;
 }
@@ -139,7 +166,7 @@ static void *worker_main(void *arg) {
     int32_t chunks = (int32_t)(g & GEN_CHUNK_MASK);
     if (w->index >= chunks) continue;
     if (p->grain > 0) {
-      p->status[w->index] = run_claims(p, w->index);
+      p->status[w->index] = run_claims(p, w->index, chunks);
     } else {
       int64_t begin, end;
       chunk_range(p->n, chunks, w->index, &begin, &end);
@@ -165,10 +192,12 @@ oq_status oq_threadpool_create(int32_t threads, oq_threadpool **out, oq_error *e
   p->tids = oq_calloc((size_t)want + 1, sizeof *p->tids, err);
   p->workers = oq_calloc((size_t)want + 1, sizeof *p->workers, err);
   p->status = oq_calloc((size_t)want + 1, sizeof *p->status, err);
-  if (!p->tids || !p->workers || !p->status) {
+  p->ranges = oq_calloc((size_t)want + 1, sizeof *p->ranges, err);
+  if (!p->tids || !p->workers || !p->status || !p->ranges) {
     free(p->tids);
     free(p->workers);
     free(p->status);
+    free(p->ranges);
     free(p);
     return OQ_ERR_NOMEM;
   }
@@ -178,7 +207,6 @@ oq_status oq_threadpool_create(int32_t threads, oq_threadpool **out, oq_error *e
   atomic_init(&p->waiting, 0);
   atomic_init(&p->busy, 0);
   atomic_init(&p->stop, 0);
-  atomic_init(&p->next, 0);
   int have_lock = pthread_mutex_init(&p->lock, NULL) == 0;
   int have_wake = have_lock && pthread_cond_init(&p->wake, NULL) == 0;
   int have_done = have_wake && pthread_cond_init(&p->done, NULL) == 0;
@@ -188,6 +216,7 @@ oq_status oq_threadpool_create(int32_t threads, oq_threadpool **out, oq_error *e
     free(p->tids);
     free(p->workers);
     free(p->status);
+    free(p->ranges);
     free(p);
     OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "cannot create the thread pool's mutex or condition variables");
   }
@@ -215,6 +244,7 @@ void oq_threadpool_free(oq_threadpool *pool) {
   free(pool->tids);
   free(pool->workers);
   free(pool->status);
+  free(pool->ranges);
   free(pool);
 }
 
@@ -229,7 +259,11 @@ static oq_status run_job(oq_threadpool *pool, int64_t n, int64_t chunks, int64_t
   pool->ctx = ctx;
   pool->n = n;
   pool->grain = grain;
-  atomic_store_explicit(&pool->next, 0, memory_order_relaxed);
+  for (int32_t c = 0; grain > 0 && c < (int32_t)chunks; c++) { /* published with gen below */
+    int64_t b, e;
+    chunk_range(n, (int32_t)chunks, c, &b, &e);
+    atomic_store_explicit(&pool->ranges[c].r, (uint64_t)e << 32 | (uint64_t)b, memory_order_relaxed);
+  }
   atomic_store_explicit(&pool->pending, (int32_t)chunks - 1, memory_order_relaxed);
   uint64_t counter = (atomic_load_explicit(&pool->gen, memory_order_relaxed) >> GEN_SHIFT) + 1;
   atomic_store(&pool->gen, (counter << GEN_SHIFT) | (uint64_t)chunks); /* seq_cst: ordered before sleepers */
@@ -241,7 +275,7 @@ static oq_status run_job(oq_threadpool *pool, int64_t n, int64_t chunks, int64_t
 
   oq_status st;
   if (grain > 0) {
-    st = run_claims(pool, 0);
+    st = run_claims(pool, 0, (int32_t)chunks);
   } else {
     int64_t begin, end;
     chunk_range(n, (int32_t)chunks, 0, &begin, &end);
@@ -281,6 +315,7 @@ oq_status oq_parallel_for_max(oq_threadpool *pool, int64_t n, int32_t max_chunks
 oq_status oq_parallel_for_dyn(oq_threadpool *pool, int64_t n, int32_t max_threads, int64_t grain, oq_parallel_fn fn,
                               void *ctx) {
   if (n <= 0) return OQ_OK;
+  if (n >= ((int64_t)1 << 31)) return oq_parallel_for_max(pool, n, max_threads, fn, ctx); /* ranges hold 31 bits */
   if (grain < 1) grain = 1;
   int64_t threads = oq_threadpool_size(pool), claims = (n + grain - 1) / grain;
   if (max_threads < threads) threads = max_threads;

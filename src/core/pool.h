@@ -36,13 +36,14 @@ oq_status oq_parallel_for(oq_threadpool *pool, int64_t n, oq_parallel_fn fn, voi
 /* The same split, with at most max_chunks chunks (>= 1): for callers that size per-chunk scratch up front. */
 oq_status oq_parallel_for_max(oq_threadpool *pool, int64_t n, int32_t max_chunks, oq_parallel_fn fn, void *ctx);
 
-/* [0, n) claimed in ranges of grain items (>= 1; all of it at once when the call runs inline, as
- * oq_parallel_for_max's fallbacks do) by at most max_threads threads (>= 1) from a shared counter, so a
- * thread that is slowed (a busy neighbour on the vCPU, a cold cache) takes fewer ranges instead of holding up the
- * others; fn may run several times on one thread. oq_parallel_chunk() is the thread's index (0 for the caller),
- * below min(max_threads, pool size), the same thread's every call, so per-thread scratch works as with chunks. The
- * ranges differ from run to run: only for work whose every item's result does not depend on which thread runs it
- * or how the items are grouped. Returns OQ_OK or the failure of the lowest-numbered thread that failed. */
+/* [0, n) split into the chunks of oq_parallel_for_max over at most max_threads threads (>= 1); each thread takes
+ * its own chunk in ranges of at most grain items (>= 1) from the front, then what is left of the others from their
+ * backs, so a thread that is slowed (a busy neighbour on the vCPU, a cold cache) holds up no one, while each thread
+ * still works where the previous kernel's static split left its data. All of [0, n) at once when the call runs
+ * inline (as oq_parallel_for_max's fallbacks). fn may run several times on one thread; oq_parallel_chunk() is the
+ * thread's index (0 for the caller), below min(max_threads, pool size), the same thread's every call, so
+ * per-thread scratch works as with chunks. Which items go together differs from run to run: only for work whose
+ * every item's result does not depend on that. Returns OQ_OK or the failure of the lowest-numbered failing thread. */
 oq_status oq_parallel_for_dyn(oq_threadpool *pool, int64_t n, int32_t max_threads, int64_t grain, oq_parallel_fn fn,
                               void *ctx);
 

@@ -480,9 +480,10 @@ static oq_status sgemm_split(struct oq_threadpool *pool, const oq_sgemm_pack *pa
     if (st != OQ_OK) return st;
     j.pre = shared_buf;
   }
-  /* Items claimed dynamically when a claim packs nothing another claim also packs (column blocks pack their own
-   * columns of B; row blocks with B shared, read in place, or small): a thread slowed by its vCPU's neighbours then
-   * takes fewer items (static halves left the other thread waiting 4-8% of mobilenet_v2 at 2 threads). */
+  /* Items claimed dynamically (each thread its static chunk first, then the others' leftovers) when a claim packs
+   * nothing another claim also packs (column blocks pack their own columns of B; row blocks with B shared, read in
+   * place, or small): a thread slowed by its vCPU's neighbours then takes fewer items (static halves left the other
+   * thread waiting 4-8% of mobilenet_v2 at 2 threads). */
   int shares_b = !j.by_rows || j.pre || j.small || (!fill && !trans_b && m <= B_IN_PLACE_ROWS);
   if (shares_b && chunks > 1) {
     int64_t grain = (items + 4 * (int64_t)chunks - 1) / (4 * (int64_t)chunks);

@@ -113,6 +113,8 @@ typedef struct pool_job {
   atomic_int next_slot;      /* slots claimed by running chunks */
   int64_t *indices;          /* MaxPool's Indices output, NULL when not asked for */
   int32_t storage_order;     /* 1: Indices column-major within a plane */
+  int64_t planes;            /* image * channel planes */
+  int64_t bands;             /* the separable float MaxPool: bands of output rows (items band * planes + plane) */
 } pool_job;
 
 /* MaxPool with Indices: per output, the first in-bounds tap (window order) holding the maximum (NaN never wins),
@@ -187,13 +189,14 @@ static void max_row(float *vm, const float *x, int64_t n) {
  * input rows (contiguous, so it vectorizes), then each output takes the maximum of its in-bounds columns of that
  * row. A maximum does not depend on the order of its comparisons (NaN never wins a `>`, so it is skipped in any
  * order), except which of +0 and -0 survives a tie. vm: IW floats of scratch. */
-static void maxpool_rows(const oq_window_geom *g, const float *xp, float *yp, float *vm) {
+static void maxpool_rows(const oq_window_geom *g, const float *xp, float *yp, float *vm, int64_t oh0, int64_t oh1) {
   int two = g->nd == 2;
   int64_t IH = two ? g->in[0] : 1, IW = g->in[g->nd - 1], OH = two ? g->out[0] : 1, OW = g->out[g->nd - 1];
   int64_t KH = two ? g->k[0] : 1, KW = g->k[g->nd - 1];
   int64_t sh = two ? g->s[0] : 1, sw = g->s[g->nd - 1], dh = two ? g->d[0] : 1, dw = g->d[g->nd - 1];
   int64_t pt = two ? g->pb[0] : 0, pl = g->pb[g->nd - 1];
-  for (int64_t oh = 0; oh < OH; oh++) {
+  if (oh1 > OH) oh1 = OH;
+  for (int64_t oh = oh0; oh < oh1; oh++) {
     float *yr = yp + oh * OW;
     int any = 0;
     const float *rows[16];
@@ -255,8 +258,13 @@ static oq_status pool_planes(void *ctx, int64_t pl0, int64_t pl1) {
     return OQ_OK;
   }
   if (!j->is_avg && j->dtype == OQ_DTYPE_FLOAT && j->g->nd <= 2) { /* the slot is a row of floats here */
-    for (int64_t p = pl0; p < pl1; p++)
-      maxpool_rows(j->g, (const float *)j->x + p * j->in_sp, (float *)j->y + p * j->out_sp, (float *)(void *)taps);
+    /* items are band * planes + plane (maxpool_bands) */
+    int64_t planes = j->planes, oh_n = j->g->nd == 2 ? j->g->out[0] : 1;
+    for (int64_t it = pl0; it < pl1; it++) {
+      int64_t band = it / planes, p = it % planes;
+      maxpool_rows(j->g, (const float *)j->x + p * j->in_sp, (float *)j->y + p * j->out_sp, (float *)(void *)taps,
+                   oh_n * band / j->bands, oh_n * (band + 1) / j->bands);
+    }
     return OQ_OK;
   }
   if (!j->is_avg) {
@@ -400,6 +408,17 @@ static oq_status pool_exec(const oq_kernel_call *call, int is_avg, oq_error *err
   OQ_CHECK(oq_kscratch(call, bytes, &taps, err));
   j.taps = taps;
   double work = (double)planes * oq_window_visits(&g, INFINITY);
+  j.planes = planes;
+  j.bands = 1;
+  if (!is_avg && !indices && x->dtype == OQ_DTYPE_FLOAT && g.nd <= 2) {
+    /* the separable float MaxPool: thread t takes band t of the output rows of every plane, the part of the map the
+     * convolution before it computed on that thread when it split its output by columns (split over planes, each
+     * thread read half of its input from the other core's cache: slower on 2 threads than on 1) */
+    int64_t oh_n = g.nd == 2 ? g.out[0] : 1;
+    j.bands = slots < oh_n ? slots : oh_n;
+    OQ_CHECK(oq_parallel_for_max(call->pool, j.bands * planes, slots, pool_planes, &j));
+    return OQ_OK;
+  }
   OQ_CHECK(oq_parallel_for_max(call->pool, planes, chunks_for(work, POOL_MIN_WORK), pool_planes, &j));
   return OQ_OK;
 fail:

@@ -296,7 +296,7 @@ OQ_TEST(failing_chunks) {
   oq_threadpool_free(pool);
 }
 
-/* oq_parallel_for_dyn: claims of grain items (the last one shorter, or all at once inline) cover [0, n) once, each run
+/* oq_parallel_for_dyn: claims of at most grain items (or all at once inline) cover [0, n) once, each run
  * on a thread whose index (oq_parallel_chunk) is below min(max_threads, pool size); a failure is reported; nested calls
  * run inline. */
 typedef struct dyn_rec {
@@ -309,8 +309,8 @@ typedef struct dyn_rec {
 
 static oq_status dyn_visit(void *ctx, int64_t begin, int64_t end) {
   dyn_rec *r = ctx;
-  /* a claim of grain items (the last one up to n), or all of [0, n) when the call runs inline */
-  int claim = begin % r->grain == 0 && (end - begin == r->grain || (end == r->n && end - begin < r->grain));
+  /* a claim of 1 to grain items inside [0, n), or all of [0, n) when the call runs inline */
+  int claim = begin >= 0 && end <= r->n && end > begin && end - begin <= r->grain;
   if (!claim && !(begin == 0 && end == r->n)) atomic_fetch_add(&r->bad_ranges, 1);
   int32_t t = oq_parallel_chunk();
   if (t < 0 || t >= r->threads) atomic_fetch_add(&r->bad_thread, 1);
