@@ -324,6 +324,36 @@ static void im2col_panel_zmm(const oq_im2col_geom *g, const oq_panel_seg *seg, i
   }
   first[kprod] = n_runs;
   int64_t c = (int64_t)p0 / kprod, t = (int64_t)p0 % kprod;
+  int32_t most = 0;
+  for (int64_t u = 0; u < kprod; u++)
+    if (first[u + 1] - first[u] > most) most = first[u + 1] - first[u];
+  if (sw == 1 && most <= 2 && kprod <= OQ_IM2COL_TAPS_MAX) {
+    /* stride 1, at most two runs per tap (panels within one or across two output rows): the same masked loads
+     * with no branches, each tap's two runs (absent ones with empty masks) from a table */
+    int64_t at[OQ_IM2COL_TAPS_MAX][2][2];
+    __mmask16 mk[OQ_IM2COL_TAPS_MAX][2][2];
+    for (int64_t u = 0; u < kprod; u++)
+      for (int32_t q = 0; q < 2; q++)
+        for (int h = 0; h < 2; h++) {
+          const im2col_run *r = first[u] + q < first[u + 1] ? &runs[first[u] + q] : NULL;
+          at[u][q][h] = r ? r->start[h] : 0;
+          mk[u][q][h] = r ? (__mmask16)r->lanes[h] : 0;
+        }
+    for (size_t p = 0; p < kc; p++) {
+      uintptr_t plane = (uintptr_t)(g->x + c * g->in_sp);
+      __m512 v0 = _mm512_maskz_loadu_ps(mk[t][0][0], (const void *)(plane + (uintptr_t)(at[t][0][0] * 4)));
+      __m512 v1 = _mm512_maskz_loadu_ps(mk[t][0][1], (const void *)(plane + (uintptr_t)(at[t][0][1] * 4)));
+      v0 = _mm512_mask_loadu_ps(v0, mk[t][1][0], (const void *)(plane + (uintptr_t)(at[t][1][0] * 4)));
+      v1 = _mm512_mask_loadu_ps(v1, mk[t][1][1], (const void *)(plane + (uintptr_t)(at[t][1][1] * 4)));
+      _mm512_storeu_ps(dst + p * 32, v0);
+      _mm512_storeu_ps(dst + p * 32 + 16, v1);
+      if (++t == kprod) {
+        t = 0;
+        c++;
+      }
+    }
+    return;
+  }
   for (size_t p = 0; p < kc; p++) {
     const float *plane = g->x + c * g->in_sp;
     __m512 v0 = _mm512_setzero_ps(), v1 = v0;
