@@ -127,8 +127,10 @@ typedef struct b_source {
   size_t ldb;
   oq_sgemm_pack_fn fill; /* NULL: pack from b */
   void *fill_ctx;
-  size_t j_off;     /* column of this chunk's first column in the whole product (callback columns are absolute) */
-  const float *pre; /* NULL, or all of op(B) already packed (pre_offset's layout; the chunk has all columns) */
+  size_t j_off;      /* column of this chunk's first column in the whole product (callback columns are absolute) */
+  const float *pre;  /* NULL, or all of op(B) already packed (pre_offset's layout; the chunk has all columns) */
+  const float *bpre; /* NULL, or op(B) packed once (oq_sgemm_bpack): KC block pc, column j at pc * npad + j * kc */
+  size_t npad;
 } b_source;
 
 /* Where the panels of the KC block at row pc and the NR-aligned column j0 start in a whole packed op(B) (k x n): NC
@@ -172,7 +174,7 @@ static void gemm_packed(const oq_simd *simd, int trans_a, size_t m, size_t n, si
   size_t ncap = round_up(n < NC ? n : NC, NR_MAX);
   float *bpack = scratch, *apack = scratch + kcap * ncap;
   int direct = !trans_a && alpha == 1.0f;
-  int bdirect = !bs->pre && !bs->fill && !bs->tb && m <= B_IN_PLACE_ROWS;
+  int bdirect = !bs->pre && !bs->bpre && !bs->fill && !bs->tb && m <= B_IN_PLACE_ROWS;
   for (size_t jc = 0; jc < n; jc += NC) {
     size_t nc = n - jc < NC ? n - jc : NC;
     for (size_t pc = 0; pc < k; pc += KC) {
@@ -184,8 +186,10 @@ static void gemm_packed(const oq_simd *simd, int trans_a, size_t m, size_t n, si
        * packing it cost as much as the product (a [32, 256] x [256, 1024] MatMul). Only a partial last panel is
        * packed. The values, and so every element's arithmetic, are the same either way. */
       size_t bfull = bdirect ? nc / NR * NR : 0;
-      const float *bpanels = bs->pre ? bs->pre + pre_offset(n, k, pc, kc, jc, NR) : bpack;
-      if (bs->pre)
+      const float *bpanels = bs->pre    ? bs->pre + pre_offset(n, k, pc, kc, jc, NR)
+                             : bs->bpre ? bs->bpre + pc * bs->npad + (bs->j_off + jc) * kc
+                                        : bpack;
+      if (bs->pre || bs->bpre)
         ;
       else if (bs->fill)
         bs->fill(bs->fill_ctx, pc, kc, bs->j_off + jc, nc, bpack, NR);
@@ -273,6 +277,8 @@ typedef struct gemm_job {
   const float *pre;  /* NULL, or op(B) packed once for every chunk (pack->shared) */
   const float *apre; /* NULL, or op(A) packed once (oq_sgemm_apack) */
   size_t apre_mpad;
+  const float *bpre; /* NULL, or op(B) packed once (oq_sgemm_bpack) */
+  size_t bpre_npad;
   const oq_sgemm_pack *pack; /* packing slots (packed path) */
   const oq_simd *simd;       /* the level every chunk uses */
 } gemm_job;
@@ -314,7 +320,7 @@ static oq_status gemm_items(void *ctx, int64_t begin, int64_t end) {
     return OQ_OK;
   }
   if (j->beta != 0.0f) scale_c(m, n, j->beta, c, j->ldc);
-  b_source bs = {j->tb, b, j->ldb, j->fill, j->fill_ctx, j_off, j->pre};
+  b_source bs = {j->tb, b, j->ldb, j->fill, j->fill_ctx, j_off, j->pre, j->bpre, j->bpre_npad};
   a_pre ap = {j->apre, j->apre_mpad, j->by_rows ? lo : 0};
   gemm_packed(j->simd, j->ta, m, n, j->k, j->alpha, a, j->lda, &ap, &bs, c, j->ldc, &ep, scratch);
   return OQ_OK;
@@ -431,7 +437,7 @@ static oq_status sgemm_split(struct oq_threadpool *pool, const oq_sgemm_pack *pa
                              size_t n, size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb,
                              oq_sgemm_pack_fn fill, void *fill_ctx, float beta, float *c, size_t ldc,
                              const oq_sgemm_epi *epi, float *shared_buf, size_t shared_floats,
-                             const oq_sgemm_apack *apack, oq_error *err) {
+                             const oq_sgemm_apack *apack, const oq_sgemm_bpack *bpack, oq_error *err) {
   if (m == 0 || n == 0) return OQ_OK;
   gemm_job j;
   memset(&j, 0, sizeof j);
@@ -462,6 +468,11 @@ static oq_status sgemm_split(struct oq_threadpool *pool, const oq_sgemm_pack *pa
     j.apre = apack->data;
     j.apre_mpad = round_up(m, (size_t)apack->mr);
   }
+  if (bpack && bpack->data && !j.small && !fill && bpack->n == n && bpack->k == k && bpack->nr == j.simd->gemm_nr &&
+      bpack->tb == trans_b) {
+    j.bpre = bpack->data;
+    j.bpre_npad = round_up(n, (size_t)bpack->nr);
+  }
   size_t need = floats_for(m, n, k, fill != NULL);
   if (need) {
     if (!pack || !pack->buf || pack->n_slots < 1 || pack->slot_floats < need)
@@ -470,7 +481,7 @@ static oq_status sgemm_split(struct oq_threadpool *pool, const oq_sgemm_pack *pa
   }
   int32_t threads = oq_threadpool_size(pool);
   if (chunks < threads) threads = chunks;
-  size_t shared = need ? shared_need(threads, m, n, k, fill != NULL, trans_b) : 0;
+  size_t shared = need && !j.bpre ? shared_need(threads, m, n, k, fill != NULL, trans_b) : 0;
   if (shared && shared_buf && shared_floats >= shared) {
     /* every chunk would pack all of op(B): the threads pack it once, together, then share it. The panels hold the
      * same values as each chunk's own packing, so no element's arithmetic changes. */
@@ -484,7 +495,7 @@ static oq_status sgemm_split(struct oq_threadpool *pool, const oq_sgemm_pack *pa
    * nothing another claim also packs (column blocks pack their own columns of B; row blocks with B shared, read in
    * place, or small): a thread slowed by its vCPU's neighbours then takes fewer items (static halves left the other
    * thread waiting 4-8% of mobilenet_v2 at 2 threads). */
-  int shares_b = !j.by_rows || j.pre || j.small || (!fill && !trans_b && m <= B_IN_PLACE_ROWS);
+  int shares_b = !j.by_rows || j.pre || j.bpre || j.small || (!fill && !trans_b && m <= B_IN_PLACE_ROWS);
   if (shares_b && chunks > 1) {
     int64_t grain = (items + 4 * (int64_t)chunks - 1) / (4 * (int64_t)chunks);
     return oq_parallel_for_dyn(pool, items, chunks, grain, gemm_items, &j);
@@ -496,21 +507,21 @@ oq_status oq_sgemm(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int tr
                    size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
                    size_t ldc, oq_error *err) {
   return sgemm_split(pool, pack, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, NULL, NULL, beta, c, ldc, NULL, NULL,
-                     0, NULL, err);
+                     0, NULL, NULL, err);
 }
 
 oq_status oq_sgemm_epi_run(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, int trans_b, size_t m,
                            size_t n, size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb,
                            float beta, float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err) {
   return sgemm_split(pool, pack, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, NULL, NULL, beta, c, ldc, epi, NULL,
-                     0, NULL, err);
+                     0, NULL, NULL, err);
 }
 
 oq_status oq_sgemm_fill(struct oq_threadpool *pool, const oq_sgemm_pack *pack, int trans_a, size_t m, size_t n,
                         size_t k, float alpha, const float *a, size_t lda, oq_sgemm_pack_fn fill, void *fill_ctx,
                         float beta, float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err) {
   return sgemm_split(pool, pack, trans_a, 0, m, n, k, alpha, a, lda, NULL, 0, fill, fill_ctx, beta, c, ldc, epi, NULL,
-                     0, NULL, err);
+                     0, NULL, NULL, err);
 }
 
 oq_status oq_sgemm_shared(struct oq_threadpool *pool, const oq_sgemm_pack *pack, float *shared, size_t shared_floats,
@@ -518,7 +529,7 @@ oq_status oq_sgemm_shared(struct oq_threadpool *pool, const oq_sgemm_pack *pack,
                           size_t lda, const float *b, size_t ldb, oq_sgemm_pack_fn fill, void *fill_ctx, float beta,
                           float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err) {
   return sgemm_split(pool, pack, trans_a, fill ? 0 : trans_b, m, n, k, alpha, a, lda, fill ? NULL : b, fill ? 0 : ldb,
-                     fill, fill_ctx, beta, c, ldc, epi, shared, shared_floats, NULL, err);
+                     fill, fill_ctx, beta, c, ldc, epi, shared, shared_floats, NULL, NULL, err);
 }
 
 oq_status oq_sgemm_shared_apack(struct oq_threadpool *pool, const oq_sgemm_pack *pack, float *shared,
@@ -527,7 +538,28 @@ oq_status oq_sgemm_shared_apack(struct oq_threadpool *pool, const oq_sgemm_pack 
                                 oq_sgemm_pack_fn fill, void *fill_ctx, float beta, float *c, size_t ldc,
                                 const oq_sgemm_epi *epi, oq_error *err) {
   return sgemm_split(pool, pack, trans_a, fill ? 0 : trans_b, m, n, k, alpha, a, lda, fill ? NULL : b, fill ? 0 : ldb,
-                     fill, fill_ctx, beta, c, ldc, epi, shared, shared_floats, apack, err);
+                     fill, fill_ctx, beta, c, ldc, epi, shared, shared_floats, apack, NULL, err);
+}
+
+oq_status oq_sgemm_bpacked(struct oq_threadpool *pool, const oq_sgemm_pack *pack, const oq_sgemm_bpack *bpack,
+                           int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
+                           size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc, oq_error *err) {
+  return sgemm_split(pool, pack, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, NULL, NULL, beta, c, ldc, NULL, NULL,
+                     0, NULL, bpack, err);
+}
+
+size_t oq_sgemm_bpack_floats(size_t n, size_t k, int32_t nr) {
+  size_t floats;
+  if (nr < 1 || n > SIZE_MAX - (size_t)nr || !oq_size_mul(round_up(n, (size_t)nr), k, &floats)) return SIZE_MAX;
+  return floats;
+}
+
+void oq_sgemm_bpack_fill(int trans_b, const float *b, size_t ldb, size_t n, size_t k, int32_t nr, float *dst) {
+  size_t npad = round_up(n, (size_t)nr);
+  for (size_t pc = 0; pc < k; pc += KC) {
+    size_t kc = k - pc < KC ? k - pc : KC;
+    pack_b(trans_b, b, ldb, pc, 0, kc, n, dst + pc * npad, (size_t)nr);
+  }
 }
 
 size_t oq_sgemm_apack_floats(size_t m, size_t k, int32_t mr) {

@@ -76,6 +76,27 @@ size_t oq_sgemm_apack_floats(size_t m, size_t k, int32_t mr);
 /* Packs a (m x k, row stride lda) for tile height mr into dst (oq_sgemm_apack_floats floats). */
 void oq_sgemm_apack_fill(const float *a, size_t lda, size_t m, size_t k, int32_t mr, float *dst);
 
+/* op(B) (k x n) packed once for every product it takes part in: a constant weight matrix (Gemm's or MatMul's B),
+ * packed every run otherwise (7% of a transformer encoder for Gemm's transposed B). The panels hold the same values
+ * the per-call packing would. Layout: per KC block of k in order, the panels of nr columns (zero columns past n),
+ * each kc x nr. */
+typedef struct oq_sgemm_bpack {
+  const float *data; /* borrowed; oq_sgemm_bpack_floats(n, k, nr) floats from oq_sgemm_bpack_fill */
+  size_t n, k;
+  int32_t nr; /* the SIMD level's gemm_nr when packed; another level in use ignores the packing */
+  int tb;     /* B was transposed */
+} oq_sgemm_bpack;
+
+/* Floats of a packed op(B) of k x n for panel width nr, SIZE_MAX when that does not fit in size_t. */
+size_t oq_sgemm_bpack_floats(size_t n, size_t k, int32_t nr);
+/* Packs op(B) (b with row stride ldb, transposed when trans_b) for panel width nr into dst. */
+void oq_sgemm_bpack_fill(int trans_b, const float *b, size_t ldb, size_t n, size_t k, int32_t nr, float *dst);
+/* oq_sgemm with op(B) also given packed (bpack NULL, or one that does not match n, k, trans_b and the level: none; b
+ * must still point at the same values). */
+oq_status oq_sgemm_bpacked(struct oq_threadpool *pool, const oq_sgemm_pack *pack, const oq_sgemm_bpack *bpack,
+                           int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
+                           size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc, oq_error *err);
+
 /* oq_sgemm_epi_run (fill NULL) or oq_sgemm_fill (b NULL, trans_b 0) with a shared block of shared_floats floats
  * (shared NULL: none), used when shared_floats >= oq_sgemm_shared_floats(threads of pool, m, n, k, fill != NULL). */
 oq_status oq_sgemm_shared(struct oq_threadpool *pool, const oq_sgemm_pack *pack, float *shared, size_t shared_floats,

@@ -1,6 +1,7 @@
 /* Gemm and MatMul (float32): shape checks and broadcasting glue around kern/sgemm (packing scratch from the
  * executor; call->reference runs oq_sgemm_ref instead). */
 #include "core/pool.h"
+#include "kern/cpu.h"
 #include "kern/sgemm.h"
 #include "ops/kernels.h"
 #include "ops/nn.h"
@@ -47,6 +48,34 @@ static oq_status gemm_check(const oq_op_init_ctx *ctx, const void *params, oq_er
 }
 
 const oq_attr_spec oq_attrs_gemm = {sizeof(oq_gemm_params), k_gemm_fields, 4, gemm_check};
+
+/* Most floats of packed B a Gemm keeps (256 MiB); larger ones are packed every run. */
+#define BPACK_MAX_FLOATS ((size_t)1 << 26)
+
+oq_status oq_op_gemm_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
+  oq_status st = oq_op_init_attrs(ctx, params, err);
+  if (st != OQ_OK) return st;
+  oq_gemm_params *p = *params;
+  const Onnx__TensorProto *b = oq_init_const_input(ctx, 1);
+  /* transB 0 reads a row-major B in place under few rows of A; transposed, B was packed every run */
+  if (!p || p->trans_b != 1 || !b || b->data_type != OQ_DTYPE_FLOAT || b->n_dims != 2 || b->dims[0] < 1 ||
+      b->dims[1] < 1 || b->dims[0] > ((int64_t)1 << 31) || b->dims[1] > ((int64_t)1 << 31))
+    return OQ_OK;
+  int32_t nr = oq_simd_get()->gemm_nr;
+  size_t floats = oq_sgemm_bpack_floats((size_t)b->dims[0], (size_t)b->dims[1], nr); /* op(B) is B^T */
+  if (floats == SIZE_MAX || floats > BPACK_MAX_FLOATS) return OQ_OK;
+  size_t head = (sizeof *p + 63) / 64 * 64, bytes = head + floats * sizeof(float) + 64; /* floats <= 2^26 */
+  oq_gemm_params *big = oq_mem_realloc(p, bytes);
+  if (!big) OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "out of memory allocating %zu bytes for the packed B", bytes);
+  uintptr_t at = (uintptr_t)big + head;
+  big->bpack_buf = (float *)(void *)(at + (64 - at % 64) % 64);
+  big->bpack_src = NULL;
+  big->bpack_n = b->dims[0];
+  big->bpack_k = b->dims[1];
+  big->bpack_nr = nr;
+  *params = big;
+  return OQ_OK;
+}
 
 static oq_status check_float(const oq_tensor *t, const char *what, oq_error *err) {
   if (t->dtype != OQ_DTYPE_FLOAT)
@@ -162,8 +191,19 @@ oq_status oq_op_gemm_exec(const oq_kernel_call *call, oq_error *err) {
   } else {
     oq_sgemm_pack pack;
     OQ_CHECK(pack_for(call, (size_t)m, (size_t)n, (size_t)ka, &pack, err));
-    OQ_CHECK(oq_sgemm(call->pool, &pack, ta, tb, (size_t)m, (size_t)n, (size_t)ka, p->alpha, a->data, lda, b->data, ldb,
-                      beta, yd, (size_t)n, err));
+    oq_sgemm_bpack bp = {NULL, (size_t)n, (size_t)ka, p->bpack_nr, tb}, *bpp = NULL;
+    if (p->bpack_buf && tb && p->bpack_n == n && p->bpack_k == ka && p->bpack_nr == oq_simd_get()->gemm_nr) {
+      /* B is an initializer: packed by the first run of the session (again if its bytes moved) */
+      oq_gemm_params *mp = (oq_gemm_params *)(uintptr_t)p; /* the cache is the params' own, mutable room */
+      if (p->bpack_src != b->data) {
+        oq_sgemm_bpack_fill(tb, b->data, ldb, (size_t)n, (size_t)ka, p->bpack_nr, mp->bpack_buf);
+        mp->bpack_src = b->data;
+      }
+      bp.data = p->bpack_buf;
+      bpp = &bp;
+    }
+    OQ_CHECK(oq_sgemm_bpacked(call->pool, &pack, bpp, ta, tb, (size_t)m, (size_t)n, (size_t)ka, p->alpha, a->data, lda,
+                              b->data, ldb, beta, yd, (size_t)n, err));
   }
   return OQ_OK;
 fail:

@@ -30,6 +30,13 @@ typedef struct oq_conv_params {
 typedef struct oq_gemm_params {
   float alpha, beta;        /* Y = alpha * op(A) op(B) + beta * C */
   int64_t trans_a, trans_b; /* 0/1 */
+  /* transB 1 with B a float initializer of the main graph (torch's Linear): room for op(B) packed for the sgemm
+   * (kern/sgemm.h oq_sgemm_bpack), filled by the first run from B's bytes and kept (packed every run before). In the
+   * same allocation as the params; NULL: none (tests' zeroed params too). */
+  float *bpack_buf;
+  const void *bpack_src; /* B's bytes bpack_buf was made from; NULL before the first run */
+  int64_t bpack_n, bpack_k;
+  int32_t bpack_nr; /* panel width it was sized for */
 } oq_gemm_params;
 
 typedef struct oq_pool_params {

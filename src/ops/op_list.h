@@ -46,9 +46,9 @@ OQ_ROW("ConvTranspose", "", 1, 21, 2, 3, 1, 1, oq_op_convt_init, OQ_NONE, OQ_NON
        OQ_F_NONE, OQ_OP_QUANT_WEIGHTED, 1, 1, oq_attrs_none)
 
 /* gemm.c */
-OQ_ROW("Gemm", "", 1, 10, 3, 3, 1, 1, oq_op_init_attrs, oq_op_gemm_infer, oq_op_gemm_workspace, oq_op_gemm_exec,
+OQ_ROW("Gemm", "", 1, 10, 3, 3, 1, 1, oq_op_gemm_init, oq_op_gemm_infer, oq_op_gemm_workspace, oq_op_gemm_exec,
        oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_WEIGHTED, -1, 1, oq_attrs_gemm)
-OQ_ROW("Gemm", "", 11, 28, 2, 3, 1, 1, oq_op_init_attrs, oq_op_gemm_infer, oq_op_gemm_workspace, oq_op_gemm_exec,
+OQ_ROW("Gemm", "", 11, 28, 2, 3, 1, 1, oq_op_gemm_init, oq_op_gemm_infer, oq_op_gemm_workspace, oq_op_gemm_exec,
        oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_WEIGHTED, -1, 1, oq_attrs_gemm)
 OQ_ROW("MatMul", "", 1, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_matmul_infer, oq_op_matmul_workspace, oq_op_matmul_exec,
        oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_MATMUL, 1, 1, oq_attrs_none)

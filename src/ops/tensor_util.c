@@ -28,8 +28,19 @@ const Onnx__TensorProto *oq_init_const_input(const oq_op_init_ctx *ctx, int32_t 
   const oq_graph *g = &ctx->model->graph;
   if (ctx->node < g->nodes || ctx->node >= g->nodes + g->n_nodes) return NULL;
   if (i < 0 || ctx->node->n_inputs <= i || ctx->node->inputs[i] < 0) return NULL;
-  const oq_value *v = &g->values[ctx->node->inputs[i]];
-  return v->kind == OQ_VALUE_INITIALIZER ? v->init : NULL;
+  int32_t id = ctx->node->inputs[i];
+  for (int hops = 0; hops < 8; hops++) { /* through Identity nodes: torch shares a repeated weight that way */
+    const oq_value *v = &g->values[id];
+    if (v->kind == OQ_VALUE_INITIALIZER) return v->init;
+    if (v->producer < 0 || v->producer >= g->n_nodes) return NULL;
+    const oq_node *pn = &g->nodes[v->producer];
+    const char *dom = pn->proto->domain ? pn->proto->domain : "";
+    if (strcmp(pn->proto->op_type, "Identity") != 0 || (dom[0] && strcmp(dom, "ai.onnx") != 0) || pn->n_inputs != 1 ||
+        pn->inputs[0] < 0)
+      return NULL;
+    id = pn->inputs[0];
+  }
+  return NULL;
 }
 
 oq_status oq_kin_fixed(const oq_kernel_call *call, int32_t i, const char *op, const oq_tensor **out, oq_error *err) {

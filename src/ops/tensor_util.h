@@ -22,8 +22,9 @@ oq_status oq_kernel_error(oq_error *err, oq_status code, const char *file, int l
 /* The node's name for messages ("" when unnamed). */
 const char *oq_init_node_name(const oq_op_init_ctx *ctx);
 
-/* The initializer (of the main graph) that input i of ctx's node is, NULL when it is something else: its bytes
- * never change between runs, so a kernel may keep a packed copy made from them. */
+/* The initializer (of the main graph) that input i of ctx's node is, directly or through Identity nodes, NULL when
+ * it is something else: its bytes never change between runs, so a kernel may keep a packed copy made from them
+ * (keyed by the data pointer it sees at run time, which a view through Identity keeps). */
 const Onnx__TensorProto *oq_init_const_input(const oq_op_init_ctx *ctx, int32_t i);
 
 /* Input i of the call, or NULL when omitted or beyond n_inputs. */

@@ -109,6 +109,51 @@ OQ_TEST(sgemm_bit_identical_on_all_pools) {
   oq_cpu_force(oq_cpu_detect());
 }
 
+OQ_TEST(sgemm_packed_b_same_bits) {
+  /* op(B) packed once (oq_sgemm_bpack) gives the bits of B packed per call or read in place, transposed or not, on
+   * every level and thread count; a packing for another shape or level is ignored */
+  FOR_EACH_LEVEL(lv) {
+    oq_error err = {0};
+    static const size_t sizes[][3] = {{32, 768, 256}, {200, 100, 300}, {7, 33, 513}, {129, 64, 64}, {64, 1000, 40}};
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
+      for (int tb = 0; tb <= 1; tb++) {
+        size_t m = sizes[si][0], n = sizes[si][1], k = sizes[si][2], ldb = tb ? k : n;
+        float *a = malloc(m * k * 4), *b = malloc(n * k * 4), *c0 = malloc(m * n * 4), *c1 = malloc(m * n * 4);
+        REQUIRE(a && b && c0 && c1);
+        for (size_t i = 0; i < m * k; i++) a[i] = rnd_f();
+        for (size_t i = 0; i < n * k; i++) b[i] = rnd_f();
+        int32_t nr = oq_simd_get()->gemm_nr;
+        size_t pf = oq_sgemm_bpack_floats(n, k, nr);
+        REQUIRE(pf != SIZE_MAX);
+        float *bp = malloc(pf * 4);
+        REQUIRE(bp);
+        oq_sgemm_bpack_fill(tb, b, ldb, n, k, nr, bp);
+        oq_sgemm_bpack pk = {bp, n, k, nr, tb}, wrong = {bp, n + 1, k, nr, tb};
+        for (int32_t threads = 1; threads <= 3; threads++) {
+          oq_threadpool *pool = NULL;
+          REQUIRE_OK(oq_threadpool_create(threads, &pool, &err));
+          oq_sgemm_pack pack = {NULL, oq_sgemm_pack_floats(m, n, k),
+                                oq_sgemm_slots(oq_threadpool_size(pool), m, n, k, 0)};
+          pack.buf = malloc((pack.slot_floats ? pack.slot_floats : 1) * (size_t)pack.n_slots * 4);
+          REQUIRE(pack.buf);
+          REQUIRE_OK(oq_sgemm(pool, &pack, 0, tb, m, n, k, 1.0f, a, k, b, ldb, 0.0f, c0, n, &err));
+          REQUIRE_OK(oq_sgemm_bpacked(pool, &pack, &pk, 0, tb, m, n, k, 1.0f, a, k, b, ldb, 0.0f, c1, n, &err));
+          CHECK(memcmp(c0, c1, m * n * 4) == 0);
+          REQUIRE_OK(oq_sgemm_bpacked(pool, &pack, &wrong, 0, tb, m, n, k, 1.0f, a, k, b, ldb, 0.0f, c1, n, &err));
+          CHECK(memcmp(c0, c1, m * n * 4) == 0);
+          free(pack.buf);
+          oq_threadpool_free(pool);
+        }
+        free(bp);
+        free(a);
+        free(b);
+        free(c0);
+        free(c1);
+      }
+  }
+  oq_cpu_force(oq_cpu_detect());
+}
+
 OQ_TEST(sgemm_refuses_missing_pack) {
   oq_error err = {0};
   float a[64 * 64] = {0}, b[64 * 64] = {0}, c[64 * 64];
