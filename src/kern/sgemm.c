@@ -23,6 +23,9 @@
 #define B_IN_PLACE_ROWS 128 /* products with at most this many rows read a row-major B in place */
 #endif
 #define NR_MAX 32
+#ifndef SHALLOW_KC
+#define SHALLOW_KC 64 /* blocks at most this deep compute their tiles row panel by row panel */
+#endif
 
 static inline float at(const float *m, size_t ld, int trans, size_t r, size_t c) {
   return trans ? m[c * ld + r] : m[r * ld + c];
@@ -211,9 +214,18 @@ static void gemm_packed(const oq_simd *simd, int trans_a, size_t m, size_t n, si
           pack_a(trans_a, a, lda, ic, pc, mc, kc, alpha, apack, MR);
         else if (full < mc)
           pack_a(trans_a, a, lda, ic + full, pc, mc - full, kc, alpha, apack + full * kc, MR);
-        for (size_t jr = 0; jr < nc; jr += NR) {
-          size_t nr = nc - jr < NR ? nc - jr : NR;
-          for (size_t ir = 0; ir < mc; ir += MR) {
+        /* Tiles in column order within a row panel when the block is shallow (a pointwise convolution of few input
+         * channels: 16 -> 96 at 112x112): each tile is then mostly its stores, and sweeping the columns of 8 rows
+         * writes C as 8 sequential streams the prefetcher follows, where a column of tiles wrote 96 rows at once
+         * (in mobilenet_v2 1.05 -> 0.68 ms). Deep blocks keep the B panel in L1 across the row panels (rows first for
+         * every depth measured 2% slower on resnet18). Either way every tile is the same micro-kernel call. */
+        int rows_outer = kc <= SHALLOW_KC;
+        size_t n_outer = rows_outer ? mc : nc, n_inner = rows_outer ? nc : mc;
+        size_t s_outer = rows_outer ? MR : NR, s_inner = rows_outer ? NR : MR;
+        for (size_t o = 0; o < n_outer; o += s_outer)
+          for (size_t q = 0; q < n_inner; q += s_inner) {
+            size_t ir = rows_outer ? o : q, jr = rows_outer ? q : o;
+            size_t nr = nc - jr < NR ? nc - jr : NR;
             size_t mr = mc - ir < MR ? mc - ir : MR;
             float *ct = c + (ic + ir) * ldc + jc + jr;
             const float *bp = jr < bfull ? bs->b + pc * bs->ldb + jc + jr : bpanels + jr * kc;
@@ -225,7 +237,6 @@ static void gemm_packed(const oq_simd *simd, int trans_a, size_t m, size_t n, si
               micro_kernel(kc, apanels + ir * kc, 1, MR, bp, bstride, ct, ldc, mr, nr, &st);
             if (silu) silu_rows(simd, mr, nr, ct, ldc);
           }
-        }
       }
     }
   }
