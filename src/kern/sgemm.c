@@ -12,12 +12,17 @@
 #include <string.h>
 
 /* The register tile (mr x nr) and its micro-kernel come from the SIMD level in use (kern/cpu.h): 6 x 8 portable,
- * 6 x 16 AVX2+FMA, 8 x 32 AVX-512. The block sizes are the same for every level, multiples of every tile. */
+ * 6 x 16 AVX2+FMA, 8 x 32 AVX-512. The block sizes are the same for every level, multiples of every tile; they can
+ * be set at compile time to measure others (-DKC=128, -DNC=512: within the noise on resnet18 in session 8). */
 #ifndef KC
 #define KC 256 /* depth of a packed block: a B micro-panel (KC x nr) stays in L1 */
 #endif
-#define MC     96   /* rows of A packed at once (a multiple of 6 and 8): the A block stays in L2 */
-#define NC     1024 /* columns of B packed at once (a multiple of 32) */
+#ifndef MC
+#define MC 96 /* rows of A packed at once (a multiple of 6 and 8): the A block stays in L2 */
+#endif
+#ifndef NC
+#define NC 1024 /* columns of B packed at once (a multiple of 32) */
+#endif
 #define MR_LCM 24
 #ifndef B_IN_PLACE_ROWS
 #define B_IN_PLACE_ROWS 128 /* products with at most this many rows read a row-major B in place */
