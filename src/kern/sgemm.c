@@ -375,7 +375,9 @@ static void split_plan(size_t m, size_t n, size_t k, int small, int *by_rows, si
 }
 
 /* The most floats of a shared packed op(B): larger ones keep the per-chunk packing (8 MiB). */
+#ifndef SHARED_MAX
 #define SHARED_MAX ((size_t)1 << 21)
+#endif
 /* Panels per prepacking item: 4 panels of every column block, each one KC block deep. */
 #define PRE_PANELS 4
 
