@@ -28,6 +28,9 @@
 #define B_IN_PLACE_ROWS 128 /* products with at most this many rows read a row-major B in place */
 #endif
 #define NR_MAX 32
+#ifndef PANEL_FILL
+#define PANEL_FILL 1 /* 0: a callback's panels made a block at a time (for measuring) */
+#endif
 #ifndef SHALLOW_KC
 #define SHALLOW_KC 64 /* blocks at most this deep compute their tiles row panel by row panel */
 #endif
@@ -197,7 +200,11 @@ static void gemm_packed(const oq_simd *simd, int trans_a, size_t m, size_t n, si
       const float *bpanels = bs->pre    ? bs->pre + pre_offset(n, k, pc, kc, jc, NR)
                              : bs->bpre ? bs->bpre + pc * bs->npad + (bs->j_off + jc) * kc
                                         : bpack;
-      if (bs->pre || bs->bpre)
+      /* A callback's panels (im2col) under one block of rows are made one at a time, right before their tiles, and
+       * used while in L1: made as a block (a KiB per column) they went to L2 and came back, per FMA the most traffic
+       * when C has few rows (resnet18's 64-channel layers). Deep blocks only: shallow ones run rows first. */
+      int panel_fill = PANEL_FILL && bs->fill && !bs->pre && m <= MC && kc > SHALLOW_KC;
+      if (bs->pre || bs->bpre || panel_fill)
         ;
       else if (bs->fill)
         bs->fill(bs->fill_ctx, pc, kc, bs->j_off + jc, nc, bpack, NR);
@@ -234,6 +241,10 @@ static void gemm_packed(const oq_simd *simd, int trans_a, size_t m, size_t n, si
             size_t mr = mc - ir < MR ? mc - ir : MR;
             float *ct = c + (ic + ir) * ldc + jc + jr;
             const float *bp = jr < bfull ? bs->b + pc * bs->ldb + jc + jr : bpanels + jr * kc;
+            if (panel_fill) { /* jr is the outer loop here: the panel for this column block, before its first tile */
+              if (ir == 0) bs->fill(bs->fill_ctx, pc, kc, bs->j_off + jc + jr, nr, bpack, NR);
+              bp = bpack;
+            }
             size_t bstride = jr < bfull ? bs->ldb : NR;
             st.bias = last && ep->bias ? ep->bias + ic + ir : NULL;
             if (ir < full)
