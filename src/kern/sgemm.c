@@ -31,6 +31,7 @@
 #ifndef PANEL_FILL
 #define PANEL_FILL 1 /* 0: a callback's panels made a block at a time (for measuring) */
 #endif
+#define PANEL_FILL_ROWS 512
 #ifndef SHALLOW_KC
 #define SHALLOW_KC 64 /* blocks at most this deep compute their tiles row panel by row panel */
 #endif
@@ -186,6 +187,9 @@ static void gemm_packed(const oq_simd *simd, int trans_a, size_t m, size_t n, si
   float *bpack = scratch, *apack = scratch + kcap * ncap;
   int direct = !trans_a && alpha == 1.0f;
   int bdirect = !bs->pre && !bs->bpre && !bs->fill && !bs->tb && m <= B_IN_PLACE_ROWS;
+  /* rows per block: with A packed once nothing is packed per block of rows, so up to 512 rows (512 KiB of A per KC
+   * block, in L2) go in one, which lets a callback's panels be made once for all of them (panel_fill) */
+  size_t mcb = ap->data && bs->fill && m <= PANEL_FILL_ROWS ? m : MC;
   for (size_t jc = 0; jc < n; jc += NC) {
     size_t nc = n - jc < NC ? n - jc : NC;
     for (size_t pc = 0; pc < k; pc += KC) {
@@ -203,7 +207,7 @@ static void gemm_packed(const oq_simd *simd, int trans_a, size_t m, size_t n, si
       /* A callback's panels (im2col) under one block of rows are made one at a time, right before their tiles, and
        * used while in L1: made as a block (a KiB per column) they went to L2 and came back, per FMA the most traffic
        * when C has few rows (resnet18's 64-channel layers). Deep blocks only: shallow ones run rows first. */
-      int panel_fill = PANEL_FILL && bs->fill && !bs->pre && m <= MC && kc > SHALLOW_KC;
+      int panel_fill = PANEL_FILL && bs->fill && !bs->pre && m <= mcb && kc > SHALLOW_KC;
       if (bs->pre || bs->bpre || panel_fill)
         ;
       else if (bs->fill)
@@ -212,8 +216,8 @@ static void gemm_packed(const oq_simd *simd, int trans_a, size_t m, size_t n, si
         pack_b(bs->tb, bs->b, bs->ldb, pc, jc, kc, nc, bpack, NR);
       else if (bfull < nc)
         pack_b(bs->tb, bs->b, bs->ldb, pc, jc + bfull, kc, nc - bfull, bpack + bfull * kc, NR);
-      for (size_t ic = 0; ic < m; ic += MC) {
-        size_t mc = m - ic < MC ? m - ic : MC;
+      for (size_t ic = 0; ic < m; ic += mcb) {
+        size_t mc = m - ic < mcb ? m - ic : mcb;
         /* A row-major with alpha 1 is read in place (row stride lda, column stride 1): packing it cost as much as
          * the product itself when C is thin (a 3x3 conv on a 7x7 map). Only a partial last panel is packed (zero
          * rows). The values, and so every element's arithmetic, are the same either way. */
