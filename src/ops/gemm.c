@@ -66,7 +66,11 @@ oq_status oq_op_gemm_init(const oq_op_init_ctx *ctx, void **params, oq_error *er
   if (floats == SIZE_MAX || floats > BPACK_MAX_FLOATS) return OQ_OK;
   size_t head = (sizeof *p + 63) / 64 * 64, bytes = head + floats * sizeof(float) + 64; /* floats <= 2^26 */
   oq_gemm_params *big = oq_mem_realloc(p, bytes);
-  if (!big) OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "out of memory allocating %zu bytes for the packed B", bytes);
+  if (!big) { /* p is still ours: the caller gets no params on failure */
+    free(p);
+    *params = NULL;
+    OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "out of memory allocating %zu bytes for the packed B", bytes);
+  }
   uintptr_t at = (uintptr_t)big + head;
   big->bpack_buf = (float *)(void *)(at + (64 - at % 64) % 64);
   big->bpack_src = NULL;
