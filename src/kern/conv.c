@@ -330,10 +330,10 @@ static oq_status conv_item(conv_job *j, int64_t idx, float *base, oq_threadpool 
     ap.data = j->wp->data + (size_t)grp * oq_sgemm_apack_floats((size_t)cs->mg, (size_t)rows, j->wp->mr);
     ap.mr = j->wp->mr;
   }
-  return oq_sgemm_shared_apack(pool, &pack, shared, shared ? j->shared_floats : 0, &ap, 0, 0, (size_t)cs->mg,
-                               (size_t)cs->out_sp, (size_t)rows, 1.0f, wg, (size_t)rows, j->pointwise ? xg : NULL,
-                               (size_t)cs->in_sp, j->pointwise ? NULL : pack_cols, &f, 0.0f, yg, (size_t)cs->out_sp,
-                               &epi, NULL);
+  return oq_sgemm_shared(pool, &pack, shared, shared ? j->shared_floats : 0, &ap, 0, 0, (size_t)cs->mg,
+                         (size_t)cs->out_sp, (size_t)rows, 1.0f, wg, (size_t)rows, j->pointwise ? xg : NULL,
+                         (size_t)cs->in_sp, j->pointwise ? NULL : pack_cols, &f, 0.0f, yg, (size_t)cs->out_sp, &epi,
+                         NULL);
 }
 
 /* Items [begin, end) on one thread, with a scratch slot of their own. */

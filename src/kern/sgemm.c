@@ -564,18 +564,9 @@ oq_status oq_sgemm_fill(struct oq_threadpool *pool, const oq_sgemm_pack *pack, i
 }
 
 oq_status oq_sgemm_shared(struct oq_threadpool *pool, const oq_sgemm_pack *pack, float *shared, size_t shared_floats,
-                          int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
-                          size_t lda, const float *b, size_t ldb, oq_sgemm_pack_fn fill, void *fill_ctx, float beta,
-                          float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err) {
-  return sgemm_split(pool, pack, trans_a, fill ? 0 : trans_b, m, n, k, alpha, a, lda, fill ? NULL : b, fill ? 0 : ldb,
-                     fill, fill_ctx, beta, c, ldc, epi, shared, shared_floats, NULL, NULL, err);
-}
-
-oq_status oq_sgemm_shared_apack(struct oq_threadpool *pool, const oq_sgemm_pack *pack, float *shared,
-                                size_t shared_floats, const oq_sgemm_apack *apack, int trans_a, int trans_b, size_t m,
-                                size_t n, size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb,
-                                oq_sgemm_pack_fn fill, void *fill_ctx, float beta, float *c, size_t ldc,
-                                const oq_sgemm_epi *epi, oq_error *err) {
+                          const oq_sgemm_apack *apack, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                          float alpha, const float *a, size_t lda, const float *b, size_t ldb, oq_sgemm_pack_fn fill,
+                          void *fill_ctx, float beta, float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err) {
   return sgemm_split(pool, pack, trans_a, fill ? 0 : trans_b, m, n, k, alpha, a, lda, fill ? NULL : b, fill ? 0 : ldb,
                      fill, fill_ctx, beta, c, ldc, epi, shared, shared_floats, apack, NULL, err);
 }

@@ -98,18 +98,13 @@ oq_status oq_sgemm_bpacked(struct oq_threadpool *pool, const oq_sgemm_pack *pack
                            size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc, oq_error *err);
 
 /* oq_sgemm_epi_run (fill NULL) or oq_sgemm_fill (b NULL, trans_b 0) with a shared block of shared_floats floats
- * (shared NULL: none), used when shared_floats >= oq_sgemm_shared_floats(threads of pool, m, n, k, fill != NULL). */
+ * (shared NULL: none), used when shared_floats >= oq_sgemm_shared_floats(threads of pool, m, n, k, fill != NULL),
+ * and with A also given packed (apack NULL: none; used when it matches m, k, the level's tile, a not transposed and
+ * alpha 1; a must still point at the same values). */
 oq_status oq_sgemm_shared(struct oq_threadpool *pool, const oq_sgemm_pack *pack, float *shared, size_t shared_floats,
-                          int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
-                          size_t lda, const float *b, size_t ldb, oq_sgemm_pack_fn fill, void *fill_ctx, float beta,
-                          float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err);
-/* oq_sgemm_shared with A also given packed (apack NULL: none; used when it matches m, k, the level's tile, a not
- * transposed and alpha 1; a must still point at the same values). */
-oq_status oq_sgemm_shared_apack(struct oq_threadpool *pool, const oq_sgemm_pack *pack, float *shared,
-                                size_t shared_floats, const oq_sgemm_apack *apack, int trans_a, int trans_b, size_t m,
-                                size_t n, size_t k, float alpha, const float *a, size_t lda, const float *b, size_t ldb,
-                                oq_sgemm_pack_fn fill, void *fill_ctx, float beta, float *c, size_t ldc,
-                                const oq_sgemm_epi *epi, oq_error *err);
+                          const oq_sgemm_apack *apack, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                          float alpha, const float *a, size_t lda, const float *b, size_t ldb, oq_sgemm_pack_fn fill,
+                          void *fill_ctx, float beta, float *c, size_t ldc, const oq_sgemm_epi *epi, oq_error *err);
 
 /* The reference twin: three plain loops with double accumulation. */
 void oq_sgemm_ref(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,

@@ -11,9 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Most floats of packed W a Conv keeps (256 MiB); larger weights are read in place every run. */
-#define WPACK_MAX_FLOATS ((size_t)1 << 26)
-
 /* Grows *pp by room for W packed when the node is a float Conv whose W is an initializer that the packed path can
  * use (else leaves it). Fails only for lack of memory (*pp is then still valid). */
 static oq_status conv_wpack_room(const oq_op_init_ctx *ctx, oq_conv_params **pp, oq_error *err) {
@@ -31,14 +28,13 @@ static oq_status conv_wpack_room(const oq_op_init_ctx *ctx, oq_conv_params **pp,
   int64_t mg = w->dims[0] / p->group;
   int32_t mr = oq_simd_get()->gemm_mr;
   size_t floats = oq_conv_wpack_floats(mg, rows, p->group, mr);
-  if (floats == 0 || floats > WPACK_MAX_FLOATS) return OQ_OK;
-  size_t head = (sizeof *p + 63) / 64 * 64; /* floats * 4 + head + 64 cannot overflow: floats <= 2^26 */
-  size_t bytes = head + floats * sizeof(float) + 64;
-  oq_conv_params *big = oq_mem_realloc(p, bytes);
-  if (!big) OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "out of memory allocating %zu bytes for the packed weights", bytes);
-  uintptr_t at = (uintptr_t)big + head;
-  big->wpack_buf = (float *)(void *)(at + (64 - at % 64) % 64); /* a whole cache line per panel row start */
-  big->wpack_floats = floats;
+  if (floats == 0 || floats > OQ_OP_PACK_MAX_FLOATS) return OQ_OK;
+  float *room;
+  void *grown = p;
+  oq_status st = oq_op_params_room(&grown, sizeof *p, floats, &room, err);
+  if (st != OQ_OK) return st;
+  oq_conv_params *big = grown;
+  big->wpack_buf = room;
   big->wpack_src = NULL;
   big->wpack_mg = mg;
   big->wpack_rows = rows;

@@ -49,9 +49,6 @@ static oq_status gemm_check(const oq_op_init_ctx *ctx, const void *params, oq_er
 
 const oq_attr_spec oq_attrs_gemm = {sizeof(oq_gemm_params), k_gemm_fields, 4, gemm_check};
 
-/* Most floats of packed B a Gemm keeps (256 MiB); larger ones are packed every run. */
-#define BPACK_MAX_FLOATS ((size_t)1 << 26)
-
 oq_status oq_op_gemm_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
   oq_status st = oq_op_init_attrs(ctx, params, err);
   if (st != OQ_OK) return st;
@@ -63,16 +60,17 @@ oq_status oq_op_gemm_init(const oq_op_init_ctx *ctx, void **params, oq_error *er
     return OQ_OK;
   int32_t nr = oq_simd_get()->gemm_nr;
   size_t floats = oq_sgemm_bpack_floats((size_t)b->dims[0], (size_t)b->dims[1], nr); /* op(B) is B^T */
-  if (floats == SIZE_MAX || floats > BPACK_MAX_FLOATS) return OQ_OK;
-  size_t head = (sizeof *p + 63) / 64 * 64, bytes = head + floats * sizeof(float) + 64; /* floats <= 2^26 */
-  oq_gemm_params *big = oq_mem_realloc(p, bytes);
-  if (!big) { /* p is still ours: the caller gets no params on failure */
+  if (floats > OQ_OP_PACK_MAX_FLOATS) return OQ_OK;                                  /* also SIZE_MAX */
+  float *room;
+  void *grown = p;
+  st = oq_op_params_room(&grown, sizeof *p, floats, &room, err);
+  if (st != OQ_OK) { /* p is still ours: the caller gets no params on failure */
     free(p);
     *params = NULL;
-    OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "out of memory allocating %zu bytes for the packed B", bytes);
+    return st;
   }
-  uintptr_t at = (uintptr_t)big + head;
-  big->bpack_buf = (float *)(void *)(at + (64 - at % 64) % 64);
+  oq_gemm_params *big = grown;
+  big->bpack_buf = room;
   big->bpack_src = NULL;
   big->bpack_n = b->dims[0];
   big->bpack_k = b->dims[1];

@@ -21,7 +21,6 @@ typedef struct oq_conv_params {
    * oq_conv_wpack), filled by the first run from W's bytes and kept, since they never change. Lives in the same
    * allocation as the params (freed with them). NULL: none (tests' zeroed params too). */
   float *wpack_buf;
-  size_t wpack_floats;
   const void *wpack_src; /* W's bytes wpack_buf was made from; NULL before the first run */
   int64_t wpack_mg, wpack_rows;
   int32_t wpack_mr; /* tile height it was sized for */

@@ -184,6 +184,12 @@ oq_status oq_op_init_none(const oq_op_init_ctx *ctx, void **params, oq_error *er
 void oq_op_params_free(void *params);
 /* init from the row's attribute spec alone (ctx->def->attrs): calloc's the params and parses every field. */
 oq_status oq_op_init_attrs(const oq_op_init_ctx *ctx, void **params, oq_error *err);
+/* Most floats of packed constant data a params block keeps (256 MiB); larger inputs are packed every run. */
+#define OQ_OP_PACK_MAX_FLOATS ((size_t)1 << 26)
+/* Grows the params block *params (head bytes of struct) by room for floats floats (at most OQ_OP_PACK_MAX_FLOATS)
+ * starting on a cache line, for a constant input packed once per session (Conv's W, Gemm's B); *room points at it.
+ * The room is freed with the params. On failure (no memory) *params is unchanged and still the caller's. */
+oq_status oq_op_params_room(void **params, size_t head, size_t floats, float **room, oq_error *err);
 /* Parses spec's fields from ctx's node into p (a params struct of spec->params_size bytes). */
 oq_status oq_op_parse_attrs(const oq_op_init_ctx *ctx, const oq_attr_spec *spec, void *p, oq_error *err);
 extern const oq_attr_spec oq_attrs_none;

@@ -113,6 +113,17 @@ oq_status oq_op_init_none(const oq_op_init_ctx *ctx, void **params, oq_error *er
 
 void oq_op_params_free(void *params) { free(params); }
 
+oq_status oq_op_params_room(void **params, size_t head, size_t floats, float **room, oq_error *err) {
+  if (floats > OQ_OP_PACK_MAX_FLOATS) OQ_RETURN_ERR(err, OQ_ERR_INTERNAL, "packed constant of %zu floats", floats);
+  size_t off = (head + 63) / 64 * 64, bytes = off + floats * sizeof(float) + 64; /* floats <= 2^26: no overflow */
+  void *big = oq_mem_realloc(*params, bytes);
+  if (!big) OQ_RETURN_ERR(err, OQ_ERR_NOMEM, "out of memory allocating %zu bytes for packed weights", bytes);
+  uintptr_t at = (uintptr_t)big + off;
+  *room = (float *)(void *)(at + (64 - at % 64) % 64); /* panel rows start on cache lines */
+  *params = big;
+  return OQ_OK;
+}
+
 oq_status oq_op_parse_attrs(const oq_op_init_ctx *ctx, const oq_attr_spec *spec, void *p, oq_error *err) {
   oq_status st = OQ_OK;
   for (int32_t i = 0; i < spec->n_fields; i++) {

@@ -163,9 +163,21 @@ OQ_TEST(sgemm_refuses_missing_pack) {
   REQUIRE_OK(oq_sgemm(NULL, &none, 0, 0, 2, 3, 4, 1.0f, a, 4, b, 3, 0.0f, c, 3, &err));
 }
 
+/* cs's geometry from the window w over inputs in with kernel k, and its spatial products; 0 when it does not fit. */
+static int conv_geometry(oq_conv_shape *cs, const oq_window *w, int32_t nd, const int64_t *in, const int64_t *k) {
+  oq_error err = {0};
+  if (oq_window_resolve(w, nd, in, k, &cs->g, &err) != OQ_OK) return 0;
+  cs->in_sp = cs->out_sp = cs->kprod = 1;
+  for (int32_t i = 0; i < nd; i++) {
+    cs->in_sp *= cs->g.in[i];
+    cs->out_sp *= cs->g.out[i];
+    cs->kprod *= cs->g.k[i];
+  }
+  return 1;
+}
+
 /* A random convolution geometry; 0 when the window does not fit. */
 static int rand_conv(oq_conv_shape *cs, int32_t nd, int wide_pads) {
-  oq_error err = {0};
   oq_window w;
   memset(&w, 0, sizeof w);
   memset(cs, 0, sizeof *cs);
@@ -190,14 +202,7 @@ static int rand_conv(oq_conv_shape *cs, int32_t nd, int wide_pads) {
     w.pads[i + nd] = rnd_in(0, wide_pads ? 9 : 2);
     in[i] = (k[i] - 1) * w.dilations[i] + 1 + rnd_in(0, nd == 3 ? 4 : 12);
   }
-  if (oq_window_resolve(&w, nd, in, k, &cs->g, &err) != OQ_OK) return 0;
-  cs->in_sp = cs->out_sp = cs->kprod = 1;
-  for (int32_t i = 0; i < nd; i++) {
-    cs->in_sp *= cs->g.in[i];
-    cs->out_sp *= cs->g.out[i];
-    cs->kprod *= cs->g.k[i];
-  }
-  return 1;
+  return conv_geometry(cs, &w, nd, in, k);
 }
 
 OQ_TEST(conv_fast_matches_reference) {
@@ -252,7 +257,6 @@ OQ_TEST(conv_fast_matches_reference) {
 /* A 2-D convolution large enough for the packed sgemm path (im2col panels, packed W): channels past a register
  * tile, maps from 1x1 to 40x40, kernels up to 7x7, strides 1-3, dilations 1-2. */
 static void rand_conv_packed(oq_conv_shape *cs) {
-  oq_error err = {0};
   for (;;) {
     oq_window w;
     memset(&w, 0, sizeof w);
@@ -274,11 +278,7 @@ static void rand_conv_packed(oq_conv_shape *cs) {
       w.pads[i + 2] = rnd_in(0, 3);
       in[i] = (k[i] - 1) * w.dilations[i] + 1 + rnd_in(0, 36);
     }
-    if (oq_window_resolve(&w, 2, in, k, &cs->g, &err) != OQ_OK) continue;
-    cs->in_sp = cs->g.in[0] * cs->g.in[1];
-    cs->out_sp = cs->g.out[0] * cs->g.out[1];
-    cs->kprod = cs->g.k[0] * cs->g.k[1];
-    return;
+    if (conv_geometry(cs, &w, 2, in, k)) return;
   }
 }
 
