@@ -178,8 +178,202 @@ static size_t dw_scratch_floats(const oq_conv_shape *cs, int32_t threads) {
   return total;
 }
 
+/* The direct path: Y's positions in tiles of up to OQ_CONV_TILE_MR columns of one output row, by panels of 32
+ * output channels; each tile is one oq_conv_tile_fn call that keeps all its sums in registers over every input
+ * channel and tap, so nothing is packed from X (im2col was a tenth of resnet18, and the micro-kernel waited on its
+ * panels) and a 7x7 or 14x14 map wastes no lanes (49 columns were 64 lanes of the sgemm's tiles). X is read
+ * through a zero-padded copy when any window reaches past it. */
+#define DIRECT_NR        32
+#define DIRECT_TAPS_MAX  64
+#define DIRECT_MIN_DEPTH 64 /* cg * kprod: shallower tiles spend as long in their transposing stores */
+
+int oq_conv_direct_fits(const oq_simd *simd, int32_t nd, int64_t group, int64_t m, int64_t cg, int64_t kprod,
+                        int64_t sw) {
+  if (!simd->conv_tile || nd != 2 || group != 1 || kprod < 2 || kprod > DIRECT_TAPS_MAX || (sw != 1 && sw != 2) ||
+      m < 1 || cg < 1 || cg > INT32_MAX / kprod || cg * kprod < DIRECT_MIN_DEPTH)
+    return 0;
+  int64_t pad = (m + DIRECT_NR - 1) / DIRECT_NR * DIRECT_NR;
+  return (pad - m) * 4 <= pad; /* at most a quarter of the last panel's lanes idle */
+}
+
+static void direct_padded(const oq_conv_shape *cs, int64_t *ph, int64_t *pw, int *needed);
+
+static int direct_fits(const oq_conv_shape *cs) {
+  const oq_window_geom *g = &cs->g;
+  if (!oq_conv_direct_fits(oq_simd_get(), g->nd, cs->c / cs->cg, cs->m, cs->cg, cs->kprod, g->s[g->nd - 1])) return 0;
+  int64_t ph, pw;
+  int needed;
+  direct_padded(cs, &ph, &pw, &needed);
+  int64_t ld = pw > g->in[1] ? pw : g->in[1]; /* the taps' offsets must fit the tile's int32 table */
+  return ld <= INT32_MAX / g->k[0] / g->d[0] && (g->k[0] - 1) * g->d[0] * ld + (g->k[1] - 1) * g->d[1] < INT32_MAX;
+}
+
+size_t oq_conv_dpack_floats(int64_t m, int64_t cg, int64_t kprod) {
+  size_t rows, total;
+  if (m < 1 || cg < 1 || kprod < 1 || !oq_size_mul((size_t)cg, (size_t)kprod, &rows) ||
+      !oq_size_mul(rows, ((size_t)m + DIRECT_NR - 1) / DIRECT_NR * DIRECT_NR, &total))
+    return SIZE_MAX;
+  return total;
+}
+
+void oq_conv_dpack_fill(const float *w, int64_t m, int64_t cg, int64_t kprod, float *dst, oq_conv_wpack *wp) {
+  size_t rows = (size_t)(cg * kprod), panels = ((size_t)m + DIRECT_NR - 1) / DIRECT_NR;
+  for (size_t pn = 0; pn < panels; pn++)
+    for (size_t r = 0; r < rows; r++) {
+      float *d = dst + (pn * rows + r) * DIRECT_NR;
+      for (size_t l = 0; l < DIRECT_NR; l++) {
+        size_t oc = pn * DIRECT_NR + l;
+        d[l] = oc < (size_t)m ? w[oc * rows + r] : 0.0f;
+      }
+    }
+  *wp = (oq_conv_wpack){dst, m, (int64_t)rows, 1, 0, 1};
+}
+
+/* The padded copy of one image's X the direct path reads (ph x pw per channel, window origin of output (0, 0) at
+ * its start), or none when every window lies inside X. */
+static void direct_padded(const oq_conv_shape *cs, int64_t *ph, int64_t *pw, int *needed) {
+  const oq_window_geom *g = &cs->g;
+  *ph = (g->out[0] - 1) * g->s[0] + (g->k[0] - 1) * g->d[0] + 1;
+  *pw = (g->out[1] - 1) * g->s[1] + (g->k[1] - 1) * g->d[1] + 1;
+  *needed = g->pb[0] > 0 || g->pb[1] > 0 || *ph - g->pb[0] > g->in[0] || *pw - g->pb[1] > g->in[1];
+}
+
+static size_t direct_scratch_floats(const oq_conv_shape *cs, int w_packed) {
+  int64_t ph, pw;
+  int needed;
+  direct_padded(cs, &ph, &pw, &needed);
+  size_t pad = 0, wf = w_packed ? 0 : oq_conv_dpack_floats(cs->m, cs->cg, cs->kprod), total;
+  if (needed && (!oq_size_mul((size_t)ph, (size_t)pw, &pad) || !oq_size_mul(pad, (size_t)cs->c, &pad))) return SIZE_MAX;
+  if (wf == SIZE_MAX || !oq_size_add(pad, wf, &total)) return SIZE_MAX;
+  return total;
+}
+
+typedef struct direct_job {
+  const oq_conv_shape *cs;
+  const float *x;      /* the image's X, or its padded copy */
+  float *pad;          /* the padded copy being made (direct_pad_rows) */
+  size_t ld, plane;    /* row and channel strides of x */
+  const float *origin; /* window origin of output (0, 0) in channel 0 */
+  const float *w;      /* W packed (oq_conv_dpack_fill) */
+  const float *b;
+  float *y; /* the image's Y */
+  oq_conv_act act;
+  int64_t ph, pw;      /* padded extents */
+  int64_t rows, tiles; /* output rows per tile (1 or 2); tiles per row group */
+  int32_t off[DIRECT_TAPS_MAX];
+  const oq_simd *simd;
+} direct_job;
+
+/* Channels [begin, end) of the padded copy. */
+static oq_status direct_pad_rows(void *ctx, int64_t begin, int64_t end) {
+  direct_job *j = ctx;
+  const oq_window_geom *g = &j->cs->g;
+  int64_t IH = g->in[0], IW = g->in[1], pt = g->pb[0], pl = g->pb[1];
+  int64_t c0 = pl > 0 ? pl : 0, src0 = c0 - pl; /* first copied column and its input column */
+  int64_t cnt = IW - src0 < j->pw - c0 ? IW - src0 : j->pw - c0;
+  if (cnt < 0) cnt = 0;
+  for (int64_t c = begin; c < end; c++) {
+    const float *xc = j->x + c * j->cs->in_sp;
+    for (int64_t r = 0; r < j->ph; r++) {
+      float *d = j->pad + (c * j->ph + r) * j->pw;
+      int64_t ih = r - pt;
+      if (ih < 0 || ih >= IH || cnt == 0) {
+        memset(d, 0, (size_t)j->pw * sizeof *d);
+        continue;
+      }
+      memset(d, 0, (size_t)c0 * sizeof *d);
+      memcpy(d + c0, xc + ih * IW + src0, (size_t)cnt * sizeof *d);
+      memset(d + c0 + cnt, 0, (size_t)(j->pw - c0 - cnt) * sizeof *d);
+    }
+  }
+  return OQ_OK;
+}
+
+/* Tiles [begin, end): item = (panel * row groups + row group) * tiles + q, panel-major so a thread's run of items
+ * reuses one panel of W from its L2. A row group is one output row, or two when rows are at most half a tile
+ * (7x7 maps: 14 positions per tile instead of 7, half the weight loads per product). Every output's sum is the
+ * same whichever thread computes it. */
+static oq_status direct_items(void *ctx, int64_t begin, int64_t end) {
+  direct_job *j = ctx;
+  const oq_conv_shape *cs = j->cs;
+  const oq_window_geom *g = &cs->g;
+  int64_t OH = g->out[0], OW = g->out[1], groups = (OH + j->rows - 1) / j->rows, per_panel = groups * j->tiles;
+  size_t rows = (size_t)(cs->cg * cs->kprod);
+  oq_conv_tile t = {NULL,          j->off,   (int32_t)cs->kprod,     (int32_t)g->s[1],
+                    (size_t)cs->c, j->plane, (size_t)g->s[0] * j->ld};
+  for (int64_t it = begin; it < end; it++) {
+    int64_t pn = it / per_panel, rem = it % per_panel, oh = rem / j->tiles * j->rows, q = rem % j->tiles;
+    int64_t ow0 = OW * q / j->tiles, ow1 = OW * (q + 1) / j->tiles, oc0 = pn * DIRECT_NR;
+    size_t nr = cs->m - oc0 < DIRECT_NR ? (size_t)(cs->m - oc0) : DIRECT_NR;
+    size_t tr = OH - oh < j->rows ? (size_t)(OH - oh) : (size_t)j->rows;
+    t.w = j->w + (size_t)pn * rows * DIRECT_NR;
+    oq_gemm_store st = {0, j->b ? j->b + oc0 : NULL, j->act.act, j->act.lo, j->act.hi};
+    j->simd->conv_tile(&t, j->origin + (size_t)(oh * g->s[0]) * j->ld + (size_t)(ow0 * g->s[1]), (size_t)(ow1 - ow0),
+                       tr, nr, j->y + oc0 * cs->out_sp + oh * OW + ow0, (size_t)cs->out_sp, &st);
+  }
+  return OQ_OK;
+}
+
+static oq_status conv_direct(const oq_conv_shape *cs, const float *x, const float *w, const oq_conv_wpack *wp,
+                             const float *b, const oq_conv_act *act, float *y, oq_threadpool *pool, float *scratch,
+                             oq_error *err) {
+  const oq_window_geom *g = &cs->g;
+  direct_job j;
+  memset(&j, 0, sizeof j);
+  j.cs = cs;
+  j.b = b;
+  j.act = *act;
+  j.simd = oq_simd_get();
+  int needed;
+  direct_padded(cs, &j.ph, &j.pw, &needed);
+  size_t pad_floats = needed ? (size_t)(j.ph * j.pw * cs->c) : 0; /* sized by direct_scratch_floats */
+  if (wp && wp->data && wp->direct && wp->mg == cs->m && wp->rows == cs->cg * cs->kprod)
+    j.w = wp->data;
+  else {
+    if (!scratch) return oq_error_set(err, OQ_ERR_INTERNAL, __FILE__, __LINE__, "convolution without scratch");
+    oq_conv_wpack own;
+    oq_conv_dpack_fill(w, cs->m, cs->cg, cs->kprod, scratch + pad_floats, &own);
+    j.w = own.data;
+  }
+  if (needed) {
+    j.ld = (size_t)j.pw;
+    j.plane = (size_t)(j.ph * j.pw);
+  } else {
+    j.ld = (size_t)g->in[1];
+    j.plane = (size_t)cs->in_sp;
+  }
+  for (int64_t kh = 0, t = 0; kh < g->k[0]; kh++)
+    for (int64_t kw = 0; kw < g->k[1]; kw++, t++) j.off[t] = (int32_t)(kh * g->d[0] * (int64_t)j.ld + kw * g->d[1]);
+  j.rows = g->out[1] <= OQ_CONV_TILE_MR / 2 && g->out[0] > 1 ? 2 : 1; /* whole rows: one tile per row group */
+  j.tiles = (g->out[1] + OQ_CONV_TILE_MR - 1) / OQ_CONV_TILE_MR;
+  int32_t th = oq_threadpool_size(pool);
+  if (th < 1) th = 1;
+  int64_t items = (cs->m + DIRECT_NR - 1) / DIRECT_NR * ((g->out[0] + j.rows - 1) / j.rows) * j.tiles;
+  int64_t grain = items / ((int64_t)th * 8);
+  if (grain < 1) grain = 1;
+  for (int64_t n = 0; n < cs->n; n++) {
+    j.x = x + n * cs->c * cs->in_sp;
+    j.y = y + n * cs->m * cs->out_sp;
+    oq_status st;
+    if (needed) {
+      j.pad = scratch;
+      if ((st = oq_parallel_for(pool, cs->c, direct_pad_rows, &j)) != OQ_OK) return st;
+      j.origin = scratch;
+    } else {
+      j.origin = j.x - g->pb[0] * (int64_t)j.ld - g->pb[1]; /* pads <= 0 here: a window origin inside X */
+    }
+    if ((st = oq_parallel_for_dyn(pool, items, th, grain, direct_items, &j)) != OQ_OK) return st;
+  }
+  return OQ_OK;
+}
+
 size_t oq_conv_scratch_floats(const oq_conv_shape *cs, int32_t threads) {
+  return oq_conv_scratch_floats_wp(cs, threads, 0);
+}
+
+size_t oq_conv_scratch_floats_wp(const oq_conv_shape *cs, int32_t threads, int w_packed) {
   if (is_depthwise(cs)) return dw_scratch_floats(cs, threads);
+  if (direct_fits(cs)) return direct_scratch_floats(cs, w_packed);
   conv_job j;
   int ok = conv_plan(cs, threads, &j);
   size_t per = ok ? slot_floats(&j, &ok) : 0, total;
@@ -497,6 +691,7 @@ void oq_conv_wpack_fill(const float *w, int64_t mg, int64_t rows, int64_t groups
   wp->rows = rows;
   wp->groups = groups;
   wp->mr = mr;
+  wp->direct = 0;
 }
 
 oq_status oq_conv_fast(const oq_conv_shape *cs, const float *x, const float *w, const float *b, const oq_conv_act *act,
@@ -509,6 +704,7 @@ oq_status oq_conv_fast_wp(const oq_conv_shape *cs, const float *x, const float *
                           oq_error *err) {
   static const oq_conv_act none = {OQ_GEMM_ACT_NONE, 0.0f, 0.0f};
   if (!act) act = &none;
+  if (direct_fits(cs)) return conv_direct(cs, x, w, wp, b, act, y, pool, scratch, err);
   if (is_depthwise(cs)) {
     dw_job d = {cs, x, w, b, y, *act, oq_simd_get(), scratch, 1, {0, 0, 0, 0, 0, 0, 0, 0, NULL}};
     if (!dw_rows_fit(cs)) return oq_parallel_for(pool, cs->n * cs->m, dw_planes, &d);
@@ -537,7 +733,7 @@ oq_status oq_conv_fast_wp(const oq_conv_shape *cs, const float *x, const float *
     return oq_error_set(err, OQ_ERR_NOMEM, __FILE__, __LINE__, "convolution buffers are too large");
   j.x = x;
   j.w = w;
-  if (wp && wp->data && wp->mg == cs->mg && wp->rows == j.rows && wp->groups == cs->c / cs->cg &&
+  if (wp && wp->data && !wp->direct && wp->mg == cs->mg && wp->rows == j.rows && wp->groups == cs->c / cs->cg &&
       wp->mr == oq_simd_get()->gemm_mr)
     j.wp = wp;
   j.b = b;

@@ -38,7 +38,8 @@ typedef struct oq_conv_wpack {
   const float *data; /* borrowed; oq_conv_wpack_floats floats; NULL: none */
   int64_t mg, rows;  /* per group: output channels, cg * kprod */
   int64_t groups;
-  int32_t mr; /* the SIMD level's tile height it was packed for */
+  int32_t mr;     /* the SIMD level's tile height it was packed for */
+  int32_t direct; /* 1: packed for the direct path instead (oq_conv_dpack_fill; mr unused) */
 } oq_conv_wpack;
 
 /* Floats of W (groups blocks of mg rows of rows = cg * kprod floats) packed for tile height mr: 0 when a
@@ -49,9 +50,23 @@ size_t oq_conv_wpack_floats(int64_t mg, int64_t rows, int64_t groups, int32_t mr
 void oq_conv_wpack_fill(const float *w, int64_t mg, int64_t rows, int64_t groups, int32_t mr, float *dst,
                         oq_conv_wpack *wp);
 
+/* Whether the level's direct convolution (no im2col: oq_conv_tile_fn) computes a convolution of this kind: 2-D,
+ * one group, more than one tap, column stride 1 or 2 (sw), enough depth (cg * kprod) and output channels (m) to
+ * fill its tiles. ops/conv.c asks it at load time (from W and the attributes) to pick how to pack W; oq_conv_fast
+ * takes the direct path exactly when it holds for the shape and the level in use. */
+int oq_conv_direct_fits(const oq_simd *simd, int32_t nd, int64_t group, int64_t m, int64_t cg, int64_t kprod,
+                        int64_t sw);
+/* Floats of W [m, cg, kprod...] packed for the direct path (panels of 32 output channels), SIZE_MAX when that does
+ * not fit in size_t. */
+size_t oq_conv_dpack_floats(int64_t m, int64_t cg, int64_t kprod);
+/* Packs w for the direct path into dst (oq_conv_dpack_floats floats); fills *wp. */
+void oq_conv_dpack_fill(const float *w, int64_t m, int64_t cg, int64_t kprod, float *dst, oq_conv_wpack *wp);
+
 /* Floats of scratch oq_conv_fast needs for cs on a pool of threads threads (oq_threadpool_size), SIZE_MAX when
  * that does not fit in size_t. */
 size_t oq_conv_scratch_floats(const oq_conv_shape *cs, int32_t threads);
+/* The same when the caller passes W packed for the path the shape takes (w_packed 1): no room to pack it. */
+size_t oq_conv_scratch_floats_wp(const oq_conv_shape *cs, int32_t threads, int w_packed);
 /* Y = act(conv(X, W) + B) (b may be NULL, act NULL: none) by sgemm with im2col packing (or the depthwise kernel),
  * split over pool; bit-identical for every thread count. scratch: oq_conv_scratch_floats(cs,
  * oq_threadpool_size(pool)) floats. */

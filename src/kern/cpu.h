@@ -134,6 +134,27 @@ typedef void (*oq_dw_plane_fn)(const oq_dw_geom *g, const float *x, const float 
 typedef void (*oq_dw_row_fn)(const float *r, size_t ld, const float *w, int32_t k, int32_t stride, float bias, float *y,
                              size_t n);
 
+/* One tile of the direct 2-D convolution (kern/conv.c): cols positions of one output row, or two consecutive whole
+ * output rows of cols positions (rows 2, cols <= OQ_CONV_TILE_MR / 2), by up to 32 output channels, every sum in
+ * registers over all input channels and taps, no im2col. x is the window origin of the tile's first position in channel
+ * 0; the next position's lies sw floats further, the second row's rstep floats further; tap t of channel c is at c * cs
+ * + off[t] from a window origin. */
+#define OQ_CONV_TILE_MR 14
+typedef struct oq_conv_tile {
+  const float *w;     /* the panel of 32 output channels: w[(c * taps + t) * 32 + lane], zeros past the last channel */
+  const int32_t *off; /* taps offsets in floats from a window origin, in W's (kh, kw) order */
+  int32_t taps;
+  int32_t sw;   /* 1 or 2 */
+  size_t c;     /* input channels */
+  size_t cs;    /* floats between channel planes of x */
+  size_t rstep; /* rows 2: floats between the two rows' first window origins */
+} oq_conv_tile;
+/* y[j * ldy + i] = act(sum + bias[j]) for output channel j < nr (<= 32) and the tile's position i < rows * cols: sum is
+ * one FMA chain from 0 over (c, t) in order; then the bias (st->bias at the panel's first channel, NULL: none) and
+ * st->act as the micro-kernels' stores apply them (st->load unused). */
+typedef void (*oq_conv_tile_fn)(const oq_conv_tile *t, const float *x, size_t cols, size_t rows, size_t nr, float *y,
+                                size_t ldy, const oq_gemm_store *st);
+
 /* One code path. The elementwise functions give the same bits on every level (no FMA contraction, the same
  * polynomial); the micro-kernels may differ between levels (FMA), never between thread counts. */
 typedef struct oq_simd {
@@ -157,6 +178,7 @@ typedef struct oq_simd {
   int32_t gemm_silu;               /* 1: gemm_micro applies OQ_GEMM_ACT_SILU itself */
   oq_im2col_panel_fn im2col_panel; /* NULL: kern/conv.c builds panels through row buffers */
   oq_dw_plane_fn dw_plane;         /* NULL: depthwise planes go through padded copies and dw_row */
+  oq_conv_tile_fn conv_tile;       /* NULL: no direct convolution (im2col + sgemm) */
 } oq_simd;
 
 /* The best level the CPU and OS support, capped by the environment variable ONNXQ_CPU (portable, avx2, avx512) when

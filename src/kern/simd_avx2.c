@@ -133,6 +133,7 @@ static const oq_simd k_avx2 = {OQ_CPU_AVX2,
                                dot_rows_v_avx2,
                                0,
                                NULL,
+                               NULL,
                                NULL};
 
 const oq_simd *oq_simd_avx2_table(void) { return &k_avx2; }

@@ -491,6 +491,122 @@ static void dw_plane_zmm(const oq_dw_geom *g, const float *x, const float *w, fl
   }
 }
 
+/* 16 x 16 transpose in registers: r[j] lane i becomes r[i] lane j. */
+static inline void transpose16_zmm(__m512 *r) {
+  __m512 t[16];
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  /* s[4g + q], 128-bit lane l: rows 4g .. 4g + 3, element 4l + q */
+  __m512 s[16];
+  for (int g = 0; g < 4; g++) {
+    __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 2]);
+    __m512d c = _mm512_castps_pd(t[4 * g + 1]), d = _mm512_castps_pd(t[4 * g + 3]);
+    s[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+    s[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+    s[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+    s[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+  }
+  for (int q = 0; q < 4; q++) {
+    __m512 u01 = _mm512_shuffle_f32x4(s[q], s[4 + q], _MM_SHUFFLE(2, 0, 2, 0));
+    __m512 v01 = _mm512_shuffle_f32x4(s[q], s[4 + q], _MM_SHUFFLE(3, 1, 3, 1));
+    __m512 u23 = _mm512_shuffle_f32x4(s[8 + q], s[12 + q], _MM_SHUFFLE(2, 0, 2, 0));
+    __m512 v23 = _mm512_shuffle_f32x4(s[8 + q], s[12 + q], _MM_SHUFFLE(3, 1, 3, 1));
+    r[q] = _mm512_shuffle_f32x4(u01, u23, _MM_SHUFFLE(2, 0, 2, 0));
+    r[8 + q] = _mm512_shuffle_f32x4(u01, u23, _MM_SHUFFLE(3, 1, 3, 1));
+    r[4 + q] = _mm512_shuffle_f32x4(v01, v23, _MM_SHUFFLE(2, 0, 2, 0));
+    r[12 + q] = _mm512_shuffle_f32x4(v01, v23, _MM_SHUFFLE(3, 1, 3, 1));
+  }
+}
+
+/* oq_conv_tile_fn for ROWS output rows of COLS positions sw floats apart (all compile-time): 2 * ROWS * COLS
+ * accumulators, each k step two weight vectors (32 output channels) and ROWS * COLS broadcasts of input values (an
+ * output position each), so nothing is packed from X. The sums are then turned to output-channel rows by a 16 x 16
+ * transpose per half and stored as one run of positions per output channel. */
+static inline __attribute__((always_inline)) void conv_tile_k(const oq_conv_tile *t, const float *x, size_t nr,
+                                                              float *y, size_t ldy, const oq_gemm_store *st,
+                                                              const int COLS, const int ROWS, const int SW) {
+  const int MRC = COLS * ROWS;
+  __m512 acc[OQ_CONV_TILE_MR][2];
+#pragma GCC unroll 14
+  for (int r = 0; r < MRC; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  const float *wp = t->w;
+  const int32_t *off = t->off;
+  int32_t taps = t->taps;
+  size_t rstep = ROWS > 1 ? t->rstep : 0;
+  for (size_t c = 0; c < t->c; c++) {
+    const float *xc = x + c * t->cs;
+    for (int32_t k = 0; k < taps; k++) {
+      const float *xp = xc + off[k], *xq = xp + rstep;
+      __m512 w0 = _mm512_loadu_ps(wp), w1 = _mm512_loadu_ps(wp + 16);
+      wp += 32;
+#pragma GCC unroll 14
+      for (int r = 0; r < MRC; r++) {
+        __m512 xv = _mm512_set1_ps(r < COLS ? xp[r * SW] : xq[(r - COLS) * SW]);
+        acc[r][0] = _mm512_fmadd_ps(xv, w0, acc[r][0]);
+        acc[r][1] = _mm512_fmadd_ps(xv, w1, acc[r][1]);
+      }
+    }
+  }
+  const __mmask16 m = (__mmask16)((1u << MRC) - 1u); /* two rows are whole rows: one run in y */
+  __m512 zero = _mm512_setzero_ps(), lo = _mm512_set1_ps(st->lo), hi = _mm512_set1_ps(st->hi);
+  for (int h = 0; h < 2 && (size_t)(16 * h) < nr; h++) {
+    __m512 rows[16];
+#pragma GCC unroll 16
+    for (int r = 0; r < 16; r++) rows[r] = r < MRC ? acc[r < MRC ? r : 0][h] : zero;
+    transpose16_zmm(rows);
+    size_t jn = nr - (size_t)(16 * h) < 16 ? nr - (size_t)(16 * h) : 16;
+    for (size_t j = 0; j < jn; j++) {
+      __m512 v = rows[j];
+      if (st->bias) v = _mm512_add_ps(v, _mm512_set1_ps(st->bias[16 * h + j]));
+      if (st->act == OQ_GEMM_ACT_RELU)
+        v = _mm512_max_ps(v, zero);
+      else if (st->act == OQ_GEMM_ACT_CLAMP)
+        v = _mm512_min_ps(hi, _mm512_max_ps(lo, v));
+      else if (st->act == OQ_GEMM_ACT_SILU)
+        v = silu_v_avx512(v);
+      _mm512_mask_storeu_ps(y + (16 * (size_t)h + j) * ldy, m, v);
+    }
+  }
+}
+
+#define CONV_TILE_SW(n, rows)                                                                                          \
+  if (t->sw == 1)                                                                                                      \
+    conv_tile_k(t, x, nr, y, ldy, st, n, rows, 1);                                                                     \
+  else                                                                                                                 \
+    conv_tile_k(t, x, nr, y, ldy, st, n, rows, 2);                                                                     \
+  break;
+#define CONV_TILE_CASE2(n)                                                                                             \
+  case n:                                                                                                              \
+    if (rows == 2) {                                                                                                   \
+      CONV_TILE_SW(n, 2)                                                                                               \
+    }                                                                                                                  \
+    CONV_TILE_SW(n, 1)
+#define CONV_TILE_CASE1(n)                                                                                             \
+  case n: CONV_TILE_SW(n, 1)
+
+static void conv_tile_zmm(const oq_conv_tile *t, const float *x, size_t cols, size_t rows, size_t nr, float *y,
+                          size_t ldy, const oq_gemm_store *st) {
+  switch (cols) {
+    CONV_TILE_CASE2(1)
+    CONV_TILE_CASE2(2)
+    CONV_TILE_CASE2(3)
+    CONV_TILE_CASE2(4)
+    CONV_TILE_CASE2(5)
+    CONV_TILE_CASE2(6)
+    CONV_TILE_CASE2(7)
+    CONV_TILE_CASE1(8)
+    CONV_TILE_CASE1(9)
+    CONV_TILE_CASE1(10)
+    CONV_TILE_CASE1(11)
+    CONV_TILE_CASE1(12)
+    CONV_TILE_CASE1(13)
+    CONV_TILE_CASE1(14)
+  default: break;
+  }
+}
+
 static const oq_simd k_avx512 = {OQ_CPU_AVX512,
                                  "avx512",
                                  MR,
@@ -516,7 +632,8 @@ static const oq_simd k_avx512 = {OQ_CPU_AVX512,
                                  dot_rows_v_avx512,
                                  1,
                                  im2col_panel_zmm,
-                                 dw_plane_zmm};
+                                 dw_plane_zmm,
+                                 conv_tile_zmm};
 
 const oq_simd *oq_simd_avx512_table(void) { return &k_avx512; }
 #else

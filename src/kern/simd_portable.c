@@ -87,4 +87,5 @@ const oq_simd oq_simd_portable = {OQ_CPU_PORTABLE,
                                   dot_rows_portable,
                                   0,
                                   NULL,
+                                  NULL,
                                   NULL};

@@ -26,8 +26,11 @@ static oq_status conv_wpack_room(const oq_op_init_ctx *ctx, oq_conv_params **pp,
   }
   if (w->dims[0] < 1 || w->dims[0] % p->group != 0) return OQ_OK;
   int64_t mg = w->dims[0] / p->group;
-  int32_t mr = oq_simd_get()->gemm_mr;
-  size_t floats = oq_conv_wpack_floats(mg, rows, p->group, mr);
+  int32_t nd = (int32_t)w->n_dims - 2, mr = oq_simd_get()->gemm_mr;
+  int64_t sw = p->win.n_strides == nd ? p->win.strides[nd - 1] : 1;
+  int direct = oq_conv_direct_fits(oq_simd_get(), nd, p->group, w->dims[0], w->dims[1], rows / w->dims[1], sw);
+  size_t floats = direct ? oq_conv_dpack_floats(w->dims[0], w->dims[1], rows / w->dims[1])
+                         : oq_conv_wpack_floats(mg, rows, p->group, mr);
   if (floats == 0 || floats > OQ_OP_PACK_MAX_FLOATS) return OQ_OK;
   float *room;
   void *grown = p;
@@ -39,6 +42,7 @@ static oq_status conv_wpack_room(const oq_op_init_ctx *ctx, oq_conv_params **pp,
   big->wpack_mg = mg;
   big->wpack_rows = rows;
   big->wpack_mr = mr;
+  big->wpack_direct = direct;
   *pp = big;
   return OQ_OK;
 }
@@ -134,15 +138,19 @@ oq_status oq_op_conv_infer(const void *params, const oq_shape_info *const *in, i
 }
 
 /* Scratch of one Conv: the box buffer (when only an inner box is computed) and kern's im2col/packing buffers. */
-static size_t conv_scratch_bytes(const oq_conv_shape *cs, int32_t threads, int reference, size_t *box_bytes) {
+static size_t conv_scratch_bytes(const oq_conv_params *p, const oq_conv_shape *cs, int32_t threads, int reference,
+                                 size_t *box_bytes) {
   oq_conv_shape inner;
   int64_t lo[OQ_MAX_DIMS];
   *box_bytes = 0;
-  if (!oq_conv_inner_box(cs, &inner, lo)) return reference ? 0 : floats_bytes(oq_conv_scratch_floats(cs, threads));
+  /* W packed for the direct path by the session: no room to pack it per run */
+  int packed = p->wpack_buf && p->wpack_direct && p->wpack_mg == cs->m && p->wpack_rows == cs->cg * cs->kprod;
+  if (!oq_conv_inner_box(cs, &inner, lo))
+    return reference ? 0 : floats_bytes(oq_conv_scratch_floats_wp(cs, threads, packed));
   if (inner.out_sp == 0) return 0;
   /* the box is at most Y, whose size passed the tensor limit */
   *box_bytes = (size_t)(cs->n * cs->m * inner.out_sp) * sizeof(float);
-  size_t rest = reference ? 0 : floats_bytes(oq_conv_scratch_floats(&inner, threads)), total;
+  size_t rest = reference ? 0 : floats_bytes(oq_conv_scratch_floats_wp(&inner, threads, packed)), total;
   return oq_size_add(*box_bytes, rest, &total) ? total : SIZE_MAX;
 }
 
@@ -163,7 +171,7 @@ size_t oq_op_conv_workspace(const void *params, const oq_shape_info *const *in, 
   conv_products(&cs);
   if (conv_degenerate(&cs)) return 0;
   size_t box;
-  return conv_scratch_bytes(&cs, threads, 0, &box);
+  return conv_scratch_bytes(params, &cs, threads, 0, &box);
 }
 
 oq_status oq_op_conv_exec(const oq_kernel_call *call, oq_error *err) {
@@ -195,20 +203,23 @@ oq_status oq_op_conv_exec(const oq_kernel_call *call, oq_error *err) {
     oq_conv_apply_act(&act, oq_simd_get(), yd, ny);
     return OQ_OK;
   }
-  size_t box_bytes, bytes = conv_scratch_bytes(&cs, oq_threadpool_size(call->pool), call->reference, &box_bytes);
+  size_t box_bytes, bytes = conv_scratch_bytes(p, &cs, oq_threadpool_size(call->pool), call->reference, &box_bytes);
   void *scratch = NULL;
   if (bytes == SIZE_MAX) OQ_FAIL(err, OQ_ERR_NOMEM, "convolution buffers are too large");
   if (bytes) OQ_CHECK(oq_kscratch(call, bytes, &scratch, err));
-  oq_conv_wpack wp = {NULL, 0, 0, 0, 0}, *wpp = NULL;
+  oq_conv_wpack wp = {NULL, 0, 0, 0, 0, 0}, *wpp = NULL;
   if (!call->reference && p->wpack_buf && p->wpack_mg == cs.mg && p->wpack_rows == cs.cg * cs.kprod &&
-      p->wpack_mr == oq_simd_get()->gemm_mr) {
+      (p->wpack_direct || p->wpack_mr == oq_simd_get()->gemm_mr)) {
     /* W is an initializer: packed by the first run of the session (again if its bytes moved) */
     oq_conv_params *mp = (oq_conv_params *)(uintptr_t)p; /* the cache is the params' own, mutable room */
     if (p->wpack_src != w->data) {
-      oq_conv_wpack_fill(w->data, cs.mg, cs.cg * cs.kprod, p->group, p->wpack_mr, mp->wpack_buf, &wp);
+      if (p->wpack_direct)
+        oq_conv_dpack_fill(w->data, cs.m, cs.cg, cs.kprod, mp->wpack_buf, &wp);
+      else
+        oq_conv_wpack_fill(w->data, cs.mg, cs.cg * cs.kprod, p->group, p->wpack_mr, mp->wpack_buf, &wp);
       mp->wpack_src = w->data;
     }
-    wp = (oq_conv_wpack){p->wpack_buf, p->wpack_mg, p->wpack_rows, p->group, p->wpack_mr};
+    wp = (oq_conv_wpack){p->wpack_buf, p->wpack_mg, p->wpack_rows, p->group, p->wpack_mr, p->wpack_direct};
     wpp = &wp;
   }
   oq_conv_shape inner;

@@ -23,7 +23,8 @@ typedef struct oq_conv_params {
   float *wpack_buf;
   const void *wpack_src; /* W's bytes wpack_buf was made from; NULL before the first run */
   int64_t wpack_mg, wpack_rows;
-  int32_t wpack_mr; /* tile height it was sized for */
+  int32_t wpack_mr;     /* tile height it was sized for */
+  int32_t wpack_direct; /* 1: sized for the direct path's panels instead (kern/conv.h oq_conv_dpack_fill) */
 } oq_conv_params;
 
 typedef struct oq_gemm_params {

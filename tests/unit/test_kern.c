@@ -304,7 +304,7 @@ OQ_TEST(conv_packed_paths_same_bits) {
       REQUIRE(pf != SIZE_MAX);
       float *wbuf = malloc((pf ? pf : 1) * 4);
       REQUIRE(wbuf);
-      oq_conv_wpack wp = {NULL, 0, 0, 0, 0};
+      oq_conv_wpack wp = {NULL, 0, 0, 0, 0, 0};
       if (pf) oq_conv_wpack_fill(w, cs.mg, rows, groups, mr, wbuf, &wp);
       oq_conv_ref(&cs, x, w, b, yr);
       for (int32_t threads = 1; threads <= 3; threads++) {
@@ -336,6 +336,107 @@ OQ_TEST(conv_packed_paths_same_bits) {
       free(y1);
       free(yr);
     }
+  }
+  oq_cpu_force(oq_cpu_detect());
+}
+
+/* A 2-D convolution the AVX-512 direct path takes (one group, depth cg * kprod >= 64, column stride 1 or 2):
+ * maps from 1 to 44 wide (one- and two-row tiles, partial tiles), kernels 2x2 to 7x7, row strides 1-3, dilations
+ * 1-2, pads 0-3 (so windows inside X are read in place and others through the padded copy), output channels that
+ * fill 1 to 3 panels, partly. */
+static void rand_conv_direct(oq_conv_shape *cs) {
+  for (;;) {
+    oq_window w;
+    memset(&w, 0, sizeof w);
+    memset(cs, 0, sizeof *cs);
+    int64_t k[2] = {rnd_in(1, 7), rnd_in(2, 7)}, in[2];
+    cs->cg = cs->c = (64 + k[0] * k[1] - 1) / (k[0] * k[1]) + rnd_in(0, 20);
+    static const int64_t ms[] = {24, 32, 48, 56, 64, 88, 96};
+    cs->mg = cs->m = ms[rnd_in(0, 6)];
+    cs->n = rnd_in(1, 2);
+    w.n_strides = w.n_dilations = 2;
+    w.n_pads = 4;
+    w.strides[0] = rnd_in(1, 3);
+    w.strides[1] = rnd_in(1, 2);
+    for (int32_t i = 0; i < 2; i++) {
+      w.dilations[i] = rnd_in(0, 4) == 0 ? 2 : 1;
+      w.pads[i] = rnd_in(0, 2) == 0 ? 0 : rnd_in(0, 3);
+      w.pads[i + 2] = rnd_in(0, 2) == 0 ? 0 : rnd_in(0, 3);
+      in[i] = (k[i] - 1) * w.dilations[i] + 1 + rnd_in(0, i == 0 ? 12 : 44);
+    }
+    if (conv_geometry(cs, &w, 2, in, k)) return;
+  }
+}
+
+OQ_TEST(conv_direct_matches_reference) {
+  /* the direct path (no im2col) against the reference on every level (the others take the sgemm path for the same
+   * shapes), the same bits for 1-3 threads, with W packed once or packed per call, and the fused activations the
+   * bits of the separate pass */
+  FOR_EACH_LEVEL(lv) {
+    oq_error err = {0};
+    int direct_cases = 0;
+    for (int iter = 0; iter < 40; iter++) {
+      oq_conv_shape cs;
+      rand_conv_direct(&cs);
+      size_t nx = (size_t)(cs.n * cs.c * cs.in_sp), nw = (size_t)(cs.m * cs.cg * cs.kprod);
+      size_t ny = (size_t)(cs.n * cs.m * cs.out_sp);
+      float *x = malloc(nx * 4), *w = malloc(nw * 4), *b = malloc((size_t)cs.m * 4), *y0 = malloc(ny * 4),
+            *y1 = malloc(ny * 4), *yr = malloc(ny * 4);
+      REQUIRE(x && w && b && y0 && y1 && yr);
+      for (size_t i = 0; i < nx; i++) x[i] = rnd_f();
+      for (size_t i = 0; i < nw; i++) w[i] = rnd_f();
+      for (int64_t i = 0; i < cs.m; i++) b[i] = rnd_f();
+      int direct = oq_conv_direct_fits(oq_simd_get(), 2, 1, cs.m, cs.cg, cs.kprod, cs.g.s[1]);
+      direct_cases += direct;
+      CHECK(direct == (lv == OQ_CPU_AVX512));
+      size_t pf = oq_conv_dpack_floats(cs.m, cs.cg, cs.kprod);
+      REQUIRE(pf != SIZE_MAX);
+      float *wbuf = malloc(pf * 4);
+      REQUIRE(wbuf);
+      oq_conv_wpack wp;
+      oq_conv_dpack_fill(w, cs.m, cs.cg, cs.kprod, wbuf, &wp);
+      oq_conv_ref(&cs, x, w, b, yr);
+      for (int32_t threads = 1; threads <= 3; threads++) {
+        oq_threadpool *pool = NULL;
+        REQUIRE_OK(oq_threadpool_create(threads, &pool, &err));
+        size_t floats = oq_conv_scratch_floats(&cs, oq_threadpool_size(pool));
+        size_t floats_wp = oq_conv_scratch_floats_wp(&cs, oq_threadpool_size(pool), 1);
+        CHECK(floats_wp <= floats);
+        float *scratch = malloc((floats ? floats : 1) * sizeof(float)), *scratch_wp = malloc((floats_wp + 1) * 4);
+        REQUIRE(scratch && scratch_wp);
+        REQUIRE_OK(oq_conv_fast_wp(&cs, x, w, &wp, b, NULL, y1, pool, scratch_wp, &err));
+        if (threads == 1) {
+          REQUIRE_OK(oq_conv_fast(&cs, x, w, b, NULL, y0, pool, scratch, &err));
+          double worst = 0;
+          for (size_t i = 0; i < ny; i++) {
+            double d = fabs((double)y0[i] - (double)yr[i]) / (1.0 + fabs((double)yr[i]));
+            if (d > worst) worst = d;
+          }
+          if (worst > 1e-4) fprintf(stderr, "level %d iter %d: %g from the reference\n", lv, iter, worst);
+          CHECK(worst <= 1e-4);
+        }
+        CHECK(memcmp(y0, y1, ny * 4) == 0);
+        /* a fused activation: the bits of the plain output passed through the separate pass */
+        static const oq_gemm_act acts[] = {OQ_GEMM_ACT_RELU, OQ_GEMM_ACT_CLAMP, OQ_GEMM_ACT_SILU};
+        oq_conv_act act = {acts[(iter + threads) % 3], -0.25f, 0.5f};
+        REQUIRE_OK(oq_conv_fast_wp(&cs, x, w, &wp, b, &act, y1, pool, scratch_wp, &err));
+        memcpy(yr, y0, ny * 4);
+        oq_conv_apply_act(&act, oq_simd_get(), yr, (int64_t)ny);
+        CHECK(memcmp(yr, y1, ny * 4) == 0);
+        oq_conv_ref(&cs, x, w, b, yr); /* back to the plain reference */
+        free(scratch);
+        free(scratch_wp);
+        oq_threadpool_free(pool);
+      }
+      free(wbuf);
+      free(x);
+      free(w);
+      free(b);
+      free(y0);
+      free(y1);
+      free(yr);
+    }
+    if (lv == OQ_CPU_AVX512) CHECK(direct_cases == 40);
   }
   oq_cpu_force(oq_cpu_detect());
 }
