@@ -183,13 +183,16 @@ static size_t dw_scratch_floats(const oq_conv_shape *cs, int32_t threads) {
  * channel and tap, so nothing is packed from X (im2col was a tenth of resnet18, and the micro-kernel waited on its
  * panels) and a 7x7 or 14x14 map wastes no lanes (49 columns were 64 lanes of the sgemm's tiles). X is read
  * through a zero-padded copy when any window reaches past it. */
-#define DIRECT_NR        32
-#define DIRECT_TAPS_MAX  64
+#define DIRECT_NR       32
+#define DIRECT_TAPS_MAX 64
+#define DIRECT_PW_MAX                                                                                                  \
+  256 /* 1x1 kernels: output positions at most (7x7, 14x14 maps: 960 -> 320 on 7x7 0.28 -> 0.18 ms;                    \
+       * on 28x28 and larger maps the sgemm reads X's rows in place, faster) */
 #define DIRECT_MIN_DEPTH 64 /* cg * kprod: shallower tiles spend as long in their transposing stores */
 
 int oq_conv_direct_fits(const oq_simd *simd, int32_t nd, int64_t group, int64_t m, int64_t cg, int64_t kprod,
                         int64_t sw) {
-  if (!simd->conv_tile || nd != 2 || group != 1 || kprod < 2 || kprod > DIRECT_TAPS_MAX || (sw != 1 && sw != 2) ||
+  if (!simd->conv_tile || nd != 2 || group != 1 || kprod < 1 || kprod > DIRECT_TAPS_MAX || (sw != 1 && sw != 2) ||
       m < 1 || cg < 1 || cg > INT32_MAX / kprod || cg * kprod < DIRECT_MIN_DEPTH)
     return 0;
   int64_t pad = (m + DIRECT_NR - 1) / DIRECT_NR * DIRECT_NR;
@@ -198,15 +201,26 @@ int oq_conv_direct_fits(const oq_simd *simd, int32_t nd, int64_t group, int64_t 
 
 static void direct_padded(const oq_conv_shape *cs, int64_t *ph, int64_t *pw, int *needed);
 
+/* 1x1, stride 1, no padding: X is the column matrix as it is. */
+static int is_pointwise(const oq_conv_shape *cs) {
+  const oq_window_geom *g = &cs->g;
+  int pw = cs->kprod == 1;
+  for (int32_t i = 0; i < g->nd; i++) pw = pw && g->s[i] == 1 && g->pb[i] == 0 && g->pe[i] == 0;
+  return pw;
+}
+
 static int direct_fits(const oq_conv_shape *cs) {
   const oq_window_geom *g = &cs->g;
   if (!oq_conv_direct_fits(oq_simd_get(), g->nd, cs->c / cs->cg, cs->m, cs->cg, cs->kprod, g->s[g->nd - 1])) return 0;
+  if (cs->kprod == 1 && (!is_pointwise(cs) || cs->out_sp > DIRECT_PW_MAX)) return 0;
   int64_t ph, pw;
   int needed;
   direct_padded(cs, &ph, &pw, &needed);
   int64_t ld = pw > g->in[1] ? pw : g->in[1]; /* the taps' offsets must fit the tile's int32 table */
   return ld <= INT32_MAX / g->k[0] / g->d[0] && (g->k[0] - 1) * g->d[0] * ld + (g->k[1] - 1) * g->d[1] < INT32_MAX;
 }
+
+int oq_conv_takes_direct(const oq_conv_shape *cs) { return !is_depthwise(cs) && direct_fits(cs); }
 
 size_t oq_conv_dpack_floats(int64_t m, int64_t cg, int64_t kprod) {
   size_t rows, total;
@@ -314,9 +328,16 @@ static oq_status direct_items(void *ctx, int64_t begin, int64_t end) {
   return OQ_OK;
 }
 
-static oq_status conv_direct(const oq_conv_shape *cs, const float *x, const float *w, const oq_conv_wpack *wp,
+static oq_status conv_direct(const oq_conv_shape *cs_in, const float *x, const float *w, const oq_conv_wpack *wp,
                              const float *b, const oq_conv_act *act, float *y, oq_threadpool *pool, float *scratch,
                              oq_error *err) {
+  oq_conv_shape flat = *cs_in;
+  const oq_conv_shape *cs = cs_in;
+  if (is_pointwise(cs)) { /* one row of out_sp positions, one tap each: tiles cross the map's rows */
+    flat.g.in[0] = flat.g.out[0] = 1;
+    flat.g.in[1] = flat.g.out[1] = cs->out_sp;
+    cs = &flat;
+  }
   const oq_window_geom *g = &cs->g;
   direct_job j;
   memset(&j, 0, sizeof j);
@@ -704,7 +725,7 @@ oq_status oq_conv_fast_wp(const oq_conv_shape *cs, const float *x, const float *
                           oq_error *err) {
   static const oq_conv_act none = {OQ_GEMM_ACT_NONE, 0.0f, 0.0f};
   if (!act) act = &none;
-  if (direct_fits(cs)) return conv_direct(cs, x, w, wp, b, act, y, pool, scratch, err);
+  if (oq_conv_takes_direct(cs)) return conv_direct(cs, x, w, wp, b, act, y, pool, scratch, err);
   if (is_depthwise(cs)) {
     dw_job d = {cs, x, w, b, y, *act, oq_simd_get(), scratch, 1, {0, 0, 0, 0, 0, 0, 0, 0, NULL}};
     if (!dw_rows_fit(cs)) return oq_parallel_for(pool, cs->n * cs->m, dw_planes, &d);

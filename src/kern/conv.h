@@ -50,12 +50,14 @@ size_t oq_conv_wpack_floats(int64_t mg, int64_t rows, int64_t groups, int32_t mr
 void oq_conv_wpack_fill(const float *w, int64_t mg, int64_t rows, int64_t groups, int32_t mr, float *dst,
                         oq_conv_wpack *wp);
 
-/* Whether the level's direct convolution (no im2col: oq_conv_tile_fn) computes a convolution of this kind: 2-D,
- * one group, more than one tap, column stride 1 or 2 (sw), enough depth (cg * kprod) and output channels (m) to
- * fill its tiles. ops/conv.c asks it at load time (from W and the attributes) to pick how to pack W; oq_conv_fast
- * takes the direct path exactly when it holds for the shape and the level in use. */
+/* Whether the level's direct convolution (no im2col: oq_conv_tile_fn) may compute a convolution of this kind: 2-D,
+ * one group, column stride 1 or 2 (sw), enough depth (cg * kprod) and output channels (m) to fill its tiles.
+ * ops/conv.c asks it at load time (from W and the attributes) to size the room for W packed; oq_conv_takes_direct
+ * decides for a shape (a 1x1 kernel only on small maps, where the sgemm's tiles wasted lanes). */
 int oq_conv_direct_fits(const oq_simd *simd, int32_t nd, int64_t group, int64_t m, int64_t cg, int64_t kprod,
                         int64_t sw);
+/* Whether oq_conv_fast computes cs by the direct path (on the level in use). */
+int oq_conv_takes_direct(const oq_conv_shape *cs);
 /* Floats of W [m, cg, kprod...] packed for the direct path (panels of 32 output channels), SIZE_MAX when that does
  * not fit in size_t. */
 size_t oq_conv_dpack_floats(int64_t m, int64_t cg, int64_t kprod);

@@ -28,10 +28,14 @@ static oq_status conv_wpack_room(const oq_op_init_ctx *ctx, oq_conv_params **pp,
   int64_t mg = w->dims[0] / p->group;
   int32_t nd = (int32_t)w->n_dims - 2, mr = oq_simd_get()->gemm_mr;
   int64_t sw = p->win.n_strides == nd ? p->win.strides[nd - 1] : 1;
-  int direct = oq_conv_direct_fits(oq_simd_get(), nd, p->group, w->dims[0], w->dims[1], rows / w->dims[1], sw);
-  size_t floats = direct ? oq_conv_dpack_floats(w->dims[0], w->dims[1], rows / w->dims[1])
-                         : oq_conv_wpack_floats(mg, rows, p->group, mr);
-  if (floats == 0 || floats > OQ_OP_PACK_MAX_FLOATS) return OQ_OK;
+  /* room for either packing the node may take (which one depends on the map for 1x1 kernels: the first run picks) */
+  size_t gemm_floats = oq_conv_wpack_floats(mg, rows, p->group, mr), direct_floats = 0;
+  if (oq_conv_direct_fits(oq_simd_get(), nd, p->group, w->dims[0], w->dims[1], rows / w->dims[1], sw))
+    direct_floats = oq_conv_dpack_floats(w->dims[0], w->dims[1], rows / w->dims[1]);
+  if (gemm_floats > OQ_OP_PACK_MAX_FLOATS) gemm_floats = 0; /* SIZE_MAX included */
+  if (direct_floats > OQ_OP_PACK_MAX_FLOATS) direct_floats = 0;
+  size_t floats = gemm_floats > direct_floats ? gemm_floats : direct_floats;
+  if (floats == 0) return OQ_OK;
   float *room;
   void *grown = p;
   oq_status st = oq_op_params_room(&grown, sizeof *p, floats, &room, err);
@@ -41,8 +45,9 @@ static oq_status conv_wpack_room(const oq_op_init_ctx *ctx, oq_conv_params **pp,
   big->wpack_src = NULL;
   big->wpack_mg = mg;
   big->wpack_rows = rows;
-  big->wpack_mr = mr;
-  big->wpack_direct = direct;
+  big->wpack_mr = gemm_floats ? mr : 0;
+  big->wpack_can_direct = direct_floats != 0;
+  big->wpack_direct = -1;
   *pp = big;
   return OQ_OK;
 }
@@ -144,7 +149,7 @@ static size_t conv_scratch_bytes(const oq_conv_params *p, const oq_conv_shape *c
   int64_t lo[OQ_MAX_DIMS];
   *box_bytes = 0;
   /* W packed for the direct path by the session: no room to pack it per run */
-  int packed = p->wpack_buf && p->wpack_direct && p->wpack_mg == cs->m && p->wpack_rows == cs->cg * cs->kprod;
+  int packed = p->wpack_buf && p->wpack_can_direct && p->wpack_mg == cs->m && p->wpack_rows == cs->cg * cs->kprod;
   if (!oq_conv_inner_box(cs, &inner, lo))
     return reference ? 0 : floats_bytes(oq_conv_scratch_floats_wp(cs, threads, packed));
   if (inner.out_sp == 0) return 0;
@@ -207,24 +212,29 @@ oq_status oq_op_conv_exec(const oq_kernel_call *call, oq_error *err) {
   void *scratch = NULL;
   if (bytes == SIZE_MAX) OQ_FAIL(err, OQ_ERR_NOMEM, "convolution buffers are too large");
   if (bytes) OQ_CHECK(oq_kscratch(call, bytes, &scratch, err));
-  oq_conv_wpack wp = {NULL, 0, 0, 0, 0, 0}, *wpp = NULL;
-  if (!call->reference && p->wpack_buf && p->wpack_mg == cs.mg && p->wpack_rows == cs.cg * cs.kprod &&
-      (p->wpack_direct || p->wpack_mr == oq_simd_get()->gemm_mr)) {
-    /* W is an initializer: packed by the first run of the session (again if its bytes moved) */
-    oq_conv_params *mp = (oq_conv_params *)(uintptr_t)p; /* the cache is the params' own, mutable room */
-    if (p->wpack_src != w->data) {
-      if (p->wpack_direct)
-        oq_conv_dpack_fill(w->data, cs.m, cs.cg, cs.kprod, mp->wpack_buf, &wp);
-      else
-        oq_conv_wpack_fill(w->data, cs.mg, cs.cg * cs.kprod, p->group, p->wpack_mr, mp->wpack_buf, &wp);
-      mp->wpack_src = w->data;
-    }
-    wp = (oq_conv_wpack){p->wpack_buf, p->wpack_mg, p->wpack_rows, p->group, p->wpack_mr, p->wpack_direct};
-    wpp = &wp;
-  }
   oq_conv_shape inner;
   int64_t lo[OQ_MAX_DIMS];
-  if (!oq_conv_inner_box(&cs, &inner, lo)) {
+  int boxed = oq_conv_inner_box(&cs, &inner, lo);
+  oq_conv_wpack wp = {NULL, 0, 0, 0, 0, 0}, *wpp = NULL;
+  if (!call->reference && p->wpack_buf && p->wpack_mg == cs.mg && p->wpack_rows == cs.cg * cs.kprod) {
+    /* W is an initializer: packed by the first run of the session for the path this shape takes (again if its
+     * bytes moved or another shape takes the other path) */
+    int direct = oq_conv_takes_direct(boxed ? &inner : &cs);
+    if (direct ? p->wpack_can_direct : p->wpack_mr == oq_simd_get()->gemm_mr) {
+      oq_conv_params *mp = (oq_conv_params *)(uintptr_t)p; /* the cache is the params' own, mutable room */
+      if (p->wpack_src != w->data || p->wpack_direct != direct) {
+        if (direct)
+          oq_conv_dpack_fill(w->data, cs.m, cs.cg, cs.kprod, mp->wpack_buf, &wp);
+        else
+          oq_conv_wpack_fill(w->data, cs.mg, cs.cg * cs.kprod, p->group, p->wpack_mr, mp->wpack_buf, &wp);
+        mp->wpack_src = w->data;
+        mp->wpack_direct = direct;
+      }
+      wp = (oq_conv_wpack){p->wpack_buf, p->wpack_mg, p->wpack_rows, p->group, p->wpack_mr, direct};
+      wpp = &wp;
+    }
+  }
+  if (!boxed) {
     if (call->reference) {
       oq_conv_ref(&cs, x->data, w->data, bd, yd);
       oq_conv_apply_act(&act, oq_simd_get(), yd, ny);

@@ -23,8 +23,9 @@ typedef struct oq_conv_params {
   float *wpack_buf;
   const void *wpack_src; /* W's bytes wpack_buf was made from; NULL before the first run */
   int64_t wpack_mg, wpack_rows;
-  int32_t wpack_mr;     /* tile height it was sized for */
-  int32_t wpack_direct; /* 1: sized for the direct path's panels instead (kern/conv.h oq_conv_dpack_fill) */
+  int32_t wpack_mr;         /* tile height the sgemm packing was sized for; 0: the room is too small for it */
+  int32_t wpack_can_direct; /* 1: the room also fits the direct path's panels (kern/conv.h oq_conv_dpack_fill) */
+  int32_t wpack_direct;     /* what the room holds: 1 the direct panels, 0 the sgemm panels, -1 nothing yet */
 } oq_conv_params;
 
 typedef struct oq_gemm_params {

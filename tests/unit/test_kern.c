@@ -340,10 +340,10 @@ OQ_TEST(conv_packed_paths_same_bits) {
   oq_cpu_force(oq_cpu_detect());
 }
 
-/* A 2-D convolution the AVX-512 direct path takes (one group, depth cg * kprod >= 64, column stride 1 or 2):
- * maps from 1 to 44 wide (one- and two-row tiles, partial tiles), kernels 2x2 to 7x7, row strides 1-3, dilations
- * 1-2, pads 0-3 (so windows inside X are read in place and others through the padded copy), output channels that
- * fill 1 to 3 panels, partly. */
+/* A 2-D convolution the AVX-512 direct path takes (one group, depth cg * kprod >= 64, column stride 1 or 2, 1x1
+ * kernels on maps of at most 256 positions): maps from 1 to 44 wide (one- and two-row tiles, partial tiles), kernels
+ * 2x2 to 7x7, row strides 1-3, dilations 1-2, pads 0-3 (so windows inside X are read in place and others through the
+ * padded copy), output channels that fill 1 to 3 panels, partly. */
 static void rand_conv_direct(oq_conv_shape *cs) {
   for (;;) {
     oq_window w;
@@ -363,6 +363,15 @@ static void rand_conv_direct(oq_conv_shape *cs) {
       w.pads[i] = rnd_in(0, 2) == 0 ? 0 : rnd_in(0, 3);
       w.pads[i + 2] = rnd_in(0, 2) == 0 ? 0 : rnd_in(0, 3);
       in[i] = (k[i] - 1) * w.dilations[i] + 1 + rnd_in(0, i == 0 ? 12 : 44);
+    }
+    if (rnd_in(0, 3) == 0) { /* 1x1 on a small map: one row of positions crossing the map's rows */
+      k[0] = k[1] = 1;
+      cs->cg = cs->c = rnd_in(64, 90);
+      for (int32_t i = 0; i < 2; i++) {
+        w.strides[i] = w.dilations[i] = 1;
+        w.pads[i] = w.pads[i + 2] = 0;
+        in[i] = rnd_in(1, 16);
+      }
     }
     if (conv_geometry(cs, &w, 2, in, k)) return;
   }
@@ -386,7 +395,7 @@ OQ_TEST(conv_direct_matches_reference) {
       for (size_t i = 0; i < nx; i++) x[i] = rnd_f();
       for (size_t i = 0; i < nw; i++) w[i] = rnd_f();
       for (int64_t i = 0; i < cs.m; i++) b[i] = rnd_f();
-      int direct = oq_conv_direct_fits(oq_simd_get(), 2, 1, cs.m, cs.cg, cs.kprod, cs.g.s[1]);
+      int direct = oq_conv_takes_direct(&cs);
       direct_cases += direct;
       CHECK(direct == (lv == OQ_CPU_AVX512));
       size_t pf = oq_conv_dpack_floats(cs.m, cs.cg, cs.kprod);
