@@ -276,6 +276,49 @@ static int64_t matmul_batches(const matmul_shape *s) {
   return nbatch;
 }
 
+oq_status oq_op_matmul_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
+  *params = NULL;
+  const Onnx__TensorProto *b = oq_init_const_input(ctx, 1);
+  if (!b || b->data_type != OQ_DTYPE_FLOAT || b->n_dims != 2 || b->dims[0] < 1 || b->dims[1] < 1 ||
+      b->dims[0] > ((int64_t)1 << 31) || b->dims[1] > ((int64_t)1 << 31))
+    return OQ_OK;
+  int32_t nr = oq_simd_get()->gemm_nr;
+  size_t floats = oq_sgemm_bpack_floats((size_t)b->dims[1], (size_t)b->dims[0], nr);
+  if (floats > OQ_OP_PACK_MAX_FLOATS) return OQ_OK; /* also SIZE_MAX */
+  oq_matmul_params *p = oq_calloc(1, sizeof *p, err);
+  if (!p) return OQ_ERR_NOMEM;
+  float *room;
+  void *grown = p;
+  oq_status st = oq_op_params_room(&grown, sizeof *p, floats, &room, err);
+  if (st != OQ_OK) {
+    free(p);
+    return st;
+  }
+  p = grown;
+  p->bpack_buf = room;
+  p->bpack_n = b->dims[1];
+  p->bpack_k = b->dims[0];
+  p->bpack_nr = nr;
+  *params = p;
+  return OQ_OK;
+}
+
+/* The MatMul's B packed once (filled now when B's bytes are new), or NULL. */
+static const oq_sgemm_bpack *matmul_bpack(const oq_kernel_call *call, const oq_tensor *b, int64_t n, int64_t k,
+                                          oq_sgemm_bpack *bp) {
+  const oq_matmul_params *p = call->params;
+  if (!p || !p->bpack_buf || b->ndim != 2 || p->bpack_n != n || p->bpack_k != k ||
+      p->bpack_nr != oq_simd_get()->gemm_nr)
+    return NULL;
+  oq_matmul_params *mp = (oq_matmul_params *)(uintptr_t)p; /* the cache is the params' own, mutable room */
+  if (p->bpack_src != b->data) {
+    oq_sgemm_bpack_fill(0, b->data, (size_t)n, (size_t)n, (size_t)k, p->bpack_nr, mp->bpack_buf);
+    mp->bpack_src = b->data;
+  }
+  *bp = (oq_sgemm_bpack){p->bpack_buf, (size_t)n, (size_t)k, p->bpack_nr, 0};
+  return bp;
+}
+
 oq_status oq_op_matmul_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
                              int32_t n_out, oq_error *err) {
   (void)params;
@@ -334,8 +377,9 @@ oq_status oq_op_matmul_exec(const oq_kernel_call *call, oq_error *err) {
       oq_sgemm_ref(0, 0, rows, (size_t)n, (size_t)k, 1.0f, ad, (size_t)k, bd, (size_t)n, 0.0f, yd, (size_t)n);
     } else {
       OQ_CHECK(pack_for(call, rows, (size_t)n, (size_t)k, &pack, err));
-      OQ_CHECK(oq_sgemm(call->pool, &pack, 0, 0, rows, (size_t)n, (size_t)k, 1.0f, ad, (size_t)k, bd, (size_t)n, 0.0f,
-                        yd, (size_t)n, err));
+      oq_sgemm_bpack bp;
+      OQ_CHECK(oq_sgemm_bpacked(call->pool, &pack, matmul_bpack(call, b, n, k, &bp), 0, 0, rows, (size_t)n, (size_t)k,
+                                1.0f, ad, (size_t)k, bd, (size_t)n, 0.0f, yd, (size_t)n, err));
     }
     return OQ_OK;
   }

@@ -40,6 +40,17 @@ typedef struct oq_gemm_params {
   int32_t bpack_nr; /* panel width it was sized for */
 } oq_gemm_params;
 
+/* MatMul whose B is a 2-D float initializer of the main graph: room for B packed for the sgemm (kern/sgemm.h
+ * oq_sgemm_bpack), filled by the first run. Read in place, B's rows were as many streams as a tile is deep, which
+ * the prefetcher does not follow (a [32, 256] x [256, 1024] product ran at a third of the micro-kernel's speed).
+ * NULL params: none. */
+typedef struct oq_matmul_params {
+  float *bpack_buf;
+  const void *bpack_src; /* B's bytes bpack_buf was made from; NULL before the first run */
+  int64_t bpack_n, bpack_k;
+  int32_t bpack_nr; /* panel width it was sized for */
+} oq_matmul_params;
+
 typedef struct oq_pool_params {
   oq_window win;             /* kernel_shape is required */
   int32_t count_include_pad; /* AveragePool: padded taps count in the divisor */

@@ -50,8 +50,8 @@ OQ_ROW("Gemm", "", 1, 10, 3, 3, 1, 1, oq_op_gemm_init, oq_op_gemm_infer, oq_op_g
        oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_WEIGHTED, -1, 1, oq_attrs_gemm)
 OQ_ROW("Gemm", "", 11, 28, 2, 3, 1, 1, oq_op_gemm_init, oq_op_gemm_infer, oq_op_gemm_workspace, oq_op_gemm_exec,
        oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_WEIGHTED, -1, 1, oq_attrs_gemm)
-OQ_ROW("MatMul", "", 1, 28, 2, 2, 1, 1, oq_op_init_none, oq_op_matmul_infer, oq_op_matmul_workspace, oq_op_matmul_exec,
-       oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_MATMUL, 1, 1, oq_attrs_none)
+OQ_ROW("MatMul", "", 1, 28, 2, 2, 1, 1, oq_op_matmul_init, oq_op_matmul_infer, oq_op_matmul_workspace,
+       oq_op_matmul_exec, oq_op_params_free, OQ_F_NONE, OQ_OP_QUANT_MATMUL, 1, 1, oq_attrs_none)
 
 /* pool.c (MaxPool's optional Indices output from opset 8) */
 OQ_ROW("MaxPool", "", 1, 7, 1, 1, 1, 1, oq_op_maxpool_init, oq_op_pool_infer, oq_op_pool_workspace, oq_op_maxpool_exec,

@@ -56,6 +56,29 @@ static inline void tb_attr_float(tb_model *b, Onnx__NodeProto *n, const char *na
   n->attribute = aa;
 }
 
+/* An INTS attribute (count values), or a single INT (count 0, the value in v[0]). */
+static inline void tb_attr_ints(tb_model *b, Onnx__NodeProto *n, const char *name, const int64_t *v, size_t count) {
+  Onnx__AttributeProto *a = oq_edit_alloc(b->ed, 1, sizeof *a, NULL);
+  Onnx__AttributeProto **aa = oq_edit_alloc(b->ed, n->n_attribute + 1, sizeof *aa, NULL);
+  int64_t *vals = oq_edit_alloc(b->ed, count, sizeof *vals, NULL);
+  onnx__attribute_proto__init(a);
+  a->name = (char *)name;
+  a->has_type = 1;
+  if (count == 0) { /* a single INT */
+    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+    a->has_i = 1;
+    a->i = v[0];
+  } else {
+    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+    memcpy(vals, v, count * sizeof *vals);
+    a->ints = vals;
+    a->n_ints = count;
+  }
+  if (n->n_attribute) memcpy(aa, n->attribute, n->n_attribute * sizeof *aa);
+  aa[n->n_attribute++] = a;
+  n->attribute = aa;
+}
+
 static inline void tb_init(tb_model *b, const char *name, int32_t ndim, const int64_t *dims, const float *data) {
   size_t count = 1;
   for (int32_t d = 0; d < ndim; d++) count *= (size_t)dims[d];

@@ -8,28 +8,6 @@
 #include "exec/exec.h"
 #include "test_build.h"
 
-static void attr_ints(tb_model *b, Onnx__NodeProto *n, const char *name, const int64_t *v, size_t count) {
-  Onnx__AttributeProto *a = oq_edit_alloc(b->ed, 1, sizeof *a, NULL);
-  Onnx__AttributeProto **aa = oq_edit_alloc(b->ed, n->n_attribute + 1, sizeof *aa, NULL);
-  int64_t *vals = oq_edit_alloc(b->ed, count, sizeof *vals, NULL);
-  onnx__attribute_proto__init(a);
-  a->name = (char *)name;
-  a->has_type = 1;
-  if (count == 0) { /* a single INT */
-    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
-    a->has_i = 1;
-    a->i = v[0];
-  } else {
-    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
-    memcpy(vals, v, count * sizeof *vals);
-    a->ints = vals;
-    a->n_ints = count;
-  }
-  if (n->n_attribute) memcpy(aa, n->attribute, n->n_attribute * sizeof *aa);
-  aa[n->n_attribute++] = a;
-  n->attribute = aa;
-}
-
 static float rnd_state = 0.1f;
 static void fill(float *d, size_t n) {
   for (size_t i = 0; i < n; i++) {
@@ -67,18 +45,18 @@ static oq_model *fuse_model(void) {
   tb_init(&b, "lo", 0, &one, &lo);
   tb_init(&b, "hi", 0, &one, &hi);
   int64_t pads[4] = {1, 1, 1, 1}, s2[2] = {2, 2}, grp = 8;
-  attr_ints(&b, tb_node(&b, "Conv", "c1", "x,w1,b1", "a1"), "pads", pads, 4);
+  tb_attr_ints(&b, tb_node(&b, "Conv", "c1", "x,w1,b1", "a1"), "pads", pads, 4);
   tb_node(&b, "Relu", "r1", "a1", "r1");
   tb_node(&b, "Conv", "c2", "r1,w2", "a2");
   tb_node(&b, "Clip", "k2", "a2,lo,hi", "r2");
   Onnx__NodeProto *c3 = tb_node(&b, "Conv", "c3", "r2,w3,b3", "a3");
-  attr_ints(&b, c3, "pads", pads, 4);
-  attr_ints(&b, c3, "group", &grp, 0);
+  tb_attr_ints(&b, c3, "pads", pads, 4);
+  tb_attr_ints(&b, c3, "group", &grp, 0);
   tb_node(&b, "Sigmoid", "s3", "a3", "s3");
   tb_node(&b, "Mul", "m3", "s3,a3", "r3");
   Onnx__NodeProto *c4 = tb_node(&b, "Conv", "c4", "r3,w4", "a4");
-  attr_ints(&b, c4, "pads", pads, 4);
-  attr_ints(&b, c4, "strides", s2, 2);
+  tb_attr_ints(&b, c4, "pads", pads, 4);
+  tb_attr_ints(&b, c4, "strides", s2, 2);
   tb_node(&b, "Relu", "r4", "a4", "r4");
   tb_node(&b, "Conv", "c5", "r4,w5", "a5");
   tb_node(&b, "Relu", "r5", "a5", "r5");
@@ -165,7 +143,7 @@ static oq_model *concat_model(void) {
   tb_init(&b, "w3", 4, d2, w3);
   tb_init(&b, "w5", 4, d2, w5);
   tb_init(&b, "w6", 4, d2, w6);
-  attr_ints(&b, tb_node(&b, "Conv", "c1", "x,w1", "a1"), "pads", pads, 4);
+  tb_attr_ints(&b, tb_node(&b, "Conv", "c1", "x,w1", "a1"), "pads", pads, 4);
   tb_node(&b, "Relu", "r1", "a1", "r1");
   tb_node(&b, "Conv", "c2", "x,w2", "a2");
   tb_node(&b, "Conv", "c3", "x,w3", "a3");
@@ -173,12 +151,12 @@ static oq_model *concat_model(void) {
   tb_node(&b, "Mul", "m3", "a3,s3", "r3");
   tb_node(&b, "Add", "a4", "x,x", "a4");
   tb_node(&b, "Conv", "c5", "x,w5", "a5");
-  attr_ints(&b, tb_node(&b, "Concat", "cat", "r1,a2,r3,a4,x,a5", "cat"), "axis", &ax1, 0);
+  tb_attr_ints(&b, tb_node(&b, "Concat", "cat", "r1,a2,r3,a4,x,a5", "cat"), "axis", &ax1, 0);
   tb_node(&b, "Relu", "ry", "cat", "y");
   tb_node(&b, "Relu", "rz", "a5", "z");
   tb_node(&b, "Conv", "c6", "x,w6", "a6");
   tb_node(&b, "Conv", "c7", "x,w2", "a7");
-  attr_ints(&b, tb_node(&b, "Concat", "cat2", "a6,a7", "cat2"), "axis", &ax2, 0);
+  tb_attr_ints(&b, tb_node(&b, "Concat", "cat2", "a6,a7", "cat2"), "axis", &ax2, 0);
   tb_node(&b, "Relu", "ry2", "cat2", "y2");
   return tb_finish(&b, 13);
 }

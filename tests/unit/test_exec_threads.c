@@ -408,6 +408,86 @@ OQ_TEST(lstm_sequence_region_bit_identical) {
   oq_model_free(model);
 }
 
+/* Weights that are initializers are packed once per session (MatMul's B, Conv's W for the direct path or the
+ * sgemm): the bytes of the same weights fed as inputs (packed per call or read in place), on 1..3 threads, run
+ * twice per session, and with the map size changing between runs so a 1x1 convolution moves between the direct
+ * path (7x7: 49 positions) and the sgemm (20x20) and its packed room is refilled each time. */
+OQ_TEST(constant_weights_packed_give_fed_bits) {
+  enum { K = 96, N = 80, C3 = 20, M3 = 32, C1 = 64, M1 = 48 };
+  static float bmat[K * N], w3[M3 * C3 * 9], w1[M1 * C1];
+  for (size_t i = 0; i < sizeof bmat / 4; i++) bmat[i] = rnd_f();
+  for (size_t i = 0; i < sizeof w3 / 4; i++) w3[i] = rnd_f();
+  for (size_t i = 0; i < sizeof w1 / 4; i++) w1[i] = rnd_f();
+  tb_model b;
+  tb_start(&b);
+  const char *ins[] = {"A", "X3", "X1", "Bi", "W3i", "W1i"}, *outs[] = {"Yc", "Yi", "Zc", "Zi", "Pc", "Pi"};
+  for (int i = 0; i < 6; i++) tb_input(&b, ins[i]);
+  for (int i = 0; i < 6; i++) tb_output(&b, outs[i]);
+  int64_t bd[2] = {K, N}, w3d[4] = {M3, C3, 3, 3}, w1d[4] = {M1, C1, 1, 1};
+  tb_init(&b, "Bc", 2, bd, bmat);
+  tb_init(&b, "W3c", 4, w3d, w3);
+  tb_init(&b, "W1c", 4, w1d, w1);
+  tb_node(&b, "MatMul", "mc", "A,Bc", "Yc");
+  tb_node(&b, "MatMul", "mi", "A,Bi", "Yi");
+  static const int64_t pads[4] = {1, 1, 1, 1};
+  Onnx__NodeProto *c3 = tb_node(&b, "Conv", "c3c", "X3,W3c", "Zc"), *c3i = tb_node(&b, "Conv", "c3i", "X3,W3i", "Zi");
+  tb_attr_ints(&b, c3, "pads", pads, 4);
+  tb_attr_ints(&b, c3i, "pads", pads, 4);
+  tb_node(&b, "Conv", "c1c", "X1,W1c", "Pc");
+  tb_node(&b, "Conv", "c1i", "X1,W1i", "Pi");
+  oq_model *model = tb_finish(&b, 13);
+  REQUIRE(model);
+  int64_t ad[3] = {2, 24, K}, x3d[4] = {1, C3, 9, 11};
+  oq_tensor in[6];
+  in[0] = rand_tensor(3, ad);
+  in[1] = rand_tensor(4, x3d);
+  oq_error err = {0};
+  REQUIRE_OK(oq_tensor_alloc(&in[3], OQ_DTYPE_FLOAT, 2, bd, &err));
+  REQUIRE_OK(oq_tensor_alloc(&in[4], OQ_DTYPE_FLOAT, 4, w3d, &err));
+  REQUIRE_OK(oq_tensor_alloc(&in[5], OQ_DTYPE_FLOAT, 4, w1d, &err));
+  memcpy(in[3].data, bmat, sizeof bmat);
+  memcpy(in[4].data, w3, sizeof w3);
+  memcpy(in[5].data, w1, sizeof w1);
+  static const int64_t maps[3] = {7, 20, 7};
+  oq_tensor x1[3];
+  for (int run = 0; run < 3; run++) {
+    int64_t x1d[4] = {1, C1, maps[run], maps[run]};
+    x1[run] = rand_tensor(4, x1d);
+  }
+  oq_tensor base[3][6];
+  memset(base, 0, sizeof base);
+  for (int32_t threads = 1; threads <= 3; threads++) {
+    oq_session *sess = NULL;
+    oq_session_options so;
+    oq_session_options_init(&so);
+    so.threads = threads;
+    REQUIRE_OK(oq_session_create(model, &so, &sess, &err));
+    for (int run = 0; run < 3; run++) {
+      in[2] = x1[run];
+      oq_tensor y[6];
+      memset(y, 0, sizeof y);
+      REQUIRE_OK(oq_session_run(sess, 6, in, 6, y, &err));
+      for (int o = 0; o < 6; o += 2) CHECK(same_bytes(&y[o], &y[o + 1])); /* initializer = fed */
+      for (int o = 0; o < 6; o++) {
+        if (threads == 1)
+          base[run][o] = y[o];
+        else {
+          CHECK(same_bytes(&base[run][o], &y[o]));
+          oq_tensor_release(&y[o]);
+        }
+      }
+    }
+    oq_session_free(sess);
+  }
+  for (int run = 0; run < 3; run++) {
+    oq_tensor_release(&x1[run]);
+    for (int o = 0; o < 6; o++) oq_tensor_release(&base[run][o]);
+  }
+  for (int i = 0; i < 6; i++)
+    if (i != 2) oq_tensor_release(&in[i]);
+  oq_model_free(model);
+}
+
 /* The Sigmoid + Mul fusion (exec/plan.c mark_silu): a run without an observer skips the fused Sigmoids and gives the
  * same bytes as a run with one (every node run as it is), on every thread count, and the graph's values. */
 static oq_status count_values(void *user, const oq_graph *scope, int32_t value_id, const oq_tensor *t, oq_error *err) {
