@@ -188,7 +188,9 @@ static size_t dw_scratch_floats(const oq_conv_shape *cs, int32_t threads) {
 #define DIRECT_PW_MAX                                                                                                  \
   256 /* 1x1 kernels: output positions at most (7x7, 14x14 maps: 960 -> 320 on 7x7 0.28 -> 0.18 ms;                    \
        * on 28x28 and larger maps the sgemm reads X's rows in place, faster) */
+#ifndef DIRECT_MIN_DEPTH
 #define DIRECT_MIN_DEPTH 64 /* cg * kprod: shallower tiles spend as long in their transposing stores */
+#endif
 
 int oq_conv_direct_fits(const oq_simd *simd, int32_t nd, int64_t group, int64_t m, int64_t cg, int64_t kprod,
                         int64_t sw) {
