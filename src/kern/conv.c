@@ -1,6 +1,7 @@
-/* Convolution numerics (see conv.h). Optimized path: per image and group, im2col over a chunk of output positions
- * (so the column buffer stays a few MiB however large the image), then W_g [M/g, C/g*K] x col -> Y. Pointwise
- * convolutions skip im2col. The reference path is the direct 2*(nd+2)-deep loop nest. */
+/* Convolution numerics (see conv.h). Optimized paths: the direct one (tiles of positions x 32 output channels,
+ * sums in registers, no im2col) where the level has it and the shape suits it; the depthwise kernels; otherwise,
+ * per image and group, W_g [M/g, C/g*K] x col -> Y by sgemm with the im2col columns packed straight into its
+ * panels (pointwise convolutions read X in place). The reference path is the direct 2*(nd+2)-deep loop nest. */
 #include "kern/conv.h"
 #include "core/pool.h"
 #include "kern/cpu.h"

@@ -1,7 +1,7 @@
-/* Convolution numerics on raw float pointers: im2col (im2col.c), the im2col + sgemm path and its direct reference
- * twin, and the "inner box" that confines work to output positions whose window reaches the input. No tensors:
- * ops/conv.c checks shapes and fills an oq_conv_shape; scratch comes from the caller, sized by
- * oq_conv_scratch_floats. */
+/* Convolution numerics on raw float pointers: im2col (im2col.c), the direct path (the level's oq_conv_tile_fn), the
+ * im2col + sgemm path and its direct reference twin, and the "inner box" that confines work to output positions whose
+ * window reaches the input. No tensors: ops/conv.c checks shapes and fills an oq_conv_shape; scratch comes from the
+ * caller, sized by oq_conv_scratch_floats. */
 #ifndef OQ_KERN_CONV_H
 #define OQ_KERN_CONV_H
 
@@ -69,9 +69,9 @@ void oq_conv_dpack_fill(const float *w, int64_t m, int64_t cg, int64_t kprod, fl
 size_t oq_conv_scratch_floats(const oq_conv_shape *cs, int32_t threads);
 /* The same when the caller passes W packed for the path the shape takes (w_packed 1): no room to pack it. */
 size_t oq_conv_scratch_floats_wp(const oq_conv_shape *cs, int32_t threads, int w_packed);
-/* Y = act(conv(X, W) + B) (b may be NULL, act NULL: none) by sgemm with im2col packing (or the depthwise kernel),
- * split over pool; bit-identical for every thread count. scratch: oq_conv_scratch_floats(cs,
- * oq_threadpool_size(pool)) floats. */
+/* Y = act(conv(X, W) + B) (b may be NULL, act NULL: none) by the direct path (oq_conv_takes_direct), the depthwise
+ * kernels, or sgemm with im2col packing, split over pool; bit-identical for every thread count. scratch:
+ * oq_conv_scratch_floats(cs, oq_threadpool_size(pool)) floats. */
 oq_status oq_conv_fast(const oq_conv_shape *cs, const float *x, const float *w, const float *b, const oq_conv_act *act,
                        float *y, struct oq_threadpool *pool, float *scratch, oq_error *err);
 /* oq_conv_fast with W also packed (wp NULL, or one that does not match cs or the level in use: none). */
