@@ -235,7 +235,8 @@ oq_status oq_op_reduce_exec(const oq_kernel_call *call, oq_error *err) {
   if (trailing) {
     oq_sum_d_fn sum = oq_simd_get()->sum_d;
     for (int64_t i = 0; i < n_out; i++) {
-      double v = finish(p->mode, sum((const float *)x->data + i * count, (size_t)count), count);
+      /* an empty reduced extent: X may have no data at all (fuzz_run, UBSan: NULL + 0) */
+      double v = finish(p->mode, count ? sum((const float *)x->data + i * count, (size_t)count) : 0.0, count);
       ((float *)y->data)[i] = (float)v;
     }
     return OQ_OK;

@@ -214,3 +214,11 @@ add_test(NAME reliability.regression.plan_sharer_range_reread
          COMMAND replay_plan ${REL_SRC}/../fuzz/regressions/plan/plan-sharer-own-numbers-range-reread.json)
 add_test(NAME reliability.regression.plan_sharer_own_numbers_equal_source
          COMMAND replay_plan ${REL_SRC}/../fuzz/regressions/plan/plan-sharer-own-numbers-equal-source.json)
+
+# fuzz_run (session 9, 2026-12-04), UBSan: a float ReduceMean over an empty trailing extent summed from X's NULL
+# data plus 0 (src/ops/reduce.c), and a float16 op whose half inputs are all empty advanced the unallocated widening
+# buffer by 0 (src/ops/half.c)
+add_test(NAME reliability.regression.reduce_empty_extent_no_data
+         COMMAND replay_run ${REL_SRC}/../fuzz/regressions/run/reducemean-empty-axis-no-data)
+add_test(NAME reliability.regression.half_inputs_all_empty
+         COMMAND replay_run ${REL_SRC}/../fuzz/regressions/run/half-inputs-all-empty)
