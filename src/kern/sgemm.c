@@ -578,6 +578,8 @@ oq_status oq_sgemm_bpacked(struct oq_threadpool *pool, const oq_sgemm_pack *pack
                      0, NULL, bpack, err);
 }
 
+int oq_sgemm_uses_bpack(size_t m, size_t n, size_t k) { return !is_small(m, n, k, 0); }
+
 size_t oq_sgemm_bpack_floats(size_t n, size_t k, int32_t nr) {
   size_t floats;
   if (nr < 1 || n > SIZE_MAX - (size_t)nr || !oq_size_mul(round_up(n, (size_t)nr), k, &floats)) return SIZE_MAX;

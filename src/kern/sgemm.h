@@ -87,6 +87,9 @@ typedef struct oq_sgemm_bpack {
   int tb;     /* B was transposed */
 } oq_sgemm_bpack;
 
+/* Whether an m x n x k product takes the packed path, the only one that reads a packed op(B) (a batch-1 Linear,
+ * m == 1, is dot products over B as it is: packing its B would only cost the first run and the memory). */
+int oq_sgemm_uses_bpack(size_t m, size_t n, size_t k);
 /* Floats of a packed op(B) of k x n for panel width nr, SIZE_MAX when that does not fit in size_t. */
 size_t oq_sgemm_bpack_floats(size_t n, size_t k, int32_t nr);
 /* Packs op(B) (b with row stride ldb, transposed when trans_b) for panel width nr into dst. */

@@ -194,7 +194,8 @@ oq_status oq_op_gemm_exec(const oq_kernel_call *call, oq_error *err) {
     oq_sgemm_pack pack;
     OQ_CHECK(pack_for(call, (size_t)m, (size_t)n, (size_t)ka, &pack, err));
     oq_sgemm_bpack bp = {NULL, (size_t)n, (size_t)ka, p->bpack_nr, tb}, *bpp = NULL;
-    if (p->bpack_buf && tb && p->bpack_n == n && p->bpack_k == ka && p->bpack_nr == oq_simd_get()->gemm_nr) {
+    if (p->bpack_buf && tb && p->bpack_n == n && p->bpack_k == ka && p->bpack_nr == oq_simd_get()->gemm_nr &&
+        oq_sgemm_uses_bpack((size_t)m, (size_t)n, (size_t)ka)) {
       /* B is an initializer: packed by the first run of the session (again if its bytes moved) */
       oq_gemm_params *mp = (oq_gemm_params *)(uintptr_t)p; /* the cache is the params' own, mutable room */
       if (p->bpack_src != b->data) {
@@ -303,12 +304,13 @@ oq_status oq_op_matmul_init(const oq_op_init_ctx *ctx, void **params, oq_error *
   return OQ_OK;
 }
 
-/* The MatMul's B packed once (filled now when B's bytes are new), or NULL. */
-static const oq_sgemm_bpack *matmul_bpack(const oq_kernel_call *call, const oq_tensor *b, int64_t n, int64_t k,
-                                          oq_sgemm_bpack *bp) {
+/* The MatMul's B packed once (filled now when B's bytes are new), or NULL (also when rows x n x k does not take
+ * the packed path). */
+static const oq_sgemm_bpack *matmul_bpack(const oq_kernel_call *call, const oq_tensor *b, size_t rows, int64_t n,
+                                          int64_t k, oq_sgemm_bpack *bp) {
   const oq_matmul_params *p = call->params;
   if (!p || !p->bpack_buf || b->ndim != 2 || p->bpack_n != n || p->bpack_k != k ||
-      p->bpack_nr != oq_simd_get()->gemm_nr)
+      p->bpack_nr != oq_simd_get()->gemm_nr || !oq_sgemm_uses_bpack((size_t)rows, (size_t)n, (size_t)k))
     return NULL;
   oq_matmul_params *mp = (oq_matmul_params *)(uintptr_t)p; /* the cache is the params' own, mutable room */
   if (p->bpack_src != b->data) {
@@ -378,8 +380,8 @@ oq_status oq_op_matmul_exec(const oq_kernel_call *call, oq_error *err) {
     } else {
       OQ_CHECK(pack_for(call, rows, (size_t)n, (size_t)k, &pack, err));
       oq_sgemm_bpack bp;
-      OQ_CHECK(oq_sgemm_bpacked(call->pool, &pack, matmul_bpack(call, b, n, k, &bp), 0, 0, rows, (size_t)n, (size_t)k,
-                                1.0f, ad, (size_t)k, bd, (size_t)n, 0.0f, yd, (size_t)n, err));
+      OQ_CHECK(oq_sgemm_bpacked(call->pool, &pack, matmul_bpack(call, b, rows, n, k, &bp), 0, 0, rows, (size_t)n,
+                                (size_t)k, 1.0f, ad, (size_t)k, bd, (size_t)n, 0.0f, yd, (size_t)n, err));
     }
     return OQ_OK;
   }
