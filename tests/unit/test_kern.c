@@ -282,6 +282,44 @@ static void rand_conv_packed(oq_conv_shape *cs) {
   }
 }
 
+OQ_TEST(sgemm_row_vector_sums_in_order) {
+  /* a 1 x n x k product with row-major B (a batch-1 MatMul) takes the level's gemv: every output the sum from 0 in
+   * order of k, each product and sum rounded, on every level and thread count */
+  FOR_EACH_LEVEL(lv) {
+    oq_error err = {0};
+    static const size_t ns[] = {1, 7, 130, 1000}, ks[] = {1, 33, 1280};
+    for (size_t a_i = 0; a_i < 4; a_i++)
+      for (size_t b_i = 0; b_i < 3; b_i++) {
+        size_t n = ns[a_i], k = ks[b_i], ldb = n + (a_i & 1);
+        float *x = malloc(k * 4), *b = malloc(k * ldb * 4), *c = malloc(n * 4), *want = malloc(n * 4);
+        REQUIRE(x && b && c && want);
+        for (size_t i = 0; i < k; i++) x[i] = rnd_f();
+        for (size_t i = 0; i < k * ldb; i++) b[i] = rnd_f();
+        for (size_t j = 0; j < n; j++) {
+          float s = 0.0f;
+          for (size_t p = 0; p < k; p++) {
+            volatile float prod = x[p] * b[p * ldb + j]; /* rounded on its own, as the kernels do */
+            s = s + prod;
+          }
+          want[j] = s;
+        }
+        for (int32_t threads = 1; threads <= 3; threads++) {
+          oq_threadpool *pool = NULL;
+          REQUIRE_OK(oq_threadpool_create(threads, &pool, &err));
+          memset(c, 0xff, n * 4); /* beta 0 never reads C */
+          REQUIRE_OK(sgemm_fast(pool, 0, 0, 1, n, k, 1.0f, x, k, b, ldb, 0.0f, c, n, &err));
+          if (n > 1 || ldb > 1) CHECK(memcmp(c, want, n * 4) == 0); /* one contiguous column: a dot product */
+          oq_threadpool_free(pool);
+        }
+        free(x);
+        free(b);
+        free(c);
+        free(want);
+      }
+  }
+  oq_cpu_force(oq_cpu_detect());
+}
+
 OQ_TEST(conv_packed_paths_same_bits) {
   /* W packed once (oq_conv_fast_wp) gives the bits of W read in place, on every level and thread count, and both
    * agree with the reference; the level's im2col panel builder is exercised by every non-pointwise case */
