@@ -320,6 +320,42 @@ OQ_TEST(sgemm_row_vector_sums_in_order) {
   oq_cpu_force(oq_cpu_detect());
 }
 
+/* Random X, W and B of a convolution and three outputs (x NULL when out of memory). */
+typedef struct conv_bufs {
+  float *x, *w, *b, *y0, *y1, *yr;
+  size_t ny;
+} conv_bufs;
+
+static void conv_bufs_free(conv_bufs *cb) {
+  free(cb->x);
+  free(cb->w);
+  free(cb->b);
+  free(cb->y0);
+  free(cb->y1);
+  free(cb->yr);
+}
+
+static conv_bufs conv_bufs_make(const oq_conv_shape *cs) {
+  size_t nx = (size_t)(cs->n * cs->c * cs->in_sp), nw = (size_t)(cs->m * cs->cg * cs->kprod);
+  conv_bufs cb;
+  cb.ny = (size_t)(cs->n * cs->m * cs->out_sp);
+  cb.x = malloc(nx * 4);
+  cb.w = malloc(nw * 4);
+  cb.b = malloc((size_t)cs->m * 4);
+  cb.y0 = malloc(cb.ny * 4);
+  cb.y1 = malloc(cb.ny * 4);
+  cb.yr = malloc(cb.ny * 4);
+  if (!cb.x || !cb.w || !cb.b || !cb.y0 || !cb.y1 || !cb.yr) {
+    conv_bufs_free(&cb);
+    cb.x = NULL;
+    return cb;
+  }
+  for (size_t i = 0; i < nx; i++) cb.x[i] = rnd_f();
+  for (size_t i = 0; i < nw; i++) cb.w[i] = rnd_f();
+  for (int64_t i = 0; i < cs->m; i++) cb.b[i] = rnd_f();
+  return cb;
+}
+
 OQ_TEST(conv_packed_paths_same_bits) {
   /* W packed once (oq_conv_fast_wp) gives the bits of W read in place, on every level and thread count, and both
    * agree with the reference; the level's im2col panel builder is exercised by every non-pointwise case */
@@ -328,14 +364,10 @@ OQ_TEST(conv_packed_paths_same_bits) {
     for (int iter = 0; iter < 40; iter++) {
       oq_conv_shape cs;
       rand_conv_packed(&cs);
-      size_t nx = (size_t)(cs.n * cs.c * cs.in_sp), nw = (size_t)(cs.m * cs.cg * cs.kprod);
-      size_t ny = (size_t)(cs.n * cs.m * cs.out_sp);
-      float *x = malloc(nx * 4), *w = malloc(nw * 4), *b = malloc((size_t)cs.m * 4), *y0 = malloc(ny * 4),
-            *y1 = malloc(ny * 4), *yr = malloc(ny * 4);
-      REQUIRE(x && w && b && y0 && y1 && yr);
-      for (size_t i = 0; i < nx; i++) x[i] = rnd_f();
-      for (size_t i = 0; i < nw; i++) w[i] = rnd_f();
-      for (int64_t i = 0; i < cs.m; i++) b[i] = rnd_f();
+      conv_bufs cb = conv_bufs_make(&cs);
+      REQUIRE(cb.x);
+      float *x = cb.x, *w = cb.w, *b = cb.b, *y0 = cb.y0, *y1 = cb.y1, *yr = cb.yr;
+      size_t ny = cb.ny;
       int32_t mr = oq_simd_get()->gemm_mr;
       int64_t groups = cs.c / cs.cg, rows = cs.cg * cs.kprod;
       size_t pf = oq_conv_wpack_floats(cs.mg, rows, groups, mr);
@@ -367,12 +399,7 @@ OQ_TEST(conv_packed_paths_same_bits) {
         oq_threadpool_free(pool);
       }
       free(wbuf);
-      free(x);
-      free(w);
-      free(b);
-      free(y0);
-      free(y1);
-      free(yr);
+      conv_bufs_free(&cb);
     }
   }
   oq_cpu_force(oq_cpu_detect());
@@ -425,14 +452,10 @@ OQ_TEST(conv_direct_matches_reference) {
     for (int iter = 0; iter < 40; iter++) {
       oq_conv_shape cs;
       rand_conv_direct(&cs);
-      size_t nx = (size_t)(cs.n * cs.c * cs.in_sp), nw = (size_t)(cs.m * cs.cg * cs.kprod);
-      size_t ny = (size_t)(cs.n * cs.m * cs.out_sp);
-      float *x = malloc(nx * 4), *w = malloc(nw * 4), *b = malloc((size_t)cs.m * 4), *y0 = malloc(ny * 4),
-            *y1 = malloc(ny * 4), *yr = malloc(ny * 4);
-      REQUIRE(x && w && b && y0 && y1 && yr);
-      for (size_t i = 0; i < nx; i++) x[i] = rnd_f();
-      for (size_t i = 0; i < nw; i++) w[i] = rnd_f();
-      for (int64_t i = 0; i < cs.m; i++) b[i] = rnd_f();
+      conv_bufs cb = conv_bufs_make(&cs);
+      REQUIRE(cb.x);
+      float *x = cb.x, *w = cb.w, *b = cb.b, *y0 = cb.y0, *y1 = cb.y1, *yr = cb.yr;
+      size_t ny = cb.ny;
       int direct = oq_conv_takes_direct(&cs);
       direct_cases += direct;
       CHECK(direct == (lv == OQ_CPU_AVX512));
@@ -476,12 +499,7 @@ OQ_TEST(conv_direct_matches_reference) {
         oq_threadpool_free(pool);
       }
       free(wbuf);
-      free(x);
-      free(w);
-      free(b);
-      free(y0);
-      free(y1);
-      free(yr);
+      conv_bufs_free(&cb);
     }
     if (lv == OQ_CPU_AVX512) CHECK(direct_cases == 40);
   }
