@@ -434,7 +434,8 @@ oq_status oq_op_unique_exec(const oq_kernel_call *call, oq_error *err) {
   }
   OQ_CHECK(oq_kout(call, 0, x->dtype, nd, dims, err));
   size_t block = (size_t)u.inner * oq_dtype_size(x->dtype);
-  for (int64_t o = 0; o < u.outer; o++)
+  /* an empty slice (a zero extent after the axis): nothing to copy, and Y may have no data (fuzz_run, UBSan) */
+  for (int64_t o = 0; block && o < u.outer; o++)
     for (int64_t k = 0; k < nu; k++)
       memcpy(at(&call->outputs[0], (o * nu + k) * u.inner), at(x, (o * d + first[order[k]]) * u.inner), block);
   if (call->n_outputs > 1) {

@@ -222,3 +222,7 @@ add_test(NAME reliability.regression.reduce_empty_extent_no_data
          COMMAND replay_run ${REL_SRC}/../fuzz/regressions/run/reducemean-empty-axis-no-data)
 add_test(NAME reliability.regression.half_inputs_all_empty
          COMMAND replay_run ${REL_SRC}/../fuzz/regressions/run/half-inputs-all-empty)
+# fuzz_run (session 9), UBSan: Unique along an axis whose slices are empty (a zero extent after it) copied its
+# uniques from and to data that is NULL (src/ops/index.c)
+add_test(NAME reliability.regression.unique_axis_empty_slice
+         COMMAND replay_run ${REL_SRC}/../fuzz/regressions/run/unique-axis-empty-slice)
