@@ -7,6 +7,7 @@
 #include "ops/nn.h"
 #include "ops/tensor_util.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,44 @@ static oq_status pack_for(const oq_kernel_call *call, size_t m, size_t n, size_t
 
 static size_t pack_bytes(size_t m, size_t n, size_t k, int32_t threads) {
   return oq_sgemm_pack_floats(m, n, k) * sizeof(float) * (size_t)oq_sgemm_slots(threads, m, n, k, 0);
+}
+
+/* Grows *params (head bytes; NULL: a fresh zeroed head) by room for the constant B packed for the sgemm, recorded
+ * in the oq_bpack_room at room_off, when b is a 2-D float whose packing fits (else leaves *params as it is). On
+ * failure (no memory) *params is unchanged and still the caller's. */
+static oq_status bpack_room_add(void **params, size_t head, size_t room_off, const Onnx__TensorProto *b, int tb,
+                                oq_error *err) {
+  if (!b || b->data_type != OQ_DTYPE_FLOAT || b->n_dims != 2 || b->dims[0] < 1 || b->dims[1] < 1 ||
+      b->dims[0] > ((int64_t)1 << 31) || b->dims[1] > ((int64_t)1 << 31))
+    return OQ_OK;
+  int64_t n = tb ? b->dims[0] : b->dims[1], k = tb ? b->dims[1] : b->dims[0];
+  int32_t nr = oq_simd_get()->gemm_nr;
+  size_t floats = oq_sgemm_bpack_floats((size_t)n, (size_t)k, nr);
+  if (floats > OQ_OP_PACK_MAX_FLOATS) return OQ_OK; /* also SIZE_MAX */
+  float *room;
+  void *grown = *params;
+  oq_status st = oq_op_params_room(&grown, head, floats, &room, err);
+  if (st != OQ_OK) return st;
+  if (!*params) memset(grown, 0, head);
+  *(oq_bpack_room *)(void *)((unsigned char *)grown + room_off) = (oq_bpack_room){room, NULL, n, k, nr, tb};
+  *params = grown;
+  return OQ_OK;
+}
+
+/* The room's packing of b for an m x n x k product (filled now when b's bytes are new), or NULL when there is none
+ * for it or the product does not read B packed. */
+static const oq_sgemm_bpack *bpack_use(const oq_bpack_room *r, int tb, const float *b, size_t ldb, size_t m, size_t n,
+                                       size_t k, oq_sgemm_bpack *out) {
+  if (!r->buf || r->tb != tb || (size_t)r->n != n || (size_t)r->k != k || r->nr != oq_simd_get()->gemm_nr ||
+      !oq_sgemm_uses_bpack(m, n, k))
+    return NULL;
+  if (r->src != b) {
+    oq_bpack_room *mr = (oq_bpack_room *)(uintptr_t)r; /* the cache is the params' own, mutable room */
+    oq_sgemm_bpack_fill(tb, b, ldb, n, k, r->nr, r->buf);
+    mr->src = b;
+  }
+  *out = (oq_sgemm_bpack){r->buf, n, k, r->nr, tb};
+  return out;
 }
 
 /* ---- Gemm ---------------------------------------------------------------------------------------------------- */
@@ -53,30 +92,14 @@ oq_status oq_op_gemm_init(const oq_op_init_ctx *ctx, void **params, oq_error *er
   oq_status st = oq_op_init_attrs(ctx, params, err);
   if (st != OQ_OK) return st;
   oq_gemm_params *p = *params;
-  const Onnx__TensorProto *b = oq_init_const_input(ctx, 1);
   /* transB 0 reads a row-major B in place under few rows of A; transposed, B was packed every run */
-  if (!p || p->trans_b != 1 || !b || b->data_type != OQ_DTYPE_FLOAT || b->n_dims != 2 || b->dims[0] < 1 ||
-      b->dims[1] < 1 || b->dims[0] > ((int64_t)1 << 31) || b->dims[1] > ((int64_t)1 << 31))
-    return OQ_OK;
-  int32_t nr = oq_simd_get()->gemm_nr;
-  size_t floats = oq_sgemm_bpack_floats((size_t)b->dims[0], (size_t)b->dims[1], nr); /* op(B) is B^T */
-  if (floats > OQ_OP_PACK_MAX_FLOATS) return OQ_OK;                                  /* also SIZE_MAX */
-  float *room;
-  void *grown = p;
-  st = oq_op_params_room(&grown, sizeof *p, floats, &room, err);
+  if (!p || p->trans_b != 1) return OQ_OK;
+  st = bpack_room_add(params, sizeof *p, offsetof(oq_gemm_params, bpack), oq_init_const_input(ctx, 1), 1, err);
   if (st != OQ_OK) { /* p is still ours: the caller gets no params on failure */
     free(p);
     *params = NULL;
-    return st;
   }
-  oq_gemm_params *big = grown;
-  big->bpack_buf = room;
-  big->bpack_src = NULL;
-  big->bpack_n = b->dims[0];
-  big->bpack_k = b->dims[1];
-  big->bpack_nr = nr;
-  *params = big;
-  return OQ_OK;
+  return st;
 }
 
 static oq_status check_float(const oq_tensor *t, const char *what, oq_error *err) {
@@ -193,18 +216,8 @@ oq_status oq_op_gemm_exec(const oq_kernel_call *call, oq_error *err) {
   } else {
     oq_sgemm_pack pack;
     OQ_CHECK(pack_for(call, (size_t)m, (size_t)n, (size_t)ka, &pack, err));
-    oq_sgemm_bpack bp = {NULL, (size_t)n, (size_t)ka, p->bpack_nr, tb}, *bpp = NULL;
-    if (p->bpack_buf && tb && p->bpack_n == n && p->bpack_k == ka && p->bpack_nr == oq_simd_get()->gemm_nr &&
-        oq_sgemm_uses_bpack((size_t)m, (size_t)n, (size_t)ka)) {
-      /* B is an initializer: packed by the first run of the session (again if its bytes moved) */
-      oq_gemm_params *mp = (oq_gemm_params *)(uintptr_t)p; /* the cache is the params' own, mutable room */
-      if (p->bpack_src != b->data) {
-        oq_sgemm_bpack_fill(tb, b->data, ldb, (size_t)n, (size_t)ka, p->bpack_nr, mp->bpack_buf);
-        mp->bpack_src = b->data;
-      }
-      bp.data = p->bpack_buf;
-      bpp = &bp;
-    }
+    oq_sgemm_bpack bp;
+    const oq_sgemm_bpack *bpp = bpack_use(&p->bpack, tb, b->data, ldb, (size_t)m, (size_t)n, (size_t)ka, &bp);
     OQ_CHECK(oq_sgemm_bpacked(call->pool, &pack, bpp, ta, tb, (size_t)m, (size_t)n, (size_t)ka, p->alpha, a->data, lda,
                               b->data, ldb, beta, yd, (size_t)n, err));
   }
@@ -279,46 +292,8 @@ static int64_t matmul_batches(const matmul_shape *s) {
 
 oq_status oq_op_matmul_init(const oq_op_init_ctx *ctx, void **params, oq_error *err) {
   *params = NULL;
-  const Onnx__TensorProto *b = oq_init_const_input(ctx, 1);
-  if (!b || b->data_type != OQ_DTYPE_FLOAT || b->n_dims != 2 || b->dims[0] < 1 || b->dims[1] < 1 ||
-      b->dims[0] > ((int64_t)1 << 31) || b->dims[1] > ((int64_t)1 << 31))
-    return OQ_OK;
-  int32_t nr = oq_simd_get()->gemm_nr;
-  size_t floats = oq_sgemm_bpack_floats((size_t)b->dims[1], (size_t)b->dims[0], nr);
-  if (floats > OQ_OP_PACK_MAX_FLOATS) return OQ_OK; /* also SIZE_MAX */
-  oq_matmul_params *p = oq_calloc(1, sizeof *p, err);
-  if (!p) return OQ_ERR_NOMEM;
-  float *room;
-  void *grown = p;
-  oq_status st = oq_op_params_room(&grown, sizeof *p, floats, &room, err);
-  if (st != OQ_OK) {
-    free(p);
-    return st;
-  }
-  p = grown;
-  p->bpack_buf = room;
-  p->bpack_n = b->dims[1];
-  p->bpack_k = b->dims[0];
-  p->bpack_nr = nr;
-  *params = p;
-  return OQ_OK;
-}
-
-/* The MatMul's B packed once (filled now when B's bytes are new), or NULL (also when rows x n x k does not take
- * the packed path). */
-static const oq_sgemm_bpack *matmul_bpack(const oq_kernel_call *call, const oq_tensor *b, size_t rows, int64_t n,
-                                          int64_t k, oq_sgemm_bpack *bp) {
-  const oq_matmul_params *p = call->params;
-  if (!p || !p->bpack_buf || b->ndim != 2 || p->bpack_n != n || p->bpack_k != k ||
-      p->bpack_nr != oq_simd_get()->gemm_nr || !oq_sgemm_uses_bpack((size_t)rows, (size_t)n, (size_t)k))
-    return NULL;
-  oq_matmul_params *mp = (oq_matmul_params *)(uintptr_t)p; /* the cache is the params' own, mutable room */
-  if (p->bpack_src != b->data) {
-    oq_sgemm_bpack_fill(0, b->data, (size_t)n, (size_t)n, (size_t)k, p->bpack_nr, mp->bpack_buf);
-    mp->bpack_src = b->data;
-  }
-  *bp = (oq_sgemm_bpack){p->bpack_buf, (size_t)n, (size_t)k, p->bpack_nr, 0};
-  return bp;
+  return bpack_room_add(params, sizeof(oq_matmul_params), offsetof(oq_matmul_params, bpack),
+                        oq_init_const_input(ctx, 1), 0, err);
 }
 
 oq_status oq_op_matmul_infer(const void *params, const oq_shape_info *const *in, int32_t n_in, oq_shape_info *out,
@@ -379,9 +354,12 @@ oq_status oq_op_matmul_exec(const oq_kernel_call *call, oq_error *err) {
       oq_sgemm_ref(0, 0, rows, (size_t)n, (size_t)k, 1.0f, ad, (size_t)k, bd, (size_t)n, 0.0f, yd, (size_t)n);
     } else {
       OQ_CHECK(pack_for(call, rows, (size_t)n, (size_t)k, &pack, err));
+      const oq_matmul_params *mp = call->params; /* NULL: B is not constant */
       oq_sgemm_bpack bp;
-      OQ_CHECK(oq_sgemm_bpacked(call->pool, &pack, matmul_bpack(call, b, rows, n, k, &bp), 0, 0, rows, (size_t)n,
-                                (size_t)k, 1.0f, ad, (size_t)k, bd, (size_t)n, 0.0f, yd, (size_t)n, err));
+      const oq_sgemm_bpack *bpp =
+          mp && b->ndim == 2 ? bpack_use(&mp->bpack, 0, bd, (size_t)n, rows, (size_t)n, (size_t)k, &bp) : NULL;
+      OQ_CHECK(oq_sgemm_bpacked(call->pool, &pack, bpp, 0, 0, rows, (size_t)n, (size_t)k, 1.0f, ad, (size_t)k, bd,
+                                (size_t)n, 0.0f, yd, (size_t)n, err));
     }
     return OQ_OK;
   }

@@ -28,27 +28,29 @@ typedef struct oq_conv_params {
   int32_t wpack_direct;     /* what the room holds: 1 the direct panels, 0 the sgemm panels, -1 nothing yet */
 } oq_conv_params;
 
+/* A constant B (a float initializer of the main graph) packed for the sgemm (kern/sgemm.h oq_sgemm_bpack), in the
+ * same allocation as the op's params: filled by the first run whose product reads B packed, from B's bytes, and
+ * kept. buf NULL: none (tests' zeroed params too). */
+typedef struct oq_bpack_room {
+  float *buf;
+  const void *src; /* B's bytes buf was made from; NULL before the first fill */
+  int64_t n, k;    /* op(B) is k x n */
+  int32_t nr;      /* panel width it was sized for */
+  int32_t tb;      /* B is transposed (Gemm's transB) */
+} oq_bpack_room;
+
 typedef struct oq_gemm_params {
   float alpha, beta;        /* Y = alpha * op(A) op(B) + beta * C */
   int64_t trans_a, trans_b; /* 0/1 */
-  /* transB 1 with B a float initializer of the main graph (torch's Linear): room for op(B) packed for the sgemm
-   * (kern/sgemm.h oq_sgemm_bpack), filled by the first run from B's bytes and kept (packed every run before). In the
-   * same allocation as the params; NULL: none (tests' zeroed params too). */
-  float *bpack_buf;
-  const void *bpack_src; /* B's bytes bpack_buf was made from; NULL before the first run */
-  int64_t bpack_n, bpack_k;
-  int32_t bpack_nr; /* panel width it was sized for */
+  /* transB 1 with B constant (torch's Linear): packed every run before */
+  oq_bpack_room bpack;
 } oq_gemm_params;
 
-/* MatMul whose B is a 2-D float initializer of the main graph: room for B packed for the sgemm (kern/sgemm.h
- * oq_sgemm_bpack), filled by the first run. Read in place, B's rows were as many streams as a tile is deep, which
- * the prefetcher does not follow (a [32, 256] x [256, 1024] product ran at a third of the micro-kernel's speed).
- * NULL params: none. */
+/* MatMul whose B is a constant 2-D float: read in place, B's rows were as many streams as a tile is deep, which the
+ * prefetcher does not follow (a [32, 256] x [256, 1024] product ran at a third of the micro-kernel's speed). NULL
+ * params: none. */
 typedef struct oq_matmul_params {
-  float *bpack_buf;
-  const void *bpack_src; /* B's bytes bpack_buf was made from; NULL before the first run */
-  int64_t bpack_n, bpack_k;
-  int32_t bpack_nr; /* panel width it was sized for */
+  oq_bpack_room bpack;
 } oq_matmul_params;
 
 typedef struct oq_pool_params {

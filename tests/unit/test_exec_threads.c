@@ -108,7 +108,7 @@ OQ_TEST(gemm_bit_identical) {
   for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
     for (int tr = 0; tr < 4; tr++) {
       int64_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
-      oq_gemm_params p = {tr == 3 ? 0.5f : 1.0f, 1.5f, tr & 1, (tr >> 1) & 1, NULL, NULL, 0, 0, 0};
+      oq_gemm_params p = {tr == 3 ? 0.5f : 1.0f, 1.5f, tr & 1, (tr >> 1) & 1, {NULL, NULL, 0, 0, 0, 0}};
       int64_t ad[2] = {p.trans_a ? k : m, p.trans_a ? m : k}, bd[2] = {p.trans_b ? n : k, p.trans_b ? k : n};
       int64_t cd[1] = {n};
       oq_tensor a = rand_tensor(2, ad), b = rand_tensor(2, bd), c = rand_tensor(1, cd);

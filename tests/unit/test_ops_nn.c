@@ -323,7 +323,7 @@ OQ_TEST(gemm_hand_computed) {
   int64_t ad[2] = {3, 2}, bd[2] = {2, 3}, cd[1] = {2};
   oq_tensor a = mk(2, ad, av), b = mk(2, bd, bv), c = mk(1, cd, cv), y;
   /* transA: A^T is [2,3] = [[1,3,5],[2,4,6]]; transB: B^T is [3,2] = [[1,1],[0,1],[0,1]] */
-  oq_gemm_params p = {2.0f, 0.5f, 1, 1, NULL, NULL, 0, 0, 0};
+  oq_gemm_params p = {2.0f, 0.5f, 1, 1, {NULL, NULL, 0, 0, 0, 0}};
   const oq_tensor *ins[3] = {&a, &b, &c};
   REQUIRE_OK(call1(oq_op_gemm_exec, &p, ins, 3, &y, &err));
   REQUIRE(y.ndim == 2 && y.dims[0] == 2 && y.dims[1] == 2);
@@ -342,7 +342,7 @@ OQ_TEST(gemm_matches_reference) {
   oq_error err = {0};
   for (int iter = 0; iter < 16; iter++) {
     int64_t m = rnd_in(1, 70), n = rnd_in(1, 70), k = rnd_in(1, 90);
-    oq_gemm_params p = {rnd_f(), rnd_f(), iter & 1, (iter >> 1) & 1, NULL, NULL, 0, 0, 0};
+    oq_gemm_params p = {rnd_f(), rnd_f(), iter & 1, (iter >> 1) & 1, {NULL, NULL, 0, 0, 0, 0}};
     int64_t ad[2] = {p.trans_a ? k : m, p.trans_a ? m : k}, bd[2] = {p.trans_b ? n : k, p.trans_b ? k : n};
     int64_t cd[2] = {iter % 3 ? m : 1, n};
     oq_tensor a = mk(2, ad, NULL), b = mk(2, bd, NULL), c = mk(2, cd, NULL), y1, y2;
