@@ -8,6 +8,7 @@
 #include <time.h>
 #include "core/pool.h"
 #include "kern/conv.h"
+#include "timing.h"
 #define CK(x)                                                                                                          \
   do {                                                                                                                 \
     dnnl_status_t s_ = (x);                                                                                            \
@@ -16,15 +17,6 @@
       exit(1);                                                                                                         \
     }                                                                                                                  \
   } while (0)
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
-static int cmpd(const void *a, const void *b) {
-  double x = *(double *)a, y = *(double *)b;
-  return x < y ? -1 : x > y;
-}
 static dnnl_memory_t mem(dnnl_engine_t e, const dnnl_memory_desc_t *md, void *h) {
   dnnl_memory_t m;
   CK(dnnl_memory_create(&m, md, e, h));

@@ -9,17 +9,9 @@
 #include <cblas.h>
 #include "core/pool.h"
 #include "kern/sgemm.h"
+#include "timing.h"
 void openblas_set_num_threads(int);
 char *openblas_get_corename(void);
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
-static int cmpd(const void *a, const void *b) {
-  double x = *(double *)a, y = *(double *)b;
-  return x < y ? -1 : x > y;
-}
 int main(void) {
   printf("OpenBLAS kernels: %s\n", openblas_get_corename());
   size_t shapes[][3] = {{64, 3136, 576}, {512, 49, 4608}, {96, 12544, 16},
